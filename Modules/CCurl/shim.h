@@ -1,0 +1,48 @@
+// Thin typed wrappers around libcurl for what Swift cannot call or import directly.
+// No logic lives here: each entry only exists because of a Swift/C interop limit.
+#ifndef OLLA_CCURL_SHIM_H
+#define OLLA_CCURL_SHIM_H
+
+// Why: the type-checking macros in curl.h wrap curl_easy_setopt in GNU statement
+// expressions that Swift's importer cannot see through.
+#define CURL_DISABLE_TYPECHECK 1
+#include <curl/curl.h>
+
+typedef size_t (*ccurl_data_callback)(char *buffer, size_t size, size_t nitems, void *userdata);
+
+// Why: curl_easy_setopt is variadic; one typed wrapper per argument type.
+static inline CURLcode ccurl_easy_setopt_long(CURL *handle, CURLoption option, long value) {
+    return curl_easy_setopt(handle, option, value);
+}
+static inline CURLcode ccurl_easy_setopt_pointer(CURL *handle, CURLoption option, const void *value) {
+    return curl_easy_setopt(handle, option, value);
+}
+static inline CURLcode ccurl_easy_setopt_offset(CURL *handle, CURLoption option, curl_off_t value) {
+    return curl_easy_setopt(handle, option, value);
+}
+static inline CURLcode ccurl_easy_setopt_callback(CURL *handle, CURLoption option, ccurl_data_callback value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+// Why: curl_easy_getinfo is variadic.
+static inline CURLcode ccurl_easy_getinfo_pointer(CURL *handle, CURLINFO info, void **value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+static inline CURLcode ccurl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
+// Why: curl_multi_setopt is variadic.
+static inline CURLMcode ccurl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
+    return curl_multi_setopt(multi, option, value);
+}
+
+// Why: the result of a finished transfer sits in a union inside CURLMsg.
+static inline CURLcode ccurl_msg_result(const CURLMsg *message) {
+    return message->data.result;
+}
+
+// Why: CURLPAUSE_CONT is an expression macro, which Swift does not import.
+static const int ccurl_pause_cont = CURLPAUSE_CONT;
+
+#endif

@@ -1,0 +1,48 @@
+// Thin typed wrappers around libmicrohttpd for what Swift cannot call or import directly.
+// No logic lives here: each entry only exists because of a Swift/C interop limit.
+#ifndef OLLA_CMICROHTTPD_SHIM_H
+#define OLLA_CMICROHTTPD_SHIM_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdarg.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+
+// Why: MHD_SIZE_UNKNOWN is a ((uint64_t) -1LL) macro, which Swift does not import.
+static const uint64_t cmhd_size_unknown = MHD_SIZE_UNKNOWN;
+
+// Why: MHD_CONTENT_READER_END_OF_STREAM / END_WITH_ERROR are casts of -1 / -2 to ssize_t.
+static const ssize_t cmhd_reader_end_of_stream = MHD_CONTENT_READER_END_OF_STREAM;
+static const ssize_t cmhd_reader_end_with_error = MHD_CONTENT_READER_END_WITH_ERROR;
+
+// Why: MHD_start_daemon is variadic. All options travel in one MHD_OPTION_ARRAY.
+static inline struct MHD_Daemon *cmhd_start_daemon(unsigned int flags,
+                                                   MHD_AccessHandlerCallback handler,
+                                                   void *handler_cls,
+                                                   const struct MHD_OptionItem *options) {
+    return MHD_start_daemon(flags, 0, NULL, NULL, handler, handler_cls,
+                            MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+}
+
+// Why: MHD_get_connection_info is variadic.
+static inline int cmhd_connection_fd(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return info == NULL ? -1 : info->connect_fd;
+}
+
+// Why: MHD_get_connection_info is variadic; the peer address sits in a union.
+static inline const struct sockaddr *cmhd_connection_peer(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    return info == NULL ? NULL : info->client_addr;
+}
+
+// Why: MHD_quiesce_daemon returns MHD_socket, a typedef Swift sees as Int32 only on Linux.
+static inline int cmhd_quiesce_daemon(struct MHD_Daemon *daemon) {
+    return (int)MHD_quiesce_daemon(daemon);
+}
+
+#endif

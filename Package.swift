@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies point inward: the adapters (OllaHTTPServer, OllaUpstream) depend on
+// OllaEngine, which depends on OllaCore. Only the `olla` executable knows every target.
+let package = Package(
+    name: "olla",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "olla", targets: ["olla"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CMicroHTTPD",
+            path: "Modules/CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            path: "Modules/CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "OllaCore"),
+        .target(
+            name: "OllaEngine",
+            dependencies: ["OllaCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "OllaHTTPServer", dependencies: ["OllaEngine", "OllaCore", "CMicroHTTPD"]),
+        .target(name: "OllaUpstream", dependencies: ["OllaEngine", "OllaCore", "CCurl"]),
+        .executableTarget(
+            name: "olla",
+            dependencies: [
+                "OllaCore", "OllaEngine", "OllaHTTPServer", "OllaUpstream",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "OllaCoreTests", dependencies: ["OllaCore"]),
+        .testTarget(name: "OllaEngineTests", dependencies: ["OllaEngine", "OllaCore"]),
+    ]
+)
