@@ -1,0 +1,40 @@
+# Olla: build, run, test. `make run` and `make test` are the README's two commands.
+SHELL := /bin/bash
+SWIFT ?= swift
+CONFIG ?= config.example.json
+DEB_PACKAGES := libmicrohttpd-dev libcurl4-openssl-dev pkg-config python3 python3-pip
+RELEASE_BIN := .build/release/olla
+
+.PHONY: deps build release run test unit integration clean
+
+## Installs the Debian packages and Python test clients that are missing.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update && \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y $$missing; \
+	fi
+	@python3 -c 'import ollama, openai, pytest' 2>/dev/null || python3 -m pip install -q -r Tests/Integration/requirements.txt
+
+build:
+	$(SWIFT) build
+
+release:
+	$(SWIFT) build -c release
+
+## Builds the release binary and runs it in the foreground with $(CONFIG).
+run: deps release
+	$(RELEASE_BIN) --config $(CONFIG)
+
+unit:
+	$(SWIFT) test
+
+## Integration and end-to-end tests start the release binary against mock Ollama backends.
+integration: release
+	OLLA_BIN=$(RELEASE_BIN) python3 -m pytest Tests/Integration -q -p no:cacheprovider
+
+test: deps unit integration
+
+clean:
+	rm -rf .build

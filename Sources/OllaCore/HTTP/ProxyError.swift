@@ -1,0 +1,96 @@
+/// An error Olla answers itself, rendered the way the client's API family expects.
+public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The raw value is the OpenAI error object's `code`.
+    public enum Kind: String, Sendable {
+        case badRequest = "bad_request"
+        case notFound = "not_found"
+        case payloadTooLarge = "payload_too_large"
+        case badGateway = "bad_gateway"
+        case gatewayTimeout = "gateway_timeout"
+        case serviceUnavailable = "service_unavailable"
+        case requestTimeout = "request_timeout"
+        case internalError = "internal_error"
+    }
+
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    public var status: Int {
+        switch kind {
+        case .badRequest: 400
+        case .notFound: 404
+        case .requestTimeout: 408
+        case .payloadTooLarge: 413
+        case .internalError: 500
+        case .badGateway: 502
+        case .serviceUnavailable: 503
+        case .gatewayTimeout: 504
+        }
+    }
+
+    /// OpenAI's `type` field: the SDKs map statuses to exception classes, the type is for people.
+    var openAIType: String {
+        switch kind {
+        case .badRequest, .payloadTooLarge: "invalid_request_error"
+        case .notFound: "not_found_error"
+        case .requestTimeout, .gatewayTimeout: "timeout_error"
+        case .badGateway, .serviceUnavailable, .internalError: "api_error"
+        }
+    }
+
+    /// A complete response body: `{"error":"..."}` or the OpenAI error object.
+    public func body(for flavor: APIFlavor) -> String {
+        switch flavor {
+        case .native:
+            return #"{"error":"# + JSONString.quote(message) + "}"
+        case .openAI:
+            return #"{"error":{"message":"# + JSONString.quote(message)
+                + #","type":""# + openAIType + #"","param":null,"code":""# + kind.rawValue + #""}}"#
+        }
+    }
+
+    /// The last frame of a stream that broke after its head was sent, in the stream's own
+    /// framing, so every client's per-line error check sees it. Nil when the body is not
+    /// line-framed and appending would corrupt it.
+    public func streamTrailer(contentType: String?) -> String? {
+        let type = contentType?.lowercased() ?? ""
+        if type.contains("text/event-stream") {
+            return "data: " + body(for: .openAI) + "\n\n"
+        }
+        if type.contains("ndjson") {
+            return body(for: .native) + "\n"
+        }
+        return nil
+    }
+}
+
+/// JSON string quoting without Foundation.
+public enum JSONString {
+    public static func quote(_ text: String) -> String {
+        var out = "\""
+        out.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+        return out
+    }
+}

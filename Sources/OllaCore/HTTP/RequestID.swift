@@ -1,0 +1,38 @@
+/// The id that follows one request through Olla's logs, the backend and the response.
+public enum RequestID {
+    /// Reuses a client's `X-Request-ID` when it is a sane token, so ids line up across
+    /// systems; anything else (too long, spaces, control bytes) is replaced.
+    public static func resolve(inbound: String?) -> String {
+        if let inbound, isSane(inbound) { return inbound }
+        return generate()
+    }
+
+    static func isSane(_ candidate: String) -> Bool {
+        guard !candidate.isEmpty, candidate.utf8.count <= 128 else { return false }
+        return candidate.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"):
+                return true
+            case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: ":"),
+                 UInt8(ascii: "/"), UInt8(ascii: "+"), UInt8(ascii: "="):
+                return true
+            default:
+                return false
+            }
+        }
+    }
+
+    /// 128 random bits as 32 lowercase hex digits.
+    public static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next() as UInt64
+        let low = generator.next() as UInt64
+        return hex16(high) + hex16(low)
+    }
+
+    private static func hex16(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

@@ -1,0 +1,73 @@
+/// A single-pass, non-recursive walk over the members of a top-level JSON object.
+///
+/// Values are skipped with a syntax check but never built; only the caller decides
+/// which (few) values to decode. Any malformed, truncated or non-object input makes the
+/// walk fail rather than trap, because this runs on untrusted request bodies.
+struct JSONTopLevelWalker {
+    /// One member of the top-level object as byte ranges into the buffer.
+    struct Member {
+        let key: JSONStringLiteral.Extent
+        let valueRange: Range<Int>
+    }
+
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
+
+    init(bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    /// Calls `visit` for each top-level member in order. `visit` returns false to signal
+    /// the input is unusable (e.g. a matched value isn't valid UTF-8).
+    /// Returns true only if the whole buffer is one well-formed object (plus whitespace)
+    /// and every visit succeeded.
+    mutating func walkMembers(_ visit: (Member) -> Bool) -> Bool {
+        skipWhitespace()
+        guard consume(JSONByte.openBrace) else { return false }
+        skipWhitespace()
+        if !consume(JSONByte.closeBrace) {
+            repeat {
+                guard let member = nextMember(), visit(member) else { return false }
+                skipWhitespace()
+            } while consume(JSONByte.comma)
+            guard consume(JSONByte.closeBrace) else { return false }
+        }
+        skipWhitespace()
+        return index == bytes.count
+    }
+
+    /// Reads `"key": value` starting at optional whitespace before the key.
+    private mutating func nextMember() -> Member? {
+        guard let key = skipKeyAndColon() else { return nil }
+        skipWhitespace()
+        let valueStart = index
+        guard skipValue() else { return nil }
+        return Member(key: key, valueRange: valueStart..<index)
+    }
+
+    /// Skips whitespace, a string key, whitespace and the colon; returns the key's extent.
+    mutating func skipKeyAndColon() -> JSONStringLiteral.Extent? {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == JSONByte.quote,
+              let key = try? JSONStringLiteral.scan(bytes, from: index)
+        else { return nil }
+        index = key.end
+        skipWhitespace()
+        return consume(JSONByte.colon) ? key : nil
+    }
+
+    // MARK: Cursor helpers
+
+    mutating func skipWhitespace() {
+        while index < bytes.count, JSONByte.isWhitespace(bytes[index]) {
+            index += 1
+        }
+    }
+
+    /// Consumes `byte` if it is next.
+    mutating func consume(_ byte: UInt8) -> Bool {
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+}

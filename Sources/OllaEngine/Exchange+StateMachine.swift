@@ -1,0 +1,338 @@
+import OllaCore
+
+/// The life of one proxied request, as pure state: no locks, no sockets, no clocks.
+///
+/// Three things move independently and meet here:
+/// - the client's body (`bodyComplete`), uploaded over several server callbacks;
+/// - the backend transfer (`upstream`), driven by the curl loop;
+/// - the answer to the client (`answer`): nothing yet, a head or an error to queue, then sent.
+///
+/// Every event returns what the owner must do. Client suspend/resume is returned as
+/// `ClientAction` and must be carried out under the same lock as the event (the
+/// `clientSuspended` flag and libmicrohttpd's state must never drift apart). Upstream commands
+/// are returned as `UpstreamAction` and run after the lock is released.
+struct ExchangeStateMachine {
+    enum Answer {
+        /// Nothing from the backend yet.
+        case pending
+        /// The backend's head is known and waits for the server to queue it.
+        case head(UpstreamHead)
+        /// Olla answers itself (no head will come).
+        case error(ProxyError)
+        /// The response is queued; only body bytes remain.
+        case sent
+    }
+
+    enum Upstream: Equatable {
+        case idle
+        case running
+        case finished
+        case failed(UpstreamFailure)
+        case cancelled
+    }
+
+    enum ClientAction: Equatable { case none, suspend, resume }
+    enum UpstreamAction: Equatable { case none, start(attempt: Int), cancel, unpause }
+
+    struct Actions: Equatable {
+        var client: ClientAction = .none
+        var upstream: UpstreamAction = .none
+        static let none = Actions()
+    }
+
+    /// What the server should do when it polls for the answer.
+    enum Poll {
+        case respond(UpstreamHead)
+        case respondError(ProxyError)
+        case wait
+    }
+
+    /// What the response reader got.
+    enum Read: Equatable {
+        case bytes(Int)
+        /// Nothing buffered yet: the client was suspended until bytes arrive.
+        case suspended
+        case end
+        /// The body cannot be completed: close without the terminating chunk.
+        case abort
+    }
+
+    let streamsUpload: Bool
+    let highWater: Int
+    let maxAttempts: Int
+    let maxBodySize: Int64
+
+    private(set) var answer: Answer = .pending
+    private(set) var upstream: Upstream = .idle
+    private(set) var bodyComplete = false
+    private(set) var clientSuspended = false
+    private(set) var clientGone = false
+    private(set) var attempt = 0
+    private(set) var bytesSent: Int64 = 0
+    private(set) var uploadReceived: Int64 = 0
+    /// Bytes of the request body that curl has taken in the current attempt.
+    private(set) var uploadTaken: Int64 = 0
+    private(set) var status: Int? = nil
+
+    private var response = ByteQueue()
+    private var upload = ByteQueue()
+    private var responseChunked = true
+    private var responseContentType: String? = nil
+    private var trailerWritten = false
+    private var receivePaused = false
+    private var sendPaused = false
+
+    init(streamsUpload: Bool, highWater: Int, maxAttempts: Int, maxBodySize: Int64) {
+        self.streamsUpload = streamsUpload
+        self.highWater = highWater
+        self.maxAttempts = max(1, maxAttempts)
+        self.maxBodySize = maxBodySize
+    }
+
+    private var lowWater: Int { highWater / 2 }
+
+    // MARK: Client body
+
+    /// A streamed upload starts its transfer at once, before the body has arrived.
+    mutating func requestHeadReceived() -> Actions {
+        guard streamsUpload else { return .none }
+        upstream = .running
+        return Actions(upstream: .start(attempt: 0))
+    }
+
+    /// Bytes of the client's body. Returns an error when the body exceeds the limit.
+    mutating func clientBodyReceived(_ bytes: UnsafeRawBufferPointer) -> (Actions, ProxyError?) {
+        uploadReceived += Int64(bytes.count)
+        if maxBodySize > 0 && uploadReceived > maxBodySize {
+            let error = ProxyError(.payloadTooLarge, "request body exceeds the limit of \(maxBodySize) bytes")
+            var actions = Actions.none
+            if upstream == .running { upstream = .cancelled; actions.upstream = .cancel }
+            answer = .sent
+            status = error.status
+            return (actions, error)
+        }
+        guard streamsUpload else {
+            upload.append(bytes)
+            return (.none, nil)
+        }
+        guard upstream == .running else { return (.none, nil) }  // backend gone: discard
+        upload.append(bytes)
+        var actions = Actions.none
+        if sendPaused { sendPaused = false; actions.upstream = .unpause }
+        if upload.count >= highWater && !clientSuspended {
+            clientSuspended = true
+            actions.client = .suspend
+        }
+        return (actions, nil)
+    }
+
+    /// The client's body is complete: a buffered request starts its first attempt now.
+    mutating func clientBodyComplete() -> Actions {
+        bodyComplete = true
+        var actions = Actions.none
+        if !streamsUpload {
+            upstream = .running
+            actions.upstream = .start(attempt: 0)
+        } else if sendPaused {
+            sendPaused = false
+            actions.upstream = .unpause
+        }
+        return actions
+    }
+
+    /// The server asks whether it can answer now; if not, the client waits suspended.
+    mutating func pollAnswer() -> (Actions, Poll) {
+        if clientGone {
+            // Resumed only so the server can release the connection: never suspend again.
+            answer = .sent
+            return (.none, .respondError(ProxyError(.badRequest, "client closed the connection")))
+        }
+        switch answer {
+        case .head(let head):
+            answer = .sent
+            status = head.status
+            return (.none, .respond(head))
+        case .error(let error):
+            answer = .sent
+            status = error.status
+            return (.none, .respondError(error))
+        case .pending, .sent:
+            if clientSuspended { return (.none, .wait) }
+            clientSuspended = true
+            return (Actions(client: .suspend), .wait)
+        }
+    }
+
+    // MARK: Backend events
+
+    mutating func upstreamHeadReceived(_ head: UpstreamHead) -> Actions {
+        guard !clientGone, case .pending = answer else { return .none }
+        answer = .head(head)
+        responseChunked = head.contentLength == nil
+        responseContentType = HeaderRules.value(of: "content-type", in: head.headers)
+        return wakeClientWaitingForResponse()
+    }
+
+    mutating func upstreamBodyReceived(_ bytes: UnsafeRawBufferPointer) -> (Actions, BodyAcceptance) {
+        if clientGone { return (.none, .accepted) }
+        if response.count >= highWater {
+            receivePaused = true
+            return (.none, .pause)
+        }
+        response.append(bytes)
+        return (wakeClientWaitingForResponse(), .accepted)
+    }
+
+    mutating func upstreamFinished(_ failure: UpstreamFailure?) -> Actions {
+        guard upstream == .running else { return .none }
+        guard let failure else {
+            upstream = .finished
+            if case .pending = answer {
+                answer = .error(ProxyError(.badGateway, "backend closed the connection without a response"))
+            }
+            return wakeClientWaitingForResponse()
+        }
+        if case .pending = answer {
+            let canReplay = !streamsUpload || uploadTaken == 0
+            if failure.isConnectFailure && canReplay && attempt + 1 < maxAttempts && !clientGone {
+                attempt += 1
+                uploadTaken = 0
+                return Actions(upstream: .start(attempt: attempt))
+            }
+            upstream = .failed(failure)
+            answer = .error(Self.proxyError(for: failure))
+            return wakeClientWaitingForResponse()
+        }
+        upstream = .failed(failure)
+        appendTrailer(ProxyError(.badGateway, failure.message))
+        return wakeClientWaitingForResponse()
+    }
+
+    /// Ends a stream that is still running because the daemon is shutting down.
+    mutating func terminate(reason: String) -> Actions {
+        guard upstream == .running else { return .none }
+        upstream = .failed(.transferFailed(reason))
+        var actions = Actions(upstream: .cancel)
+        if case .pending = answer {
+            answer = .error(ProxyError(.serviceUnavailable, reason))
+        } else {
+            appendTrailer(ProxyError(.serviceUnavailable, reason))
+        }
+        actions.client = wakeClientWaitingForResponse().client
+        return actions
+    }
+
+    // MARK: Transfers of bytes
+
+    /// Fills the server's buffer with response bytes.
+    mutating func readResponse(into destination: UnsafeMutableRawBufferPointer) -> (Actions, Read) {
+        let n = response.drain(into: destination)
+        if n > 0 {
+            bytesSent += Int64(n)
+            var actions = Actions.none
+            if receivePaused && response.count <= lowWater {
+                receivePaused = false
+                actions.upstream = .unpause
+            }
+            return (actions, .bytes(n))
+        }
+        switch upstream {
+        case .finished:
+            return (.none, .end)
+        case .failed, .cancelled:
+            return (.none, trailerWritten ? .end : .abort)
+        case .idle, .running:
+            if clientGone { return (.none, .abort) }
+            clientSuspended = true
+            return (Actions(client: .suspend), .suspended)
+        }
+    }
+
+    /// Hands request-body bytes to the backend transfer.
+    mutating func readUpload(into destination: UnsafeMutableRawBufferPointer) -> (Actions, UploadRead) {
+        if !streamsUpload {
+            let n = upload.peek(at: Int(uploadTaken), into: destination)
+            uploadTaken += Int64(n)
+            return (.none, n > 0 ? .bytes(n) : .end)
+        }
+        let n = upload.drain(into: destination)
+        if n > 0 {
+            uploadTaken += Int64(n)
+            var actions = Actions.none
+            if clientSuspended && !bodyComplete && upload.count <= lowWater {
+                clientSuspended = false
+                actions.client = .resume
+            }
+            return (actions, .bytes(n))
+        }
+        if bodyComplete { return (.none, .end) }
+        sendPaused = true
+        return (.none, .pause)
+    }
+
+    // MARK: Client going away
+
+    /// The client hung up or its connection failed: stop the backend at once.
+    mutating func clientWentAway() -> Actions {
+        guard !clientGone else { return .none }
+        clientGone = true
+        var actions = Actions.none
+        if upstream == .running {
+            upstream = .cancelled
+            actions.upstream = .cancel
+        }
+        if clientSuspended {
+            // Resuming lets the server notice the dead socket and release the connection.
+            clientSuspended = false
+            actions.client = .resume
+        }
+        return actions
+    }
+
+    /// The server is done with the connection (response sent, or the client is gone).
+    mutating func clientCompleted(successfully: Bool) -> Actions {
+        if !successfully { return clientWentAway() }
+        if upstream == .running {
+            // A complete response with a transfer still running: HEAD, or an early error.
+            upstream = .cancelled
+            return Actions(upstream: .cancel)
+        }
+        return .none
+    }
+
+    /// The buffered request body, for reading the model name.
+    func withUploadBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        upload.withUnsafeBytes(body)
+    }
+
+    /// The upload source length for the first attempt of a buffered request.
+    var bufferedBodyLength: Int64 { Int64(upload.count) }
+
+    /// Whether the hang-up probe should look at this client's socket.
+    var clientNeedsProbe: Bool { clientSuspended && !clientGone }
+
+    // MARK: Helpers
+
+    /// Resumes a client that waits for the answer or for body bytes. A client held back by
+    /// upload backpressure is also released once no transfer is left to take its bytes.
+    private mutating func wakeClientWaitingForResponse() -> Actions {
+        guard clientSuspended && (bodyComplete || upstream != .running) else { return .none }
+        clientSuspended = false
+        return Actions(client: .resume)
+    }
+
+    private mutating func appendTrailer(_ error: ProxyError) {
+        guard responseChunked, !trailerWritten, let trailer = error.streamTrailer(contentType: responseContentType) else {
+            return
+        }
+        response.append(trailer)
+        trailerWritten = true
+    }
+
+    static func proxyError(for failure: UpstreamFailure) -> ProxyError {
+        switch failure {
+        case .connectFailed, .transferFailed: ProxyError(.badGateway, failure.message)
+        case .connectTimedOut, .firstByteTimedOut, .idleTimedOut: ProxyError(.gatewayTimeout, failure.message)
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import OllaCore
+
+/// The inbound side of one exchange, implemented by the HTTP server adapter.
+///
+/// Lifecycle: the exchange calls `suspend()` when the client must wait (no upstream head yet,
+/// no body bytes yet, or too much upload buffered) and `resume()` when it can proceed. Both are
+/// called with the exchange's lock held, and the exchange never resumes a connection it has not
+/// suspended: libmicrohttpd's suspend state and the exchange's flag never drift apart.
+public protocol ClientConnection: AnyObject, Sendable {
+    func suspend()
+    func resume()
+    /// The client's socket, for the hang-up probe while the connection is suspended.
+    var socketDescriptor: Int32? { get }
+}
+
+/// The outbound side: the curl loop. Every call only enqueues a command for the loop thread.
+public protocol UpstreamTransport: AnyObject, Sendable {
+    /// Starts (or, after a failed attempt, restarts) the exchange's transfer.
+    func start(_ request: UpstreamRequest, delegate: Exchange)
+    /// Aborts the transfer if it is still running. Idempotent.
+    func cancel(exchangeID: UInt64)
+    /// Unpauses a transfer that the exchange paused (either direction).
+    func unpause(exchangeID: UInt64)
+}
+
+/// One request as the backend should receive it.
+public struct UpstreamRequest: Sendable {
+    public var exchangeID: UInt64
+    public var url: String
+    public var method: String
+    public var headers: [HTTPHeader]
+    /// Nil when the request has no body; -1 when its length is unknown (sent chunked).
+    public var bodyLength: Int64?
+    public var connectTimeout: Duration
+    public var firstByteTimeout: Duration?
+    public var idleTimeout: Duration?
+}
+
+/// The backend's status line and headers.
+public struct UpstreamHead: Sendable {
+    public var status: Int
+    public var headers: [HTTPHeader]
+    public init(status: Int, headers: [HTTPHeader]) {
+        self.status = status
+        self.headers = headers
+    }
+
+    /// The declared body length, when the body is not chunked.
+    public var contentLength: UInt64? {
+        if let te = HeaderRules.value(of: "transfer-encoding", in: headers), !te.isEmpty { return nil }
+        guard let text = HeaderRules.value(of: "content-length", in: headers) else { return nil }
+        return UInt64(text.trimmingSpaces())
+    }
+}
+
+/// Why a transfer ended without a complete answer.
+public enum UpstreamFailure: Sendable, Equatable {
+    case connectFailed(String)
+    case connectTimedOut
+    case firstByteTimedOut
+    case idleTimedOut
+    case transferFailed(String)
+
+    /// Failures where the backend never saw the request, so another endpoint may take it.
+    public var isConnectFailure: Bool {
+        switch self {
+        case .connectFailed, .connectTimedOut: true
+        default: false
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .connectFailed(let why): "backend unreachable: \(why)"
+        case .connectTimedOut: "backend connection timed out"
+        case .firstByteTimedOut: "backend did not answer within the response timeout"
+        case .idleTimedOut: "backend stream stalled longer than the read timeout"
+        case .transferFailed(let why): "backend connection failed: \(why)"
+        }
+    }
+}
+
+/// What the body sink says about a chunk the backend delivered.
+public enum BodyAcceptance: Sendable {
+    case accepted
+    /// Buffer full: the transport must keep the chunk and pause until `unpause`.
+    case pause
+}
+
+/// What the upload source hands the transport for the request body.
+public enum UploadRead: Sendable, Equatable {
+    case bytes(Int)
+    case pause
+    case end
+}

@@ -1,0 +1,42 @@
+import CMicroHTTPD
+import OllaCore
+import OllaEngine
+
+/// Per-request state the inbound server keeps for libmicrohttpd.
+///
+/// Owners: libmicrohttpd's per-request pointer holds one retain (taken in the URI-log
+/// callback, released in the completion callback); a queued streaming response holds another
+/// (released in the reader's free callback). The exchange refers back to this object as its
+/// `ClientConnection`; the completion callback drops the exchange to break that cycle.
+///
+/// Concurrency: libmicrohttpd runs every callback of one connection on one thread at a time,
+/// so the mutable fields below are touched by one thread at a time. `suspend()`/`resume()`
+/// come from any thread but only read the immutable `connection`.
+final class RequestContext: ClientConnection, @unchecked Sendable {
+    enum Phase {
+        /// Waiting for the first access-handler call.
+        case new
+        /// Forwarding: body being received or answer awaited.
+        case proxying
+        /// A response is queued (local or proxied); further upload bytes are discarded.
+        case answered
+    }
+
+    let connection: OpaquePointer
+    let rawTarget: String
+    var phase: Phase = .new
+    var bodyComplete = false
+    var exchange: Exchange?
+
+    init(connection: OpaquePointer, rawTarget: String) {
+        self.connection = connection
+        self.rawTarget = rawTarget
+    }
+
+    func suspend() { MHD.suspend(connection) }
+    func resume() { MHD.resume(connection) }
+    var socketDescriptor: Int32? {
+        let fd = MHD.connectionFD(connection)
+        return fd >= 0 ? fd : nil
+    }
+}

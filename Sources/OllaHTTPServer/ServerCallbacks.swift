@@ -1,0 +1,128 @@
+import CMicroHTTPD
+import OllaCore
+import OllaEngine
+
+/// The C callbacks libmicrohttpd calls. They are non-capturing and find their objects
+/// through the `cls` pointers: the server (unretained, it outlives the daemon) and the
+/// per-request `RequestContext` (retained, see its ownership note).
+enum ServerCallbacks {
+    /// The response buffer libmicrohttpd hands the reader: large enough for bulk transfers,
+    /// small enough that thousands of idle streams stay cheap.
+    static let readerBlockSize = 32 * 1024
+
+    /// First sight of a request: the raw target, before any decoding. Its return value
+    /// becomes the per-request pointer.
+    static let uriLog: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, OpaquePointer?) -> UnsafeMutableRawPointer? = { _, uri, connection in
+        guard let connection else { return nil }
+        let context = RequestContext(connection: connection, rawTarget: uri.map { String(cString: $0) } ?? "/")
+        return Unmanaged.passRetained(context).toOpaque()
+    }
+
+    static let access: MHD_AccessHandlerCallback = { cls, connection, _, method, version, uploadData, uploadSize, perRequest in
+        guard let cls, let connection, let perRequest, let pointer = perRequest.pointee else { return MHD_Result.NO }
+        let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
+        let context = Unmanaged<RequestContext>.fromOpaque(pointer).takeUnretainedValue()
+        return handle(server: server, context: context, method: method, version: version,
+                      upload: uploadData, uploadSize: uploadSize)
+    }
+
+    private static func handle(
+        server: HTTPServer, context: RequestContext, method: UnsafePointer<CChar>?,
+        version: UnsafePointer<CChar>?, upload: UnsafePointer<CChar>?, uploadSize: UnsafeMutablePointer<Int>?
+    ) -> MHD_Result {
+        let pending = uploadSize?.pointee ?? 0
+        switch context.phase {
+        case .new:
+            return begin(server: server, context: context, method: method, version: version)
+        case .answered:
+            uploadSize?.pointee = 0  // the answer is out: discard the rest of the body
+            return MHD.yes
+        case .proxying:
+            guard let exchange = context.exchange else { return MHD.no }
+            if pending > 0, let upload {
+                uploadSize?.pointee = 0
+                let bytes = UnsafeRawBufferPointer(start: upload, count: pending)
+                if let error = exchange.clientBodyReceived(bytes) {
+                    context.phase = .answered
+                    return MHD.queue(.error(error, flavor: exchange.route.flavor, requestID: exchange.requestID),
+                                     on: context.connection)
+                }
+                return MHD.yes
+            }
+            if !context.bodyComplete {
+                context.bodyComplete = true
+                exchange.clientBodyComplete()
+            }
+            return answer(context: context, exchange: exchange)
+        }
+    }
+
+    private static func begin(
+        server: HTTPServer, context: RequestContext, method: UnsafePointer<CChar>?, version: UnsafePointer<CChar>?
+    ) -> MHD_Result {
+        let head = InboundHead(
+            method: method.map { String(cString: $0) } ?? "GET",
+            rawTarget: context.rawTarget,
+            httpVersion: version.map { String(cString: $0) } ?? "HTTP/1.1",
+            headers: MHD.requestHeaders(context.connection),
+            peerAddress: SocketAddress.text(cmhd_connection_peer(context.connection)))
+        switch server.engine.begin(head: head, client: context) {
+        case .respond(let response):
+            context.phase = .answered
+            return MHD.queue(response, on: context.connection)
+        case .proxy(let exchange):
+            context.phase = .proxying
+            context.exchange = exchange
+            exchange.start()
+            return MHD.yes
+        }
+    }
+
+    private static func answer(context: RequestContext, exchange: Exchange) -> MHD_Result {
+        switch exchange.pollAnswer() {
+        case .wait:
+            return MHD.yes
+        case .local(let response):
+            context.phase = .answered
+            return MHD.queue(response, on: context.connection)
+        case .proxied(let status, let headers, let contentLength):
+            context.phase = .answered
+            let retained = Unmanaged.passRetained(context).toOpaque()
+            let result = MHD.queueStreaming(
+                status: status, headers: headers, contentLength: contentLength, blockSize: readerBlockSize,
+                context: retained, reader: reader, free: releaseReader, on: context.connection)
+            return result
+        }
+    }
+
+    /// Fills libmicrohttpd's buffer from the exchange. Returning 0 is only allowed after the
+    /// exchange suspended the connection: otherwise libmicrohttpd would poll the reader in a loop.
+    static let reader: MHD_ContentReaderCallback = { cls, _, buffer, max in
+        guard let cls, let buffer else { return cmhd_reader_end_with_error }
+        let context = Unmanaged<RequestContext>.fromOpaque(cls).takeUnretainedValue()
+        guard let exchange = context.exchange else { return cmhd_reader_end_with_error }
+        switch exchange.readResponse(into: UnsafeMutableRawBufferPointer(start: buffer, count: max)) {
+        case .bytes(let n): return n
+        case .suspended: return 0
+        case .end: return cmhd_reader_end_of_stream
+        case .abort: return cmhd_reader_end_with_error
+        }
+    }
+
+    static let releaseReader: MHD_ContentReaderFreeCallback = { cls in
+        guard let cls else { return }
+        Unmanaged<RequestContext>.fromOpaque(cls).release()
+    }
+
+    /// The request is over: sent completely, or the client went away (every code other than
+    /// COMPLETED_OK means the client did not get the whole answer).
+    static let completed: MHD_RequestCompletedCallback = { _, _, perRequest, code in
+        guard let perRequest, let pointer = perRequest.pointee else { return }
+        perRequest.pointee = nil
+        let context = Unmanaged<RequestContext>.fromOpaque(pointer).takeRetainedValue()
+        if let exchange = context.exchange {
+            exchange.clientCompleted(successfully: code == .REQUEST_TERMINATED_COMPLETED_OK)
+            context.exchange = nil
+        }
+    }
+}

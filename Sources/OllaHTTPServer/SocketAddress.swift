@@ -1,0 +1,69 @@
+import Glibc
+
+/// Socket address helpers: resolving the listen host and printing peers.
+enum SocketAddress {
+    /// Numeric text of an IPv4/IPv6 address, as it goes into X-Forwarded-For.
+    static func text(_ address: UnsafePointer<sockaddr>?) -> String {
+        guard let address else { return "unknown" }
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        switch Int32(address.pointee.sa_family) {
+        case AF_INET:
+            return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
+                var addr = v4.pointee.sin_addr
+                return String(cString: inet_ntop(AF_INET, &addr, &buffer, socklen_t(buffer.count)))
+            }
+        case AF_INET6:
+            return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
+                var addr = v6.pointee.sin6_addr
+                let text = String(cString: inet_ntop(AF_INET6, &addr, &buffer, socklen_t(buffer.count)))
+                // An IPv4 client of a dual-stack socket: show it as IPv4.
+                return text.hasPrefix("::ffff:") && text.contains(".") ? String(text.dropFirst(7)) : text
+            }
+        default:
+            return "unknown"
+        }
+    }
+}
+
+/// A bound, listening TCP socket that the server hands to libmicrohttpd.
+struct ListenSocket {
+    let fd: Int32
+    let boundDescription: String
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Resolves `host` and listens on the first address that binds.
+    static func open(host: String, port: Int, backlog: Int32 = 4096) throws(Failure) -> ListenSocket {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host.isEmpty ? nil : host, String(port), &hints, &list)
+        guard status == 0, let first = list else {
+            throw Failure(description: "cannot resolve listen host '\(host)': \(String(cString: gai_strerror(status)))")
+        }
+        defer { freeaddrinfo(list) }
+        var lastError = "no address"
+        var candidate: UnsafeMutablePointer<addrinfo>? = first
+        while let info = candidate {
+            candidate = info.pointee.ai_next
+            let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { lastError = errnoText(); continue }
+            var one: Int32 = 1
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            if bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 && listen(fd, backlog) == 0 {
+                let description = SocketAddress.text(UnsafePointer(info.pointee.ai_addr)) + ":\(port)"
+                return ListenSocket(fd: fd, boundDescription: description)
+            }
+            lastError = errnoText()
+            close(fd)
+        }
+        throw Failure(description: "cannot listen on \(host):\(port): \(lastError)")
+    }
+
+    private static func errnoText() -> String {
+        String(cString: strerror(errno))
+    }
+}

@@ -1,0 +1,228 @@
+import CCurl
+import Glibc
+import OllaCore
+import OllaEngine
+import Synchronization
+
+/// The outbound side: one libcurl multi handle driven by one dedicated thread.
+///
+/// Confinement: the multi handle, every easy handle and every `Transfer` belong to the loop
+/// thread. Other threads only append to `commands` and call `curl_multi_wakeup`. Keep-alive
+/// connections live in the multi handle's cache, and easy handles are reset and reused, so a
+/// steady load opens no new connections and allocates no new handles.
+public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
+    enum Command {
+        case start(UpstreamRequest, Exchange)
+        case cancel(UInt64)
+        case unpause(UInt64)
+        case stop
+    }
+
+    /// How often timeouts are checked and suspended clients are probed for hang-up.
+    /// It bounds how long a backend keeps generating for a client that left.
+    static let tickInterval: Duration = .milliseconds(100)
+
+    private let multi: Curl.Multi
+    private let commands = Mutex<[Command]>([])
+    private let loop: LoopState
+    private var thread: pthread_t?
+
+    public init() {
+        Curl.globalInit()
+        multi = curl_multi_init()
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 1024)
+        loop = LoopState()
+    }
+
+    // MARK: UpstreamTransport (any thread)
+
+    public func start(_ request: UpstreamRequest, delegate: Exchange) {
+        post(.start(request, delegate))
+    }
+
+    public func cancel(exchangeID: UInt64) {
+        post(.cancel(exchangeID))
+    }
+
+    public func unpause(exchangeID: UInt64) {
+        post(.unpause(exchangeID))
+    }
+
+    private func post(_ command: Command) {
+        commands.withLock { $0.append(command) }
+        curl_multi_wakeup(multi)
+    }
+
+    // MARK: Thread
+
+    public func run() {
+        let box = Unmanaged.passRetained(self).toOpaque()
+        var handle = pthread_t()
+        pthread_create(&handle, nil, { argument in
+            let transport = Unmanaged<CurlTransport>.fromOpaque(argument!).takeRetainedValue()
+            transport.runLoop()
+            return nil
+        }, box)
+        thread = handle
+    }
+
+    /// Stops the loop thread after cancelling every transfer; waits for it to exit.
+    public func shutdown() {
+        post(.stop)
+        if let thread { pthread_join(thread, nil) }
+        thread = nil
+    }
+
+    private func runLoop() {
+        var nextTick = ContinuousClock.now + Self.tickInterval
+        while true {
+            if !drainCommands() { break }
+            var running: Int32 = 0
+            curl_multi_perform(multi, &running)
+            collectFinished()
+            let now = ContinuousClock.now
+            if now >= nextTick {
+                tick(now: now)
+                nextTick = now + Self.tickInterval
+            }
+            let idle = loop.transfers.isEmpty
+            let wait = idle ? 1000 : max(1, Int32(Self.milliseconds(nextTick - now)))
+            var ready: Int32 = 0
+            curl_multi_poll(multi, nil, 0, Int32(wait), &ready)
+        }
+        for transfer in Array(loop.transfers.values) { remove(transfer) }
+        loop.releaseIdleHandles()
+        curl_multi_cleanup(multi)
+    }
+
+    /// Applies queued commands; false once `stop` was seen.
+    private func drainCommands() -> Bool {
+        let pending = commands.withLock { queue -> [Command] in
+            let taken = queue
+            queue.removeAll(keepingCapacity: true)
+            return taken
+        }
+        for command in pending {
+            switch command {
+            case .start(let request, let exchange): begin(request, exchange)
+            case .cancel(let id): if let transfer = loop.transfers[id] { remove(transfer) }
+            case .unpause(let id): unpause(id)
+            case .stop: return false
+            }
+        }
+        return true
+    }
+
+    private func begin(_ request: UpstreamRequest, _ exchange: Exchange) {
+        if let previous = loop.transfers[request.exchangeID] { remove(previous) }
+        let easy = loop.takeHandle()
+        let headerList = Curl.headerList(RequestOptions.headerLines(for: request))
+        let transfer = Transfer(request: request, exchange: exchange, easy: easy,
+                                headerList: headerList, now: .now)
+        RequestOptions.apply(request, to: easy, headerList: headerList,
+                             context: Unmanaged.passUnretained(transfer).toOpaque())
+        loop.add(transfer)
+        curl_multi_add_handle(multi, easy)
+    }
+
+    private func unpause(_ id: UInt64) {
+        guard let transfer = loop.transfers[id] else { return }
+        transfer.receivePaused = false
+        transfer.sendPaused = false
+        transfer.lastActivity = .now
+        Curl.pauseContinue(transfer.easy)
+    }
+
+    /// Hands finished transfers back to their exchanges.
+    private func collectFinished() {
+        var remaining: Int32 = 0
+        while let message = curl_multi_info_read(multi, &remaining) {
+            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                  let transfer = loop.byHandle[easy] else { continue }
+            let code = ccurl_msg_result(message)
+            let failure = Self.failure(for: code, headDelivered: transfer.headDelivered)
+            remove(transfer)
+            transfer.exchange.upstreamFinished(failure)
+        }
+    }
+
+    /// Timeouts and client hang-up probes, every `tickInterval`.
+    private func tick(now: ContinuousClock.Instant) {
+        var probes: [(Transfer, Int32)] = []
+        for transfer in loop.transfers.values {
+            if let failure = transfer.expiredTimeout(now: now) {
+                remove(transfer)
+                transfer.exchange.upstreamFinished(failure)
+                continue
+            }
+            if transfer.exchange.clientNeedsProbe, let fd = transfer.exchange.clientSocket {
+                probes.append((transfer, fd))
+            }
+        }
+        for transfer in HangUpProbe.hungUp(probes) {
+            transfer.exchange.clientHungUp()
+        }
+    }
+
+    private func remove(_ transfer: Transfer) {
+        curl_multi_remove_handle(multi, transfer.easy)
+        Curl.freeList(transfer.headerList)
+        loop.remove(transfer)
+    }
+
+    static func failure(for code: CURLcode, headDelivered: Bool) -> UpstreamFailure? {
+        switch code {
+        case CURLE_OK:
+            return headDelivered ? nil : .transferFailed("empty response")
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+            return .connectFailed(Curl.errorText(code))
+        case CURLE_OPERATION_TIMEDOUT:
+            // Olla enforces first-byte and idle limits itself; curl only times the connect.
+            return headDelivered ? .idleTimedOut : .connectTimedOut
+        default:
+            return .transferFailed(Curl.errorText(code))
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
+
+/// The loop thread's tables: live transfers and the pool of idle easy handles.
+final class LoopState {
+    var transfers: [UInt64: Transfer] = [:]
+    var byHandle: [UnsafeMutableRawPointer: Transfer] = [:]
+    private var idleHandles: [Curl.Easy] = []
+    /// Idle handles kept for reuse; beyond this they are freed.
+    private let poolLimit = 256
+
+    func takeHandle() -> Curl.Easy {
+        if let easy = idleHandles.popLast() {
+            curl_easy_reset(easy)
+            return easy
+        }
+        return curl_easy_init()
+    }
+
+    func add(_ transfer: Transfer) {
+        transfers[transfer.exchangeID] = transfer
+        byHandle[transfer.easy] = transfer
+    }
+
+    func remove(_ transfer: Transfer) {
+        if transfers[transfer.exchangeID] === transfer { transfers[transfer.exchangeID] = nil }
+        byHandle[transfer.easy] = nil
+        if idleHandles.count < poolLimit {
+            idleHandles.append(transfer.easy)
+        } else {
+            curl_easy_cleanup(transfer.easy)
+        }
+    }
+
+    func releaseIdleHandles() {
+        for easy in idleHandles { curl_easy_cleanup(easy) }
+        idleHandles.removeAll()
+    }
+}

@@ -1,0 +1,98 @@
+import CCurl
+import OllaCore
+import OllaEngine
+
+/// One backend transfer: an easy handle lent from the pool, its exchange, and the parse
+/// state of the response head. Confined to the curl loop thread.
+final class Transfer {
+    let exchangeID: UInt64
+    let exchange: Exchange
+    let easy: Curl.Easy
+    let headerList: UnsafeMutablePointer<curl_slist>?
+    let startedAt: ContinuousClock.Instant
+    let firstByteTimeout: Duration?
+    let idleTimeout: Duration?
+
+    /// Set once the request body is fully handed over: the first-byte clock starts there,
+    /// so a long upload is not mistaken for a silent backend.
+    var firstByteDeadline: ContinuousClock.Instant?
+    var lastActivity: ContinuousClock.Instant
+    var receivePaused = false
+    var sendPaused = false
+
+    private var status: Int?
+    private var headers: [HTTPHeader] = []
+    private(set) var headDelivered = false
+
+    init(request: UpstreamRequest, exchange: Exchange, easy: Curl.Easy,
+         headerList: UnsafeMutablePointer<curl_slist>?, now: ContinuousClock.Instant) {
+        self.exchangeID = request.exchangeID
+        self.exchange = exchange
+        self.easy = easy
+        self.headerList = headerList
+        self.startedAt = now
+        self.lastActivity = now
+        self.firstByteTimeout = request.firstByteTimeout
+        self.idleTimeout = request.idleTimeout
+        if (request.bodyLength ?? 0) == 0, let timeout = request.firstByteTimeout {
+            firstByteDeadline = now + timeout
+        }
+    }
+
+    /// One line of the response head, as curl hands it over (CRLF included).
+    func headerLine(_ line: UnsafeRawBufferPointer) {
+        // Strip CR/LF as bytes: in a Swift String "\r\n" is one Character.
+        var end = line.count
+        while end > 0 && (line[end - 1] == 0x0A || line[end - 1] == 0x0D) { end -= 1 }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: line[..<end]), as: UTF8.self)
+        if text.hasPrefix("HTTP/") {
+            status = Self.parseStatus(text)
+            headers.removeAll()
+            return
+        }
+        if text.isEmpty {
+            endOfHead()
+            return
+        }
+        guard let colon = text.firstIndex(of: ":") else { return }
+        let name = String(text[..<colon])
+        let value = text[text.index(after: colon)...].trimmingSpaces()
+        headers.append((name, value))
+    }
+
+    private func endOfHead() {
+        guard let status, !headDelivered else { return }
+        // Interim answers (100 Continue, 103 Early Hints) are followed by the real head.
+        if status >= 100 && status < 200 && status != 101 {
+            self.status = nil
+            headers.removeAll()
+            return
+        }
+        headDelivered = true
+        lastActivity = .now
+        exchange.upstreamHeadReceived(UpstreamHead(status: status, headers: headers))
+    }
+
+    /// The request body is fully sent: start the first-byte clock.
+    func uploadFinished(now: ContinuousClock.Instant) {
+        if firstByteDeadline == nil, !headDelivered, let timeout = firstByteTimeout {
+            firstByteDeadline = now + timeout
+        }
+    }
+
+    /// A deadline that has passed, if any.
+    func expiredTimeout(now: ContinuousClock.Instant) -> UpstreamFailure? {
+        if !headDelivered {
+            if let deadline = firstByteDeadline, now >= deadline { return .firstByteTimedOut }
+            return nil
+        }
+        if let idle = idleTimeout, !receivePaused, now - lastActivity >= idle { return .idleTimedOut }
+        return nil
+    }
+
+    static func parseStatus(_ line: String) -> Int? {
+        let parts = line.split(separator: " ", maxSplits: 2)
+        guard parts.count >= 2 else { return nil }
+        return Int(parts[1])
+    }
+}

@@ -1,0 +1,53 @@
+import Glibc
+import Logging
+import OllaCore
+import OllaEngine
+import OllaHTTPServer
+
+/// Translates the configuration into what each part of the daemon takes.
+struct Wiring {
+    let endpoints: [EndpointTarget]
+    let selector: EndpointSelector
+    let proxySettings: ProxySettings
+    let serverOptions: HTTPServer.Options
+
+    init(config: OllaConfig) {
+        endpoints = config.discovery.staticEndpoints.endpoints.map { endpoint in
+            EndpointTarget(
+                name: endpoint.name, baseURL: endpoint.url.baseURL, priority: endpoint.priority,
+                extraHeaders: endpoint.headers.map { ($0.name, $0.value) })
+        }
+        selector = EndpointSelector(
+            endpoints: endpoints,
+            strategy: config.proxy.loadBalancer == .roundRobin ? .roundRobin : .priority)
+        let proxy = config.proxy
+        proxySettings = ProxySettings(
+            connectTimeout: proxy.connectionTimeout,
+            responseTimeout: Self.limit(proxy.responseTimeout),
+            readTimeout: Self.limit(proxy.readTimeout),
+            maxRetries: proxy.maxRetries,
+            streamBufferSize: proxy.streamBufferSize,
+            maxBodySize: Int64(config.server.requestLimits.maxBodySize))
+        serverOptions = HTTPServer.Options(
+            host: config.server.host,
+            port: config.server.port,
+            threads: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
+            readTimeoutSeconds: Int(config.server.readTimeout.components.seconds),
+            maxHeaderSize: config.server.requestLimits.maxHeaderSize)
+    }
+
+    /// Zero in the configuration means "no limit".
+    static func limit(_ duration: Duration) -> Duration? {
+        duration == .zero ? nil : duration
+    }
+
+    static func logLevel(_ level: LogLevel) -> Logger.Level {
+        switch level {
+        case .trace: .trace
+        case .debug: .debug
+        case .info: .info
+        case .warn: .warning
+        case .error: .error
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Testing
+@testable import OllaCore
+
+@Suite struct HeaderRulesTests {
+    private func names(_ headers: [HTTPHeader]) -> [String] { headers.map { $0.name.lowercased() } }
+
+    @Test func dropsHopByHopOriginAndRecomputedHeaders() {
+        let client: [HTTPHeader] = [
+            ("Host", "olla.local:40114"), ("Connection", "keep-alive, X-Secret"), ("Keep-Alive", "timeout=5"),
+            ("TE", "trailers"), ("Upgrade", "h2c"), ("Proxy-Authorization", "Basic x"), ("X-Secret", "1"),
+            ("Origin", "http://evil.example"), ("Content-Length", "12"), ("Transfer-Encoding", "chunked"),
+            ("Expect", "100-continue"), ("Authorization", "Bearer k"), ("User-Agent", "ollama-python"),
+            ("Content-Type", "application/json"), ("X-Foo", "bar"),
+        ]
+        let out = HeaderRules.upstreamRequestHeaders(client: client, peerAddress: "10.0.0.9", requestID: "abc")
+        let kept = names(out)
+        for dropped in ["host", "connection", "keep-alive", "te", "upgrade", "proxy-authorization", "x-secret",
+                        "origin", "content-length", "transfer-encoding", "expect"] {
+            #expect(!kept.contains(dropped), "\(dropped) must not reach the backend")
+        }
+        for passed in ["authorization", "user-agent", "content-type", "x-foo"] {
+            #expect(kept.contains(passed), "\(passed) must reach the backend")
+        }
+        #expect(HeaderRules.value(of: "x-olla-request-id", in: out) == "abc")
+        #expect(HeaderRules.value(of: "x-forwarded-for", in: out) == "10.0.0.9")
+        #expect(HeaderRules.value(of: "x-forwarded-host", in: out) == "olla.local:40114")
+        #expect(HeaderRules.value(of: "x-forwarded-proto", in: out) == "http")
+        #expect(HeaderRules.value(of: "via", in: out) == "1.1 olla")
+    }
+
+    @Test func extendsAnExistingForwardingChain() {
+        let client: [HTTPHeader] = [("X-Forwarded-For", "203.0.113.7"), ("X-Forwarded-For", "198.51.100.2"),
+                                    ("Via", "1.1 edge"), ("X-Olla-Request-ID", "spoofed")]
+        let out = HeaderRules.upstreamRequestHeaders(client: client, peerAddress: "127.0.0.1", requestID: "id1")
+        #expect(HeaderRules.value(of: "x-forwarded-for", in: out) == "203.0.113.7, 198.51.100.2, 127.0.0.1")
+        #expect(HeaderRules.value(of: "via", in: out) == "1.1 edge, 1.1 olla")
+        #expect(out.filter { $0.name.lowercased() == "x-olla-request-id" }.map(\.value) == ["id1"])
+    }
+
+    @Test func responseKeepsEndToEndHeadersOnly() {
+        let upstream: [HTTPHeader] = [
+            ("Content-Type", "application/x-ndjson"), ("Transfer-Encoding", "chunked"), ("Connection", "close"),
+            ("Content-Length", "10"), ("X-Olla-Endpoint", "spoof"), ("Date", "Tue"), ("X-Custom", "1"),
+        ]
+        #expect(names(HeaderRules.clientResponseHeaders(upstream: upstream)) == ["content-type", "date", "x-custom"])
+    }
+}
+
+@Suite struct RequestIDTests {
+    @Test func reusesASaneInboundID() {
+        #expect(RequestID.resolve(inbound: "req-123_abc.DEF:9") == "req-123_abc.DEF:9")
+    }
+
+    @Test(arguments: ["", "has space", "semi;colon", String(repeating: "a", count: 129), "new\nline"])
+    func replacesAnInsaneInboundID(inbound: String) {
+        let id = RequestID.resolve(inbound: inbound)
+        #expect(id != inbound)
+        #expect(id.count == 32)
+    }
+
+    @Test func generatesDistinctHexIDs() {
+        let ids = Set((0..<100).map { _ in RequestID.generate() })
+        #expect(ids.count == 100)
+        #expect(ids.allSatisfy { $0.count == 32 && $0.allSatisfy(\.isHexDigit) })
+    }
+}
+
+@Suite struct ProxyErrorTests {
+    @Test func nativeErrorsUseOllamasShape() {
+        let error = ProxyError(.badGateway, #"backend "a" said no"#)
+        #expect(error.body(for: .native) == #"{"error":"backend \"a\" said no"}"#)
+        #expect(error.status == 502)
+    }
+
+    @Test func openAIErrorsUseTheErrorObject() {
+        let error = ProxyError(.notFound, "model 'x' not found")
+        #expect(error.body(for: .openAI)
+            == #"{"error":{"message":"model 'x' not found","type":"not_found_error","param":null,"code":"not_found"}}"#)
+    }
+
+    @Test func streamTrailersFollowTheStreamFraming() {
+        let error = ProxyError(.badGateway, "boom")
+        #expect(error.streamTrailer(contentType: "application/x-ndjson") == "{\"error\":\"boom\"}\n")
+        #expect(error.streamTrailer(contentType: "text/event-stream; charset=utf-8")?.hasPrefix("data: {\"error\":{") == true)
+        #expect(error.streamTrailer(contentType: "application/json") == nil)
+    }
+}

@@ -1,0 +1,45 @@
+import Testing
+@testable import OllaCore
+
+@Suite struct ProxyRouteTests {
+    private func forward(_ method: String, _ target: String) -> ProxyRoute.Forward? {
+        if case .forward(let route) = ProxyRoute.classify(method: method, rawTarget: target) { return route }
+        return nil
+    }
+
+    @Test func stripsThePrefixAndKeepsTheRawQuery() throws {
+        let route = try #require(forward("POST", "/olla/ollama/api/chat?a=%2F&b=1+2"))
+        #expect(route.upstreamTarget == "/api/chat?a=%2F&b=1+2")
+        #expect(route.flavor == .native)
+        #expect(route.modelKeys == ["model"])
+        #expect(!route.streamsUpload)
+    }
+
+    @Test func heartbeatIsAnsweredLocallyForGetAndHead() {
+        #expect(ProxyRoute.classify(method: "GET", rawTarget: "/olla/ollama/") == .heartbeat)
+        #expect(ProxyRoute.classify(method: "HEAD", rawTarget: "/olla/ollama/") == .heartbeat)
+        #expect(ProxyRoute.classify(method: "GET", rawTarget: "/olla/ollama") == .heartbeat)
+        #expect(forward("POST", "/olla/ollama/")?.upstreamTarget == "/")
+    }
+
+    @Test func openAIPathsUseTheOpenAIFlavor() {
+        #expect(forward("POST", "/olla/ollama/v1/chat/completions")?.flavor == .openAI)
+        #expect(forward("GET", "/olla/ollama/v1/models/llama3:8b")?.flavor == .openAI)
+        #expect(forward("GET", "/olla/ollama/api/tags")?.flavor == .native)
+    }
+
+    @Test(arguments: ["/api/show", "/api/pull", "/api/push", "/api/delete", "/api/create"])
+    func managementRoutesAcceptName(path: String) {
+        #expect(forward("POST", "/olla/ollama" + path)?.modelKeys == ["model", "name"])
+    }
+
+    @Test func blobsStreamTheirUpload() {
+        #expect(forward("POST", "/olla/ollama/api/blobs/sha256:abc")?.streamsUpload == true)
+        #expect(forward("HEAD", "/olla/ollama/api/blobs/sha256:abc")?.streamsUpload == true)
+    }
+
+    @Test(arguments: ["/", "/api/tags", "/olla/", "/olla/ollamax/api/tags", "/olla/openai/v1/models", "/ollama/api/tags"])
+    func pathsOutsideThePrefixAreNotFound(target: String) {
+        #expect(ProxyRoute.classify(method: "GET", rawTarget: target) == .notFound)
+    }
+}
