@@ -226,6 +226,7 @@ struct ExchangeStateMachine {
 
     /// Fills the server's buffer with response bytes.
     mutating func readResponse(into destination: UnsafeMutableRawBufferPointer) -> (Actions, Read) {
+        if clientGone { return (.none, .abort) }
         let n = response.drain(into: destination)
         if n > 0 {
             bytesSent += Int64(n)

@@ -154,6 +154,12 @@ public final class Exchange: Sendable {
         perform(actions.upstream)
     }
 
+    /// The client read nothing for longer than `server.write_timeout`: drop it like a hang-up.
+    public func clientStalled() {
+        let actions = withMachine { $0.clientWentAway() }
+        perform(actions.upstream)
+    }
+
     /// The client's socket, for the hang-up probe.
     public var clientSocket: Int32? { client.socketDescriptor }
 
@@ -214,7 +220,8 @@ public final class Exchange: Sendable {
             bodyLength: bodyLength,
             connectTimeout: settings.connectTimeout,
             firstByteTimeout: settings.responseTimeout,
-            idleTimeout: settings.readTimeout)
+            idleTimeout: settings.readTimeout,
+            clientStallTimeout: settings.writeTimeout)
         context.transport.start(request, delegate: self)
     }
 

@@ -6,13 +6,16 @@ public struct ProxySettings: Sendable {
     /// Nil means no limit.
     public var responseTimeout: Duration?
     public var readTimeout: Duration?
+    /// A client that reads nothing for this long is dropped (nil: never).
+    public var writeTimeout: Duration?
     public var maxRetries: Int
     public var streamBufferSize: Int
     /// Zero means unlimited.
     public var maxBodySize: Int64
 
     public init(connectTimeout: Duration, responseTimeout: Duration?, readTimeout: Duration?,
-                maxRetries: Int, streamBufferSize: Int, maxBodySize: Int64) {
+                writeTimeout: Duration?, maxRetries: Int, streamBufferSize: Int, maxBodySize: Int64) {
+        self.writeTimeout = writeTimeout
         self.connectTimeout = connectTimeout
         self.responseTimeout = responseTimeout
         self.readTimeout = readTimeout

@@ -34,6 +34,8 @@ public struct UpstreamRequest: Sendable {
     public var connectTimeout: Duration
     public var firstByteTimeout: Duration?
     public var idleTimeout: Duration?
+    /// How long the transfer may stay paused because the client reads nothing.
+    public var clientStallTimeout: Duration?
 }
 
 /// The backend's status line and headers.
@@ -75,7 +77,7 @@ public enum UpstreamFailure: Sendable, Equatable {
         case .connectTimedOut: "backend connection timed out"
         case .firstByteTimedOut: "backend did not answer within the response timeout"
         case .idleTimedOut: "backend stream stalled longer than the read timeout"
-        case .transferFailed(let why): "backend connection failed: \(why)"
+        case .transferFailed(let why): "backend connection broke: \(why)"
         }
     }
 }

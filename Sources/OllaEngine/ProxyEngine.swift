@@ -81,13 +81,13 @@ public final class ProxyEngine: Sendable {
             "olla.request_id": "\(record.requestID)",
             "method": "\(record.method)",
             "path": "\(record.path)",
-            "status": "\(record.status)",
-            "bytes": "\(record.bytesSent)",
-            "duration_ms": "\(Exchange.milliseconds(record.duration))",
+            "status": .stringConvertible(record.status),
+            "bytes": .stringConvertible(record.bytesSent),
+            "duration_ms": .stringConvertible(Exchange.milliseconds(record.duration)),
         ]
         if let model = record.model { metadata["model"] = "\(model)" }
         if let endpoint = record.endpoint { metadata["olla.endpoint"] = "\(endpoint)" }
-        if let ttfb = record.timeToFirstByte { metadata["ttfb_ms"] = "\(Exchange.milliseconds(ttfb))" }
+        if let ttfb = record.timeToFirstByte { metadata["ttfb_ms"] = .stringConvertible(Exchange.milliseconds(ttfb)) }
         logger.info("request", metadata: metadata)
     }
 

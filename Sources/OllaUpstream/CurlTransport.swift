@@ -127,7 +127,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
 
     private func unpause(_ id: UInt64) {
         guard let transfer = loop.transfers[id] else { return }
-        transfer.receivePaused = false
+        transfer.receivePausedSince = nil
         transfer.sendPaused = false
         transfer.lastActivity = .now
         Curl.pauseContinue(transfer.easy)
@@ -153,6 +153,11 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
             if let failure = transfer.expiredTimeout(now: now) {
                 remove(transfer)
                 transfer.exchange.upstreamFinished(failure)
+                continue
+            }
+            if transfer.clientStalled(now: now) {
+                remove(transfer)
+                transfer.exchange.clientStalled()
                 continue
             }
             if transfer.exchange.clientNeedsProbe, let fd = transfer.exchange.clientSocket {

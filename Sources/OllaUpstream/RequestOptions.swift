@@ -79,7 +79,7 @@ enum RequestOptions {
         case .accepted:
             return length
         case .pause:
-            transfer.receivePaused = true
+            transfer.receivePausedSince = .now
             return Int(CURL_WRITEFUNC_PAUSE)
         }
     }

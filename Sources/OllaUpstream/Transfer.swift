@@ -12,12 +12,15 @@ final class Transfer {
     let startedAt: ContinuousClock.Instant
     let firstByteTimeout: Duration?
     let idleTimeout: Duration?
+    let clientStallTimeout: Duration?
 
     /// Set once the request body is fully handed over: the first-byte clock starts there,
     /// so a long upload is not mistaken for a silent backend.
     var firstByteDeadline: ContinuousClock.Instant?
     var lastActivity: ContinuousClock.Instant
-    var receivePaused = false
+    /// Set while the response queue is full: the client is not keeping up.
+    var receivePausedSince: ContinuousClock.Instant?
+    var receivePaused: Bool { receivePausedSince != nil }
     var sendPaused = false
 
     private var status: Int?
@@ -34,6 +37,7 @@ final class Transfer {
         self.lastActivity = now
         self.firstByteTimeout = request.firstByteTimeout
         self.idleTimeout = request.idleTimeout
+        self.clientStallTimeout = request.clientStallTimeout
         if (request.bodyLength ?? 0) == 0, let timeout = request.firstByteTimeout {
             firstByteDeadline = now + timeout
         }
@@ -78,6 +82,12 @@ final class Transfer {
         if firstByteDeadline == nil, !headDelivered, let timeout = firstByteTimeout {
             firstByteDeadline = now + timeout
         }
+    }
+
+    /// Whether the client has read nothing for longer than it may.
+    func clientStalled(now: ContinuousClock.Instant) -> Bool {
+        guard let since = receivePausedSince, let limit = clientStallTimeout else { return false }
+        return now - since >= limit
     }
 
     /// A deadline that has passed, if any.

@@ -25,6 +25,7 @@ struct Wiring {
             connectTimeout: proxy.connectionTimeout,
             responseTimeout: Self.limit(proxy.responseTimeout),
             readTimeout: Self.limit(proxy.readTimeout),
+            writeTimeout: Self.limit(config.server.writeTimeout),
             maxRetries: proxy.maxRetries,
             streamBufferSize: proxy.streamBufferSize,
             maxBodySize: Int64(config.server.requestLimits.maxBodySize))

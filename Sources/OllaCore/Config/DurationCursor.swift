@@ -11,6 +11,7 @@ struct DurationCursor {
 
     /// Reads one part such as `1.5h` and returns its length in nanoseconds.
     mutating func nextPartNanoseconds(_ fail: (String) -> DurationParseError) throws(DurationParseError) -> Int128 {
+        let start = index
         let integerDigits = readDigits()
         var fractionDigits: [UInt8] = []
         if peek() == "." {
@@ -23,7 +24,7 @@ struct DurationCursor {
         }
         let unit = readUnit()
         guard !unit.isEmpty else {
-            let number = describe(integerDigits, fractionDigits)
+            let number = String(String.UnicodeScalarView(scalars[start..<index]))
             throw fail("missing unit after \"\(number)\" (write e.g. \"\(number)s\"; units: ns, us, ms, s, m, h)")
         }
         guard let unitNanoseconds = DurationParser.unitNanoseconds[unit] else {
@@ -76,10 +77,5 @@ struct DurationCursor {
             index += 1
         }
         return String(unit)
-    }
-
-    private func describe(_ integerDigits: [UInt8], _ fractionDigits: [UInt8]) -> String {
-        let integer = integerDigits.map(String.init).joined()
-        return fractionDigits.isEmpty ? integer : integer + "." + fractionDigits.map(String.init).joined()
     }
 }

@@ -2,6 +2,11 @@ extension EndpointURL {
     /// Why a URL was rejected, phrased to complete "invalid URL "...": ".
     public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
         public let reason: String
+
+        public init(reason: String) {
+            self.reason = reason
+        }
+
         public var description: String { reason }
     }
 
