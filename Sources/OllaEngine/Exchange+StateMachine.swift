@@ -165,12 +165,27 @@ struct ExchangeStateMachine {
 
     // MARK: Backend events
 
-    mutating func upstreamHeadReceived(_ head: UpstreamHead) -> Actions {
-        guard !clientGone, case .pending = answer else { return .none }
+    /// Statuses that mean "this instance cannot take it now" (Ollama's queue is full, or a
+    /// rate limit): another instance can, so they are retried before anything reaches the client.
+    static let retriableStatuses: Set<Int> = [429, 503]
+
+    mutating func upstreamHeadReceived(_ head: UpstreamHead) -> (Actions, HeadDisposition) {
+        guard !clientGone, case .pending = answer else { return (.none, .accept) }
+        if Self.retriableStatuses.contains(head.status), canRetry {
+            attempt += 1
+            uploadTaken = 0
+            return (Actions(upstream: .start(attempt: attempt)), .abandon)
+        }
         answer = .head(head)
         responseChunked = head.contentLength == nil
         responseContentType = HeaderRules.value(of: "content-type", in: head.headers)
-        return wakeClientWaitingForResponse()
+        return (wakeClientWaitingForResponse(), .accept)
+    }
+
+    /// Whether another attempt may start: attempts left, the body can be replayed, someone waits.
+    private var canRetry: Bool {
+        let canReplay = !streamsUpload || uploadTaken == 0
+        return canReplay && attempt + 1 < maxAttempts && !clientGone
     }
 
     mutating func upstreamBodyReceived(_ bytes: UnsafeRawBufferPointer) -> (Actions, BodyAcceptance) {
@@ -193,8 +208,7 @@ struct ExchangeStateMachine {
             return wakeClientWaitingForResponse()
         }
         if case .pending = answer {
-            let canReplay = !streamsUpload || uploadTaken == 0
-            if failure.isConnectFailure && canReplay && attempt + 1 < maxAttempts && !clientGone {
+            if failure.isConnectFailure && canRetry {
                 attempt += 1
                 uploadTaken = 0
                 return Actions(upstream: .start(attempt: attempt))
@@ -332,7 +346,7 @@ struct ExchangeStateMachine {
 
     static func proxyError(for failure: UpstreamFailure) -> ProxyError {
         switch failure {
-        case .connectFailed, .transferFailed: ProxyError(.badGateway, failure.message)
+        case .connectFailed, .transferFailed, .refused: ProxyError(.badGateway, failure.message)
         case .connectTimedOut, .firstByteTimedOut, .idleTimedOut: ProxyError(.gatewayTimeout, failure.message)
         }
     }

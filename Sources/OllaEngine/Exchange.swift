@@ -7,7 +7,7 @@ import Synchronization
 /// completion) run on libmicrohttpd's threads; transfer callbacks (head, body, upload, finish)
 /// run on the curl thread. All state lives in `ExchangeStateMachine` behind one mutex; the
 /// exchange decides under the lock and runs upstream commands after releasing it.
-public final class Exchange: Sendable {
+public final class Exchange: TransferDelegate, Sendable {
     public let id: UInt64
     public let requestID: String
     public let method: String
@@ -126,9 +126,16 @@ public final class Exchange: Sendable {
 
     // MARK: Called by the curl loop
 
-    public func upstreamHeadReceived(_ head: UpstreamHead) {
-        details.withLock { $0.headAt = .now }
-        _ = withMachine { $0.upstreamHeadReceived(head) }
+    public func upstreamHeadReceived(_ head: UpstreamHead) -> HeadDisposition {
+        let (actions, disposition) = withMachine { $0.upstreamHeadReceived(head) }
+        if disposition == .accept {
+            details.withLock { $0.headAt = .now }
+        } else {
+            let endpoint = details.withLock { $0.endpoint?.name ?? "-" }
+            context.attemptFailed(self, endpoint: endpoint, failure: .refused(status: head.status))
+        }
+        perform(actions.upstream)
+        return disposition
     }
 
     public func upstreamBodyReceived(_ bytes: UnsafeRawBufferPointer) -> BodyAcceptance {
@@ -200,8 +207,8 @@ public final class Exchange: Sendable {
         switch action {
         case .none: return
         case .start(let attempt): startAttempt(attempt)
-        case .cancel: context.transport.cancel(exchangeID: id)
-        case .unpause: context.transport.unpause(exchangeID: id)
+        case .cancel: context.transport.cancel(transferID: id)
+        case .unpause: context.transport.unpause(transferID: id)
         }
     }
 
@@ -213,7 +220,7 @@ public final class Exchange: Sendable {
         }
         let settings = context.settings
         let request = UpstreamRequest(
-            exchangeID: id,
+            transferID: id,
             url: endpoint.baseURL + route.upstreamTarget,
             method: method,
             headers: requestHeaders + endpoint.extraHeaders,

@@ -1,4 +1,5 @@
 import OllaCore
+import Synchronization
 
 /// The inbound side of one exchange, implemented by the HTTP server adapter.
 ///
@@ -15,17 +16,49 @@ public protocol ClientConnection: AnyObject, Sendable {
 
 /// The outbound side: the curl loop. Every call only enqueues a command for the loop thread.
 public protocol UpstreamTransport: AnyObject, Sendable {
-    /// Starts (or, after a failed attempt, restarts) the exchange's transfer.
-    func start(_ request: UpstreamRequest, delegate: Exchange)
+    /// Starts a transfer. Starting a transfer id that is still running replaces it (a retry).
+    func start(_ request: UpstreamRequest, delegate: TransferDelegate)
     /// Aborts the transfer if it is still running. Idempotent.
-    func cancel(exchangeID: UInt64)
-    /// Unpauses a transfer that the exchange paused (either direction).
-    func unpause(exchangeID: UInt64)
+    func cancel(transferID: UInt64)
+    /// Unpauses a transfer that its delegate paused (either direction).
+    func unpause(transferID: UInt64)
+}
+
+/// Receives one transfer's events. Every method is called on the curl loop thread.
+///
+/// Lifecycle: `readUpload` while the body is sent; `upstreamHeadReceived` once (interim 1xx
+/// heads are not reported); `upstreamBodyReceived` per chunk; then exactly one
+/// `upstreamFinished` — unless the transfer was cancelled, or the delegate abandoned the head.
+public protocol TransferDelegate: AnyObject, Sendable {
+    func upstreamHeadReceived(_ head: UpstreamHead) -> HeadDisposition
+    func upstreamBodyReceived(_ bytes: UnsafeRawBufferPointer) -> BodyAcceptance
+    func upstreamFinished(_ failure: UpstreamFailure?)
+    func readUpload(into destination: UnsafeMutableRawBufferPointer) -> UploadRead
+    /// The hang-up probe found the client gone while its connection was suspended.
+    func clientHungUp()
+    /// The client read nothing for longer than the write timeout.
+    func clientStalled()
+    /// Whether the hang-up probe should watch `clientSocket` now.
+    var clientNeedsProbe: Bool { get }
+    var clientSocket: Int32? { get }
+}
+
+/// What a delegate does with a response head.
+public enum HeadDisposition: Sendable, Equatable {
+    case accept
+    /// Discard this answer (the delegate retries elsewhere).
+    case abandon
+}
+
+/// Ids for transfers, unique in the process (exchanges and background fetches share them).
+public enum TransferID {
+    private static let counter = Atomic<UInt64>(1)
+    public static func next() -> UInt64 { counter.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
 
 /// One request as the backend should receive it.
 public struct UpstreamRequest: Sendable {
-    public var exchangeID: UInt64
+    public var transferID: UInt64
     public var url: String
     public var method: String
     public var headers: [HTTPHeader]
@@ -62,6 +95,9 @@ public enum UpstreamFailure: Sendable, Equatable {
     case firstByteTimedOut
     case idleTimedOut
     case transferFailed(String)
+    /// The backend answered "busy" (503) or "too many requests" (429) before any byte reached
+    /// the client; the request is retried elsewhere when another endpoint is left.
+    case refused(status: Int)
 
     /// Failures where the backend never saw the request, so another endpoint may take it.
     public var isConnectFailure: Bool {
@@ -78,6 +114,7 @@ public enum UpstreamFailure: Sendable, Equatable {
         case .firstByteTimedOut: "backend did not answer within the response timeout"
         case .idleTimedOut: "backend stream stalled longer than the read timeout"
         case .transferFailed(let why): "backend connection broke: \(why)"
+        case .refused(let status): "backend answered \(status)"
         }
     }
 }

@@ -16,7 +16,6 @@ public final class ProxyEngine: Sendable {
     private let selector: EndpointSelector
     private let logger: Logger
     private let requestLogging: Bool
-    private let nextID = Atomic<UInt64>(1)
     private let live = Mutex<[UInt64: Exchange]>([:])
     private let context: Mutex<ExchangeContext?> = Mutex(nil)
 
@@ -68,7 +67,7 @@ public final class ProxyEngine: Sendable {
             return .respond(.error(error, flavor: route.flavor, requestID: requestID))
         }
         let exchange = Exchange(
-            id: nextID.wrappingAdd(1, ordering: .relaxed).oldValue, requestID: requestID, head: head,
+            id: TransferID.next(), requestID: requestID, head: head,
             route: route, candidates: candidates, client: client, context: context)
         live.withLock { $0[exchange.id] = exchange }
         return .proxy(exchange)

@@ -12,7 +12,7 @@ import Synchronization
 /// steady load opens no new connections and allocates no new handles.
 public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     enum Command {
-        case start(UpstreamRequest, Exchange)
+        case start(UpstreamRequest, TransferDelegate)
         case cancel(UInt64)
         case unpause(UInt64)
         case stop
@@ -36,16 +36,16 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
 
     // MARK: UpstreamTransport (any thread)
 
-    public func start(_ request: UpstreamRequest, delegate: Exchange) {
+    public func start(_ request: UpstreamRequest, delegate: TransferDelegate) {
         post(.start(request, delegate))
     }
 
-    public func cancel(exchangeID: UInt64) {
-        post(.cancel(exchangeID))
+    public func cancel(transferID: UInt64) {
+        post(.cancel(transferID))
     }
 
-    public func unpause(exchangeID: UInt64) {
-        post(.unpause(exchangeID))
+    public func unpause(transferID: UInt64) {
+        post(.unpause(transferID))
     }
 
     private func post(_ command: Command) {
@@ -104,7 +104,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         }
         for command in pending {
             switch command {
-            case .start(let request, let exchange): begin(request, exchange)
+            case .start(let request, let delegate): begin(request, delegate)
             case .cancel(let id): if let transfer = loop.transfers[id] { remove(transfer) }
             case .unpause(let id): unpause(id)
             case .stop: return false
@@ -113,11 +113,11 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         return true
     }
 
-    private func begin(_ request: UpstreamRequest, _ exchange: Exchange) {
-        if let previous = loop.transfers[request.exchangeID] { remove(previous) }
+    private func begin(_ request: UpstreamRequest, _ delegate: TransferDelegate) {
+        if let previous = loop.transfers[request.transferID] { remove(previous) }
         let easy = loop.takeHandle()
         let headerList = Curl.headerList(RequestOptions.headerLines(for: request))
-        let transfer = Transfer(request: request, exchange: exchange, easy: easy,
+        let transfer = Transfer(request: request, delegate: delegate, easy: easy,
                                 headerList: headerList, now: .now)
         RequestOptions.apply(request, to: easy, headerList: headerList,
                              context: Unmanaged.passUnretained(transfer).toOpaque())
@@ -133,7 +133,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         Curl.pauseContinue(transfer.easy)
     }
 
-    /// Hands finished transfers back to their exchanges.
+    /// Hands finished transfers back to their delegates.
     private func collectFinished() {
         var remaining: Int32 = 0
         while let message = curl_multi_info_read(multi, &remaining) {
@@ -142,7 +142,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
             let code = ccurl_msg_result(message)
             let failure = Self.failure(for: code, headDelivered: transfer.headDelivered)
             remove(transfer)
-            transfer.exchange.upstreamFinished(failure)
+            if !transfer.abandoned { transfer.delegate.upstreamFinished(failure) }
         }
     }
 
@@ -152,20 +152,20 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         for transfer in loop.transfers.values {
             if let failure = transfer.expiredTimeout(now: now) {
                 remove(transfer)
-                transfer.exchange.upstreamFinished(failure)
+                transfer.delegate.upstreamFinished(failure)
                 continue
             }
             if transfer.clientStalled(now: now) {
                 remove(transfer)
-                transfer.exchange.clientStalled()
+                transfer.delegate.clientStalled()
                 continue
             }
-            if transfer.exchange.clientNeedsProbe, let fd = transfer.exchange.clientSocket {
+            if transfer.delegate.clientNeedsProbe, let fd = transfer.delegate.clientSocket {
                 probes.append((transfer, fd))
             }
         }
         for transfer in HangUpProbe.hungUp(probes) {
-            transfer.exchange.clientHungUp()
+            transfer.delegate.clientHungUp()
         }
     }
 
@@ -212,12 +212,12 @@ final class LoopState {
     }
 
     func add(_ transfer: Transfer) {
-        transfers[transfer.exchangeID] = transfer
+        transfers[transfer.transferID] = transfer
         byHandle[transfer.easy] = transfer
     }
 
     func remove(_ transfer: Transfer) {
-        if transfers[transfer.exchangeID] === transfer { transfers[transfer.exchangeID] = nil }
+        if transfers[transfer.transferID] === transfer { transfers[transfer.transferID] = nil }
         byHandle[transfer.easy] = nil
         if idleHandles.count < poolLimit {
             idleHandles.append(transfer.easy)

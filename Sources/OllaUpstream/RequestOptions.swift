@@ -75,7 +75,8 @@ enum RequestOptions {
         guard let buffer, let context else { return length }
         let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
         transfer.lastActivity = .now
-        switch transfer.exchange.upstreamBodyReceived(UnsafeRawBufferPointer(start: buffer, count: length)) {
+        if transfer.abandoned { return length }
+        switch transfer.delegate.upstreamBodyReceived(UnsafeRawBufferPointer(start: buffer, count: length)) {
         case .accepted:
             return length
         case .pause:
@@ -88,7 +89,7 @@ enum RequestOptions {
         guard let buffer, let context else { return 0 }
         let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
         let destination = UnsafeMutableRawBufferPointer(start: buffer, count: size * count)
-        switch transfer.exchange.readUpload(into: destination) {
+        switch transfer.delegate.readUpload(into: destination) {
         case .bytes(let n):
             transfer.lastActivity = .now
             return n

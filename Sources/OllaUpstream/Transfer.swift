@@ -5,8 +5,8 @@ import OllaEngine
 /// One backend transfer: an easy handle lent from the pool, its exchange, and the parse
 /// state of the response head. Confined to the curl loop thread.
 final class Transfer {
-    let exchangeID: UInt64
-    let exchange: Exchange
+    let transferID: UInt64
+    let delegate: TransferDelegate
     let easy: Curl.Easy
     let headerList: UnsafeMutablePointer<curl_slist>?
     let startedAt: ContinuousClock.Instant
@@ -26,11 +26,14 @@ final class Transfer {
     private var status: Int?
     private var headers: [HTTPHeader] = []
     private(set) var headDelivered = false
+    /// The delegate turned this answer down (a 503 it retries elsewhere): the rest of the
+    /// response is discarded and its end is not reported.
+    private(set) var abandoned = false
 
-    init(request: UpstreamRequest, exchange: Exchange, easy: Curl.Easy,
+    init(request: UpstreamRequest, delegate: TransferDelegate, easy: Curl.Easy,
          headerList: UnsafeMutablePointer<curl_slist>?, now: ContinuousClock.Instant) {
-        self.exchangeID = request.exchangeID
-        self.exchange = exchange
+        self.transferID = request.transferID
+        self.delegate = delegate
         self.easy = easy
         self.headerList = headerList
         self.startedAt = now
@@ -74,7 +77,9 @@ final class Transfer {
         }
         headDelivered = true
         lastActivity = .now
-        exchange.upstreamHeadReceived(UpstreamHead(status: status, headers: headers))
+        if delegate.upstreamHeadReceived(UpstreamHead(status: status, headers: headers)) == .abandon {
+            abandoned = true
+        }
     }
 
     /// The request body is fully sent: start the first-byte clock.

@@ -33,8 +33,14 @@ struct Wiring {
             host: config.server.host,
             port: config.server.port,
             threads: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
-            readTimeoutSeconds: Int(config.server.readTimeout.components.seconds),
+            readTimeoutSeconds: Self.wholeSecondsRoundingUp(config.server.readTimeout),
             maxHeaderSize: config.server.requestLimits.maxHeaderSize)
+    }
+
+    /// libmicrohttpd counts its connection timeout in seconds: "500ms" must not become 0 (no limit).
+    static func wholeSecondsRoundingUp(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds) + (attoseconds > 0 ? 1 : 0)
     }
 
     /// Zero in the configuration means "no limit".

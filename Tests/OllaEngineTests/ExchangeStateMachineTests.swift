@@ -37,7 +37,7 @@ import Testing
         let (wait, poll) = m.pollAnswer()
         #expect(wait.client == .suspend)
         guard case .wait = poll else { Issue.record("expected wait"); return }
-        #expect(m.upstreamHeadReceived(head).client == .resume)
+        #expect(m.upstreamHeadReceived(head).0.client == .resume)
         guard case .respond(let sent) = m.pollAnswer().1 else { Issue.record("expected head"); return }
         #expect(sent.status == 200)
         // Nothing buffered yet: the reader suspends, a chunk resumes.
@@ -73,6 +73,20 @@ import Testing
         #expect(last.client == .resume)
         guard case .respondError(let error) = m.pollAnswer().1 else { Issue.record("expected error"); return }
         #expect(error.status == 502)
+    }
+
+    @Test func busyAnswersAreRetriedElsewhereBeforeAnyByteIsSent() {
+        var m = machine(attempts: 2)
+        _ = m.clientBodyComplete()
+        _ = m.pollAnswer()
+        let busy = UpstreamHead(status: 503, headers: [])
+        let (actions, disposition) = m.upstreamHeadReceived(busy)
+        #expect(disposition == .abandon)
+        #expect(actions.upstream == .start(attempt: 1))
+        // The last candidate's 503 is the answer.
+        #expect(m.upstreamHeadReceived(busy).1 == .accept)
+        guard case .respond(let sent) = m.pollAnswer().1 else { Issue.record("expected head"); return }
+        #expect(sent.status == 503)
     }
 
     @Test func failuresAfterConnectAreNotRetried() {
