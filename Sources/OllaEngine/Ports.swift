@@ -89,7 +89,7 @@ public struct UpstreamHead: Sendable {
 }
 
 /// Why a transfer ended without a complete answer.
-public enum UpstreamFailure: Sendable, Equatable {
+public enum UpstreamFailure: Error, Sendable, Equatable {
     case connectFailed(String)
     case connectTimedOut
     case firstByteTimedOut
