@@ -48,7 +48,9 @@ public final class Exchange: TransferDelegate, Sendable {
             streamsUpload: route.streamsUpload,
             highWater: limits.streamBufferSize,
             maxAttempts: min(candidates.count, limits.maxRetries + 1),
-            maxBodySize: limits.maxBodySize))
+            // Blob uploads are model files of many gigabytes: streamed, never buffered, so the
+            // body limit (which bounds buffering) does not apply to them.
+            maxBodySize: route.streamsUpload ? 0 : limits.maxBodySize))
         let announced = head.announcesBody || ["POST", "PUT", "PATCH"].contains(head.method)
         self.details = Mutex(Details(bodyLength: announced ? (head.declaredLength ?? -1) : nil))
     }

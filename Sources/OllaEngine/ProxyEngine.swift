@@ -35,8 +35,8 @@ public final class ProxyEngine: Sendable {
             onFinished: { [weak self] exchange, record in self?.exchangeFinished(exchange, record) },
             onAttemptFailed: { [weak self] exchange, endpoint, failure in
                 self?.logger.warning("backend attempt failed", metadata: [
-                    "olla.request_id": "\(exchange.requestID)",
-                    "olla.endpoint": "\(endpoint)",
+                    "request_id": "\(exchange.requestID)",
+                    "endpoint": "\(endpoint)",
                     "error": "\(failure.message)",
                 ])
             })
@@ -61,6 +61,10 @@ public final class ProxyEngine: Sendable {
 
     private func beginForward(head: InboundHead, route: ProxyRoute.Forward, client: ClientConnection) -> Begin {
         let requestID = RequestID.resolve(inbound: HeaderRules.value(of: "x-request-id", in: head.headers))
+        if !route.streamsUpload, settings.maxBodySize > 0, let length = head.declaredLength, length > settings.maxBodySize {
+            let error = ProxyError(.payloadTooLarge, "request body of \(length) bytes exceeds the limit of \(settings.maxBodySize) bytes")
+            return .respond(.error(error, flavor: route.flavor, requestID: requestID))
+        }
         let candidates = selector.candidates()
         guard let context = context.withLock({ $0 }), !candidates.isEmpty else {
             let error = ProxyError(.serviceUnavailable, "no backend endpoint is configured")
@@ -77,7 +81,7 @@ public final class ProxyEngine: Sendable {
         live.withLock { _ = $0.removeValue(forKey: exchange.id) }
         guard requestLogging else { return }
         var metadata: Logger.Metadata = [
-            "olla.request_id": "\(record.requestID)",
+            "request_id": "\(record.requestID)",
             "method": "\(record.method)",
             "path": "\(record.path)",
             "status": .stringConvertible(record.status),
@@ -85,7 +89,7 @@ public final class ProxyEngine: Sendable {
             "duration_ms": .stringConvertible(Exchange.milliseconds(record.duration)),
         ]
         if let model = record.model { metadata["model"] = "\(model)" }
-        if let endpoint = record.endpoint { metadata["olla.endpoint"] = "\(endpoint)" }
+        if let endpoint = record.endpoint { metadata["endpoint"] = "\(endpoint)" }
         if let ttfb = record.timeToFirstByte { metadata["ttfb_ms"] = .stringConvertible(Exchange.milliseconds(ttfb)) }
         logger.info("request", metadata: metadata)
     }

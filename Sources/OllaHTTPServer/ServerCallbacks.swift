@@ -37,15 +37,20 @@ enum ServerCallbacks {
         case .answered:
             uploadSize?.pointee = 0  // the answer is out: discard the rest of the body
             return MHD.yes
+        case .rejected(let response):
+            if pending > 0 {
+                uploadSize?.pointee = 0
+                return MHD.yes
+            }
+            context.phase = .answered
+            return MHD.queue(response, on: context.connection)
         case .proxying:
             guard let exchange = context.exchange else { return MHD.no }
             if pending > 0, let upload {
                 uploadSize?.pointee = 0
                 let bytes = UnsafeRawBufferPointer(start: upload, count: pending)
                 if let error = exchange.clientBodyReceived(bytes) {
-                    context.phase = .answered
-                    return MHD.queue(.error(error, flavor: exchange.route.flavor, requestID: exchange.requestID),
-                                     on: context.connection)
+                    context.phase = .rejected(.error(error, flavor: exchange.route.flavor, requestID: exchange.requestID))
                 }
                 return MHD.yes
             }

@@ -91,7 +91,7 @@ enum RequestOptions {
         let destination = UnsafeMutableRawBufferPointer(start: buffer, count: size * count)
         switch transfer.delegate.readUpload(into: destination) {
         case .bytes(let n):
-            transfer.lastActivity = .now
+            transfer.uploadProgressed(n, now: .now)
             return n
         case .end:
             transfer.uploadFinished(now: .now)

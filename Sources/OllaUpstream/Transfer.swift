@@ -13,6 +13,9 @@ final class Transfer {
     let firstByteTimeout: Duration?
     let idleTimeout: Duration?
     let clientStallTimeout: Duration?
+    /// The request body's declared length (-1: unknown, nil: no body) and how much was sent.
+    let uploadLength: Int64?
+    var uploaded: Int64 = 0
 
     /// Set once the request body is fully handed over: the first-byte clock starts there,
     /// so a long upload is not mistaken for a silent backend.
@@ -41,6 +44,7 @@ final class Transfer {
         self.firstByteTimeout = request.firstByteTimeout
         self.idleTimeout = request.idleTimeout
         self.clientStallTimeout = request.clientStallTimeout
+        self.uploadLength = request.bodyLength
         if (request.bodyLength ?? 0) == 0, let timeout = request.firstByteTimeout {
             firstByteDeadline = now + timeout
         }
@@ -80,6 +84,14 @@ final class Transfer {
         if delegate.upstreamHeadReceived(UpstreamHead(status: status, headers: headers)) == .abandon {
             abandoned = true
         }
+    }
+
+    /// Counts body bytes handed to curl. curl stops asking once a declared length is reached,
+    /// so the end of the upload is noticed here, not only when the source reports its end.
+    func uploadProgressed(_ count: Int, now: ContinuousClock.Instant) {
+        uploaded += Int64(count)
+        lastActivity = now
+        if let length = uploadLength, length >= 0, uploaded >= length { uploadFinished(now: now) }
     }
 
     /// The request body is fully sent: start the first-byte clock.

@@ -44,7 +44,7 @@ struct Daemon {
         ])
         for endpoint in wiring.endpoints {
             logger.info("endpoint", metadata: [
-                "olla.endpoint": "\(endpoint.name)", "url": "\(endpoint.baseURL)",
+                "endpoint": "\(endpoint.name)", "url": "\(endpoint.baseURL)",
                 "priority": .stringConvertible(endpoint.priority),
             ])
         }

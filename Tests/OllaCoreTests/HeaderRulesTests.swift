@@ -51,7 +51,7 @@ import Testing
         #expect(RequestID.resolve(inbound: "req-123_abc.DEF:9") == "req-123_abc.DEF:9")
     }
 
-    @Test(arguments: ["", "has space", "semi;colon", String(repeating: "a", count: 129), "new\nline"])
+    @Test(arguments: ["", "has space", "semi;colon", "quo\"te", String(repeating: "a", count: 129), "new\nline"])
     func replacesAnInsaneInboundID(inbound: String) {
         let id = RequestID.resolve(inbound: inbound)
         #expect(id != inbound)

@@ -14,14 +14,15 @@ public enum RequestID {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
                  UInt8(ascii: "0")...UInt8(ascii: "9"):
                 return true
-            case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: ":"),
-                 UInt8(ascii: "/"), UInt8(ascii: "+"), UInt8(ascii: "="):
-                return true
             default:
-                return false
+                return allowedPunctuation.contains(byte)
             }
         }
     }
+
+    /// RFC 9110 token characters, plus ':', '/' and '=' that common id formats use.
+    /// No spaces, quotes of the `"` kind, separators or control bytes: the id goes into logs.
+    private static let allowedPunctuation: Set<UInt8> = Set("!#$%&'*+-.^_`|~:/=".utf8)
 
     /// 128 random bits as 32 lowercase hex digits.
     public static func generate() -> String {

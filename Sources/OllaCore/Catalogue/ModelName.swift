@@ -1,0 +1,67 @@
+/// Model-name matching as Ollama does it.
+///
+/// An Ollama model name is `[host/][namespace/]model[:tag]`. Ollama compares names
+/// case-insensitively and fills in the tag `latest` when none is given, so `Llama3`,
+/// `llama3` and `llama3:latest` all name the same model. The tag is whatever follows a
+/// `:` in the *last* `/`-separated segment: in `myhost:5000/team/coder` the `:5000` is a
+/// port, and the model has no tag.
+///
+/// Deliberately not folded: Ollama's default host and namespace. Ollama itself treats
+/// `registry.ollama.ai/library/llama3` as `llama3`, but a name's path is kept as written
+/// here (`library/llama3` stays `library/llama3:latest`), so such a name only matches a
+/// model listed under that same path.
+public enum ModelName {
+    /// The tag Ollama assumes when a name has none.
+    public static let defaultTag = "latest"
+
+    /// The namespace Ollama assumes (and reports as `owned_by`) when a name has none.
+    public static let defaultNamespace = "library"
+
+    /// The form under which two names are equal exactly when Ollama treats them as the
+    /// same model: lowercased, with `:latest` added when the last segment has no tag.
+    ///
+    /// A digest suffix (`name@sha256:...`) is kept as is; its `:` is not a tag.
+    public static func canonical(_ name: String) -> String {
+        let lowered = name.lowercased()
+        let (base, digest) = splitDigest(lowered)
+        let lastSegment = base[lastSegmentStart(of: base)...]
+        var result = String(base)
+        if let colon = lastSegment.lastIndex(of: ":") {
+            if lastSegment.index(after: colon) == lastSegment.endIndex {
+                result += defaultTag  // "llama3:" means the default tag too
+            }
+        } else {
+            result += ":" + defaultTag
+        }
+        if let digest {
+            result += "@" + digest
+        }
+        return result
+    }
+
+    /// Whether `a` and `b` name the same model by Ollama's rules.
+    public static func matches(_ a: String, _ b: String) -> Bool {
+        canonical(a) == canonical(b)
+    }
+
+    /// The namespace part of a name, as Ollama's `/v1/models` reports it in `owned_by`:
+    /// the segment before the model segment (`hf.co/bartowski/x:Q4` → `bartowski`,
+    /// `jmorgan/tiny` → `jmorgan`), or `library` for a plain name. Case is kept.
+    public static func namespace(of name: String) -> String {
+        let (base, _) = splitDigest(Substring(name))
+        let segments = base.split(separator: "/", omittingEmptySubsequences: false)
+        guard segments.count >= 2, !segments[segments.count - 2].isEmpty else { return defaultNamespace }
+        return String(segments[segments.count - 2])
+    }
+
+    private static func splitDigest(_ name: some StringProtocol) -> (base: Substring, digest: Substring?) {
+        let name = Substring(name)
+        // Only an `@` in the last segment starts a digest.
+        guard let at = name[lastSegmentStart(of: name)...].lastIndex(of: "@") else { return (name, nil) }
+        return (name[..<at], name[name.index(after: at)...])
+    }
+
+    private static func lastSegmentStart(of name: Substring) -> Substring.Index {
+        name.lastIndex(of: "/").map { name.index(after: $0) } ?? name.startIndex
+    }
+}

@@ -1,0 +1,78 @@
+/// Stops routing to an endpoint that keeps failing, then lets one trial decide when to
+/// resume.
+///
+/// - Closed: counts consecutive failures; any success resets the count. At
+///   `threshold` failures it opens.
+/// - Open: the endpoint is not routable until `openUntil`. Outcomes reported before then
+///   (requests that were already in flight, an early probe) neither close nor re-open it.
+/// - Half-open: once `openUntil` has passed, the next outcome reported is the trial (in
+///   practice the probe scheduled for the end of the cool-down). Success closes the
+///   breaker; failure re-opens it with a doubled cool-down, capped.
+///
+/// Half-open is not stored: it is "open, and the cool-down has passed", so no timer is
+/// needed to enter it.
+public struct CircuitBreaker: Sendable, Equatable {
+    /// Failures since the last success (or since the breaker last closed).
+    public private(set) var consecutiveFailures = 0
+    /// When the current cool-down ends; `nil` while closed.
+    public private(set) var openUntil: ContinuousClock.Instant?
+    /// How many times in a row the breaker has opened without closing in between;
+    /// drives the cool-down escalation.
+    public private(set) var trips = 0
+
+    let threshold: Int
+    let cooldown: Duration
+    let maxCooldown: Duration
+
+    /// Creates a closed breaker.
+    public init(threshold: Int, cooldown: Duration, maxCooldown: Duration) {
+        self.threshold = max(1, threshold)
+        self.cooldown = cooldown
+        self.maxCooldown = max(cooldown, maxCooldown)
+    }
+
+    /// Whether routing is blocked: open, trial outcome not yet reported.
+    public var isOpen: Bool { openUntil != nil }
+
+    /// Whether the next reported outcome will be the half-open trial.
+    public func isHalfOpen(now: ContinuousClock.Instant) -> Bool {
+        guard let openUntil else { return false }
+        return now >= openUntil
+    }
+
+    /// Records a success. Closes the breaker unless it is still cooling down.
+    public mutating func recordSuccess(now: ContinuousClock.Instant) {
+        if let openUntil, now < openUntil { return }
+        consecutiveFailures = 0
+        openUntil = nil
+        trips = 0
+    }
+
+    /// Records a failure. Opens the breaker at the threshold, or re-opens it for longer
+    /// if this was the half-open trial.
+    public mutating func recordFailure(now: ContinuousClock.Instant) {
+        consecutiveFailures += 1
+        if let openUntil {
+            // Still cooling down: the failure was already "priced in".
+            guard now >= openUntil else { return }
+            open(now: now)
+        } else if consecutiveFailures >= threshold {
+            open(now: now)
+        }
+    }
+
+    private mutating func open(now: ContinuousClock.Instant) {
+        trips += 1
+        openUntil = now + currentCooldown
+    }
+
+    /// The cool-down of the current trip: `cooldown × 2^(trips-1)`, capped.
+    var currentCooldown: Duration {
+        var length = cooldown
+        for _ in 1..<max(1, min(trips, 64)) {
+            length = length * 2
+            if length >= maxCooldown { return maxCooldown }
+        }
+        return min(length, maxCooldown)
+    }
+}

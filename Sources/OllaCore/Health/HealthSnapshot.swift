@@ -1,0 +1,21 @@
+/// A read-only view of one endpoint's health at a moment, for status pages and logs.
+public struct HealthSnapshot: Sendable, Equatable {
+    /// The state, breaker included.
+    public var state: EndpointState
+    /// Whether requests may be sent to the endpoint.
+    public var isRoutable: Bool
+    /// When the last probe completed, and how long ago; `nil` before the first.
+    public var lastCheckedAt: ContinuousClock.Instant?
+    public var sinceLastCheck: Duration?
+    /// When the next probe is due, and how far away that is (negative when overdue).
+    public var nextProbeAt: ContinuousClock.Instant
+    public var untilNextProbe: Duration
+    /// Failures (probes and requests) since the last success.
+    public var consecutiveFailures: Int
+    /// The last error seen, cleared by a successful probe.
+    public var lastError: String?
+    /// The latency of the last successful probe.
+    public var lastLatency: Duration?
+    /// When the open breaker's cool-down ends; `nil` while it is closed.
+    public var breakerOpenUntil: ContinuousClock.Instant?
+}

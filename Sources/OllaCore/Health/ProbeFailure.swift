@@ -1,0 +1,32 @@
+/// Why one health probe failed.
+public enum ProbeFailure: Sendable, Equatable, CustomStringConvertible {
+    /// The connection could not be made or broke: refused, unreachable, DNS, TLS.
+    /// The string is the transport's own message, kept for status output.
+    case transport(String)
+    /// No answer within `check_timeout`.
+    case timeout
+    /// The endpoint answered with this non-2xx HTTP status.
+    case status(Int)
+
+    /// The state this failure shows the endpoint to be in.
+    ///
+    /// 503 and 429 mean "up but overloaded" (Ollama answers 503 when its queue is full),
+    /// so they give `busy`, which stays routable; other statuses give `unhealthy`.
+    public var observedState: EndpointState {
+        switch self {
+        case .transport, .timeout: .offline
+        case .status(let code): ProbeFailure.isBusyStatus(code) ? .busy : .unhealthy
+        }
+    }
+
+    /// HTTP statuses that mean "busy, try later" rather than "broken".
+    static func isBusyStatus(_ code: Int) -> Bool { code == 503 || code == 429 }
+
+    public var description: String {
+        switch self {
+        case .transport(let message): "probe failed: \(message)"
+        case .timeout: "probe timed out"
+        case .status(let code): "probe answered HTTP \(code)"
+        }
+    }
+}
