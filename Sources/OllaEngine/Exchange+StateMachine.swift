@@ -19,6 +19,8 @@ struct ExchangeStateMachine {
         case head(UpstreamHead)
         /// Olla answers itself (no head will come).
         case error(ProxyError)
+        /// Olla answers with a response it composed (a fan-out's merged answer).
+        case local(LocalResponse)
         /// The response is queued; only body bytes remain.
         case sent
     }
@@ -43,6 +45,7 @@ struct ExchangeStateMachine {
     /// What the server should do when it polls for the answer.
     enum Poll {
         case respond(UpstreamHead)
+        case respondLocal(LocalResponse)
         case respondError(ProxyError)
         case wait
     }
@@ -59,7 +62,7 @@ struct ExchangeStateMachine {
 
     let streamsUpload: Bool
     let highWater: Int
-    let maxAttempts: Int
+    private(set) var maxAttempts: Int
     let maxBodySize: Int64
 
     private(set) var answer: Answer = .pending
@@ -100,6 +103,32 @@ struct ExchangeStateMachine {
         return Actions(upstream: .start(attempt: 0))
     }
 
+    /// How many candidates the routing plan offers; set before the first attempt starts.
+    mutating func setCandidateCount(_ count: Int) {
+        maxAttempts = max(1, min(maxAttempts, count))
+    }
+
+    /// Routing (or a limit) decided that Olla answers itself; no transfer will run.
+    mutating func answerLocally(_ error: ProxyError) -> Actions {
+        guard case .pending = answer else { return .none }
+        answer = .error(error)
+        if upstream == .running { upstream = .failed(.transferFailed(error.message)) }
+        return wakeClientWaitingForResponse()
+    }
+
+    /// A fan-out runs on the fetcher instead of one transfer.
+    mutating func fanOutStarted() {
+        upstream = .running
+    }
+
+    mutating func fanOutFinished(_ response: LocalResponse) -> Actions {
+        guard upstream == .running else { return .none }
+        upstream = .finished
+        guard !clientGone, case .pending = answer else { return .none }
+        answer = .local(response)
+        return wakeClientWaitingForResponse()
+    }
+
     /// Bytes of the client's body. Returns an error when the body exceeds the limit.
     mutating func clientBodyReceived(_ bytes: UnsafeRawBufferPointer) -> (Actions, ProxyError?) {
         uploadReceived += Int64(bytes.count)
@@ -127,10 +156,10 @@ struct ExchangeStateMachine {
     }
 
     /// The client's body is complete: a buffered request starts its first attempt now.
-    mutating func clientBodyComplete() -> Actions {
+    mutating func clientBodyComplete(startTransfer: Bool = true) -> Actions {
         bodyComplete = true
         var actions = Actions.none
-        if !streamsUpload {
+        if !streamsUpload && startTransfer && upstream == .idle {
             upstream = .running
             actions.upstream = .start(attempt: 0)
         } else if sendPaused {
@@ -156,6 +185,10 @@ struct ExchangeStateMachine {
             answer = .sent
             status = error.status
             return (.none, .respondError(error))
+        case .local(let response):
+            answer = .sent
+            status = response.status
+            return (.none, .respondLocal(response))
         case .pending, .sent:
             if clientSuspended { return (.none, .wait) }
             clientSuspended = true

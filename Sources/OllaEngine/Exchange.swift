@@ -12,42 +12,45 @@ public final class Exchange: TransferDelegate, Sendable {
     public let requestID: String
     public let method: String
     public let route: ProxyRoute.Forward
+    public let operation: OllamaOperation
     public let startedAt: ContinuousClock.Instant
 
-    private let client: ClientConnection
-    private let context: ExchangeContext
-    private let requestHeaders: [HTTPHeader]
-    private let candidates: [EndpointTarget]
-    private let machine: Mutex<ExchangeStateMachine>
-    private let details: Mutex<Details>
+    let client: ClientConnection
+    let context: ExchangeContext
+    let requestHeaders: [HTTPHeader]
+    let machine: Mutex<ExchangeStateMachine>
+    let details: Mutex<Details>
 
-    /// Facts for headers and the access log, written once each.
+    /// Facts for routing, headers and the access log.
     struct Details {
         var model: String?
+        var plan: RoutingPlan?
+        var candidates: [EndpointTarget] = []
         var endpoint: EndpointTarget?
+        /// The endpoint counted as busy with this request right now (in-flight accounting).
+        var activeEndpoint: String?
+        var fanOutTargets: [EndpointTarget] = []
         var headAt: ContinuousClock.Instant?
         var bodyLength: Int64?
     }
 
-    init(
-        id: UInt64, requestID: String, head: InboundHead, route: ProxyRoute.Forward,
-        candidates: [EndpointTarget], client: ClientConnection, context: ExchangeContext
-    ) {
+    init(id: UInt64, requestID: String, head: InboundHead, route: ProxyRoute.Forward,
+         client: ClientConnection, context: ExchangeContext) {
         self.id = id
         self.requestID = requestID
         self.method = head.method
         self.route = route
+        self.operation = OllamaOperation.classify(method: head.method, upstreamTarget: route.upstreamTarget)
         self.startedAt = .now
         self.client = client
         self.context = context
-        self.candidates = candidates
         self.requestHeaders = HeaderRules.upstreamRequestHeaders(
             client: head.headers, peerAddress: head.peerAddress, requestID: requestID)
         let limits = context.settings
         self.machine = Mutex(ExchangeStateMachine(
             streamsUpload: route.streamsUpload,
             highWater: limits.streamBufferSize,
-            maxAttempts: min(candidates.count, limits.maxRetries + 1),
+            maxAttempts: limits.maxRetries + 1,
             // Blob uploads are model files of many gigabytes: streamed, never buffered, so the
             // body limit (which bounds buffering) does not apply to them.
             maxBodySize: route.streamsUpload ? 0 : limits.maxBodySize))
@@ -57,10 +60,25 @@ public final class Exchange: TransferDelegate, Sendable {
 
     // MARK: Called by the inbound server
 
-    /// The request head is in. A streamed upload starts its transfer now.
+    /// The request head is in. A streamed upload is routed and started now.
     public func start() {
-        let actions = withMachine { $0.requestHeadReceived() }
-        perform(actions.upstream)
+        guard route.streamsUpload else { return }
+        let plan = context.router.plan(RoutingRequest(
+            method: method, route: route, operation: operation, model: nil, smallBody: nil))
+        details.withLock { $0.plan = plan }
+        switch plan.target {
+        case .forward(let candidates):
+            details.withLock { $0.candidates = candidates }
+            let actions = withMachine { machine -> ExchangeStateMachine.Actions in
+                machine.setCandidateCount(candidates.count)
+                return machine.requestHeadReceived()
+            }
+            perform(actions.upstream)
+        case .fanOut, .reject:
+            // Uploads go to one instance; anything else is answered once the body is drained.
+            let error = Self.rejection(of: plan) ?? ProxyError(.badRequest, "uploads go to one instance")
+            _ = withMachine { $0.answerLocally(error) }
+        }
     }
 
     /// Body bytes from the client; an error means Olla answers it now and stops reading.
@@ -70,27 +88,59 @@ public final class Exchange: TransferDelegate, Sendable {
         return error
     }
 
-    /// The client's body is complete.
+    /// The client's body is complete: route it (buffered requests) and start.
     public func clientBodyComplete() {
-        if !route.streamsUpload {
-            let body = machine.withLock { $0.bufferedBodyLength }
-            extractModel()
-            details.withLock { if $0.bodyLength != nil || body > 0 { $0.bodyLength = body } }
+        if route.streamsUpload {
+            let actions = withMachine { $0.clientBodyComplete() }
+            perform(actions.upstream)
+            return
         }
-        let actions = withMachine { $0.clientBodyComplete() }
-        perform(actions.upstream)
+        let plan = routeBufferedRequest()
+        switch plan.target {
+        case .forward(let candidates):
+            details.withLock { $0.candidates = candidates }
+            let actions = withMachine { machine -> ExchangeStateMachine.Actions in
+                machine.setCandidateCount(candidates.count)
+                return machine.clientBodyComplete()
+            }
+            perform(actions.upstream)
+        case .fanOut(let targets):
+            details.withLock { $0.fanOutTargets = targets }
+            let body = machine.withLock { machine -> [UInt8] in
+                machine.fanOutStarted()
+                return machine.withUploadBytes { Array($0) }
+            }
+            _ = withMachine { $0.clientBodyComplete(startTransfer: false) }
+            runFanOut(targets, body: body)
+        case .reject(let error, _):
+            _ = withMachine { machine -> ExchangeStateMachine.Actions in
+                _ = machine.clientBodyComplete(startTransfer: false)
+                return machine.answerLocally(error)
+            }
+        }
     }
 
     /// What to answer now. `.wait` means the connection was suspended until there is news.
     public func pollAnswer() -> Answer {
         let poll = withMachine { $0.pollAnswer() }
+        let plan = details.withLock { $0.plan }
         switch poll.1 {
         case .wait:
             return .wait
         case .respondError(let error):
-            return .local(LocalResponse.error(error, flavor: route.flavor, requestID: requestID))
+            var response = LocalResponse.error(error, flavor: route.flavor, requestID: requestID)
+            response.headers += plan?.headers ?? []
+            if let plan, case .reject(_, let retryAfter?) = plan.target {
+                response.headers.append(("Retry-After", String(retryAfter)))
+            }
+            return .local(response)
+        case .respondLocal(var response):
+            response.headers.append(("X-Olla-Request-ID", requestID))
+            response.headers += plan?.headers ?? []
+            return .local(response)
         case .respond(let head):
-            return .proxied(status: head.status, headers: clientHeaders(for: head), contentLength: head.contentLength)
+            return .proxied(status: head.status, headers: clientHeaders(for: head) + (plan?.headers ?? []),
+                            contentLength: head.contentLength)
         }
     }
 
@@ -123,6 +173,8 @@ public final class Exchange: TransferDelegate, Sendable {
     public func clientCompleted(successfully: Bool) {
         let actions = withMachine { $0.clientCompleted(successfully: successfully) }
         perform(actions.upstream)
+        endActiveAttempt()
+        noteManagementOutcome()
         context.finished(self, record: accessRecord())
     }
 
@@ -130,10 +182,12 @@ public final class Exchange: TransferDelegate, Sendable {
 
     public func upstreamHeadReceived(_ head: UpstreamHead) -> HeadDisposition {
         let (actions, disposition) = withMachine { $0.upstreamHeadReceived(head) }
-        if disposition == .accept {
-            details.withLock { $0.headAt = .now }
-        } else {
-            let endpoint = details.withLock { $0.endpoint?.name ?? "-" }
+        let endpoint = details.withLock { details -> String? in
+            if disposition == .accept { details.headAt = .now }
+            return details.endpoint?.name
+        }
+        if let endpoint { context.reportOutcome(endpoint: endpoint, status: head.status) }
+        if disposition == .abandon, let endpoint {
             context.attemptFailed(self, endpoint: endpoint, failure: .refused(status: head.status))
         }
         perform(actions.upstream)
@@ -145,10 +199,12 @@ public final class Exchange: TransferDelegate, Sendable {
     }
 
     public func upstreamFinished(_ failure: UpstreamFailure?) {
+        let endpoint = details.withLock { $0.endpoint?.name ?? "-" }
         if let failure {
-            let endpoint = details.withLock { $0.endpoint?.name ?? "-" }
             context.attemptFailed(self, endpoint: endpoint, failure: failure)
+            context.reportFailure(endpoint: endpoint, failure: failure)
         }
+        endActiveAttempt()
         let actions = withMachine { $0.upstreamFinished(failure) }
         perform(actions.upstream)
     }
@@ -165,8 +221,7 @@ public final class Exchange: TransferDelegate, Sendable {
 
     /// The client read nothing for longer than `server.write_timeout`: drop it like a hang-up.
     public func clientStalled() {
-        let actions = withMachine { $0.clientWentAway() }
-        perform(actions.upstream)
+        clientHungUp()
     }
 
     /// The client's socket, for the hang-up probe.
@@ -185,7 +240,7 @@ public final class Exchange: TransferDelegate, Sendable {
     // MARK: Internals
 
     /// Runs an event under the lock and carries out its client action there too.
-    private func withMachine<T>(
+    func withMachine<T>(
         _ event: (inout ExchangeStateMachine) -> (ExchangeStateMachine.Actions, T)
     ) -> (ExchangeStateMachine.Actions, T) {
         machine.withLock { machine in
@@ -199,13 +254,13 @@ public final class Exchange: TransferDelegate, Sendable {
         }
     }
 
-    private func withMachine(
+    func withMachine(
         _ event: (inout ExchangeStateMachine) -> ExchangeStateMachine.Actions
     ) -> ExchangeStateMachine.Actions {
         withMachine { machine in (event(&machine), ()) }.0
     }
 
-    private func perform(_ action: ExchangeStateMachine.UpstreamAction) {
+    func perform(_ action: ExchangeStateMachine.UpstreamAction) {
         switch action {
         case .none: return
         case .start(let attempt): startAttempt(attempt)
@@ -215,13 +270,16 @@ public final class Exchange: TransferDelegate, Sendable {
     }
 
     private func startAttempt(_ attempt: Int) {
-        let endpoint = candidates[attempt]
-        let bodyLength = details.withLock { details -> Int64? in
+        endActiveAttempt()
+        let (endpoint, bodyLength) = details.withLock { details -> (EndpointTarget, Int64?) in
+            let endpoint = details.candidates[attempt]
             details.endpoint = endpoint
-            return details.bodyLength
+            details.activeEndpoint = endpoint.name
+            return (endpoint, details.bodyLength)
         }
+        context.registry.requestStarted(on: endpoint.name)
         let settings = context.settings
-        let request = UpstreamRequest(
+        context.transport.start(UpstreamRequest(
             transferID: id,
             url: endpoint.baseURL + route.upstreamTarget,
             method: method,
@@ -230,15 +288,41 @@ public final class Exchange: TransferDelegate, Sendable {
             connectTimeout: settings.connectTimeout,
             firstByteTimeout: settings.responseTimeout,
             idleTimeout: settings.readTimeout,
-            clientStallTimeout: settings.writeTimeout)
-        context.transport.start(request, delegate: self)
+            clientStallTimeout: settings.writeTimeout), delegate: self)
     }
 
-    private func extractModel() {
-        let model = machine.withLock { machine in
-            machine.withUploadBytes { JSONBodyScanner.topLevelString(forKeys: route.modelKeys, in: $0)?.value }
+    /// Stops counting this request against its endpoint. Idempotent.
+    private func endActiveAttempt() {
+        if let active = details.withLock({ details -> String? in
+            defer { details.activeEndpoint = nil }
+            return details.activeEndpoint
+        }) {
+            context.registry.requestEnded(on: active)
         }
-        details.withLock { $0.model = model }
+    }
+
+    private func routeBufferedRequest() -> RoutingPlan {
+        let (model, smallBody, length) = machine.withLock { machine in
+            machine.withUploadBytes { body -> (String?, [UInt8]?, Int64) in
+                let model = JSONBodyScanner.topLevelString(forKeys: route.modelKeys, in: body)?.value
+                // Unload and create requests are tiny; only those are looked into further.
+                let small = body.count <= 64 * 1024 ? Array(body) : nil
+                return (model, small, Int64(body.count))
+            }
+        }
+        let plan = context.router.plan(RoutingRequest(
+            method: method, route: route, operation: operation, model: model, smallBody: smallBody))
+        details.withLock { details in
+            details.model = model
+            details.plan = plan
+            if details.bodyLength != nil || length > 0 { details.bodyLength = length }
+        }
+        return plan
+    }
+
+    static func rejection(of plan: RoutingPlan) -> ProxyError? {
+        if case .reject(let error, _) = plan.target { return error }
+        return nil
     }
 
     private func clientHeaders(for head: UpstreamHead) -> [HTTPHeader] {
@@ -254,16 +338,17 @@ public final class Exchange: TransferDelegate, Sendable {
         return headers
     }
 
-    private func accessRecord() -> AccessRecord {
+    func accessRecord() -> AccessRecord {
         let facts = details.withLock { $0 }
         let (status, bytes) = machine.withLock { ($0.status, $0.bytesSent) }
-        let now = ContinuousClock.now
+        let endpoint = facts.fanOutTargets.isEmpty ? facts.endpoint?.name
+            : facts.fanOutTargets.map(\.name).joined(separator: ",")
         return AccessRecord(
             requestID: requestID, method: method, path: route.upstreamTarget,
-            model: facts.model, endpoint: facts.endpoint?.name, status: status ?? 499,
+            model: facts.model, endpoint: endpoint, status: status ?? 499,
             bytesSent: bytes,
             timeToFirstByte: facts.headAt.map { $0 - startedAt },
-            duration: now - startedAt)
+            duration: .now - startedAt)
     }
 
     static func milliseconds(_ duration: Duration) -> Int64 {
@@ -271,4 +356,3 @@ public final class Exchange: TransferDelegate, Sendable {
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }
-

@@ -15,10 +15,10 @@ public struct ProxySettings: Sendable {
 
     public init(connectTimeout: Duration, responseTimeout: Duration?, readTimeout: Duration?,
                 writeTimeout: Duration?, maxRetries: Int, streamBufferSize: Int, maxBodySize: Int64) {
-        self.writeTimeout = writeTimeout
         self.connectTimeout = connectTimeout
         self.responseTimeout = responseTimeout
         self.readTimeout = readTimeout
+        self.writeTimeout = writeTimeout
         self.maxRetries = maxRetries
         self.streamBufferSize = streamBufferSize
         self.maxBodySize = maxBodySize
@@ -29,23 +29,49 @@ public struct ProxySettings: Sendable {
 final class ExchangeContext: Sendable {
     let settings: ProxySettings
     let transport: UpstreamTransport
-    private let onFinished: @Sendable (Exchange, AccessRecord) -> Void
-    private let onAttemptFailed: @Sendable (Exchange, String, UpstreamFailure) -> Void
+    let fetcher: Fetcher
+    let router: Router
+    let registry: EndpointRegistry
+    private let hooks: ProxyEngine.Hooks
 
-    init(settings: ProxySettings, transport: UpstreamTransport,
-         onFinished: @escaping @Sendable (Exchange, AccessRecord) -> Void,
-         onAttemptFailed: @escaping @Sendable (Exchange, String, UpstreamFailure) -> Void) {
+    init(settings: ProxySettings, transport: UpstreamTransport, router: Router, registry: EndpointRegistry,
+         hooks: ProxyEngine.Hooks) {
         self.settings = settings
         self.transport = transport
-        self.onFinished = onFinished
-        self.onAttemptFailed = onAttemptFailed
+        self.fetcher = Fetcher(transport: transport)
+        self.router = router
+        self.registry = registry
+        self.hooks = hooks
     }
 
-    func finished(_ exchange: Exchange, record: AccessRecord) { onFinished(exchange, record) }
+    func finished(_ exchange: Exchange, record: AccessRecord) { hooks.finished(exchange, record) }
 
     func attemptFailed(_ exchange: Exchange, endpoint: String, failure: UpstreamFailure) {
-        onAttemptFailed(exchange, endpoint, failure)
+        hooks.attemptFailed(exchange, endpoint, failure)
     }
+
+    /// Real traffic is evidence about an endpoint's health, as good as a probe.
+    func reportOutcome(endpoint: String, status: Int) {
+        let now = ContinuousClock.now
+        let transition = registry.updateHealth(endpoint, now: now) { health in
+            switch status {
+            case 429, 503: health.requestFailed(.busy, now: now)
+            case 500...599: health.requestFailed(.serverError(status), now: now)
+            default: health.requestSucceeded(now: now)
+            }
+        }
+        if let transition { hooks.healthChanged(endpoint, transition) }
+    }
+
+    func reportFailure(endpoint: String, failure: UpstreamFailure) {
+        guard failure.isConnectFailure else { return }
+        let now = ContinuousClock.now
+        if let transition = registry.updateHealth(endpoint, now: now, { $0.requestFailed(.connect(failure.message), now: now) }) {
+            hooks.healthChanged(endpoint, transition)
+        }
+    }
+
+    func refreshInventory(_ endpoint: String) { hooks.refreshInventory(endpoint) }
 }
 
 /// One line of the access log.

@@ -12,34 +12,51 @@ public final class ProxyEngine: Sendable {
         case proxy(Exchange)
     }
 
+    /// Callbacks from exchanges back to the engine and the monitor.
+    struct Hooks: Sendable {
+        var finished: @Sendable (Exchange, AccessRecord) -> Void
+        var attemptFailed: @Sendable (Exchange, String, UpstreamFailure) -> Void
+        var healthChanged: @Sendable (String, EndpointHealth.Transition) -> Void
+        var refreshInventory: @Sendable (String) -> Void
+    }
+
+    public let registry: EndpointRegistry
     private let settings: ProxySettings
-    private let selector: EndpointSelector
+    private let router: Router
     private let logger: Logger
     private let requestLogging: Bool
     private let live = Mutex<[UInt64: Exchange]>([:])
     private let context: Mutex<ExchangeContext?> = Mutex(nil)
 
-    public init(
-        settings: ProxySettings, selector: EndpointSelector, logger: Logger, requestLogging: Bool = true
-    ) {
+    public init(settings: ProxySettings, registry: EndpointRegistry, router: Router, logger: Logger,
+                requestLogging: Bool = true) {
         self.settings = settings
-        self.selector = selector
+        self.registry = registry
+        self.router = router
         self.logger = logger
         self.requestLogging = requestLogging
     }
 
     /// Connects the engine to its outbound transport; must happen before the server starts.
-    public func attach(transport: UpstreamTransport) {
-        let context = ExchangeContext(
-            settings: settings, transport: transport,
-            onFinished: { [weak self] exchange, record in self?.exchangeFinished(exchange, record) },
-            onAttemptFailed: { [weak self] exchange, endpoint, failure in
-                self?.logger.warning("backend attempt failed", metadata: [
-                    "request_id": "\(exchange.requestID)",
-                    "endpoint": "\(endpoint)",
-                    "error": "\(failure.message)",
+    /// `refreshInventory` re-reads an endpoint's models after a management call changed them.
+    public func attach(transport: UpstreamTransport, refreshInventory: @escaping @Sendable (String) -> Void) {
+        let logger = self.logger
+        let hooks = Hooks(
+            finished: { [weak self] exchange, record in self?.exchangeFinished(exchange, record) },
+            attemptFailed: { exchange, endpoint, failure in
+                logger.warning("backend attempt failed", metadata: [
+                    "request_id": "\(exchange.requestID)", "endpoint": "\(endpoint)", "error": "\(failure.message)",
                 ])
-            })
+            },
+            healthChanged: { endpoint, transition in
+                logger.warning("endpoint state changed", metadata: [
+                    "endpoint": "\(endpoint)", "from": "\(transition.from.rawValue)", "to": "\(transition.to.rawValue)",
+                    "cause": "request",
+                ])
+            },
+            refreshInventory: refreshInventory)
+        let context = ExchangeContext(settings: settings, transport: transport, router: router,
+                                      registry: registry, hooks: hooks)
         self.context.withLock { $0 = context }
     }
 
@@ -61,18 +78,22 @@ public final class ProxyEngine: Sendable {
 
     private func beginForward(head: InboundHead, route: ProxyRoute.Forward, client: ClientConnection) -> Begin {
         let requestID = RequestID.resolve(inbound: HeaderRules.value(of: "x-request-id", in: head.headers))
+        if let answer = CatalogueAnswers.answer(
+            operation: OllamaOperation.classify(method: head.method, upstreamTarget: route.upstreamTarget),
+            catalogue: registry.snapshot.catalogue, requestID: requestID) {
+            logLocal(head: head, route: route, status: answer.status, bytes: answer.body.count, requestID: requestID)
+            return .respond(answer)
+        }
         if !route.streamsUpload, settings.maxBodySize > 0, let length = head.declaredLength, length > settings.maxBodySize {
             let error = ProxyError(.payloadTooLarge, "request body of \(length) bytes exceeds the limit of \(settings.maxBodySize) bytes")
             return .respond(.error(error, flavor: route.flavor, requestID: requestID))
         }
-        let candidates = selector.candidates()
-        guard let context = context.withLock({ $0 }), !candidates.isEmpty else {
-            let error = ProxyError(.serviceUnavailable, "no backend endpoint is configured")
+        guard let context = context.withLock({ $0 }) else {
+            let error = ProxyError(.serviceUnavailable, "olla is starting")
             return .respond(.error(error, flavor: route.flavor, requestID: requestID))
         }
-        let exchange = Exchange(
-            id: TransferID.next(), requestID: requestID, head: head,
-            route: route, candidates: candidates, client: client, context: context)
+        let exchange = Exchange(id: TransferID.next(), requestID: requestID, head: head, route: route,
+                                client: client, context: context)
         live.withLock { $0[exchange.id] = exchange }
         return .proxy(exchange)
     }
@@ -92,6 +113,15 @@ public final class ProxyEngine: Sendable {
         if let endpoint = record.endpoint { metadata["endpoint"] = "\(endpoint)" }
         if let ttfb = record.timeToFirstByte { metadata["ttfb_ms"] = .stringConvertible(Exchange.milliseconds(ttfb)) }
         logger.info("request", metadata: metadata)
+    }
+
+    private func logLocal(head: InboundHead, route: ProxyRoute.Forward, status: Int, bytes: Int, requestID: String) {
+        guard requestLogging else { return }
+        logger.info("request", metadata: [
+            "request_id": "\(requestID)", "method": "\(head.method)", "path": "\(route.upstreamTarget)",
+            "status": .stringConvertible(status), "bytes": .stringConvertible(bytes), "endpoint": "olla",
+            "duration_ms": .stringConvertible(0),
+        ])
     }
 
     /// Requests still in flight.

@@ -16,41 +16,69 @@ struct Daemon {
         let logger = Self.bootstrapLogging(config.logging)
         let wiring = Wiring(config: config)
         let transport = CurlTransport()
-        let engine = ProxyEngine(
-            settings: wiring.proxySettings, selector: wiring.selector,
-            logger: logger, requestLogging: config.server.requestLogging)
-        engine.attach(transport: transport)
+        let registry = EndpointRegistry(endpoints: wiring.endpoints)
+        let router = Router(registry: registry, strategy: wiring.routingStrategy, balancer: wiring.balancer,
+                            pullTarget: wiring.pullTarget)
+        let monitor = EndpointMonitor(registry: registry, fetcher: Fetcher(transport: transport),
+                                      discovery: config.discovery.modelDiscovery, logger: logger)
+        let engine = ProxyEngine(settings: wiring.proxySettings, registry: registry, router: router,
+                                 logger: logger, requestLogging: config.server.requestLogging)
+        engine.attach(transport: transport, refreshInventory: { monitor.refresh($0) })
         transport.run()
+        logStartup(logger, wiring: wiring)
+        warmUp(monitor, logger: logger)
+        let monitoring = Task { await monitor.run() }
         let server = HTTPServer(engine: engine, options: wiring.serverOptions)
         let bound: String
         do {
             bound = try server.start()
         } catch {
-            logger.critical("cannot start", metadata: ["error": "\(error.description)"])
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            monitoring.cancel()
             transport.shutdown()
             return 1
         }
-        logStartup(logger, bound: bound, wiring: wiring)
+        logger.info("listening", metadata: [
+            "address": "\(bound)", "base_url": "http://\(bound)\(ProxyRoute.prefix)/",
+        ])
         waitForStop(logger)
         drain(server: server, engine: engine, logger: logger)
+        monitoring.cancel()
         transport.shutdown()
         logger.info("stopped")
         return 0
     }
 
-    private func logStartup(_ logger: Logger, bound: String, wiring: Wiring) {
+    private func logStartup(_ logger: Logger, wiring: Wiring) {
         logger.info("olla starting", metadata: [
             "version": "\(OllaVersion.string)", "config": "\(source)",
+            "load_balancer": "\(config.proxy.loadBalancer.rawValue)",
+            "routing_strategy": "\(config.modelRegistry.routingStrategy.type.rawValue)",
         ])
         for endpoint in wiring.endpoints {
             logger.info("endpoint", metadata: [
-                "endpoint": "\(endpoint.name)", "url": "\(endpoint.baseURL)",
-                "priority": .stringConvertible(endpoint.priority),
+                "endpoint": "\(endpoint.name)", "url": "\(endpoint.url.baseURL)", "type": "\(endpoint.type.rawValue)",
+                "priority": .stringConvertible(endpoint.priority), "weight": .stringConvertible(endpoint.weight),
             ])
         }
-        logger.info("listening", metadata: [
-            "address": "\(bound)", "base_url": "http://\(bound)\(ProxyRoute.prefix)/",
-        ])
+    }
+
+    /// Probes every endpoint and reads its models before the port opens, so the first
+    /// clients see the full catalogue. Bounded: a hanging endpoint cannot delay start-up
+    /// beyond the longest check timeout plus the discovery timeout.
+    private func warmUp(_ monitor: EndpointMonitor, logger: Logger) {
+        let done = WarmUpFlag()
+        Task { await monitor.warmUp(); done.set() }
+        let longestCheck = config.discovery.staticEndpoints.endpoints.map(\.checkTimeout).max() ?? .seconds(2)
+        let deadline = ContinuousClock.now + longestCheck + config.discovery.modelDiscovery.timeout
+        while !done.isSet && ContinuousClock.now < deadline { usleep(5_000) }
+        if !done.isSet { logger.warning("endpoint warm-up still running; serving anyway") }
+        for view in monitor.registrySnapshot.endpoints {
+            logger.info("endpoint checked", metadata: [
+                "endpoint": "\(view.config.name)", "state": "\(view.state.rawValue)",
+                "models": .stringConvertible(view.inventory?.models.count ?? 0),
+            ])
+        }
     }
 
     /// Blocks until SIGTERM or SIGINT. SIGHUP is acknowledged; live reload comes with operations.
@@ -96,4 +124,13 @@ struct Daemon {
         }
         return Logger(label: "olla")
     }
+}
+
+import Synchronization
+
+/// Set once by the warm-up task, polled by the main thread.
+final class WarmUpFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
 }

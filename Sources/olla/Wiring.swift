@@ -6,21 +6,19 @@ import OllaHTTPServer
 
 /// Translates the configuration into what each part of the daemon takes.
 struct Wiring {
-    let endpoints: [EndpointTarget]
-    let selector: EndpointSelector
+    let endpoints: [EndpointConfig]
     let proxySettings: ProxySettings
     let serverOptions: HTTPServer.Options
+    let balancer: Balancer
+    let routingStrategy: RoutingStrategyKind
+    let pullTarget: Router.PullTarget
 
     init(config: OllaConfig) {
-        endpoints = config.discovery.staticEndpoints.endpoints.map { endpoint in
-            EndpointTarget(
-                name: endpoint.name, baseURL: endpoint.url.baseURL, priority: endpoint.priority,
-                extraHeaders: endpoint.headers.map { ($0.name, $0.value) })
-        }
-        selector = EndpointSelector(
-            endpoints: endpoints,
-            strategy: config.proxy.loadBalancer == .roundRobin ? .roundRobin : .priority)
+        endpoints = config.discovery.staticEndpoints.endpoints
         let proxy = config.proxy
+        balancer = Balancer(strategy: BalancerStrategy(proxy.loadBalancer) ?? .modelAware)
+        routingStrategy = config.modelRegistry.routingStrategy.type
+        pullTarget = Self.pullTarget(config.modelRegistry.pullTarget)
         proxySettings = ProxySettings(
             connectTimeout: proxy.connectionTimeout,
             responseTimeout: Self.limit(proxy.responseTimeout),
@@ -35,6 +33,14 @@ struct Wiring {
             threads: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
             readTimeoutSeconds: Self.wholeSecondsRoundingUp(config.server.readTimeout),
             maxHeaderSize: config.server.requestLimits.maxHeaderSize)
+    }
+
+    static func pullTarget(_ value: String) -> Router.PullTarget {
+        switch value {
+        case "best": .best
+        case "all": .all
+        default: .endpoint(value)
+        }
     }
 
     /// libmicrohttpd counts its connection timeout in seconds: "500ms" must not become 0 (no limit).

@@ -36,7 +36,7 @@ struct ConfigDefaultsTests {
         let proxy = OllaConfig.defaults.proxy
         #expect(proxy.engine == .olla)
         #expect(proxy.profile == .auto)
-        #expect(proxy.loadBalancer == .priority)
+        #expect(proxy.loadBalancer == .modelAware)
         #expect(proxy.connectionTimeout == .seconds(5))
         #expect(proxy.responseTimeout == .seconds(600))
         #expect(proxy.readTimeout == .seconds(300))

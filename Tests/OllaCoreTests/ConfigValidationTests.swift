@@ -65,9 +65,9 @@ struct ConfigValidationTests {
     @Test(arguments: [
         (#"{"proxy": {"engine": "turbo"}}"#, #"config.json:1: proxy.engine: must be one of "olla", "sherpa", found "turbo""#),
         (#"{"proxy": {"profile": "buffered"}}"#, #"config.json:1: proxy.profile: must be one of "auto", "streaming", "standard", found "buffered""#),
-        (#"{"proxy": {"load_balancer": "random"}}"#, #"config.json:1: proxy.load_balancer: must be one of "priority", "round-robin", "least-connections", found "random""#),
-        (#"{"proxy": {"load_balancer": "round robin"}}"#, #"config.json:1: proxy.load_balancer: must be one of "priority", "round-robin", "least-connections", found "round robin"; did you mean "round-robin"?"#),
-        (#"{"proxy": {"load_balancer": 1}}"#, #"config.json:1: proxy.load_balancer: expected one of "priority", "round-robin", "least-connections", found number 1"#),
+        (#"{"proxy": {"load_balancer": "random"}}"#, #"config.json:1: proxy.load_balancer: must be one of "priority", "round-robin", "least-connections", "model-aware", found "random""#),
+        (#"{"proxy": {"load_balancer": "round robin"}}"#, #"config.json:1: proxy.load_balancer: must be one of "priority", "round-robin", "least-connections", "model-aware", found "round robin"; did you mean "round-robin"?"#),
+        (#"{"proxy": {"load_balancer": 1}}"#, #"config.json:1: proxy.load_balancer: expected one of "priority", "round-robin", "least-connections", "model-aware", found number 1"#),
         (#"{"proxy": {"connection_timeout": "0s"}}"#, "config.json:1: proxy.connection_timeout: must be greater than 0, found 0s"),
         (#"{"proxy": {"response_timeout": "500ms"}}"#, "config.json:1: proxy.response_timeout: must be 0 (no limit) or at least 1s, found 500ms"),
         (#"{"proxy": {"read_timeout": "5 m"}}"#, #"config.json:1: proxy.read_timeout: invalid duration "5 m": unknown unit " m" (units: ns, us, ms, s, m, h)"#),
@@ -85,6 +85,7 @@ struct ConfigValidationTests {
         ("round-robin", .roundRobin),
         ("round_robin", .roundRobin),
         ("least-connections", .leastConnections),
+        ("model-aware", .modelAware),
         ("least_conn", .leastConnections),
     ])
     func loadBalancerNamesAndAliases(_ name: String, _ expected: LoadBalancerKind) throws {
@@ -97,7 +98,7 @@ struct ConfigValidationTests {
                    "response_timeout": "0", "read_timeout": "0s", "max_retries": 100, "stream_buffer_size": 4096}}
         """#)
         #expect(config.proxy == ProxyConfig(
-            engine: .sherpa, profile: .streaming, loadBalancer: .priority, connectionTimeout: .milliseconds(1),
+            engine: .sherpa, profile: .streaming, loadBalancer: .modelAware, connectionTimeout: .milliseconds(1),
             responseTimeout: .zero, readTimeout: .zero, maxRetries: 100, streamBufferSize: 4_096))
         #expect(try parse(#"{"proxy": {"response_timeout": "1s"}}"#).proxy.responseTimeout == .seconds(1))
     }

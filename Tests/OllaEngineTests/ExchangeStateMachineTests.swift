@@ -183,28 +183,6 @@ import Testing
     }
 }
 
-@Suite struct EndpointSelectorTests {
-    private let endpoints = [
-        EndpointTarget(name: "a", baseURL: "http://a", priority: 100),
-        EndpointTarget(name: "b", baseURL: "http://b", priority: 100),
-        EndpointTarget(name: "c", baseURL: "http://c", priority: 50),
-        EndpointTarget(name: "d", baseURL: "http://d", priority: 200),
-    ]
-
-    @Test func priorityOrdersTiersHighestFirst() {
-        let selector = EndpointSelector(endpoints: endpoints, strategy: .priority)
-        #expect(selector.candidates().map(\.name) == ["d", "a", "b", "c"])
-        #expect(selector.candidates().map(\.name) == ["d", "a", "b", "c"])
-    }
-
-    @Test func roundRobinRotatesWithinEachTier() {
-        let selector = EndpointSelector(endpoints: endpoints, strategy: .roundRobin)
-        #expect(selector.candidates().map(\.name) == ["d", "a", "b", "c"])
-        #expect(selector.candidates().map(\.name) == ["d", "b", "a", "c"])
-        #expect(selector.candidates().map(\.name) == ["d", "a", "b", "c"])
-    }
-}
-
 @Suite struct ByteQueueTests {
     @Test func drainsInOrderAcrossAppends() {
         var queue = ByteQueue()

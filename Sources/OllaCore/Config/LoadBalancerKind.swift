@@ -6,6 +6,9 @@ public enum LoadBalancerKind: String, ConfigChoice {
     case roundRobin = "round-robin"
     /// The endpoint with the fewest requests in flight.
     case leastConnections = "least-connections"
+    /// The default: the instance that already has the model loaded, then the least busy
+    /// relative to its weight, then priority (see docs/routing.md).
+    case modelAware = "model-aware"
 
     /// Spellings used in Go Olla's sample configuration.
     public static let aliases: [String: LoadBalancerKind] = [

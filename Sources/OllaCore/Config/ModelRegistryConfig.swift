@@ -5,11 +5,16 @@ public struct ModelRegistryConfig: Sendable, Equatable {
     public var type: ModelRegistryType
     /// `routing_strategy`: what to do when no endpoint is known to have a model.
     public var routingStrategy: RoutingStrategyConfig
+    /// `pull_target`: where `/api/pull` downloads a model: `best` (the instance the balancer
+    /// picks), `all` (every healthy instance), or the name of one endpoint.
+    public var pullTarget: String
 
     /// Creates a registry configuration; every parameter defaults to the documented default.
-    public init(type: ModelRegistryType = .memory, routingStrategy: RoutingStrategyConfig = .defaults) {
+    public init(type: ModelRegistryType = .memory, routingStrategy: RoutingStrategyConfig = .defaults,
+                pullTarget: String = "best") {
         self.type = type
         self.routingStrategy = routingStrategy
+        self.pullTarget = pullTarget
     }
 
     /// The configuration used when the section is absent.

@@ -17,7 +17,19 @@ extension OllaConfig {
         guard case .object = root.value else {
             throw rootField.error("the configuration must be a JSON object ({ ... }), found \(root.value.summary)")
         }
-        return try rootField.decodeObject(OllaConfig.init(from:))
+        let config = try rootField.decodeObject(OllaConfig.init(from:))
+        try config.validateCrossReferences(source: source)
+        return config
+    }
+
+    /// Rules that span sections: a named pull target must be a configured endpoint.
+    func validateCrossReferences(source: String) throws(ConfigError) {
+        let target = modelRegistry.pullTarget
+        let names = discovery.staticEndpoints.endpoints.map(\.name)
+        if target != "best" && target != "all" && !names.contains(target) {
+            throw ConfigError(source: source, keyPath: "model_registry.pull_target",
+                              message: "expected \"best\", \"all\" or an endpoint name (\(names.joined(separator: ", "))), found \"\(target)\"")
+        }
     }
 
     init(from reader: inout ConfigObjectReader) throws(ConfigError) {

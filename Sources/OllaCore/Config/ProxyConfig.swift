@@ -34,7 +34,7 @@ public struct ProxyConfig: Sendable, Equatable {
     public init(
         engine: ProxyEngineKind = .olla,
         profile: ProxyProfile = .auto,
-        loadBalancer: LoadBalancerKind = .priority,
+        loadBalancer: LoadBalancerKind = .modelAware,
         connectionTimeout: Duration = .seconds(5),
         responseTimeout: Duration = .seconds(600),
         readTimeout: Duration = .seconds(300),

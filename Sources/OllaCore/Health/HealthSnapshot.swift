@@ -18,4 +18,28 @@ public struct HealthSnapshot: Sendable, Equatable {
     public var lastLatency: Duration?
     /// When the open breaker's cool-down ends; `nil` while it is closed.
     public var breakerOpenUntil: ContinuousClock.Instant?
+
+    public init(
+        state: EndpointState,
+        isRoutable: Bool,
+        lastCheckedAt: ContinuousClock.Instant?,
+        sinceLastCheck: Duration?,
+        nextProbeAt: ContinuousClock.Instant,
+        untilNextProbe: Duration,
+        consecutiveFailures: Int,
+        lastError: String?,
+        lastLatency: Duration?,
+        breakerOpenUntil: ContinuousClock.Instant?
+    ) {
+        self.state = state
+        self.isRoutable = isRoutable
+        self.lastCheckedAt = lastCheckedAt
+        self.sinceLastCheck = sinceLastCheck
+        self.nextProbeAt = nextProbeAt
+        self.untilNextProbe = untilNextProbe
+        self.consecutiveFailures = consecutiveFailures
+        self.lastError = lastError
+        self.lastLatency = lastLatency
+        self.breakerOpenUntil = breakerOpenUntil
+    }
 }

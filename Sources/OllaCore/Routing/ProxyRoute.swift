@@ -49,7 +49,8 @@ public enum ProxyRoute: Sendable, Equatable {
         return .forward(Forward(
             upstreamTarget: upstreamTarget,
             flavor: path.hasPrefix("/v1/") ? .openAI : .native,
-            modelKeys: routesAcceptingName.contains(path) ? ["model", "name"] : ["model"],
+            modelKeys: path == "/api/copy" ? ["source"]
+                : routesAcceptingName.contains(path) ? ["model", "name"] : ["model"],
             streamsUpload: path.hasPrefix("/api/blobs/")
         ))
     }

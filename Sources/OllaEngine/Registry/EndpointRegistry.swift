@@ -1,0 +1,159 @@
+import OllaCore
+import Synchronization
+
+/// The live view of every configured endpoint: health, what it holds, what it is doing.
+///
+/// Configuration (`EndpointConfig`) and live state (`EndpointHealth`, `EndpointInventory`,
+/// in-flight counts) are kept apart. Readers on the request path take one immutable
+/// `RoutingSnapshot`; writers (probes, discovery, request outcomes) rebuild it only when
+/// something routing depends on changed.
+public final class EndpointRegistry: Sendable {
+    public let endpoints: [EndpointConfig]
+    private let live: Mutex<[String: LiveState]>
+    private let published: Mutex<RoutingSnapshot>
+    private let inFlight: [String: InFlightCounter]
+    private let blobs = BlobPlacement()
+
+    struct LiveState {
+        var health: EndpointHealth
+        var inventory: EndpointInventory?
+    }
+
+    public init(endpoints: [EndpointConfig], now: ContinuousClock.Instant = .now) {
+        self.endpoints = endpoints
+        var states: [String: LiveState] = [:]
+        var counters: [String: InFlightCounter] = [:]
+        for endpoint in endpoints {
+            states[endpoint.name] = LiveState(health: EndpointHealth(config: endpoint, now: now))
+            counters[endpoint.name] = InFlightCounter()
+        }
+        self.live = Mutex(states)
+        self.inFlight = counters
+        self.published = Mutex(RoutingSnapshot(endpoints: [], inventories: []))
+        republish(now: now)
+    }
+
+    /// The current routing view: cheap to take, never changes under the reader.
+    public var snapshot: RoutingSnapshot { published.withLock { $0 } }
+
+    public func endpoint(named name: String) -> EndpointConfig? {
+        endpoints.first { $0.name == name }
+    }
+
+    // MARK: In-flight requests
+
+    public func requestStarted(on endpoint: String) {
+        inFlight[endpoint]?.add(1)
+    }
+
+    public func requestEnded(on endpoint: String) {
+        inFlight[endpoint]?.add(-1)
+    }
+
+    public func inFlightCount(_ endpoint: String) -> Int {
+        inFlight[endpoint]?.value ?? 0
+    }
+
+    // MARK: Health feedback
+
+    /// Applies a change to one endpoint's health and republishes if routing changed.
+    /// Returns the transition so callers can react (re-discover models on recovery).
+    @discardableResult
+    public func updateHealth(
+        _ endpoint: String, now: ContinuousClock.Instant = .now,
+        _ change: (inout EndpointHealth) -> EndpointHealth.Transition?
+    ) -> EndpointHealth.Transition? {
+        let transition = live.withLock { states -> EndpointHealth.Transition? in
+            guard var state = states[endpoint] else { return nil }
+            let transition = change(&state.health)
+            states[endpoint] = state
+            return transition
+        }
+        if transition != nil { republish(now: now) }
+        return transition
+    }
+
+    /// The next time each endpoint wants a probe.
+    public func probeSchedule() -> [(endpoint: EndpointConfig, due: ContinuousClock.Instant)] {
+        live.withLock { states in
+            endpoints.compactMap { endpoint in
+                states[endpoint.name].map { (endpoint, $0.health.nextProbeAt) }
+            }
+        }
+    }
+
+    public func healthSnapshot(_ endpoint: String, now: ContinuousClock.Instant = .now) -> HealthSnapshot? {
+        live.withLock { $0[endpoint]?.health.snapshot(now: now) }
+    }
+
+    // MARK: Inventory
+
+    /// Records what an endpoint reported; nil fields keep what was known.
+    public func updateInventory(_ endpoint: String, models: [ModelEntry]?, loaded: [LoadedModel]?,
+                                version: String?, now: ContinuousClock.Instant = .now) {
+        guard let config = self.endpoint(named: endpoint) else { return }
+        let changed = live.withLock { states -> Bool in
+            guard var state = states[endpoint] else { return false }
+            var inventory = state.inventory ?? EndpointInventory(endpoint: endpoint, kind: config.type, models: [])
+            if let models { inventory.models = models }
+            if let loaded { inventory.loaded = loaded }
+            if let version { inventory.version = version }
+            let changed = state.inventory != inventory
+            state.inventory = inventory
+            states[endpoint] = state
+            return changed
+        }
+        if changed { republish(now: now) }
+    }
+
+    // MARK: Blob placement
+
+    /// `ollama create` uploads blobs and then calls `/api/create`: both must reach one instance.
+    public func blobStored(_ digest: String, on endpoint: String) { blobs.record(digest, endpoint) }
+    public func endpointHolding(blob digest: String) -> String? { blobs.endpoint(for: digest) }
+
+    // MARK: Publishing
+
+    private func republish(now: ContinuousClock.Instant) {
+        let views = live.withLock { states in
+            endpoints.map { endpoint -> RoutingSnapshot.EndpointView in
+                let state = states[endpoint.name]!
+                return RoutingSnapshot.EndpointView(
+                    config: endpoint, state: state.health.state, isRoutable: state.health.isRoutable,
+                    inventory: state.inventory)
+            }
+        }
+        let snapshot = RoutingSnapshot(endpoints: views, inventories: views.compactMap { view in
+            view.isRoutable ? view.inventory : nil
+        })
+        published.withLock { $0 = snapshot }
+    }
+}
+
+/// A per-endpoint count of requests in flight, updated on the request path without a lock.
+final class InFlightCounter: Sendable {
+    private let count = Atomic<Int>(0)
+    func add(_ delta: Int) { count.wrappingAdd(delta, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
+}
+
+/// Which endpoint received which blob, bounded so a long-running daemon does not grow.
+final class BlobPlacement: Sendable {
+    private static let capacity = 4096
+    private let entries = Mutex<(map: [String: String], order: [String])>(([:], []))
+
+    func record(_ digest: String, _ endpoint: String) {
+        entries.withLock { entries in
+            if entries.map.updateValue(endpoint, forKey: digest) == nil {
+                entries.order.append(digest)
+                if entries.order.count > Self.capacity {
+                    entries.map[entries.order.removeFirst()] = nil
+                }
+            }
+        }
+    }
+
+    func endpoint(for digest: String) -> String? {
+        entries.withLock { $0.map[digest] }
+    }
+}

@@ -1,0 +1,183 @@
+import OllaCore
+import Synchronization
+
+/// Chooses instances for each request from the current `RoutingSnapshot`.
+///
+/// Model-bound calls go only to instances that have the model (`strict`), or fall back to any
+/// healthy instance when none has it (`optimistic`). The balancer orders the chosen instances;
+/// the order is also the failover order.
+public final class Router: Sendable {
+    private let registry: EndpointRegistry
+    private let strategy: RoutingStrategyKind
+    private let balancer: Balancer
+    private let pullTarget: PullTarget
+    private let turn = Atomic<UInt64>(0)
+
+    /// Where `/api/pull` downloads a model.
+    public enum PullTarget: Sendable, Equatable {
+        /// The instance the balancer picks among all healthy ones.
+        case best
+        /// Every healthy instance.
+        case all
+        /// One named instance.
+        case endpoint(String)
+    }
+
+    public init(registry: EndpointRegistry, strategy: RoutingStrategyKind, balancer: Balancer, pullTarget: PullTarget) {
+        self.registry = registry
+        self.strategy = strategy
+        self.balancer = balancer
+        self.pullTarget = pullTarget
+    }
+
+    public func plan(_ request: RoutingRequest) -> RoutingPlan {
+        let snapshot = registry.snapshot
+        let eligible = snapshot.endpoints.filter { view in
+            view.isRoutable && (request.route.flavor == .openAI || view.config.type == .ollama)
+        }
+        switch request.operation {
+        case .modelBound:
+            if let model = request.model, UnloadRequest.matches(request.smallBody) {
+                return unload(model, eligible: eligible)
+            }
+            return modelBound(request, snapshot: snapshot, eligible: eligible)
+        case .pull:
+            return pull(request, eligible: eligible)
+        case .copy, .delete:
+            return everyHolder(request, snapshot: snapshot, eligible: eligible)
+        case .create:
+            return create(request, eligible: eligible)
+        case .blobCheck(let digest), .blobUpload(let digest):
+            if let holder = registry.endpointHolding(blob: digest), let view = eligible.first(where: { $0.config.name == holder }) {
+                return plan(.forward([target(view.config)]), .routed, "blob \(digest.prefix(19)) is on \(holder)")
+            }
+            return any(eligible, model: nil, reason: "no instance holds this blob yet")
+        case .other, .listModels, .listRunning, .version, .openAIListModels, .openAIModel:
+            return any(eligible, model: request.model, reason: "any healthy instance")
+        }
+    }
+
+    // MARK: Operations
+
+    private func modelBound(_ request: RoutingRequest, snapshot: RoutingSnapshot, eligible: [RoutingSnapshot.EndpointView]) -> RoutingPlan {
+        guard let model = request.model else {
+            // No model in the body: the instance answers with its own "model is required".
+            return any(eligible, model: nil, reason: "request names no model")
+        }
+        let holders = eligible.filter { $0.inventory.map { Self.holds($0, model) } ?? false }
+        if !holders.isEmpty {
+            let ordered = order(holders, model: model)
+            let loaded = ordered.first.map { Self.isLoaded(model, on: $0) } ?? false
+            let reason = loaded ? "model loaded on \(ordered[0].config.name)"
+                : "model found on \(holders.count) instance\(holders.count == 1 ? "" : "s")"
+            return plan(.forward(ordered.map { target($0.config) }), .routed, reason)
+        }
+        let down = snapshot.downHolders(of: model)
+        if strategy == .optimistic && !eligible.isEmpty {
+            return plan(.forward(order(eligible, model: model).map { target($0.config) }), .fallback,
+                        "model not found on a healthy instance; trying any")
+        }
+        if !down.isEmpty {
+            let error = ProxyError(.serviceUnavailable,
+                                   "model '\(model)' is only on instances that are unavailable: \(down.joined(separator: ", "))")
+            return plan(.reject(error, retryAfterSeconds: 10), .rejected, "model only on unavailable instances")
+        }
+        if eligible.isEmpty {
+            return noInstance()
+        }
+        return plan(.reject(ProxyError(.notFound, "model '\(model)' not found"), retryAfterSeconds: nil),
+                    .rejected, "model not found on any instance")
+    }
+
+    private func unload(_ model: String, eligible: [RoutingSnapshot.EndpointView]) -> RoutingPlan {
+        let loadedOn = eligible.filter { Self.isLoaded(model, on: $0) }
+        guard !loadedOn.isEmpty else {
+            // Not loaded anywhere: one holder answers the unload as Ollama would.
+            let holders = eligible.filter { $0.inventory.map { Self.holds($0, model) } ?? false }
+            return any(holders.isEmpty ? eligible : holders, model: model, reason: "unload: model not loaded anywhere")
+        }
+        return plan(.fanOut(loadedOn.map { target($0.config) }), .fanOut,
+                    "unload on every instance that has it loaded (\(loadedOn.count))")
+    }
+
+    private func pull(_ request: RoutingRequest, eligible: [RoutingSnapshot.EndpointView]) -> RoutingPlan {
+        switch pullTarget {
+        case .best:
+            return any(eligible, model: request.model, reason: "pull onto the best instance")
+        case .all:
+            guard !eligible.isEmpty else { return noInstance() }
+            return plan(.fanOut(eligible.map { target($0.config) }), .fanOut, "pull onto every instance")
+        case .endpoint(let name):
+            guard let view = eligible.first(where: { $0.config.name == name }) else {
+                let error = ProxyError(.serviceUnavailable, "the pull target '\(name)' is unavailable")
+                return plan(.reject(error, retryAfterSeconds: 10), .rejected, "pull target unavailable")
+            }
+            return plan(.forward([target(view.config)]), .routed, "pull onto the configured target")
+        }
+    }
+
+    private func everyHolder(_ request: RoutingRequest, snapshot: RoutingSnapshot, eligible: [RoutingSnapshot.EndpointView]) -> RoutingPlan {
+        guard let model = request.model else { return any(eligible, model: nil, reason: "request names no model") }
+        let holders = eligible.filter { $0.inventory.map { Self.holds($0, model) } ?? false }
+        guard !holders.isEmpty else {
+            if !snapshot.downHolders(of: model).isEmpty {
+                let error = ProxyError(.serviceUnavailable, "model '\(model)' is only on instances that are unavailable")
+                return plan(.reject(error, retryAfterSeconds: 10), .rejected, "model only on unavailable instances")
+            }
+            return plan(.reject(ProxyError(.notFound, "model '\(model)' not found"), retryAfterSeconds: nil),
+                        .rejected, "model not found on any instance")
+        }
+        return plan(.fanOut(holders.map { target($0.config) }), .fanOut,
+                    "every instance that has the model (\(holders.count))")
+    }
+
+    private func create(_ request: RoutingRequest, eligible: [RoutingSnapshot.EndpointView]) -> RoutingPlan {
+        for digest in CreateRequest.blobDigests(request.smallBody) {
+            if let holder = registry.endpointHolding(blob: digest),
+               let view = eligible.first(where: { $0.config.name == holder }) {
+                return plan(.forward([target(view.config)]), .routed, "the instance that received the blobs")
+            }
+        }
+        return any(eligible, model: request.model, reason: "no uploaded blobs known; best instance")
+    }
+
+    // MARK: Helpers
+
+    private func any(_ views: [RoutingSnapshot.EndpointView], model: String?, reason: String) -> RoutingPlan {
+        guard !views.isEmpty else { return noInstance() }
+        return plan(.forward(order(views, model: model).map { target($0.config) }), .routed, reason)
+    }
+
+    private func noInstance() -> RoutingPlan {
+        let error = ProxyError(.serviceUnavailable, "no healthy instance is available")
+        return plan(.reject(error, retryAfterSeconds: 5), .rejected, "no healthy instance")
+    }
+
+    private func order(_ views: [RoutingSnapshot.EndpointView], model: String?) -> [RoutingSnapshot.EndpointView] {
+        let candidates = views.map { view in
+            BalancerCandidate(
+                name: view.config.name, priority: view.config.priority, weight: view.config.weight,
+                inFlight: registry.inFlightCount(view.config.name), state: view.state,
+                modelLoaded: model.map { Self.isLoaded($0, on: view) } ?? false)
+        }
+        let ordered = balancer.order(candidates, turn: turn.wrappingAdd(1, ordering: .relaxed).oldValue)
+        return ordered.compactMap { candidate in views.first { $0.config.name == candidate.name } }
+    }
+
+    private func plan(_ target: RoutingPlan.Target, _ decision: RoutingPlan.Decision, _ reason: String) -> RoutingPlan {
+        RoutingPlan(target: target, strategy: strategy, decision: decision, reason: reason)
+    }
+
+    func target(_ config: EndpointConfig) -> EndpointTarget {
+        EndpointTarget(name: config.name, baseURL: config.url.baseURL, priority: config.priority,
+                       extraHeaders: config.headers.map { ($0.name, $0.value) })
+    }
+
+    static func holds(_ inventory: EndpointInventory, _ model: String) -> Bool {
+        inventory.models.contains { ModelName.matches($0.name, model) }
+    }
+
+    static func isLoaded(_ model: String, on view: RoutingSnapshot.EndpointView) -> Bool {
+        view.inventory?.loaded.contains { ModelName.matches($0.name, model) } ?? false
+    }
+}
