@@ -123,20 +123,21 @@ public final class Exchange: TransferDelegate, Sendable {
     /// What to answer now. `.wait` means the connection was suspended until there is news.
     public func pollAnswer() -> Answer {
         let poll = withMachine { $0.pollAnswer() }
-        let plan = details.withLock { $0.plan }
+        let (plan, model) = details.withLock { ($0.plan, $0.model) }
+        let modelHeader: [HTTPHeader] = model.map { [("X-Olla-Model", $0)] } ?? []
         switch poll.1 {
         case .wait:
             return .wait
         case .respondError(let error):
             var response = LocalResponse.error(error, flavor: route.flavor, requestID: requestID)
-            response.headers += plan?.headers ?? []
+            response.headers += modelHeader + (plan?.headers ?? [])
             if let plan, case .reject(_, let retryAfter?) = plan.target {
                 response.headers.append(("Retry-After", String(retryAfter)))
             }
             return .local(response)
         case .respondLocal(var response):
             response.headers.append(("X-Olla-Request-ID", requestID))
-            response.headers += plan?.headers ?? []
+            response.headers += modelHeader + (plan?.headers ?? [])
             return .local(response)
         case .respond(let head):
             return .proxied(status: head.status, headers: clientHeaders(for: head) + (plan?.headers ?? []),

@@ -1,0 +1,130 @@
+import Testing
+@testable import OllaCore
+@testable import OllaEngine
+
+@Suite struct RouterTests {
+    private static func endpoint(_ name: String, priority: Int = 100, type: EndpointType = .ollama) throws -> EndpointConfig {
+        var config = EndpointConfig.localOllama
+        config.name = name
+        config.url = try EndpointURL(parsing: "http://\(name).local:11434")
+        config.priority = priority
+        config.type = type
+        return config
+    }
+
+    private static func tags(_ names: [String]) throws -> [ModelEntry] {
+        let entries = names.map { #"{"name":"\#($0)","model":"\#($0)","modified_at":"2024-01-01T00:00:00Z","size":1,"digest":"d-\#($0)","details":{}}"# }
+        return try CatalogueParser.tags(Array(#"{"models":[\#(entries.joined(separator: ","))]}"#.utf8))
+    }
+
+    private static func loaded(_ names: [String]) throws -> [LoadedModel] {
+        let entries = names.map { #"{"name":"\#($0)","model":"\#($0)","size":1,"digest":"d-\#($0)","details":{},"expires_at":"2030-01-01T00:00:00Z","size_vram":1}"# }
+        return try CatalogueParser.loaded(Array(#"{"models":[\#(entries.joined(separator: ","))]}"#.utf8))
+    }
+
+    /// a and b hold llama3 (loaded on b), c holds only qwen; d is OpenAI-compatible with llama3.
+    private func fixture(strategy: RoutingStrategyKind = .strict, pull: Router.PullTarget = .best) throws -> (EndpointRegistry, Router) {
+        let registry = EndpointRegistry(endpoints: [
+            try Self.endpoint("a", priority: 200), try Self.endpoint("b"), try Self.endpoint("c"),
+            try Self.endpoint("d", type: .openAICompatible),
+        ])
+        registry.updateInventory("a", models: try Self.tags(["llama3:latest"]), loaded: [], version: "0.5.0")
+        registry.updateInventory("b", models: try Self.tags(["llama3:latest", "qwen2.5:0.5b"]), loaded: try Self.loaded(["llama3:latest"]), version: "0.6.0")
+        registry.updateInventory("c", models: try Self.tags(["qwen2.5:0.5b"]), loaded: [], version: nil)
+        registry.updateInventory("d", models: try Self.tags(["llama3:latest"]), loaded: [], version: nil)
+        let router = Router(registry: registry, strategy: strategy, balancer: Balancer(strategy: .modelAware), pullTarget: pull)
+        return (registry, router)
+    }
+
+    private func request(_ target: String, method: String = "POST", model: String?, body: String? = nil) -> RoutingRequest {
+        guard case .forward(let route) = ProxyRoute.classify(method: method, rawTarget: "/olla/ollama" + target) else {
+            fatalError("not a forward route: \(target)")
+        }
+        return RoutingRequest(method: method, route: route,
+                              operation: OllamaOperation.classify(method: method, upstreamTarget: route.upstreamTarget),
+                              model: model, smallBody: body.map { Array($0.utf8) })
+    }
+
+    private func forwardNames(_ plan: RoutingPlan) -> [String]? {
+        if case .forward(let targets) = plan.target { return targets.map(\.name) }
+        return nil
+    }
+
+    private func fanOutNames(_ plan: RoutingPlan) -> [String]? {
+        if case .fanOut(let targets) = plan.target { return targets.map(\.name) }
+        return nil
+    }
+
+    private func rejection(_ plan: RoutingPlan) -> (Int, Int?)? {
+        if case .reject(let error, let retryAfter) = plan.target { return (error.status, retryAfter) }
+        return nil
+    }
+
+    @Test func nativeRequestsGoOnlyToOllamaHoldersLoadedFirst() throws {
+        let (_, router) = try fixture()
+        let plan = router.plan(request("/api/chat", model: "llama3"))
+        #expect(forwardNames(plan) == ["b", "a"])
+        #expect(plan.decision == .routed)
+        #expect(plan.reason == "model loaded on b")
+    }
+
+    @Test func openAIRequestsMayUseOpenAICompatibleEndpoints() throws {
+        let (_, router) = try fixture()
+        #expect(Set(forwardNames(router.plan(request("/v1/chat/completions", model: "llama3"))) ?? []) == ["a", "b", "d"])
+    }
+
+    @Test func strictAnswers404ForUnknownModels() throws {
+        let (_, router) = try fixture()
+        let plan = router.plan(request("/api/generate", model: "mistral"))
+        #expect(rejection(plan)?.0 == 404)
+        #expect(plan.headers.contains { $0.name == "X-Olla-Routing-Decision" && $0.value == "rejected" })
+    }
+
+    @Test func strictAnswers503WhenOnlyDownInstancesHaveTheModel() throws {
+        let (registry, router) = try fixture()
+        registry.updateHealth("c") { $0.probeFailed(.transport("refused"), now: .now) }
+        registry.updateHealth("b") { $0.probeFailed(.transport("refused"), now: .now) }
+        let plan = router.plan(request("/api/chat", model: "qwen2.5:0.5b"))
+        #expect(rejection(plan)?.0 == 503)
+        #expect(rejection(plan)?.1 != nil)
+    }
+
+    @Test func optimisticFallsBackToAnyHealthyInstance() throws {
+        let (_, router) = try fixture(strategy: .optimistic)
+        let plan = router.plan(request("/api/chat", model: "mistral"))
+        #expect(plan.decision == .fallback)
+        #expect(Set(forwardNames(plan) ?? []) == ["a", "b", "c"])
+    }
+
+    @Test func unloadGoesToEveryInstanceWithTheModelLoaded() throws {
+        let (_, router) = try fixture()
+        let plan = router.plan(request("/api/generate", model: "llama3", body: #"{"model":"llama3","keep_alive":0}"#))
+        #expect(fanOutNames(plan) == ["b"])
+    }
+
+    @Test func copyAndDeleteGoToEveryHolder() throws {
+        let (_, router) = try fixture()
+        #expect(fanOutNames(router.plan(request("/api/delete", method: "DELETE", model: "qwen2.5:0.5b"))) == ["b", "c"])
+        #expect(fanOutNames(router.plan(request("/api/copy", model: "llama3"))) == ["a", "b"])
+    }
+
+    @Test func pullFollowsThePullTarget() throws {
+        #expect(fanOutNames(try fixture(pull: .all).1.plan(request("/api/pull", model: "x"))) == ["a", "b", "c"])
+        #expect(forwardNames(try fixture(pull: .endpoint("c")).1.plan(request("/api/pull", model: "x"))) == ["c"])
+        #expect(forwardNames(try fixture(pull: .best).1.plan(request("/api/pull", model: "x")))?.count == 3)
+    }
+
+    @Test func createGoesWhereItsBlobsWent() throws {
+        let (registry, router) = try fixture()
+        registry.blobStored("sha256:abc", on: "c")
+        let body = #"{"model":"mine","files":{"model.gguf":"sha256:abc"}}"#
+        #expect(forwardNames(router.plan(request("/api/create", model: "mine", body: body))) == ["c"])
+        #expect(forwardNames(router.plan(request("/api/blobs/sha256:abc", method: "HEAD", model: nil))) == ["c"])
+    }
+
+    @Test func downInstancesAreNotCandidates() throws {
+        let (registry, router) = try fixture()
+        registry.updateHealth("b") { $0.requestFailed(.connect("refused"), now: .now) }
+        #expect(forwardNames(router.plan(request("/api/chat", model: "llama3"))) == ["a"])
+    }
+}
