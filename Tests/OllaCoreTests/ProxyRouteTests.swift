@@ -38,7 +38,13 @@ import Testing
         #expect(forward("HEAD", "/olla/ollama/api/blobs/sha256:abc")?.streamsUpload == true)
     }
 
-    @Test(arguments: ["/", "/api/tags", "/olla/", "/olla/ollamax/api/tags", "/olla/openai/v1/models", "/ollama/api/tags"])
+    @Test func openAIPrefixServesOnlyV1() {
+        #expect(forward("POST", "/olla/openai/v1/chat/completions")?.upstreamTarget == "/v1/chat/completions")
+        #expect(forward("POST", "/olla/openai/v1/chat/completions")?.flavor == .openAI)
+        #expect(ProxyRoute.classify(method: "GET", rawTarget: "/olla/openai/api/tags") == .notFound)
+    }
+
+    @Test(arguments: ["/", "/api/tags", "/olla/", "/olla/ollamax/api/tags", "/olla/openai/api/tags", "/ollama/api/tags"])
     func pathsOutsideThePrefixAreNotFound(target: String) {
         #expect(ProxyRoute.classify(method: "GET", rawTarget: target) == .notFound)
     }

@@ -28,6 +28,8 @@ public enum ProxyRoute: Sendable, Equatable {
 
     /// The prefix every Ollama endpoint is served under.
     public static let prefix = "/olla/ollama"
+    /// OpenAI-compatible clients may also use this prefix; only `/v1/*` lives under it.
+    public static let openAIPrefix = "/olla/openai"
 
     /// Routes where Ollama still accepts the model as `name` (the CLI sends `name` for pull and rm).
     static let routesAcceptingName: Set<Substring> = [
@@ -36,6 +38,10 @@ public enum ProxyRoute: Sendable, Equatable {
 
     /// Classifies a raw request target such as `/olla/ollama/api/chat?x=1`.
     public static func classify(method: String, rawTarget: String) -> ProxyRoute {
+        if rawTarget.hasPrefix(openAIPrefix + "/v1/") {
+            let upstreamTarget = String(rawTarget.dropFirst(openAIPrefix.count))
+            return .forward(Forward(upstreamTarget: upstreamTarget, flavor: .openAI, modelKeys: ["model"], streamsUpload: false))
+        }
         guard rawTarget.hasPrefix(prefix) else { return .notFound }
         let rest = rawTarget.dropFirst(prefix.count)
         if let first = rest.first, first != "/" && first != "?" {
