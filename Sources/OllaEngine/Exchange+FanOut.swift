@@ -22,6 +22,13 @@ extension Exchange {
                 for await result in group { collected.append(result) }
                 results = collected.sorted { $0.0 < $1.0 }.map { (targets[$0.0], $0.1) }
             }
+            // Answer only once the catalogue shows the change: `ollama rm` followed at once
+            // by `ollama list` must not list the model again.
+            for (target, result) in results {
+                if case .success(let response) = result, (200..<300).contains(response.status) {
+                    await context.refreshInventoryNow(target.name)
+                }
+            }
             let response = Self.merge(results, flavor: route.flavor)
             let actions = withMachine { $0.fanOutFinished(response) }
             perform(actions.upstream)

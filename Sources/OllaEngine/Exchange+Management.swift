@@ -9,10 +9,9 @@ extension Exchange {
         switch operation {
         case .blobUpload(let digest):
             if let endpoint = facts.endpoint?.name { context.registry.blobStored(digest, on: endpoint) }
-        case .pull, .copy, .delete, .create:
+        case .pull, .copy, .delete, .create where facts.fanOutTargets.isEmpty:
+            // Fan-outs refreshed before answering; a forwarded call refreshes now.
             for endpoint in touched { context.refreshInventory(endpoint) }
-        case .modelBound where !facts.fanOutTargets.isEmpty:
-            for endpoint in touched { context.refreshInventory(endpoint) }  // an unload
         default:
             break
         }

@@ -182,11 +182,13 @@ public final class Exchange: TransferDelegate, Sendable {
     // MARK: Called by the curl loop
 
     public func upstreamHeadReceived(_ head: UpstreamHead) -> HeadDisposition {
-        let (actions, disposition) = withMachine { $0.upstreamHeadReceived(head) }
+        // Recorded before the event: accepting the head resumes the client, whose thread
+        // builds the response headers (X-Olla-Response-Time) at once.
         let endpoint = details.withLock { details -> String? in
-            if disposition == .accept { details.headAt = .now }
+            details.headAt = .now
             return details.endpoint?.name
         }
+        let (actions, disposition) = withMachine { $0.upstreamHeadReceived(head) }
         if let endpoint { context.reportOutcome(endpoint: endpoint, status: head.status) }
         if disposition == .abandon, let endpoint {
             context.attemptFailed(self, endpoint: endpoint, failure: .refused(status: head.status))

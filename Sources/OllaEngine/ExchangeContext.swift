@@ -71,7 +71,16 @@ final class ExchangeContext: Sendable {
         }
     }
 
-    func refreshInventory(_ endpoint: String) { hooks.refreshInventory(endpoint) }
+    /// Re-reads an endpoint's models in the background.
+    func refreshInventory(_ endpoint: String) {
+        let refresh = hooks.refreshInventory
+        Task { await refresh(endpoint) }
+    }
+
+    /// Re-reads an endpoint's models and returns when the catalogue shows them.
+    func refreshInventoryNow(_ endpoint: String) async {
+        await hooks.refreshInventory(endpoint)
+    }
 }
 
 /// One line of the access log.

@@ -17,7 +17,7 @@ public final class ProxyEngine: Sendable {
         var finished: @Sendable (Exchange, AccessRecord) -> Void
         var attemptFailed: @Sendable (Exchange, String, UpstreamFailure) -> Void
         var healthChanged: @Sendable (String, EndpointHealth.Transition) -> Void
-        var refreshInventory: @Sendable (String) -> Void
+        var refreshInventory: @Sendable (String) async -> Void
     }
 
     public let registry: EndpointRegistry
@@ -38,8 +38,9 @@ public final class ProxyEngine: Sendable {
     }
 
     /// Connects the engine to its outbound transport; must happen before the server starts.
-    /// `refreshInventory` re-reads an endpoint's models after a management call changed them.
-    public func attach(transport: UpstreamTransport, refreshInventory: @escaping @Sendable (String) -> Void) {
+    /// `refreshInventory` re-reads an endpoint's models after a management call changed them,
+    /// returning once the catalogue shows the change.
+    public func attach(transport: UpstreamTransport, refreshInventory: @escaping @Sendable (String) async -> Void) {
         let logger = self.logger
         let hooks = Hooks(
             finished: { [weak self] exchange, record in self?.exchangeFinished(exchange, record) },

@@ -23,7 +23,7 @@ struct Daemon {
                                       discovery: config.discovery.modelDiscovery, logger: logger)
         let engine = ProxyEngine(settings: wiring.proxySettings, registry: registry, router: router,
                                  logger: logger, requestLogging: config.server.requestLogging)
-        engine.attach(transport: transport, refreshInventory: { monitor.refresh($0) })
+        engine.attach(transport: transport, refreshInventory: { await monitor.refreshNow($0) })
         transport.run()
         logStartup(logger, wiring: wiring)
         warmUp(monitor, logger: logger)

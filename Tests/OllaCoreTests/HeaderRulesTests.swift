@@ -75,7 +75,7 @@ import Testing
     @Test func openAIErrorsUseTheErrorObject() {
         let error = ProxyError(.notFound, "model 'x' not found")
         #expect(error.body(for: .openAI)
-            == #"{"error":{"message":"model 'x' not found","type":"not_found_error","param":null,"code":"not_found"}}"#)
+            == #"{"error":{"message":"model 'x' not found","type":"not_found_error","param":null,"code":null}}"#)
     }
 
     @Test func streamTrailersFollowTheStreamFraming() {

@@ -1,6 +1,5 @@
 /// An error Olla answers itself, rendered the way the client's API family expects.
 public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The raw value is the OpenAI error object's `code`.
     public enum Kind: String, Sendable {
         case badRequest = "bad_request"
         case notFound = "not_found"
@@ -21,6 +20,17 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// Ollama's own words for a missing model, which differ by route: clients and people
+    /// match on them (the CLI, "try pulling it first").
+    public static func modelNotFound(_ model: String, path: Substring) -> ProxyError {
+        switch path {
+        case "/api/show", "/api/push", "/api/delete", "/api/copy":
+            return ProxyError(.notFound, "model '\(model)' not found")
+        default:
+            return ProxyError(.notFound, "model \"\(model)\" not found, try pulling it first")
+        }
+    }
 
     public var status: Int {
         switch kind {
@@ -51,8 +61,9 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .native:
             return #"{"error":"# + JSONString.quote(message) + "}"
         case .openAI:
+            // `code` is null as in Ollama's own OpenAI-compatible errors.
             return #"{"error":{"message":"# + JSONString.quote(message)
-                + #","type":""# + openAIType + #"","param":null,"code":""# + kind.rawValue + #""}}"#
+                + #","type":""# + openAIType + #"","param":null,"code":null}}"#
         }
     }
 

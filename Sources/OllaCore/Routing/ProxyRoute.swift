@@ -24,6 +24,9 @@ public enum ProxyRoute: Sendable, Equatable {
         /// Bodies of these routes can be many gigabytes and carry no model name:
         /// they are streamed to the backend as they arrive instead of being buffered.
         public var streamsUpload: Bool
+
+        /// The path part of the upstream target.
+        public var path: Substring { upstreamTarget.prefix { $0 != "?" } }
     }
 
     /// The prefix every Ollama endpoint is served under.

@@ -83,9 +83,15 @@ public final class Router: Sendable {
             return plan(.reject(error, retryAfterSeconds: 10), .rejected, "model only on unavailable instances")
         }
         if eligible.isEmpty {
-            return noInstance()
+            return noInstance(request, snapshot: snapshot)
         }
-        return plan(.reject(ProxyError(.notFound, "model '\(model)' not found"), retryAfterSeconds: nil),
+        // Instances that have not reported their models yet cannot be ruled out.
+        let unlisted = eligible.filter { $0.inventory == nil }
+        if !unlisted.isEmpty {
+            return plan(.forward(order(unlisted, model: model).map { target($0.config) }), .fallback,
+                        "model list not known yet")
+        }
+        return plan(.reject(.modelNotFound(model, path: request.route.path), retryAfterSeconds: nil),
                     .rejected, "model not found on any instance")
     }
 
@@ -105,7 +111,7 @@ public final class Router: Sendable {
         case .best:
             return any(eligible, model: request.model, reason: "pull onto the best instance")
         case .all:
-            guard !eligible.isEmpty else { return noInstance() }
+            guard !eligible.isEmpty else { return noInstance(request, snapshot: registry.snapshot) }
             return plan(.fanOut(eligible.map { target($0.config) }), .fanOut, "pull onto every instance")
         case .endpoint(let name):
             guard let view = eligible.first(where: { $0.config.name == name }) else {
@@ -124,7 +130,7 @@ public final class Router: Sendable {
                 let error = ProxyError(.serviceUnavailable, "model '\(model)' is only on instances that are unavailable")
                 return plan(.reject(error, retryAfterSeconds: 10), .rejected, "model only on unavailable instances")
             }
-            return plan(.reject(ProxyError(.notFound, "model '\(model)' not found"), retryAfterSeconds: nil),
+            return plan(.reject(.modelNotFound(model, path: request.route.path), retryAfterSeconds: nil),
                         .rejected, "model not found on any instance")
         }
         return plan(.fanOut(holders.map { target($0.config) }), .fanOut,
@@ -144,13 +150,23 @@ public final class Router: Sendable {
     // MARK: Helpers
 
     private func any(_ views: [RoutingSnapshot.EndpointView], model: String?, reason: String) -> RoutingPlan {
-        guard !views.isEmpty else { return noInstance() }
+        guard !views.isEmpty else { return noInstance(nil, snapshot: registry.snapshot) }
         return plan(.forward(order(views, model: model).map { target($0.config) }), .routed, reason)
     }
 
-    private func noInstance() -> RoutingPlan {
-        let error = ProxyError(.serviceUnavailable, "no healthy instance is available")
-        return plan(.reject(error, retryAfterSeconds: 5), .rejected, "no healthy instance")
+    /// Nothing is routable. Health can be a few seconds stale, so rather than refuse, every
+    /// instance that speaks the request's API is tried in priority order: the client gets the
+    /// real outcome (an answer, or 502 when they are all indeed down).
+    private func noInstance(_ request: RoutingRequest?, snapshot: RoutingSnapshot) -> RoutingPlan {
+        let speaking = snapshot.endpoints.filter { view in
+            request?.route.flavor == .openAI || view.config.type == .ollama
+        }
+        guard !speaking.isEmpty else {
+            let error = ProxyError(.serviceUnavailable, "no instance serves this API")
+            return plan(.reject(error, retryAfterSeconds: 5), .rejected, "no instance serves this API")
+        }
+        let ordered = speaking.sorted { $0.config.priority > $1.config.priority }
+        return plan(.forward(ordered.map { target($0.config) }), .fallback, "no healthy instance; trying all")
     }
 
     private func order(_ views: [RoutingSnapshot.EndpointView], model: String?) -> [RoutingSnapshot.EndpointView] {
