@@ -9,8 +9,9 @@ extension Exchange {
         switch operation {
         case .blobUpload(let digest):
             if let endpoint = facts.endpoint?.name { context.registry.blobStored(digest, on: endpoint) }
-        case .pull, .copy, .delete, .create where facts.fanOutTargets.isEmpty:
+        case .pull, .copy, .delete, .create:
             // Fan-outs refreshed before answering; a forwarded call refreshes now.
+            guard facts.fanOutTargets.isEmpty else { return }
             for endpoint in touched { context.refreshInventory(endpoint) }
         default:
             break
