@@ -5,7 +5,7 @@ CONFIG ?= config.example.json
 DEB_PACKAGES := libmicrohttpd-dev libcurl4-openssl-dev pkg-config python3 python3-pip
 RELEASE_BIN := .build/release/olla
 
-.PHONY: deps build release run test unit integration clean
+.PHONY: deps build release run test unit integration clean deb test-deb
 
 ## Installs the Debian packages and Python test clients that are missing.
 deps:
@@ -32,9 +32,22 @@ unit:
 
 ## Integration and end-to-end tests start the release binary against mock Ollama backends.
 integration: release
-	OLLA_BIN=$(RELEASE_BIN) python3 -m pytest Tests/Integration -q -p no:cacheprovider
+	OLLA_BIN=$(CURDIR)/$(RELEASE_BIN) python3 -m pytest Tests/Integration -q -p no:cacheprovider
 
 test: deps unit integration
 
 clean:
 	rm -rf .build
+
+## Builds out/olla_<version>_<arch>.deb (static Swift stdlib, stripped, lintian-checked).
+deb:
+	packaging/build-deb.sh
+
+## Installs the package in a debootstrapped Debian 12 root and runs it (root, about 2-4 min).
+test-deb:
+	Tests/Packaging/test_deb.sh
+
+## The benchmark of issue 4: direct vs nginx vs Olla, a few minutes (docs/benchmarks.md).
+.PHONY: bench
+bench:
+	bench/run.sh
