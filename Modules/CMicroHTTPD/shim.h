@@ -45,4 +45,17 @@ static inline int cmhd_quiesce_daemon(struct MHD_Daemon *daemon) {
     return (int)MHD_quiesce_daemon(daemon);
 }
 
+// Why: MHD_get_daemon_info is variadic. The epoll fd lets Olla's own event loop wait on
+// libmicrohttpd's sockets together with libcurl's.
+static inline int cmhd_daemon_epoll_fd(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    return info == NULL ? -1 : info->epoll_fd;
+}
+
+// Why: MHD_UNSIGNED_LONG_LONG is a macro type; this returns -1 when there is no timeout.
+static inline long long cmhd_timeout_ms(struct MHD_Daemon *daemon) {
+    MHD_UNSIGNED_LONG_LONG timeout = 0;
+    return MHD_get_timeout(daemon, &timeout) == MHD_YES ? (long long)timeout : -1;
+}
+
 #endif

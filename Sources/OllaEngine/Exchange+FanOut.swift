@@ -5,7 +5,7 @@ extension Exchange {
     /// the first success when all succeeded, otherwise the first failure (so a client sees
     /// why its delete or copy did not happen everywhere).
     func runFanOut(_ targets: [EndpointTarget], body: [UInt8]) {
-        let fetcher = context.fetcher
+        let fetcher = Fetcher(transport: transport)
         let requests = targets.map { target in
             Fetcher.Request(
                 url: target.baseURL + route.upstreamTarget, method: method,

@@ -16,6 +16,8 @@ public final class Exchange: TransferDelegate, Sendable {
     public let startedAt: ContinuousClock.Instant
 
     let client: ClientConnection
+    /// The outbound loop of the worker that owns the client connection.
+    let transport: UpstreamTransport
     let context: ExchangeContext
     let requestHeaders: [HTTPHeader]
     let machine: Mutex<ExchangeStateMachine>
@@ -35,7 +37,8 @@ public final class Exchange: TransferDelegate, Sendable {
     }
 
     init(id: UInt64, requestID: String, head: InboundHead, route: ProxyRoute.Forward,
-         client: ClientConnection, context: ExchangeContext) {
+         client: ClientConnection, transport: UpstreamTransport, context: ExchangeContext) {
+        self.transport = transport
         self.id = id
         self.requestID = requestID
         self.method = head.method
@@ -267,8 +270,8 @@ public final class Exchange: TransferDelegate, Sendable {
         switch action {
         case .none: return
         case .start(let attempt): startAttempt(attempt)
-        case .cancel: context.transport.cancel(transferID: id)
-        case .unpause: context.transport.unpause(transferID: id)
+        case .cancel: transport.cancel(transferID: id)
+        case .unpause: transport.unpause(transferID: id)
         }
     }
 
@@ -282,7 +285,7 @@ public final class Exchange: TransferDelegate, Sendable {
         }
         context.registry.requestStarted(on: endpoint.name)
         let settings = context.settings
-        context.transport.start(UpstreamRequest(
+        transport.start(UpstreamRequest(
             transferID: id,
             url: endpoint.baseURL + route.upstreamTarget,
             method: method,

@@ -28,17 +28,12 @@ public struct ProxySettings: Sendable {
 /// What an exchange needs from the engine that made it.
 final class ExchangeContext: Sendable {
     let settings: ProxySettings
-    let transport: UpstreamTransport
-    let fetcher: Fetcher
     let router: Router
     let registry: EndpointRegistry
     private let hooks: ProxyEngine.Hooks
 
-    init(settings: ProxySettings, transport: UpstreamTransport, router: Router, registry: EndpointRegistry,
-         hooks: ProxyEngine.Hooks) {
+    init(settings: ProxySettings, router: Router, registry: EndpointRegistry, hooks: ProxyEngine.Hooks) {
         self.settings = settings
-        self.transport = transport
-        self.fetcher = Fetcher(transport: transport)
         self.router = router
         self.registry = registry
         self.hooks = hooks

@@ -22,6 +22,25 @@ public protocol UpstreamTransport: AnyObject, Sendable {
     func cancel(transferID: UInt64)
     /// Unpauses a transfer that its delegate paused (either direction).
     func unpause(transferID: UInt64)
+    /// Runs `work` on the transport's loop thread (between its callbacks).
+    func execute(_ work: @escaping @Sendable () -> Void)
+    /// Makes the loop run one more round soon (no-op cost on the loop thread itself).
+    func wake()
+}
+
+/// Something else the curl loop's thread drives: the inbound server of the same worker.
+///
+/// Each worker thread runs one loop that waits on libcurl's sockets and on `pollDescriptor`
+/// together, so a request is received, forwarded and answered without crossing threads.
+public protocol EventDriver: AnyObject, Sendable {
+    /// Readable when the driver has work.
+    var pollDescriptor: Int32 { get }
+    /// Does all pending work without blocking. Called on the loop thread only.
+    func process()
+    /// Milliseconds until the driver needs `process()` even without activity (nil: never).
+    func timeoutMilliseconds() -> Int?
+    /// Work that `pollDescriptor` does not announce (a connection resumed on the loop thread).
+    var hasPendingWork: Bool { get }
 }
 
 /// Receives one transfer's events. Every method is called on the curl loop thread.

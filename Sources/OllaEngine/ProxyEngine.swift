@@ -37,10 +37,9 @@ public final class ProxyEngine: Sendable {
         self.requestLogging = requestLogging
     }
 
-    /// Connects the engine to its outbound transport; must happen before the server starts.
-    /// `refreshInventory` re-reads an endpoint's models after a management call changed them,
-    /// returning once the catalogue shows the change.
-    public func attach(transport: UpstreamTransport, refreshInventory: @escaping @Sendable (String) async -> Void) {
+    /// Completes the engine before the servers start. `refreshInventory` re-reads an endpoint's
+    /// models after a management call changed them, returning once the catalogue shows it.
+    public func attach(refreshInventory: @escaping @Sendable (String) async -> Void) {
         let logger = self.logger
         let hooks = Hooks(
             finished: { [weak self] exchange, record in self?.exchangeFinished(exchange, record) },
@@ -56,13 +55,13 @@ public final class ProxyEngine: Sendable {
                 ])
             },
             refreshInventory: refreshInventory)
-        let context = ExchangeContext(settings: settings, transport: transport, router: router,
-                                      registry: registry, hooks: hooks)
+        let context = ExchangeContext(settings: settings, router: router, registry: registry, hooks: hooks)
         self.context.withLock { $0 = context }
     }
 
     /// Called once per request, when its head is complete.
-    public func begin(head: InboundHead, client: ClientConnection) -> Begin {
+    /// `transport` is the outbound loop of the worker that received the request.
+    public func begin(head: InboundHead, client: ClientConnection, transport: UpstreamTransport) -> Begin {
         switch ProxyRoute.classify(method: head.method, rawTarget: head.rawTarget) {
         case .heartbeat:
             return .respond(LocalResponse(
@@ -73,11 +72,13 @@ public final class ProxyEngine: Sendable {
             let error = ProxyError(.notFound, "no route for \(path): Ollama's API is served under \(ProxyRoute.prefix)/")
             return .respond(.error(error, flavor: .native))
         case .forward(let route):
-            return beginForward(head: head, route: route, client: client)
+            return beginForward(head: head, route: route, client: client, transport: transport)
         }
     }
 
-    private func beginForward(head: InboundHead, route: ProxyRoute.Forward, client: ClientConnection) -> Begin {
+    private func beginForward(
+        head: InboundHead, route: ProxyRoute.Forward, client: ClientConnection, transport: UpstreamTransport
+    ) -> Begin {
         let requestID = RequestID.resolve(inbound: HeaderRules.value(of: "x-request-id", in: head.headers))
         if let answer = CatalogueAnswers.answer(
             operation: OllamaOperation.classify(method: head.method, upstreamTarget: route.upstreamTarget),
@@ -94,7 +95,7 @@ public final class ProxyEngine: Sendable {
             return .respond(.error(error, flavor: route.flavor, requestID: requestID))
         }
         let exchange = Exchange(id: TransferID.next(), requestID: requestID, head: head, route: route,
-                                client: client, context: context)
+                                client: client, transport: transport, context: context)
         live.withLock { $0[exchange.id] = exchange }
         return .proxy(exchange)
     }

@@ -1,26 +1,28 @@
 import CMicroHTTPD
 import Glibc
+import Synchronization
 import OllaCore
 import OllaEngine
 
-/// The inbound HTTP server: libmicrohttpd with its own polling threads and epoll, every
-/// connection able to be suspended while the backend has nothing to send.
-public final class HTTPServer: @unchecked Sendable {
+/// The inbound HTTP server of one worker: a libmicrohttpd daemon in external-epoll mode,
+/// driven by the worker's event loop (`EventDriver`) together with that worker's curl multi
+/// handle, so a request never changes threads. Workers share the port with SO_REUSEPORT and
+/// the kernel spreads connections across them. Every connection can be suspended while the
+/// backend has nothing to send.
+public final class HTTPServer: EventDriver, @unchecked Sendable {
     public struct Options: Sendable {
         public var host: String
         public var port: Int
-        public var threads: Int
         /// Idle time allowed while a client sends its request (0: none).
         public var readTimeoutSeconds: Int
         /// Bounds one connection's request head (libmicrohttpd's per-connection pool).
         public var maxHeaderSize: Int
         public var maxConnections: Int
 
-        public init(host: String, port: Int, threads: Int, readTimeoutSeconds: Int,
+        public init(host: String, port: Int, readTimeoutSeconds: Int,
                     maxHeaderSize: Int, maxConnections: Int = 65536) {
             self.host = host
             self.port = port
-            self.threads = threads
             self.readTimeoutSeconds = readTimeoutSeconds
             self.maxHeaderSize = maxHeaderSize
             self.maxConnections = maxConnections
@@ -32,13 +34,20 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     let engine: ProxyEngine
+    /// The outbound loop of the same worker: exchanges accepted here forward through it.
+    let transport: UpstreamTransport
     private let options: Options
-    // Confined to the thread that calls start/quiesce/stop (the main thread).
+    // Set by start() before the worker loop runs; afterwards used only on the loop thread
+    // (process, stopAccepting) or after it has ended (stop).
     private var daemon: OpaquePointer?
     private var listenFD: Int32 = -1
+    private var epollFD: Int32 = -1
+    /// libmicrohttpd in external mode does not announce resumed connections on its epoll fd.
+    private let resumed = Atomic<Bool>(false)
 
-    public init(engine: ProxyEngine, options: Options) {
+    public init(engine: ProxyEngine, transport: UpstreamTransport, options: Options) {
         self.engine = engine
+        self.transport = transport
         self.options = options
     }
 
@@ -46,14 +55,13 @@ public final class HTTPServer: @unchecked Sendable {
     public func start() throws(StartError) -> String {
         let socket: ListenSocket
         do {
-            socket = try ListenSocket.open(host: options.host, port: options.port)
+            socket = try ListenSocket.open(host: options.host, port: options.port, reusePort: true)
         } catch {
             throw StartError(description: error.description)
         }
         let me = Unmanaged.passUnretained(self).toOpaque()
         var items: [MHD_OptionItem] = [
             option(.LISTEN_SOCKET, Int(socket.fd)),
-            option(.THREAD_POOL_SIZE, max(1, options.threads)),
             option(.CONNECTION_TIMEOUT, max(0, options.readTimeoutSeconds)),
             option(.CONNECTION_MEMORY_LIMIT, max(16 * 1024, options.maxHeaderSize)),
             option(.CONNECTION_LIMIT, options.maxConnections),
@@ -61,8 +69,8 @@ public final class HTTPServer: @unchecked Sendable {
             option(.URI_LOG_CALLBACK, unsafeBitCast(ServerCallbacks.uriLog, to: Int.self), me),
             option(.END, 0),
         ]
-        let flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue
-            | MHD_ALLOW_SUSPEND_RESUME.rawValue
+        // No internal thread: the worker loop polls the epoll fd and calls MHD_run.
+        let flags = MHD_USE_EPOLL.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_TURBO.rawValue
         daemon = items.withUnsafeMutableBufferPointer { buffer in
             cmhd_start_daemon(UInt32(flags), ServerCallbacks.access, me, buffer.baseAddress)
         }
@@ -71,10 +79,35 @@ public final class HTTPServer: @unchecked Sendable {
             throw StartError(description: "libmicrohttpd could not start on \(socket.boundDescription)")
         }
         listenFD = socket.fd
+        epollFD = cmhd_daemon_epoll_fd(daemon)
         return socket.boundDescription
     }
 
+    // MARK: EventDriver (the worker loop thread)
+
+    public var pollDescriptor: Int32 { epollFD }
+
+    public func process() {
+        resumed.store(false, ordering: .relaxed)
+        if let daemon { _ = MHD_run(daemon) }
+    }
+
+    public var hasPendingWork: Bool { resumed.load(ordering: .relaxed) }
+
+    /// A connection of this server was resumed (from any thread): run the loop again soon.
+    func connectionResumed() {
+        resumed.store(true, ordering: .relaxed)
+        transport.wake()
+    }
+
+    public func timeoutMilliseconds() -> Int? {
+        guard let daemon else { return nil }
+        let timeout = cmhd_timeout_ms(daemon)
+        return timeout < 0 ? nil : Int(min(timeout, 60_000))
+    }
+
     /// Stops accepting new connections; connections already open keep being served.
+    /// Call on the worker loop thread (`transport.execute`).
     public func stopAccepting() {
         guard let daemon, listenFD >= 0 else { return }
         let fd = cmhd_quiesce_daemon(daemon)
@@ -82,7 +115,8 @@ public final class HTTPServer: @unchecked Sendable {
         listenFD = -1
     }
 
-    /// Stops the daemon. Call only when no connection is suspended (see `ProxyEngine.liveCount`).
+    /// Stops the daemon once its worker loop has ended. Call only when no connection is
+    /// suspended (see `ProxyEngine.liveCount`).
     public func stop() {
         guard let daemon else { return }
         MHD_stop_daemon(daemon)

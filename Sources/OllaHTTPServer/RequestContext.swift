@@ -27,17 +27,22 @@ final class RequestContext: ClientConnection, @unchecked Sendable {
 
     let connection: OpaquePointer
     let rawTarget: String
+    unowned let server: HTTPServer
     var phase: Phase = .new
     var bodyComplete = false
     var exchange: Exchange?
 
-    init(connection: OpaquePointer, rawTarget: String) {
+    init(connection: OpaquePointer, rawTarget: String, server: HTTPServer) {
         self.connection = connection
         self.rawTarget = rawTarget
+        self.server = server
     }
 
     func suspend() { MHD.suspend(connection) }
-    func resume() { MHD.resume(connection) }
+    func resume() {
+        MHD.resume(connection)
+        server.connectionResumed()
+    }
     var socketDescriptor: Int32? {
         let fd = MHD.connectionFD(connection)
         return fd >= 0 ? fd : nil

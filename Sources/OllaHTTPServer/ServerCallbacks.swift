@@ -12,9 +12,10 @@ enum ServerCallbacks {
 
     /// First sight of a request: the raw target, before any decoding. Its return value
     /// becomes the per-request pointer.
-    static let uriLog: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, OpaquePointer?) -> UnsafeMutableRawPointer? = { _, uri, connection in
-        guard let connection else { return nil }
-        let context = RequestContext(connection: connection, rawTarget: uri.map { String(cString: $0) } ?? "/")
+    static let uriLog: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, OpaquePointer?) -> UnsafeMutableRawPointer? = { cls, uri, connection in
+        guard let cls, let connection else { return nil }
+        let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
+        let context = RequestContext(connection: connection, rawTarget: uri.map { String(cString: $0) } ?? "/", server: server)
         return Unmanaged.passRetained(context).toOpaque()
     }
 
@@ -71,7 +72,7 @@ enum ServerCallbacks {
             httpVersion: version.map { String(cString: $0) } ?? "HTTP/1.1",
             headers: MHD.requestHeaders(context.connection),
             peerAddress: SocketAddress.text(cmhd_connection_peer(context.connection)))
-        switch server.engine.begin(head: head, client: context) {
+        switch server.engine.begin(head: head, client: context, transport: server.transport) {
         case .respond(let response):
             context.phase = .answered
             return MHD.queue(response, on: context.connection)

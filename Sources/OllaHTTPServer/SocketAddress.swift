@@ -35,7 +35,9 @@ struct ListenSocket {
     }
 
     /// Resolves `host` and listens on the first address that binds.
-    static func open(host: String, port: Int, backlog: Int32 = 4096) throws(Failure) -> ListenSocket {
+    /// With `reusePort`, every worker binds its own socket to the same port and the kernel
+    /// spreads new connections across them.
+    static func open(host: String, port: Int, reusePort: Bool = false, backlog: Int32 = 4096) throws(Failure) -> ListenSocket {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
@@ -53,6 +55,7 @@ struct ListenSocket {
             guard fd >= 0 else { lastError = errnoText(); continue }
             var one: Int32 = 1
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            if reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
             if bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 && listen(fd, backlog) == 0 {
                 let description = SocketAddress.text(UnsafePointer(info.pointee.ai_addr)) + ":\(port)"
                 return ListenSocket(fd: fd, boundDescription: description)

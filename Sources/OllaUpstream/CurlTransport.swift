@@ -4,17 +4,21 @@ import OllaCore
 import OllaEngine
 import Synchronization
 
-/// The outbound side: one libcurl multi handle driven by one dedicated thread.
+/// One worker's event loop: a libcurl multi handle, and optionally the inbound server of the
+/// same worker (an `EventDriver`), driven by one dedicated thread.
 ///
 /// Confinement: the multi handle, every easy handle and every `Transfer` belong to the loop
-/// thread. Other threads only append to `commands` and call `curl_multi_wakeup`. Keep-alive
-/// connections live in the multi handle's cache, and easy handles are reset and reused, so a
-/// steady load opens no new connections and allocates no new handles.
+/// thread. Commands from other code are queued; from another thread they are followed by
+/// `curl_multi_wakeup`, from the loop thread itself (the common case: an inbound request on
+/// the same worker) they need no wakeup at all. Keep-alive connections live in the multi
+/// handle's cache, and easy handles are reset and reused, so a steady load opens no new
+/// connections and allocates no new handles.
 public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     enum Command {
         case start(UpstreamRequest, TransferDelegate)
         case cancel(UInt64)
         case unpause(UInt64)
+        case execute(@Sendable () -> Void)
         case stop
     }
 
@@ -26,6 +30,10 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     private let commands = Mutex<[Command]>([])
     private let loop: LoopState
     private var thread: pthread_t?
+    /// Only touched on the loop thread.
+    private var driver: EventDriver?
+    /// The loop thread's id, to skip wakeups for commands it posts to itself.
+    private let loopThread = Atomic<UInt>(0)
 
     public init() {
         Curl.globalInit()
@@ -48,9 +56,24 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         post(.unpause(transferID))
     }
 
+    public func execute(_ work: @escaping @Sendable () -> Void) {
+        post(.execute(work))
+    }
+
+    public func wake() {
+        if !isLoopThread { curl_multi_wakeup(multi) }
+    }
+
+    private var isLoopThread: Bool { UInt(pthread_self()) == loopThread.load(ordering: .relaxed) }
+
+    /// Makes the loop also drive `driver` (the inbound server of this worker) from now on.
+    public func drive(_ driver: EventDriver) {
+        execute { [self] in self.driver = driver }
+    }
+
     private func post(_ command: Command) {
         commands.withLock { $0.append(command) }
-        curl_multi_wakeup(multi)
+        if !isLoopThread { curl_multi_wakeup(multi) }
     }
 
     // MARK: Thread
@@ -74,21 +97,34 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     }
 
     private func runLoop() {
+        loopThread.store(UInt(pthread_self()), ordering: .relaxed)
         var nextTick = ContinuousClock.now + Self.tickInterval
+        var waitFDs = [curl_waitfd(fd: -1, events: Int16(CURL_WAIT_POLLIN), revents: 0)]
         while true {
+            driver?.process()
             if !drainCommands() { break }
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
             collectFinished()
+            // Callbacks above may have queued work (retries, unpauses) or resumed inbound
+            // connections: handle that before sleeping.
+            let pending = commands.withLock { !$0.isEmpty } || driver?.hasPendingWork == true
             let now = ContinuousClock.now
             if now >= nextTick {
                 tick(now: now)
                 nextTick = now + Self.tickInterval
             }
-            let idle = loop.transfers.isEmpty
-            let wait = idle ? 1000 : max(1, Int32(Self.milliseconds(nextTick - now)))
+            var wait = loop.transfers.isEmpty ? 1000 : max(1, Int(Self.milliseconds(nextTick - now)))
+            if let driverTimeout = driver?.timeoutMilliseconds() { wait = min(wait, driverTimeout) }
+            if pending { wait = 0 }
             var ready: Int32 = 0
-            curl_multi_poll(multi, nil, 0, Int32(wait), &ready)
+            waitFDs[0].revents = 0
+            waitFDs[0].fd = driver?.pollDescriptor ?? -1
+            if driver == nil {
+                curl_multi_poll(multi, nil, 0, Int32(wait), &ready)
+            } else {
+                curl_multi_poll(multi, &waitFDs, 1, Int32(wait), &ready)
+            }
         }
         for transfer in Array(loop.transfers.values) { remove(transfer) }
         loop.releaseIdleHandles()
@@ -107,6 +143,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
             case .start(let request, let delegate): begin(request, delegate)
             case .cancel(let id): if let transfer = loop.transfers[id] { remove(transfer) }
             case .unpause(let id): unpause(id)
+            case .execute(let work): work()
             case .stop: return false
             }
         }

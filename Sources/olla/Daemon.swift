@@ -15,36 +15,39 @@ struct Daemon {
         Signals.blockHandled()
         let logger = Self.bootstrapLogging(config.logging)
         let wiring = Wiring(config: config)
-        let transport = CurlTransport()
+        let transports = (0..<wiring.workerCount).map { _ in CurlTransport() }
         let registry = EndpointRegistry(endpoints: wiring.endpoints)
         let router = Router(registry: registry, strategy: wiring.routingStrategy, balancer: wiring.balancer,
                             pullTarget: wiring.pullTarget)
-        let monitor = EndpointMonitor(registry: registry, fetcher: Fetcher(transport: transport),
+        let monitor = EndpointMonitor(registry: registry, fetcher: Fetcher(transport: transports[0]),
                                       discovery: config.discovery.modelDiscovery, logger: logger)
         let engine = ProxyEngine(settings: wiring.proxySettings, registry: registry, router: router,
                                  logger: logger, requestLogging: config.server.requestLogging)
-        engine.attach(transport: transport, refreshInventory: { await monitor.refreshNow($0) })
-        transport.run()
+        engine.attach(refreshInventory: { await monitor.refreshNow($0) })
+        for transport in transports { transport.run() }
         logStartup(logger, wiring: wiring)
         warmUp(monitor, logger: logger)
         let monitoring = Task { await monitor.run() }
-        let server = HTTPServer(engine: engine, options: wiring.serverOptions)
-        let bound: String
+        let servers = transports.map { HTTPServer(engine: engine, transport: $0, options: wiring.serverOptions) }
+        var bound = ""
         do {
-            bound = try server.start()
+            for (server, transport) in zip(servers, transports) {
+                bound = try server.start()
+                transport.drive(server)
+            }
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             monitoring.cancel()
-            transport.shutdown()
+            for transport in transports { transport.shutdown() }
             return 1
         }
         logger.info("listening", metadata: [
             "address": "\(bound)", "base_url": "http://\(bound)\(ProxyRoute.prefix)/",
+            "workers": .stringConvertible(wiring.workerCount),
         ])
         waitForStop(logger)
-        drain(server: server, engine: engine, logger: logger)
+        drain(servers: servers, transports: transports, engine: engine, logger: logger)
         monitoring.cancel()
-        transport.shutdown()
         logger.info("stopped")
         return 0
     }
@@ -96,8 +99,10 @@ struct Daemon {
 
     /// Stops accepting, lets requests in flight finish within `shutdown_timeout`, then ends
     /// the remaining streams with an error trailer.
-    private func drain(server: HTTPServer, engine: ProxyEngine, logger: Logger) {
-        server.stopAccepting()
+    private func drain(servers: [HTTPServer], transports: [CurlTransport], engine: ProxyEngine, logger: Logger) {
+        for (server, transport) in zip(servers, transports) {
+            transport.execute { server.stopAccepting() }
+        }
         let clock = ContinuousClock()
         let deadline = clock.now + config.server.shutdownTimeout
         while engine.liveCount > 0 && clock.now < deadline {
@@ -110,9 +115,11 @@ struct Daemon {
             let grace = clock.now + .seconds(2)
             while engine.liveCount > 0 && clock.now < grace { usleep(20_000) }
         }
+        let clean = engine.liveCount == 0
+        for transport in transports { transport.shutdown() }
         // libmicrohttpd must not be stopped with suspended connections: if a client still
         // holds one (it stopped reading), the process exit closes it instead.
-        if engine.liveCount == 0 { server.stop() }
+        if clean { for server in servers { server.stop() } }
     }
 
     static func bootstrapLogging(_ logging: LoggingConfig) -> Logger {

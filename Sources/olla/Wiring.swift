@@ -12,6 +12,8 @@ struct Wiring {
     let balancer: Balancer
     let routingStrategy: RoutingStrategyKind
     let pullTarget: Router.PullTarget
+    /// One event loop (inbound server + outbound curl) per core.
+    let workerCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     init(config: OllaConfig) {
         endpoints = config.discovery.staticEndpoints.endpoints
@@ -30,7 +32,6 @@ struct Wiring {
         serverOptions = HTTPServer.Options(
             host: config.server.host,
             port: config.server.port,
-            threads: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
             readTimeoutSeconds: Self.wholeSecondsRoundingUp(config.server.readTimeout),
             maxHeaderSize: config.server.requestLimits.maxHeaderSize)
     }
