@@ -8,7 +8,11 @@ extension ServerConfig {
             writeTimeout: try reader.duration("write_timeout", default: defaults.writeTimeout),
             shutdownTimeout: try reader.duration("shutdown_timeout", default: defaults.shutdownTimeout),
             requestLogging: try reader.bool("request_logging", default: defaults.requestLogging),
-            requestLimits: try reader.section("request_limits", default: .defaults, RequestLimitsConfig.init(from:))
+            requestLimits: try reader.section("request_limits", default: .defaults, RequestLimitsConfig.init(from:)),
+            rateLimits: try reader.section("rate_limits", default: .defaults, RateLimitsConfig.init(from:)),
+            auth: try reader.section("auth", default: .defaults, AuthConfig.init(from:)),
+            cors: try reader.section("cors", default: .defaults, CORSConfig.init(from:)),
+            internalAllowedCIDRs: try reader.take("internal_allowed_cidrs")?.cidrList() ?? defaults.internalAllowedCIDRs
         )
     }
 }

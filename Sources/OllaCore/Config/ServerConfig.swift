@@ -16,6 +16,15 @@ public struct ServerConfig: Sendable, Equatable {
     public var requestLogging: Bool
     /// `request_limits`: size limits for incoming requests.
     public var requestLimits: RequestLimitsConfig
+    /// `rate_limits`: token-bucket request limits (all off by default).
+    public var rateLimits: RateLimitsConfig
+    /// `auth`: API keys clients must present (none by default: no authentication).
+    public var auth: AuthConfig
+    /// `cors`: browser origins allowed to call Olla (none by default).
+    public var cors: CORSConfig
+    /// `internal_allowed_cidrs`: client ranges allowed to call `/internal/*`; empty (the
+    /// default) allows everyone.
+    public var internalAllowedCIDRs: [CIDR]
 
     /// The valid range of `port`.
     public static let portRange = 1...65_535
@@ -28,7 +37,11 @@ public struct ServerConfig: Sendable, Equatable {
         writeTimeout: Duration = .zero,
         shutdownTimeout: Duration = .seconds(10),
         requestLogging: Bool = true,
-        requestLimits: RequestLimitsConfig = .defaults
+        requestLimits: RequestLimitsConfig = .defaults,
+        rateLimits: RateLimitsConfig = .defaults,
+        auth: AuthConfig = .defaults,
+        cors: CORSConfig = .defaults,
+        internalAllowedCIDRs: [CIDR] = []
     ) {
         self.host = host
         self.port = port
@@ -37,6 +50,10 @@ public struct ServerConfig: Sendable, Equatable {
         self.shutdownTimeout = shutdownTimeout
         self.requestLogging = requestLogging
         self.requestLimits = requestLimits
+        self.rateLimits = rateLimits
+        self.auth = auth
+        self.cors = cors
+        self.internalAllowedCIDRs = internalAllowedCIDRs
     }
 
     /// The configuration used when the `server` section is absent.

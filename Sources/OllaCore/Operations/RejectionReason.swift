@@ -1,0 +1,7 @@
+/// Why Olla refused a request itself, for `olla_rejections_total{reason}`.
+public enum RejectionReason: String, Sendable, CaseIterable {
+    case rateLimit = "rate_limit"
+    case bodyTooLarge = "body_too_large"
+    case headerTooLarge = "header_too_large"
+    case unauthorized
+}
