@@ -63,7 +63,9 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         var items: [MHD_OptionItem] = [
             option(.LISTEN_SOCKET, Int(socket.fd)),
             option(.CONNECTION_TIMEOUT, max(0, options.readTimeoutSeconds)),
-            option(.CONNECTION_MEMORY_LIMIT, max(16 * 1024, options.maxHeaderSize)),
+            // libmicrohttpd keeps a connection's request head and its output buffer in one pool
+            // of this size, and clears it between requests: keep it just above the header limit.
+            option(.CONNECTION_MEMORY_LIMIT, options.maxHeaderSize + 8 * 1024),
             option(.CONNECTION_LIMIT, options.maxConnections),
             option(.NOTIFY_COMPLETED, unsafeBitCast(ServerCallbacks.completed, to: Int.self), me),
             option(.URI_LOG_CALLBACK, unsafeBitCast(ServerCallbacks.uriLog, to: Int.self), me),

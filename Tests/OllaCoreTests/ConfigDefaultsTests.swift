@@ -29,7 +29,7 @@ struct ConfigDefaultsTests {
         #expect(server.shutdownTimeout == .seconds(10))
         #expect(server.requestLogging)
         #expect(server.requestLimits.maxBodySize == 104_857_600)
-        #expect(server.requestLimits.maxHeaderSize == 1_048_576)
+        #expect(server.requestLimits.maxHeaderSize == 16_384)
     }
 
     @Test func proxyDefaults() {

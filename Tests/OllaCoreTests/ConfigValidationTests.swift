@@ -41,7 +41,7 @@ struct ConfigValidationTests {
         (#"{"server": {"shutdown_timeout": "10"}}"#, #"config.json:1: server.shutdown_timeout: invalid duration "10": missing unit after "10" (write e.g. "10s"; units: ns, us, ms, s, m, h)"#),
         (#"{"server": {"request_logging": "yes"}}"#, #"config.json:1: server.request_logging: expected true or false, found string "yes""#),
         (#"{"server": {"request_limits": {"max_body_size": -1}}}"#, "config.json:1: server.request_limits.max_body_size: must be 0 or greater, found -1"),
-        (#"{"server": {"request_limits": {"max_header_size": 1023}}}"#, "config.json:1: server.request_limits.max_header_size: must be 1024 or greater, found 1023"),
+        (#"{"server": {"request_limits": {"max_header_size": 1023}}}"#, "config.json:1: server.request_limits.max_header_size: must be between 1024 and 1048576, found 1023"),
         (#"{"server": {"request_limits": []}}"#, "config.json:1: server.request_limits: expected an object, found an array"),
         (#"{"server": "localhost"}"#, #"config.json:1: server: expected an object, found string "localhost""#),
     ])

@@ -10,10 +10,14 @@ public struct RequestLimitsConfig: Sendable, Equatable {
     /// The valid range of `max_body_size`.
     public static let maxBodySizeRange = 0...Int.max
     /// The valid range of `max_header_size`.
-    public static let maxHeaderSizeRange = 1_024...Int.max
+    /// Each connection reserves about this much memory, so the ceiling keeps one setting
+    /// from costing gigabytes across thousands of open streams.
+    public static let maxHeaderSizeRange = 1_024...1_048_576
 
     /// Creates request limits; every parameter defaults to the documented default.
-    public init(maxBodySize: Int = 104_857_600, maxHeaderSize: Int = 1_048_576) {
+    /// The header default is 16 KiB (nginx accepts 8 KiB lines, 32 KiB in all): every open
+    /// connection reserves memory for it, and LLM clients send a few hundred bytes.
+    public init(maxBodySize: Int = 104_857_600, maxHeaderSize: Int = 16_384) {
         self.maxBodySize = maxBodySize
         self.maxHeaderSize = maxHeaderSize
     }
