@@ -45,6 +45,7 @@ struct ExchangeStateMachine {
     /// What the server should do when it polls for the answer.
     enum Poll {
         case respond(UpstreamHead)
+        case respondComplete(UpstreamHead, [UInt8])
         case respondLocal(LocalResponse)
         case respondError(ProxyError)
         case wait
@@ -180,6 +181,14 @@ struct ExchangeStateMachine {
         case .head(let head):
             answer = .sent
             status = head.status
+            if upstream == .finished, let length = head.contentLength, length == UInt64(response.count) {
+                // The whole answer is already here (the usual case for small replies): send it
+                // as one buffer, head and body in one write, without a reader round trip.
+                var body = [UInt8](repeating: 0, count: Int(length))
+                _ = body.withUnsafeMutableBytes { response.drain(into: $0) }
+                bytesSent += Int64(length)
+                return (.none, .respondComplete(head, body))
+            }
             return (.none, .respond(head))
         case .error(let error):
             answer = .sent

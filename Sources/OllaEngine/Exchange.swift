@@ -142,6 +142,9 @@ public final class Exchange: TransferDelegate, Sendable {
             response.headers.append(("X-Olla-Request-ID", requestID))
             response.headers += modelHeader + (plan?.headers ?? [])
             return .local(response)
+        case .respondComplete(let head, let body):
+            return .local(LocalResponse(status: head.status, headers: clientHeaders(for: head) + (plan?.headers ?? []),
+                                        body: body))
         case .respond(let head):
             return .proxied(status: head.status, headers: clientHeaders(for: head) + (plan?.headers ?? []),
                             contentLength: head.contentLength)
@@ -285,7 +288,7 @@ public final class Exchange: TransferDelegate, Sendable {
         }
         context.registry.requestStarted(on: endpoint.name)
         let settings = context.settings
-        transport.start(UpstreamRequest(
+        var request = UpstreamRequest(
             transferID: id,
             url: endpoint.baseURL + route.upstreamTarget,
             method: method,
@@ -294,8 +297,15 @@ public final class Exchange: TransferDelegate, Sendable {
             connectTimeout: settings.connectTimeout,
             firstByteTimeout: settings.responseTimeout,
             idleTimeout: settings.readTimeout,
-            clientStallTimeout: settings.writeTimeout), delegate: self)
+            clientStallTimeout: settings.writeTimeout)
+        if !route.streamsUpload, let length = bodyLength, length > 0, length <= Self.inlineBodyLimit {
+            request.inlineBody = machine.withLock { $0.withUploadBytes { Array($0) } }
+        }
+        transport.start(request, delegate: self)
     }
+
+    /// Buffered bodies up to this size go to curl whole (chat requests, embeddings).
+    static let inlineBodyLimit: Int64 = 1 << 20
 
     /// Stops counting this request against its endpoint. Idempotent.
     private func endActiveAttempt() {

@@ -83,6 +83,9 @@ public struct UpstreamRequest: Sendable {
     public var headers: [HTTPHeader]
     /// Nil when the request has no body; -1 when its length is unknown (sent chunked).
     public var bodyLength: Int64?
+    /// A small, fully buffered body handed over whole: curl then sends head and body in one
+    /// write instead of asking the exchange for the body piece by piece.
+    public var inlineBody: [UInt8]? = nil
     public var connectTimeout: Duration
     public var firstByteTimeout: Duration?
     public var idleTimeout: Duration?

@@ -26,6 +26,13 @@ enum RequestOptions {
     }
 
     private static func applyMethod(_ request: UpstreamRequest, to easy: Curl.Easy, context: UnsafeMutableRawPointer) {
+        if let body = request.inlineBody {
+            Curl.set(easy, CURLOPT_POST, 1)
+            Curl.set(easy, CURLOPT_POSTFIELDSIZE_LARGE, offset: Int64(body.count))
+            body.withUnsafeBytes { Curl.set(easy, CURLOPT_COPYPOSTFIELDS, pointer: $0.baseAddress) }
+            if request.method != "POST" { Curl.set(easy, CURLOPT_CUSTOMREQUEST, request.method) }
+            return
+        }
         if let length = request.bodyLength {
             Curl.set(easy, CURLOPT_POST, 1)
             Curl.set(easy, CURLOPT_READFUNCTION, callback: readCallback)

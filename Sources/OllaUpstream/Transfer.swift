@@ -45,7 +45,8 @@ final class Transfer {
         self.idleTimeout = request.idleTimeout
         self.clientStallTimeout = request.clientStallTimeout
         self.uploadLength = request.bodyLength
-        if (request.bodyLength ?? 0) == 0, let timeout = request.firstByteTimeout {
+        // Without a streamed body the request is out at once: the first-byte clock starts now.
+        if (request.bodyLength ?? 0) == 0 || request.inlineBody != nil, let timeout = request.firstByteTimeout {
             firstByteDeadline = now + timeout
         }
     }
