@@ -43,7 +43,7 @@ clean:
 deb:
 	packaging/build-deb.sh
 
-## Installs the package in a debootstrapped Debian 12 root and runs it (root, about 2-4 min).
+## Installs the package in a debootstrapped Debian 12 root and runs it (root, about 1 min).
 test-deb:
 	Tests/Packaging/test_deb.sh
 
