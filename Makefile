@@ -5,7 +5,7 @@ CONFIG ?= config.example.json
 DEB_PACKAGES := libmicrohttpd-dev libcurl4-openssl-dev pkg-config python3 python3-pip
 RELEASE_BIN := .build/release/olla
 
-.PHONY: deps build release run test unit integration clean deb test-deb
+.PHONY: deps build release run test unit integration package-test clean deb test-deb
 
 ## Installs the Debian packages and Python test clients that are missing.
 deps:
@@ -34,7 +34,11 @@ unit:
 integration: release
 	OLLA_BIN=$(CURDIR)/$(RELEASE_BIN) python3 -m pytest Tests/Integration -q -p no:cacheprovider
 
-test: deps unit integration
+## The package test needs root (debootstrap, chroot); elsewhere it is skipped with a note.
+package-test:
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) test-deb; else echo "package test skipped: needs root"; fi
+
+test: deps unit integration package-test
 
 clean:
 	rm -rf .build

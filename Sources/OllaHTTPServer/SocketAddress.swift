@@ -48,22 +48,33 @@ struct ListenSocket {
         }
         defer { freeaddrinfo(list) }
         var lastError = "no address"
-        var candidate: UnsafeMutablePointer<addrinfo>? = first
-        while let info = candidate {
-            candidate = info.pointee.ai_next
+        for info in preferringIPv4(first) {
             let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { lastError = errnoText(); continue }
             var one: Int32 = 1
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
             if reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
             if bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 && listen(fd, backlog) == 0 {
-                let description = SocketAddress.text(UnsafePointer(info.pointee.ai_addr)) + ":\(port)"
+                let host = SocketAddress.text(UnsafePointer(info.pointee.ai_addr))
+                let description = (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
                 return ListenSocket(fd: fd, boundDescription: description)
             }
             lastError = errnoText()
             close(fd)
         }
         throw Failure(description: "cannot listen on \(host):\(port): \(lastError)")
+    }
+
+    /// `localhost` resolves to `::1` first on Debian, but most clients (and health checkers)
+    /// dial 127.0.0.1: with one listening address, IPv4 is the one that serves everybody.
+    private static func preferringIPv4(_ first: UnsafeMutablePointer<addrinfo>) -> [UnsafeMutablePointer<addrinfo>] {
+        var all: [UnsafeMutablePointer<addrinfo>] = []
+        var candidate: UnsafeMutablePointer<addrinfo>? = first
+        while let info = candidate {
+            all.append(info)
+            candidate = info.pointee.ai_next
+        }
+        return all.filter { $0.pointee.ai_family == AF_INET } + all.filter { $0.pointee.ai_family != AF_INET }
     }
 
     private static func errnoText() -> String {
