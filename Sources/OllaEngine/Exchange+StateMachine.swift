@@ -86,7 +86,13 @@ struct ExchangeStateMachine {
     private var receivePaused = false
     private var sendPaused = false
 
-    init(streamsUpload: Bool, highWater: Int, maxAttempts: Int, maxBodySize: Int64) {
+    /// Inference answers keep their last bytes, where the token counts are.
+    let keepsTail: Bool
+    private var tail: [UInt8] = []
+    static let tailSize = 4096
+
+    init(streamsUpload: Bool, highWater: Int, maxAttempts: Int, maxBodySize: Int64, keepsTail: Bool = false) {
+        self.keepsTail = keepsTail
         self.streamsUpload = streamsUpload
         self.highWater = highWater
         self.maxAttempts = max(1, maxAttempts)
@@ -237,6 +243,7 @@ struct ExchangeStateMachine {
             return (.none, .pause)
         }
         response.append(bytes)
+        if keepsTail { keepTail(bytes) }
         return (wakeClientWaitingForResponse(), .accepted)
     }
 
@@ -369,6 +376,15 @@ struct ExchangeStateMachine {
     var clientNeedsProbe: Bool { clientSuspended && !clientGone }
 
     // MARK: Helpers
+
+    /// The last `tailSize` bytes of the answer, trimmed in batches so a stream of small
+    /// chunks costs a copy of each chunk and an occasional shift.
+    private mutating func keepTail(_ bytes: UnsafeRawBufferPointer) {
+        tail.append(contentsOf: bytes.count > Self.tailSize ? UnsafeRawBufferPointer(rebasing: bytes.suffix(Self.tailSize)) : bytes)
+        if tail.count > 2 * Self.tailSize { tail.removeFirst(tail.count - Self.tailSize) }
+    }
+
+    var tailBytes: [UInt8] { tail.count > Self.tailSize ? Array(tail.suffix(Self.tailSize)) : tail }
 
     /// Resumes a client that waits for the answer or for body bytes. A client held back by
     /// upload backpressure is also released once no transfer is left to take its bytes.

@@ -20,6 +20,8 @@ public final class Exchange: TransferDelegate, Sendable {
     let transport: UpstreamTransport
     let context: ExchangeContext
     let requestHeaders: [HTTPHeader]
+    /// Headers every answer to this request carries (CORS).
+    let extraResponseHeaders: [HTTPHeader]
     let machine: Mutex<ExchangeStateMachine>
     let details: Mutex<Details>
 
@@ -37,8 +39,10 @@ public final class Exchange: TransferDelegate, Sendable {
     }
 
     init(id: UInt64, requestID: String, head: InboundHead, route: ProxyRoute.Forward,
-         client: ClientConnection, transport: UpstreamTransport, context: ExchangeContext) {
+         client: ClientConnection, transport: UpstreamTransport, context: ExchangeContext,
+         extraResponseHeaders: [HTTPHeader] = []) {
         self.transport = transport
+        self.extraResponseHeaders = extraResponseHeaders
         self.id = id
         self.requestID = requestID
         self.method = head.method
@@ -56,7 +60,8 @@ public final class Exchange: TransferDelegate, Sendable {
             maxAttempts: limits.maxRetries + 1,
             // Blob uploads are model files of many gigabytes: streamed, never buffered, so the
             // body limit (which bounds buffering) does not apply to them.
-            maxBodySize: route.streamsUpload ? 0 : limits.maxBodySize))
+            maxBodySize: route.streamsUpload ? 0 : limits.maxBodySize,
+            keepsTail: OllamaOperation.classify(method: head.method, upstreamTarget: route.upstreamTarget) == .modelBound))
         let announced = head.announcesBody || ["POST", "PUT", "PATCH"].contains(head.method)
         self.details = Mutex(Details(bodyLength: announced ? (head.declaredLength ?? -1) : nil))
     }
@@ -127,7 +132,7 @@ public final class Exchange: TransferDelegate, Sendable {
     public func pollAnswer() -> Answer {
         let poll = withMachine { $0.pollAnswer() }
         let (plan, model) = details.withLock { ($0.plan, $0.model) }
-        let modelHeader: [HTTPHeader] = model.map { [("X-Olla-Model", $0)] } ?? []
+        let modelHeader: [HTTPHeader] = (model.map { [("X-Olla-Model", $0)] } ?? []) + extraResponseHeaders
         switch poll.1 {
         case .wait:
             return .wait
@@ -143,10 +148,11 @@ public final class Exchange: TransferDelegate, Sendable {
             response.headers += modelHeader + (plan?.headers ?? [])
             return .local(response)
         case .respondComplete(let head, let body):
-            return .local(LocalResponse(status: head.status, headers: clientHeaders(for: head) + (plan?.headers ?? []),
+            return .local(LocalResponse(status: head.status,
+                                        headers: clientHeaders(for: head) + (plan?.headers ?? []) + extraResponseHeaders,
                                         body: body))
         case .respond(let head):
-            return .proxied(status: head.status, headers: clientHeaders(for: head) + (plan?.headers ?? []),
+            return .proxied(status: head.status, headers: clientHeaders(for: head) + (plan?.headers ?? []) + extraResponseHeaders,
                             contentLength: head.contentLength)
         }
     }
@@ -356,7 +362,7 @@ public final class Exchange: TransferDelegate, Sendable {
 
     func accessRecord() -> AccessRecord {
         let facts = details.withLock { $0 }
-        let (status, bytes) = machine.withLock { ($0.status, $0.bytesSent) }
+        let (status, bytes, tail) = machine.withLock { ($0.status, $0.bytesSent, $0.tailBytes) }
         let endpoint = facts.fanOutTargets.isEmpty ? facts.endpoint?.name
             : facts.fanOutTargets.map(\.name).joined(separator: ",")
         return AccessRecord(
@@ -364,7 +370,8 @@ public final class Exchange: TransferDelegate, Sendable {
             model: facts.model, endpoint: endpoint, status: status ?? 499,
             bytesSent: bytes,
             timeToFirstByte: facts.headAt.map { $0 - startedAt },
-            duration: .now - startedAt)
+            duration: .now - startedAt,
+            tokens: tail.isEmpty ? nil : TokenScanner.scan(tail, flavor: route.flavor))
     }
 
     static func milliseconds(_ duration: Duration) -> Int64 {

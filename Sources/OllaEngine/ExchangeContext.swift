@@ -30,10 +30,13 @@ final class ExchangeContext: Sendable {
     let settings: ProxySettings
     let router: Router
     let registry: EndpointRegistry
+    let requestLogging: Bool
     private let hooks: ProxyEngine.Hooks
 
-    init(settings: ProxySettings, router: Router, registry: EndpointRegistry, hooks: ProxyEngine.Hooks) {
+    init(settings: ProxySettings, router: Router, registry: EndpointRegistry, requestLogging: Bool,
+         hooks: ProxyEngine.Hooks) {
         self.settings = settings
+        self.requestLogging = requestLogging
         self.router = router
         self.registry = registry
         self.hooks = hooks
@@ -90,4 +93,6 @@ public struct AccessRecord: Sendable {
     public var bytesSent: Int64
     public var timeToFirstByte: Duration?
     public var duration: Duration
+    /// Read from the end of an inference answer (Ollama's final chunk or OpenAI's usage).
+    public var tokens: TokenUsage?
 }

@@ -6,10 +6,30 @@ import Synchronization
 ///
 /// The engine holds no C pointers: the inbound server hands it request heads and a
 /// `ClientConnection`, and it talks to backends through the `UpstreamTransport` port.
+/// Everything that comes from the configuration is one `Generation`, replaced whole on
+/// reload: requests already running keep the generation they started with.
 public final class ProxyEngine: Sendable {
     public enum Begin: Sendable {
         case respond(LocalResponse)
         case proxy(Exchange)
+    }
+
+    /// One configuration's worth of engine state.
+    public struct Generation: Sendable {
+        public var settings: ProxySettings
+        public var registry: EndpointRegistry
+        public var router: Router
+        public var policy: AccessPolicy
+        public var requestLogging: Bool
+
+        public init(settings: ProxySettings, registry: EndpointRegistry, router: Router, policy: AccessPolicy,
+                    requestLogging: Bool) {
+            self.settings = settings
+            self.registry = registry
+            self.router = router
+            self.policy = policy
+            self.requestLogging = requestLogging
+        }
     }
 
     /// Callbacks from exchanges back to the engine and the monitor.
@@ -20,30 +40,38 @@ public final class ProxyEngine: Sendable {
         var refreshInventory: @Sendable (String) async -> Void
     }
 
-    public let registry: EndpointRegistry
-    private let settings: ProxySettings
-    private let router: Router
-    private let logger: Logger
-    private let requestLogging: Bool
+    public let metrics = Metrics()
+    let logger: Logger
+    let startedAt = ContinuousClock.now
+    private let current: Mutex<(generation: Generation, context: ExchangeContext)?> = Mutex(nil)
     private let live = Mutex<[UInt64: Exchange]>([:])
-    private let context: Mutex<ExchangeContext?> = Mutex(nil)
+    private let refreshInventory: @Sendable (String) async -> Void
 
-    public init(settings: ProxySettings, registry: EndpointRegistry, router: Router, logger: Logger,
-                requestLogging: Bool = true) {
-        self.settings = settings
-        self.registry = registry
-        self.router = router
+    /// `refreshInventory` re-reads an endpoint's models after a management call changed them,
+    /// returning once the catalogue shows it.
+    public init(generation: Generation, logger: Logger, refreshInventory: @escaping @Sendable (String) async -> Void) {
         self.logger = logger
-        self.requestLogging = requestLogging
+        self.refreshInventory = refreshInventory
+        install(generation)
     }
 
-    /// Completes the engine before the servers start. `refreshInventory` re-reads an endpoint's
-    /// models after a management call changed them, returning once the catalogue shows it.
-    public func attach(refreshInventory: @escaping @Sendable (String) async -> Void) {
+    /// Switches to a new configuration. Requests in flight finish with the old one.
+    public func install(_ generation: Generation) {
+        let context = ExchangeContext(settings: generation.settings, router: generation.router,
+                                      registry: generation.registry, requestLogging: generation.requestLogging,
+                                      hooks: hooks())
+        current.withLock { $0 = (generation, context) }
+    }
+
+    public var generation: Generation { current.withLock { $0!.generation } }
+
+    private func hooks() -> Hooks {
         let logger = self.logger
-        let hooks = Hooks(
+        let metrics = self.metrics
+        return Hooks(
             finished: { [weak self] exchange, record in self?.exchangeFinished(exchange, record) },
             attemptFailed: { exchange, endpoint, failure in
+                metrics.failover(from: endpoint, reason: failure.metricReason)
                 logger.warning("backend attempt failed", metadata: [
                     "request_id": "\(exchange.requestID)", "endpoint": "\(endpoint)", "error": "\(failure.message)",
                 ])
@@ -55,54 +83,94 @@ public final class ProxyEngine: Sendable {
                 ])
             },
             refreshInventory: refreshInventory)
-        let context = ExchangeContext(settings: settings, router: router, registry: registry, hooks: hooks)
-        self.context.withLock { $0 = context }
     }
 
-    /// Called once per request, when its head is complete.
-    /// `transport` is the outbound loop of the worker that received the request.
+    /// Called once per request, when its head is complete. `transport` is the outbound loop
+    /// of the worker that received the request.
     public func begin(head: InboundHead, client: ClientConnection, transport: UpstreamTransport) -> Begin {
+        let (generation, context) = current.withLock { $0! }
+        let gate = RequestGate(head: head, policy: generation.policy, metrics: metrics)
+        if let answer = gate.preflightOrOversize() { return .respond(finishLocal(answer, head, gate, generation)) }
+        if let route = InternalRoutes.route(method: head.method, rawTarget: head.rawTarget) {
+            let answer = gate.admitInternal(route) ?? InternalRoutes.answer(
+                route, registry: generation.registry, metrics: metrics, startedAt: startedAt)
+            return .respond(finishLocal(answer, head, gate, generation))
+        }
         switch ProxyRoute.classify(method: head.method, rawTarget: head.rawTarget) {
         case .heartbeat:
-            return .respond(LocalResponse(
+            let answer = gate.admit(scope: .health, needsKey: false) ?? LocalResponse(
                 status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")],
-                body: Array("Ollama is running".utf8)))
+                body: Array("Ollama is running".utf8))
+            return .respond(finishLocal(answer, head, gate, generation))
         case .notFound:
             let path = head.rawTarget.prefix { $0 != "?" }
             let error = ProxyError(.notFound, "no route for \(path): Ollama's API is served under \(ProxyRoute.prefix)/")
-            return .respond(.error(error, flavor: .native))
+            return .respond(finishLocal(.error(error, flavor: .native), head, gate, generation))
         case .forward(let route):
-            return beginForward(head: head, route: route, client: client, transport: transport)
+            if let refusal = gate.admit(scope: .proxy, needsKey: true, flavor: route.flavor) {
+                return .respond(finishLocal(refusal, head, gate, generation))
+            }
+            return beginForward(head: head, route: route, client: client, transport: transport,
+                                generation: generation, context: context, gate: gate)
         }
     }
 
     private func beginForward(
-        head: InboundHead, route: ProxyRoute.Forward, client: ClientConnection, transport: UpstreamTransport
+        head: InboundHead, route: ProxyRoute.Forward, client: ClientConnection, transport: UpstreamTransport,
+        generation: Generation, context: ExchangeContext, gate: RequestGate
     ) -> Begin {
         let requestID = RequestID.resolve(inbound: HeaderRules.value(of: "x-request-id", in: head.headers))
-        if let answer = CatalogueAnswers.answer(
-            operation: OllamaOperation.classify(method: head.method, upstreamTarget: route.upstreamTarget),
-            catalogue: registry.snapshot.catalogue, requestID: requestID) {
-            logLocal(head: head, route: route, status: answer.status, bytes: answer.body.count, requestID: requestID)
-            return .respond(answer)
+        let operation = OllamaOperation.classify(method: head.method, upstreamTarget: route.upstreamTarget)
+        if let answer = CatalogueAnswers.answer(operation: operation, catalogue: generation.registry.snapshot.catalogue,
+                                                requestID: requestID) {
+            return .respond(finishLocal(answer, head, gate, generation, requestID: requestID, route: route.path))
         }
-        if !route.streamsUpload, settings.maxBodySize > 0, let length = head.declaredLength, length > settings.maxBodySize {
-            let error = ProxyError(.payloadTooLarge, "request body of \(length) bytes exceeds the limit of \(settings.maxBodySize) bytes")
-            return .respond(.error(error, flavor: route.flavor, requestID: requestID))
-        }
-        guard let context = context.withLock({ $0 }) else {
-            let error = ProxyError(.serviceUnavailable, "olla is starting")
-            return .respond(.error(error, flavor: route.flavor, requestID: requestID))
+        let maxBody = generation.settings.maxBodySize
+        if !route.streamsUpload, maxBody > 0, let length = head.declaredLength, length > maxBody {
+            metrics.rejected(reason: .bodyTooLarge)
+            let error = ProxyError(.payloadTooLarge, "request body of \(length) bytes exceeds the limit of \(maxBody) bytes")
+            return .respond(finishLocal(.error(error, flavor: route.flavor, requestID: requestID), head, gate, generation,
+                                        requestID: requestID, route: route.path))
         }
         let exchange = Exchange(id: TransferID.next(), requestID: requestID, head: head, route: route,
-                                client: client, transport: transport, context: context)
+                                client: client, transport: transport, context: context,
+                                extraResponseHeaders: gate.corsHeaders)
         live.withLock { $0[exchange.id] = exchange }
+        metrics.inFlight(1)
         return .proxy(exchange)
+    }
+
+    /// Adds CORS headers to an answer Olla makes itself, and records it.
+    private func finishLocal(_ response: LocalResponse, _ head: InboundHead, _ gate: RequestGate, _ generation: Generation,
+                             requestID: String? = nil, route: Substring? = nil) -> LocalResponse {
+        var response = response
+        response.headers += gate.corsHeaders
+        let path = route.map(String.init) ?? String(head.rawTarget.prefix { $0 != "?" })
+        metrics.requestCompleted(endpoint: nil, model: nil, route: MetricsRoute.name(path), status: response.status,
+                                 bytesOut: Int64(response.body.count), timeToFirstByte: nil, duration: .zero)
+        if generation.requestLogging {
+            var metadata: Logger.Metadata = [
+                "method": "\(head.method)", "path": "\(path)", "status": .stringConvertible(response.status),
+                "bytes": .stringConvertible(response.body.count), "endpoint": "olla", "duration_ms": .stringConvertible(0),
+                "client": "\(gate.client)",
+            ]
+            if let requestID { metadata["request_id"] = "\(requestID)" }
+            logger.info("request", metadata: metadata)
+        }
+        return response
     }
 
     private func exchangeFinished(_ exchange: Exchange, _ record: AccessRecord) {
         live.withLock { _ = $0.removeValue(forKey: exchange.id) }
-        guard requestLogging else { return }
+        metrics.inFlight(-1)
+        let route = MetricsRoute.name(String(exchange.route.path))
+        metrics.requestCompleted(endpoint: record.endpoint, model: record.model, route: route, status: record.status,
+                                 bytesOut: record.bytesSent, timeToFirstByte: record.timeToFirstByte, duration: record.duration)
+        if let usage = record.tokens, let endpoint = record.endpoint {
+            metrics.tokens(endpoint: endpoint, model: record.model ?? "none", promptTokens: usage.promptTokens,
+                           completionTokens: usage.completionTokens, evalDuration: usage.evalDuration ?? .zero)
+        }
+        guard exchange.context.requestLogging else { return }
         var metadata: Logger.Metadata = [
             "request_id": "\(record.requestID)",
             "method": "\(record.method)",
@@ -114,16 +182,11 @@ public final class ProxyEngine: Sendable {
         if let model = record.model { metadata["model"] = "\(model)" }
         if let endpoint = record.endpoint { metadata["endpoint"] = "\(endpoint)" }
         if let ttfb = record.timeToFirstByte { metadata["ttfb_ms"] = .stringConvertible(Exchange.milliseconds(ttfb)) }
+        if let usage = record.tokens {
+            metadata["prompt_tokens"] = .stringConvertible(usage.promptTokens)
+            metadata["completion_tokens"] = .stringConvertible(usage.completionTokens)
+        }
         logger.info("request", metadata: metadata)
-    }
-
-    private func logLocal(head: InboundHead, route: ProxyRoute.Forward, status: Int, bytes: Int, requestID: String) {
-        guard requestLogging else { return }
-        logger.info("request", metadata: [
-            "request_id": "\(requestID)", "method": "\(head.method)", "path": "\(route.upstreamTarget)",
-            "status": .stringConvertible(status), "bytes": .stringConvertible(bytes), "endpoint": "olla",
-            "duration_ms": .stringConvertible(0),
-        ])
     }
 
     /// Requests still in flight.
@@ -133,5 +196,36 @@ public final class ProxyEngine: Sendable {
     public func terminateAll(reason: String) {
         let exchanges = live.withLock { Array($0.values) }
         for exchange in exchanges { exchange.terminate(reason: reason) }
+    }
+
+    /// Drops idle rate-limit buckets; the daemon calls it now and then.
+    public func cleanupRateLimits() {
+        generation.policy.rateLimiter?.cleanup(now: .now)
+    }
+}
+
+extension UpstreamFailure {
+    /// A short label for `olla_failovers_total{reason}`.
+    var metricReason: String {
+        switch self {
+        case .connectFailed: "connect_failed"
+        case .connectTimedOut: "connect_timeout"
+        case .firstByteTimedOut: "response_timeout"
+        case .idleTimedOut: "read_timeout"
+        case .transferFailed: "transfer_failed"
+        case .refused(let status): "status_\(status)"
+        }
+    }
+}
+
+/// Route labels for metrics: fixed names, never raw paths with ids in them.
+enum MetricsRoute {
+    static func name(_ path: String) -> String {
+        if path.hasPrefix("/api/blobs/") { return "/api/blobs" }
+        if path.hasPrefix("/v1/models/") { return "/v1/models/{model}" }
+        if path.hasPrefix("/api/") || path.hasPrefix("/v1/") || path.hasPrefix("/internal/") || path == "/" || path == "/version" {
+            return path.count <= 64 ? path : "other"
+        }
+        return "other"
     }
 }

@@ -4,30 +4,29 @@ import OllaCore
 import OllaEngine
 import OllaHTTPServer
 import OllaUpstream
+import Synchronization
 
-/// The running daemon: wires the engine between the inbound server and the curl loop,
-/// starts them in order, waits for signals, and stops them in reverse order.
+/// The running daemon: wires the engine between the inbound servers and the curl loops,
+/// starts them in order, waits for signals, reloads on SIGHUP, and stops in reverse order.
 struct Daemon {
     let config: OllaConfig
-    let source: String
+    /// The configuration file, or nil for built-in defaults.
+    let path: String?
 
     func run() -> Int32 {
         Signals.blockHandled()
         let logger = Self.bootstrapLogging(config.logging)
         let wiring = Wiring(config: config)
         let transports = (0..<wiring.workerCount).map { _ in CurlTransport() }
-        let registry = EndpointRegistry(endpoints: wiring.endpoints)
-        let router = Router(registry: registry, strategy: wiring.routingStrategy, balancer: wiring.balancer,
-                            pullTarget: wiring.pullTarget)
-        let monitor = EndpointMonitor(registry: registry, fetcher: Fetcher(transport: transports[0]),
-                                      discovery: config.discovery.modelDiscovery, logger: logger)
-        let engine = ProxyEngine(settings: wiring.proxySettings, registry: registry, router: router,
-                                 logger: logger, requestLogging: config.server.requestLogging)
-        engine.attach(refreshInventory: { await monitor.refreshNow($0) })
         for transport in transports { transport.run() }
-        logStartup(logger, wiring: wiring)
-        warmUp(monitor, logger: logger)
-        let monitoring = Task { await monitor.run() }
+        let monitors = MonitorSlot(fetcher: Fetcher(transport: transports[0]), logger: logger)
+        let registry = EndpointRegistry(endpoints: wiring.endpoints)
+        let engine = ProxyEngine(generation: wiring.generation(config: config, registry: registry),
+                                 logger: logger, refreshInventory: { await monitors.current?.refreshNow($0) })
+        logStartup(logger, config: config, wiring: wiring)
+        monitors.start(registry: registry, discovery: config.discovery.modelDiscovery, warmUpWithin: warmUpBound(config))
+        logEndpoints(logger, monitors)
+        let housekeeping = Task { await Self.housekeep(engine) }
         let servers = transports.map { HTTPServer(engine: engine, transport: $0, options: wiring.serverOptions) }
         var bound = ""
         do {
@@ -37,7 +36,7 @@ struct Daemon {
             }
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
-            monitoring.cancel()
+            monitors.stop()
             for transport in transports { transport.shutdown() }
             return 1
         }
@@ -45,16 +44,72 @@ struct Daemon {
             "address": "\(bound)", "base_url": "http://\(bound)\(ProxyRoute.prefix)/",
             "workers": .stringConvertible(wiring.workerCount),
         ])
-        waitForStop(logger)
-        drain(servers: servers, transports: transports, engine: engine, logger: logger)
-        monitoring.cancel()
+        var running = config
+        while true {
+            let signal = Signals.wait()
+            if signal == SIGHUP {
+                running = reload(from: running, engine: engine, monitors: monitors, logger: logger)
+                continue
+            }
+            logger.info("shutting down", metadata: ["signal": "\(Signals.name(signal))"])
+            break
+        }
+        drain(servers: servers, transports: transports, engine: engine, timeout: running.server.shutdownTimeout, logger: logger)
+        housekeeping.cancel()
+        monitors.stop()
         logger.info("stopped")
         return 0
     }
 
-    private func logStartup(_ logger: Logger, wiring: Wiring) {
+    // MARK: Reload
+
+    /// Applies a changed configuration file without dropping anything in flight. An invalid
+    /// file is refused and the running configuration stays.
+    private func reload(from running: OllaConfig, engine: ProxyEngine, monitors: MonitorSlot, logger: Logger) -> OllaConfig {
+        guard let path else {
+            logger.warning("SIGHUP ignored: running on built-in defaults, there is no file to reload")
+            return running
+        }
+        let next: OllaConfig
+        do {
+            next = try OllaConfig.load(path: path)
+        } catch {
+            logger.error("reload refused: the new configuration is invalid; keeping the running one",
+                         metadata: ["error": "\(error)"])
+            return running
+        }
+        for key in Self.restartOnlyChanges(running, next) {
+            logger.warning("reload: this change needs a restart to take effect", metadata: ["key": "\(key)"])
+        }
+        let wiring = Wiring(config: next)
+        let registry = EndpointRegistry(endpoints: wiring.endpoints, carryingOver: engine.generation.registry)
+        engine.install(wiring.generation(config: next, registry: registry, previous: engine.generation.policy))
+        monitors.start(registry: registry, discovery: next.discovery.modelDiscovery, warmUpWithin: nil)
+        logger.info("configuration reloaded", metadata: [
+            "config": "\(path)", "endpoints": .stringConvertible(wiring.endpoints.count),
+            "load_balancer": "\(next.proxy.loadBalancer.rawValue)",
+        ])
+        return next
+    }
+
+    /// Keys the running process cannot change: the listening socket and the logging setup.
+    static func restartOnlyChanges(_ old: OllaConfig, _ new: OllaConfig) -> [String] {
+        var keys: [String] = []
+        if old.server.host != new.server.host { keys.append("server.host") }
+        if old.server.port != new.server.port { keys.append("server.port") }
+        if old.server.readTimeout != new.server.readTimeout { keys.append("server.read_timeout") }
+        if old.server.requestLimits.maxHeaderSize != new.server.requestLimits.maxHeaderSize {
+            keys.append("server.request_limits.max_header_size (the per-connection buffer)")
+        }
+        if old.logging != new.logging { keys.append("logging") }
+        return keys
+    }
+
+    // MARK: Start-up
+
+    private func logStartup(_ logger: Logger, config: OllaConfig, wiring: Wiring) {
         logger.info("olla starting", metadata: [
-            "version": "\(OllaVersion.string)", "config": "\(source)",
+            "version": "\(OllaVersion.string)", "config": "\(path ?? "built-in defaults")",
             "load_balancer": "\(config.proxy.loadBalancer.rawValue)",
             "routing_strategy": "\(config.modelRegistry.routingStrategy.type.rawValue)",
         ])
@@ -66,17 +121,9 @@ struct Daemon {
         }
     }
 
-    /// Probes every endpoint and reads its models before the port opens, so the first
-    /// clients see the full catalogue. Bounded: a hanging endpoint cannot delay start-up
-    /// beyond the longest check timeout plus the discovery timeout.
-    private func warmUp(_ monitor: EndpointMonitor, logger: Logger) {
-        let done = WarmUpFlag()
-        Task { await monitor.warmUp(); done.set() }
-        let longestCheck = config.discovery.staticEndpoints.endpoints.map(\.checkTimeout).max() ?? .seconds(2)
-        let deadline = ContinuousClock.now + longestCheck + config.discovery.modelDiscovery.timeout
-        while !done.isSet && ContinuousClock.now < deadline { usleep(5_000) }
-        if !done.isSet { logger.warning("endpoint warm-up still running; serving anyway") }
-        for view in monitor.registrySnapshot.endpoints {
+    private func logEndpoints(_ logger: Logger, _ monitors: MonitorSlot) {
+        guard let snapshot = monitors.current?.registrySnapshot else { return }
+        for view in snapshot.endpoints {
             logger.info("endpoint checked", metadata: [
                 "endpoint": "\(view.config.name)", "state": "\(view.state.rawValue)",
                 "models": .stringConvertible(view.inventory?.models.count ?? 0),
@@ -84,27 +131,31 @@ struct Daemon {
         }
     }
 
-    /// Blocks until SIGTERM or SIGINT. SIGHUP is acknowledged; live reload comes with operations.
-    private func waitForStop(_ logger: Logger) {
-        while true {
-            let signal = Signals.wait()
-            if signal == SIGHUP {
-                logger.warning("SIGHUP received: configuration reload is not supported yet; restart to apply changes")
-                continue
-            }
-            logger.info("shutting down", metadata: ["signal": "\(Signals.name(signal))"])
-            return
+    /// A hanging endpoint cannot hold start-up back longer than its check plus discovery.
+    private func warmUpBound(_ config: OllaConfig) -> Duration {
+        let longestCheck = config.discovery.staticEndpoints.endpoints.map(\.checkTimeout).max() ?? .seconds(2)
+        return longestCheck + config.discovery.modelDiscovery.timeout
+    }
+
+    /// Periodic chores that belong to no request.
+    static func housekeep(_ engine: ProxyEngine) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(60))
+            engine.cleanupRateLimits()
         }
     }
 
+    // MARK: Stop
+
     /// Stops accepting, lets requests in flight finish within `shutdown_timeout`, then ends
     /// the remaining streams with an error trailer.
-    private func drain(servers: [HTTPServer], transports: [CurlTransport], engine: ProxyEngine, logger: Logger) {
+    private func drain(servers: [HTTPServer], transports: [CurlTransport], engine: ProxyEngine,
+                       timeout: Duration, logger: Logger) {
         for (server, transport) in zip(servers, transports) {
             transport.execute { server.stopAccepting() }
         }
         let clock = ContinuousClock()
-        let deadline = clock.now + config.server.shutdownTimeout
+        let deadline = clock.now + timeout
         while engine.liveCount > 0 && clock.now < deadline {
             usleep(20_000)
         }
@@ -133,7 +184,42 @@ struct Daemon {
     }
 }
 
-import Synchronization
+/// The endpoint monitor of the running configuration; replaced on reload.
+final class MonitorSlot: Sendable {
+    private let fetcher: Fetcher
+    private let logger: Logger
+    private let slot = Mutex<(monitor: EndpointMonitor, task: Task<Void, Never>)?>(nil)
+
+    init(fetcher: Fetcher, logger: Logger) {
+        self.fetcher = fetcher
+        self.logger = logger
+    }
+
+    var current: EndpointMonitor? { slot.withLock { $0?.monitor } }
+
+    /// Starts monitoring `registry` (stopping the previous monitor). With `warmUpWithin`,
+    /// first probes every endpoint and reads its models, waiting at most that long.
+    func start(registry: EndpointRegistry, discovery: ModelDiscoveryConfig, warmUpWithin bound: Duration?) {
+        let monitor = EndpointMonitor(registry: registry, fetcher: fetcher, discovery: discovery, logger: logger)
+        if let bound {
+            let done = WarmUpFlag()
+            Task { await monitor.warmUp(); done.set() }
+            let deadline = ContinuousClock.now + bound
+            while !done.isSet && ContinuousClock.now < deadline { usleep(5_000) }
+            if !done.isSet { logger.warning("endpoint warm-up still running; serving anyway") }
+        }
+        let task = Task { await monitor.run() }
+        let previous = slot.withLock { slot in
+            defer { slot = (monitor, task) }
+            return slot?.task
+        }
+        previous?.cancel()
+    }
+
+    func stop() {
+        slot.withLock { $0?.task.cancel() }
+    }
+}
 
 /// Set once by the warm-up task, polled by the main thread.
 final class WarmUpFlag: Sendable {

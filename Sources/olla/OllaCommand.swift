@@ -12,8 +12,10 @@ struct OllaCommand: ParsableCommand {
             Serves Ollama's API under /olla/ollama/ (native /api/* and OpenAI-compatible /v1/*).
             The configuration file is --config PATH, else $OLLA_CONFIG_FILE, else built-in defaults
             (listen on localhost:40114, one backend at http://localhost:11434).
-            Signals: SIGTERM/SIGINT stop accepting, let requests in flight finish for up to
-            server.shutdown_timeout, then end them and exit 0.
+            Signals: SIGHUP reloads the configuration file (endpoints, balancing, limits, keys)
+            without dropping requests in flight; an invalid file is refused and the running
+            configuration stays. SIGTERM/SIGINT stop accepting, let requests in flight finish
+            for up to server.shutdown_timeout, then end them and exit 0.
             """,
         version: OllaVersion.string
     )
@@ -30,14 +32,14 @@ struct OllaCommand: ParsableCommand {
         if let path = validateConfig {
             throw ExitCode(Self.validate(path: path))
         }
-        let loaded: (config: OllaConfig, source: String)
+        let loaded: (config: OllaConfig, path: String?)
         do {
             loaded = try Self.loadConfig(path: config ?? environment("OLLA_CONFIG_FILE"))
         } catch {
             printError("olla: invalid configuration: \(error)")
             throw ExitCode(1)
         }
-        throw ExitCode(Daemon(config: loaded.config, source: loaded.source).run())
+        throw ExitCode(Daemon(config: loaded.config, path: loaded.path).run())
     }
 
     static func validate(path: String) -> Int32 {
@@ -51,8 +53,8 @@ struct OllaCommand: ParsableCommand {
         }
     }
 
-    static func loadConfig(path: String?) throws(ConfigError) -> (config: OllaConfig, source: String) {
-        guard let path, !path.isEmpty else { return (OllaConfig.defaults, "built-in defaults") }
+    static func loadConfig(path: String?) throws(ConfigError) -> (config: OllaConfig, path: String?) {
+        guard let path, !path.isEmpty else { return (OllaConfig.defaults, nil) }
         return (try OllaConfig.load(path: path), path)
     }
 

@@ -36,6 +36,15 @@ struct Wiring {
             maxHeaderSize: config.server.requestLimits.maxHeaderSize)
     }
 
+    /// The engine's view of this configuration. `previous` keeps rate-limit buckets on reload.
+    func generation(config: OllaConfig, registry: EndpointRegistry, previous: AccessPolicy? = nil) -> ProxyEngine.Generation {
+        ProxyEngine.Generation(
+            settings: proxySettings, registry: registry,
+            router: Router(registry: registry, strategy: routingStrategy, balancer: balancer, pullTarget: pullTarget),
+            policy: AccessPolicy(server: config.server, previous: previous) { name in getenv(name).map { String(cString: $0) } },
+            requestLogging: config.server.requestLogging)
+    }
+
     static func pullTarget(_ value: String) -> Router.PullTarget {
         switch value {
         case "best": .best

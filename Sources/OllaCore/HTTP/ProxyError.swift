@@ -9,6 +9,10 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
         case serviceUnavailable = "service_unavailable"
         case requestTimeout = "request_timeout"
         case internalError = "internal_error"
+        case unauthorized = "unauthorized"
+        case forbidden = "forbidden"
+        case tooManyRequests = "too_many_requests"
+        case headersTooLarge = "headers_too_large"
     }
 
     public let kind: Kind
@@ -35,9 +39,13 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     public var status: Int {
         switch kind {
         case .badRequest: 400
+        case .unauthorized: 401
+        case .forbidden: 403
         case .notFound: 404
         case .requestTimeout: 408
         case .payloadTooLarge: 413
+        case .tooManyRequests: 429
+        case .headersTooLarge: 431
         case .internalError: 500
         case .badGateway: 502
         case .serviceUnavailable: 503
@@ -48,7 +56,10 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// OpenAI's `type` field: the SDKs map statuses to exception classes, the type is for people.
     var openAIType: String {
         switch kind {
-        case .badRequest, .payloadTooLarge: "invalid_request_error"
+        case .badRequest, .payloadTooLarge, .headersTooLarge: "invalid_request_error"
+        case .unauthorized: "authentication_error"
+        case .forbidden: "permission_error"
+        case .tooManyRequests: "rate_limit_error"
         case .notFound: "not_found_error"
         case .requestTimeout, .gatewayTimeout: "timeout_error"
         case .badGateway, .serviceUnavailable, .internalError: "api_error"

@@ -12,23 +12,33 @@ public final class EndpointRegistry: Sendable {
     private let live: Mutex<[String: LiveState]>
     private let published: Mutex<RoutingSnapshot>
     private let inFlight: [String: InFlightCounter]
-    private let blobs = BlobPlacement()
+    private let blobs: BlobPlacement
 
     struct LiveState {
         var health: EndpointHealth
         var inventory: EndpointInventory?
     }
 
-    public init(endpoints: [EndpointConfig], now: ContinuousClock.Instant = .now) {
+    /// `previous` is the registry of the configuration being replaced on reload: endpoints
+    /// whose configuration did not change keep their health, models and counters.
+    public init(endpoints: [EndpointConfig], carryingOver previous: EndpointRegistry? = nil,
+                now: ContinuousClock.Instant = .now) {
         self.endpoints = endpoints
         var states: [String: LiveState] = [:]
         var counters: [String: InFlightCounter] = [:]
+        let kept = previous?.live.withLock { $0 } ?? [:]
         for endpoint in endpoints {
-            states[endpoint.name] = LiveState(health: EndpointHealth(config: endpoint, now: now))
-            counters[endpoint.name] = InFlightCounter()
+            if let old = previous?.endpoint(named: endpoint.name), old == endpoint, let state = kept[endpoint.name] {
+                states[endpoint.name] = state
+                counters[endpoint.name] = previous?.inFlight[endpoint.name] ?? InFlightCounter()
+            } else {
+                states[endpoint.name] = LiveState(health: EndpointHealth(config: endpoint, now: now))
+                counters[endpoint.name] = InFlightCounter()
+            }
         }
         self.live = Mutex(states)
         self.inFlight = counters
+        self.blobs = previous?.blobs ?? BlobPlacement()
         self.published = Mutex(RoutingSnapshot(endpoints: [], inventories: []))
         republish(now: now)
     }

@@ -1,0 +1,59 @@
+import OllaCore
+
+/// The protections in front of the proxy: header size, rate limits, API keys, CORS, and who
+/// may read the internal routes. Built from `server.*` and swapped whole on reload.
+public struct AccessPolicy: Sendable {
+    public let maxHeaderSize: Int
+    public let rateLimiter: RateLimiter?
+    public let rateLimits: RateLimitsConfig
+    public let apiKeys: APIKeyCheck
+    public let cors: CORSPolicy
+    public let internalAllowed: [CIDR]
+
+    /// `environment` looks up `server.auth.api_keys_env` (injected for tests).
+    public init(server: ServerConfig, previous: AccessPolicy? = nil, environment: (String) -> String? = { _ in nil }) {
+        maxHeaderSize = server.requestLimits.maxHeaderSize
+        rateLimits = server.rateLimits
+        if !server.rateLimits.isEnabled {
+            rateLimiter = nil
+        } else if let previous, previous.rateLimits == server.rateLimits, let kept = previous.rateLimiter {
+            rateLimiter = kept  // unchanged limits keep their buckets across a reload
+        } else {
+            rateLimiter = RateLimiter(config: server.rateLimits, now: .now)
+        }
+        var keys = server.auth.apiKeys
+        if !server.auth.apiKeysEnv.isEmpty, let value = environment(server.auth.apiKeysEnv) {
+            keys += APIKeyCheck.keys(fromEnvironmentValue: value)
+        }
+        apiKeys = APIKeyCheck(keys: keys)
+        cors = CORSPolicy(config: server.cors)
+        internalAllowed = server.internalAllowedCIDRs
+    }
+
+    /// The address rate limits and logs attribute a request to.
+    func clientAddress(_ head: InboundHead) -> String {
+        ClientAddress.resolve(
+            peer: head.peerAddress, forwardedFor: HeaderRules.value(of: "x-forwarded-for", in: head.headers),
+            trustedProxies: rateLimits.trustedProxyCIDRs, trustProxyHeaders: rateLimits.trustProxyHeaders)
+    }
+
+    /// The request line and headers as they arrived, in bytes (CRLFs included).
+    static func headBytes(_ head: InboundHead) -> Int {
+        head.headers.reduce(head.method.utf8.count + head.rawTarget.utf8.count + 12) { total, header in
+            total + header.name.utf8.count + header.value.utf8.count + 4
+        }
+    }
+
+    func mayReadInternal(_ head: InboundHead) -> Bool {
+        guard !internalAllowed.isEmpty else { return true }
+        guard let peer = IPAddress(host: head.peerAddress) else { return false }
+        return internalAllowed.containsAddress(peer)
+    }
+
+    func isAuthorized(_ head: InboundHead) -> Bool {
+        guard apiKeys.isEnabled else { return true }
+        return apiKeys.authorize(
+            authorization: HeaderRules.value(of: "authorization", in: head.headers),
+            apiKey: HeaderRules.value(of: "x-api-key", in: head.headers))
+    }
+}

@@ -1,0 +1,72 @@
+import OllaCore
+
+/// The checks one request passes before Olla does anything for it.
+struct RequestGate {
+    let head: InboundHead
+    let policy: AccessPolicy
+    let metrics: Metrics
+    let client: String
+    let origin: String?
+    /// CORS headers every answer to this request carries (empty when CORS is off).
+    let corsHeaders: [HTTPHeader]
+
+    init(head: InboundHead, policy: AccessPolicy, metrics: Metrics) {
+        self.head = head
+        self.policy = policy
+        self.metrics = metrics
+        self.client = policy.clientAddress(head)
+        self.origin = HeaderRules.value(of: "origin", in: head.headers)
+        self.corsHeaders = policy.cors.isEnabled ? policy.cors.responseHeaders(origin: origin).map { ($0.0, $0.1) } : []
+    }
+
+    /// A CORS preflight is answered here; so is a head over the size limit.
+    func preflightOrOversize() -> LocalResponse? {
+        if head.method == "OPTIONS", origin != nil, policy.cors.isEnabled,
+           let method = HeaderRules.value(of: "access-control-request-method", in: head.headers) {
+            let requested = HeaderRules.value(of: "access-control-request-headers", in: head.headers)
+            guard let headers = policy.cors.preflight(origin: origin, requestMethod: method, requestHeaders: requested) else {
+                return .error(ProxyError(.forbidden, "origin not allowed"), flavor: .native)
+            }
+            return LocalResponse(status: 204, headers: headers.map { ($0.0, $0.1) }, body: [])
+        }
+        let size = AccessPolicy.headBytes(head)
+        if size > policy.maxHeaderSize {
+            metrics.rejected(reason: .headerTooLarge)
+            return .error(ProxyError(.headersTooLarge, "request headers of \(size) bytes exceed the limit of \(policy.maxHeaderSize) bytes"),
+                          flavor: flavor)
+        }
+        return nil
+    }
+
+    /// Internal routes: network allow-list, their own rate budget, keys except for health/version.
+    func admitInternal(_ route: InternalRoutes.Route) -> LocalResponse? {
+        guard policy.mayReadInternal(head) else {
+            return .error(ProxyError(.forbidden, "internal routes are not available from \(client)"), flavor: .native)
+        }
+        return admit(scope: .health, needsKey: !route.isOpen)
+    }
+
+    /// Rate limit, then API key. Nil means go ahead.
+    func admit(scope: RateLimitScope, needsKey: Bool, flavor: APIFlavor = .native) -> LocalResponse? {
+        if let limiter = policy.rateLimiter {
+            let decision = limiter.check(client: client, scope: scope, now: .now)
+            if !decision.allowed {
+                metrics.rejected(reason: .rateLimit)
+                var response = LocalResponse.error(ProxyError(.tooManyRequests, "rate limit exceeded, retry later"), flavor: flavor)
+                response.headers += decision.headers.map { ($0.0, $0.1) }
+                return response
+            }
+        }
+        if needsKey, !policy.isAuthorized(head) {
+            metrics.rejected(reason: .unauthorized)
+            var response = LocalResponse.error(ProxyError(.unauthorized, "missing or invalid API key"), flavor: flavor)
+            response.headers.append(("WWW-Authenticate", "Bearer"))
+            return response
+        }
+        return nil
+    }
+
+    private var flavor: APIFlavor {
+        head.rawTarget.hasPrefix(ProxyRoute.prefix + "/v1/") || head.rawTarget.hasPrefix(ProxyRoute.openAIPrefix) ? .openAI : .native
+    }
+}
