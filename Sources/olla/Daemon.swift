@@ -16,7 +16,13 @@ struct Daemon {
     func run() -> Int32 {
         Signals.blockHandled()
         let logger = Self.bootstrapLogging(config.logging)
-        let wiring = Wiring(config: config)
+        let wiring: Wiring
+        do {
+            wiring = try Wiring(config: config)
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            return 1
+        }
         let transports = (0..<wiring.workerCount).map { _ in CurlTransport() }
         for transport in transports { transport.run() }
         let monitors = MonitorSlot(fetcher: Fetcher(transport: transports[0]), logger: logger)
@@ -81,7 +87,13 @@ struct Daemon {
         for key in Self.restartOnlyChanges(running, next) {
             logger.warning("reload: this change needs a restart to take effect", metadata: ["key": "\(key)"])
         }
-        let wiring = Wiring(config: next)
+        let wiring: Wiring
+        do {
+            wiring = try Wiring(config: next)
+        } catch {
+            logger.error("reload refused; keeping the running configuration", metadata: ["error": "\(error)"])
+            return running
+        }
         let registry = EndpointRegistry(endpoints: wiring.endpoints, carryingOver: engine.generation.registry)
         engine.install(wiring.generation(config: next, registry: registry, previous: engine.generation.policy))
         monitors.start(registry: registry, discovery: next.discovery.modelDiscovery, warmUpWithin: nil)

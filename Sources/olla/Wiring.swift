@@ -15,8 +15,12 @@ struct Wiring {
     /// One event loop (inbound server + outbound curl) per core.
     let workerCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
-    init(config: OllaConfig) {
-        endpoints = config.discovery.staticEndpoints.endpoints
+    struct SecretError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    init(config: OllaConfig) throws(SecretError) {
+        endpoints = try Self.withCredentials(config.discovery.staticEndpoints.endpoints)
         let proxy = config.proxy
         balancer = Balancer(strategy: BalancerStrategy(proxy.loadBalancer) ?? .modelAware)
         routingStrategy = config.modelRegistry.routingStrategy.type
@@ -36,12 +40,41 @@ struct Wiring {
             maxHeaderSize: config.server.requestLimits.maxHeaderSize)
     }
 
+    /// Resolves each endpoint's `auth` block into the header it sends, so probes, discovery
+    /// and proxied requests all carry it. `auth` wins over a `headers` entry of the same name.
+    static func withCredentials(_ endpoints: [EndpointConfig]) throws(SecretError) -> [EndpointConfig] {
+        var resolved: [EndpointConfig] = []
+        for var endpoint in endpoints {
+            if let auth = endpoint.auth {
+                let header: (name: String, value: String)
+                do {
+                    header = try auth.header(environment: environment, readFile: readSecretFile)
+                } catch {
+                    throw SecretError(description: "discovery.static.endpoints[\(endpoint.name)].auth: \(error)")
+                }
+                endpoint.headers.removeAll { $0.name.lowercased() == header.name.lowercased() }
+                endpoint.headers.append(EndpointHeader(name: header.name, value: header.value))
+            }
+            resolved.append(endpoint)
+        }
+        return resolved
+    }
+
+    static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
+    static func readSecretFile(_ path: String) -> String? {
+        guard let bytes = try? ConfigFileReader.readAll(path: path) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// The engine's view of this configuration. `previous` keeps rate-limit buckets on reload.
     func generation(config: OllaConfig, registry: EndpointRegistry, previous: AccessPolicy? = nil) -> ProxyEngine.Generation {
         ProxyEngine.Generation(
             settings: proxySettings, registry: registry,
             router: Router(registry: registry, strategy: routingStrategy, balancer: balancer, pullTarget: pullTarget),
-            policy: AccessPolicy(server: config.server, previous: previous) { name in getenv(name).map { String(cString: $0) } },
+            policy: AccessPolicy(server: config.server, previous: previous, environment: Self.environment),
             requestLogging: config.server.requestLogging)
     }
 

@@ -6,11 +6,11 @@ import Darwin
 
 /// Reads a whole file with `open`/`read`, reporting failures as `ConfigError`s that name
 /// the path and the system's reason (`No such file or directory`, `Permission denied`, ...).
-enum ConfigFileReader {
+public enum ConfigFileReader {
     /// Configuration files are tiny; a limit keeps `--config /dev/zero` from eating memory.
     static let maximumSize = 16 * 1_024 * 1_024
 
-    static func readAll(path: String) throws(ConfigError) -> [UInt8] {
+    public static func readAll(path: String) throws(ConfigError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw failure(path, "cannot open config file")

@@ -16,6 +16,7 @@ extension EndpointConfig {
             checkTimeout: try reader.duration("check_timeout", default: defaults.checkTimeout, .positive),
             headers: try reader.take("headers").map(EndpointHeader.list(from:)) ?? []
         )
+        auth = try reader.take("auth").map { field throws(ConfigError) in try field.decodeObject(EndpointAuth.init(from:)) }
         try checkTimeoutIsShorterThanInterval(reader)
     }
 

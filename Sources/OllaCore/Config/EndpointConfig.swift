@@ -26,6 +26,8 @@ public struct EndpointConfig: Sendable, Equatable {
     public var checkTimeout: Duration
     /// `headers`: extra headers sent with every request to this backend, in file order.
     public var headers: [EndpointHeader]
+    /// `auth`: the credential sent to this backend; it wins over `headers` for its header.
+    public var auth: EndpointAuth? = nil
 
     /// The valid range of `priority`.
     public static let priorityRange = 0...1_000_000
