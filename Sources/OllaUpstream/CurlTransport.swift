@@ -29,6 +29,9 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     private let multi: Curl.Multi
     private let commands = Mutex<[Command]>([])
     private let loop: LoopState
+    private let poller = EventPoller()
+    /// When libcurl wants `curl_multi_socket_action(CURL_SOCKET_TIMEOUT)` (its timer callback).
+    fileprivate var curlTimerDeadline: ContinuousClock.Instant?
     private var thread: pthread_t?
     /// Only touched on the loop thread.
     private var driver: EventDriver?
@@ -40,6 +43,11 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         multi = curl_multi_init()
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 1024)
         loop = LoopState()
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        _ = ccurl_multi_setopt_socketfunction(multi, CurlSockets.socketCallback)
+        _ = ccurl_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me)
+        _ = ccurl_multi_setopt_timerfunction(multi, CurlSockets.timerCallback)
+        _ = ccurl_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me)
     }
 
     // MARK: UpstreamTransport (any thread)
@@ -61,7 +69,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     }
 
     public func wake() {
-        if !isLoopThread { curl_multi_wakeup(multi) }
+        if !isLoopThread { poller.wake() }
     }
 
     private var isLoopThread: Bool { UInt(pthread_self()) == loopThread.load(ordering: .relaxed) }
@@ -73,7 +81,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
 
     private func post(_ command: Command) {
         commands.withLock { $0.append(command) }
-        if !isLoopThread { curl_multi_wakeup(multi) }
+        if !isLoopThread { poller.wake() }
     }
 
     // MARK: Thread
@@ -99,36 +107,73 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     private func runLoop() {
         loopThread.store(UInt(pthread_self()), ordering: .relaxed)
         var nextTick = ContinuousClock.now + Self.tickInterval
-        var waitFDs = [curl_waitfd(fd: -1, events: Int16(CURL_WAIT_POLLIN), revents: 0)]
+        var driverFD: Int32 = -1
         while true {
+            if let driver, driver.pollDescriptor != driverFD {
+                driverFD = driver.pollDescriptor
+                poller.watch(driverFD, events: ccurl_epoll_in)
+            }
             driver?.process()
             if !drainCommands() { break }
-            var running: Int32 = 0
-            curl_multi_perform(multi, &running)
+            runCurlTimerIfDue(.now)
             collectFinished()
-            // Callbacks above may have queued work (retries, unpauses) or resumed inbound
-            // connections: handle that before sleeping.
-            let pending = commands.withLock { !$0.isEmpty } || driver?.hasPendingWork == true
             let now = ContinuousClock.now
             if now >= nextTick {
                 tick(now: now)
                 nextTick = now + Self.tickInterval
             }
-            var wait = loop.transfers.isEmpty ? 1000 : max(1, Int(Self.milliseconds(nextTick - now)))
-            if let driverTimeout = driver?.timeoutMilliseconds() { wait = min(wait, driverTimeout) }
-            if pending { wait = 0 }
-            var ready: Int32 = 0
-            waitFDs[0].revents = 0
-            waitFDs[0].fd = driver?.pollDescriptor ?? -1
-            if driver == nil {
-                curl_multi_poll(multi, nil, 0, Int32(wait), &ready)
-            } else {
-                curl_multi_poll(multi, &waitFDs, 1, Int32(wait), &ready)
+            poller.wait(timeoutMilliseconds: waitMilliseconds(now: now, nextTick: nextTick)) { fd, events in
+                guard fd != driverFD else { return }  // the driver runs at the top of the loop
+                socketAction(fd, events: events)
             }
+            runCurlTimerIfDue(.now)
+            collectFinished()
         }
         for transfer in Array(loop.transfers.values) { remove(transfer) }
         loop.releaseIdleHandles()
         curl_multi_cleanup(multi)
+    }
+
+    /// How long the loop may sleep: not past libcurl's timer, the next tick or the driver's
+    /// timeout, and not at all when callbacks left work behind (queued commands, resumed
+    /// inbound connections).
+    private func waitMilliseconds(now: ContinuousClock.Instant, nextTick: ContinuousClock.Instant) -> Int {
+        if commands.withLock({ !$0.isEmpty }) || driver?.hasPendingWork == true { return 0 }
+        var wait = loop.transfers.isEmpty ? 1000 : max(1, Int(Self.milliseconds(nextTick - now)))
+        if let deadline = curlTimerDeadline { wait = min(wait, max(0, Int(Self.milliseconds(deadline - now)))) }
+        if let driverTimeout = driver?.timeoutMilliseconds() { wait = min(wait, driverTimeout) }
+        return wait
+    }
+
+    private func socketAction(_ fd: Int32, events: UInt32) {
+        var mask: Int32 = 0
+        if events & ccurl_epoll_in != 0 { mask |= CURL_CSELECT_IN }
+        if events & ccurl_epoll_out != 0 { mask |= CURL_CSELECT_OUT }
+        if events & ccurl_epoll_err != 0 { mask |= CURL_CSELECT_ERR }
+        var running: Int32 = 0
+        curl_multi_socket_action(multi, fd, mask, &running)
+    }
+
+    private func runCurlTimerIfDue(_ now: ContinuousClock.Instant) {
+        guard let deadline = curlTimerDeadline, deadline <= now else { return }
+        curlTimerDeadline = nil
+        var running: Int32 = 0
+        curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running)
+    }
+
+    // MARK: libcurl's socket API callbacks (loop thread)
+
+    fileprivate func curlWantsSocket(_ fd: Int32, what: Int32) {
+        switch what {
+        case CURL_POLL_REMOVE: poller.forget(fd)
+        case CURL_POLL_IN: poller.watch(fd, events: ccurl_epoll_in)
+        case CURL_POLL_OUT: poller.watch(fd, events: ccurl_epoll_out)
+        default: poller.watch(fd, events: ccurl_epoll_in | ccurl_epoll_out)
+        }
+    }
+
+    fileprivate func curlWantsTimer(_ milliseconds: Int) {
+        curlTimerDeadline = milliseconds < 0 ? nil : .now + .milliseconds(milliseconds)
     }
 
     /// Applies queued commands; false once `stop` was seen.
@@ -266,5 +311,20 @@ final class LoopState {
     func releaseIdleHandles() {
         for easy in idleHandles { curl_easy_cleanup(easy) }
         idleHandles.removeAll()
+    }
+}
+
+/// libcurl's socket-API callbacks: non-capturing, finding the transport through `userp`.
+enum CurlSockets {
+    static let socketCallback: curl_socket_callback = { _, socket, what, userp, _ in
+        guard let userp else { return 0 }
+        Unmanaged<CurlTransport>.fromOpaque(userp).takeUnretainedValue().curlWantsSocket(socket, what: what)
+        return 0
+    }
+
+    static let timerCallback: curl_multi_timer_callback = { _, timeout, userp in
+        guard let userp else { return 0 }
+        Unmanaged<CurlTransport>.fromOpaque(userp).takeUnretainedValue().curlWantsTimer(timeout)
+        return 0
     }
 }

@@ -88,7 +88,7 @@ _build_result: dict = {}
 def olla_binary() -> Path:
     env = os.environ.get("OLLA_BIN")
     if env:
-        p = Path(env)
+        p = Path(env).resolve()  # the daemon runs with cwd=tmpdir: a relative path would break
         if not p.exists():
             pytest.fail(f"OLLA_BIN={env} does not exist")
         return p
@@ -366,4 +366,144 @@ def fresh(tmp_root):
     finally:
         if d:
             d.kill()
+        m.stop()
+
+
+# --------------------------------------------------------------------------------------
+# Several mock instances behind one daemon (test_2*_*.py)
+# --------------------------------------------------------------------------------------
+
+FAST_HEALTH = {"check_interval": "300ms", "check_timeout": "200ms"}
+INTERNAL_PATHS = ("/", "/api/tags", "/api/ps", "/api/version", "/v1/models")
+
+
+def endpoint_ex(name: str, url: str, type: str = "ollama", priority: int = 100, **kw) -> dict:
+    """An endpoint with any extra keys (weight, check_interval, check_timeout, ...)."""
+    return {"name": name, "url": url, "type": type, "priority": priority, **kw}
+
+
+class Cluster:
+    """Mocks by endpoint name, and the daemon in front of them."""
+
+    def __init__(self, daemon: "Daemon", mocks: dict):
+        self.daemon = daemon
+        self.mocks = mocks
+        self.t = daemon.target
+
+    def __getitem__(self, name: str) -> MockOllama:
+        return self.mocks[name]
+
+    def client_requests(self, name: str, path: Optional[str] = None, method: Optional[str] = None) -> list:
+        """Requests mock ``name`` received that Olla forwarded for a client (they carry
+        X-Olla-Request-ID), optionally filtered by exact path and method."""
+        out = [r for r in self.mocks[name].find_requests(path=path, method=method)
+               if r.header("X-Olla-Request-ID") is not None]
+        return out
+
+    def who_got(self, path: str, method: Optional[str] = None, marker: Optional[str] = None) -> dict:
+        """{endpoint name: number of forwarded client requests for ``path``} (all names listed)."""
+        out = {}
+        for n in self.mocks:
+            rs = self.client_requests(n, path, method)
+            if marker is not None:
+                rs = [r for r in rs if r.header("X-Test-Marker") == marker]
+            out[n] = len(rs)
+        return out
+
+    def clear_logs(self):
+        for m in self.mocks.values():
+            m.clear_log()
+
+
+def assert_startup_inventory(cl: Cluster):
+    """Olla reads every endpoint's models before it opens its port: right after start-up the
+    catalogue (/v1/models, which also covers openai-compatible endpoints) must hold every
+    model of every mock."""
+    import urllib.request
+    from mock_ollama import normalize_model
+    # per endpoint, when the daemon has its status route (not part of the routing spec)
+    try:
+        with urllib.request.urlopen(cl.t.origin + "/internal/status/endpoints", timeout=5) as r:
+            rows = {e["name"]: e for e in json.loads(r.read())["endpoints"]}
+    except (urllib.error.URLError, ValueError, KeyError):
+        rows = {}
+    lost_rows = {}
+    for n, row in rows.items():
+        m = cl.mocks.get(n)
+        if m is None:
+            continue
+        want = {x["name"] for x in m.models}
+        if not want <= set(row.get("models") or []):
+            lost_rows[n] = (f"status row lists models {sorted(row.get('models') or [])}, the mock served {sorted(want)} "
+                            f"(its model-list answers [(status, outcome, bytes)]: "
+                            f"{[(x.status, x.outcome, x.bytes_sent) for x in m.find_requests(method='GET') if x.path in ('/api/tags', '/v1/models')]})")
+    assert not lost_rows, ("start-up inventory incomplete: right after Olla opened its port, "
+                           "/internal/status/endpoints shows endpoints without the models they served at start-up:\n  "
+                           + "\n  ".join(f"{n}: {v}" for n, v in lost_rows.items()))
+    with urllib.request.urlopen(cl.t.url("/v1/models"), timeout=5) as r:
+        ids = {d["id"] for d in json.loads(r.read())["data"]}
+    missing = {}
+    for n, m in cl.mocks.items():
+        lost = sorted({x["name"] for x in m.models} - ids)
+        if lost:
+            tags = [(x.status, x.outcome, x.bytes_sent) for x in m.find_requests(method="GET")
+                    if x.path in ("/api/tags", "/v1/models")]
+            missing[n] = f"{lost} (its model-list requests: [(status, outcome, bytes sent)] = {tags})"
+    assert not missing, ("start-up inventory incomplete: right after Olla opened its port, /v1/models lacks "
+                         "models that these endpoints served at start-up:\n  " +
+                         "\n  ".join(f"{n}: {v}" for n, v in missing.items()))
+    with urllib.request.urlopen(cl.t.url("/api/ps"), timeout=5) as r:
+        ps = {d["name"] for d in json.loads(r.read())["models"]}
+    for n, m in cl.mocks.items():
+        if not any(x.path == "/api/ps" for x in m.requests):
+            continue  # not an Ollama endpoint (openai-compatible ones are never asked)
+        want = ({normalize_model(x) for x in m.loaded} if m.loaded is not None
+                else ({m.models[0]["name"]} if m.models else set()))
+        lost = sorted(want - ps)
+        if lost:
+            missing[n] = f"{lost} (its /api/ps requests: [(status, outcome, bytes sent)] = " \
+                         f"{[(x.status, x.outcome, x.bytes_sent) for x in m.find_requests(path='/api/ps')]})"
+    assert not missing, ("start-up inventory incomplete: right after Olla opened its port, /api/ps lacks "
+                         "models these endpoints reported loaded at start-up:\n  " +
+                         "\n  ".join(f"{n}: {v}" for n, v in missing.items()))
+
+
+@pytest.fixture
+def cluster(tmp_root):
+    """Factory: ``cluster([{"name": "a", "models": [...], "loaded": [...], "version": "0.1.0",
+    "priority": 100, "weight": 1, "type": "ollama", "check_interval": ...}, ...], overrides={})``
+    starts one MockOllama per item (inventory set before the daemon starts) and a daemon with
+    one endpoint per item (FAST_HEALTH unless the item says otherwise). Everything it started
+    is stopped after the test."""
+    started_mocks: list = []
+    factory = DaemonFactory(tmp_root, None)
+
+    def make(spec: list, overrides: Optional[dict] = None, wait_ready: bool = True,
+             check_inventory: bool = True) -> Cluster:
+        if DIRECT:
+            pytest.skip("needs the daemon")
+        mocks, eps = {}, []
+        for item in spec:
+            item = dict(item)
+            name = item.pop("name")
+            m = MockOllama(name=name).start()
+            started_mocks.append(m)
+            if "models" in item:
+                m.set_models(item.pop("models"))
+            if "loaded" in item:
+                m.loaded = item.pop("loaded")
+            if "version" in item:
+                m.version = item.pop("version")
+            mocks[name] = m
+            ep = {**FAST_HEALTH, **item}
+            eps.append(endpoint_ex(name, m.url, **ep))
+        d = factory.start(endpoints=eps, overrides=overrides, wait_ready=wait_ready)
+        cl = Cluster(d, mocks)
+        if wait_ready and check_inventory:
+            assert_startup_inventory(cl)
+        return cl
+
+    yield make
+    factory.cleanup()
+    for m in started_mocks:
         m.stop()

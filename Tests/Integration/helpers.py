@@ -406,3 +406,112 @@ def rss_kb(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError("no VmRSS")
+
+
+# --------------------------------------------------------------------------------------
+# Multi-instance tests (test_2*_*.py)
+# --------------------------------------------------------------------------------------
+
+JSON_CT = [("Content-Type", "application/json")]
+
+
+def jreq(target, method: str, path: str, obj=None, headers: Optional[list] = None,
+         timeout: float = 10.0, raw: Optional[bytes] = None) -> RawResponse:
+    """One request through ``target`` (a conftest.Target) to backend path ``path``; ``obj`` is
+    sent as a JSON body. The response is read fully; ``resp.elapsed`` is the wall time."""
+    body = raw if raw is not None else (json.dumps(obj).encode() if obj is not None else None)
+    hdrs = (JSON_CT if body is not None and raw is None else []) + list(headers or [])
+    t0 = time.monotonic()
+    r = raw_request(target.host, target.port, method, target.path(path), hdrs, body, timeout=timeout)
+    r.elapsed = time.monotonic() - t0
+    return r
+
+
+def ndjson_lines(resp: RawResponse) -> list:
+    """The parsed JSON objects of an NDJSON (or single-JSON) body."""
+    return [json.loads(ln) for _, ln in resp.lines() if ln.strip()]
+
+
+def wait_until(pred, timeout: float, interval: float = 0.05):
+    """Poll ``pred()`` until truthy; returns its last value (falsy on timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)
+
+
+# --------------------------------------------------------------------------------------
+# Operations tests (test_3*_*.py)
+# --------------------------------------------------------------------------------------
+
+_PROM_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+\d+)?$')
+_PROM_LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?')
+
+
+class PromText:
+    """A parsed Prometheus text exposition (format 0.0.4): ``samples`` is a list of
+    (name, {label: value}, float); ``help``/``types`` map family names to their text."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.samples: list = []
+        self.help: dict = {}
+        self.types: dict = {}
+        self.errors: list = []
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            if line.startswith("# HELP "):
+                parts = line[7:].split(" ", 1)
+                self.help[parts[0]] = parts[1] if len(parts) > 1 else ""
+                continue
+            if line.startswith("# TYPE "):
+                parts = line[7:].split()
+                self.types[parts[0]] = parts[1] if len(parts) > 1 else ""
+                continue
+            if line.startswith("#"):
+                continue
+            m = _PROM_LINE.match(line)
+            if not m:
+                self.errors.append(f"line {n}: unparsable sample {line!r}")
+                continue
+            labels, raw = {}, m.group(3) or ""
+            pos = 0
+            while pos < len(raw):
+                lm = _PROM_LABEL.match(raw, pos)
+                if not lm or lm.end() == pos:
+                    self.errors.append(f"line {n}: bad labels {raw!r}")
+                    break
+                labels[lm.group(1)] = lm.group(2).replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+                pos = lm.end()
+            v = m.group(4)
+            try:
+                value = float({"+Inf": "inf", "-Inf": "-inf", "NaN": "nan"}.get(v, v))
+            except ValueError:
+                self.errors.append(f"line {n}: bad value {v!r}")
+                continue
+            self.samples.append((m.group(1), labels, value))
+
+    def find(self, name: str, **labels) -> list:
+        """[(labels, value)] of samples named ``name`` whose labels include ``labels``."""
+        return [(lb, v) for n, lb, v in self.samples
+                if n == name and all(lb.get(k) == str(val) for k, val in labels.items())]
+
+    def value(self, name: str, **labels) -> Optional[float]:
+        """The value of the one sample matching exactly (None if absent; error if several)."""
+        hits = self.find(name, **labels)
+        exact = [v for lb, v in hits if set(lb) == set(labels)]
+        if not exact:
+            return None
+        assert len(exact) == 1, f"{name}{labels} appears {len(exact)} times"
+        return exact[0]
+
+    def total(self, name: str, **labels) -> float:
+        return sum(v for _, v in self.find(name, **labels))
+
+    def show(self, name: str) -> str:
+        """The sample lines of one metric, for failure messages."""
+        return "\n".join(ln for ln in self.text.splitlines()
+                         if ln.startswith(name) and not ln.startswith(name + "_bucket")) or f"(no {name} samples)"

@@ -40,6 +40,18 @@ Faults can be scripted three ways (request headers win over rules):
 3. Over HTTP (subprocess): ``POST /__mock/rules`` (JSON body: a rule),
    ``POST /__mock/reset``, ``GET /__mock/log`` (requests + connections).
 
+Multi-instance switches (in-process, for routing tests):
+
+      mock.set_models(["llama3.2", "mistral:7b"])   the /api/tags (and /v1/models) inventory;
+                                   known names keep DEFAULT_MODELS' entries, new ones get a
+                                   digest derived from the name (same name -> same digest)
+      mock.loaded = ["llama3.2"]   what /api/ps reports (None = the first model, the default)
+      mock.version = "0.9.1"       what /api/version reports
+      mock.kill(mode="refuse")     close the listening socket and every connection (RST), like
+                                   a dead process; mode="blackhole" also binds the port with a
+                                   full accept queue, so connecting times out instead
+      mock.revive()                listen again on the same port
+
 Everything is recorded: ``mock.requests`` (method, raw target, headers in order,
 body length / sha256, time received, time each stream chunk was sent, bytes sent)
 and ``mock.connections`` (open time, time the peer closed / the mock closed).
@@ -167,6 +179,28 @@ def normalize_model(name: str) -> str:
     if ":" not in base:
         return name + ":latest"
     return name
+
+
+def model_entry(name: str, index: int = 0) -> dict:
+    """An /api/tags entry for ``name``: DEFAULT_MODELS' entry when it is one of them, else a
+    synthetic one whose digest and modified_at derive from the name (so the same name gets the
+    same entry on every mock)."""
+    n = normalize_model(name)
+    for m in DEFAULT_MODELS:
+        if m["name"] == n:
+            return copy.deepcopy(m)
+    h = hashlib.sha256(n.encode()).hexdigest()
+    day = 1 + int(h[:4], 16) % 28
+    sec = int(h[4:8], 16) % 86400
+    base = n.split(":", 1)[0].rsplit("/", 1)[-1]
+    return {
+        "name": n, "model": n,
+        "modified_at": f"2025-02-{day:02d}T{sec // 3600:02d}:{sec // 60 % 60:02d}:{sec % 60:02d}.{int(h[8:14], 16) % 10**9:09d}+00:00",
+        "size": 1_000_000_000 + int(h[14:20], 16),
+        "digest": h,
+        "details": {"parent_model": "", "format": "gguf", "family": base, "families": [base],
+                    "parameter_size": "7B", "quantization_level": "Q4_K_M"},
+    }
 
 
 def embedding_for(model: str, text: str) -> list[float]:
@@ -467,6 +501,8 @@ class MockOllama:
             self.rules: list[dict] = []
             self.models = copy.deepcopy(DEFAULT_MODELS)
             self.blobs: dict[str, int] = {}
+            self.loaded: Optional[list] = None   # /api/ps: None = the first model (default)
+            self.version: str = OLLAMA_VERSION
 
     def clear_log(self):
         with self._lock:
@@ -536,6 +572,78 @@ class MockOllama:
             return rs[0] if rs else None
         return self.wait_for(pred, timeout)
 
+    def set_models(self, models: list) -> "MockOllama":
+        """Replace the inventory. Items are names (str) or full entries (dict)."""
+        out = []
+        for i, m in enumerate(models):
+            out.append(copy.deepcopy(m) if isinstance(m, dict) else model_entry(m, i))
+        with self._lock:
+            self.models = out
+        return self
+
+    @property
+    def killed(self) -> bool:
+        return getattr(self, "_killed", False)
+
+    def kill(self, mode: str = "refuse"):
+        """Simulate the process dying: stop listening, reset every open connection.
+        mode="refuse": connecting is refused. mode="blackhole": the port is held by a socket
+        whose accept queue is full, so a connection attempt times out (SYN dropped)."""
+        assert mode in ("refuse", "blackhole"), mode
+        if self.killed:
+            return
+
+        async def _kill():
+            if self._server:
+                self._server.close()
+            for c in list(self._conns.values()):
+                c.close("mock-killed", rst=True)
+            await asyncio.sleep(0)
+
+        asyncio.run_coroutine_threadsafe(_kill(), self.loop).result(5)
+        self._killed = True
+        self._blackhole = []
+        if mode == "blackhole":
+            ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            ls.bind((self.host, self.port))
+            ls.listen(0)
+            self._blackhole.append(ls)
+            for _ in range(3):  # fill the accept queue; later SYNs are dropped
+                c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                c.setblocking(False)
+                c.connect_ex((self.host, self.port))
+                self._blackhole.append(c)
+            time.sleep(0.05)
+
+    def revive(self):
+        """Listen again on the same port (after kill())."""
+        if not self.killed:
+            return
+        for s in getattr(self, "_blackhole", []):
+            try:
+                s.close()
+            except OSError:
+                pass
+        self._blackhole = []
+
+        async def _start():
+            self._server = await asyncio.start_server(self._handle_conn, self.host, self.port,
+                                                      reuse_address=True, backlog=128)
+
+        last = None
+        for _ in range(50):  # the port may linger for a moment after the blackhole closes
+            try:
+                asyncio.run_coroutine_threadsafe(_start(), self.loop).result(5)
+                last = None
+                break
+            except OSError as e:
+                last = e
+                time.sleep(0.05)
+        if last is not None:
+            raise last
+        self._killed = False
+
     def start(self) -> "MockOllama":
         ready = threading.Event()
         err: list = []
@@ -568,6 +676,13 @@ class MockOllama:
     def stop(self):
         if not self.loop or not self._thread:
             return
+
+        for s in getattr(self, "_blackhole", []):
+            try:
+                s.close()
+            except OSError:
+                pass
+        self._blackhole = []
 
         async def shutdown():
             if self._server:
@@ -881,7 +996,7 @@ class MockOllama:
         await ctx.send(200, "text/plain; charset=utf-8", b"Ollama is running")
 
     async def h_version(self, ctx):
-        await ctx.send_json(200, {"version": OLLAMA_VERSION})
+        await ctx.send_json(200, {"version": self.version})
 
     async def h_tags(self, ctx):
         with self._lock:
@@ -889,14 +1004,18 @@ class MockOllama:
         await ctx.send_json(200, {"models": models})
 
     async def h_ps(self, ctx):
-        mdl = copy.deepcopy(self.models[0])
-        entry = {
+        with self._lock:
+            if self.loaded is None:
+                mdls = [copy.deepcopy(self.models[0])] if self.models else []
+            else:
+                mdls = [copy.deepcopy(self._find_model(n) or model_entry(n)) for n in self.loaded]
+        entries = [{
             "name": mdl["name"], "model": mdl["model"], "size": 3041830912,
             "digest": mdl["digest"], "details": mdl["details"],
             "expires_at": "2025-01-01T00:05:00.000000000Z", "size_vram": 3041830912,
             "context_length": 4096,
-        }
-        await ctx.send_json(200, {"models": [entry]})
+        } for mdl in mdls]
+        await ctx.send_json(200, {"models": entries})
 
     async def _json_body(self, ctx) -> Optional[dict]:
         raw = ctx.req.body

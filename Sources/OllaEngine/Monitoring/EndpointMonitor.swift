@@ -138,8 +138,17 @@ public final class EndpointMonitor: Sendable {
 
     private func get(_ endpoint: EndpointConfig, _ url: String) async -> [UInt8]? {
         let result = await fetcher.fetch(.init(url: url, headers: authHeaders(endpoint), timeout: discovery.timeout))
-        guard case .success(let response) = result, (200..<300).contains(response.status) else { return nil }
-        return response.body
+        switch result {
+        case .success(let response) where (200..<300).contains(response.status):
+            return response.body
+        case .success(let response):
+            logger.warning("discovery request refused", metadata: [
+                "endpoint": "\(endpoint.name)", "url": "\(url)", "status": .stringConvertible(response.status)])
+        case .failure(let failure):
+            logger.warning("discovery request failed", metadata: [
+                "endpoint": "\(endpoint.name)", "url": "\(url)", "error": "\(failure.message)"])
+        }
+        return nil
     }
 
     private func authHeaders(_ endpoint: EndpointConfig) -> [HTTPHeader] {

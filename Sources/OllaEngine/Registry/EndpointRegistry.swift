@@ -104,6 +104,9 @@ public final class EndpointRegistry: Sendable {
         guard let config = self.endpoint(named: endpoint) else { return }
         let changed = live.withLock { states -> Bool in
             guard var state = states[endpoint] else { return false }
+            // Without a model list there is nothing to route by: an endpoint counts as
+            // discovered only once one arrived, so a failed first listing is retried.
+            guard state.inventory != nil || models != nil else { return false }
             var inventory = state.inventory ?? EndpointInventory(endpoint: endpoint, kind: config.type, models: [])
             if let models { inventory.models = models }
             if let loaded { inventory.loaded = loaded }
@@ -124,19 +127,22 @@ public final class EndpointRegistry: Sendable {
 
     // MARK: Publishing
 
+    /// Builds and publishes the snapshot while holding the state lock: two changes racing
+    /// must not publish out of order (a snapshot built before the other change, published
+    /// after it, would hide that change until the next one).
     private func republish(now: ContinuousClock.Instant) {
-        let views = live.withLock { states in
-            endpoints.map { endpoint -> RoutingSnapshot.EndpointView in
+        live.withLock { states in
+            let views = endpoints.map { endpoint -> RoutingSnapshot.EndpointView in
                 let state = states[endpoint.name]!
                 return RoutingSnapshot.EndpointView(
                     config: endpoint, state: state.health.state, isRoutable: state.health.isRoutable,
                     inventory: state.inventory)
             }
+            let snapshot = RoutingSnapshot(endpoints: views, inventories: views.compactMap { view in
+                view.isRoutable ? view.inventory : nil
+            })
+            published.withLock { $0 = snapshot }
         }
-        let snapshot = RoutingSnapshot(endpoints: views, inventories: views.compactMap { view in
-            view.isRoutable ? view.inventory : nil
-        })
-        published.withLock { $0 = snapshot }
     }
 }
 
