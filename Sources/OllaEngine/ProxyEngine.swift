@@ -89,7 +89,7 @@ public final class ProxyEngine: Sendable {
     /// of the worker that received the request.
     public func begin(head: InboundHead, client: ClientConnection, transport: UpstreamTransport) -> Begin {
         let (generation, context) = current.withLock { $0! }
-        let gate = RequestGate(head: head, policy: generation.policy, metrics: metrics)
+        var gate = RequestGate(head: head, policy: generation.policy, metrics: metrics)
         if let answer = gate.preflightOrOversize() { return .respond(finishLocal(answer, head, gate, generation)) }
         if let route = InternalRoutes.route(method: head.method, rawTarget: head.rawTarget) {
             let answer = gate.admitInternal(route) ?? InternalRoutes.answer(
@@ -134,7 +134,7 @@ public final class ProxyEngine: Sendable {
         }
         let exchange = Exchange(id: TransferID.next(), requestID: requestID, head: head, route: route,
                                 client: client, transport: transport, context: context,
-                                extraResponseHeaders: gate.corsHeaders)
+                                extraResponseHeaders: gate.responseHeaders)
         live.withLock { $0[exchange.id] = exchange }
         metrics.inFlight(1)
         return .proxy(exchange)
@@ -144,7 +144,7 @@ public final class ProxyEngine: Sendable {
     private func finishLocal(_ response: LocalResponse, _ head: InboundHead, _ gate: RequestGate, _ generation: Generation,
                              requestID: String? = nil, route: Substring? = nil) -> LocalResponse {
         var response = response
-        response.headers += gate.corsHeaders
+        response.headers += gate.responseHeaders
         let path = route.map(String.init) ?? String(head.rawTarget.prefix { $0 != "?" })
         metrics.requestCompleted(endpoint: nil, model: nil, route: MetricsRoute.name(path), status: response.status,
                                  bytesOut: Int64(response.body.count), timeToFirstByte: nil, duration: .zero)
@@ -218,14 +218,20 @@ extension UpstreamFailure {
     }
 }
 
-/// Route labels for metrics: fixed names, never raw paths with ids in them.
+/// Route labels for metrics: a fixed set of names, never raw paths (ids and typos in paths
+/// would grow the label set without bound).
 enum MetricsRoute {
+    static let known: Set<String> = [
+        "/", "/version", "/api/generate", "/api/chat", "/api/embed", "/api/embeddings", "/api/tags", "/api/ps",
+        "/api/show", "/api/pull", "/api/push", "/api/create", "/api/copy", "/api/delete", "/api/version",
+        "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models",
+        "/internal/health", "/internal/status", "/internal/status/endpoints", "/internal/status/models",
+        "/internal/metrics",
+    ]
+
     static func name(_ path: String) -> String {
         if path.hasPrefix("/api/blobs/") { return "/api/blobs" }
         if path.hasPrefix("/v1/models/") { return "/v1/models/{model}" }
-        if path.hasPrefix("/api/") || path.hasPrefix("/v1/") || path.hasPrefix("/internal/") || path == "/" || path == "/version" {
-            return path.count <= 64 ? path : "other"
-        }
-        return "other"
+        return known.contains(path) ? path : "other"
     }
 }

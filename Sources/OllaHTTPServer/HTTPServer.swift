@@ -65,7 +65,9 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
             option(.CONNECTION_TIMEOUT, max(0, options.readTimeoutSeconds)),
             // libmicrohttpd keeps a connection's request head and its output buffer in one pool
             // of this size, and clears it between requests: keep it just above the header limit.
-            option(.CONNECTION_MEMORY_LIMIT, options.maxHeaderSize + 8 * 1024),
+            // Headers up to 16 KiB past the limit still fit, so Olla answers them with its own
+            // JSON 431; only larger ones meet libmicrohttpd's plain 431.
+            option(.CONNECTION_MEMORY_LIMIT, options.maxHeaderSize + 16 * 1024),
             option(.CONNECTION_LIMIT, options.maxConnections),
             option(.NOTIFY_COMPLETED, unsafeBitCast(ServerCallbacks.completed, to: Int.self), me),
             option(.URI_LOG_CALLBACK, unsafeBitCast(ServerCallbacks.uriLog, to: Int.self), me),

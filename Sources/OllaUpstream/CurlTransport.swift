@@ -122,6 +122,12 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
                 tick(now: now)
                 nextTick = now + Self.tickInterval
             }
+            if let driver, driver.pollDescriptor != driverFD {
+                // A driver attached by a command just now: watch it before sleeping.
+                driverFD = driver.pollDescriptor
+                poller.watch(driverFD, events: ccurl_epoll_in)
+                continue
+            }
             poller.wait(timeoutMilliseconds: waitMilliseconds(now: now, nextTick: nextTick)) { fd, events in
                 guard fd != driverFD else { return }  // the driver runs at the top of the loop
                 socketAction(fd, events: events)

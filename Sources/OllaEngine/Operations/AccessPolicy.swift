@@ -44,10 +44,11 @@ public struct AccessPolicy: Sendable {
         }
     }
 
-    func mayReadInternal(_ head: InboundHead) -> Bool {
+    /// `client` is the resolved client address (X-Forwarded-For from trusted proxies).
+    func mayReadInternal(client: String) -> Bool {
         guard !internalAllowed.isEmpty else { return true }
-        guard let peer = IPAddress(host: head.peerAddress) else { return false }
-        return internalAllowed.containsAddress(peer)
+        guard let address = IPAddress(host: client) else { return false }
+        return internalAllowed.containsAddress(address)
     }
 
     func isAuthorized(_ head: InboundHead) -> Bool {

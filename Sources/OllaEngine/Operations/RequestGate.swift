@@ -9,6 +9,11 @@ struct RequestGate {
     let origin: String?
     /// CORS headers every answer to this request carries (empty when CORS is off).
     let corsHeaders: [HTTPHeader]
+    /// `X-RateLimit-*` of the bucket that admitted the request.
+    private(set) var rateHeaders: [HTTPHeader] = []
+
+    /// Everything Olla adds to any answer to this request.
+    var responseHeaders: [HTTPHeader] { corsHeaders + rateHeaders }
 
     init(head: InboundHead, policy: AccessPolicy, metrics: Metrics) {
         self.head = head
@@ -39,22 +44,21 @@ struct RequestGate {
     }
 
     /// Internal routes: network allow-list, their own rate budget, keys except for health/version.
-    func admitInternal(_ route: InternalRoutes.Route) -> LocalResponse? {
-        guard policy.mayReadInternal(head) else {
+    mutating func admitInternal(_ route: InternalRoutes.Route) -> LocalResponse? {
+        guard policy.mayReadInternal(client: client) else {
             return .error(ProxyError(.forbidden, "internal routes are not available from \(client)"), flavor: .native)
         }
         return admit(scope: .health, needsKey: !route.isOpen)
     }
 
     /// Rate limit, then API key. Nil means go ahead.
-    func admit(scope: RateLimitScope, needsKey: Bool, flavor: APIFlavor = .native) -> LocalResponse? {
+    mutating func admit(scope: RateLimitScope, needsKey: Bool, flavor: APIFlavor = .native) -> LocalResponse? {
         if let limiter = policy.rateLimiter {
             let decision = limiter.check(client: client, scope: scope, now: .now)
+            rateHeaders = decision.headers.map { ($0.0, $0.1) }
             if !decision.allowed {
                 metrics.rejected(reason: .rateLimit)
-                var response = LocalResponse.error(ProxyError(.tooManyRequests, "rate limit exceeded, retry later"), flavor: flavor)
-                response.headers += decision.headers.map { ($0.0, $0.1) }
-                return response
+                return LocalResponse.error(ProxyError(.tooManyRequests, "rate limit exceeded, retry later"), flavor: flavor)
             }
         }
         if needsKey, !policy.isAuthorized(head) {
