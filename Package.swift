@@ -10,7 +10,6 @@ let package = Package(
         .executable(name: "olla", targets: ["olla"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
@@ -37,7 +36,6 @@ let package = Package(
             name: "olla",
             dependencies: [
                 "OllaCore", "OllaEngine", "OllaHTTPServer", "OllaUpstream",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,45 +1,90 @@
-import ArgumentParser
 import Glibc
 import OllaCore
 
 /// `olla`: the command line. Everything long-running lives in `Daemon`.
+///
+/// Parsed by hand rather than with swift-argument-parser: that package links Foundation,
+/// which alone would double the daemon's idle memory for four flags.
 @main
-struct OllaCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "olla",
-        abstract: "A proxy that makes many Ollama instances look like one.",
-        discussion: """
-            Serves Ollama's API under /olla/ollama/ (native /api/* and OpenAI-compatible /v1/*).
-            The configuration file is --config PATH, else $OLLA_CONFIG_FILE, else built-in defaults
-            (listen on localhost:40114, one backend at http://localhost:11434).
-            Signals: SIGHUP reloads the configuration file (endpoints, balancing, limits, keys)
-            without dropping requests in flight; an invalid file is refused and the running
-            configuration stays. SIGTERM/SIGINT stop accepting, let requests in flight finish
-            for up to server.shutdown_timeout, then end them and exit 0.
-            """,
-        version: OllaVersion.string
-    )
+enum OllaCommand {
+    static let usage = """
+        USAGE: olla [--config <path>] [--validate-config <path>] [--version] [--help]
 
-    @Option(name: [.short, .long], help: "Path of the JSON configuration file.")
-    var config: String?
+        A proxy that makes many Ollama instances look like one. It serves Ollama's API under
+        /olla/ollama/ (native /api/* and OpenAI-compatible /v1/*).
 
-    @Option(name: .customLong("validate-config"), help: ArgumentHelp(
-        "Check a configuration file, print the result and exit 0 (valid) or 1 (invalid).",
-        valueName: "path"))
-    var validateConfig: String?
+        OPTIONS:
+          -c, --config <path>       The JSON configuration file. Without it, $OLLA_CONFIG_FILE;
+                                    without that, built-in defaults (listen on localhost:40114,
+                                    one backend at http://localhost:11434).
+          --validate-config <path>  Check a configuration file, print the result and exit
+                                    0 (valid) or 1 (invalid, with the key, line and reason).
+          --version                 Print the version.
+          -h, --help                Show this help.
 
-    func run() throws {
-        if let path = validateConfig {
-            throw ExitCode(Self.validate(path: path))
-        }
-        let loaded: (config: OllaConfig, path: String?)
+        SIGNALS:
+          SIGHUP           Reload the configuration file (endpoints, balancing, limits, keys)
+                           without dropping requests in flight; an invalid file is refused
+                           and the running configuration stays.
+          SIGTERM, SIGINT  Stop accepting, let requests in flight finish for up to
+                           server.shutdown_timeout, then end them and exit 0.
+        """
+
+    enum Action: Equatable {
+        case run(config: String?)
+        case validate(String)
+        case version
+        case help
+    }
+
+    struct UsageError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func main() {
+        let action: Action
         do {
-            loaded = try Self.loadConfig(path: config ?? environment("OLLA_CONFIG_FILE"))
+            action = try parse(Array(CommandLine.arguments.dropFirst()))
         } catch {
-            printError("olla: invalid configuration: \(error)")
-            throw ExitCode(1)
+            printError("olla: \(error)\n\n" + usage)
+            exit(64)
         }
-        throw ExitCode(Daemon(config: loaded.config, path: loaded.path).run())
+        switch action {
+        case .help: print(usage)
+        case .version: print(OllaVersion.string)
+        case .validate(let path): exit(validate(path: path))
+        case .run(let path): exit(run(configPath: path ?? environment("OLLA_CONFIG_FILE")))
+        }
+    }
+
+    /// `--flag value`, `--flag=value` and `-c value`; the last `--config` wins.
+    static func parse(_ arguments: [String]) throws(UsageError) -> Action {
+        var config: String?
+        var remaining = arguments[...]
+        while let argument = remaining.popFirst() {
+            let (flag, inline) = split(argument)
+            switch flag {
+            case "-h", "--help": return .help
+            case "--version": return .version
+            case "-c", "--config": config = try value(of: flag, inline, &remaining)
+            case "--validate-config": return .validate(try value(of: flag, inline, &remaining))
+            default: throw UsageError(description: "unknown argument '\(argument)'")
+            }
+        }
+        return .run(config: config)
+    }
+
+    private static func split(_ argument: String) -> (String, String?) {
+        guard argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") else { return (argument, nil) }
+        return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
+    }
+
+    private static func value(of flag: String, _ inline: String?, _ remaining: inout ArraySlice<String>) throws(UsageError) -> String {
+        if let inline, !inline.isEmpty { return inline }
+        guard let next = remaining.popFirst(), !next.isEmpty else {
+            throw UsageError(description: "\(flag) needs a path")
+        }
+        return next
     }
 
     static func validate(path: String) -> Int32 {
@@ -53,12 +98,19 @@ struct OllaCommand: ParsableCommand {
         }
     }
 
-    static func loadConfig(path: String?) throws(ConfigError) -> (config: OllaConfig, path: String?) {
-        guard let path, !path.isEmpty else { return (OllaConfig.defaults, nil) }
-        return (try OllaConfig.load(path: path), path)
+    static func run(configPath: String?) -> Int32 {
+        let path = configPath.flatMap { $0.isEmpty ? nil : $0 }
+        let config: OllaConfig
+        do {
+            config = try path.map { path throws(ConfigError) in try OllaConfig.load(path: path) } ?? .defaults
+        } catch {
+            printError("olla: invalid configuration: \(error)")
+            return 1
+        }
+        return Daemon(config: config, path: path).run()
     }
 
-    private func environment(_ name: String) -> String? {
+    private static func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }
     }
 }
