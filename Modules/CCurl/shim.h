@@ -64,6 +64,7 @@ static inline CURLMcode ccurl_multi_setopt_timerfunction(CURLM *multi, curl_mult
 static const uint32_t ccurl_epoll_in = EPOLLIN;
 static const uint32_t ccurl_epoll_out = EPOLLOUT;
 static const uint32_t ccurl_epoll_err = EPOLLERR | EPOLLHUP;
+static const uint32_t ccurl_epoll_rdhup = EPOLLRDHUP;
 static const int ccurl_epoll_add = EPOLL_CTL_ADD;
 static const int ccurl_epoll_mod = EPOLL_CTL_MOD;
 static const int ccurl_epoll_del = EPOLL_CTL_DEL;

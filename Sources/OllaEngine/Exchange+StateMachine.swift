@@ -372,8 +372,6 @@ struct ExchangeStateMachine {
     /// The upload source length for the first attempt of a buffered request.
     var bufferedBodyLength: Int64 { Int64(upload.count) }
 
-    /// Whether the hang-up probe should look at this client's socket.
-    var clientNeedsProbe: Bool { clientSuspended && !clientGone }
 
     // MARK: Helpers
 

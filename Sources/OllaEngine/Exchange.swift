@@ -228,7 +228,7 @@ public final class Exchange: TransferDelegate, Sendable {
         withMachine { $0.readUpload(into: destination) }.1
     }
 
-    /// The curl loop found the client's socket hung up while the client was suspended.
+    /// The client's socket hung up (seen by the worker loop, suspended or not).
     public func clientHungUp() {
         let actions = withMachine { $0.clientWentAway() }
         perform(actions.upstream)
@@ -239,11 +239,6 @@ public final class Exchange: TransferDelegate, Sendable {
         clientHungUp()
     }
 
-    /// The client's socket, for the hang-up probe.
-    public var clientSocket: Int32? { client.socketDescriptor }
-
-    /// Whether the curl loop's hang-up probe should watch this client's socket now.
-    public var clientNeedsProbe: Bool { machine.withLock { $0.clientNeedsProbe } }
 
     // MARK: Called by the engine
 

@@ -115,6 +115,4 @@ final class FetchDelegate: TransferDelegate, Sendable {
 
     func clientHungUp() {}
     func clientStalled() {}
-    var clientNeedsProbe: Bool { false }
-    var clientSocket: Int32? { nil }
 }

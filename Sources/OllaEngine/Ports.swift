@@ -10,8 +10,6 @@ import Synchronization
 public protocol ClientConnection: AnyObject, Sendable {
     func suspend()
     func resume()
-    /// The client's socket, for the hang-up probe while the connection is suspended.
-    var socketDescriptor: Int32? { get }
 }
 
 /// The outbound side: the curl loop. Every call only enqueues a command for the loop thread.
@@ -26,6 +24,13 @@ public protocol UpstreamTransport: AnyObject, Sendable {
     func execute(_ work: @escaping @Sendable () -> Void)
     /// Makes the loop run one more round soon (no-op cost on the loop thread itself).
     func wake()
+    /// Watches a client socket for hang-up and reports it to `delegate.clientHungUp()`.
+    /// Loop thread only; idempotent. libmicrohttpd does not watch suspended connections, so
+    /// without this a client leaving a quiet stream would go unnoticed while the backend
+    /// keeps generating for nobody.
+    func watchForHangUp(socket: Int32, delegate: TransferDelegate)
+    /// Stops watching (the connection is done). Loop thread only.
+    func stopWatchingForHangUp(socket: Int32)
 }
 
 /// Something else the curl loop's thread drives: the inbound server of the same worker.
@@ -53,13 +58,10 @@ public protocol TransferDelegate: AnyObject, Sendable {
     func upstreamBodyReceived(_ bytes: UnsafeRawBufferPointer) -> BodyAcceptance
     func upstreamFinished(_ failure: UpstreamFailure?)
     func readUpload(into destination: UnsafeMutableRawBufferPointer) -> UploadRead
-    /// The hang-up probe found the client gone while its connection was suspended.
+    /// The client's socket reported a hang-up.
     func clientHungUp()
     /// The client read nothing for longer than the write timeout.
     func clientStalled()
-    /// Whether the hang-up probe should watch `clientSocket` now.
-    var clientNeedsProbe: Bool { get }
-    var clientSocket: Int32? { get }
 }
 
 /// What a delegate does with a response head.

@@ -30,6 +30,7 @@ final class RequestContext: ClientConnection, @unchecked Sendable {
     unowned let server: HTTPServer
     var phase: Phase = .new
     var bodyComplete = false
+    private var watchingHangUp = false
     var exchange: Exchange?
 
     init(connection: OpaquePointer, rawTarget: String, server: HTTPServer) {
@@ -38,7 +39,22 @@ final class RequestContext: ClientConnection, @unchecked Sendable {
         self.server = server
     }
 
-    func suspend() { MHD.suspend(connection) }
+    /// Suspends the connection and, the first time, has the worker loop watch its socket for
+    /// hang-up (libmicrohttpd does not watch suspended connections).
+    func suspend() {
+        MHD.suspend(connection)
+        if !watchingHangUp, let exchange, let fd = socketDescriptor {
+            watchingHangUp = true
+            server.transport.watchForHangUp(socket: fd, delegate: exchange)
+        }
+    }
+
+    /// Called from the completion callback: the socket is about to be closed.
+    func stopWatchingHangUp() {
+        guard watchingHangUp, let fd = socketDescriptor else { return }
+        watchingHangUp = false
+        server.transport.stopWatchingForHangUp(socket: fd)
+    }
     func resume() {
         MHD.resume(connection)
         server.connectionResumed()

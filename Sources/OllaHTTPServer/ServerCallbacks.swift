@@ -126,6 +126,7 @@ enum ServerCallbacks {
         guard let perRequest, let pointer = perRequest.pointee else { return }
         perRequest.pointee = nil
         let context = Unmanaged<RequestContext>.fromOpaque(pointer).takeRetainedValue()
+        context.stopWatchingHangUp()
         if let exchange = context.exchange {
             exchange.clientCompleted(successfully: code == .REQUEST_TERMINATED_COMPLETED_OK)
             context.exchange = nil

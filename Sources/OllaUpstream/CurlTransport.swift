@@ -22,14 +22,15 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         case stop
     }
 
-    /// How often timeouts are checked and suspended clients are probed for hang-up.
-    /// It bounds how long a backend keeps generating for a client that left.
+    /// How often first-byte, idle and client-stall timeouts are checked.
     static let tickInterval: Duration = .milliseconds(100)
 
     private let multi: Curl.Multi
     private let commands = Mutex<[Command]>([])
     private let loop: LoopState
     private let poller = EventPoller()
+    /// Client sockets watched for hang-up, and whom to tell (loop thread only).
+    private var hangUpWatch: [Int32: TransferDelegate] = [:]
     /// When libcurl wants `curl_multi_socket_action(CURL_SOCKET_TIMEOUT)` (its timer callback).
     fileprivate var curlTimerDeadline: ContinuousClock.Instant?
     private var thread: pthread_t?
@@ -66,6 +67,17 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
 
     public func execute(_ work: @escaping @Sendable () -> Void) {
         post(.execute(work))
+    }
+
+    public func watchForHangUp(socket: Int32, delegate: TransferDelegate) {
+        guard hangUpWatch[socket] == nil else { return }
+        hangUpWatch[socket] = delegate
+        poller.watch(socket, events: ccurl_epoll_rdhup)
+    }
+
+    public func stopWatchingForHangUp(socket: Int32) {
+        guard hangUpWatch.removeValue(forKey: socket) != nil else { return }
+        poller.forget(socket)
     }
 
     public func wake() {
@@ -130,6 +142,11 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
             }
             poller.wait(timeoutMilliseconds: waitMilliseconds(now: now, nextTick: nextTick)) { fd, events in
                 guard fd != driverFD else { return }  // the driver runs at the top of the loop
+                if let client = hangUpWatch.removeValue(forKey: fd) {
+                    poller.forget(fd)
+                    client.clientHungUp()
+                    return
+                }
                 socketAction(fd, events: events)
             }
             runCurlTimerIfDue(.now)
@@ -234,26 +251,16 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         }
     }
 
-    /// Timeouts and client hang-up probes, every `tickInterval`.
+    /// Timeouts, every `tickInterval`.
     private func tick(now: ContinuousClock.Instant) {
-        var probes: [(Transfer, Int32)] = []
         for transfer in loop.transfers.values {
             if let failure = transfer.expiredTimeout(now: now) {
                 remove(transfer)
                 transfer.delegate.upstreamFinished(failure)
-                continue
-            }
-            if transfer.clientStalled(now: now) {
+            } else if transfer.clientStalled(now: now) {
                 remove(transfer)
                 transfer.delegate.clientStalled()
-                continue
             }
-            if transfer.delegate.clientNeedsProbe, let fd = transfer.delegate.clientSocket {
-                probes.append((transfer, fd))
-            }
-        }
-        for transfer in HangUpProbe.hungUp(probes) {
-            transfer.delegate.clientHungUp()
         }
     }
 
