@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import OllaCore
 import Synchronization
 
 /// Writes one log line per event, as JSON or logfmt, to stdout or stderr.
@@ -80,19 +81,7 @@ struct LineLogHandler: LogHandler {
     }
 
     private static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        JSONString.quote(text)
     }
 }
 
