@@ -369,8 +369,6 @@ struct ExchangeStateMachine {
         upload.withUnsafeBytes(body)
     }
 
-    /// The upload source length for the first attempt of a buffered request.
-    var bufferedBodyLength: Int64 { Int64(upload.count) }
 
 
     // MARK: Helpers
