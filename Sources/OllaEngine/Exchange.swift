@@ -75,14 +75,14 @@ public final class Exchange: TransferDelegate, Sendable {
             method: method, route: route, operation: operation, model: nil, smallBody: nil))
         details.withLock { $0.plan = plan }
         switch plan.target {
-        case .forward(let candidates):
+        case .forward(let candidates) where !candidates.isEmpty:
             details.withLock { $0.candidates = candidates }
             let actions = withMachine { machine -> ExchangeStateMachine.Actions in
                 machine.setCandidateCount(candidates.count)
                 return machine.requestHeadReceived()
             }
             perform(actions.upstream)
-        case .fanOut, .reject:
+        case .forward, .fanOut, .reject:
             // Uploads go to one instance; anything else is answered once the body is drained.
             let error = Self.rejection(of: plan) ?? ProxyError(.badRequest, "uploads go to one instance")
             _ = withMachine { $0.answerLocally(error) }
@@ -105,6 +105,11 @@ public final class Exchange: TransferDelegate, Sendable {
         }
         let plan = routeBufferedRequest()
         switch plan.target {
+        case .forward(let candidates) where candidates.isEmpty:
+            _ = withMachine { machine -> ExchangeStateMachine.Actions in
+                _ = machine.clientBodyComplete(startTransfer: false)
+                return machine.answerLocally(ProxyError(.serviceUnavailable, "no instance can take this request"))
+            }
         case .forward(let candidates):
             details.withLock { $0.candidates = candidates }
             let actions = withMachine { machine -> ExchangeStateMachine.Actions in

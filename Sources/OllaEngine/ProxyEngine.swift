@@ -103,7 +103,7 @@ public final class ProxyEngine: Sendable {
                 body: Array("Ollama is running".utf8))
             return .respond(finishLocal(answer, head, gate, generation))
         case .notFound:
-            let path = head.rawTarget.prefix { $0 != "?" }
+            let path = head.rawTarget.pathBeforeQuery
             let error = ProxyError(.notFound, "no route for \(path): Ollama's API is served under \(ProxyRoute.prefix)/")
             return .respond(finishLocal(.error(error, flavor: .native), head, gate, generation))
         case .forward(let route):
@@ -145,7 +145,7 @@ public final class ProxyEngine: Sendable {
                              requestID: String? = nil, route: Substring? = nil) -> LocalResponse {
         var response = response
         response.headers += gate.responseHeaders
-        let path = route.map(String.init) ?? String(head.rawTarget.prefix { $0 != "?" })
+        let path = route.map(String.init) ?? String(head.rawTarget.pathBeforeQuery)
         metrics.requestCompleted(endpoint: nil, model: nil, route: MetricsRoute.name(path), status: response.status,
                                  bytesOut: Int64(response.body.count), timeToFirstByte: nil, duration: .zero)
         if generation.requestLogging {

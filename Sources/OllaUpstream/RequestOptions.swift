@@ -57,7 +57,7 @@ enum RequestOptions {
         var sawAccept = false
         var sawContentType = false
         for header in request.headers {
-            let name = header.name.lowercased()
+            let name = header.name.asciiLowercased
             if name == "accept" { sawAccept = true }
             if name == "content-type" { sawContentType = true }
             // curl reads `Name:` as "remove"; `Name;` sends the header with an empty value.

@@ -51,26 +51,31 @@ final class Transfer {
         }
     }
 
-    /// One line of the response head, as curl hands it over (CRLF included).
+    /// One line of the response head, as curl hands it over (CRLF included). Parsed as
+    /// bytes: header lines are ASCII, and this runs for every line of every response.
     func headerLine(_ line: UnsafeRawBufferPointer) {
-        // Strip CR/LF as bytes: in a Swift String "\r\n" is one Character.
         var end = line.count
         while end > 0 && (line[end - 1] == 0x0A || line[end - 1] == 0x0D) { end -= 1 }
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: line[..<end]), as: UTF8.self)
-        if text.hasPrefix("HTTP/") {
-            status = Self.parseStatus(text)
-            headers.removeAll()
-            return
-        }
-        if text.isEmpty {
+        if end == 0 {
             endOfHead()
             return
         }
-        guard let colon = text.firstIndex(of: ":") else { return }
-        let name = String(text[..<colon])
-        let value = text[text.index(after: colon)...].trimmingSpaces()
-        headers.append((name, value))
+        let bytes = UnsafeRawBufferPointer(rebasing: line[..<end])
+        if bytes.starts(with: Self.httpPrefix) {
+            status = Self.parseStatus(bytes)
+            headers.removeAll(keepingCapacity: true)
+            return
+        }
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
+        var valueStart = colon + 1
+        while valueStart < end && (bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09) { valueStart += 1 }
+        var valueEnd = end
+        while valueEnd > valueStart && (bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09) { valueEnd -= 1 }
+        headers.append((String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<colon]), as: UTF8.self),
+                        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd]), as: UTF8.self)))
     }
+
+    private static let httpPrefix: [UInt8] = Array("HTTP/".utf8)
 
     private func endOfHead() {
         guard let status, !headDelivered else { return }
@@ -118,9 +123,15 @@ final class Transfer {
         return nil
     }
 
-    static func parseStatus(_ line: String) -> Int? {
-        let parts = line.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2 else { return nil }
-        return Int(parts[1])
+    /// The three digits after the first space of a status line (`HTTP/1.1 200 OK`).
+    static func parseStatus(_ line: UnsafeRawBufferPointer) -> Int? {
+        guard let space = line.firstIndex(of: UInt8(ascii: " ")), space + 3 < line.count else { return nil }
+        var status = 0
+        for index in (space + 1)..<min(space + 4, line.count) {
+            let digit = line[index]
+            guard digit >= UInt8(ascii: "0") && digit <= UInt8(ascii: "9") else { return nil }
+            status = status * 10 + Int(digit - UInt8(ascii: "0"))
+        }
+        return status
     }
 }

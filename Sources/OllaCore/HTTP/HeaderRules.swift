@@ -32,7 +32,7 @@ public enum HeaderRules {
         var out: [HTTPHeader] = []
         out.reserveCapacity(client.count + 5)
         for header in client {
-            let name = header.name.lowercased()
+            let name = header.name.asciiLowercased
             switch name {
             case "x-forwarded-for": forwardedFor = join(forwardedFor, header.value)
             case "via": via = join(via, header.value)
@@ -59,7 +59,7 @@ public enum HeaderRules {
     public static func clientResponseHeaders(upstream: [HTTPHeader]) -> [HTTPHeader] {
         let connectionTokens = tokensListedInConnection(upstream)
         return upstream.filter { header in
-            let name = header.name.lowercased()
+            let name = header.name.asciiLowercased
             return !hopByHop.contains(name) && name != "content-length"
                 && !connectionTokens.contains(name) && !name.hasPrefix("x-olla-")
         }
@@ -67,15 +67,14 @@ public enum HeaderRules {
 
     /// The first value of a header, by case-insensitive name.
     public static func value(of name: String, in headers: [HTTPHeader]) -> String? {
-        let wanted = name.lowercased()
-        return headers.first { $0.name.lowercased() == wanted }?.value
+        headers.first { $0.name.equalsIgnoringASCIICase(name) }?.value
     }
 
     static func tokensListedInConnection(_ headers: [HTTPHeader]) -> Set<String> {
         var tokens = Set<String>()
-        for header in headers where header.name.lowercased() == "connection" {
+        for header in headers where header.name.equalsIgnoringASCIICase("connection") {
             for token in header.value.split(separator: ",") {
-                tokens.insert(token.trimmingSpaces().lowercased())
+                tokens.insert(token.trimmingSpaces().asciiLowercased)
             }
         }
         return tokens

@@ -24,7 +24,7 @@ public enum OllamaOperation: Sendable, Equatable {
 
     /// Classifies a request by method and the path part of its upstream target.
     public static func classify(method: String, upstreamTarget: String) -> OllamaOperation {
-        let path = upstreamTarget.prefix { $0 != "?" }
+        let path = upstreamTarget.pathBeforeQuery
         if modelBoundPaths.contains(path) { return .modelBound }
         let reads = method == "GET" || method == "HEAD"
         switch path {

@@ -26,7 +26,7 @@ public enum ProxyRoute: Sendable, Equatable {
         public var streamsUpload: Bool
 
         /// The path part of the upstream target.
-        public var path: Substring { upstreamTarget.prefix { $0 != "?" } }
+        public var path: Substring { upstreamTarget.pathBeforeQuery }
     }
 
     /// The prefix every Ollama endpoint is served under.
@@ -51,7 +51,7 @@ public enum ProxyRoute: Sendable, Equatable {
             return .notFound  // e.g. /olla/ollamax
         }
         let upstreamTarget = rest.first == "/" ? String(rest) : "/" + rest
-        let path = upstreamTarget.prefix { $0 != "?" }
+        let path = upstreamTarget.pathBeforeQuery
         if path == "/" && (method == "GET" || method == "HEAD") {
             return .heartbeat
         }

@@ -13,7 +13,7 @@ enum InternalRoutes {
 
     static func route(method: String, rawTarget: String) -> Route? {
         guard method == "GET" || method == "HEAD" else { return nil }
-        switch rawTarget.prefix(while: { $0 != "?" }) {
+        switch rawTarget.pathBeforeQuery {
         case "/internal/health": return .health
         case "/internal/status": return .status
         case "/internal/status/endpoints": return .endpoints
