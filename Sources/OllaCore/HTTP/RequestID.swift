@@ -1,4 +1,4 @@
-import Glibc
+import Synchronization
 
 /// The id that follows one request through Olla's logs, the backend and the response.
 public enum RequestID {
@@ -26,12 +26,27 @@ public enum RequestID {
     /// No spaces, quotes of the `"` kind, separators or control bytes: the id goes into logs.
     private static let allowedPunctuation: Set<UInt8> = Set("!#$%&'*+-.^_`|~:/=".utf8)
 
-    /// 128 random bits as 32 lowercase hex digits. glibc's arc4random keeps a per-thread
-    /// ChaCha20 buffer, so unlike SystemRandomNumberGenerator it costs no syscall per id.
+    /// 32 lowercase hex digits: a per-process counter mixed with a random key drawn once.
+    /// SplitMix64's finalizer is a bijection, so ids never repeat within a process, and the
+    /// random key keeps processes apart. Ids are for correlation, not secrets: no syscall per
+    /// id (glibc 2.36's arc4random calls getrandom every time).
     public static func generate() -> String {
-        var words: (UInt64, UInt64) = (0, 0)
-        withUnsafeMutableBytes(of: &words) { arc4random_buf($0.baseAddress!, $0.count) }
-        return hex16(words.0) + hex16(words.1)
+        let n = counter.wrappingAdd(1, ordering: .relaxed).oldValue
+        return hex16(mix(n ^ key.0)) + hex16(mix(n &+ key.1))
+    }
+
+    private static let counter = Atomic<UInt64>(0)
+    private static let key: (UInt64, UInt64) = {
+        var generator = SystemRandomNumberGenerator()
+        return (generator.next(), generator.next())
+    }()
+
+    /// SplitMix64's output function.
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
     private static func hex16(_ value: UInt64) -> String {
