@@ -39,7 +39,7 @@ public final class Exchange: TransferDelegate, Sendable {
     }
 
     init(id: UInt64, requestID: String, head: InboundHead, route: ProxyRoute.Forward,
-         client: ClientConnection, transport: UpstreamTransport, context: ExchangeContext,
+         operation: OllamaOperation, client: ClientConnection, transport: UpstreamTransport, context: ExchangeContext,
          extraResponseHeaders: [HTTPHeader] = []) {
         self.transport = transport
         self.extraResponseHeaders = extraResponseHeaders
@@ -47,7 +47,7 @@ public final class Exchange: TransferDelegate, Sendable {
         self.requestID = requestID
         self.method = head.method
         self.route = route
-        self.operation = OllamaOperation.classify(method: head.method, upstreamTarget: route.upstreamTarget)
+        self.operation = operation
         self.startedAt = .now
         self.client = client
         self.context = context
@@ -61,7 +61,7 @@ public final class Exchange: TransferDelegate, Sendable {
             // Blob uploads are model files of many gigabytes: streamed, never buffered, so the
             // body limit (which bounds buffering) does not apply to them.
             maxBodySize: route.streamsUpload ? 0 : limits.maxBodySize,
-            keepsTail: OllamaOperation.classify(method: head.method, upstreamTarget: route.upstreamTarget) == .modelBound))
+            keepsTail: operation == .modelBound))
         let announced = head.announcesBody || ["POST", "PUT", "PATCH"].contains(head.method)
         self.details = Mutex(Details(bodyLength: announced ? (head.declaredLength ?? -1) : nil))
     }
@@ -355,7 +355,7 @@ public final class Exchange: TransferDelegate, Sendable {
         if let model = facts.model { headers.append(("X-Olla-Model", model)) }
         headers.append(("X-Olla-Backend-Type", "ollama"))
         if let headAt = facts.headAt {
-            headers.append(("X-Olla-Response-Time", "\(Self.milliseconds(headAt - startedAt))ms"))
+            headers.append(("X-Olla-Response-Time", "\((headAt - startedAt).wholeMilliseconds)ms"))
         }
         return headers
     }
@@ -372,10 +372,5 @@ public final class Exchange: TransferDelegate, Sendable {
             timeToFirstByte: facts.headAt.map { $0 - startedAt },
             duration: .now - startedAt,
             tokens: tail.isEmpty ? nil : TokenScanner.scan(tail, flavor: route.flavor))
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

@@ -133,7 +133,7 @@ public final class ProxyEngine: Sendable {
                                         requestID: requestID, route: route.path))
         }
         let exchange = Exchange(id: TransferID.next(), requestID: requestID, head: head, route: route,
-                                client: client, transport: transport, context: context,
+                                operation: operation, client: client, transport: transport, context: context,
                                 extraResponseHeaders: gate.responseHeaders)
         live.withLock { $0[exchange.id] = exchange }
         metrics.inFlight(1)
@@ -177,11 +177,11 @@ public final class ProxyEngine: Sendable {
             "path": "\(record.path)",
             "status": .stringConvertible(record.status),
             "bytes": .stringConvertible(record.bytesSent),
-            "duration_ms": .stringConvertible(Exchange.milliseconds(record.duration)),
+            "duration_ms": .stringConvertible(record.duration.wholeMilliseconds),
         ]
         if let model = record.model { metadata["model"] = "\(model)" }
         if let endpoint = record.endpoint { metadata["endpoint"] = "\(endpoint)" }
-        if let ttfb = record.timeToFirstByte { metadata["ttfb_ms"] = .stringConvertible(Exchange.milliseconds(ttfb)) }
+        if let ttfb = record.timeToFirstByte { metadata["ttfb_ms"] = .stringConvertible(ttfb.wholeMilliseconds) }
         if let usage = record.tokens {
             metadata["prompt_tokens"] = .stringConvertible(usage.promptTokens)
             metadata["completion_tokens"] = .stringConvertible(usage.completionTokens)

@@ -162,8 +162,8 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     /// inbound connections).
     private func waitMilliseconds(now: ContinuousClock.Instant, nextTick: ContinuousClock.Instant) -> Int {
         if commands.withLock({ !$0.isEmpty }) || driver?.hasPendingWork == true { return 0 }
-        var wait = loop.transfers.isEmpty ? 1000 : max(1, Int(Self.milliseconds(nextTick - now)))
-        if let deadline = curlTimerDeadline { wait = min(wait, Self.millisecondsRoundedUp(deadline - now)) }
+        var wait = loop.transfers.isEmpty ? 1000 : max(1, Int((nextTick - now).wholeMilliseconds))
+        if let deadline = curlTimerDeadline { wait = min(wait, (deadline - now).millisecondsRoundedUp) }
         if let driverTimeout = driver?.timeoutMilliseconds() { wait = min(wait, driverTimeout) }
         return wait
     }
@@ -282,20 +282,6 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         default:
             return .transferFailed(Curl.errorText(code))
         }
-    }
-
-    /// Sleeping a truncated 0 ms until a timer 0.4 ms away would spin the loop: with
-    /// thousands of transfers (each with its own libcurl timers) it spun a whole core.
-    static func millisecondsRoundedUp(_ duration: Duration) -> Int {
-        guard duration > .zero else { return 0 }
-        let (seconds, attoseconds) = duration.components
-        let whole = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        return Int(whole) + (attoseconds % 1_000_000_000_000_000 > 0 ? 1 : 0)
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }
 

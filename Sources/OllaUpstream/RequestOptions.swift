@@ -13,7 +13,7 @@ enum RequestOptions {
         Curl.set(easy, CURLOPT_TCP_NODELAY, 1)
         // Model loads keep a connection silent for minutes: keep NATs and firewalls aware of it.
         Curl.set(easy, CURLOPT_TCP_KEEPALIVE, 1)
-        Curl.set(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(CurlTransport.milliseconds(request.connectTimeout)))
+        Curl.set(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout.wholeMilliseconds))
         // Bodies pass through as sent: compressed stays compressed.
         Curl.set(easy, CURLOPT_HTTP_CONTENT_DECODING, 0)
         Curl.set(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)

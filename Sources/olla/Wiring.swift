@@ -36,7 +36,7 @@ struct Wiring {
         serverOptions = HTTPServer.Options(
             host: config.server.host,
             port: config.server.port,
-            readTimeoutSeconds: Self.wholeSecondsRoundingUp(config.server.readTimeout),
+            readTimeoutSeconds: config.server.readTimeout.secondsRoundedUp,
             maxHeaderSize: config.server.requestLimits.maxHeaderSize)
     }
 
@@ -84,12 +84,6 @@ struct Wiring {
         case "all": .all
         default: .endpoint(value)
         }
-    }
-
-    /// libmicrohttpd counts its connection timeout in seconds: "500ms" must not become 0 (no limit).
-    static func wholeSecondsRoundingUp(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return Int(seconds) + (attoseconds > 0 ? 1 : 0)
     }
 
     /// Zero in the configuration means "no limit".
