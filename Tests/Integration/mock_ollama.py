@@ -1035,16 +1035,27 @@ class MockOllama:
             return None
         return body
 
-    async def h_show(self, ctx):
+    async def _model_request(self, ctx, must_exist: bool):
+        """The preamble of show/pull/push/delete: a JSON body naming a model (`model`, or
+        `name` as the CLI sends it). Answers 400/404 itself and returns None then."""
         body = await self._json_body(ctx)
         if body is None:
-            return
+            return None
         name = body.get("model") or body.get("name")
         if not name:
-            return await ctx.send_json(400, {"error": "model is required"})
+            await ctx.send_json(400, {"error": "model is required"})
+            return None
         mdl = self._find_model(name)
-        if mdl is None:
-            return await ctx.send_json(404, {"error": f"model '{name}' not found"})
+        if must_exist and mdl is None:
+            await ctx.send_json(404, {"error": f"model '{name}' not found"})
+            return None
+        return body, name, mdl
+
+    async def h_show(self, ctx):
+        request = await self._model_request(ctx, must_exist=True)
+        if request is None:
+            return
+        body, name, mdl = request
         fam = mdl["details"]["family"]
         await ctx.send_json(200, {
             "license": "LLAMA 3.2 COMMUNITY LICENSE AGREEMENT",
@@ -1198,12 +1209,10 @@ class MockOllama:
         await ctx.end_stream()
 
     async def h_pull(self, ctx):
-        body = await self._json_body(ctx)
-        if body is None:
+        request = await self._model_request(ctx, must_exist=False)
+        if request is None:
             return
-        name = body.get("model") or body.get("name")
-        if not name:
-            return await ctx.send_json(400, {"error": "model is required"})
+        body, name, mdl = request
         digest = "sha256:" + hashlib.sha256(name.encode()).hexdigest()
         total = 2019377376
         n = int(ctx.faults.get("chunks", 5))
@@ -1220,14 +1229,10 @@ class MockOllama:
         await self._progress(ctx, body, statuses)
 
     async def h_push(self, ctx):
-        body = await self._json_body(ctx)
-        if body is None:
+        request = await self._model_request(ctx, must_exist=True)
+        if request is None:
             return
-        name = body.get("model") or body.get("name")
-        if not name:
-            return await ctx.send_json(400, {"error": "model is required"})
-        if self._find_model(name) is None:
-            return await ctx.send_json(404, {"error": f"model '{name}' not found"})
+        body, name, mdl = request
         digest = "sha256:" + hashlib.sha256(name.encode()).hexdigest()
         statuses = [{"status": "retrieving manifest"},
                     {"status": "starting upload", "digest": digest, "total": 1928429856},
@@ -1274,15 +1279,10 @@ class MockOllama:
         await ctx.send(200, None, b"")
 
     async def h_delete(self, ctx):
-        body = await self._json_body(ctx)
-        if body is None:
+        request = await self._model_request(ctx, must_exist=True)
+        if request is None:
             return
-        name = body.get("model") or body.get("name")
-        if not name:
-            return await ctx.send_json(400, {"error": "model is required"})
-        mdl = self._find_model(name)
-        if mdl is None:
-            return await ctx.send_json(404, {"error": f"model '{name}' not found"})
+        body, name, mdl = request
         with self._lock:
             self.models = [x for x in self.models if x is not mdl]
         await ctx.send(200, None, b"")
