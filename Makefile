@@ -1,47 +1,94 @@
 # Olla: build, run, test. `make run` and `make test` are the README's two commands.
+#
+# Each step installs the Debian packages it needs (scripts/need-debian-packages.sh: as root
+# directly, else with sudo, else it names them and stops). Python test packages live in a
+# virtual environment, $(VENV), made from $(PYTHON); the system interpreter is never changed.
 SHELL := /bin/bash
 SWIFT ?= swift
-CONFIG ?= config.example.json
-DEB_PACKAGES := libmicrohttpd-dev libcurl4-openssl-dev pkg-config python3 python3-pip
+## The interpreter the test venv is made from: `make test PYTHON=/usr/bin/python3`.
+PYTHON ?= python3
+VENV ?= .venv
+## A configuration file for `make run`; empty means the daemon's built-in defaults
+## (listen on localhost:40114, forward to the Ollama at http://localhost:11434).
+CONFIG ?=
 RELEASE_BIN := .build/release/olla
+NEED := scripts/need-debian-packages.sh
 
-.PHONY: deps build release run test unit integration package-test clean deb test-deb
+# Debian packages, by the step that needs them. Add yours to the step that needs it.
+BUILD_DEBS := libmicrohttpd-dev libcurl4-openssl-dev pkg-config
+DEMO_DEBS := python3
+TEST_DEBS := python3 curl
+PACKAGE_TEST_DEBS := dpkg-dev binutils gzip lintian debootstrap curl python3
+# Python packages of the tests (installed into $(VENV)).
+REQUIREMENTS := Tests/Integration/requirements.txt
+VENV_PYTHON := $(VENV)/bin/python
 
-## Installs the Debian packages and Python test clients that are missing.
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update && \
-	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y $$missing; \
+.PHONY: deps build-deps test-deps build release run demo test unit integration package-test \
+        clean deb test-deb bench
+
+## Everything every step needs: Debian packages and the test venv.
+deps: build-deps test-deps
+
+build-deps:
+	@command -v $(SWIFT) >/dev/null || { echo "swift not found: install Swift 6 (https://www.swift.org/install/linux/) and put it on PATH" >&2; exit 1; }
+	@$(NEED) --for "building Olla" $(BUILD_DEBS)
+
+test-deps: $(VENV)/.installed
+
+# The venv is remade when $(PYTHON) names another interpreter than the one it was made from,
+# and its packages are reinstalled when the requirements change. A Debian python3 without
+# ensurepip cannot make one: python3-venv is installed then, and the venv made again.
+PYTHON_ID = $(PYTHON) -c 'import sys; print(sys.base_prefix, sys.version_info[:2])'
+$(VENV)/.installed: $(REQUIREMENTS) FORCE
+	@$(NEED) --for "the tests" $(TEST_DEBS)
+	@base=$$($(PYTHON_ID) 2>/dev/null); \
+	if [ ! -x $(VENV_PYTHON) ] || [ "$$(cat $(VENV)/.base 2>/dev/null)" != "$$base" ]; then \
+	  rm -rf $(VENV); \
+	  echo "making the test venv $(VENV) from $(PYTHON)"; \
+	  $(PYTHON) -m venv $(VENV) >/dev/null 2>&1 || { rm -rf $(VENV) && \
+	    $(NEED) --for "a Python venv" python3-venv && $(PYTHON) -m venv $(VENV); } || exit 1; \
+	  $(PYTHON_ID) > $(VENV)/.base; \
 	fi
-	@python3 -c 'import ollama, openai, pytest' 2>/dev/null || python3 -m pip install -q -r Tests/Integration/requirements.txt
+	@if [ ! -f $@ ] || [ $(REQUIREMENTS) -nt $@ ]; then \
+	  echo "installing $(REQUIREMENTS) into $(VENV)"; \
+	  $(VENV_PYTHON) -m pip install -q --disable-pip-version-check -r $(REQUIREMENTS) && touch $@; \
+	fi
+FORCE:
 
-build:
+build: build-deps
 	$(SWIFT) build
 
-release:
+release: build-deps
 	$(SWIFT) build -c release
 
-## Builds the release binary and runs it in the foreground with $(CONFIG).
-run: deps release
-	$(RELEASE_BIN) --config $(CONFIG)
+## Builds the release binary and runs it in the foreground: `CONFIG=file make run` for a file.
+run: release
+	$(RELEASE_BIN) $(if $(CONFIG),--config $(CONFIG))
 
-unit:
+## Olla in front of two simulated Ollama instances (no Ollama needed); Ctrl-C stops all.
+demo: release
+	@$(NEED) --for "make demo" $(DEMO_DEBS)
+	@python3 scripts/demo.py --olla $(RELEASE_BIN)
+
+unit: build-deps
 	$(SWIFT) test
 
 ## Integration and end-to-end tests start the release binary against mock Ollama backends.
-integration: release
-	OLLA_BIN=$(CURDIR)/$(RELEASE_BIN) python3 -m pytest Tests/Integration -q -p no:cacheprovider
+integration: release test-deps
+	OLLA_BIN=$(CURDIR)/$(RELEASE_BIN) $(VENV_PYTHON) -m pytest Tests/Integration -q -p no:cacheprovider
 
-## The package test needs root (debootstrap, chroot); elsewhere it is skipped with a note.
+## The package test needs root (debootstrap, chroot, mount); elsewhere it says SKIP and why.
 package-test:
-	@if [ "$$(id -u)" = 0 ]; then $(MAKE) test-deb; else echo "package test skipped: needs root"; fi
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "SKIP package test: needs root (debootstrap, chroot, mount); run it with: sudo make package-test"; \
+	else \
+	  $(NEED) --for "the package test" $(PACKAGE_TEST_DEBS) && Tests/Packaging/test_deb.sh; \
+	fi
 
 test: deps unit integration package-test
 
 clean:
-	rm -rf .build
+	rm -rf .build $(VENV)
 
 ## Builds out/olla_<version>_<arch>.deb (static Swift stdlib, stripped, lintian-checked).
 deb:
@@ -52,6 +99,5 @@ test-deb:
 	Tests/Packaging/test_deb.sh
 
 ## The benchmark of issue 4: direct vs nginx vs Olla, a few minutes (docs/benchmarks.md).
-.PHONY: bench
 bench:
 	bench/run.sh

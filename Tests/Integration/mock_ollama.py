@@ -15,7 +15,8 @@ Two ways to run it:
 
 * as a subprocess::
 
-      python mock_ollama.py --port 11434
+      python mock_ollama.py --port 11434 [--models llama3.2,qwen2.5:0.5b] [--loaded llama3.2]
+                            [--chunks 20] [--chunk-delay-ms 50]      (--help lists all)
 
 Faults can be scripted three ways (request headers win over rules):
 
@@ -1578,9 +1579,23 @@ def http_date() -> str:
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Mock Ollama server")
     ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=11434)
+    ap.add_argument("--port", type=int, default=11434, help="0 picks a free port (printed)")
+    ap.add_argument("--name", default="mock")
+    ap.add_argument("--models", help="comma-separated /api/tags inventory (default: DEFAULT_MODELS)")
+    ap.add_argument("--loaded", help="comma-separated /api/ps models (default: the first model)")
+    ap.add_argument("--chunks", type=int, help="content chunks per stream (default 5)")
+    ap.add_argument("--chunk-delay-ms", type=int, help="delay between two stream chunks")
     args = ap.parse_args(argv)
-    mock = MockOllama(args.host, args.port).start()
+    mock = MockOllama(args.host, args.port, name=args.name)
+    if args.models is not None:
+        mock.set_models([m for m in args.models.split(",") if m])
+    if args.loaded is not None:
+        mock.loaded = [m for m in args.loaded.split(",") if m]
+    stream_faults = {k: v for k, v in (("chunks", args.chunks), ("chunk_delay_ms", args.chunk_delay_ms))
+                     if v is not None}
+    if stream_faults:
+        mock.configure(**stream_faults)
+    mock.start()
     print(f"mock ollama listening on {mock.url}", flush=True)
     try:
         while True:
