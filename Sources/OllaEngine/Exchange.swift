@@ -353,7 +353,7 @@ public final class Exchange: TransferDelegate, Sendable {
         headers.append(("X-Olla-Request-ID", requestID))
         if let endpoint = facts.endpoint { headers.append(("X-Olla-Endpoint", endpoint.name)) }
         if let model = facts.model { headers.append(("X-Olla-Model", model)) }
-        headers.append(("X-Olla-Backend-Type", "ollama"))
+        if let endpoint = facts.endpoint { headers.append(("X-Olla-Backend-Type", endpoint.type.rawValue)) }
         if let headAt = facts.headAt {
             headers.append(("X-Olla-Response-Time", "\((headAt - startedAt).wholeMilliseconds)ms"))
         }

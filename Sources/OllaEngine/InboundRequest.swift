@@ -55,16 +55,20 @@ public struct EndpointTarget: Sendable, Equatable {
     public var baseURL: String
     public var priority: Int
     public var extraHeaders: [HTTPHeader]
+    /// The API the endpoint speaks, reported to clients as `X-Olla-Backend-Type`.
+    public var type: EndpointType
 
-    public init(name: String, baseURL: String, priority: Int, extraHeaders: [HTTPHeader] = []) {
+    public init(name: String, baseURL: String, priority: Int, extraHeaders: [HTTPHeader] = [],
+                type: EndpointType = .ollama) {
         self.name = name
         self.baseURL = baseURL
         self.priority = priority
         self.extraHeaders = extraHeaders
+        self.type = type
     }
 
     public static func == (a: EndpointTarget, b: EndpointTarget) -> Bool {
-        a.name == b.name && a.baseURL == b.baseURL && a.priority == b.priority
+        a.name == b.name && a.baseURL == b.baseURL && a.priority == b.priority && a.type == b.type
             && a.extraHeaders.elementsEqual(b.extraHeaders) { $0.name == $1.name && $0.value == $1.value }
     }
 }

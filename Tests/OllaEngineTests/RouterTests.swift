@@ -127,4 +127,35 @@ import Testing
         registry.updateHealth("b") { $0.requestFailed(.connect("refused"), now: .now) }
         #expect(forwardNames(router.plan(request("/api/chat", model: "llama3"))) == ["a"])
     }
+
+    @Test func eachAPIListsWhatItCanRoute() throws {
+        let (registry, _) = try fixture()
+        registry.updateInventory("d", models: try Self.tags(["qwen3-next.gguf"]), loaded: [], version: nil)
+        let snapshot = registry.snapshot
+        #expect(!snapshot.nativeCatalogue.contains("qwen3-next.gguf"))
+        #expect(snapshot.nativeCatalogue.contains("qwen2.5:0.5b"))
+        #expect(snapshot.catalogue(for: .openAI).contains("qwen3-next.gguf"))
+        #expect(snapshot.catalogue(for: .native).holders(of: "llama3") == ["a", "b"])
+    }
+
+    @Test func targetsCarryTheEndpointType() throws {
+        let (_, router) = try fixture()
+        guard case .forward(let targets) = router.plan(request("/v1/chat/completions", model: "llama3")).target else {
+            Issue.record("not forwarded"); return
+        }
+        #expect(targets.first { $0.name == "d" }?.type == .openAICompatible)
+        #expect(targets.first { $0.name == "a" }?.type == .ollama)
+    }
+
+    @Test func nothingRoutableOffersEveryEndpointThatSpeaksTheAPI() throws {
+        let (registry, router) = try fixture()
+        for name in ["a", "b", "c", "d"] {
+            registry.updateHealth(name) { $0.probeFailed(.transport("refused"), now: .now) }
+        }
+        let openAI = router.plan(request("/v1/models/x", method: "GET", model: nil))
+        #expect(openAI.decision == .fallback)
+        #expect(Set(forwardNames(openAI) ?? []) == ["a", "b", "c", "d"])
+        let native = router.plan(request("/api/show", model: nil))
+        #expect(Set(forwardNames(native) ?? []) == ["a", "b", "c"])
+    }
 }

@@ -12,12 +12,24 @@ public struct RoutingSnapshot: Sendable {
     }
 
     public let endpoints: [EndpointView]
-    /// Built from routable endpoints only: what clients are offered.
+    /// Every routable endpoint's models: what the OpenAI API (`/v1/models`) offers, since
+    /// `/v1/*` routes to endpoints of every type. Also what the status routes report.
     public let catalogue: Catalogue
+    /// The routable `ollama` endpoints' models: what the native API (`/api/tags`,
+    /// `/api/ps`, `/api/version`) offers, since `/api/*` routes only to Ollama instances.
+    /// A model listed there can be shown, chatted with and pulled through `/api/*`.
+    public let nativeCatalogue: Catalogue
 
     init(endpoints: [EndpointView], inventories: [EndpointInventory]) {
         self.endpoints = endpoints
         self.catalogue = Catalogue(inventories)
+        self.nativeCatalogue = inventories.allSatisfy { $0.kind == .ollama }
+            ? catalogue : Catalogue(inventories.filter { $0.kind == .ollama })
+    }
+
+    /// The catalogue the API of `flavor` can route to.
+    public func catalogue(for flavor: APIFlavor) -> Catalogue {
+        flavor == .openAI ? catalogue : nativeCatalogue
     }
 
     public func view(_ name: String) -> EndpointView? {

@@ -38,7 +38,7 @@ public final class Router: Sendable {
         switch request.operation {
         case .modelBound:
             if let model = request.model, UnloadRequest.matches(request.smallBody) {
-                return unload(model, eligible: eligible)
+                return unload(request, model, eligible: eligible)
             }
             return modelBound(request, snapshot: snapshot, eligible: eligible)
         case .pull:
@@ -51,9 +51,9 @@ public final class Router: Sendable {
             if let holder = registry.endpointHolding(blob: digest), let view = eligible.first(where: { $0.config.name == holder }) {
                 return plan(.forward([target(view.config)]), .routed, "blob \(digest.prefix(19)) is on \(holder)")
             }
-            return any(eligible, model: nil, reason: "no instance holds this blob yet")
+            return any(request, eligible, model: nil, reason: "no instance holds this blob yet")
         case .other, .listModels, .listRunning, .version, .openAIListModels, .openAIModel:
-            return any(eligible, model: request.model, reason: "any healthy instance")
+            return any(request, eligible, model: request.model, reason: "any healthy instance")
         }
     }
 
@@ -62,7 +62,7 @@ public final class Router: Sendable {
     private func modelBound(_ request: RoutingRequest, snapshot: RoutingSnapshot, eligible: [RoutingSnapshot.EndpointView]) -> RoutingPlan {
         guard let model = request.model else {
             // No model in the body: the instance answers with its own "model is required".
-            return any(eligible, model: nil, reason: "request names no model")
+            return any(request, eligible, model: nil, reason: "request names no model")
         }
         let holders = eligible.filter { $0.inventory.map { Self.holds($0, model) } ?? false }
         if !holders.isEmpty {
@@ -95,12 +95,12 @@ public final class Router: Sendable {
                     .rejected, "model not found on any instance")
     }
 
-    private func unload(_ model: String, eligible: [RoutingSnapshot.EndpointView]) -> RoutingPlan {
+    private func unload(_ request: RoutingRequest, _ model: String, eligible: [RoutingSnapshot.EndpointView]) -> RoutingPlan {
         let loadedOn = eligible.filter { Self.isLoaded(model, on: $0) }
         guard !loadedOn.isEmpty else {
             // Not loaded anywhere: one holder answers the unload as Ollama would.
             let holders = eligible.filter { $0.inventory.map { Self.holds($0, model) } ?? false }
-            return any(holders.isEmpty ? eligible : holders, model: model, reason: "unload: model not loaded anywhere")
+            return any(request, holders.isEmpty ? eligible : holders, model: model, reason: "unload: model not loaded anywhere")
         }
         return plan(.fanOut(loadedOn.map { target($0.config) }), .fanOut,
                     "unload on every instance that has it loaded (\(loadedOn.count))")
@@ -109,7 +109,7 @@ public final class Router: Sendable {
     private func pull(_ request: RoutingRequest, eligible: [RoutingSnapshot.EndpointView]) -> RoutingPlan {
         switch pullTarget {
         case .best:
-            return any(eligible, model: request.model, reason: "pull onto the best instance")
+            return any(request, eligible, model: request.model, reason: "pull onto the best instance")
         case .all:
             guard !eligible.isEmpty else { return noInstance(request, snapshot: registry.snapshot) }
             return plan(.fanOut(eligible.map { target($0.config) }), .fanOut, "pull onto every instance")
@@ -123,7 +123,7 @@ public final class Router: Sendable {
     }
 
     private func everyHolder(_ request: RoutingRequest, snapshot: RoutingSnapshot, eligible: [RoutingSnapshot.EndpointView]) -> RoutingPlan {
-        guard let model = request.model else { return any(eligible, model: nil, reason: "request names no model") }
+        guard let model = request.model else { return any(request, eligible, model: nil, reason: "request names no model") }
         let holders = eligible.filter { $0.inventory.map { Self.holds($0, model) } ?? false }
         guard !holders.isEmpty else {
             if !snapshot.downHolders(of: model).isEmpty {
@@ -144,22 +144,23 @@ public final class Router: Sendable {
                 return plan(.forward([target(view.config)]), .routed, "the instance that received the blobs")
             }
         }
-        return any(eligible, model: request.model, reason: "no uploaded blobs known; best instance")
+        return any(request, eligible, model: request.model, reason: "no uploaded blobs known; best instance")
     }
 
     // MARK: Helpers
 
-    private func any(_ views: [RoutingSnapshot.EndpointView], model: String?, reason: String) -> RoutingPlan {
-        guard !views.isEmpty else { return noInstance(nil, snapshot: registry.snapshot) }
+    private func any(_ request: RoutingRequest, _ views: [RoutingSnapshot.EndpointView], model: String?,
+                     reason: String) -> RoutingPlan {
+        guard !views.isEmpty else { return noInstance(request, snapshot: registry.snapshot) }
         return plan(.forward(order(views, model: model).map { target($0.config) }), .routed, reason)
     }
 
     /// Nothing is routable. Health can be a few seconds stale, so rather than refuse, every
     /// instance that speaks the request's API is tried in priority order: the client gets the
     /// real outcome (an answer, or 502 when they are all indeed down).
-    private func noInstance(_ request: RoutingRequest?, snapshot: RoutingSnapshot) -> RoutingPlan {
+    private func noInstance(_ request: RoutingRequest, snapshot: RoutingSnapshot) -> RoutingPlan {
         let speaking = snapshot.endpoints.filter { view in
-            request?.route.flavor == .openAI || view.config.type == .ollama
+            request.route.flavor == .openAI || view.config.type == .ollama
         }
         guard !speaking.isEmpty else {
             let error = ProxyError(.serviceUnavailable, "no instance serves this API")
@@ -186,7 +187,7 @@ public final class Router: Sendable {
 
     func target(_ config: EndpointConfig) -> EndpointTarget {
         EndpointTarget(name: config.name, baseURL: config.url.baseURL, priority: config.priority,
-                       extraHeaders: config.headers.map { ($0.name, $0.value) })
+                       extraHeaders: config.headers.map { ($0.name, $0.value) }, type: config.type)
     }
 
     static func holds(_ inventory: EndpointInventory, _ model: String) -> Bool {
