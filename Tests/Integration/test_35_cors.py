@@ -1,7 +1,11 @@
 """Scenario 35: server.cors (docs/operations.md "CORS", docs/configuration.md "server.cors").
 
-Preflights from allowed origins get 204 with the Access-Control-* headers, other origins,
-methods or headers 403 JSON; actual responses to allowed origins carry
+CORS the way Ollama does it (server/routes.go, envconfig.AllowedOrigins): by default
+localhost, 127.0.0.1 and 0.0.0.0 on any port and the app schemes are allowed; configured
+origins (with one-* patterns such as "http://localhost:*") and OLLAMA_ORIGINS add to them.
+Preflights from allowed origins get 204 with the Access-Control-* headers on every route;
+other origins get 403 on any request, and a refused preflight says whether the origin, the
+method or a header was refused. Actual responses to allowed origins carry
 Access-Control-Allow-Origin, Vary: Origin and Access-Control-Expose-Headers (X-Olla-*, rate
 limit headers); the client's Origin never reaches the backend.
 """
@@ -44,10 +48,12 @@ def hlist(value) -> list:
     return [x.strip().lower() for x in (value or "").split(",") if x.strip()]
 
 
-def assert_403_json(r, what):
+def assert_403_json(r, what, says=None):
     assert r.status == 403, f"{what}: expected 403, got {r.describe()}"
     ct = r.header("Content-Type") or ""
     assert ct.startswith("application/json") and r.json().get("error"), f"{what}: 403 not JSON: {r.describe()}"
+    if says:
+        assert says in r.json()["error"], f"{what}: the error should say {says!r}: {r.json()}"
     assert r.header("Access-Control-Allow-Origin") is None or r.header("Access-Control-Allow-Origin") != OTHER, \
         r.describe()
 
@@ -84,9 +90,12 @@ def test_preflight_second_origin_and_internal_route(cors):
 
 
 def test_preflight_refused(cors):
-    assert_403_json(preflight(cors, OTHER, "POST", "content-type"), f"preflight from {OTHER}")
-    assert_403_json(preflight(cors, ORIGIN, "POST", "x-not-allowed"), "preflight asking for header x-not-allowed")
-    assert_403_json(preflight(cors, ORIGIN, "TRACE"), "preflight asking for method TRACE")
+    assert_403_json(preflight(cors, OTHER, "POST", "content-type"), f"preflight from {OTHER}",
+                    says=f"origin '{OTHER}' is not allowed")
+    assert_403_json(preflight(cors, ORIGIN, "POST", "x-not-allowed"), "preflight asking for header x-not-allowed",
+                    says="request header 'x-not-allowed' is not allowed")
+    assert_403_json(preflight(cors, ORIGIN, "TRACE"), "preflight asking for method TRACE",
+                    says="method TRACE is not allowed")
 
 
 def test_actual_response_headers(cors, mock):
@@ -118,11 +127,26 @@ def test_streamed_and_local_answers_carry_cors(cors):
     assert_cors_response(r, ORIGIN, "404 for an unknown model")
 
 
-def test_other_origin_gets_no_cors_headers(cors, mock):
-    r = jreq(cors.target, "GET", "/api/tags", headers=[("Origin", OTHER)])
+def test_other_origin_is_refused(cors, mock):
+    """Ollama answers 403 to any request from an origin it does not allow (a web page
+    cannot drive a local model); so does Olla, and nothing reaches the backend."""
+    mock.clear_log()
+    for method, path in (("GET", "/api/tags"), ("POST", "/api/chat")):
+        r = jreq(cors.target, method, path, {"model": "llama3.2", "stream": False} if method == "POST" else None,
+                 headers=[("Origin", OTHER)])
+        assert_403_json(r, f"{method} {path} from {OTHER}", says=f"origin '{OTHER}' is not allowed")
+        leaked = [h for h, _ in r.headers if h.lower().startswith("access-control-")]
+        assert not leaked, f"response to a disallowed origin carries {leaked}"
+    assert not [x for x in mock.requests if x.path == "/api/chat"], "a refused origin's request reached the backend"
+
+
+def test_same_host_origin_is_not_cross_origin(cors):
+    """A page Olla itself served (Origin == its Host) is not a CORS request (gin-contrib/cors)."""
+    host = f"127.0.0.1:{cors.port}"
+    r = raw_request("127.0.0.1", cors.port, "GET", "/olla/ollama/api/tags",
+                    [("Host", host), ("Origin", f"http://{host}")], timeout=5)
     assert r.status == 200, r.describe()
-    leaked = [h for h, _ in r.headers if h.lower().startswith("access-control-")]
-    assert not leaked, f"response to a disallowed origin carries {leaked}"
+    assert r.header("Access-Control-Allow-Origin") is None, r.headers
 
 
 def test_wildcard_origin(olla_factory, mock):
@@ -130,7 +154,7 @@ def test_wildcard_origin(olla_factory, mock):
                            overrides={"server": {"cors": {"allowed_origins": ["*"]}}})
     r = preflight(d, OTHER, "POST", "authorization, content-type")
     assert r.status == 204 and r.header("Access-Control-Allow-Origin") == "*", r.describe()
-    assert r.header("Access-Control-Max-Age") == "600", f"default max_age 10m: {r.header('Access-Control-Max-Age')!r}"
+    assert r.header("Access-Control-Max-Age") == "43200", f"default max_age 12h (Ollama's): {r.header('Access-Control-Max-Age')!r}"
     r = jreq(d.target, "GET", "/api/tags", headers=[("Origin", OTHER)])
     assert r.header("Access-Control-Allow-Origin") == "*", r.headers
 
@@ -145,8 +169,56 @@ def test_rate_limit_429_carries_cors(olla_factory, mock):
     assert_cors_response(r, ORIGIN, "429 to the allowed origin")
 
 
-def test_cors_off_by_default(olla):
+OLLAMA_ALLOWED = ["http://localhost:5173", "https://localhost", "http://127.0.0.1:8080", "http://0.0.0.0:3000",
+                  "app://obsidian.md", "tauri://localhost", "vscode-webview://abc", "vscode-file://vscode-app",
+                  "file://"]
+ROUTES = [("POST", "/olla/ollama/api/generate"), ("POST", "/olla/ollama/api/chat"), ("GET", "/olla/ollama/api/tags"),
+          ("DELETE", "/olla/ollama/api/delete"), ("POST", "/olla/ollama/v1/chat/completions"),
+          ("GET", "/olla/ollama/v1/models"), ("POST", "/olla/openai/v1/chat/completions"), ("HEAD", "/olla/ollama/"),
+          ("GET", "/internal/status"), ("GET", "/version")]
+
+
+def test_ollama_defaults(olla, mock):
+    """The default configuration answers preflights as Ollama's defaults do, on every route."""
+    mock.clear_log()
+    for origin in OLLAMA_ALLOWED:
+        for method, path in ROUTES:
+            r = raw_request("127.0.0.1", olla.daemon.port, "OPTIONS", path,
+                            [("Origin", origin), ("Access-Control-Request-Method", method),
+                             ("Access-Control-Request-Headers", "content-type, authorization, x-stainless-os")],
+                            timeout=5)
+            assert r.status == 204, f"default config: preflight {method} {path} from {origin}: {r.describe()}"
+            assert r.header("Access-Control-Allow-Origin") == origin, r.headers
+            assert {"content-type", "authorization", "x-stainless-os", "user-agent", "openai-beta"} <= \
+                set(hlist(r.header("Access-Control-Allow-Headers"))), r.headers
+            assert {"get", "post", "put", "patch", "delete", "head", "options"} == \
+                set(hlist(r.header("Access-Control-Allow-Methods"))), r.headers
+    assert not [x for x in mock.requests if x.method == "OPTIONS"], "a preflight was forwarded"
+    r = jreq(olla, "POST", "/api/chat", {"model": "llama3.2", "stream": False, "messages": []},
+             headers=[("Origin", "http://localhost:5173")])
+    assert r.status == 200, r.describe()
+    assert_cors_response(r, "http://localhost:5173", "chat from http://localhost:5173 (default config)")
     r = jreq(olla, "GET", "/api/tags", headers=[("Origin", ORIGIN)])
+    assert_403_json(r, f"default config: GET /api/tags from {ORIGIN}", says="not allowed")
+
+
+def test_port_wildcards_and_ollama_origins(olla_factory, mock, monkeypatch):
+    """"http://host:*" patterns are accepted; OLLAMA_ORIGINS adds origins as in Ollama."""
+    monkeypatch.setenv("OLLAMA_ORIGINS", "chrome-extension://*,https://ui.example.net")
+    d = olla_factory.start(endpoints=[endpoint_ex("mock-a", mock.url, **FAST_HEALTH)], overrides={
+        "server": {"cors": {"allowed_origins": ["http://localhost:*", "http://192.168.7.7:*", "https://*.example.org"]}}})
+    for origin in ("http://192.168.7.7:3000", "https://chat.example.org", "chrome-extension://abcdef",
+                   "https://ui.example.net", "http://localhost:1234"):
+        r = preflight(d, origin, "POST", "content-type")
+        assert r.status == 204 and r.header("Access-Control-Allow-Origin") == origin, f"{origin}: {r.describe()}"
+    for origin in ("http://192.168.7.8:3000", "https://example.org.evil.net", "moz-extension://x"):
+        assert_403_json(preflight(d, origin, "POST"), f"preflight from {origin}", says="not allowed")
+
+
+def test_cors_off(olla_factory, mock):
+    d = olla_factory.start(endpoints=[endpoint_ex("mock-a", mock.url, **FAST_HEALTH)], overrides={
+        "server": {"cors": {"default_origins": False, "origins_env": ""}}})
+    r = jreq(d.target, "GET", "/api/tags", headers=[("Origin", ORIGIN)])
     assert r.status == 200
     leaked = [h for h, _ in r.headers if h.lower().startswith("access-control-")]
-    assert not leaked, f"CORS is off (no allowed_origins), yet the response carries {leaked}"
+    assert not leaked, f"CORS is off (no origins allowed), yet the response carries {leaked}"

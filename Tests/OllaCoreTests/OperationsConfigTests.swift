@@ -27,9 +27,11 @@ struct OperationsConfigTests {
         #expect(server.rateLimits.trustedProxyCIDRs.map(\.description) == ["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"])
         #expect(!server.rateLimits.isEnabled)
         #expect(server.auth == AuthConfig(apiKeys: [], apiKeysEnv: ""))
-        #expect(server.cors.allowedOrigins.isEmpty && !server.cors.isEnabled)
-        #expect(server.cors.allowedHeaders == ["Authorization", "Content-Type", "X-Request-ID", "X-API-Key"])
-        #expect(server.cors.maxAge == .seconds(600))
+        #expect(server.cors.allowedOrigins.isEmpty && server.cors.defaultOrigins)
+        #expect(server.cors.originsEnv == "OLLAMA_ORIGINS")
+        #expect(server.cors.allowedHeaders.prefix(5) == ["Authorization", "Content-Type", "User-Agent", "Accept", "X-Requested-With"])
+        #expect(server.cors.allowedHeaders.suffix(2) == ["X-API-Key", "X-Request-ID"])
+        #expect(server.cors.maxAge == .seconds(43_200))
         #expect(server.internalAllowedCIDRs.isEmpty)
         #expect(try parse(#"{"server": {"rate_limits": {}, "auth": {}, "cors": {}}}"#) == .defaults)
     }
@@ -83,6 +85,13 @@ struct OperationsConfigTests {
         #expect(error.message == #"invalid CIDR "10.0.0.0/33": prefix length must be a number from 0 to 32; expected e.g. "10.0.0.0/8" or "fd00::/8""#)
         #expect(failure(#"{"server": {"internal_allowed_cidrs": ["localhost"]}}"#)?.keyPath == "server.internal_allowed_cidrs[0]")
         #expect(failure(#"{"server": {"internal_allowed_cidrs": "127.0.0.1/8"}}"#)?.message == #"expected an array, found string "127.0.0.1/8""#)
+    }
+
+    @Test func originPatternsWithOneStar() throws {
+        let config = try parse(#"{"server": {"cors": {"allowed_origins": ["http://localhost:*", "https://*.Example.com", "app://*", "chrome-extension://*"], "default_origins": false, "origins_env": ""}}}"#)
+        #expect(config.server.cors.allowedOrigins == ["http://localhost:*", "https://*.example.com", "app://*", "chrome-extension://*"])
+        #expect(!config.server.cors.defaultOrigins && config.server.cors.originsEnv == "")
+        #expect(failure(#"{"server": {"cors": {"allowed_origins": ["http://*:*"]}}}"#)?.message.hasPrefix("invalid origin \"http://*:*\": at most one * is allowed") == true)
     }
 
     @Test(arguments: ["chat.example.com", "https://chat.example.com/", "https://chat.example.com/app", "https://", "https://a b",

@@ -14,6 +14,9 @@ extension CORSConfig {
                 headers.append(try item.headerNameOrWildcard())
             }
         }
-        self.init(allowedOrigins: origins, allowedHeaders: headers, maxAge: try reader.duration("max_age", default: defaults.maxAge))
+        let originsEnv = try reader.take("origins_env")?.environmentVariableName() ?? defaults.originsEnv
+        self.init(defaultOrigins: try reader.bool("default_origins", default: defaults.defaultOrigins),
+                  allowedOrigins: origins, originsEnv: originsEnv, allowedHeaders: headers,
+                  maxAge: try reader.duration("max_age", default: defaults.maxAge))
     }
 }

@@ -14,12 +14,23 @@ extension ConfigField {
         return ranges
     }
 
-    /// `"*"` or a browser origin `scheme://host[:port]`, lowercased as browsers send it.
+    /// `"*"`, a browser origin `scheme://host[:port]`, or one with a single `*` wildcard
+    /// (`"http://localhost:*"`, `"https://*.example.com"`, `"app://*"`), lowercased as
+    /// browsers send it.
     func origin() throws(ConfigError) -> String {
         let text = try string()
         if text == "*" { return text }
-        guard let reason = Self.originProblem(text) else { return text.lowercased() }
-        throw error("invalid origin \(JSONValue.quoted(text)): \(reason); expected \"*\" or scheme://host[:port] such as \"https://chat.example.com\"")
+        let expected = "expected \"*\", scheme://host[:port] such as \"https://chat.example.com\", or one with a single * such as \"http://localhost:*\""
+        guard text.filter({ $0 == "*" }).count <= 1 else {
+            throw error("invalid origin \(JSONValue.quoted(text)): at most one * is allowed; \(expected)")
+        }
+        // A `*` stands for any host label, port or (after `scheme://`) anything: check the
+        // rest with a stand-in of the right shape.
+        let standIn = text.hasSuffix("://*") ? text.replacingFirstStar(with: "x")
+            : text.contains(":*") && !text.contains("://*") ? text.replacingFirstStar(with: "1")
+            : text.replacingFirstStar(with: "x")
+        guard let reason = Self.originProblem(standIn) else { return text.lowercased() }
+        throw error("invalid origin \(JSONValue.quoted(text)): \(reason); \(expected)")
     }
 
     /// An HTTP header name (RFC 9110 token) or `"*"`.
@@ -79,5 +90,12 @@ extension ConfigField {
     private static func isTokenCharacter(_ scalar: Unicode.Scalar) -> Bool {
         guard scalar.isASCII else { return false }
         return scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "!#$%&'*+-.^_`|~".unicodeScalars.contains(scalar)
+    }
+}
+
+extension String {
+    fileprivate func replacingFirstStar(with replacement: String) -> String {
+        guard let star = firstIndex(of: "*") else { return self }
+        return String(self[..<star]) + replacement + String(self[index(after: star)...])
     }
 }

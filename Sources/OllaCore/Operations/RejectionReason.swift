@@ -4,4 +4,6 @@ public enum RejectionReason: String, Sendable, CaseIterable {
     case bodyTooLarge = "body_too_large"
     case headerTooLarge = "header_too_large"
     case unauthorized
+    /// A browser origin, method or header that `server.cors` does not allow.
+    case corsRefused = "cors_refused"
 }

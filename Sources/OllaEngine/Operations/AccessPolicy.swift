@@ -26,7 +26,7 @@ public struct AccessPolicy: Sendable {
             keys += APIKeyCheck.keys(fromEnvironmentValue: value)
         }
         apiKeys = APIKeyCheck(keys: keys)
-        cors = CORSPolicy(config: server.cors)
+        cors = CORSPolicy(config: server.cors, environment: environment)
         internalAllowed = server.internalAllowedCIDRs
     }
 

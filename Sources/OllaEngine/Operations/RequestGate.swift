@@ -6,6 +6,7 @@ struct RequestGate {
     let policy: AccessPolicy
     let metrics: Metrics
     let client: String
+    /// The `Origin` of a cross-origin request while CORS is on; nil otherwise.
     let origin: String?
     /// CORS headers every answer to this request carries (empty when CORS is off).
     let corsHeaders: [HTTPHeader]
@@ -20,19 +21,33 @@ struct RequestGate {
         self.policy = policy
         self.metrics = metrics
         self.client = policy.clientAddress(head)
-        self.origin = HeaderRules.value(of: "origin", in: head.headers)
-        self.corsHeaders = policy.cors.isEnabled ? policy.cors.responseHeaders(origin: origin).map { ($0.0, $0.1) } : []
+        let origin = HeaderRules.value(of: "origin", in: head.headers)
+        let crossOrigin = policy.cors.isEnabled
+            && CORSPolicy.isCrossOrigin(origin: origin, host: HeaderRules.value(of: "host", in: head.headers))
+        self.origin = crossOrigin ? origin : nil
+        self.corsHeaders = crossOrigin ? policy.cors.responseHeaders(origin: origin).map { ($0.0, $0.1) } : []
     }
 
-    /// A CORS preflight is answered here; so is a head over the size limit.
+    /// Answered here, before anything else: a CORS preflight (on every path, as Ollama's
+    /// middleware does), a request from a refused origin (`403`, as Ollama), and a head
+    /// over the size limit.
     func preflightOrOversize() -> LocalResponse? {
-        if head.method == "OPTIONS", origin != nil, policy.cors.isEnabled,
-           let method = HeaderRules.value(of: "access-control-request-method", in: head.headers) {
-            let requested = HeaderRules.value(of: "access-control-request-headers", in: head.headers)
-            guard let headers = policy.cors.preflight(origin: origin, requestMethod: method, requestHeaders: requested) else {
-                return .error(ProxyError(.forbidden, "origin not allowed"), flavor: .native)
+        if let origin {
+            if head.method == "OPTIONS" {
+                let method = HeaderRules.value(of: "access-control-request-method", in: head.headers)
+                let requested = HeaderRules.value(of: "access-control-request-headers", in: head.headers)
+                switch policy.cors.preflight(origin: origin, requestMethod: method, requestHeaders: requested) {
+                case .allowed(let headers):
+                    return LocalResponse(status: 204, headers: headers.map { ($0.0, $0.1) }, body: [])
+                case .refused(let message):
+                    metrics.rejected(reason: .corsRefused)
+                    return .error(ProxyError(.forbidden, message), flavor: flavor)
+                }
             }
-            return LocalResponse(status: 204, headers: headers.map { ($0.0, $0.1) }, body: [])
+            if !policy.cors.allows(origin: origin) {
+                metrics.rejected(reason: .corsRefused)
+                return .error(ProxyError(.forbidden, CORSPolicy.originRefusal(origin)), flavor: flavor)
+            }
         }
         let size = AccessPolicy.headBytes(head)
         if size > policy.maxHeaderSize {
