@@ -101,3 +101,10 @@ test-deb:
 ## The benchmark of issue 4: direct vs nginx vs Olla, a few minutes (docs/benchmarks.md).
 bench:
 	bench/run.sh
+
+## The routing benchmark of issue 9: least-connections, model-aware, residency-aware and a static
+## model->instance map side by side on a simulated Ollama fleet, ~6 min (docs/benchmarks.md).
+## BENCH_SECONDS per scenario (default 60), BENCH_QUICK=1 for a 2-minute smoke run.
+.PHONY: bench-routing
+bench-routing: release
+	OLLA_BIN=$(CURDIR)/$(RELEASE_BIN) timeout -s INT $${BENCH_TIMEOUT:-1200} python3 -u bench/routing/fleet_bench.py
