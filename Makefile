@@ -107,4 +107,4 @@ bench:
 ## BENCH_SECONDS per scenario (default 60), BENCH_QUICK=1 for a 2-minute smoke run.
 .PHONY: bench-routing
 bench-routing: release
-	OLLA_BIN=$(CURDIR)/$(RELEASE_BIN) timeout -s INT $${BENCH_TIMEOUT:-1200} python3 -u bench/routing/fleet_bench.py
+	OLLA_BIN=$(CURDIR)/$(RELEASE_BIN) timeout -s INT $${BENCH_TIMEOUT:-1200} $(PYTHON) -u bench/routing/fleet_bench.py
