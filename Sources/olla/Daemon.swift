@@ -32,6 +32,7 @@ struct Daemon {
         logStartup(logger, config: config, wiring: wiring)
         monitors.start(registry: registry, discovery: config.discovery.modelDiscovery, warmUpWithin: warmUpBound(config))
         logEndpoints(logger, monitors)
+        adviseWhenNothingAnswers(logger, registry)
         let housekeeping = Task { await Self.housekeep(engine) }
         let servers = transports.map { HTTPServer(engine: engine, transport: $0, options: wiring.serverOptions) }
         var bound = ""
@@ -140,6 +141,17 @@ struct Daemon {
                 "endpoint": "\(view.config.name)", "state": "\(view.state.rawValue)",
                 "models": .stringConvertible(view.inventory?.models.count ?? 0),
             ])
+        }
+    }
+
+    /// One plain line when no instance answered the start-up checks (StartupAdvice).
+    private func adviseWhenNothingAnswers(_ logger: Logger, _ registry: EndpointRegistry) {
+        let unanswered = registry.snapshot.endpoints.filter { !$0.isRoutable }.map { view in
+            StartupAdvice.Unanswered(name: view.config.name, url: view.config.url.baseURL,
+                                     error: registry.healthSnapshot(view.config.name)?.lastError)
+        }
+        if let advice = StartupAdvice.nothingAnswers(unanswered, total: registry.endpoints.count, configFile: path) {
+            logger.warning("\(advice)")
         }
     }
 

@@ -39,10 +39,11 @@ struct ConfigFilesTests {
     @Test func loadsTheShippedExample() throws {
         let config = try OllaConfig.load(path: Self.examplePath)
         let endpoints = config.discovery.staticEndpoints.endpoints
-        #expect(endpoints.map(\.name) == ["gpu-box", "workstation", "laptop"])
+        #expect(endpoints.map(\.name) == ["gpu-box", "workstation", "local"])
         #expect(endpoints.map(\.priority) == [100, 75, 10])
         #expect(endpoints.allSatisfy { $0.checkTimeout < $0.checkInterval })
-        #expect(config.server.host == "0.0.0.0")
+        // A copied example must not open an unauthenticated proxy to the network.
+        #expect(config.server.host == "127.0.0.1")
         #expect(config != .defaults)
     }
 
