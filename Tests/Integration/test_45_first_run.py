@@ -3,7 +3,7 @@
 Olla then listens on localhost:40114 and forwards to localhost:11434, fixed ports that this
 shared machine may have in use. So each scenario runs in a network namespace of its own
 (`unshare -rn`, loopback only), where both ports belong to the test: this module re-runs
-itself inside it (``python test_41_first_run.py SCENARIO``) and reports what it saw as JSON.
+itself inside it (``python test_45_first_run.py SCENARIO``) and reports what it saw as JSON.
 
 * Nothing at localhost:11434: the log says so in one plain line naming the URL, the reason
   and the ways out (start Ollama, --config, make demo), and a model request gets an Ollama
