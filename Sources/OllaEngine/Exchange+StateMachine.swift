@@ -91,8 +91,13 @@ struct ExchangeStateMachine {
     private var tail: [UInt8] = []
     static let tailSize = 4096
 
-    init(streamsUpload: Bool, highWater: Int, maxAttempts: Int, maxBodySize: Int64, keepsTail: Bool = false) {
+    /// The API family of the route: it frames the error event that ends a broken stream.
+    let flavor: APIFlavor
+
+    init(streamsUpload: Bool, highWater: Int, maxAttempts: Int, maxBodySize: Int64, keepsTail: Bool = false,
+         flavor: APIFlavor = .native) {
         self.keepsTail = keepsTail
+        self.flavor = flavor
         self.streamsUpload = streamsUpload
         self.highWater = highWater
         self.maxAttempts = max(1, maxAttempts)
@@ -391,7 +396,9 @@ struct ExchangeStateMachine {
     }
 
     private mutating func appendTrailer(_ error: ProxyError) {
-        guard responseChunked, !trailerWritten, let trailer = error.streamTrailer(contentType: responseContentType) else {
+        guard responseChunked, !trailerWritten, let trailer = error.streamTrailer(
+            contentType: responseContentType, flavor: flavor,
+            sequenceNumber: flavor == .openAIResponses ? TokenScanner.lastSequenceNumber(in: tail).map { $0 + 1 } : nil) else {
             return
         }
         response.append(trailer)

@@ -61,7 +61,9 @@ public final class Exchange: TransferDelegate, Sendable {
             // Blob uploads are model files of many gigabytes: streamed, never buffered, so the
             // body limit (which bounds buffering) does not apply to them.
             maxBodySize: route.streamsUpload ? 0 : limits.maxBodySize,
-            keepsTail: operation == .modelBound))
+            // Unknown routes may be inference routes newer than Olla's table.
+            keepsTail: operation == .modelBound || operation == .other,
+            flavor: route.flavor))
         let announced = head.announcesBody || ["POST", "PUT", "PATCH"].contains(head.method)
         self.details = Mutex(Details(bodyLength: announced ? (head.declaredLength ?? -1) : nil))
     }
@@ -326,7 +328,9 @@ public final class Exchange: TransferDelegate, Sendable {
     private func routeBufferedRequest() -> RoutingPlan {
         let (model, smallBody, length) = machine.withLock { machine in
             machine.withUploadBytes { body -> (String?, [UInt8]?, Int64) in
+                // JSON bodies name the model in a top-level key; audio uploads in a form field.
                 let model = JSONBodyScanner.topLevelString(forKeys: route.modelKeys, in: body)?.value
+                    ?? MultipartFormScanner.field("model", in: body, contentType: requestContentType)
                 // Unload and create requests are tiny; only those are looked into further.
                 let small = body.count <= 64 * 1024 ? Array(body) : nil
                 return (model, small, Int64(body.count))
@@ -341,6 +345,8 @@ public final class Exchange: TransferDelegate, Sendable {
         }
         return plan
     }
+
+    private var requestContentType: String? { HeaderRules.value(of: "content-type", in: requestHeaders) }
 
     static func rejection(of plan: RoutingPlan) -> ProxyError? {
         if case .reject(let error, _) = plan.target { return error }

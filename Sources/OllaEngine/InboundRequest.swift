@@ -44,7 +44,7 @@ public struct LocalResponse: Sendable {
     public static func error(_ error: ProxyError, flavor: APIFlavor, requestID: String? = nil) -> LocalResponse {
         var headers: [HTTPHeader] = [("Content-Type", "application/json; charset=utf-8")]
         if let requestID { headers.append(("X-Olla-Request-ID", requestID)) }
-        return LocalResponse(status: error.status, headers: headers, body: Array(error.body(for: flavor).utf8))
+        return LocalResponse(status: error.status, headers: headers, body: Array(error.body(for: flavor, requestID: requestID).utf8))
     }
 }
 

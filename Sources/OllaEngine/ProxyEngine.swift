@@ -222,16 +222,13 @@ extension UpstreamFailure {
 /// would grow the label set without bound).
 enum MetricsRoute {
     static let known: Set<String> = [
-        "/", "/version", "/api/generate", "/api/chat", "/api/embed", "/api/embeddings", "/api/tags", "/api/ps",
-        "/api/show", "/api/pull", "/api/push", "/api/create", "/api/copy", "/api/delete", "/api/version",
-        "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models",
-        "/internal/health", "/internal/status", "/internal/status/endpoints", "/internal/status/models",
+        "/", "/version", "/internal/health", "/internal/status", "/internal/status/endpoints", "/internal/status/models",
         "/internal/metrics",
     ]
 
+    /// A proxied path's label comes from `OllamaRouteTable`; Olla's own routes are listed here.
     static func name(_ path: String) -> String {
-        if path.hasPrefix("/api/blobs/") { return "/api/blobs" }
-        if path.hasPrefix("/v1/models/") { return "/v1/models/{model}" }
+        if let route = OllamaRouteTable.route(path: Substring(path)) { return route.label }
         return known.contains(path) ? path : "other"
     }
 }

@@ -900,6 +900,8 @@ class MockOllama:
         if f.get("status"):
             st = int(f["status"])
             msg = f.get("error_body") or f"mock injected status {st}"
+            if path == "/v1/messages":
+                return await ctx.send_json(st, anthropic_error(st, msg))
             if path.startswith("/v1/"):
                 return await ctx.send_json(st, openai_error(st, msg))
             return await ctx.send_json(st, {"error": msg})
@@ -926,6 +928,9 @@ class MockOllama:
             ("POST", "/v1/chat/completions"): self.h_v1_chat,
             ("POST", "/v1/completions"): self.h_v1_completions,
             ("POST", "/v1/embeddings"): self.h_v1_embeddings,
+            ("POST", "/v1/messages"): self.h_v1_messages,
+            ("POST", "/v1/responses"): self.h_v1_responses,
+            ("POST", "/v1/audio/transcriptions"): self.h_v1_transcriptions,
         }
         handler = routes.get((m, path))
         if handler is None:
@@ -1443,6 +1448,190 @@ class MockOllama:
         await ctx.send_json(200, {"object": "list", "data": data, "model": body["model"],
                                   "usage": {"prompt_tokens": ptoks, "total_tokens": ptoks}})
 
+    # ---- Anthropic Messages and OpenAI Responses, as Ollama serves them -----------------
+    # (ollama/ollama middleware/anthropic.go, anthropic/anthropic.go, openai/responses.go):
+    # errors in the API's own shape, streams as `event: name` + `data: {json}` events, one
+    # event per chunk written, no `data: [DONE]`.
+
+    async def _compat_body(self, ctx, error) -> Optional[dict]:
+        """The JSON body with a known model, or None after answering 400/404 via `error`."""
+        raw = ctx.req.body
+        try:
+            body = json.loads(raw or b"")
+            if not isinstance(body, dict):
+                raise ValueError("not an object")
+        except ValueError as e:
+            await ctx.send_json(400, error(400, f"invalid request body: {e}"))
+            return None
+        name = body.get("model")
+        if not name:
+            await ctx.send_json(400, error(400, "model is required"))
+            return None
+        if self._find_model(name) is None:
+            # Ollama's ChatHandler 404, rewritten by the API's writer
+            await ctx.send_json(404, error(404, f"model \"{name}\" not found, try pulling it first"))
+            return None
+        return body
+
+    async def _sse_events(self, ctx, head_events, token_events, tail_events):
+        """Streams `event:`-named SSE events: the head, one batch per token (faults apply
+        before token i), the tail. Every event is its own chunk."""
+        f = ctx.faults
+        n = int(f.get("chunks", 5))
+        delay = float(f.get("chunk_delay_ms", 0)) / 1000.0
+        await ctx.start_stream(200, "text/event-stream")
+
+        async def emit(events):
+            for name, data in events:
+                await ctx.stream_write(f"event: {name}\ndata: ".encode()
+                                       + json.dumps(data, separators=(",", ":")).encode() + b"\n\n")
+        await emit(head_events)
+        for i, tok in enumerate(tokens_for(n)):
+            await ctx.maybe_fault(i)
+            if i > 0 and delay:
+                await ctx.conn.sleep(delay)
+            await emit(token_events(i, tok))
+        await ctx.maybe_fault(n)
+        if delay:
+            await ctx.conn.sleep(delay)
+        await emit(tail_events())
+        await ctx.end_stream()
+
+    @staticmethod
+    def _anthropic_tool_call(body: dict) -> Optional[dict]:
+        """With tools offered and no tool result yet, the mock model calls the first tool."""
+        tools = body.get("tools") or []
+        msgs = body.get("messages") or []
+        last = msgs[-1] if msgs and isinstance(msgs[-1], dict) else {}
+        content = last.get("content")
+        answered = isinstance(content, list) and any(
+            isinstance(b, dict) and b.get("type") == "tool_result" for b in content)
+        if not tools or answered:
+            return None
+        tool = tools[0]
+        props = ((tool.get("input_schema") or {}).get("properties") or {})
+        return {"type": "tool_use", "id": "toolu_" + hashlib.sha256(json.dumps(body).encode()).hexdigest()[:12],
+                "name": tool.get("name", "tool"), "input": {k: f"mock-{k}" for k in props}}
+
+    async def h_v1_messages(self, ctx):
+        body = await self._compat_body(ctx, anthropic_error)
+        if body is None:
+            return
+        if not isinstance(body.get("max_tokens"), int) or body["max_tokens"] <= 0:
+            return await ctx.send_json(400, anthropic_error(400, "max_tokens is required and must be positive"))
+        msgs = body.get("messages")
+        if not isinstance(msgs, list) or not msgs:
+            return await ctx.send_json(400, anthropic_error(400, "messages is required"))
+        model = body["model"]
+        n = int(ctx.faults.get("chunks", 5))
+        mid = "msg_" + hashlib.sha256((ctx.req.body or b"")).hexdigest()[:24]
+        input_tokens = max(1, len(json.dumps(msgs)) // 4)
+        tool = self._anthropic_tool_call(body)
+        results = [b for m in msgs if isinstance(m, dict) and isinstance(m.get("content"), list)
+                   for b in m["content"] if isinstance(b, dict) and b.get("type") == "tool_result"]
+        prefix = f"tool said {results[-1].get('content')!s}: " if results else ""
+        stop = "tool_use" if tool else "end_turn"
+        if not body.get("stream"):
+            content = [tool] if tool else [{"type": "text", "text": prefix + "".join(tokens_for(n))}]
+            return await ctx.send_json(200, {
+                "id": mid, "type": "message", "role": "assistant", "model": model, "content": content,
+                "stop_reason": stop, "usage": {"input_tokens": input_tokens, "output_tokens": n}})
+        start = {"type": "message_start", "message": {
+            "id": mid, "type": "message", "role": "assistant", "model": model, "content": [],
+            "usage": {"input_tokens": input_tokens, "output_tokens": 0}}}
+        if tool:
+            head = [("message_start", start), ("ping", {"type": "ping"}),
+                    ("content_block_start", {"type": "content_block_start", "index": 0,
+                                             "content_block": {**tool, "input": {}}})]
+            args = json.dumps(tool["input"], separators=(",", ":"))
+            pieces = [args[i * len(args) // n:(i + 1) * len(args) // n] for i in range(n)]
+
+            def token_events(i, tok):
+                return [("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                                 "delta": {"type": "input_json_delta", "partial_json": pieces[i]}})]
+        else:
+            head = [("message_start", start), ("ping", {"type": "ping"}),
+                    ("content_block_start", {"type": "content_block_start", "index": 0,
+                                             "content_block": {"type": "text", "text": ""}})]
+
+            def token_events(i, tok):
+                return [("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                                 "delta": {"type": "text_delta", "text": (prefix if i == 0 else "") + tok}})]
+
+        def tail():
+            return [("content_block_stop", {"type": "content_block_stop", "index": 0}),
+                    ("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop},
+                                       "usage": {"input_tokens": input_tokens, "output_tokens": n}}),
+                    ("message_stop", {"type": "message_stop"})]
+        await self._sse_events(ctx, head, token_events, tail)
+
+    async def h_v1_responses(self, ctx):
+        body = await self._compat_body(ctx, openai_error)
+        if body is None:
+            return
+        model = body["model"]
+        n = int(ctx.faults.get("chunks", 5))
+        rid = "resp_" + hashlib.sha256((ctx.req.body or b"")).hexdigest()[:12]
+        iid = "msg_" + rid[5:]
+        input_tokens = max(1, len(json.dumps(body.get("input", ""))) // 4)
+        usage = {"input_tokens": input_tokens, "output_tokens": n, "total_tokens": input_tokens + n,
+                 "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}}
+        text = "".join(tokens_for(n))
+
+        def part(t):
+            return {"type": "output_text", "text": t, "annotations": [], "logprobs": []}
+
+        def item(status, t):
+            return {"id": iid, "type": "message", "status": status, "role": "assistant",
+                    "content": [part(t)] if t is not None else []}
+
+        def response(status, output, use):
+            return {"id": rid, "object": "response", "created_at": FIXED_UNIX,
+                    "completed_at": FIXED_UNIX if status == "completed" else None, "status": status,
+                    "error": None, "incomplete_details": None, "instructions": body.get("instructions"),
+                    "model": model, "output": output, "parallel_tool_calls": True, "tool_choice": "auto",
+                    "tools": [], "temperature": 1.0, "top_p": 1.0, "text": {"format": {"type": "text"}},
+                    "usage": use, "metadata": {}, "store": False}
+        if not body.get("stream"):
+            return await ctx.send_json(200, response("completed", [item("completed", text)], usage))
+        seq = iter(range(1 << 30))
+
+        def ev(name, **data):
+            return (name, {"type": name, "sequence_number": next(seq), **data})
+        head = [ev("response.created", response=response("in_progress", [], None)),
+                ev("response.in_progress", response=response("in_progress", [], None)),
+                ev("response.output_item.added", output_index=0, item=item("in_progress", None)),
+                ev("response.content_part.added", item_id=iid, output_index=0, content_index=0, part=part(""))]
+
+        def token_events(i, tok):
+            return [ev("response.output_text.delta", item_id=iid, output_index=0, content_index=0, delta=tok,
+                       logprobs=[])]
+
+        def tail():
+            return [ev("response.output_text.done", item_id=iid, output_index=0, content_index=0, text=text,
+                       logprobs=[]),
+                    ev("response.content_part.done", item_id=iid, output_index=0, content_index=0, part=part(text)),
+                    ev("response.output_item.done", output_index=0, item=item("completed", text)),
+                    ev("response.completed", response=response("completed", [item("completed", text)], usage))]
+        await self._sse_events(ctx, head, token_events, tail)
+
+    async def h_v1_transcriptions(self, ctx):
+        ctype = ctx.req.header("Content-Type", "") or ""
+        m = re.search(r'boundary="?([^";]+)"?', ctype)
+        fields = {}
+        if m and ctx.req.body:
+            for chunk in ctx.req.body.split(b"--" + m.group(1).encode()):
+                head, _, value = chunk.partition(b"\r\n\r\n")
+                nm = re.search(rb'name="([^"]+)"', head)
+                if nm:
+                    fields[nm.group(1).decode()] = value[:-2] if value.endswith(b"\r\n") else value
+        name = fields.get("model", b"").decode(errors="replace")
+        if not name:
+            return await ctx.send_json(400, openai_error(400, "model is required"))
+        if self._find_model(name) is None:
+            return await ctx.send_json(404, openai_error(404, f"model \"{name}\" not found, try pulling it first"))
+        await ctx.send_json(200, {"text": f"{len(fields.get('file', b''))} bytes of audio heard by {self.name}"})
+
     # ---- huge responses ----------------------------------------------------------------
 
     async def _huge(self, ctx, n: int, mode: str):
@@ -1557,6 +1746,15 @@ class Ctx:
             self.req.outcome = "died"
             self.conn.close("mock-died", rst=(f.get("die_mode") == "rst"))
             raise PeerGone()
+
+
+def anthropic_error(status: int, message: str) -> dict:
+    """Ollama's anthropic.NewError: the type follows the status."""
+    etype = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+             404: "not_found_error", 429: "rate_limit_error", 503: "overloaded_error",
+             529: "overloaded_error"}.get(status, "api_error")
+    return {"type": "error", "error": {"type": etype, "message": message},
+            "request_id": "req_" + hashlib.sha256(message.encode()).hexdigest()[:24]}
 
 
 def openai_error(status: int, message: str) -> dict:

@@ -113,6 +113,32 @@ import Testing
         #expect(read(&m).1 == .end)
     }
 
+    @Test func midStreamFailureOfAnAnthropicStreamEndsWithAnErrorEvent() {
+        var m = Machine(streamsUpload: false, highWater: 1024, maxAttempts: 1, maxBodySize: 0, keepsTail: true, flavor: .anthropic)
+        _ = m.clientBodyComplete()
+        _ = m.upstreamHeadReceived(UpstreamHead(status: 200, headers: [("Content-Type", "text/event-stream")]))
+        _ = m.pollAnswer()
+        _ = receive(&m, "event: ping\ndata: {\"type\":\"ping\"}\n\n")
+        _ = read(&m, max: 256)
+        _ = m.upstreamFinished(.transferFailed("reset"))
+        let (_, _, text) = read(&m, max: 256)
+        #expect(text.hasPrefix("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\""))
+        #expect(read(&m).1 == .end)
+    }
+
+    @Test func midStreamFailureOfAResponsesStreamContinuesItsNumbering() {
+        var m = Machine(streamsUpload: false, highWater: 1024, maxAttempts: 1, maxBodySize: 0, keepsTail: true,
+                        flavor: .openAIResponses)
+        _ = m.clientBodyComplete()
+        _ = m.upstreamHeadReceived(UpstreamHead(status: 200, headers: [("Content-Type", "text/event-stream")]))
+        _ = m.pollAnswer()
+        _ = receive(&m, "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":41}\n\n")
+        _ = read(&m, max: 256)
+        _ = m.upstreamFinished(.idleTimedOut)
+        let (_, _, text) = read(&m, max: 512)
+        #expect(text.hasPrefix("event: error\ndata: {\"type\":\"error\",\"sequence_number\":42,"))
+    }
+
     @Test func midStreamFailureOfAKnownLengthBodyAborts() {
         var m = machine()
         _ = m.clientBodyComplete()

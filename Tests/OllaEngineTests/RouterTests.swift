@@ -73,6 +73,22 @@ import Testing
         #expect(Set(forwardNames(router.plan(request("/v1/chat/completions", model: "llama3"))) ?? []) == ["a", "b", "d"])
     }
 
+    @Test func anthropicAndResponsesRequestsGoToHolders() throws {
+        let (_, router) = try fixture()
+        #expect(forwardNames(router.plan(request("/v1/messages", model: "llama3"))) == ["b", "a"])
+        // OpenAI-compatible servers speak Responses, not Anthropic's API
+        #expect(Set(forwardNames(router.plan(request("/v1/responses", model: "llama3"))) ?? []) == ["a", "b", "d"])
+    }
+
+    @Test func unknownRoutesNamingAModelAreRoutedByIt() throws {
+        let (_, router) = try fixture()
+        let plan = router.plan(request("/api/next/thing", model: "qwen2.5:0.5b"))
+        #expect(Set(forwardNames(plan) ?? []) == ["b", "c"])
+        #expect(plan.decision == .routed)
+        #expect(rejection(router.plan(request("/v1/next/thing", model: "mistral")))?.0 == 404)
+        #expect(router.plan(request("/api/next/thing", model: nil)).reason == "any healthy instance")
+    }
+
     @Test func strictAnswers404ForUnknownModels() throws {
         let (_, router) = try fixture()
         let plan = router.plan(request("/api/generate", model: "mistral"))

@@ -66,30 +66,74 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// A complete response body: `{"error":"..."}` or the OpenAI error object.
-    public func body(for flavor: APIFlavor) -> String {
+    /// A complete response body in the API family's own error shape: `{"error":"..."}`,
+    /// the OpenAI error object, or Anthropic's `{"type":"error","error":{...}}` (which carries
+    /// `request_id` when one is given, as Anthropic's and Ollama's do).
+    public func body(for flavor: APIFlavor, requestID: String? = nil) -> String {
         switch flavor {
         case .native:
             return #"{"error":"# + JSONString.quote(message) + "}"
-        case .openAI:
+        case .openAI, .openAIResponses:
             // `code` is null as in Ollama's own OpenAI-compatible errors.
             return #"{"error":{"message":"# + JSONString.quote(message)
                 + #","type":""# + openAIType + #"","param":null,"code":null}}"#
+        case .anthropic:
+            return anthropicObject + (requestID.map { #","request_id":"# + JSONString.quote($0) } ?? "") + "}"
         }
     }
 
     /// The last frame of a stream that broke after its head was sent, in the stream's own
-    /// framing, so every client's per-line error check sees it. Nil when the body is not
-    /// line-framed and appending would corrupt it.
-    public func streamTrailer(contentType: String?) -> String? {
+    /// framing, so every client's per-line (or per-event) error check sees it. Nil when the
+    /// body is not line-framed and appending would corrupt it.
+    ///
+    /// - Anthropic: `event: error` with `{"type":"error","error":{...}}`, the event the
+    ///   Anthropic SDKs raise on (docs.anthropic.com, "Streaming Messages", error events).
+    /// - OpenAI Responses: `event: error` with the fields OpenAI documents at the top level
+    ///   (`code`, `message`, `param`) and nested under `error` as the live API sends them; the
+    ///   OpenAI SDKs raise on a `data` object with an `error` member.
+    /// - Other SSE: `data: {"error":{...}}`; NDJSON: `{"error":"..."}`.
+    ///
+    /// `sequenceNumber` is the Responses event's `sequence_number`: one past the stream's last.
+    public func streamTrailer(contentType: String?, flavor: APIFlavor = .native, sequenceNumber: Int? = nil) -> String? {
         let type = contentType?.lowercased() ?? ""
         if type.contains("text/event-stream") {
-            return "data: " + body(for: .openAI) + "\n\n"
+            switch flavor {
+            case .anthropic:
+                return "event: error\ndata: " + anthropicObject + "}\n\n"
+            case .openAIResponses:
+                let fields = #""code":"# + JSONString.quote(kind.rawValue) + #","message":"# + JSONString.quote(message)
+                    + #","param":null"#
+                let sequence = sequenceNumber.map { #""sequence_number":\#($0),"# } ?? ""
+                return #"event: error\#ndata: {"type":"error","# + sequence + fields
+                    + #","error":{"type":""# + openAIType + #"","# + fields + "}}\n\n"
+            case .native, .openAI:
+                return "data: " + body(for: .openAI) + "\n\n"
+            }
         }
         if type.contains("ndjson") {
             return body(for: .native) + "\n"
         }
         return nil
+    }
+
+    /// Anthropic's error object without its closing brace (a `request_id` may follow).
+    private var anthropicObject: String {
+        #"{"type":"error","error":{"type":""# + anthropicType + #"","message":"# + JSONString.quote(message) + "}"
+    }
+
+    /// Anthropic's `error.type` for the status (docs.anthropic.com/en/api/errors; the same
+    /// mapping as Ollama's `anthropic.NewError`): other 4xx are `invalid_request_error`.
+    var anthropicType: String {
+        switch kind {
+        case .badRequest, .requestTimeout, .headersTooLarge: "invalid_request_error"
+        case .unauthorized: "authentication_error"
+        case .forbidden: "permission_error"
+        case .notFound: "not_found_error"
+        case .payloadTooLarge: "request_too_large"
+        case .tooManyRequests: "rate_limit_error"
+        case .serviceUnavailable: "overloaded_error"
+        case .internalError, .badGateway, .gatewayTimeout: "api_error"
+        }
     }
 }
 

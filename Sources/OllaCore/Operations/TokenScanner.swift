@@ -12,6 +12,8 @@ public enum TokenScanner {
         switch flavor {
         case .native: scanOllama(tail)
         case .openAI: scanOpenAI(tail)
+        case .openAIResponses: scanResponses(tail)
+        case .anthropic: scanAnthropic(tail)
         }
     }
 
@@ -35,11 +37,52 @@ public enum TokenScanner {
     public static func scanOpenAI(_ tail: [UInt8]) -> TokenUsage? {
         lastDocument(in: tail) { object in
             guard let usage = object.member("usage") else { return nil }
-            let prompt = count(usage.member("prompt_tokens"))
-            let completion = count(usage.member("completion_tokens"))
-            guard prompt != nil || completion != nil else { return nil }
-            return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0)
+            return promptCompletion(usage)
+        } ?? lastUsageObject(in: tail).flatMap(promptCompletion)
+    }
+
+    /// `prompt_tokens` / `completion_tokens` of a usage object; nil when it has neither.
+    private static func promptCompletion(_ usage: JSONValue) -> TokenUsage? {
+        let prompt = count(usage.member("prompt_tokens"))
+        let completion = count(usage.member("completion_tokens"))
+        guard prompt != nil || completion != nil else { return nil }
+        return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0)
+    }
+
+    /// OpenAI's Responses API: `usage` with `input_tokens` and `output_tokens`, at the top
+    /// level of a whole response, or inside `response` of the last `response.completed`
+    /// (or `.incomplete`, `.failed`) event of a stream.
+    public static func scanResponses(_ tail: [UInt8]) -> TokenUsage? {
+        lastDocument(in: tail) { object in
+            guard let usage = object.member("usage") ?? object.member("response")?.member("usage") else { return nil }
+            return inputOutput(usage)
+        } ?? lastUsageObject(in: tail).flatMap(inputOutput)
+    }
+
+    /// Anthropic's Messages API: `usage` with `input_tokens` and `output_tokens` at the top
+    /// level of a whole message and of a stream's final `message_delta` event. The delta's
+    /// `input_tokens` is optional in Anthropic's API (Ollama sends it); without it the input
+    /// count comes from the `message_start` event, when the tail still holds it.
+    public static func scanAnthropic(_ tail: [UInt8]) -> TokenUsage? {
+        guard var usage = lastDocument(in: tail, { object in object.member("usage").flatMap(inputOutput) })
+            ?? lastUsageObject(in: tail).flatMap(inputOutput) else {
+            return nil
         }
+        if usage.promptTokens == 0, let start = lastDocument(in: tail, { object in
+            guard object.member("type") == .string("message_start") else { return nil }
+            return object.member("message")?.member("usage").flatMap(inputOutput)
+        }) {
+            usage.promptTokens = start.promptTokens
+        }
+        return usage
+    }
+
+    /// `input_tokens` / `output_tokens` of a usage object; nil when it has neither.
+    private static func inputOutput(_ usage: JSONValue) -> TokenUsage? {
+        let input = count(usage.member("input_tokens"))
+        let output = count(usage.member("output_tokens"))
+        guard input != nil || output != nil else { return nil }
+        return TokenUsage(promptTokens: input ?? 0, completionTokens: output ?? 0)
     }
 
     /// The first match of `extract` on the whole tail as one document, else on its lines
@@ -58,6 +101,76 @@ public enum TokenScanner {
             if let document = try? parser.parse(Array(line)), let usage = extract(document.value) {
                 return usage
             }
+        }
+        return nil
+    }
+
+    /// The `sequence_number` of the last Responses event in the tail, so an error event Olla
+    /// appends continues the numbering.
+    public static func lastSequenceNumber(in tail: [UInt8]) -> Int? {
+        let key = Array(#""sequence_number""#.utf8)
+        guard var index = lastIndex(of: key, in: tail[...]).map({ $0 + key.count }) else { return nil }
+        while index < tail.count, JSONByte.isWhitespace(tail[index]) || tail[index] == JSONByte.colon { index += 1 }
+        var value = 0
+        var digits = 0
+        while index < tail.count, tail[index] >= JSONByte.zero, tail[index] <= JSONByte.nine, digits < 15 {
+            value = value * 10 + Int(tail[index] - JSONByte.zero)
+            digits += 1
+            index += 1
+        }
+        return digits > 0 ? value : nil
+    }
+
+    /// The last `"usage": {...}` object in the tail, found by its key. Answers whose last
+    /// document is longer than the tail (a long non-streamed answer; a Responses
+    /// `response.completed` event, which repeats the whole output) still end with their usage.
+    static func lastUsageObject(in tail: [UInt8]) -> JSONValue? {
+        let key = Array(#""usage""#.utf8)
+        var searchEnd = tail.count
+        while let keyStart = lastIndex(of: key, in: tail[..<searchEnd]) {
+            searchEnd = keyStart
+            var index = keyStart + key.count
+            while index < tail.count, JSONByte.isWhitespace(tail[index]) { index += 1 }
+            guard index < tail.count, tail[index] == JSONByte.colon else { continue }
+            index += 1
+            while index < tail.count, JSONByte.isWhitespace(tail[index]) { index += 1 }
+            guard index < tail.count, tail[index] == JSONByte.openBrace, let end = objectEnd(in: tail, from: index) else {
+                continue
+            }
+            return try? JSONParser(maxDepth: maxDepth).parse(Array(tail[index..<end])).value
+        }
+        return nil
+    }
+
+    /// One past the brace that closes the object opening at `start`, skipping strings.
+    private static func objectEnd(in bytes: [UInt8], from start: Int) -> Int? {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for index in start..<bytes.count {
+            let byte = bytes[index]
+            if inString {
+                if escaped { escaped = false } else if byte == JSONByte.backslash { escaped = true } else if byte == JSONByte.quote { inString = false }
+                continue
+            }
+            switch byte {
+            case JSONByte.quote: inString = true
+            case JSONByte.openBrace, JSONByte.openBracket: depth += 1
+            case JSONByte.closeBrace, JSONByte.closeBracket:
+                depth -= 1
+                if depth == 0 { return index + 1 }
+            default: break
+            }
+        }
+        return nil
+    }
+
+    private static func lastIndex(of needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        var start = haystack.endIndex - needle.count
+        while start >= haystack.startIndex {
+            if haystack[start..<start + needle.count].elementsEqual(needle) { return start }
+            start -= 1
         }
         return nil
     }

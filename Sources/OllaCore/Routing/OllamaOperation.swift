@@ -1,7 +1,7 @@
 /// What an Ollama API call does, as far as choosing instances is concerned.
 public enum OllamaOperation: Sendable, Equatable {
     /// Needs an instance that has the model: generate, chat, embed(dings), show, push, and
-    /// the OpenAI-compatible inference routes.
+    /// the OpenAI- and Anthropic-compatible inference routes.
     case modelBound
     /// Downloads a model onto an instance (placement policy decides which).
     case pull
@@ -14,38 +14,32 @@ public enum OllamaOperation: Sendable, Equatable {
     /// Answered from Olla's merged catalogue.
     case listModels, listRunning, version, openAIListModels
     case openAIModel(id: String)
-    /// Anything else: any healthy instance.
+    /// Anything else: routed by the model when the body names one (a route newer than
+    /// Olla's table), otherwise any healthy instance.
     case other
 
-    static let modelBoundPaths: Set<Substring> = [
-        "/api/generate", "/api/chat", "/api/embed", "/api/embeddings", "/api/show", "/api/push",
-        "/v1/chat/completions", "/v1/completions", "/v1/embeddings",
-    ]
-
-    /// Classifies a request by method and the path part of its upstream target.
+    /// Classifies a request by method and the path part of its upstream target, from
+    /// `OllamaRouteTable`. Routes the table does not list are `.other`.
     public static func classify(method: String, upstreamTarget: String) -> OllamaOperation {
         let path = upstreamTarget.pathBeforeQuery
-        if modelBoundPaths.contains(path) { return .modelBound }
-        let reads = method == "GET" || method == "HEAD"
-        switch path {
-        case "/api/pull": return .pull
-        case "/api/copy": return .copy
-        case "/api/delete": return .delete
-        case "/api/create": return .create
-        case "/api/tags" where reads: return .listModels
-        case "/api/ps" where reads: return .listRunning
-        case "/api/version" where reads: return .version
-        case "/v1/models" where reads: return .openAIListModels
-        default: break
-        }
-        if path.hasPrefix("/api/blobs/") {
+        guard let route = OllamaRouteTable.route(method: method, path: path) else { return .other }
+        switch route.handling {
+        case .modelBound: return .modelBound
+        case .pull: return .pull
+        case .copy: return .copy
+        case .delete: return .delete
+        case .create: return .create
+        case .listModels: return .listModels
+        case .listRunning: return .listRunning
+        case .version: return .version
+        case .openAIListModels: return .openAIListModels
+        case .anyInstance: return .other
+        case .blob:
             let digest = String(path.dropFirst("/api/blobs/".count))
             return method == "POST" ? .blobUpload(digest: digest) : .blobCheck(digest: digest)
-        }
-        if reads, path.hasPrefix("/v1/models/") {
+        case .openAIModel:
             return .openAIModel(id: percentDecoded(path.dropFirst("/v1/models/".count)))
         }
-        return .other
     }
 
     /// Model ids in a path may be percent-encoded (`hf.co%2Forg%2Frepo`).

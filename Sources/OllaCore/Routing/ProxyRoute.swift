@@ -1,8 +1,21 @@
 /// Which API family a forwarded path belongs to. It decides the shape of the errors Olla
-/// makes itself: Ollama's `{"error":"..."}` on native routes, OpenAI's error object on `/v1`.
+/// makes itself (Ollama's `{"error":"..."}`, OpenAI's error object, Anthropic's
+/// `{"type":"error",...}`), the error event that ends a broken stream, and where the token
+/// usage sits in an answer.
 public enum APIFlavor: Sendable, Equatable {
+    /// Ollama's own API (`/api/*`).
     case native
+    /// OpenAI's chat, completions, embeddings and models APIs as Ollama serves them (`/v1/*`).
     case openAI
+    /// OpenAI's Responses API (`/v1/responses`): OpenAI's error object, `event:`-named SSE
+    /// events, usage as `input_tokens`/`output_tokens`.
+    case openAIResponses
+    /// Anthropic's Messages API (`/v1/messages`, Ollama 0.14+).
+    case anthropic
+
+    /// Whether servers that speak only the OpenAI API (`type: openai-compatible` endpoints)
+    /// serve this family too.
+    public var isOpenAIFamily: Bool { self == .openAI || self == .openAIResponses }
 }
 
 /// What Olla does with an inbound request target, decided from the raw target alone.
@@ -34,16 +47,10 @@ public enum ProxyRoute: Sendable, Equatable {
     /// OpenAI-compatible clients may also use this prefix; only `/v1/*` lives under it.
     public static let openAIPrefix = "/olla/openai"
 
-    /// Routes where Ollama still accepts the model as `name` (the CLI sends `name` for pull and rm).
-    static let routesAcceptingName: Set<Substring> = [
-        "/api/show", "/api/pull", "/api/push", "/api/delete", "/api/create",
-    ]
-
     /// Classifies a raw request target such as `/olla/ollama/api/chat?x=1`.
     public static func classify(method: String, rawTarget: String) -> ProxyRoute {
         if rawTarget.hasPrefix(openAIPrefix + "/v1/") {
-            let upstreamTarget = String(rawTarget.dropFirst(openAIPrefix.count))
-            return .forward(Forward(upstreamTarget: upstreamTarget, flavor: .openAI, modelKeys: ["model"], streamsUpload: false))
+            return .forward(forward(method: method, upstreamTarget: String(rawTarget.dropFirst(openAIPrefix.count))))
         }
         guard rawTarget.hasPrefix(prefix) else { return .notFound }
         let rest = rawTarget.dropFirst(prefix.count)
@@ -55,12 +62,30 @@ public enum ProxyRoute: Sendable, Equatable {
         if path == "/" && (method == "GET" || method == "HEAD") {
             return .heartbeat
         }
-        return .forward(Forward(
+        return .forward(forward(method: method, upstreamTarget: upstreamTarget))
+    }
+
+    /// What `OllamaRouteTable` says about a forwarded target. A route Ollama does not list
+    /// (a newer release's) still has its model read from the body's `model`.
+    private static func forward(method: String, upstreamTarget: String) -> Forward {
+        let path = upstreamTarget.pathBeforeQuery
+        // A known path with another method keeps its path's facts (Ollama answers 405).
+        let route = OllamaRouteTable.route(method: method, path: path) ?? OllamaRouteTable.route(path: path)
+        var modelKeys = ["model"]
+        if case .body(let keys)? = route?.model { modelKeys = keys }
+        return Forward(
             upstreamTarget: upstreamTarget,
-            flavor: path.hasPrefix("/v1/") ? .openAI : .native,
-            modelKeys: path == "/api/copy" ? ["source"]
-                : routesAcceptingName.contains(path) ? ["model", "name"] : ["model"],
-            streamsUpload: path.hasPrefix("/api/blobs/")
-        ))
+            flavor: route?.api ?? OllamaRouteTable.api(path: path),
+            modelKeys: modelKeys,
+            streamsUpload: route?.handling == .blob && (method == "POST" || method == "HEAD"))
+    }
+
+    /// The API family of a raw request target, for errors Olla makes before classifying it.
+    public static func flavor(rawTarget: String) -> APIFlavor {
+        let path = rawTarget.pathBeforeQuery
+        for base in [prefix, openAIPrefix] where path.hasPrefix(base + "/") {
+            return OllamaRouteTable.api(path: path.dropFirst(base.count))
+        }
+        return .native
     }
 }

@@ -85,7 +85,5 @@ struct RequestGate {
         return nil
     }
 
-    private var flavor: APIFlavor {
-        head.rawTarget.hasPrefix(ProxyRoute.prefix + "/v1/") || head.rawTarget.hasPrefix(ProxyRoute.openAIPrefix) ? .openAI : .native
-    }
+    private var flavor: APIFlavor { ProxyRoute.flavor(rawTarget: head.rawTarget) }
 }

@@ -33,7 +33,7 @@ public final class Router: Sendable {
     public func plan(_ request: RoutingRequest) -> RoutingPlan {
         let snapshot = registry.snapshot
         let eligible = snapshot.endpoints.filter { view in
-            view.isRoutable && (request.route.flavor == .openAI || view.config.type == .ollama)
+            view.isRoutable && (request.route.flavor.isOpenAIFamily || view.config.type == .ollama)
         }
         switch request.operation {
         case .modelBound:
@@ -52,6 +52,9 @@ public final class Router: Sendable {
                 return plan(.forward([target(view.config)]), .routed, "blob \(digest.prefix(19)) is on \(holder)")
             }
             return any(request, eligible, model: nil, reason: "no instance holds this blob yet")
+        case .other where request.model != nil:
+            // A route Olla's table does not know yet, naming a model: routed like /api/chat.
+            return modelBound(request, snapshot: snapshot, eligible: eligible)
         case .other, .listModels, .listRunning, .version, .openAIListModels, .openAIModel:
             return any(request, eligible, model: request.model, reason: "any healthy instance")
         }
@@ -160,7 +163,7 @@ public final class Router: Sendable {
     /// real outcome (an answer, or 502 when they are all indeed down).
     private func noInstance(_ request: RoutingRequest, snapshot: RoutingSnapshot) -> RoutingPlan {
         let speaking = snapshot.endpoints.filter { view in
-            request.route.flavor == .openAI || view.config.type == .ollama
+            request.route.flavor.isOpenAIFamily || view.config.type == .ollama
         }
         guard !speaking.isEmpty else {
             let error = ProxyError(.serviceUnavailable, "no instance serves this API")

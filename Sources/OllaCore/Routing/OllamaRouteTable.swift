@@ -1,0 +1,136 @@
+/// One route of Ollama's HTTP API, as far as Olla needs to know it.
+///
+/// Source: ollama/ollama `server/routes.go` (`GenerateRoutes`), `middleware/openai.go`,
+/// `middleware/anthropic.go` and `docs/api.md` (main, August 2026). `docs/api.md` prints
+/// this table.
+public struct OllamaRoute: Sendable {
+    /// How a request path matches the route.
+    public enum Match: Sendable, Equatable {
+        case exact(String)
+        /// The path continues with a parameter (`/api/blobs/:digest`, `/v1/models/:model`).
+        case parameter(prefix: String)
+    }
+
+    /// Where a request names its model.
+    public enum ModelSource: Sendable, Equatable {
+        case none
+        /// Top-level JSON body keys, in order of preference.
+        case body([String])
+        /// A `multipart/form-data` field (`/v1/audio/transcriptions`).
+        case formField(String)
+        /// The path parameter (`/v1/models/:model`).
+        case path
+    }
+
+    /// What Olla does with a request on this route; `OllamaOperation` adds the path's parameter.
+    public enum Handling: Sendable, Equatable {
+        /// An instance that has the model (inference, show, push).
+        case modelBound
+        case pull, copy, delete, create, blob
+        /// Answered from Olla's merged catalogue.
+        case listModels, listRunning, version, openAIListModels, openAIModel
+        /// Nothing to route by: any healthy instance (account and web tools).
+        case anyInstance
+    }
+
+    /// How the answer is framed when it streams.
+    public enum Framing: String, Sendable {
+        /// One JSON object per line (`application/x-ndjson`).
+        case ndjson
+        /// `data: {json}` events ending with `data: [DONE]` (OpenAI chat and completions).
+        case sseData = "sse"
+        /// `event: name` + `data: {json}` events (Anthropic Messages, OpenAI Responses).
+        case sseEvents = "sse-events"
+        /// Never streams.
+        case none
+    }
+
+    public var methods: [String]
+    public var match: Match
+    public var api: APIFlavor
+    public var model: ModelSource
+    public var handling: Handling
+    /// Whether the answer streams when the body does not say `"stream"`: true on native
+    /// inference and progress routes, false on the OpenAI and Anthropic ones.
+    public var streamsByDefault: Bool
+    public var framing: Framing
+    /// The `route` label of Olla's metrics: a fixed name, never a raw path.
+    public var label: String
+
+    /// Whether `path` (without query) is this route's path.
+    public func matches(path: Substring) -> Bool {
+        switch match {
+        case .exact(let exact): return path == exact
+        case .parameter(let prefix): return path.count > prefix.count && path.hasPrefix(prefix)
+        }
+    }
+}
+
+/// Every route Ollama serves, in the order of `server/routes.go`.
+public enum OllamaRouteTable {
+    /// Routes where Ollama still accepts the model as `name` (the CLI sends `name` for pull and rm).
+    private static let modelOrName = OllamaRoute.ModelSource.body(["model", "name"])
+    private static let model = OllamaRoute.ModelSource.body(["model"])
+
+    public static let routes: [OllamaRoute] = [
+        row(["GET", "HEAD"], "/api/version", .native, .none, .version),
+        row(["GET"], "/api/status", .native, .none, .anyInstance),
+        row(["POST"], "/api/pull", .native, modelOrName, .pull, streams: true, .ndjson),
+        row(["POST"], "/api/push", .native, modelOrName, .modelBound, streams: true, .ndjson),
+        row(["GET", "HEAD"], "/api/tags", .native, .none, .listModels),
+        row(["POST"], "/api/show", .native, modelOrName, .modelBound),
+        row(["DELETE"], "/api/delete", .native, modelOrName, .delete),
+        row(["POST"], "/api/me", .native, .none, .anyInstance),
+        row(["POST"], "/api/signout", .native, .none, .anyInstance),
+        OllamaRoute(methods: ["DELETE"], match: .parameter(prefix: "/api/user/keys/"), api: .native, model: .none,
+                    handling: .anyInstance, streamsByDefault: false, framing: .none, label: "/api/user/keys"),
+        row(["POST"], "/api/create", .native, modelOrName, .create, streams: true, .ndjson),
+        OllamaRoute(methods: ["POST", "HEAD"], match: .parameter(prefix: "/api/blobs/"), api: .native, model: .none,
+                    handling: .blob, streamsByDefault: false, framing: .none, label: "/api/blobs"),
+        row(["POST"], "/api/copy", .native, .body(["source"]), .copy),
+        row(["POST"], "/api/experimental/web_search", .native, .none, .anyInstance),
+        row(["POST"], "/api/experimental/web_fetch", .native, .none, .anyInstance),
+        row(["GET"], "/api/experimental/model-recommendations", .native, .none, .anyInstance),
+        row(["GET"], "/api/ps", .native, .none, .listRunning),
+        row(["POST"], "/api/generate", .native, model, .modelBound, streams: true, .ndjson),
+        row(["POST"], "/api/chat", .native, model, .modelBound, streams: true, .ndjson),
+        row(["POST"], "/api/embed", .native, model, .modelBound),
+        row(["POST"], "/api/embeddings", .native, model, .modelBound),
+        row(["POST"], "/v1/chat/completions", .openAI, model, .modelBound, streams: false, .sseData),
+        row(["POST"], "/v1/completions", .openAI, model, .modelBound, streams: false, .sseData),
+        row(["POST"], "/v1/embeddings", .openAI, model, .modelBound),
+        row(["GET"], "/v1/models", .openAI, .none, .openAIListModels),
+        OllamaRoute(methods: ["GET"], match: .parameter(prefix: "/v1/models/"), api: .openAI, model: .path,
+                    handling: .openAIModel, streamsByDefault: false, framing: .none, label: "/v1/models/{model}"),
+        row(["POST"], "/v1/responses", .openAIResponses, model, .modelBound, streams: false, .sseEvents),
+        row(["POST"], "/v1/audio/transcriptions", .openAI, .formField("model"), .modelBound),
+        row(["POST"], "/v1/messages", .anthropic, model, .modelBound, streams: false, .sseEvents),
+    ]
+
+    /// The route a request is for, or nil for a path (or method) Ollama does not serve.
+    public static func route(method: String, path: Substring) -> OllamaRoute? {
+        routes.first { $0.methods.contains(method) && $0.matches(path: path) }
+    }
+
+    /// The route whose path matches, whatever the method: its API family shapes the errors
+    /// Olla makes even for a wrong method (Ollama answers those with 405 itself).
+    public static func route(path: Substring) -> OllamaRoute? {
+        routes.first { $0.matches(path: path) }
+    }
+
+    /// The API family of a path: the table's, else OpenAI's under `/v1/`, else Ollama's.
+    public static func api(path: Substring) -> APIFlavor {
+        route(path: path)?.api ?? (path.hasPrefix("/v1/") ? .openAI : .native)
+    }
+
+    /// Every fixed `route` label metrics may carry for a proxied request.
+    public static var labels: [String] { routes.map(\.label) }
+
+    private static func row(
+        _ methods: [String], _ path: String, _ api: APIFlavor, _ model: OllamaRoute.ModelSource,
+        _ handling: OllamaRoute.Handling, streams: Bool = false, _ framing: OllamaRoute.Framing = .none
+    ) -> OllamaRoute {
+        OllamaRoute(methods: methods, match: .exact(path), api: api, model: model, handling: handling,
+                    streamsByDefault: streams, framing: framing, label: path)
+    }
+}
