@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """A scriptable mock Ollama server for Olla's integration tests.
 
+It speaks Ollama's native API, the OpenAI-compatible one (chat, completions, embeddings,
+models, Responses, audio transcriptions) and the Anthropic Messages API (tool_use blocks
+when `tools` are offered), each with Ollama's error shapes and stream framing.
+
 HTTP/1.1 is implemented by hand on asyncio streams (raw request parsing,
 Content-Length and chunked request bodies, keep-alive, Expect: 100-continue)
 so that tests control the timing of every byte the "backend" sends.
