@@ -29,7 +29,7 @@ public struct RoutingSnapshot: Sendable {
 
     /// The catalogue the API of `flavor` can route to.
     public func catalogue(for flavor: APIFlavor) -> Catalogue {
-        flavor == .openAI ? catalogue : nativeCatalogue
+        flavor.isOpenAIFamily ? catalogue : nativeCatalogue
     }
 
     public func view(_ name: String) -> EndpointView? {
