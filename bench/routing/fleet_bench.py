@@ -45,6 +45,7 @@ from fleet_ollama import FleetOllama, normalize_model  # noqa: E402
 
 POLICIES = ["least-connections", "model-aware", "residency-aware", "static-map"]
 NEW = "residency-aware"
+CAPACITY = os.environ.get("BENCH_CAPACITY", "1") != "0"
 PREFIX = "/olla/ollama"
 MODELS = ["llama3.2:3b", "qwen2.5:7b", "mistral:7b", "gemma2:9b", "phi3:mini", "llava:7b",
           "codellama:7b", "deepseek-r1:8b"]
@@ -261,10 +262,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def olla_config(scn: Scenario, policy: str, port: int, fleet: list) -> dict:
-    endpoints = [{"name": spec.name, "url": inst.url, "type": "ollama", "priority": spec.priority,
-                  "check_interval": "1s", "check_timeout": "500ms"}
-                 for spec, inst in zip(scn.instances, fleet)]
+CAPACITY_KEYS = ("num_parallel", "max_loaded_models")
+
+
+def olla_config(scn: Scenario, policy: str, port: int, fleet: list, capacity: bool) -> dict:
+    """Olla's configuration for one policy. With ``capacity``, each endpoint states its
+    OLLAMA_NUM_PARALLEL and OLLAMA_MAX_LOADED_MODELS, as an operator who set them would."""
+    endpoints = []
+    for spec, inst in zip(scn.instances, fleet):
+        e = {"name": spec.name, "url": inst.url, "type": "ollama", "priority": spec.priority,
+             "check_interval": "1s", "check_timeout": "500ms"}
+        if capacity:
+            e.update({"num_parallel": spec.num_parallel, "max_loaded_models": spec.max_loaded})
+        endpoints.append(e)
     return {
         "server": {"host": "127.0.0.1", "port": port, "shutdown_timeout": "2s", "request_logging": False},
         "proxy": {"load_balancer": policy, "max_retries": 3, "connection_timeout": "1s",
@@ -293,6 +303,34 @@ async def loop_lag_monitor(samples: list, stop: asyncio.Event):
         samples.append(loop.time() - t - 0.05)
 
 
+async def start_olla(binary: Path, config: dict, tmp: Path, log_path: Path, want: set) -> tuple:
+    """Starts Olla and waits (≤ 30 s) until its catalogue lists every model. Returns
+    (process, None), or (None, why) when it exited or never got there."""
+    cfg = tmp / "olla.json"
+    cfg.write_text(json.dumps(config, indent=1))
+    log = open(log_path, "wb")
+    proc = subprocess.Popen([str(binary), "--config", str(cfg)], stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, cwd=tmp)
+    port = config["server"]["port"]
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None:
+            log.close()
+            return None, "Olla exited: " + log_path.read_text(errors="replace")
+        try:
+            status, body = await http_get("127.0.0.1", port, PREFIX + "/api/tags")
+            names = {m["name"] for m in json.loads(body)["models"]} if status == 200 else set()
+            if want <= names:
+                return proc, None
+        except (OSError, ValueError, KeyError, IndexError, asyncio.TimeoutError):
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            return None, "Olla did not list every model within 30 s"
+        await asyncio.sleep(0.1)
+
+
 async def run_policy(scn: Scenario, policy: str, seconds: float, seed: int, olla_bin: str) -> dict:
     fleet = [FleetOllama(s.name, s.models, max_loaded=s.max_loaded, num_parallel=s.num_parallel,
                          load_s=s.load_s, s_per_token=s.s_per_token, prompt_eval_s=s.prompt_eval_s,
@@ -301,40 +339,31 @@ async def run_policy(scn: Scenario, policy: str, seconds: float, seed: int, olla
         await inst.start_async()
     by_name = {s.name: inst for s, inst in zip(scn.instances, fleet)}
     proc = None
+    capacity_given = False
     tmp = tempfile.mkdtemp(prefix=f"fleetbench-{scn.key}-")
     log_path = Path(tmp) / "olla.log"
     try:
         if policy != "static-map":
-            port = free_port()
-            cfg = Path(tmp) / "olla.json"
-            cfg.write_text(json.dumps(olla_config(scn, policy, port, fleet), indent=1))
-            log = open(log_path, "wb")
             # A copy under another name: on a shared machine a colleague's `pkill olla` must not
             # stop the run (seen in the issue-4 benchmark, docs/benchmarks.md).
             binary = Path(tmp) / "proxy-under-test"
             shutil.copyfile(olla_bin, binary)
             binary.chmod(0o755)
-            proc = subprocess.Popen([str(binary), "--config", str(cfg)], stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, cwd=tmp)
             want = {normalize_model(m) for s in scn.instances for m in s.models}
-            deadline = time.monotonic() + 30
-            while True:
-                if proc.poll() is not None:
-                    text = log_path.read_text(errors="replace")
-                    if "load_balancer" in text:
-                        return {"policy": policy, "unavailable": "Olla rejects proxy.load_balancer "
-                                f"\"{policy}\" (not in this build)"}
-                    return {"policy": policy, "unavailable": f"Olla exited: {text[-400:]}"}
-                try:
-                    status, body = await http_get("127.0.0.1", port, PREFIX + "/api/tags")
-                    names = {m["name"] for m in json.loads(body)["models"]} if status == 200 else set()
-                    if want <= names:
-                        break
-                except (OSError, ValueError, KeyError, IndexError, asyncio.TimeoutError):
-                    pass
-                if time.monotonic() > deadline:
-                    return {"policy": policy, "unavailable": "Olla did not list every model within 30 s"}
-                await asyncio.sleep(0.1)
+            attempts = [True, False] if CAPACITY else [False]
+            for capacity in attempts:     # an Olla without the capacity keys rejects them: go without
+                port = free_port()
+                proc, failure = await start_olla(binary, olla_config(scn, policy, port, fleet, capacity),
+                                                 Path(tmp), log_path, want)
+                if failure is None:
+                    capacity_given = capacity
+                    break
+                if capacity and any(k in failure for k in CAPACITY_KEYS):
+                    continue
+                if "load_balancer" in failure:
+                    return {"policy": policy, "unavailable": "Olla rejects proxy.load_balancer "
+                            f"\"{policy}\" (not in this build)"}
+                return {"policy": policy, "unavailable": failure[-400:]}
             target = lambda model: ("127.0.0.1", port, PREFIX)     # noqa: E731
         else:
             target = lambda model: ("127.0.0.1", by_name[scn.static_map[model]].port, "")  # noqa: E731
@@ -378,7 +407,7 @@ async def run_policy(scn: Scenario, policy: str, seconds: float, seed: int, olla
         stats = {s.name: inst.stats.to_dict() for s, inst in zip(scn.instances, fleet)}
         loads = sum(s["loads"] for s in stats.values())
         return {
-            "policy": policy, "seconds": round(wall, 1), "requests": len(outcomes), "completed": len(ok),
+            "policy": policy, "seconds": round(wall, 1), "capacity_keys": capacity_given, "requests": len(outcomes), "completed": len(ok),
             "p50": percentile(ttfc, 50), "p90": percentile(ttfc, 90), "p99": percentile(ttfc, 99),
             "mean": sum(ttfc) / len(ttfc) if ttfc else None,
             "cold_loads": loads, "loads_per_min": loads * 60.0 / wall,
