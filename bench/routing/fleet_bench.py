@@ -418,6 +418,11 @@ async def run_policy(scn: Scenario, policy: str, seconds: float, seed: int, olla
             "served": {n: s["completed"] for n, s in stats.items()},
             "rejected_503": sum(s["rejected"] for s in stats.values()),
             "loop_lag_p99_ms": round(1000 * (percentile(lag, 99) or 0), 1),
+            # Per model: where the tail comes from (for whoever tunes a balancer).
+            "by_model": {m: {"requests": len(v), "p50": percentile(v, 50), "p90": percentile(v, 90),
+                             "max": max(v) if v else None,
+                             "waited_for_load": sum(1 for o in ok if o.model == m and o.load_ns > 2e8)}
+                         for m in scn.models for v in [[o.ttfc for o in ok if o.model == m]]},
         }
     finally:
         if proc is not None and proc.poll() is None:
