@@ -19,15 +19,17 @@ public enum TokenScanner {
 
     /// Ollama's `/api/chat` and `/api/generate`: the last complete JSON line (or the
     /// whole non-streamed body) with `"done":true`, reading `prompt_eval_count`,
-    /// `eval_count` and `eval_duration` (nanoseconds).
+    /// `eval_count`, and `eval_duration`, `load_duration`, `total_duration` (nanoseconds).
     public static func scanOllama(_ tail: [UInt8]) -> TokenUsage? {
         lastDocument(in: tail) { object in
             guard object.member("done") == .bool(true) else { return nil }
             let prompt = count(object.member("prompt_eval_count"))
             let completion = count(object.member("eval_count"))
             guard prompt != nil || completion != nil else { return nil }
-            let duration = count(object.member("eval_duration")).map { Duration.nanoseconds($0) }
-            return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0, evalDuration: duration)
+            func nanoseconds(_ key: String) -> Duration? { count(object.member(key)).map { Duration.nanoseconds($0) } }
+            return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0,
+                              evalDuration: nanoseconds("eval_duration"), loadDuration: nanoseconds("load_duration"),
+                              totalDuration: nanoseconds("total_duration"))
         }
     }
 

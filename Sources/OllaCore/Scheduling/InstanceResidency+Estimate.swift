@@ -1,0 +1,52 @@
+extension InstanceResidency {
+    /// What a request for `model` (canonical) would wait here at `now`, before any eviction
+    /// penalty (the fleet-wide part, added by `ResidencyScheduler`).
+    ///
+    /// - loaded or loading with a free slot: the rest of the load, or of another model's
+    ///   load that Ollama handles first;
+    /// - all slots taken: until the oldest request frees one, plus a generation per round of
+    ///   requests still ahead;
+    /// - cold: a load (`loadTime`), after any load in progress, and after a running model
+    ///   finishes when every resident model is busy and no more fit.
+    func estimate(_ model: String, candidate: SchedulingCandidate, loadTime: Double, generationTime: Double,
+                  now: ContinuousClock.Instant) -> PlacementEstimate {
+        let busy = busyUntil.map { max(0, ($0 - now).schedulingSeconds) } ?? 0
+        let blocked = secondsUntilLoadsEnd(now: now, except: model)
+        if holds(model) {
+            let ready = models[model]?.secondsUntilReady(now: now) ?? 0
+            let residency: PlacementEstimate.Residency = ready > 0 ? .loading : .loaded
+            let count = runningCount(model)
+            guard let slots = slotsPerModel, count >= slots else {
+                let wait = max(busy, ready, blocked)
+                return PlacementEstimate(candidate: candidate, residency: residency, queueWait: wait, loadTime: 0,
+                                         canStartNow: busy == 0 && blocked == 0)
+            }
+            let rounds = Double((count - slots) / slots)
+            let wait = max(busy, ready, blocked, secondsUntilSlotFrees(model, generationTime: generationTime, now: now)
+                + rounds * generationTime)
+            return PlacementEstimate(candidate: candidate, residency: residency, queueWait: wait, loadTime: 0,
+                                     canStartNow: false)
+        }
+        let victim = predictedVictim(now: now, sparing: model)
+        let full = models.count >= maxLoadedModels && victim == nil
+        let waitForRoom = full ? secondsUntilAnySlotFrees(generationTime: generationTime, now: now) : 0
+        let wait = max(busy, blocked, waitForRoom)
+        return PlacementEstimate(candidate: candidate, residency: .cold, queueWait: wait, loadTime: loadTime,
+                                 victim: victim, canStartNow: busy == 0 && blocked == 0 && !full)
+    }
+
+    /// Seconds until the oldest running request of `model` is expected to finish; never
+    /// below a tenth of a generation (an overdue request is still running).
+    private func secondsUntilSlotFrees(_ model: String, generationTime: Double, now: ContinuousClock.Instant) -> Double {
+        let started = running.values.filter { $0.model == model }.map { $0.firstByteAt ?? $0.dispatchedAt }
+        guard let oldest = started.min() else { return 0 }
+        return max(0.1 * generationTime, generationTime - (now - oldest).schedulingSeconds)
+    }
+
+    /// Seconds until any running request here is expected to finish (a model goes idle).
+    private func secondsUntilAnySlotFrees(generationTime: Double, now: ContinuousClock.Instant) -> Double {
+        let started = running.values.map { $0.firstByteAt ?? $0.dispatchedAt }
+        guard let oldest = started.min() else { return 0 }
+        return max(0.1 * generationTime, generationTime - (now - oldest).schedulingSeconds)
+    }
+}

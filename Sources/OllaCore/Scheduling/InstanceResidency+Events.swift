@@ -1,0 +1,159 @@
+extension InstanceResidency {
+    /// Olla sent request `id` for `model` (canonical; `displayName` as the client wrote it)
+    /// here. A model that is not resident starts loading, expected ready after `loadTime`
+    /// seconds (after any load already in progress: Ollama loads one at a time). When the
+    /// instance is full, the least recently used idle model is predicted evicted.
+    /// - Returns: the model predicted evicted, if any.
+    @discardableResult
+    public mutating func dispatched(_ id: UInt64, model: String, displayName: String, loadTime: Double,
+                                    estimatedWait: Double, now: ContinuousClock.Instant) -> String? {
+        let cold = !holds(model)
+        var evicted: String? = nil
+        if cold {
+            evicted = predictedVictim(now: now, sparing: model)
+            if let evicted {
+                models[evicted] = nil
+                predictedEvictions.insert(evicted)
+            }
+            let start = secondsUntilLoadsEnd(now: now, except: model)
+            models[model] = ResidentModel(
+                name: displayName, phase: .loading(readyAt: now + .schedulingSeconds(start + loadTime)),
+                lastUsed: now, expiresAt: now + SchedulerSettings.ollamaKeepAlive)
+        } else if var resident = models[model] {
+            resident.lastUsed = now
+            resident.expiresAt = max(resident.expiresAt, now + SchedulerSettings.ollamaKeepAlive)
+            models[model] = resident
+        }
+        running[id] = RunningRequest(model: model, dispatchedAt: now, expectedColdLoad: cold && reportsResidency,
+                                     estimatedWait: estimatedWait)
+        return evicted
+    }
+
+    /// The first response byte of request `id` arrived. A successful answer means its model
+    /// is loaded and the request holds a slot: as many requests of one model streaming at
+    /// once as seen here is how many slots the model has (when not configured).
+    public mutating func firstByte(_ id: UInt64, succeeded: Bool, now: ContinuousClock.Instant) {
+        guard var request = running[id], request.firstByteAt == nil else { return }
+        request.firstByteAt = now
+        running[id] = request
+        guard succeeded else { return }
+        if var resident = models[request.model] {
+            resident.phase = .loaded
+            resident.lastUsed = now
+            models[request.model] = resident
+        }
+        if configuredParallel == nil {
+            let streaming = running.values.filter { $0.model == request.model && $0.firstByteAt != nil }.count
+            learnedParallel = max(learnedParallel, streaming)
+        }
+    }
+
+    /// Request `id` ended (answered, failed or abandoned): its slot is free again.
+    /// - Returns: the request, if it was running here.
+    @discardableResult
+    public mutating func ended(_ id: UInt64, now: ContinuousClock.Instant) -> RunningRequest? {
+        guard let request = running.removeValue(forKey: id) else { return nil }
+        if var resident = models[request.model] {
+            resident.lastUsed = now
+            resident.expiresAt = max(resident.expiresAt, now + SchedulerSettings.ollamaKeepAlive)
+            if request.firstByteAt == nil, resident.isLoading(now: now), runningCount(request.model) == 0 {
+                // Ended before any answer (refused, cancelled): the load may never have started.
+                models[request.model] = nil
+            } else {
+                models[request.model] = resident
+            }
+        }
+        return request
+    }
+
+    /// A final chunk reported `timings` for `model` (canonical) here: learns the load time
+    /// when it loaded, the slot time and the generation speed. `observedSeconds` is the
+    /// stream's duration as Olla saw it, used when Ollama reports no `total_duration`.
+    public mutating func learn(_ model: String, displayName: String, timings: GenerationTimings,
+                               observedSeconds: Double?, now: ContinuousClock.Instant) {
+        var learned = costs[model] ?? LearnedCosts()
+        let load = timings.loadDuration?.schedulingSeconds ?? 0
+        if timings.wasColdLoad {
+            learned.loadTime.observe(load)
+            coldLoads += 1
+        }
+        if let total = timings.totalDuration?.schedulingSeconds {
+            learned.generationTime.observe(max(0, total - load))
+        } else if let observedSeconds {
+            learned.generationTime.observe(observedSeconds)
+        }
+        if let count = timings.evalCount, let eval = timings.evalDuration?.schedulingSeconds, eval > 0 {
+            learned.tokensPerSecond.observe(Double(count) / eval)
+        }
+        costs[model] = learned
+        if reportsResidency {
+            var resident = models[model] ?? ResidentModel(
+                name: displayName, phase: .loaded, lastUsed: now, expiresAt: now + SchedulerSettings.ollamaKeepAlive)
+            resident.phase = .loaded
+            models[model] = resident
+        }
+    }
+
+    /// Olla sent an unload (`keep_alive: 0`) for `model` here.
+    public mutating func unloaded(_ model: String) {
+        models[model] = nil
+    }
+
+    /// The instance answered 503 "server busy" (its queue, `OLLAMA_MAX_QUEUE`, is full).
+    public mutating func refusedBusy(now: ContinuousClock.Instant) {
+        busyUntil = now + SchedulerSettings.busyBackoff
+    }
+
+    /// One model as `/api/ps` lists it.
+    public struct Listed: Sendable, Equatable {
+        /// Canonical name.
+        public var model: String
+        /// The name as listed.
+        public var name: String
+        /// Time left until `expires_at`, when it was reported and readable.
+        public var expiresIn: Duration?
+        /// `size_vram` in bytes.
+        public var sizeVRAM: Int?
+
+        /// Creates an entry.
+        public init(model: String, name: String, expiresIn: Duration? = nil, sizeVRAM: Int? = nil) {
+            self.model = model
+            self.name = name
+            self.expiresIn = expiresIn
+            self.sizeVRAM = sizeVRAM
+        }
+    }
+
+    /// `/api/ps` listed `listed` at `now`: the truth replaces predictions, except for models
+    /// Olla's own requests are using or loading (the poll may predate them). A model that
+    /// vanished before its expiry was evicted for room, so at most as many as are listed
+    /// now fit (when `max_loaded_models` is not configured); more listed than believed to
+    /// fit raises the bound.
+    public mutating func observed(_ listed: [Listed], now: ContinuousClock.Instant) {
+        guard reportsResidency else { return }
+        let names = Set(listed.map(\.model))
+        var evictedEarly = false
+        for (model, resident) in models where !names.contains(model) && runningCount(model) == 0 {
+            if resident.confirmed, resident.expiresAt > now + .seconds(1) { evictedEarly = true }
+            models[model] = nil
+        }
+        for entry in listed {
+            var resident = models[entry.model] ?? ResidentModel(
+                name: entry.name, phase: .loaded,
+                lastUsed: entry.expiresIn.map { now + $0 - SchedulerSettings.ollamaKeepAlive } ?? now,
+                expiresAt: now + SchedulerSettings.ollamaKeepAlive)
+            resident.phase = .loaded
+            resident.confirmed = true
+            if let expiresIn = entry.expiresIn { resident.expiresAt = now + expiresIn }
+            resident.sizeVRAM = entry.sizeVRAM ?? resident.sizeVRAM
+            models[entry.model] = resident
+        }
+        // A model predicted evicted may still be listed by a poll that raced the eviction:
+        // that is no evidence that more models fit.
+        let racedEviction = !predictedEvictions.isDisjoint(with: names)
+        predictedEvictions = []
+        guard configuredMaxLoaded == nil else { return }
+        if names.count > learnedMaxLoaded, !racedEviction { learnedMaxLoaded = names.count }
+        if evictedEarly, !names.isEmpty, names.count < learnedMaxLoaded { learnedMaxLoaded = names.count }
+    }
+}

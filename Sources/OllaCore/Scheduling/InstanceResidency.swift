@@ -1,0 +1,82 @@
+/// What one Ollama instance holds in memory and is doing, as Olla believes it now.
+///
+/// Pure state fed by events, each carrying `now`: `/api/ps` polls (`observed`), Olla's own
+/// decisions (`dispatched`), what responses reveal (`firstByte`, `finished`), unloads and
+/// 503 "server busy". Between polls it predicts what Ollama's scheduler does with the
+/// requests Olla sent (server/sched.go): a request for a model that is not resident loads
+/// it, evicting the least recently used idle model when `maxLoadedModels` are resident.
+public struct InstanceResidency: Sendable, Equatable {
+    /// The endpoint's configured name.
+    public let name: String
+    /// `num_parallel` from the configuration; nil means learned (starting at Ollama's default).
+    public let configuredParallel: Int?
+    /// `max_loaded_models` from the configuration; nil means learned (starting at Ollama's default).
+    public let configuredMaxLoaded: Int?
+    /// Whether the instance reports residency (`/api/ps`). OpenAI-compatible servers do not:
+    /// their one model counts as always resident, and slots are unlimited unless configured.
+    public let reportsResidency: Bool
+
+    /// Requests run in parallel per model, the most observed (or Ollama's default).
+    public internal(set) var learnedParallel: Int
+    /// Models resident at once, learned from `/api/ps` (or Ollama's default).
+    public internal(set) var learnedMaxLoaded: Int
+    /// Resident (or loading) models by canonical name.
+    public internal(set) var models: [String: ResidentModel] = [:]
+    /// Requests in flight by dispatch id.
+    public internal(set) var running: [UInt64: RunningRequest] = [:]
+    /// Learned costs by canonical model name.
+    public internal(set) var costs: [String: LearnedCosts] = [:]
+    /// Until when the instance is treated as full after a 503 "server busy".
+    public internal(set) var busyUntil: ContinuousClock.Instant?
+    /// Models predicted evicted since the last `/api/ps` poll.
+    var predictedEvictions: Set<String> = []
+    /// Cold loads Olla caused here (final chunks with a load), for metrics.
+    public internal(set) var coldLoads = 0
+
+    /// An instance nothing is known about yet.
+    public init(name: String, numParallel: Int? = nil, maxLoadedModels: Int? = nil, reportsResidency: Bool = true) {
+        self.name = name
+        self.configuredParallel = numParallel
+        self.configuredMaxLoaded = maxLoadedModels
+        self.reportsResidency = reportsResidency
+        self.learnedParallel = numParallel ?? SchedulerSettings.ollamaNumParallel
+        self.learnedMaxLoaded = maxLoadedModels ?? SchedulerSettings.ollamaMaxLoadedModels
+    }
+
+    /// Parallel slots per model: configured, else learned; unlimited (nil) for a server
+    /// without residency reports and no configuration.
+    public var slotsPerModel: Int? {
+        if let configuredParallel { return configuredParallel }
+        return reportsResidency ? learnedParallel : nil
+    }
+
+    /// Models that fit at once: configured, else learned.
+    public var maxLoadedModels: Int { configuredMaxLoaded ?? learnedMaxLoaded }
+
+    /// Requests in flight for `model` (canonical).
+    public func runningCount(_ model: String) -> Int {
+        running.values.reduce(0) { $0 + ($1.model == model ? 1 : 0) }
+    }
+
+    /// Whether `model` (canonical) is resident or loading.
+    public func holds(_ model: String) -> Bool {
+        !reportsResidency || models[model] != nil
+    }
+
+    /// The model Ollama would evict to make room at `now`: an idle one (no request of Olla's
+    /// running), least recently used first; nil when there is room or nothing is idle.
+    public func predictedVictim(now: ContinuousClock.Instant, sparing model: String) -> String? {
+        guard reportsResidency, models[model] == nil, models.count >= maxLoadedModels else { return nil }
+        return models.filter { $0.key != model && runningCount($0.key) == 0 && !$0.value.isLoading(now: now) }
+            .min { ($0.value.lastUsed, $0.key) < ($1.value.lastUsed, $1.key) }?.key
+    }
+
+    /// A load of another model in progress at `now`: Ollama admits requests in arrival order,
+    /// so one that needs a load holds up the requests behind it (server/sched.go).
+    public func secondsUntilLoadsEnd(now: ContinuousClock.Instant, except model: String) -> Double {
+        models.filter { $0.key != model }.map { $0.value.secondsUntilReady(now: now) }.max() ?? 0
+    }
+
+    /// The learned costs of `model` here, if any.
+    public func learned(_ model: String) -> LearnedCosts? { costs[model] }
+}

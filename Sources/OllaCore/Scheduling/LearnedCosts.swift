@@ -1,0 +1,41 @@
+/// What serving one model on one instance costs, learned from the final chunks Olla
+/// already reads for token counts (no extra requests).
+public struct LearnedCosts: Sendable, Equatable {
+    /// Seconds a cold load took (`load_duration` of responses that loaded the model).
+    public var loadTime = DecayingAverage()
+    /// Seconds one request occupies a slot once the model is resident
+    /// (`total_duration - load_duration`, or the observed stream when not reported).
+    public var generationTime = DecayingAverage()
+    /// Generated tokens per second (`eval_count / eval_duration`).
+    public var tokensPerSecond = DecayingAverage()
+
+    /// No observations yet.
+    public init() {}
+}
+
+/// The timings an Ollama final chunk reports (all nanoseconds in the JSON; Ollama's
+/// api/types.go `Metrics`), as read by `TokenScanner`.
+public struct GenerationTimings: Sendable, Equatable {
+    /// `load_duration`: time spent loading the model for this request.
+    public var loadDuration: Duration?
+    /// `total_duration`: the whole request inside Ollama, load included.
+    public var totalDuration: Duration?
+    /// `eval_count`: tokens generated.
+    public var evalCount: Int?
+    /// `eval_duration`: time spent generating them.
+    public var evalDuration: Duration?
+
+    /// Creates timings; missing fields are nil.
+    public init(loadDuration: Duration? = nil, totalDuration: Duration? = nil, evalCount: Int? = nil,
+                evalDuration: Duration? = nil) {
+        self.loadDuration = loadDuration
+        self.totalDuration = totalDuration
+        self.evalCount = evalCount
+        self.evalDuration = evalDuration
+    }
+
+    /// Whether the request paid for a model load (`load_duration` ≥ the cold threshold).
+    public var wasColdLoad: Bool {
+        (loadDuration ?? .zero) >= SchedulerSettings.coldLoadThreshold
+    }
+}

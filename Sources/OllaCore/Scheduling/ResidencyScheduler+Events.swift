@@ -1,0 +1,60 @@
+extension ResidencyScheduler {
+    /// A request for `model` (canonical) arrived: counts towards its demand.
+    public mutating func requested(_ model: String, now: ContinuousClock.Instant) {
+        demand.requested(model, now: now)
+    }
+
+    /// Request `id` for `model` is (now) being sent to `instance`. A request that was
+    /// running elsewhere (failover) moves. Repeating the same placement changes nothing.
+    /// - Returns: the model predicted evicted, if any.
+    @discardableResult
+    public mutating func dispatched(_ id: UInt64, model: String, displayName: String, to instance: String,
+                                    estimatedWait: Double, now: ContinuousClock.Instant) -> String? {
+        if let current = placements[id] {
+            if current == instance { return nil }
+            instances[current]?.ended(id, now: now)
+        }
+        guard instances[instance] != nil else { placements[id] = nil; return nil }
+        placements[id] = instance
+        let load = loadTime(model, on: instance)
+        return instances[instance]?.dispatched(id, model: model, displayName: displayName, loadTime: load,
+                                               estimatedWait: estimatedWait, now: now)
+    }
+
+    /// The response head of request `id` arrived (`succeeded`: a 2xx status).
+    public mutating func firstByte(_ id: UInt64, succeeded: Bool, now: ContinuousClock.Instant) {
+        guard let instance = placements[id] else { return }
+        instances[instance]?.firstByte(id, succeeded: succeeded, now: now)
+    }
+
+    /// Request `id` ended on whatever instance it ran: its slot is free.
+    /// - Returns: where it ran and its record.
+    @discardableResult
+    public mutating func ended(_ id: UInt64, now: ContinuousClock.Instant) -> (instance: String, request: RunningRequest)? {
+        guard let instance = placements.removeValue(forKey: id),
+              let request = instances[instance]?.ended(id, now: now) else { return nil }
+        return (instance, request)
+    }
+
+    /// A final chunk from `instance` reported `timings` for `model` (canonical).
+    public mutating func learn(_ model: String, displayName: String, on instance: String, timings: GenerationTimings,
+                               observedSeconds: Double?, now: ContinuousClock.Instant) {
+        instances[instance]?.learn(model, displayName: displayName, timings: timings,
+                                   observedSeconds: observedSeconds, now: now)
+    }
+
+    /// `/api/ps` of `instance` listed `listed` at `now`.
+    public mutating func observed(_ listed: [InstanceResidency.Listed], on instance: String, now: ContinuousClock.Instant) {
+        instances[instance]?.observed(listed, now: now)
+    }
+
+    /// Olla sent an unload of `model` to `instance`.
+    public mutating func unloaded(_ model: String, on instance: String) {
+        instances[instance]?.unloaded(model)
+    }
+
+    /// `instance` answered 503 "server busy".
+    public mutating func refusedBusy(_ instance: String, now: ContinuousClock.Instant) {
+        instances[instance]?.refusedBusy(now: now)
+    }
+}

@@ -1,0 +1,186 @@
+import Testing
+import OllaCore
+
+/// The residency model of one instance and the fleet scheduler's decisions, on an injected
+/// clock: no sockets, no sleeping.
+@Suite("Scheduler: residency and decisions")
+struct SchedulerResidencyTests {
+    let t0 = ContinuousClock.now
+    let llama = ModelName.canonical("llama3")
+    let qwen = ModelName.canonical("qwen")
+    let phi = ModelName.canonical("phi")
+
+    func at(_ seconds: Double) -> ContinuousClock.Instant { t0 + .schedulingSeconds(seconds) }
+
+    func fleet(_ names: [String], parallel: Int? = 1, maxLoaded: Int? = 1,
+               settings: SchedulerSettings = .init(defaultLoadTime: .seconds(2))) -> ResidencyScheduler {
+        ResidencyScheduler(settings: settings, instances: names.map {
+            .init(name: $0, numParallel: parallel, maxLoadedModels: maxLoaded)
+        })
+    }
+
+    @Test func aLoadIsPredictedAtDispatchAndConfirmedByTheFirstByteAndPs() throws {
+        var scheduler = fleet(["a"])
+        scheduler.requested(llama, now: t0)
+        let first = scheduler.decide(llama, candidates: [.init(name: "a")], now: t0)
+        #expect(first == .dispatch([PlacementEstimate(candidate: .init(name: "a"), residency: .cold, queueWait: 0,
+                                                      loadTime: 2, canStartNow: true)]))
+        scheduler.dispatched(1, model: llama, displayName: "llama3", to: "a", estimatedWait: 2, now: t0)
+        // Predicted: loading, ready in about 2 s.
+        let loading = try #require(scheduler.instances["a"]?.models[llama])
+        #expect(loading.phase == .loading(readyAt: at(2)))
+        #expect(!loading.confirmed)
+        let whileLoading = scheduler.estimate(llama, on: .init(name: "a"), now: at(0.5))
+        #expect(whileLoading.residency == .loading)
+        #expect(!whileLoading.canStartNow)  // its one slot is taken by request 1
+        // Confirmed: the first byte says it is loaded, then /api/ps lists it.
+        scheduler.firstByte(1, succeeded: true, now: at(1.8))
+        #expect(scheduler.instances["a"]?.models[llama]?.phase == .loaded)
+        scheduler.observed([.init(model: llama, name: "llama3:latest", expiresIn: .seconds(299), sizeVRAM: 4_000)],
+                           on: "a", now: at(1.9))
+        #expect(scheduler.instances["a"]?.models[llama]?.confirmed == true)
+        #expect(scheduler.instances["a"]?.models[llama]?.sizeVRAM == 4_000)
+        scheduler.ended(1, now: at(3))
+        let free = scheduler.estimate(llama, on: .init(name: "a"), now: at(3))
+        #expect(free.residency == .loaded && free.queueWait == 0 && free.canStartNow)
+    }
+
+    @Test func anEvictionIsPredictedLeastRecentlyUsedIdleFirst() {
+        var scheduler = fleet(["a"], maxLoaded: 2)
+        scheduler.observed([.init(model: llama, name: "llama3"), .init(model: qwen, name: "qwen")], on: "a", now: t0)
+        scheduler.dispatched(1, model: qwen, displayName: "qwen", to: "a", estimatedWait: 0, now: at(1))
+        scheduler.ended(1, now: at(2))
+        // llama3 was used least recently and is idle: loading phi evicts it.
+        #expect(scheduler.estimate(phi, on: .init(name: "a"), now: at(3)).victim == "llama3")
+        let evicted = scheduler.dispatched(2, model: phi, displayName: "phi", to: "a", estimatedWait: 2, now: at(3))
+        #expect(evicted == llama)
+        #expect(Set(scheduler.instances["a"]!.models.keys) == [qwen, phi])
+    }
+
+    @Test func noIdleModelMeansNoVictimAndTheLoadWaits() {
+        var scheduler = fleet(["a"])
+        scheduler.dispatched(1, model: llama, displayName: "llama3", to: "a", estimatedWait: 0, now: t0)
+        scheduler.firstByte(1, succeeded: true, now: at(2))
+        let estimate = scheduler.estimate(qwen, on: .init(name: "a"), now: at(2))
+        #expect(estimate.victim == nil)
+        #expect(!estimate.canStartNow)
+        #expect(estimate.queueWait > 0)
+    }
+
+    @Test func aHotModelEarnsASecondCopyWhenItsQueueCostsMoreThanALoad() {
+        var scheduler = fleet(["a", "b"])
+        // llama3 resident on a and learned: 1 s loads, 4 s generations; b holds a rarely used model.
+        scheduler.learn(llama, displayName: "llama3", on: "a",
+                        timings: .init(loadDuration: .seconds(1), totalDuration: .seconds(5)), observedSeconds: nil, now: t0)
+        scheduler.observed([.init(model: qwen, name: "qwen")], on: "b", now: t0)
+        scheduler.requested(qwen, now: t0)
+        for _ in 0..<10 { scheduler.requested(llama, now: at(10)) }
+        scheduler.dispatched(1, model: llama, displayName: "llama3", to: "a", estimatedWait: 0, now: at(10))
+        scheduler.firstByte(1, succeeded: true, now: at(10))
+        let candidates: [SchedulingCandidate] = [.init(name: "a"), .init(name: "b")]
+        let placement = scheduler.decide(llama, candidates: candidates, now: at(10.5))
+        guard case .dispatch(let order) = placement else { Issue.record("expected a dispatch, got \(placement)"); return }
+        #expect(order.first?.candidate.name == "b")
+        #expect(order.first?.residency == .cold)
+        #expect(placement.reason.hasPrefix("cold on b ~1.0 s, evicts qwen; loaded on a, queue ~3.5 s"))
+    }
+
+    @Test func aRareModelDoesNotEvictAPopularOneButWaitsInstead() {
+        var scheduler = fleet(["a"])
+        scheduler.observed([.init(model: llama, name: "llama3")], on: "a", now: t0)
+        for second in 0..<20 { scheduler.requested(llama, now: at(Double(second))) }
+        scheduler.requested(phi, now: at(20))
+        let estimate = scheduler.estimate(phi, on: .init(name: "a"), now: at(20))
+        #expect(estimate.victim == "llama3")
+        #expect(estimate.evictionPenalty == 8)  // four reloads of 2 s: capped
+        // A popular model evicting a rare one pays little.
+        scheduler.observed([.init(model: phi, name: "phi")], on: "a", now: at(21))
+        let reverse = scheduler.estimate(llama, on: .init(name: "a"), now: at(21))
+        #expect(reverse.evictionPenalty < 0.2)
+    }
+
+    @Test func aLowerTierServesOnlyWhenTheHigherTierCannot() {
+        var scheduler = fleet(["gpu", "laptop"], settings: .init(defaultLoadTime: .seconds(2), tierMaxWait: .seconds(10)))
+        scheduler.observed([.init(model: llama, name: "llama3")], on: "laptop", now: t0)
+        scheduler.dispatched(1, model: llama, displayName: "llama3", to: "gpu", estimatedWait: 0, now: t0)
+        scheduler.firstByte(1, succeeded: true, now: t0)
+        let candidates: [SchedulingCandidate] = [.init(name: "gpu", priority: 100), .init(name: "laptop", priority: 10)]
+        // The laptop has it loaded and free, the GPU box is busy for a few seconds: the tier holds.
+        let held = scheduler.decide(llama, candidates: candidates, now: at(1))
+        guard case .hold(let order) = held else { Issue.record("expected a hold, got \(held)"); return }
+        #expect(order.map(\.candidate.name) == ["gpu", "laptop"])
+        // Beyond the tier's bound the laptop serves.
+        for id in 2...4 as ClosedRange<UInt64> {
+            scheduler.dispatched(id, model: llama, displayName: "llama3", to: "gpu", estimatedWait: 0, now: at(1))
+        }
+        let spilled = scheduler.decide(llama, candidates: candidates, now: at(1))
+        #expect(spilled.estimates.first?.candidate.name == "laptop")
+        // Without the GPU box (down: not a candidate), the laptop serves at once.
+        #expect(scheduler.decide(llama, candidates: [candidates[1]], now: at(1)).estimates.first?.canStartNow == true)
+    }
+
+    @Test func weightSharesLoadAmongEquallyGoodInstances() {
+        let scheduler = fleet(["a", "b"], parallel: 8)
+        let candidates: [SchedulingCandidate] = [.init(name: "a", weight: 4, inFlight: 3), .init(name: "b", weight: 1, inFlight: 1)]
+        #expect(scheduler.decide(llama, candidates: candidates, now: t0).estimates.first?.candidate.name == "a")
+    }
+
+    @Test func anEstimateIsLearnedFromAFinalChunk() throws {
+        let chunk = Array(#"{"model":"llama3","done":true,"total_duration":3500000000,"load_duration":1500000000,"prompt_eval_count":10,"eval_count":100,"eval_duration":1000000000}"#.utf8)
+        let usage = try #require(TokenScanner.scanOllama(chunk))
+        let timings = try #require(usage.timings)
+        #expect(timings.wasColdLoad)
+        var scheduler = fleet(["a"])
+        #expect(scheduler.loadTime(llama, on: "a") == 2)
+        scheduler.learn(llama, displayName: "llama3", on: "a", timings: timings, observedSeconds: nil, now: t0)
+        #expect(scheduler.loadTime(llama, on: "a") == 1.5)
+        #expect(scheduler.generationTime(llama, on: "a") == 2)
+        #expect(scheduler.instances["a"]?.costs[llama]?.tokensPerSecond.value == 100)
+        #expect(scheduler.instances["a"]?.coldLoads == 1)
+        // Another instance without its own observation borrows it.
+        var two = fleet(["a", "b"])
+        two.learn(llama, displayName: "llama3", on: "a", timings: timings, observedSeconds: nil, now: t0)
+        #expect(two.loadTime(llama, on: "b") == 1.5)
+    }
+
+    @Test func parallelSlotsAreLearnedFromConcurrentStreams() {
+        var scheduler = fleet(["a"], parallel: nil, maxLoaded: nil)
+        #expect(scheduler.instances["a"]?.slotsPerModel == 1)
+        scheduler.dispatched(1, model: llama, displayName: "llama3", to: "a", estimatedWait: 0, now: t0)
+        scheduler.dispatched(2, model: llama, displayName: "llama3", to: "a", estimatedWait: 0, now: t0)
+        scheduler.firstByte(1, succeeded: true, now: at(1))
+        scheduler.firstByte(2, succeeded: true, now: at(1.1))
+        #expect(scheduler.instances["a"]?.slotsPerModel == 2)
+    }
+
+    @Test func maxLoadedModelsIsLearnedFromAnEarlyEviction() {
+        var scheduler = fleet(["a"], parallel: nil, maxLoaded: nil)
+        #expect(scheduler.instances["a"]?.maxLoadedModels == 3)
+        scheduler.observed([.init(model: llama, name: "llama3", expiresIn: .seconds(300))], on: "a", now: t0)
+        // qwen replaced llama3 long before llama3's expiry: only one fits.
+        scheduler.observed([.init(model: qwen, name: "qwen", expiresIn: .seconds(300))], on: "a", now: at(5))
+        #expect(scheduler.instances["a"]?.maxLoadedModels == 1)
+    }
+
+    @Test func theHoldQueueIsBoundedInLengthAndWaitAndForgetsLeavers() throws {
+        var queue = HoldQueue<Int>(maxLength: 2, maxWait: .seconds(10))
+        try queue.hold(1, model: llama, now: t0)
+        try queue.hold(2, model: llama, now: at(1))
+        do {
+            try queue.hold(3, model: llama, now: at(1))
+            Issue.record("a third request was held beyond the bound of 2")
+        } catch {
+            #expect(error == .full)
+        }
+        try queue.hold(4, model: qwen, now: at(2))  // another model has its own bound
+        let removed = queue.remove(2)
+        #expect(removed)
+        #expect(queue.first(llama)?.id == 1)
+        let expired = queue.expire(now: at(10.5))
+        #expect(expired == [1])
+        #expect(queue.count(llama) == 0)
+        let next = queue.removeFirst(qwen)
+        #expect(next?.id == 4)
+        #expect(queue.isEmpty)
+    }
+}
