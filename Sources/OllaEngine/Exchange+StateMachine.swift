@@ -128,6 +128,14 @@ struct ExchangeStateMachine {
         return wakeClientWaitingForResponse()
     }
 
+    /// A request held in Olla's queue may start now (late binding). Nothing starts when the
+    /// client left or Olla already answered; the caller then gives the slot back.
+    mutating func heldRequestReleased() -> Actions {
+        guard !clientGone, case .pending = answer, upstream == .idle, bodyComplete else { return .none }
+        upstream = .running
+        return Actions(upstream: .start(attempt: 0))
+    }
+
     /// A fan-out runs on the fetcher instead of one transfer.
     mutating func fanOutStarted() {
         upstream = .running

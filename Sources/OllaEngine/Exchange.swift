@@ -36,6 +36,10 @@ public final class Exchange: TransferDelegate, Sendable {
         var fanOutTargets: [EndpointTarget] = []
         var headAt: ContinuousClock.Instant?
         var bodyLength: Int64?
+        /// The endpoint counted as streaming this response now (health evidence).
+        var streamingEndpoint: String?
+        /// What the scheduler recorded about the last attempt, once it ended.
+        var lastRun: RunningRequest?
     }
 
     init(id: UInt64, requestID: String, head: InboundHead, route: ProxyRoute.Forward,
@@ -84,7 +88,7 @@ public final class Exchange: TransferDelegate, Sendable {
                 return machine.requestHeadReceived()
             }
             perform(actions.upstream)
-        case .forward, .fanOut, .reject:
+        case .forward, .fanOut, .reject, .hold:
             // Uploads go to one instance; anything else is answered once the body is drained.
             let error = Self.rejection(of: plan) ?? ProxyError(.badRequest, "uploads go to one instance")
             _ = withMachine { $0.answerLocally(error) }
@@ -132,6 +136,9 @@ public final class Exchange: TransferDelegate, Sendable {
                 _ = machine.clientBodyComplete(startTransfer: false)
                 return machine.answerLocally(error)
             }
+        case .hold(let model):
+            _ = withMachine { $0.clientBodyComplete(startTransfer: false) }
+            context.registry.scheduler.attach(id, model: model, request: self)
         }
     }
 
@@ -193,9 +200,12 @@ public final class Exchange: TransferDelegate, Sendable {
     public func clientCompleted(successfully: Bool) {
         let actions = withMachine { $0.clientCompleted(successfully: successfully) }
         perform(actions.upstream)
+        context.registry.scheduler.leave(id)
         endActiveAttempt()
         noteManagementOutcome()
-        context.finished(self, record: accessRecord())
+        let record = accessRecord()
+        scheduledRequestCompleted(record)
+        context.finished(self, record: record)
     }
 
     // MARK: Called by the curl loop
@@ -203,12 +213,19 @@ public final class Exchange: TransferDelegate, Sendable {
     public func upstreamHeadReceived(_ head: UpstreamHead) -> HeadDisposition {
         // Recorded before the event: accepting the head resumes the client, whose thread
         // builds the response headers (X-Olla-Response-Time) at once.
-        let endpoint = details.withLock { details -> String? in
+        let (endpoint, streams) = details.withLock { details -> (String?, String?) in
             details.headAt = .now
-            return details.endpoint?.name
+            var streams: String? = nil
+            if (200..<300).contains(head.status), let active = details.activeEndpoint, details.streamingEndpoint == nil {
+                details.streamingEndpoint = active
+                streams = active
+            }
+            return (details.endpoint?.name, streams)
         }
+        if let streams { context.registry.streamStarted(on: streams) }
         let (actions, disposition) = withMachine { $0.upstreamHeadReceived(head) }
         if let endpoint { context.reportOutcome(endpoint: endpoint, status: head.status) }
+        if let endpoint, isScheduled { context.registry.scheduler.headReceived(id, endpoint: endpoint, status: head.status) }
         if disposition == .abandon, let endpoint {
             context.attemptFailed(self, endpoint: endpoint, failure: .refused(status: head.status))
         }
@@ -237,6 +254,7 @@ public final class Exchange: TransferDelegate, Sendable {
 
     /// The client's socket hung up (seen by the worker loop, suspended or not).
     public func clientHungUp() {
+        context.registry.scheduler.leave(id)
         let actions = withMachine { $0.clientWentAway() }
         perform(actions.upstream)
     }
@@ -295,6 +313,9 @@ public final class Exchange: TransferDelegate, Sendable {
             return (endpoint, details.bodyLength)
         }
         context.registry.requestStarted(on: endpoint.name)
+        if isScheduled, let model = details.withLock({ $0.model }) {
+            context.registry.scheduler.attemptStarted(id, model: model, endpoint: endpoint.name)
+        }
         let settings = context.settings
         var request = UpstreamRequest(
             transferID: id,
@@ -316,12 +337,17 @@ public final class Exchange: TransferDelegate, Sendable {
     static let inlineBodyLimit: Int64 = 1 << 20
 
     /// Stops counting this request against its endpoint. Idempotent.
-    private func endActiveAttempt() {
-        if let active = details.withLock({ details -> String? in
-            defer { details.activeEndpoint = nil }
-            return details.activeEndpoint
-        }) {
+    func endActiveAttempt() {
+        let (active, streaming) = details.withLock { details -> (String?, String?) in
+            defer { details.activeEndpoint = nil; details.streamingEndpoint = nil }
+            return (details.activeEndpoint, details.streamingEndpoint)
+        }
+        if let streaming { context.registry.streamEnded(on: streaming) }
+        if let active {
             context.registry.requestEnded(on: active)
+            if isScheduled, let ended = context.registry.scheduler.attemptEnded(id) {
+                details.withLock { $0.lastRun = ended.request }
+            }
         }
     }
 
@@ -337,7 +363,7 @@ public final class Exchange: TransferDelegate, Sendable {
             }
         }
         let plan = context.router.plan(RoutingRequest(
-            method: method, route: route, operation: operation, model: model, smallBody: smallBody))
+            method: method, route: route, operation: operation, model: model, smallBody: smallBody, id: id))
         details.withLock { details in
             details.model = model
             details.plan = plan

@@ -44,6 +44,11 @@ final class ExchangeContext: Sendable {
 
     func finished(_ exchange: Exchange, record: AccessRecord) { hooks.finished(exchange, record) }
 
+    /// A scheduled request completed: metrics for cold loads and estimate error.
+    func scheduled(endpoint: String, coldLoad: Bool, estimatedWait: Double?, timeToFirstByte: Duration?) {
+        hooks.scheduled(endpoint, coldLoad, estimatedWait, timeToFirstByte)
+    }
+
     func attemptFailed(_ exchange: Exchange, endpoint: String, failure: UpstreamFailure) {
         hooks.attemptFailed(exchange, endpoint, failure)
     }

@@ -38,6 +38,7 @@ public final class ProxyEngine: Sendable {
         var attemptFailed: @Sendable (Exchange, String, UpstreamFailure) -> Void
         var healthChanged: @Sendable (String, EndpointHealth.Transition) -> Void
         var refreshInventory: @Sendable (String) async -> Void
+        var scheduled: @Sendable (_ endpoint: String, _ coldLoad: Bool, _ estimatedWait: Double?, _ ttfb: Duration?) -> Void
     }
 
     public let metrics = Metrics()
@@ -82,7 +83,10 @@ public final class ProxyEngine: Sendable {
                     "cause": "request",
                 ])
             },
-            refreshInventory: refreshInventory)
+            refreshInventory: refreshInventory,
+            scheduled: { endpoint, coldLoad, estimate, ttfb in
+                metrics.scheduled(endpoint: endpoint, coldLoad: coldLoad, estimatedWait: estimate, timeToFirstByte: ttfb)
+            })
     }
 
     /// Called once per request, when its head is complete. `transport` is the outbound loop

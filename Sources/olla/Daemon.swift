@@ -26,7 +26,7 @@ struct Daemon {
         let transports = (0..<wiring.workerCount).map { _ in CurlTransport() }
         for transport in transports { transport.run() }
         let monitors = MonitorSlot(fetcher: Fetcher(transport: transports[0]), logger: logger)
-        let registry = EndpointRegistry(endpoints: wiring.endpoints)
+        let registry = EndpointRegistry(endpoints: wiring.endpoints, scheduling: config.proxy.scheduler)
         let engine = ProxyEngine(generation: wiring.generation(config: config, registry: registry),
                                  logger: logger, refreshInventory: { await monitors.current?.refreshNow($0) })
         logStartup(logger, config: config, wiring: wiring)
@@ -95,7 +95,8 @@ struct Daemon {
             logger.error("reload refused; keeping the running configuration", metadata: ["error": "\(error)"])
             return running
         }
-        let registry = EndpointRegistry(endpoints: wiring.endpoints, carryingOver: engine.generation.registry)
+        let registry = EndpointRegistry(endpoints: wiring.endpoints, carryingOver: engine.generation.registry,
+                                        scheduling: next.proxy.scheduler)
         engine.install(wiring.generation(config: next, registry: registry, previous: engine.generation.policy))
         monitors.start(registry: registry, discovery: next.discovery.modelDiscovery, warmUpWithin: nil)
         logger.info("configuration reloaded", metadata: [

@@ -123,7 +123,7 @@ def test_model_aware_prefers_loaded_instance(cluster):
         {"name": "a", "models": [MODEL], "loaded": []},
         {"name": "b", "models": [MODEL], "loaded": [MODEL]},
         {"name": "c", "models": [MODEL], "loaded": []},
-    ])  # model-aware is the default
+    ], overrides={"proxy": {"load_balancer": "model-aware"}})
     got = Counter(sequential(cl, 10))
     assert got == Counter({"b": 10}), f"model-aware: llama3.2 is loaded only on b (per /api/ps); want all 10 on b, got {dict(got)}"
     r = jreq(cl.t, "POST", "/api/chat", CHAT)
@@ -145,7 +145,7 @@ def test_model_aware_without_loaded_uses_in_flight_then_priority(cluster):
         {"name": "a", "priority": 100, "models": [MODEL], "loaded": []},
         {"name": "b", "priority": 100, "models": [MODEL], "loaded": []},
         {"name": "c", "priority": 50, "models": [MODEL], "loaded": []},
-    ])
+    ], overrides={"proxy": {"load_balancer": "model-aware"}})
     got = Counter(sequential(cl, 8))
     assert got == Counter({"a": 8}), (
         f"model-aware, loaded nowhere, nothing in flight: priority then config order -> all on a; got {dict(got)}")

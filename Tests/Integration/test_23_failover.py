@@ -104,13 +104,13 @@ def test_failed_connect_marks_offline_at_once_and_reprobes_within_a_second(clust
 
 @pytest.mark.parametrize("status", [503, 429])
 def test_busy_answer_fails_over_with_body_replayed(cluster, status):
-    # model-aware (default): state ranks first (healthy, unknown, busy), then loaded (nowhere
+    # model-aware: state ranks first (healthy, unknown, busy), then loaded (nowhere
     # here), in-flight, priority -> a first while healthy
     cl = cluster([
         {"name": "a", "priority": 100, "models": [MODEL], "loaded": [], "check_interval": "3s", "check_timeout": "1s"},
         {"name": "b", "priority": 50, "models": [MODEL], "loaded": []},
         {"name": "c", "priority": 10, "models": [MODEL], "loaded": []},
-    ])
+    ], overrides={"proxy": {"load_balancer": "model-aware"}})
     assert jreq(cl.t, "POST", "/api/chat", CHAT).header("X-Olla-Endpoint") == "a"
     time.sleep(0.2)
     cl["a"].add_rule(path="/api/chat", times=1, status=status)

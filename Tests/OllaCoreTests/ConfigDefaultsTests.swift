@@ -36,7 +36,8 @@ struct ConfigDefaultsTests {
         let proxy = OllaConfig.defaults.proxy
         #expect(proxy.engine == .olla)
         #expect(proxy.profile == .auto)
-        #expect(proxy.loadBalancer == .modelAware)
+        #expect(proxy.loadBalancer == .residencyAware)
+        #expect(proxy.scheduler == SchedulerSettings(defaultLoadTime: .seconds(5), queueLength: 512, queueTimeout: .seconds(300), tierMaxWait: .seconds(30)))
         #expect(proxy.connectionTimeout == .seconds(5))
         #expect(proxy.responseTimeout == .seconds(600))
         #expect(proxy.readTimeout == .seconds(300))

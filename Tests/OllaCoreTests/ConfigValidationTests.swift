@@ -65,9 +65,9 @@ struct ConfigValidationTests {
     @Test(arguments: [
         (#"{"proxy": {"engine": "turbo"}}"#, #"config.json:1: proxy.engine: must be one of "olla", "sherpa", found "turbo""#),
         (#"{"proxy": {"profile": "buffered"}}"#, #"config.json:1: proxy.profile: must be one of "auto", "streaming", "standard", found "buffered""#),
-        (#"{"proxy": {"load_balancer": "random"}}"#, #"config.json:1: proxy.load_balancer: must be one of "priority", "round-robin", "least-connections", "model-aware", found "random""#),
-        (#"{"proxy": {"load_balancer": "round robin"}}"#, #"config.json:1: proxy.load_balancer: must be one of "priority", "round-robin", "least-connections", "model-aware", found "round robin"; did you mean "round-robin"?"#),
-        (#"{"proxy": {"load_balancer": 1}}"#, #"config.json:1: proxy.load_balancer: expected one of "priority", "round-robin", "least-connections", "model-aware", found number 1"#),
+        (#"{"proxy": {"load_balancer": "random"}}"#, #"config.json:1: proxy.load_balancer: must be one of "priority", "round-robin", "least-connections", "model-aware", "residency-aware", found "random""#),
+        (#"{"proxy": {"load_balancer": "round robin"}}"#, #"config.json:1: proxy.load_balancer: must be one of "priority", "round-robin", "least-connections", "model-aware", "residency-aware", found "round robin"; did you mean "round-robin"?"#),
+        (#"{"proxy": {"load_balancer": 1}}"#, #"config.json:1: proxy.load_balancer: expected one of "priority", "round-robin", "least-connections", "model-aware", "residency-aware", found number 1"#),
         (#"{"proxy": {"connection_timeout": "0s"}}"#, "config.json:1: proxy.connection_timeout: must be greater than 0, found 0s"),
         (#"{"proxy": {"response_timeout": "500ms"}}"#, "config.json:1: proxy.response_timeout: must be 0 (no limit) or at least 1s, found 500ms"),
         (#"{"proxy": {"read_timeout": "5 m"}}"#, #"config.json:1: proxy.read_timeout: invalid duration "5 m": unknown unit " m" (units: ns, us, ms, s, m, h)"#),
@@ -75,6 +75,11 @@ struct ConfigValidationTests {
         (#"{"proxy": {"max_retries": -1}}"#, "config.json:1: proxy.max_retries: must be between 0 and 100, found -1"),
         (#"{"proxy": {"stream_buffer_size": 4095}}"#, "config.json:1: proxy.stream_buffer_size: must be between 4096 and 67108864, found 4095"),
         (#"{"proxy": {"stream_buffer_size": 67108865}}"#, "config.json:1: proxy.stream_buffer_size: must be between 4096 and 67108864, found 67108865"),
+        (#"{"proxy": {"scheduler": {"default_load_time": "0s"}}}"#, "config.json:1: proxy.scheduler.default_load_time: must be greater than 0, found 0s"),
+        (#"{"proxy": {"scheduler": {"queue_length": 0}}}"#, "config.json:1: proxy.scheduler.queue_length: must be between 1 and 100000, found 0"),
+        (#"{"proxy": {"scheduler": {"queue_timeout": "0"}}}"#, "config.json:1: proxy.scheduler.queue_timeout: must be greater than 0, found 0s"),
+        (#"{"proxy": {"scheduler": {"tier_max_wait": "-1s"}}}"#, #"config.json:1: proxy.scheduler.tier_max_wait: invalid duration "-1s": negative durations are not allowed"#),
+        (#"{"proxy": {"scheduler": {"queue_len": 5}}}"#, "config.json:1: proxy.scheduler.queue_len: unknown key (valid keys: default_load_time, queue_length, queue_timeout, tier_max_wait)"),
     ])
     func proxyRules(_ text: String, _ expected: String) {
         #expect(failure(text) == expected)
@@ -86,10 +91,29 @@ struct ConfigValidationTests {
         ("round_robin", .roundRobin),
         ("least-connections", .leastConnections),
         ("model-aware", .modelAware),
+        ("residency-aware", .residencyAware),
         ("least_conn", .leastConnections),
     ])
     func loadBalancerNamesAndAliases(_ name: String, _ expected: LoadBalancerKind) throws {
         #expect(try parse(#"{"proxy": {"load_balancer": "\#(name)"}}"#).proxy.loadBalancer == expected)
+    }
+
+    @Test func schedulerKeysAndEndpointCapacity() throws {
+        let config = try parse(#"""
+        {"proxy": {"scheduler": {"default_load_time": "1500ms", "queue_length": 8, "queue_timeout": "1m",
+                                 "tier_max_wait": "0s"}},
+         "discovery": {"static": {"endpoints": [
+            {"name": "a", "url": "http://a", "type": "ollama", "num_parallel": 4, "max_loaded_models": 1}]}}}
+        """#)
+        #expect(config.proxy.scheduler == SchedulerSettings(
+            defaultLoadTime: .milliseconds(1500), queueLength: 8, queueTimeout: .seconds(60), tierMaxWait: .zero))
+        let endpoint = try #require(config.discovery.staticEndpoints.endpoints.first)
+        #expect(endpoint.numParallel == 4 && endpoint.maxLoadedModels == 1)
+        let base = #"{"discovery": {"static": {"endpoints": [{"name": "a", "url": "http://a", "type": "ollama", "#
+        #expect(failure(base + #""num_parallel": 0}]}}}"#)
+            == "config.json:1: discovery.static.endpoints[0].num_parallel: must be between 1 and 1024, found 0")
+        #expect(failure(base + #""max_loaded_models": "3"}]}}}"#)
+            == #"config.json:1: discovery.static.endpoints[0].max_loaded_models: expected an integer, found string "3""#)
     }
 
     @Test func proxyAcceptsCompatibilityKeysAndBoundaries() throws {
@@ -98,7 +122,7 @@ struct ConfigValidationTests {
                    "response_timeout": "0", "read_timeout": "0s", "max_retries": 100, "stream_buffer_size": 4096}}
         """#)
         #expect(config.proxy == ProxyConfig(
-            engine: .sherpa, profile: .streaming, loadBalancer: .modelAware, connectionTimeout: .milliseconds(1),
+            engine: .sherpa, profile: .streaming, loadBalancer: .residencyAware, connectionTimeout: .milliseconds(1),
             responseTimeout: .zero, readTimeout: .zero, maxRetries: 100, streamBufferSize: 4_096))
         #expect(try parse(#"{"proxy": {"response_timeout": "1s"}}"#).proxy.responseTimeout == .seconds(1))
     }

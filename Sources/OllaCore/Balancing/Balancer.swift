@@ -29,6 +29,7 @@ public struct Balancer: Sendable, Equatable {
         case .roundRobin: ordered = orderRoundRobin(routable, turn: turn)
         case .leastConnections: ordered = orderLeastConnections(routable)
         case .modelAware: ordered = orderModelAware(routable)
+        case .residencyAware: ordered = orderLeastConnections(routable)
         }
         return (ordered + unroutable).map(\.candidate)
     }

@@ -16,6 +16,8 @@ extension EndpointConfig {
             checkTimeout: try reader.duration("check_timeout", default: defaults.checkTimeout, .positive),
             headers: try reader.take("headers").map(EndpointHeader.list(from:)) ?? []
         )
+        numParallel = try reader.take("num_parallel")?.integer(in: Self.capacityRange)
+        maxLoadedModels = try reader.take("max_loaded_models")?.integer(in: Self.capacityRange)
         auth = try reader.take("auth").map { field throws(ConfigError) in try field.decodeObject(EndpointAuth.init(from:)) }
         try checkTimeoutIsShorterThanInterval(reader)
     }

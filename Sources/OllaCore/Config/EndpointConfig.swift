@@ -28,11 +28,21 @@ public struct EndpointConfig: Sendable, Equatable {
     public var headers: [EndpointHeader]
     /// `auth`: the credential sent to this backend; it wins over `headers` for its header.
     public var auth: EndpointAuth? = nil
+    /// `num_parallel`: requests one model runs at once on this instance (the instance's
+    /// `OLLAMA_NUM_PARALLEL`), 1...1024. Nil: learned from concurrent streams, starting at
+    /// Ollama's default of 1 (unlimited for `openai-compatible` servers).
+    public var numParallel: Int? = nil
+    /// `max_loaded_models`: models this instance holds in memory at once (its
+    /// `OLLAMA_MAX_LOADED_MODELS`, or fewer when memory is the limit), 1...1024. Nil: learned
+    /// from `/api/ps`, starting at Ollama's default of 3.
+    public var maxLoadedModels: Int? = nil
 
     /// The valid range of `priority`.
     public static let priorityRange = 0...1_000_000
     /// The valid range of `weight`.
     public static let weightRange = 1...1_000
+    /// The valid range of `num_parallel` and `max_loaded_models`.
+    public static let capacityRange = 1...1_024
 
     /// Creates an endpoint. `healthCheckURL` and `modelURL` default to `type`'s paths.
     public init(

@@ -6,9 +6,13 @@ public enum LoadBalancerKind: String, ConfigChoice {
     case roundRobin = "round-robin"
     /// The endpoint with the fewest requests in flight.
     case leastConnections = "least-connections"
-    /// The default: the instance that already has the model loaded, then the least busy
-    /// relative to its weight, then priority (see docs/routing.md).
+    /// The instance that already has the model loaded, then the least busy relative to its
+    /// weight, then priority (see docs/routing.md).
     case modelAware = "model-aware"
+    /// The default: the instance with the shortest expected time to first token, from a live
+    /// residency model, learned load and generation times, and Olla's own hold queue
+    /// (see docs/routing.md).
+    case residencyAware = "residency-aware"
 
     /// Spellings used in Go Olla's sample configuration.
     public static let aliases: [String: LoadBalancerKind] = [

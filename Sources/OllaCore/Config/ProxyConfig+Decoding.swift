@@ -11,7 +11,8 @@ extension ProxyConfig {
             readTimeout: try reader.duration("read_timeout", default: defaults.readTimeout),
             maxRetries: try reader.integer("max_retries", in: Self.maxRetriesRange, default: defaults.maxRetries),
             streamBufferSize: try reader.integer(
-                "stream_buffer_size", in: Self.streamBufferSizeRange, default: defaults.streamBufferSize)
+                "stream_buffer_size", in: Self.streamBufferSizeRange, default: defaults.streamBufferSize),
+            scheduler: try reader.section("scheduler", default: defaults.scheduler, SchedulerSettings.init(from:))
         )
     }
 }

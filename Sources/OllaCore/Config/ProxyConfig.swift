@@ -4,7 +4,7 @@ public struct ProxyConfig: Sendable, Equatable {
     public var engine: ProxyEngineKind
     /// `profile`: accepted for compatibility with Go Olla; responses are always streamed.
     public var profile: ProxyProfile
-    /// `load_balancer`: how an endpoint is chosen. Default `.priority`.
+    /// `load_balancer`: how an endpoint is chosen. Default `.residencyAware`.
     public var loadBalancer: LoadBalancerKind
     /// `connection_timeout`: the longest a TCP (and TLS) connect to a backend may take.
     /// Always greater than zero. Default 5s.
@@ -22,6 +22,8 @@ public struct ProxyConfig: Sendable, Equatable {
     /// `stream_buffer_size`: per-request bound, in bytes, on response data buffered
     /// for a slow client before the backend transfer is paused. Default 1 MiB.
     public var streamBufferSize: Int
+    /// `scheduler`: the `residency-aware` balancer's defaults and bounds.
+    public var scheduler: SchedulerSettings
 
     /// The valid range of `max_retries`.
     public static let maxRetriesRange = 0...100
@@ -34,13 +36,15 @@ public struct ProxyConfig: Sendable, Equatable {
     public init(
         engine: ProxyEngineKind = .olla,
         profile: ProxyProfile = .auto,
-        loadBalancer: LoadBalancerKind = .modelAware,
+        loadBalancer: LoadBalancerKind = .residencyAware,
         connectionTimeout: Duration = .seconds(5),
         responseTimeout: Duration = .seconds(600),
         readTimeout: Duration = .seconds(300),
         maxRetries: Int = 3,
-        streamBufferSize: Int = 1_048_576
+        streamBufferSize: Int = 1_048_576,
+        scheduler: SchedulerSettings = .defaults
     ) {
+        self.scheduler = scheduler
         self.engine = engine
         self.profile = profile
         self.loadBalancer = loadBalancer

@@ -19,6 +19,21 @@ extension EndpointHealth {
         }
     }
 
+    /// Records a probe that timed out while the endpoint was streaming `streams` responses
+    /// to Olla's clients: it is alive and working, only too busy to answer the probe in time
+    /// (llama.cpp's health route waits behind the running generation). It becomes `busy`,
+    /// never `offline`, and nothing counts towards the breaker or the backoff.
+    @discardableResult
+    public mutating func probeTimedOutWhileServing(streams: Int, now: ContinuousClock.Instant) -> Transition? {
+        recordingTransition { health in
+            if health.observedState != .unhealthy { health.observedState = .busy }
+            health.lastCheckedAt = now
+            health.lastError = "probe timed out while streaming \(streams) response\(streams == 1 ? "" : "s")"
+            health.consecutiveProbeFailures = 0
+            health.scheduleProbe(at: now + health.checkInterval, now: now)
+        }
+    }
+
     /// Records a failed probe.
     ///
     /// Transport failures and timeouts mean `offline`; 503/429 mean `busy`; other statuses

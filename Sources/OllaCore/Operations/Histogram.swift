@@ -12,6 +12,8 @@ public struct Histogram: Sendable, Equatable {
 
     /// Time to first byte: 5ms (a cached answer) to 5 minutes (a cold model load).
     public static let ttfbBounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
+    /// Error of the scheduler's wait estimates: 50 ms to 2 minutes.
+    public static let waitErrorBounds: [Double] = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 120]
     /// Whole request: 10ms to 30 minutes (long generations).
     public static let durationBounds: [Double] = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800]
 

@@ -38,6 +38,8 @@ extension Metrics {
         var tokens: CappedTable<LabelPair, TokenTotals>
         var endpoints: CappedTable<String, EndpointRequestStats>
         var rejections: [RejectionReason: Int] = [:]
+        var coldLoads: CappedTable<String, Int>
+        var waitEstimateError = Histogram(upperBounds: Histogram.waitErrorBounds)
         var inFlight = 0
         var totalRequests = 0
         var failedRequests = 0
@@ -51,6 +53,7 @@ extension Metrics {
             failovers = CappedTable(capacity: capacity)
             tokens = CappedTable(capacity: capacity)
             endpoints = CappedTable(capacity: capacity)
+            coldLoads = CappedTable(capacity: capacity)
             self.latencyWindowSize = latencyWindowSize
         }
 
@@ -88,7 +91,7 @@ extension Metrics {
         }
 
         func snapshot() -> MetricsSnapshot {
-            MetricsSnapshot(
+            var snapshot = MetricsSnapshot(
                 requests: requests.values
                     .map { .init(endpoint: $0.key.endpoint, model: $0.key.model, route: $0.key.route, status: $0.key.status, count: $0.value) }
                     .sorted { ($0.endpoint, $0.model, $0.route, $0.status) < ($1.endpoint, $1.model, $1.route, $1.status) },
@@ -107,6 +110,9 @@ extension Metrics {
                 totalRequests: totalRequests,
                 failedRequests: failedRequests
             )
+            snapshot.coldLoads = coldLoads.values.sorted { $0.key < $1.key }.map { (endpoint: $0.key, count: $0.value) }
+            snapshot.waitEstimateError = waitEstimateError
+            return snapshot
         }
 
         private static func histograms(_ table: CappedTable<LabelPair, Histogram>) -> [MetricsSnapshot.RouteHistogram] {

@@ -81,6 +81,19 @@ public final class Metrics: Sendable {
         }
     }
 
+    /// Records a request the `residency-aware` scheduler placed: whether its final chunk
+    /// reported a model load, and its estimated (seconds) against its actual time to first byte.
+    public func scheduled(endpoint: String, coldLoad: Bool, estimatedWait: Double?, timeToFirstByte: Duration?) {
+        state.withLock { state in
+            if coldLoad {
+                state.coldLoads.update(endpoint, initial: 0, fold: { _ in Self.other }) { $0 += 1 }
+            }
+            if let estimatedWait, let timeToFirstByte {
+                state.waitEstimateError.observe(abs(estimatedWait - timeToFirstByte.seconds))
+            }
+        }
+    }
+
     /// Counters and latency window of one endpoint.
     public func endpointStats(_ endpoint: String) -> EndpointRequestStats {
         state.withLock { $0.endpoints.values[endpoint] } ?? EndpointRequestStats()

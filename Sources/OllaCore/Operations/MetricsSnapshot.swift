@@ -50,6 +50,12 @@ public struct MetricsSnapshot: Sendable, Equatable {
     /// All completed requests, and the failed ones (5xx or no status).
     public var totalRequests: Int
     public var failedRequests: Int
+    /// `olla_scheduler_cold_loads_total{endpoint}`: requests the scheduler sent whose final
+    /// chunk reported a model load.
+    public var coldLoads: [(endpoint: String, count: Int)] = []
+    /// `olla_scheduler_wait_error_seconds`: |estimated − actual| time to first byte of
+    /// scheduled requests.
+    public var waitEstimateError = Histogram(upperBounds: Histogram.waitErrorBounds)
 
     public static func == (lhs: MetricsSnapshot, rhs: MetricsSnapshot) -> Bool {
         lhs.requests == rhs.requests && lhs.inFlight == rhs.inFlight && lhs.timeToFirstByte == rhs.timeToFirstByte
@@ -57,6 +63,7 @@ public struct MetricsSnapshot: Sendable, Equatable {
             && lhs.failovers == rhs.failovers && lhs.rejections.elementsEqual(rhs.rejections, by: ==)
             && lhs.tokens == rhs.tokens && lhs.endpoints == rhs.endpoints
             && lhs.totalRequests == rhs.totalRequests && lhs.failedRequests == rhs.failedRequests
+            && lhs.coldLoads.elementsEqual(rhs.coldLoads, by: ==) && lhs.waitEstimateError == rhs.waitEstimateError
     }
 
     /// Stats for `endpoint`, or empty stats when it has served nothing.

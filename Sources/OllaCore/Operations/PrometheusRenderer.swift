@@ -54,6 +54,16 @@ public enum PrometheusRenderer {
             out.sample("olla_tokens_total", labels + [("kind", "completion")], sample.completion)
         }
 
+        out.family("olla_scheduler_cold_loads_total", .counter,
+                   "Model loads caused by requests the residency-aware scheduler placed (final chunk's load_duration).")
+        for sample in metrics.coldLoads {
+            out.sample("olla_scheduler_cold_loads_total", [("endpoint", sample.endpoint)], sample.count)
+        }
+
+        out.family("olla_scheduler_wait_error_seconds", .histogram,
+                   "Absolute error of the scheduler's time-to-first-byte estimate against the real one.")
+        out.histogram("olla_scheduler_wait_error_seconds", [], metrics.waitEstimateError)
+
         out.family("olla_tokens_per_second", .gauge, "Generation speed of the last response that reported timing.")
         for sample in metrics.tokens {
             if let rate = sample.lastTokensPerSecond {

@@ -77,6 +77,11 @@ public struct HoldQueue<ID: Hashable & Sendable>: Sendable {
     /// Models with requests held, and how many each.
     public var lengths: [String: Int] { queues.mapValues(\.count) }
 
+    /// Whether `id` is held.
+    public func contains(_ id: ID) -> Bool {
+        queues.values.contains { $0.contains { $0.id == id } }
+    }
+
     /// Requests held for `model`.
     public func count(_ model: String) -> Int { queues[model]?.count ?? 0 }
 

@@ -69,12 +69,17 @@ extension InstanceResidency {
     /// A final chunk reported `timings` for `model` (canonical) here: learns the load time
     /// when it loaded, the slot time and the generation speed. `observedSeconds` is the
     /// stream's duration as Olla saw it, used when Ollama reports no `total_duration`.
+    ///
+    /// Ollama measures `load_duration` from arrival until the model was ready for the
+    /// request (server/routes.go), so it includes time queued inside Ollama: it is learned as
+    /// a load time only when Olla sent the request expecting a load (`expectedColdLoad`),
+    /// which it does only when the load can start at once.
     public mutating func learn(_ model: String, displayName: String, timings: GenerationTimings,
-                               observedSeconds: Double?, now: ContinuousClock.Instant) {
+                               observedSeconds: Double?, expectedColdLoad: Bool = true, now: ContinuousClock.Instant) {
         var learned = costs[model] ?? LearnedCosts()
         let load = timings.loadDuration?.schedulingSeconds ?? 0
         if timings.wasColdLoad {
-            learned.loadTime.observe(load)
+            if expectedColdLoad { learned.loadTime.observe(load) }
             coldLoads += 1
         }
         if let total = timings.totalDuration?.schedulingSeconds {

@@ -75,8 +75,8 @@ public struct PlacementEstimate: Sendable, Equatable {
         }
     }
 
-    /// One decimal, no Foundation.
-    static func seconds(_ value: Double) -> String {
+    /// `value` seconds with one decimal (no Foundation), for reasons and logs.
+    public static func seconds(_ value: Double) -> String {
         let tenths = Int((max(0, min(value, 1e6)) * 10).rounded())
         return "\(tenths / 10).\(tenths % 10)"
     }

@@ -38,9 +38,9 @@ extension ResidencyScheduler {
 
     /// A final chunk from `instance` reported `timings` for `model` (canonical).
     public mutating func learn(_ model: String, displayName: String, on instance: String, timings: GenerationTimings,
-                               observedSeconds: Double?, now: ContinuousClock.Instant) {
-        instances[instance]?.learn(model, displayName: displayName, timings: timings,
-                                   observedSeconds: observedSeconds, now: now)
+                               observedSeconds: Double?, expectedColdLoad: Bool = true, now: ContinuousClock.Instant) {
+        instances[instance]?.learn(model, displayName: displayName, timings: timings, observedSeconds: observedSeconds,
+                                   expectedColdLoad: expectedColdLoad, now: now)
     }
 
     /// `/api/ps` of `instance` listed `listed` at `now`.

@@ -16,6 +16,10 @@ public final class EndpointMonitor: Sendable {
     private let logger: Logger
     private let probing = Mutex<Set<String>>([])
     private let lastDiscovery = Mutex<[String: ContinuousClock.Instant]>([:])
+    private let lastResidencyPoll = Mutex<[String: ContinuousClock.Instant]>([:])
+    /// How often `/api/ps` is read while an instance has requests of Olla's running (or
+    /// requests are held): its residency changes with every load and eviction.
+    static let activeResidencyInterval: Duration = .seconds(1)
 
     public init(registry: EndpointRegistry, fetcher: Fetcher, discovery: ModelDiscoveryConfig, logger: Logger) {
         self.registry = registry
@@ -44,6 +48,11 @@ public final class EndpointMonitor: Sendable {
             for endpoint in registry.endpoints where discoveryDue(endpoint.name, now: now) {
                 if claim(endpoint.name) { Task { await self.discoverClaimed(endpoint) } }
             }
+            for endpoint in registry.endpoints where residencyDue(endpoint, now: now) && claim(endpoint.name) {
+                Task { await self.pollLoadedClaimed(endpoint) }
+            }
+            // Held requests past their wait bound are refused, and the others reconsidered.
+            registry.scheduler.pump(now: now)
             try? await Task.sleep(for: Self.tick)
         }
     }
@@ -78,7 +87,16 @@ public final class EndpointMonitor: Sendable {
         case .failure(let failure):
             let kind: ProbeFailure = failure == .connectTimedOut || failure == .firstByteTimedOut || failure == .idleTimedOut
                 ? .timeout : .transport(failure.message)
-            transition = registry.updateHealth(endpoint.name, now: now) { $0.probeFailed(kind, now: now) }
+            let streams = registry.streamingCount(endpoint.name)
+            if kind == .timeout && streams > 0 {
+                // Streaming bytes right now: alive, only too busy to answer the probe in time
+                // (llama.cpp's health route waits behind the running generation).
+                transition = registry.updateHealth(endpoint.name, now: now) {
+                    $0.probeTimedOutWhileServing(streams: streams, now: now)
+                }
+            } else {
+                transition = registry.updateHealth(endpoint.name, now: now) { $0.probeFailed(kind, now: now) }
+            }
         }
         if let transition { log(transition, endpoint) }
         let routable = registry.snapshot.view(endpoint.name)?.isRoutable ?? false
@@ -109,15 +127,23 @@ public final class EndpointMonitor: Sendable {
             }
         }
         registry.updateInventory(endpoint.name, models: models, loaded: loaded, version: version)
+        if let loaded { registry.scheduler.observed(loaded, on: endpoint.name) }
         if let models {
             logger.debug("models discovered", metadata: ["endpoint": "\(endpoint.name)", "count": .stringConvertible(models.count)])
         }
     }
 
     private func pollLoaded(_ endpoint: EndpointConfig) async {
+        lastResidencyPoll.withLock { $0[endpoint.name] = .now }
         if let loaded = await fetchLoaded(endpoint) {
             registry.updateInventory(endpoint.name, models: nil, loaded: loaded, version: nil)
+            registry.scheduler.observed(loaded, on: endpoint.name)
         }
+    }
+
+    private func pollLoadedClaimed(_ endpoint: EndpointConfig) async {
+        defer { release(endpoint.name) }
+        await pollLoaded(endpoint)
     }
 
     private func fetchModels(_ endpoint: EndpointConfig) async -> [ModelEntry]? {
@@ -161,6 +187,15 @@ public final class EndpointMonitor: Sendable {
         guard discovery.enabled, registry.snapshot.view(name)?.isRoutable == true else { return false }
         let last = lastDiscovery.withLock { $0[name] }
         return last.map { now - $0 >= discovery.interval } ?? false
+    }
+
+    /// Residency is read at least every second while the instance is in use, and otherwise
+    /// only after probes (lazily).
+    private func residencyDue(_ endpoint: EndpointConfig, now: ContinuousClock.Instant) -> Bool {
+        guard endpoint.type == .ollama, registry.snapshot.view(endpoint.name)?.isRoutable == true,
+              registry.scheduler.isActive(endpoint.name) else { return false }
+        let last = lastResidencyPoll.withLock { $0[endpoint.name] }
+        return last.map { now - $0 >= Self.activeResidencyInterval } ?? true
     }
 
     /// One probe or discovery at a time per endpoint.

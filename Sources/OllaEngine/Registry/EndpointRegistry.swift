@@ -12,7 +12,11 @@ public final class EndpointRegistry: Sendable {
     private let live: Mutex<[String: LiveState]>
     private let published: Mutex<RoutingSnapshot>
     private let inFlight: [String: InFlightCounter]
+    private let streaming: [String: InFlightCounter]
     private let blobs: BlobPlacement
+    /// The `residency-aware` balancer's state: what each instance holds, learned costs, the
+    /// hold queue. Carried over on reload.
+    public let scheduler: FleetScheduler
 
     struct LiveState {
         var health: EndpointHealth
@@ -22,23 +26,33 @@ public final class EndpointRegistry: Sendable {
     /// `previous` is the registry of the configuration being replaced on reload: endpoints
     /// whose configuration did not change keep their health, models and counters.
     public init(endpoints: [EndpointConfig], carryingOver previous: EndpointRegistry? = nil,
-                now: ContinuousClock.Instant = .now) {
+                scheduling: SchedulerSettings = .defaults, now: ContinuousClock.Instant = .now) {
         self.endpoints = endpoints
         var states: [String: LiveState] = [:]
         var counters: [String: InFlightCounter] = [:]
+        var streams: [String: InFlightCounter] = [:]
         let kept = previous?.live.withLock { $0 } ?? [:]
         for endpoint in endpoints {
             if let old = previous?.endpoint(named: endpoint.name), old == endpoint, let state = kept[endpoint.name] {
                 states[endpoint.name] = state
                 counters[endpoint.name] = previous?.inFlight[endpoint.name] ?? InFlightCounter()
+                streams[endpoint.name] = previous?.streaming[endpoint.name] ?? InFlightCounter()
             } else {
                 states[endpoint.name] = LiveState(health: EndpointHealth(config: endpoint, now: now))
                 counters[endpoint.name] = InFlightCounter()
+                streams[endpoint.name] = InFlightCounter()
             }
         }
         self.live = Mutex(states)
         self.inFlight = counters
+        self.streaming = streams
         self.blobs = previous?.blobs ?? BlobPlacement()
+        if let kept = previous?.scheduler {
+            kept.configure(settings: scheduling, endpoints: endpoints)
+            self.scheduler = kept
+        } else {
+            self.scheduler = FleetScheduler(settings: scheduling, endpoints: endpoints)
+        }
         self.published = Mutex(RoutingSnapshot(endpoints: [], inventories: []))
         republish(now: now)
     }
@@ -62,6 +76,21 @@ public final class EndpointRegistry: Sendable {
 
     public func inFlightCount(_ endpoint: String) -> Int {
         inFlight[endpoint]?.value ?? 0
+    }
+
+    /// A response from `endpoint` started streaming to a client (its head arrived).
+    public func streamStarted(on endpoint: String) {
+        streaming[endpoint]?.add(1)
+    }
+
+    /// That response ended.
+    public func streamEnded(on endpoint: String) {
+        streaming[endpoint]?.add(-1)
+    }
+
+    /// Responses `endpoint` is streaming now: evidence that it is alive whatever a probe says.
+    public func streamingCount(_ endpoint: String) -> Int {
+        streaming[endpoint]?.value ?? 0
     }
 
     // MARK: Health feedback

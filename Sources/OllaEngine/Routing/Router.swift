@@ -68,6 +68,9 @@ public final class Router: Sendable {
             return any(request, eligible, model: nil, reason: "request names no model")
         }
         let holders = eligible.filter { $0.inventory.map { Self.holds($0, model) } ?? false }
+        if !holders.isEmpty, balancer.strategy == .residencyAware, let id = request.id {
+            return schedule(id, model: model, holders: holders)
+        }
         if !holders.isEmpty {
             let ordered = order(holders, model: model)
             let loaded = ordered.first.map { Self.isLoaded(model, on: $0) } ?? false
@@ -105,6 +108,7 @@ public final class Router: Sendable {
             let holders = eligible.filter { $0.inventory.map { Self.holds($0, model) } ?? false }
             return any(request, holders.isEmpty ? eligible : holders, model: model, reason: "unload: model not loaded anywhere")
         }
+        registry.scheduler.unloading(model, on: loadedOn.map(\.config.name))
         return plan(.fanOut(loadedOn.map { target($0.config) }), .fanOut,
                     "unload on every instance that has it loaded (\(loadedOn.count))")
     }
@@ -148,6 +152,54 @@ public final class Router: Sendable {
             }
         }
         return any(request, eligible, model: request.model, reason: "no uploaded blobs known; best instance")
+    }
+
+    // MARK: Residency-aware scheduling
+
+    /// Places a model-bound request with the `residency-aware` scheduler: dispatch now,
+    /// hold in Olla's queue, or refuse when that queue is full.
+    private func schedule(_ id: UInt64, model: String, holders: [RoutingSnapshot.EndpointView]) -> RoutingPlan {
+        switch registry.scheduler.admit(id, model: model, candidates: holders.map(schedulingCandidate)) {
+        case .dispatch(let placement):
+            var routed = plan(.forward(targets(placement.estimates, among: holders)), .routed, placement.reason)
+            routed.scheduled = true
+            routed.estimatedWait = placement.estimates.first?.expectedWait
+            return routed
+        case .held(let placement):
+            var held = plan(.hold(model: model), .routed, placement.reason)
+            held.scheduled = true
+            held.estimatedWait = placement.estimates.first?.expectedWait
+            return held
+        case .refused(let error, let retryAfter):
+            return plan(.reject(error, retryAfterSeconds: retryAfter), .rejected, "hold queue for '\(model)' is full")
+        }
+    }
+
+    /// The instances a held request for `model` could go to now: routable, speaking the
+    /// route's API, listing the model.
+    public func schedulingCandidates(model: String, flavor: APIFlavor) -> [SchedulingCandidate] {
+        registry.snapshot.endpoints.filter { view in
+            view.isRoutable && (flavor == .openAI || view.config.type == .ollama)
+                && (view.inventory.map { Self.holds($0, model) } ?? false)
+        }.map(schedulingCandidate)
+    }
+
+    /// The plan for a held request the scheduler released with `estimates`.
+    public func releasedPlan(_ estimates: [PlacementEstimate], reason: String) -> RoutingPlan {
+        var released = plan(.forward(targets(estimates, among: registry.snapshot.endpoints)), .routed, reason)
+        released.scheduled = true
+        return released
+    }
+
+    private func schedulingCandidate(_ view: RoutingSnapshot.EndpointView) -> SchedulingCandidate {
+        SchedulingCandidate(name: view.config.name, priority: view.config.priority, weight: view.config.weight,
+                            state: view.state, inFlight: registry.inFlightCount(view.config.name))
+    }
+
+    private func targets(_ estimates: [PlacementEstimate], among views: [RoutingSnapshot.EndpointView]) -> [EndpointTarget] {
+        estimates.compactMap { estimate in
+            views.first { $0.config.name == estimate.candidate.name }.map { target($0.config) }
+        }
     }
 
     // MARK: Helpers

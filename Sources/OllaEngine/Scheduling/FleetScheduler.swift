@@ -1,0 +1,226 @@
+import OllaCore
+import Synchronization
+
+/// The engine's owner of the `residency-aware` balancer's state: the pure
+/// `ResidencyScheduler` and Olla's per-model hold queue, behind one mutex.
+///
+/// It lives in the `EndpointRegistry`, so what it learned survives a reload. Decisions and
+/// their bookkeeping happen under the lock in one step (two requests cannot both take the
+/// last free slot); what follows from them (starting a held request, refusing one) runs
+/// after the lock is released.
+public final class FleetScheduler: Sendable {
+    private let state: Mutex<State>
+
+    struct State {
+        var core: ResidencyScheduler
+        var holds: HoldQueue<UInt64>
+        var waiters: [UInt64: Waiter] = [:]
+    }
+
+    struct Waiter {
+        var request: HeldRequest
+        var model: String
+        var displayName: String
+    }
+
+    /// What `admit` decided.
+    public enum Admission: Sendable, Equatable {
+        /// Start now, in this order; the slot is already counted.
+        case dispatch(Placement)
+        /// Held in Olla's queue; the owner must `attach` itself.
+        case held(Placement)
+        /// The model's queue is full.
+        case refused(ProxyError, retryAfterSeconds: Int)
+    }
+
+    /// A scheduler for `endpoints` with `settings`.
+    public init(settings: SchedulerSettings, endpoints: [EndpointConfig]) {
+        let core = ResidencyScheduler(settings: settings, instances: endpoints.map(Self.instanceConfig))
+        state = Mutex(State(core: core, holds: HoldQueue(maxLength: settings.queueLength, maxWait: settings.queueTimeout)))
+    }
+
+    /// Installs a new configuration, keeping what was learned about unchanged instances.
+    /// Requests already held stay held (their bounds are the ones they were held under).
+    public func configure(settings: SchedulerSettings, endpoints: [EndpointConfig]) {
+        state.withLock { state in
+            state.core.settings = settings
+            state.core.configure(endpoints.map(Self.instanceConfig))
+        }
+    }
+
+    static func instanceConfig(_ endpoint: EndpointConfig) -> ResidencyScheduler.InstanceConfig {
+        .init(name: endpoint.name, numParallel: endpoint.numParallel, maxLoadedModels: endpoint.maxLoadedModels,
+              reportsResidency: endpoint.type == .ollama)
+    }
+
+    /// A copy of the pure state (status pages, tests).
+    public var snapshot: ResidencyScheduler { state.withLock { $0.core } }
+
+    /// Requests held per model (canonical name).
+    public var heldCounts: [String: Int] { state.withLock { $0.holds.lengths } }
+
+    // MARK: Requests
+
+    /// Decides request `id` for `model` among `candidates` at `now`: dispatch (the slot is
+    /// counted at once), hold, or refuse when the model's queue is full. A model that has
+    /// requests held already holds newcomers behind them: first come, first served.
+    public func admit(_ id: UInt64, model displayName: String, candidates: [SchedulingCandidate],
+                      now: ContinuousClock.Instant = .now) -> Admission {
+        let model = ModelName.canonical(displayName)
+        return state.withLock { state -> Admission in
+            state.core.requested(model, now: now)
+            let placement = state.core.decide(model, candidates: candidates, now: now)
+            if case .dispatch(let estimates) = placement, state.holds.count(model) == 0 {
+                state.core.dispatched(id, model: model, displayName: displayName, to: estimates[0].candidate.name,
+                                      estimatedWait: estimates[0].expectedWait, now: now)
+                return .dispatch(placement)
+            }
+            do {
+                try state.holds.hold(id, model: model, now: now)
+            } catch {
+                let error = ProxyError(.serviceUnavailable,
+                                       "too many requests waiting for model '\(displayName)' (\(state.holds.maxLength)); try again")
+                return .refused(error, retryAfterSeconds: Self.retryAfter(placement))
+            }
+            return .held(.hold(placement.estimates))
+        }
+    }
+
+    /// The held request `id` is ready to be released; it is considered at once.
+    func attach(_ id: UInt64, model displayName: String, request: HeldRequest, now: ContinuousClock.Instant = .now) {
+        let known = state.withLock { state -> Bool in
+            guard state.holds.contains(id) else { return false }
+            state.waiters[id] = Waiter(request: request, model: ModelName.canonical(displayName), displayName: displayName)
+            return true
+        }
+        if known { pump(now: now) }
+    }
+
+    /// Request `id` left (its client hung up, or it completed): it is no longer held.
+    func leave(_ id: UInt64) {
+        state.withLock { state in
+            state.holds.remove(id)
+            state.waiters[id] = nil
+        }
+    }
+
+    /// Attempt of request `id` starts on `endpoint` (the first, or a failover).
+    func attemptStarted(_ id: UInt64, model displayName: String, endpoint: String, now: ContinuousClock.Instant = .now) {
+        state.withLock { state in
+            let model = ModelName.canonical(displayName)
+            let wait = state.core.estimate(model, on: SchedulingCandidate(name: endpoint), now: now).expectedWait
+            state.core.dispatched(id, model: model, displayName: displayName, to: endpoint, estimatedWait: wait, now: now)
+        }
+    }
+
+    /// The response head of request `id` arrived with `status`.
+    func headReceived(_ id: UInt64, endpoint: String, status: Int, now: ContinuousClock.Instant = .now) {
+        state.withLock { state in
+            state.core.firstByte(id, succeeded: (200..<300).contains(status), now: now)
+            if status == 503 { state.core.refusedBusy(endpoint, now: now) }
+        }
+        pump(now: now)
+    }
+
+    /// The attempt of request `id` ended: its slot is free, and held requests may start.
+    /// - Returns: where it ran and what Olla expected of it.
+    @discardableResult
+    func attemptEnded(_ id: UInt64, now: ContinuousClock.Instant = .now) -> (instance: String, request: RunningRequest)? {
+        let ended = state.withLock { $0.core.ended(id, now: now) }
+        if ended != nil { pump(now: now) }
+        return ended
+    }
+
+    /// A final chunk from `endpoint` reported `timings` for `model`.
+    func learn(_ displayName: String, on endpoint: String, timings: GenerationTimings, observedSeconds: Double?,
+               expectedColdLoad: Bool, now: ContinuousClock.Instant = .now) {
+        state.withLock { state in
+            state.core.learn(ModelName.canonical(displayName), displayName: displayName, on: endpoint, timings: timings,
+                             observedSeconds: observedSeconds, expectedColdLoad: expectedColdLoad, now: now)
+        }
+    }
+
+    /// Olla is sending an unload of `model` to `endpoints`.
+    func unloading(_ displayName: String, on endpoints: [String]) {
+        state.withLock { state in
+            for endpoint in endpoints { state.core.unloaded(ModelName.canonical(displayName), on: endpoint) }
+        }
+    }
+
+    // MARK: Residency reports
+
+    /// `/api/ps` of `endpoint` listed `loaded` at `now`. Ollama's `expires_at` is wall-clock
+    /// time; with one keep-alive for all, its order is the order of last use, so the model
+    /// expiring last is taken as used now and the others as used that much earlier.
+    public func observed(_ loaded: [LoadedModel], on endpoint: String, now: ContinuousClock.Instant = .now) {
+        let expiries = loaded.map(\.expiry)
+        let latest = expiries.compactMap { $0 }.max()
+        let listed = zip(loaded, expiries).map { model, expiry -> InstanceResidency.Listed in
+            let expiresIn = expiry.flatMap { expiry in latest.map { latest in
+                SchedulerSettings.ollamaKeepAlive - Self.difference(latest, expiry)
+            } }
+            return .init(model: ModelName.canonical(model.name), name: model.name, expiresIn: expiresIn, sizeVRAM: model.sizeVRAM)
+        }
+        state.withLock { $0.core.observed(listed, on: endpoint, now: now) }
+        pump(now: now)
+    }
+
+    static func difference(_ later: RFC3339Timestamp, _ earlier: RFC3339Timestamp) -> Duration {
+        .seconds(later.unixSeconds - earlier.unixSeconds) + .nanoseconds(later.nanoseconds - earlier.nanoseconds)
+    }
+
+    /// Whether `endpoint` has requests of Olla's running, or requests are held: then its
+    /// residency is polled often.
+    public func isActive(_ endpoint: String) -> Bool {
+        state.withLock { state in
+            !(state.core.instances[endpoint]?.running.isEmpty ?? true) || !state.holds.isEmpty
+        }
+    }
+
+    // MARK: Late binding
+
+    /// Starts every held request that an instance can start now, first come first served
+    /// per model, and refuses those past their wait bound or left with no instance.
+    public func pump(now: ContinuousClock.Instant = .now) {
+        var releases: [(HeldRequest, [PlacementEstimate], String)] = []
+        var refusals: [(HeldRequest, ProxyError, Int)] = []
+        state.withLock { state in
+            guard !state.holds.isEmpty else { return }
+            for id in state.holds.expire(now: now) {
+                guard let waiter = state.waiters.removeValue(forKey: id) else { continue }
+                let error = ProxyError(.serviceUnavailable,
+                                       "no instance could start model '\(waiter.displayName)' within \(DurationFormatter.format(state.holds.maxWait)); try again")
+                refusals.append((waiter.request, error, 5))
+            }
+            for model in state.holds.lengths.keys {
+                while let first = state.holds.first(model), let waiter = state.waiters[first.id] {
+                    let candidates = waiter.request.holdCandidates()
+                    guard !candidates.isEmpty else {
+                        state.holds.removeFirst(model)
+                        state.waiters[first.id] = nil
+                        let error = ProxyError(.serviceUnavailable,
+                                               "model '\(waiter.displayName)' is only on instances that are unavailable")
+                        refusals.append((waiter.request, error, 10))
+                        continue
+                    }
+                    let placement = state.core.decide(model, candidates: candidates, now: now)
+                    guard case .dispatch(let estimates) = placement else { break }
+                    state.holds.removeFirst(model)
+                    state.waiters[first.id] = nil
+                    state.core.dispatched(first.id, model: model, displayName: waiter.displayName,
+                                          to: estimates[0].candidate.name, estimatedWait: estimates[0].expectedWait, now: now)
+                    let waited = PlacementEstimate.seconds((now - first.heldAt).schedulingSeconds)
+                    releases.append((waiter.request, estimates, "held \(waited) s, then \(placement.reason)"))
+                }
+            }
+        }
+        for (request, error, retryAfter) in refusals { request.refuse(error, retryAfterSeconds: retryAfter) }
+        for (request, estimates, reason) in releases { request.release(estimates, reason: reason) }
+    }
+
+    /// Seconds a refused client should wait: the best estimate, at least 1, at most 60.
+    static func retryAfter(_ placement: Placement) -> Int {
+        let best = placement.estimates.first?.expectedWait ?? 5
+        return Int(min(60, max(1, best.rounded(.up))))
+    }
+}
