@@ -153,6 +153,24 @@ struct SchedulerResidencyTests {
         #expect(scheduler.instances["a"]?.slotsPerModel == 2)
     }
 
+    @Test func oneRequestBeyondLearnedSlotsFindsTheBound() {
+        var scheduler = fleet(["a"], parallel: nil, maxLoaded: nil)
+        scheduler.observed([.init(model: llama, name: "llama3")], on: "a", now: t0)
+        scheduler.dispatched(1, model: llama, displayName: "llama3", to: "a", estimatedWait: 0, now: t0)
+        scheduler.firstByte(1, succeeded: true, now: at(0.1))
+        // Slot taken but only learned: one more may go, to find out.
+        let probe = scheduler.estimate(llama, on: .init(name: "a"), now: at(0.2))
+        #expect(probe.canStartNow && probe.queueWait == SchedulerSettings.slotProbeWait)
+        scheduler.dispatched(2, model: llama, displayName: "llama3", to: "a", estimatedWait: 0.1, now: at(0.2))
+        #expect(!scheduler.estimate(llama, on: .init(name: "a"), now: at(0.3)).canStartNow)  // one probe at a time
+        // It starts only after request 1 ended: one slot is the bound, and no more probes go.
+        scheduler.ended(1, now: at(3))
+        scheduler.firstByte(2, succeeded: true, now: at(3.1))
+        #expect(scheduler.instances["a"]?.parallelConfirmed == true)
+        #expect(scheduler.instances["a"]?.slotsPerModel == 1)
+        #expect(!scheduler.estimate(llama, on: .init(name: "a"), now: at(3.2)).canStartNow)
+    }
+
     @Test func maxLoadedModelsIsLearnedFromAnEarlyEviction() {
         var scheduler = fleet(["a"], parallel: nil, maxLoaded: nil)
         #expect(scheduler.instances["a"]?.maxLoadedModels == 3)
@@ -182,5 +200,36 @@ struct SchedulerResidencyTests {
         let next = queue.removeFirst(qwen)
         #expect(next?.id == 4)
         #expect(queue.isEmpty)
+    }
+}
+
+/// docs/routing.md "A worked example", as written: the numbers in, the choice out.
+@Suite("Scheduler: the documented worked example")
+struct SchedulerWorkedExampleTests {
+    @Test func routingDocsWorkedExample() {
+        let t0 = ContinuousClock.now
+        let (llama, qwen, mistral) = ("llama3.2:latest", "qwen2.5:latest", "mistral:latest")
+        var scheduler = ResidencyScheduler(
+            settings: SchedulerSettings(defaultLoadTime: .milliseconds(1500)),
+            instances: ["gpu-a", "gpu-b", "gpu-c"].map { .init(name: $0, numParallel: 1, maxLoadedModels: 1) })
+        // Learned: llama3.2 loads in 1.5 s and holds a slot for 4 s.
+        scheduler.learn(llama, displayName: "llama3.2", on: "gpu-a",
+                        timings: .init(loadDuration: .milliseconds(1500), totalDuration: .milliseconds(5500)),
+                        observedSeconds: nil, now: t0)
+        scheduler.observed([.init(model: qwen, name: "qwen2.5")], on: "gpu-b", now: t0)
+        scheduler.observed([.init(model: mistral, name: "mistral")], on: "gpu-c", now: t0)
+        scheduler.dispatched(1, model: llama, displayName: "llama3.2", to: "gpu-a", estimatedWait: 0, now: t0)
+        scheduler.firstByte(1, succeeded: true, now: t0)
+        let now = t0 + .milliseconds(1200)
+        for (model, count) in [(llama, 12), (qwen, 3), (mistral, 6)] {
+            for _ in 0..<count { scheduler.requested(model, now: now) }
+        }
+        let candidates = ["gpu-a", "gpu-b", "gpu-c"].map { SchedulingCandidate(name: $0) }
+        let placement = scheduler.decide(llama, candidates: candidates, now: now)
+        let costs = placement.estimates.map { ($0.candidate.name, ($0.cost * 1000).rounded() / 1000) }
+        #expect(costs.map(\.0) == ["gpu-b", "gpu-c", "gpu-a"])
+        #expect(costs.map(\.1) == [1.875, 2.25, 2.8])
+        guard case .dispatch = placement else { Issue.record("gpu-b can start now: \(placement)"); return }
+        #expect(placement.reason == "cold on gpu-b ~1.5 s, evicts qwen2.5; cold on gpu-c ~1.5 s, evicts mistral")
     }
 }

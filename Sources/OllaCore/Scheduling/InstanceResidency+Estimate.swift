@@ -21,6 +21,12 @@ extension InstanceResidency {
                 return PlacementEstimate(candidate: candidate, residency: residency, queueWait: wait, loadTime: 0,
                                          canStartNow: busy == 0 && blocked == 0)
             }
+            if count == slots, residency == .loaded, maySendSlotProbe(model), busy == 0, blocked == 0 {
+                // Slots only learned, not confirmed: one request beyond them finds out whether
+                // more run at once (Ollama's default is 1, but many set OLLAMA_NUM_PARALLEL).
+                return PlacementEstimate(candidate: candidate, residency: residency,
+                                         queueWait: SchedulerSettings.slotProbeWait, loadTime: 0, canStartNow: true)
+            }
             let rounds = Double((count - slots) / slots)
             let wait = max(busy, ready, blocked, secondsUntilSlotFrees(model, generationTime: generationTime, now: now)
                 + rounds * generationTime)

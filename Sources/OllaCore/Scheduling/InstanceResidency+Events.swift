@@ -24,6 +24,9 @@ extension InstanceResidency {
             resident.expiresAt = max(resident.expiresAt, now + SchedulerSettings.ollamaKeepAlive)
             models[model] = resident
         }
+        if !cold, let slots = slotsPerModel, runningCount(model) >= slots, maySendSlotProbe(model) {
+            slotProbe = (id, false)
+        }
         running[id] = RunningRequest(model: model, dispatchedAt: now, expectedColdLoad: cold && reportsResidency,
                                      estimatedWait: estimatedWait)
         return evicted
@@ -44,6 +47,11 @@ extension InstanceResidency {
         }
         if configuredParallel == nil {
             let streaming = running.values.filter { $0.model == request.model && $0.firstByteAt != nil }.count
+            if let probe = slotProbe, probe.id == id {
+                // The probe had to wait for another request to end: the learned slots are the bound.
+                if streaming <= learnedParallel && probe.sawEnd { parallelConfirmed = true }
+                slotProbe = nil
+            }
             learnedParallel = max(learnedParallel, streaming)
         }
     }
@@ -53,6 +61,13 @@ extension InstanceResidency {
     @discardableResult
     public mutating func ended(_ id: UInt64, now: ContinuousClock.Instant) -> RunningRequest? {
         guard let request = running.removeValue(forKey: id) else { return nil }
+        if let probe = slotProbe {
+            if probe.id == id {
+                slotProbe = nil
+            } else if running[probe.id]?.model == request.model, running[probe.id]?.firstByteAt == nil {
+                slotProbe = (probe.id, true)
+            }
+        }
         if var resident = models[request.model] {
             resident.lastUsed = now
             resident.expiresAt = max(resident.expiresAt, now + SchedulerSettings.ollamaKeepAlive)

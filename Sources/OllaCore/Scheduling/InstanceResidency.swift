@@ -28,6 +28,12 @@ public struct InstanceResidency: Sendable, Equatable {
     public internal(set) var costs: [String: LearnedCosts] = [:]
     /// Until when the instance is treated as full after a 503 "server busy".
     public internal(set) var busyUntil: ContinuousClock.Instant?
+    /// Whether `slotsPerModel` is known to be the bound: configured, or an extra request sent
+    /// beyond the learned slots had to wait for one to end.
+    public internal(set) var parallelConfirmed: Bool
+    /// The request sent beyond the learned slots to find out whether more run at once, and
+    /// whether a request of its model ended while it waited for its first byte.
+    var slotProbe: (id: UInt64, sawEnd: Bool)?
     /// Models predicted evicted since the last `/api/ps` poll.
     var predictedEvictions: Set<String> = []
     /// Cold loads Olla caused here (final chunks with a load), for metrics.
@@ -41,6 +47,20 @@ public struct InstanceResidency: Sendable, Equatable {
         self.reportsResidency = reportsResidency
         self.learnedParallel = numParallel ?? SchedulerSettings.ollamaNumParallel
         self.learnedMaxLoaded = maxLoadedModels ?? SchedulerSettings.ollamaMaxLoadedModels
+        self.parallelConfirmed = numParallel != nil || !reportsResidency
+    }
+
+    /// Whether one more request of `model` may be sent beyond its learned slots to learn
+    /// whether more run at once: slots not confirmed, and no such probe in flight.
+    func maySendSlotProbe(_ model: String) -> Bool {
+        !parallelConfirmed && slotProbe == nil
+    }
+
+    public static func == (a: InstanceResidency, b: InstanceResidency) -> Bool {
+        a.name == b.name && a.models == b.models && a.running == b.running && a.costs == b.costs
+            && a.learnedParallel == b.learnedParallel && a.learnedMaxLoaded == b.learnedMaxLoaded
+            && a.parallelConfirmed == b.parallelConfirmed && a.busyUntil == b.busyUntil
+            && a.slotProbe?.id == b.slotProbe?.id && a.slotProbe?.sawEnd == b.slotProbe?.sawEnd
     }
 
     /// Parallel slots per model: configured, else learned; unlimited (nil) for a server

@@ -29,6 +29,9 @@ public struct SchedulerSettings: Sendable, Equatable {
     public static let demandHalfLife = Duration.seconds(60)
     /// What one generation is assumed to occupy a slot before any was observed.
     public static let defaultGenerationTime = 5.0
+    /// The wait charged for sending one request beyond an instance's learned (unconfirmed)
+    /// slots, so that a truly free instance still wins.
+    public static let slotProbeWait = 0.1
     /// After Ollama answers 503 "server busy", the instance is treated as full this long.
     public static let busyBackoff = Duration.seconds(1)
 
