@@ -20,12 +20,15 @@ cut, requests completed. PASS/FAIL lines follow the issue's targets.
 
 Environment: BENCH_SECONDS (per scenario, default 60), BENCH_QUICK=1 (15 s, a smoke check),
 BENCH_SCENARIOS (e.g. "a,e"), BENCH_SEED (default 1), OLLA_BIN (default .build/release/olla),
-BENCH_OUT (JSON results, default .build-bench/routing-results.json).
+BENCH_OUT (JSON results, default .build-bench/routing-results.json), BENCH_CAPACITY=0 (endpoints
+do not state num_parallel / max_loaded_models).
+
+Files: scenarios.py (fleets and workloads), client.py (the timed HTTP client), report.py
+(tables, PASS/FAIL), this file (workers and the orchestrator).
 """
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import os
 import random
@@ -37,219 +40,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
 
 REPO = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(REPO / "Tests" / "Integration"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from client import PREFIX, chat, http_get  # noqa: E402
 from fleet_ollama import FleetOllama, normalize_model  # noqa: E402
+from report import markdown, percentile, table, verdicts  # noqa: E402
+from scenarios import Scenario, scenarios  # noqa: E402
 
 POLICIES = ["least-connections", "model-aware", "residency-aware", "static-map"]
-NEW = "residency-aware"
 CAPACITY = os.environ.get("BENCH_CAPACITY", "1") != "0"
-PREFIX = "/olla/ollama"
-MODELS = ["llama3.2:3b", "qwen2.5:7b", "mistral:7b", "gemma2:9b", "phi3:mini", "llava:7b",
-          "codellama:7b", "deepseek-r1:8b"]
-
-
-@dataclasses.dataclass
-class Instance:
-    name: str
-    models: list
-    max_loaded: int = 1          # K: OLLAMA_MAX_LOADED_MODELS
-    num_parallel: int = 1        # P: OLLAMA_NUM_PARALLEL
-    load_s: float = 1.5
-    s_per_token: float = 0.02
-    prompt_eval_s: float = 0.05
-    priority: int = 100
-
-
-@dataclasses.dataclass
-class Scenario:
-    key: str
-    title: str
-    instances: list
-    models: list                 # by popularity
-    weights: list                # relative request share per model
-    static_map: dict             # model -> instance name
-    users: int = 6
-    think_s: float = 1.0         # mean of an exponential think time
-    tokens: tuple = (10, 50)     # tokens per answer, uniform
-    burst: bool = False          # every user sends its first request at t=0
-    events: list = dataclasses.field(default_factory=list)   # (fraction of the run, "kill"|"revive", instance)
-    cold_na: str = ""            # why "fewer cold loads than the static map" does not apply, if it does not
-    note: str = ""
-
-
-def zipf(n: int, s: float = 1.0) -> list:
-    return [1.0 / (i + 1) ** s for i in range(n)]
-
-
-def two_each(names: list, n_models: int) -> list:
-    """Model i on instances i and i+1 (mod n): every model on two instances."""
-    out = [[] for _ in names]
-    for i in range(n_models):
-        out[i % len(names)].append(MODELS[i])
-        out[(i + 1) % len(names)].append(MODELS[i])
-    return out
-
-
-def scenarios() -> dict:
-    m4 = MODELS[:4]
-    # (a): 3 instances, one model resident each, four models on two instances each.
-    a_models = {"gpu-a": [m4[0], m4[2], m4[3]], "gpu-b": [m4[0], m4[1]], "gpu-c": [m4[1], m4[2], m4[3]]}
-    a_inst = [Instance(n, ms) for n, ms in a_models.items()]
-    a_map = {m4[0]: "gpu-a", m4[1]: "gpu-b", m4[2]: "gpu-c", m4[3]: "gpu-c"}
-    hot = MODELS[:3]
-    d_names = ["gpu-a", "gpu-b", "gpu-c"]
-    d_models = two_each(d_names, 8)
-    out = [
-        Scenario("a", "3 instances x 1 resident model, 4 models (Zipf) on 2 instances each, 6 users",
-                 a_inst, m4, zipf(4), a_map,
-                 note="the issue's fleet: K=1, P=1, load 1.5 s"),
-        Scenario("b", "one hot model every user wants at once (85 %, two others 7.5 % each), 3 instances, "
-                 "K=1, P=1, 8 users starting together",
-                 [Instance(n, hot) for n in ("gpu-a", "gpu-b", "gpu-c")],
-                 hot, [0.85, 0.075, 0.075], {hot[0]: "gpu-a", hot[1]: "gpu-b", hot[2]: "gpu-c"},
-                 users=8, think_s=0.5, burst=True,
-                 note="the static map sends the hot model to gpu-a only",
-                 cold_na="the static map pins every model to one instance (K=1 each), so it never reloads"),
-        Scenario("c", "a fast instance (priority 100) and a slow fallback (priority 10), K=2, 3 users",
-                 [Instance("fast", MODELS[:2], max_loaded=2, load_s=1.0, s_per_token=0.015, priority=100),
-                  Instance("slow", MODELS[:2], max_loaded=2, load_s=4.0, s_per_token=0.06,
-                           prompt_eval_s=0.2, priority=10)],
-                 MODELS[:2], [0.7, 0.3], {MODELS[0]: "fast", MODELS[1]: "slow"},
-                 users=3, think_s=1.5,
-                 cold_na="the static map pins each model to its own instance (K=2), so it never reloads",
-                 note="slow = 4 s loads, 4x slower tokens; the static map gives each model its own box"),
-        Scenario("d", "3 instances x 2 resident models, 8 models (Zipf) on 2 instances each, 8 users",
-                 [Instance(n, ms, max_loaded=2) for n, ms in zip(d_names, d_models)],
-                 MODELS[:8], zipf(8), {MODELS[i]: d_names[i % 3] for i in range(8)}, users=8),
-        Scenario("e", "fleet (a); gpu-b dies at 30 % of the run and comes back (empty) at 60 %",
-                 a_inst, m4, zipf(4), a_map,
-                 events=[(0.3, "kill", "gpu-b"), (0.6, "revive", "gpu-b")],
-                 note="streams in flight on gpu-b when it dies are cut: no proxy can resume them"),
-    ]
-    return {s.key: s for s in out}
-
-
-# ---------------------------------------------------------------------------------------
-# The client: raw HTTP/1.1 on asyncio streams, one connection per request.
-# ---------------------------------------------------------------------------------------
-
-@dataclasses.dataclass
-class Outcome:
-    model: str
-    started: float
-    status: int = 0
-    ttfc: Optional[float] = None      # seconds to the first body byte of a 200
-    ok: bool = False                  # a 200 whose stream ended with "done": true
-    kind: str = ""                    # ok | http-<status> | refused | reset | timeout | cut
-    endpoint: str = ""
-    load_ns: int = 0
-
-
-async def read_body(reader, headers: dict, on_data) -> None:
-    if headers.get("transfer-encoding", "").lower() == "chunked":
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-            if size == 0:
-                await reader.readuntil(b"\r\n")
-                return
-            on_data(await reader.readexactly(size))
-            await reader.readexactly(2)
-    elif "content-length" in headers:
-        n = int(headers["content-length"])
-        if n:
-            on_data(await reader.readexactly(n))
-    else:
-        while True:
-            data = await reader.read(65536)
-            if not data:
-                return
-            on_data(data)
-
-
-async def chat(host: str, port: int, prefix: str, model: str, tokens: int, timeout: float) -> Outcome:
-    loop = asyncio.get_running_loop()
-    out = Outcome(model, loop.time())
-    body = json.dumps({"model": model, "messages": [{"role": "user", "content": "Why is the sky blue?"}],
-                       "stream": True, "options": {"num_predict": tokens}}).encode()
-    head = (f"POST {prefix}/api/chat HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
-    writer = None
-    got_head = False
-    buf = bytearray()
-
-    def on_data(data: bytes):
-        if out.ttfc is None and data:
-            out.ttfc = loop.time() - out.started
-        buf.extend(data)
-        if len(buf) > 1 << 16:              # keep only the tail: the final line is what we read
-            del buf[:-4096]
-
-    async def run():
-        nonlocal writer, got_head
-        reader, writer = await asyncio.open_connection(host, port)
-        writer.write(head + body)
-        raw = await reader.readuntil(b"\r\n\r\n")
-        lines = raw.decode("latin-1").split("\r\n")
-        out.status = int(lines[0].split(" ")[1])
-        headers = {}
-        for ln in lines[1:]:
-            k, _, v = ln.partition(":")
-            if k:
-                headers[k.strip().lower()] = v.strip()
-        out.endpoint = headers.get("x-olla-endpoint", "")
-        got_head = True
-        if out.status != 200:
-            out.kind = f"http-{out.status}"
-            return
-        await read_body(reader, headers, on_data)
-        last = bytes(buf).rstrip(b"\n").rsplit(b"\n", 1)[-1]
-        try:
-            final = json.loads(last)
-        except ValueError:
-            final = {}
-        if final.get("done") is True:
-            out.ok, out.kind = True, "ok"
-            out.load_ns = int(final.get("load_duration", 0))
-        else:
-            out.kind = "cut"
-
-    try:
-        await asyncio.wait_for(run(), timeout)
-    except asyncio.TimeoutError:
-        out.kind = "timeout"
-    except ConnectionRefusedError:
-        out.kind = "refused"
-    except (ConnectionError, OSError, asyncio.IncompleteReadError, ValueError):
-        out.kind = "cut" if got_head and out.status == 200 else "reset"
-    finally:
-        if writer is not None:
-            writer.close()
-    return out
-
-
-async def http_get(host: str, port: int, path: str, timeout: float = 2.0) -> tuple:
-    async def run():
-        reader, writer = await asyncio.open_connection(host, port)
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
-        data = await reader.read(-1)
-        writer.close()
-        head, _, body = data.partition(b"\r\n\r\n")
-        status = int(head.split(b" ")[1])
-        if b"transfer-encoding: chunked" in head.lower():   # good enough for small answers
-            out, rest = bytearray(), body
-            while rest:
-                size_line, _, rest = rest.partition(b"\r\n")
-                size = int(size_line.split(b";")[0] or b"0", 16)
-                if size == 0:
-                    break
-                out += rest[:size]
-                rest = rest[size + 2:]
-            body = bytes(out)
-        return status, body
-    return await asyncio.wait_for(run(), timeout)
 
 
 # ---------------------------------------------------------------------------------------
@@ -283,15 +84,6 @@ def olla_config(scn: Scenario, policy: str, port: int, fleet: list, capacity: bo
         "model_registry": {"routing_strategy": {"type": "strict"}},
         "logging": {"level": "warn", "format": "json"},
     }
-
-
-def percentile(values: list, p: float) -> Optional[float]:
-    """Nearest rank."""
-    if not values:
-        return None
-    v = sorted(values)
-    k = max(0, min(len(v) - 1, int(-(-p * len(v) // 100)) - 1))
-    return v[k]
 
 
 async def loop_lag_monitor(samples: list, stop: asyncio.Event):
@@ -443,75 +235,6 @@ async def run_policy(scn: Scenario, policy: str, seconds: float, seed: int, olla
 # ---------------------------------------------------------------------------------------
 # The orchestrator: per scenario, every policy at once (one worker process each)
 # ---------------------------------------------------------------------------------------
-
-def fmt_s(v: Optional[float]) -> str:
-    return "-" if v is None else f"{v:.2f}"
-
-
-def table(scn: Scenario, results: list) -> str:
-    rows = ["| policy | requests | completed | TTFC p50 s | p90 s | p99 s | cold loads (/min) | evictions | errors | cut | completed per instance |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
-    for r in results:
-        if "unavailable" in r:
-            rows.append("| " + " | ".join([r["policy"], f"not available: {r['unavailable']}"] + [""] * 9) + " |")
-            continue
-        served = ", ".join(f"{n} {c}" for n, c in r["served"].items())
-        rows.append(f"| {r['policy']} | {r['requests']} | {r['completed']} | {fmt_s(r['p50'])} | {fmt_s(r['p90'])} | "
-                    f"{fmt_s(r['p99'])} | {r['cold_loads']} ({r['loads_per_min']:.0f}) | {r['evictions']} | "
-                    f"{r['errors']} | {r['cut']} | {served} |")
-    return "\n".join(rows)
-
-
-def verdicts(scn: Scenario, results: list) -> list:
-    by = {r["policy"]: r for r in results if "unavailable" not in r}
-    new = by.get(NEW)
-    lines = []
-    if new is None or not new.get("completed"):
-        return [f"FAIL ({scn.key}) {NEW} not available: no comparison possible"]
-    lc, st = by.get("least-connections"), by.get("static-map")
-
-    def line(ok: bool, text: str):
-        lines.append(f"{'PASS' if ok else 'FAIL'} ({scn.key}) {text}")
-
-    if scn.key != "e":
-        # The fastest possible first chunk: prompt evaluation plus one token on the fastest
-        # instance, with the model resident and a slot free. A target below it is unreachable.
-        floor = min(i.prompt_eval_s + i.s_per_token for i in scn.instances)
-        if lc and lc["p50"] is not None and 0.5 * lc["p50"] < floor:
-            lines.append(f"n/a  ({scn.key}) p50 target 0.5 x least-connections {lc['p50']:.2f} s is below the "
-                         f"fastest possible first chunk ({floor:.3f} s); {NEW} p50 {new['p50']:.2f} s "
-                         f"(ratio {new['p50'] / lc['p50']:.2f})")
-        elif lc and lc["p50"] is not None:
-            line(new["p50"] <= 0.5 * lc["p50"],
-                 f"p50 {new['p50']:.2f} s <= 0.5 x least-connections {lc['p50']:.2f} s "
-                 f"(ratio {new['p50'] / lc['p50']:.2f})")
-        if st and st["p50"] is not None:
-            line(new["p50"] <= st["p50"], f"p50 {new['p50']:.2f} s <= static map {st['p50']:.2f} s "
-                 f"(ratio {new['p50'] / st['p50']:.2f})")
-        if lc and lc["p99"] is not None:
-            line(new["p99"] <= lc["p99"], f"p99 {new['p99']:.2f} s <= least-connections {lc['p99']:.2f} s")
-        if st:
-            if not scn.cold_na:
-                line(new["cold_loads"] < st["cold_loads"],
-                     f"cold loads {new['cold_loads']} < static map {st['cold_loads']}")
-            else:
-                lines.append(f"n/a  ({scn.key}) cold loads {new['cold_loads']} vs static map {st['cold_loads']}: "
-                             f"n/a because {scn.cold_na}")
-    else:
-        line(new["errors"] == 0, f"{new['errors']} failed requests with an instance dying and returning "
-             f"({new['cut']} streams in flight on it were cut)")
-    return lines
-
-
-def markdown(report: dict) -> str:
-    """The results of a run as docs/benchmarks.md shows them: `fleet_bench.py --markdown FILE`."""
-    out = []
-    all_scn = scenarios()
-    for key, sc in report["scenarios"].items():
-        out.append(f"**({key}) {sc['title']}**\n")
-        out.append(table(all_scn[key], sc["results"]) + "\n")
-        out.append("```\n" + "\n".join(sc["verdicts"]) + "\n```\n")
-    return "\n".join(out)
 
 
 def main() -> int:
