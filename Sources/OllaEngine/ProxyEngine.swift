@@ -94,6 +94,7 @@ public final class ProxyEngine: Sendable {
     public func begin(head: InboundHead, client: ClientConnection, transport: UpstreamTransport) -> Begin {
         let (generation, context) = current.withLock { $0! }
         var gate = RequestGate(head: head, policy: generation.policy, metrics: metrics)
+        if let refusal = gate.refuseAmbiguousFraming() { return .respond(finishLocal(refusal, head, gate, generation)) }
         if let answer = gate.preflightOrOversize() { return .respond(finishLocal(answer, head, gate, generation)) }
         if let route = InternalRoutes.route(method: head.method, rawTarget: head.rawTarget) {
             let answer = gate.admitInternal(route) ?? InternalRoutes.answer(

@@ -13,6 +13,9 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
         case forbidden = "forbidden"
         case tooManyRequests = "too_many_requests"
         case headersTooLarge = "headers_too_large"
+        /// A request feature Olla does not implement, such as a transfer coding other than
+        /// chunked (RFC 9112 §6.1).
+        case notImplemented = "not_implemented"
     }
 
     public let kind: Kind
@@ -47,6 +50,7 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .tooManyRequests: 429
         case .headersTooLarge: 431
         case .internalError: 500
+        case .notImplemented: 501
         case .badGateway: 502
         case .serviceUnavailable: 503
         case .gatewayTimeout: 504
@@ -56,7 +60,7 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// OpenAI's `type` field: the SDKs map statuses to exception classes, the type is for people.
     var openAIType: String {
         switch kind {
-        case .badRequest, .payloadTooLarge, .headersTooLarge: "invalid_request_error"
+        case .badRequest, .payloadTooLarge, .headersTooLarge, .notImplemented: "invalid_request_error"
         case .unauthorized: "authentication_error"
         case .forbidden: "permission_error"
         case .tooManyRequests: "rate_limit_error"

@@ -6,4 +6,7 @@ public enum RejectionReason: String, Sendable, CaseIterable {
     case unauthorized
     /// A browser origin, method or header that `server.cors` does not allow.
     case corsRefused = "cors_refused"
+    /// Ambiguous or malformed body framing (`RequestFraming`): a request smuggling attempt
+    /// or a broken client.
+    case badFraming = "bad_framing"
 }

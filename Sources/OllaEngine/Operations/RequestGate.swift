@@ -28,6 +28,22 @@ struct RequestGate {
         self.corsHeaders = crossOrigin ? policy.cors.responseHeaders(origin: origin).map { ($0.0, $0.1) } : []
     }
 
+    /// A head whose body framing is ambiguous or malformed (`RequestFraming`) is refused before
+    /// anything else looks at it, and the connection is closed after the answer: the bytes
+    /// that follow could be a second request hidden in the body, and no later byte on this
+    /// connection can be trusted to start a request (RFC 9112 §6.3).
+    func refuseAmbiguousFraming() -> LocalResponse? {
+        do {
+            _ = try RequestFraming.decide(httpVersion: head.httpVersion, headers: head.headers)
+            return nil
+        } catch {
+            metrics.rejected(reason: .badFraming)
+            var response = LocalResponse.error(error, flavor: flavor)
+            response.headers.append(("Connection", "close"))
+            return response
+        }
+    }
+
     /// Answered here, before anything else: a CORS preflight (on every path, as Ollama's
     /// middleware does), a request from a refused origin (`403`, as Ollama), and a head
     /// over the size limit.

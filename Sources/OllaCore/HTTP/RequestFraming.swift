@@ -1,0 +1,137 @@
+/// How a request's body is delimited, decided from its head alone (RFC 9112 §6).
+///
+/// A proxy that frames a request differently from the server in front of it or the backend
+/// behind it lets one request hide a second one inside its body ("request smuggling").
+/// Olla therefore accepts only heads whose framing every reasonable parser reads the same
+/// way, and the same way libmicrohttpd reads it: libmicrohttpd frames the body before
+/// Olla sees the request, using the *first* `Transfer-Encoding` or `Content-Length` field
+/// only, so any head where that first field does not tell the whole story is refused.
+public enum RequestFraming: Sendable, Equatable {
+    /// Neither `Content-Length` nor `Transfer-Encoding`: the request has no body
+    /// (RFC 9112 §6.3 rule 6).
+    case noBody
+    /// A body of exactly this many bytes (`Content-Length`, RFC 9112 §6.3 rule 5).
+    case length(Int64)
+    /// A chunked body (`Transfer-Encoding: chunked`, RFC 9112 §7.1).
+    case chunked
+
+    /// The only transfer coding Olla implements (RFC 9112 §7).
+    static let chunkedCoding = "chunked"
+
+    /// Decides the framing of a request from its HTTP version and every header field in
+    /// arrival order, duplicates included.
+    ///
+    /// - Throws: `ProxyError` with status 400 (`badRequest`) when the framing is ambiguous or
+    ///   malformed: both `Transfer-Encoding` and `Content-Length` (RFC 9112 §6.3 rule 3),
+    ///   `Transfer-Encoding` in an HTTP/1.0 request (§6.1), a final coding other than
+    ///   `chunked` (§6.3 rule 4), `chunked` more than once (§6.1), a `Content-Length` that is
+    ///   not one decimal number, or several that differ (RFC 9110 §8.6), a field name that is
+    ///   not a token (whitespace before the colon, RFC 9112 §5.1), a control character in a
+    ///   field value (RFC 9110 §5.5). Status 501 (`notImplemented`) for a well-formed list
+    ///   ending in `chunked` that also names a coding Olla does not implement, such as
+    ///   `gzip, chunked` (RFC 9112 §6.1). Status 413 (`payloadTooLarge`) for a length beyond
+    ///   what a signed 64-bit count holds.
+    public static func decide(httpVersion: String, headers: [HTTPHeader]) throws(ProxyError) -> RequestFraming {
+        var lengths: [String] = []
+        var codings: [String] = []
+        for header in headers {
+            try checkSyntax(header)
+            if header.name.equalsIgnoringASCIICase("content-length") {
+                lengths.append(header.value)
+            } else if header.name.equalsIgnoringASCIICase("transfer-encoding") {
+                codings.append(header.value)
+            }
+        }
+        if !codings.isEmpty {
+            guard lengths.isEmpty else {
+                throw ProxyError(.badRequest, "request has both Transfer-Encoding and Content-Length")
+            }
+            guard httpVersion != "HTTP/1.0" else {
+                throw ProxyError(.badRequest, "Transfer-Encoding is not allowed in an HTTP/1.0 request")
+            }
+            return try transferCoding(codings)
+        }
+        guard let first = lengths.first else { return .noBody }
+        guard lengths.allSatisfy({ $0 == first }) else {
+            throw ProxyError(.badRequest, "request has several different Content-Length values")
+        }
+        return .length(try contentLength(first))
+    }
+
+    /// `Transfer-Encoding` fields, in order. libmicrohttpd dechunks only when the first field
+    /// is exactly `chunked` (any letter case), so that is the one shape accepted; every other
+    /// shape is refused, with the status RFC 9112 gives for it.
+    private static func transferCoding(_ fields: [String]) throws(ProxyError) -> RequestFraming {
+        if fields.count == 1, fields[0].equalsIgnoringASCIICase(chunkedCoding) { return .chunked }
+        var names: [Substring] = []
+        for field in fields {
+            for element in field.split(separator: ",", omittingEmptySubsequences: false) {
+                let trimmed = element.trimmingSpaces()
+                if trimmed.isEmpty { continue }  // empty list elements carry nothing (RFC 9110 §5.6.1)
+                let name = Substring(trimmed.prefix { $0 != ";" }).trimmingSpaces()
+                guard isToken(name) else {
+                    throw ProxyError(.badRequest, "malformed Transfer-Encoding: \(quoted(field))")
+                }
+                names.append(Substring(name))
+            }
+        }
+        guard let last = names.last, last.equalsIgnoringASCIICase(chunkedCoding) else {
+            throw ProxyError(.badRequest, "Transfer-Encoding must end with chunked: \(quoted(fields.joined(separator: ", ")))")
+        }
+        let chunkedCount = names.count(where: { $0.equalsIgnoringASCIICase(chunkedCoding) })
+        guard chunkedCount == 1 else {
+            throw ProxyError(.badRequest, "Transfer-Encoding names chunked more than once")
+        }
+        if names.count > 1 {
+            let other = names.first { !$0.equalsIgnoringASCIICase(chunkedCoding) } ?? ""
+            throw ProxyError(.notImplemented, "transfer coding \(quoted(String(other))) is not implemented; send the body chunked only")
+        }
+        // Only `chunked`, but not as one plain field (parameters, padding, empty elements,
+        // a second field): libmicrohttpd would not dechunk it.
+        throw ProxyError(.badRequest, "Transfer-Encoding must be exactly chunked: \(quoted(fields.joined(separator: ", ")))")
+    }
+
+    /// `Content-Length = 1*DIGIT` (RFC 9110 §8.6): no sign, no spaces, no list.
+    private static func contentLength(_ value: String) throws(ProxyError) -> Int64 {
+        guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            throw ProxyError(.badRequest, "malformed Content-Length: \(quoted(value))")
+        }
+        guard let length = Int64(value) else {
+            throw ProxyError(.payloadTooLarge, "Content-Length \(value) is out of range")
+        }
+        return length
+    }
+
+    /// Field names are tokens (RFC 9110 §5.1): whitespace before the colon would make one
+    /// parser see `Transfer-Encoding` where another sees an unknown field. Field values hold
+    /// no control characters other than tab (RFC 9110 §5.5): a bare CR is a line end to some
+    /// parsers and not to others.
+    private static func checkSyntax(_ header: HTTPHeader) throws(ProxyError) {
+        guard isToken(header.name) else {
+            throw ProxyError(.badRequest, "malformed header field name: \(quoted(header.name))")
+        }
+        if header.value.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) {
+            throw ProxyError(.badRequest, "control character in the value of header \(header.name)")
+        }
+    }
+
+    /// `token = 1*tchar` (RFC 9110 §5.6.2).
+    static func isToken(_ text: some StringProtocol) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy(isTokenByte)
+    }
+
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+
+    /// A client-supplied value inside an error message: quoted and cut short.
+    private static func quoted(_ value: String) -> String {
+        let cut = value.utf8.count > 64 ? String(decoding: value.utf8.prefix(64), as: UTF8.self) + "…" : value
+        return "'" + cut + "'"
+    }
+}
