@@ -101,7 +101,7 @@ def test_families_declared_before_samples(env):
         assert fam in p.help, f"# HELP {fam} missing before traffic"
         assert p.types.get(fam) == typ, f"# TYPE {fam}: expected {typ}, got {p.types.get(fam)!r}"
     assert p.value("olla_requests_in_flight") == 0, p.show("olla_requests_in_flight")
-    for reason in ("rate_limit", "body_too_large", "header_too_large", "unauthorized"):
+    for reason in ("rate_limit", "body_too_large", "header_too_large", "unauthorized", "bad_framing"):
         v = p.value("olla_rejections_total", reason=reason)
         assert v in (None, 0), f"olla_rejections_total{{reason={reason}}} = {v} before any rejection"
     assert not p.find("olla_tokens_total"), p.show("olla_tokens_total")

@@ -1,0 +1,191 @@
+"""Scenario 38: ambiguous request framing is refused (RFC 9112 §6), so nothing can be smuggled.
+
+Every shape is sent on a raw socket with a second request (`GET .../api/version`) appended,
+as a request smuggler would hide it. A refused shape must get exactly one answer (400, or 501
+for a transfer coding Olla does not implement), JSON in the route's error shape, with
+`Connection: close`; the connection must then close, and the backend must have received nothing.
+Shapes that every parser frames the same way (identical repeated lengths, `Chunked` in any
+letter case, leading whitespace) are served, and the appended request is answered as a second
+response: that shows the harness would see a smuggled request if one got through."""
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import pytest
+
+pytestmark = pytest.mark.daemon_only
+
+BODY = b'{"model":"llama3.2","messages":[{"role":"user","content":"hi"}],"stream":false}'
+SECOND = b"GET /olla/ollama/api/version HTTP/1.1\r\nHost: olla\r\n\r\n"
+CHAT = "/olla/ollama/api/chat"
+OPENAI_CHAT = "/olla/ollama/v1/chat/completions"
+
+
+def chunked(data: bytes) -> bytes:
+    return b"%x\r\n" % len(data) + data + b"\r\n0\r\n\r\n"
+
+
+def post(target: str, headers: bytes, body: bytes, version: bytes = b"HTTP/1.1") -> bytes:
+    return (b"POST " + target.encode() + b" " + version + b"\r\nHost: olla\r\nContent-Type: application/json\r\n"
+            + headers + b"\r\n" + body)
+
+
+def exchange(port: int, data: bytes, timeout: float = 5.0) -> tuple[bytes, bool]:
+    """Sends `data`, reads until the server closes (or `timeout`); returns (bytes, closed)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    out = b""
+    try:
+        s.sendall(data)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                piece = s.recv(65536)
+            except socket.timeout:
+                return out, False
+            except ConnectionResetError:
+                return out, True
+            if not piece:
+                return out, True
+            out += piece
+        return out, False
+    finally:
+        s.close()
+
+
+def split_responses(data: bytes) -> list[tuple[int, dict, bytes]]:
+    """Splits a byte stream into (status, headers, body) by Content-Length framing.
+    Raises on anything that is not a well-formed sequence of length-framed responses."""
+    out = []
+    rest = data
+    while rest:
+        head, sep, rest = rest.partition(b"\r\n\r\n")
+        assert sep, f"truncated response head: {head[:200]!r}"
+        lines = head.decode("latin-1").split("\r\n")
+        version, status, _ = (lines[0].split(" ", 2) + [""])[:3]
+        assert version == "HTTP/1.1" and status.isdigit(), f"not a status line: {lines[0]!r}"
+        headers: dict = {}
+        for line in lines[1:]:
+            name, colon, value = line.partition(":")
+            assert colon and name and name == name.strip(), f"malformed header line {line!r} in {head!r}"
+            headers.setdefault(name.lower(), []).append(value.strip())
+        lengths = headers.get("content-length", [])
+        assert len(lengths) == 1, f"expected one Content-Length, got {lengths}: {head!r}"
+        n = int(lengths[0])
+        assert len(rest) >= n, f"body shorter than Content-Length {n}: {rest!r}"
+        out.append((int(status), headers, rest[:n]))
+        rest = rest[n:]
+    return out
+
+
+def client_requests(mock) -> list:
+    return [r for r in mock.requests if r.header("X-Olla-Request-ID") is not None]
+
+
+def assert_refused(port: int, mock, data: bytes, status: int, flavor: str = "native") -> dict:
+    mock.clear_log()
+    raw, closed = exchange(port, data)
+    responses = split_responses(raw)
+    assert len(responses) == 1, f"expected one answer, got {len(responses)}: {raw[:600]!r}"
+    got, headers, body = responses[0]
+    assert got == status, f"status {got}, expected {status}: {raw[:400]!r}"
+    assert "close" in [v.lower() for v in headers.get("connection", [])], f"no Connection: close: {raw[:400]!r}"
+    assert headers.get("content-type", [""])[0].startswith("application/json"), raw[:400]
+    assert closed, "the connection stayed open after a refused framing"
+    error = json.loads(body)["error"]
+    if flavor == "native":
+        assert isinstance(error, str) and error, body
+    else:
+        assert isinstance(error, dict) and error["message"] and error["type"] == "invalid_request_error", body
+    time.sleep(0.05)
+    assert not client_requests(mock), f"a refused request reached the backend: {client_requests(mock)}"
+    return {"status": got, "error": error}
+
+
+REFUSED = [
+    # (id, request bytes, status)
+    ("CL.TE: the length covers the chunked body and a second request",
+     post(CHAT, b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n" % (len(chunked(BODY)) + len(SECOND)),
+          chunked(BODY) + SECOND), 400),
+    ("TE.CL: a length of 4 in front of a chunked body",
+     post(CHAT, b"Transfer-Encoding: chunked\r\nContent-Length: 4\r\n", chunked(BODY) + SECOND), 400),
+    ("two different Content-Length fields",
+     post(CHAT, b"Content-Length: %d\r\nContent-Length: 4\r\n" % len(BODY), BODY + SECOND), 400),
+    ("two different Content-Length fields, short one first",
+     post(CHAT, b"Content-Length: 4\r\nContent-Length: %d\r\n" % len(BODY), BODY + SECOND), 400),
+    ("Transfer-Encoding: gzip, chunked (not implemented)",
+     post(CHAT, b"Transfer-Encoding: gzip, chunked\r\n", chunked(BODY) + SECOND), 501),
+    ("Transfer-Encoding: chunked, gzip (chunked not final)",
+     post(CHAT, b"Transfer-Encoding: chunked, gzip\r\n", chunked(BODY) + SECOND), 400),
+    ("Transfer-Encoding: identity",
+     post(CHAT, b"Transfer-Encoding: identity\r\nX-Pad: 1\r\n", BODY + SECOND), 400),
+    ("Transfer-Encoding: xchunked",
+     post(CHAT, b"Transfer-Encoding: xchunked\r\n", chunked(BODY) + SECOND), 400),
+    ("Transfer-Encoding: chunked with trailing space",
+     post(CHAT, b"Transfer-Encoding: chunked \r\n", chunked(BODY) + SECOND), 400),
+    ("Transfer-Encoding: chunked with trailing tab",
+     post(CHAT, b"Transfer-Encoding: chunked\t\r\n", chunked(BODY) + SECOND), 400),
+    ("Transfer-Encoding: chunked;ext",
+     post(CHAT, b"Transfer-Encoding: chunked;x=1\r\n", chunked(BODY) + SECOND), 400),
+    ("Transfer-Encoding twice",
+     post(CHAT, b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", chunked(BODY) + SECOND), 400),
+    ("Transfer-Encoding: identity then chunked (unknown coding)",
+     post(CHAT, b"Transfer-Encoding: identity\r\nTransfer-Encoding: chunked\r\n", chunked(BODY) + SECOND), 501),
+    ("whitespace between Transfer-Encoding and the colon",
+     post(CHAT, b"Transfer-Encoding : chunked\r\nContent-Length: %d\r\n" % len(chunked(BODY)), chunked(BODY) + SECOND),
+     400),
+    ("Transfer-Encoding in an HTTP/1.0 request",
+     post(CHAT, b"Transfer-Encoding: chunked\r\n", chunked(BODY) + SECOND, version=b"HTTP/1.0"), 400),
+    ("bare CR inside a header value",
+     post(CHAT, b"X-Note: a\rTransfer-Encoding: chunked\r\nContent-Length: %d\r\n" % len(BODY), BODY + SECOND), 400),
+]
+
+
+@pytest.mark.parametrize("data,status", [pytest.param(d, s, id=i) for i, d, s in REFUSED])
+def test_ambiguous_framing_is_refused_alone(olla, mock, data, status):
+    assert_refused(olla.port, mock, data, status)
+
+
+def test_refusals_on_openai_routes_use_the_openai_error_object(olla, mock):
+    data = post(OPENAI_CHAT, b"Transfer-Encoding: chunked\r\nContent-Length: 4\r\n", chunked(BODY) + SECOND)
+    error = assert_refused(olla.port, mock, data, 400, flavor="openai")["error"]
+    assert "Transfer-Encoding" in error["message"]
+
+
+def test_refusal_names_the_problem(olla, mock):
+    error = assert_refused(olla.port, mock, post(CHAT, b"Transfer-Encoding: gzip, chunked\r\n", chunked(BODY)), 501)
+    assert "gzip" in error["error"]
+
+
+ACCEPTED = [
+    ("identical Content-Length fields (RFC 9110 §8.6)",
+     post(CHAT, b"Content-Length: %d\r\nContent-Length: %d\r\n" % (len(BODY), len(BODY)), BODY)),
+    ("Chunked in another letter case", post(CHAT, b"Transfer-Encoding: Chunked\r\n", chunked(BODY))),
+    ("chunked after leading whitespace", post(CHAT, b"Transfer-Encoding: \t chunked\r\n", chunked(BODY))),
+]
+
+
+@pytest.mark.parametrize("data", [pytest.param(d, id=i) for i, d in ACCEPTED])
+def test_unambiguous_shapes_are_served_and_the_next_request_follows(olla, mock, data):
+    mock.clear_log()
+    raw, _ = exchange(olla.port, data + SECOND.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
+    responses = split_responses(raw)
+    assert [status for status, _, _ in responses] == [200, 200], raw[:600]
+    assert json.loads(responses[0][2])["done"] is True
+    assert "version" in json.loads(responses[1][2])
+    chats = [r for r in client_requests(mock) if r.path == "/api/chat"]
+    assert len(chats) == 1 and chats[0].body == BODY, chats
+
+
+def test_refusals_are_counted(olla, mock):
+    def bad_framing() -> float:
+        raw, _ = exchange(olla.port, b"GET /internal/metrics HTTP/1.1\r\nHost: olla\r\nConnection: close\r\n\r\n")
+        text = split_responses(raw)[0][2].decode()
+        for line in text.splitlines():
+            if line.startswith('olla_rejections_total{reason="bad_framing"}'):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+    before = bad_framing()
+    assert_refused(olla.port, mock, post(CHAT, b"Content-Length: 4\r\nContent-Length: 5\r\n", b"abcde"), 400)
+    assert bad_framing() == before + 1
