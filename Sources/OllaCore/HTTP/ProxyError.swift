@@ -129,7 +129,7 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// mapping as Ollama's `anthropic.NewError`): other 4xx are `invalid_request_error`.
     var anthropicType: String {
         switch kind {
-        case .badRequest, .requestTimeout, .headersTooLarge: "invalid_request_error"
+        case .badRequest, .requestTimeout, .headersTooLarge, .notImplemented: "invalid_request_error"
         case .unauthorized: "authentication_error"
         case .forbidden: "permission_error"
         case .notFound: "not_found_error"
