@@ -100,6 +100,16 @@ final class FetchDelegate: TransferDelegate, Sendable {
         continuation?.resume(returning: result)
     }
 
+    /// A transfer dropped without ever finishing (a transport torn down around it) still
+    /// resumes its fetch, once: a continuation must never be left unresumed.
+    deinit {
+        let continuation = state.withLock { state in
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        continuation?.resume(returning: .failure(.transferFailed("request dropped")))
+    }
+
     func readUpload(into destination: UnsafeMutableRawBufferPointer) -> UploadRead {
         guard let body = request.body else { return .end }
         return state.withLock { state in

@@ -26,7 +26,8 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     static let tickInterval: Duration = .milliseconds(100)
 
     private let multi: Curl.Multi
-    private let commands = Mutex<[Command]>([])
+    /// Queued commands, and whether the loop has stopped (then nothing is queued any more).
+    private let commands = Mutex<(queue: [Command], stopped: Bool)>(([], false))
     private let loop: LoopState
     private let poller = EventPoller()
     /// Client sockets watched for hang-up, and whom to tell (loop thread only).
@@ -92,8 +93,24 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     }
 
     private func post(_ command: Command) {
-        commands.withLock { $0.append(command) }
+        let accepted = commands.withLock { commands -> Bool in
+            guard !commands.stopped else { return false }
+            commands.queue.append(command)
+            return true
+        }
+        guard accepted else {
+            Self.refuseAfterStop(command)
+            return
+        }
         if !isLoopThread { poller.wake() }
+    }
+
+    /// The failure every transfer still running, queued or started after `shutdown` gets:
+    /// each delegate hears the end of its transfer exactly once (a fetch awaiting it resumes).
+    static let stoppedFailure = UpstreamFailure.transferFailed("olla is shutting down")
+
+    private static func refuseAfterStop(_ command: Command) {
+        if case .start(_, let delegate) = command { delegate.upstreamFinished(stoppedFailure) }
     }
 
     // MARK: Thread
@@ -152,7 +169,16 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
             runCurlTimerIfDue(.now)
             collectFinished()
         }
-        for transfer in Array(loop.transfers.values) { remove(transfer) }
+        let unstarted = commands.withLock { commands -> [Command] in
+            commands.stopped = true
+            defer { commands.queue.removeAll() }
+            return commands.queue
+        }
+        for transfer in Array(loop.transfers.values) {
+            remove(transfer)
+            if !transfer.abandoned { transfer.delegate.upstreamFinished(Self.stoppedFailure) }
+        }
+        for command in unstarted { Self.refuseAfterStop(command) }
         loop.releaseIdleHandles()
         curl_multi_cleanup(multi)
     }
@@ -161,7 +187,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     /// timeout, and not at all when callbacks left work behind (queued commands, resumed
     /// inbound connections).
     private func waitMilliseconds(now: ContinuousClock.Instant, nextTick: ContinuousClock.Instant) -> Int {
-        if commands.withLock({ !$0.isEmpty }) || driver?.hasPendingWork == true { return 0 }
+        if commands.withLock({ !$0.queue.isEmpty }) || driver?.hasPendingWork == true { return 0 }
         var wait = loop.transfers.isEmpty ? 1000 : max(1, Int((nextTick - now).wholeMilliseconds))
         if let deadline = curlTimerDeadline { wait = min(wait, (deadline - now).millisecondsRoundedUp) }
         if let driverTimeout = driver?.timeoutMilliseconds() { wait = min(wait, driverTimeout) }
@@ -201,18 +227,21 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
 
     /// Applies queued commands; false once `stop` was seen.
     private func drainCommands() -> Bool {
-        let pending = commands.withLock { queue -> [Command] in
-            let taken = queue
-            queue.removeAll(keepingCapacity: true)
+        let pending = commands.withLock { commands -> [Command] in
+            let taken = commands.queue
+            commands.queue.removeAll(keepingCapacity: true)
             return taken
         }
-        for command in pending {
+        for (index, command) in pending.enumerated() {
             switch command {
             case .start(let request, let delegate): begin(request, delegate)
             case .cancel(let id): if let transfer = loop.transfers[id] { remove(transfer) }
             case .unpause(let id): unpause(id)
             case .execute(let work): work()
-            case .stop: return false
+            case .stop:
+                // Commands behind the stop are put back for the loop's epilogue to refuse.
+                commands.withLock { $0.queue.insert(contentsOf: pending[(index + 1)...], at: 0) }
+                return false
             }
         }
         return true

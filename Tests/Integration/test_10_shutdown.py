@@ -1,4 +1,4 @@
-"""Scenario 12: SIGTERM stops accepting, lets in-flight streams finish (up to
+"""Scenario 10: SIGTERM stops accepting, lets in-flight streams finish (up to
 server.shutdown_timeout) and exits 0."""
 import json
 import signal
@@ -97,3 +97,34 @@ def test_sigterm_stream_longer_than_shutdown_timeout(olla_factory, mock):
         except Exception as e:  # a timeout here means the socket was left open
             pytest.fail(f"client connection left open after olla exited: {e!r}")
         assert len(resp.lines()) < 201
+
+
+def test_sigterm_with_probes_in_flight_is_clean(olla_factory, dead_port):
+    """SIGTERM while health probes to unreachable instances are still waiting (issue 10,
+    item 7): every waiting fetch resumes exactly once (no "SWIFT TASK CONTINUATION MISUSE"),
+    and the daemon exits 0 promptly.
+
+    Instances that accept and never answer, probed every 1-1.7 s with a 0.9 s timeout: after
+    the start-up round (about 1 s), the second probes run from about 2 s to 2.9 s after the
+    daemon is ready, so SIGTERM at 2.0-2.6 s lands while they wait (before the fix: 2 runs of
+    2 printed the misuse)."""
+    from helpers import SilentPort
+    silent = [SilentPort() for _ in range(3)]
+    try:
+        for delay in (2.0, 2.4):
+            eps = [{"name": f"hang-{i}", "url": s.url, "type": "ollama", "priority": 100,
+                    "check_interval": interval, "check_timeout": "900ms"}
+                   for i, (s, interval) in enumerate(zip(silent, ("1s", "1300ms", "1700ms")))]
+            eps.append({"name": "refused", "url": dead_port.url, "type": "ollama", "priority": 100,
+                        "check_interval": "1s", "check_timeout": "900ms"})
+            d = olla_factory.start(endpoints=eps, overrides={"server": {"shutdown_timeout": "2s"}})
+            time.sleep(delay)
+            d.signal(signal.SIGTERM)
+            code = d.wait_exit(10)
+            log = d.log_text()
+            assert code == 0, f"exit code {code} after SIGTERM {delay}s after start-up\n{d.log_tail()}"
+            assert "CONTINUATION MISUSE" not in log and "leaked its continuation" not in log, \
+                f"SIGTERM {delay}s after start-up with probes in flight:\n{d.log_tail()}"
+    finally:
+        for s in silent:
+            s.close()
