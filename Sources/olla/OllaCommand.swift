@@ -17,8 +17,9 @@ enum OllaCommand {
           -c, --config <path>       The JSON configuration file. Without it, $OLLA_CONFIG_FILE;
                                     without that, built-in defaults (listen on localhost:40114,
                                     one backend at http://localhost:11434).
-          --validate-config <path>  Check a configuration file, print the result and exit
-                                    0 (valid) or 1 (invalid, with the key, line and reason).
+          --validate-config <path>  Check a configuration file as start-up does (auth
+                                    secrets included), print the result and exit 0 (valid)
+                                    or 1 (every problem, each with its key, line and reason).
           --version                 Print the version.
           -h, --help                Show this help.
 
@@ -87,15 +88,21 @@ enum OllaCommand {
         return next
     }
 
+    /// Checks what start-up checks — the file, and the secrets its `auth` blocks name
+    /// (`${VAR}` and `_file`) — and prints every problem found, one per line.
     static func validate(path: String) -> Int32 {
-        do {
-            _ = try OllaConfig.load(path: path)
+        let (config, errors) = OllaConfig.checkFile(path: path)
+        var problems = errors.map(\.description)
+        if let config {
+            problems += Wiring.credentialProblems(config.discovery.staticEndpoints.endpoints).map { "\(path): \($0)" }
+        }
+        guard !problems.isEmpty else {
             print("\(path): configuration is valid")
             return 0
-        } catch {
-            printError("\(error)")
-            return 1
         }
+        for problem in problems { printError(problem) }
+        if problems.count > 1 { printError("\(path): \(problems.count) problems") }
+        return 1
     }
 
     static func run(configPath: String?) -> Int32 {

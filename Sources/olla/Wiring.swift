@@ -40,6 +40,20 @@ struct Wiring {
             maxHeaderSize: config.server.requestLimits.maxHeaderSize)
     }
 
+    /// Every endpoint whose `auth` secrets cannot be resolved now, one message each, as
+    /// start-up would report it (`--validate-config` runs the same resolution).
+    static func credentialProblems(_ endpoints: [EndpointConfig]) -> [String] {
+        endpoints.compactMap { endpoint -> String? in
+            guard let auth = endpoint.auth else { return nil }
+            do {
+                _ = try auth.header(environment: environment, readFile: readSecretFile)
+                return nil
+            } catch {
+                return "discovery.static.endpoints[\(endpoint.name)].auth: \(error)"
+            }
+        }
+    }
+
     /// Resolves each endpoint's `auth` block into the header it sends, so probes, discovery
     /// and proxied requests all carry it. `auth` wins over a `headers` entry of the same name.
     static func withCredentials(_ endpoints: [EndpointConfig]) throws(SecretError) -> [EndpointConfig] {

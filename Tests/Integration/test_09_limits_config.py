@@ -1,5 +1,6 @@
 """Scenario 11: errors Olla makes itself (413), config validation, request logs."""
 import json
+import os
 import re
 import subprocess
 import time
@@ -135,6 +136,48 @@ def test_startup_with_bad_config_fails_naming_key(tmp_path, mutate, path):
     # and nothing is listening on the port
     with pytest.raises(OSError):
         RawClient("127.0.0.1", cfg["server"]["port"], timeout=1)
+
+
+def test_validate_config_resolves_secrets_like_startup(tmp_path):
+    """--validate-config resolves auth secrets as start-up does (issue 10, item 8): a config
+    that names an unset ${VAR} or an unreadable file is invalid for both, not only for the
+    daemon; with the variable set, both accept it."""
+    cfg = _valid_config()
+    ep = cfg["discovery"]["static"]["endpoints"][0]
+    ep["auth"] = {"type": "bearer", "token": "${OLLA_IT_UNSET_SECRET_VAR}"}
+    path = _write(tmp_path, cfg)
+    env = {k: v for k, v in os.environ.items() if k != "OLLA_IT_UNSET_SECRET_VAR"}
+    r = subprocess.run([str(olla_binary()), "--validate-config", str(path)], capture_output=True, text=True,
+                       timeout=15, env=env)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1 and "OLLA_IT_UNSET_SECRET_VAR" in out, f"exit {r.returncode}:\n{out}"
+    r = subprocess.run([str(olla_binary()), "--validate-config", str(path)], capture_output=True, text=True,
+                       timeout=15, env={**env, "OLLA_IT_UNSET_SECRET_VAR": "s3cret"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    ep["auth"] = {"type": "bearer", "token_file": str(tmp_path / "no-such-secret")}
+    r = _run(["--validate-config", str(_write(tmp_path, cfg))])
+    assert r.returncode == 1 and "no-such-secret" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_validate_config_reports_every_error(tmp_path):
+    cfg = _valid_config()
+    for mutate, _ in BAD_CONFIGS:
+        mutate(cfg)
+    r = _run(["--validate-config", str(_write(tmp_path, cfg))])
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    missing = [p for _, p in BAD_CONFIGS if not _names_path(out, p)]
+    assert not missing, f"--validate-config stopped before reporting {missing}:\n{out}"
+    assert f"{len(BAD_CONFIGS)} problems" in out, out
+
+
+def test_yaml_config_gets_a_json_hint(tmp_path):
+    p = tmp_path / "config.yaml"
+    p.write_text("# Go Olla\nserver:\n  host: 0.0.0.0\n  port: 40114\n")
+    r = _run(["--validate-config", str(p)])
+    out = r.stdout + r.stderr
+    assert r.returncode == 1 and "looks like YAML" in out and "Olla reads JSON" in out, out
+    assert "'server:'" in out and '{"server": {...}}' in out, f"the hint should show how the first key maps:\n{out}"
 
 
 def test_missing_config_file_fails(tmp_path):

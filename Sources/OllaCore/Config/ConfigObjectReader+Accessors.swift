@@ -1,30 +1,39 @@
 /// Typed "take this key or use the default" accessors, so decoders read as a table of
 /// key, type, validation and default.
 extension ConfigObjectReader {
+    // Each accessor recovers with its default while a `ConfigErrorLog` collects, so one
+    // validation run reports every bad value.
+
     mutating func string(_ key: String, default defaultValue: String) throws(ConfigError) -> String {
-        try take(key)?.string() ?? defaultValue
+        let field = take(key)
+        return try ConfigErrorLog.recovering(defaultValue) { () throws(ConfigError) in try field?.string() ?? defaultValue }
     }
 
     mutating func identifier(_ key: String, default defaultValue: String) throws(ConfigError) -> String {
-        try take(key)?.identifier() ?? defaultValue
+        let field = take(key)
+        return try ConfigErrorLog.recovering(defaultValue) { () throws(ConfigError) in try field?.identifier() ?? defaultValue }
     }
 
     mutating func bool(_ key: String, default defaultValue: Bool) throws(ConfigError) -> Bool {
-        try take(key)?.bool() ?? defaultValue
+        let field = take(key)
+        return try ConfigErrorLog.recovering(defaultValue) { () throws(ConfigError) in try field?.bool() ?? defaultValue }
     }
 
     mutating func integer(_ key: String, in bounds: ClosedRange<Int>, default defaultValue: Int) throws(ConfigError) -> Int {
-        try take(key)?.integer(in: bounds) ?? defaultValue
+        let field = take(key)
+        return try ConfigErrorLog.recovering(defaultValue) { () throws(ConfigError) in try field?.integer(in: bounds) ?? defaultValue }
     }
 
     mutating func duration(
         _ key: String, default defaultValue: Duration, _ requirement: DurationRequirement = .any
     ) throws(ConfigError) -> Duration {
-        try take(key)?.duration(requirement) ?? defaultValue
+        let field = take(key)
+        return try ConfigErrorLog.recovering(defaultValue) { () throws(ConfigError) in try field?.duration(requirement) ?? defaultValue }
     }
 
     mutating func choice<Choice: ConfigChoice>(_ key: String, default defaultValue: Choice) throws(ConfigError) -> Choice {
-        try take(key)?.choice(Choice.self) ?? defaultValue
+        let field = take(key)
+        return try ConfigErrorLog.recovering(defaultValue) { () throws(ConfigError) in try field?.choice(Choice.self) ?? defaultValue }
     }
 
     /// A nested object decoded by `decode`, or `defaultValue` when the key is absent.
@@ -34,7 +43,7 @@ extension ConfigObjectReader {
         _ decode: (inout ConfigObjectReader) throws(ConfigError) -> Section
     ) throws(ConfigError) -> Section {
         guard let member = take(key) else { return defaultValue }
-        return try member.decodeObject(decode)
+        return try ConfigErrorLog.recovering(defaultValue) { () throws(ConfigError) in try member.decodeObject(decode) }
     }
 }
 

@@ -52,16 +52,18 @@ struct ConfigObjectReader {
         return members.indices.map { (members[$0].key, fieldForMember(at: $0)) }
     }
 
-    /// Rejects the first member that no decoder took.
+    /// Rejects members that no decoder took: the first, or each of them while a
+    /// `ConfigErrorLog` collects.
     func finish() throws(ConfigError) {
-        guard let index = taken.firstIndex(of: false) else { return }
-        let member = members[index]
-        var message = "unknown key"
-        if let suggestion = SpellingSuggestion.closest(to: member.key, among: knownKeys) {
-            message += "; did you mean '\(suggestion)'?"
+        for (index, member) in members.enumerated() where !taken[index] {
+            var message = "unknown key"
+            if let suggestion = SpellingSuggestion.closest(to: member.key, among: knownKeys) {
+                message += "; did you mean '\(suggestion)'?"
+            }
+            message += knownKeys.isEmpty ? " (this object takes no keys)" : " (valid keys: \(knownKeys.joined(separator: ", ")))"
+            guard let log = ConfigErrorLog.current else { throw keyError(member, message) }
+            log.record(keyError(member, message))
         }
-        message += knownKeys.isEmpty ? " (this object takes no keys)" : " (valid keys: \(knownKeys.joined(separator: ", ")))"
-        throw keyError(member, message)
     }
 
     private func fieldForMember(at index: Int) -> ConfigField {

@@ -11,15 +11,29 @@ extension OllaConfig {
         do {
             root = try JSONParser().parse(withoutByteOrderMark(bytes))
         } catch {
-            throw ConfigError(source: source, line: error.line, message: "invalid JSON at column \(error.column): \(error.message)")
+            var message = "invalid JSON at column \(error.column): \(error.message)"
+            if let hint = YAMLHint.hint(for: bytes) { message += "; " + hint }
+            throw ConfigError(source: source, line: error.line, message: message)
         }
         let rootField = ConfigField(node: root, path: .root, source: source)
         guard case .object = root.value else {
             throw rootField.error("the configuration must be a JSON object ({ ... }), found \(root.value.summary)")
         }
         let config = try rootField.decodeObject(OllaConfig.init(from:))
-        try config.validateCrossReferences(source: source)
+        // Past other errors (while collecting them) a cross-reference may point at an
+        // endpoint that failed to decode: only checked on an otherwise valid file.
+        if ConfigErrorLog.current?.errors.isEmpty ?? true {
+            try config.validateCrossReferences(source: source)
+        }
         return config
+    }
+
+    /// Parses and validates like `parse(_:source:)`, but carries on past errors: returns
+    /// every problem found (empty when valid), and the configuration as far as it could be
+    /// read (defaults in place of bad values, bad endpoints left out; nil when the file is
+    /// not a JSON object). Only a configuration without errors may be used.
+    public static func check(_ bytes: [UInt8], source: String) -> (config: OllaConfig?, errors: [ConfigError]) {
+        ConfigErrorLog.collecting { () throws(ConfigError) in try parse(bytes, source: source) }
     }
 
     /// Rules that span sections: a named pull target must be a configured endpoint.

@@ -7,4 +7,13 @@ extension OllaConfig {
     public static func load(path: String) throws(ConfigError) -> OllaConfig {
         try parse(ConfigFileReader.readAll(path: path), source: path)
     }
+
+    /// Reads the file at `path` and checks it like `check(_:source:)`: every problem found.
+    public static func checkFile(path: String) -> (config: OllaConfig?, errors: [ConfigError]) {
+        do {
+            return check(try ConfigFileReader.readAll(path: path), source: path)
+        } catch {
+            return (nil, [error])
+        }
+    }
 }

@@ -11,13 +11,18 @@ extension StaticDiscoveryConfig {
         var endpoints: [EndpointConfig] = []
         var firstIndexByName: [String: Int] = [:]
         for (index, item) in items.enumerated() {
-            var endpointReader = try item.object()
-            let endpoint = try EndpointConfig(from: &endpointReader)
-            try endpointReader.finish()
-            if let firstIndex = firstIndexByName[endpoint.name] {
-                let nameField = endpointReader.peek("name") ?? item
-                throw nameField.error("duplicate endpoint name \"\(endpoint.name)\" (first used by endpoints[\(firstIndex)])")
+            // While validating, a bad endpoint is reported and the next one still checked.
+            let decoded = try ConfigErrorLog.recovering(nil) { () throws(ConfigError) -> EndpointConfig? in
+                var endpointReader = try item.object()
+                let endpoint = try EndpointConfig(from: &endpointReader)
+                try endpointReader.finish()
+                if let firstIndex = firstIndexByName[endpoint.name] {
+                    let nameField = endpointReader.peek("name") ?? item
+                    throw nameField.error("duplicate endpoint name \"\(endpoint.name)\" (first used by endpoints[\(firstIndex)])")
+                }
+                return endpoint
             }
+            guard let endpoint = decoded else { continue }
             firstIndexByName[endpoint.name] = index
             endpoints.append(endpoint)
         }
