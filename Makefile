@@ -17,7 +17,7 @@ NEED := scripts/need-debian-packages.sh
 # Debian packages, by the step that needs them. Add yours to the step that needs it.
 BUILD_DEBS := libmicrohttpd-dev libcurl4-openssl-dev pkg-config
 DEMO_DEBS := python3
-TEST_DEBS := python3 curl
+TEST_DEBS := python3 curl iproute2
 PACKAGE_TEST_DEBS := dpkg-dev binutils gzip lintian debootstrap curl python3
 # Python packages of the tests (installed into $(VENV)).
 REQUIREMENTS := Tests/Integration/requirements.txt
