@@ -26,8 +26,7 @@ final class Transfer {
     var receivePaused: Bool { receivePausedSince != nil }
     var sendPaused = false
 
-    private var status: Int?
-    private var headers: [HTTPHeader] = []
+    private var headParser = ResponseHeadParser()
     private(set) var headDelivered = false
     /// The delegate turned this answer down (a 503 it retries elsewhere): the rest of the
     /// response is discarded and its end is not reported.
@@ -51,43 +50,13 @@ final class Transfer {
         }
     }
 
-    /// One line of the response head, as curl hands it over (CRLF included). Parsed as
-    /// bytes: header lines are ASCII, and this runs for every line of every response.
+    /// One line of the response head, as curl hands it over (CRLF included). Lines after
+    /// the head was delivered (trailers of a chunked body) are ignored.
     func headerLine(_ line: UnsafeRawBufferPointer) {
-        var end = line.count
-        while end > 0 && (line[end - 1] == 0x0A || line[end - 1] == 0x0D) { end -= 1 }
-        if end == 0 {
-            endOfHead()
-            return
-        }
-        let bytes = UnsafeRawBufferPointer(rebasing: line[..<end])
-        if bytes.starts(with: Self.httpPrefix) {
-            status = Self.parseStatus(bytes)
-            headers.removeAll(keepingCapacity: true)
-            return
-        }
-        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
-        var valueStart = colon + 1
-        while valueStart < end && (bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09) { valueStart += 1 }
-        var valueEnd = end
-        while valueEnd > valueStart && (bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09) { valueEnd -= 1 }
-        headers.append((String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<colon]), as: UTF8.self),
-                        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd]), as: UTF8.self)))
-    }
-
-    private static let httpPrefix: [UInt8] = Array("HTTP/".utf8)
-
-    private func endOfHead() {
-        guard let status, !headDelivered else { return }
-        // Interim answers (100 Continue, 103 Early Hints) are followed by the real head.
-        if status >= 100 && status < 200 && status != 101 {
-            self.status = nil
-            headers.removeAll()
-            return
-        }
+        guard !headDelivered, let head = headParser.consume(line) else { return }
         headDelivered = true
         lastActivity = .now
-        if delegate.upstreamHeadReceived(UpstreamHead(status: status, headers: headers)) == .abandon {
+        if delegate.upstreamHeadReceived(UpstreamHead(status: head.status, headers: head.headers)) == .abandon {
             abandoned = true
         }
     }
@@ -121,17 +90,5 @@ final class Transfer {
         }
         if let idle = idleTimeout, !receivePaused, now - lastActivity >= idle { return .idleTimedOut }
         return nil
-    }
-
-    /// The three digits after the first space of a status line (`HTTP/1.1 200 OK`).
-    static func parseStatus(_ line: UnsafeRawBufferPointer) -> Int? {
-        guard let space = line.firstIndex(of: UInt8(ascii: " ")), space + 3 < line.count else { return nil }
-        var status = 0
-        for index in (space + 1)..<min(space + 4, line.count) {
-            let digit = line[index]
-            guard digit >= UInt8(ascii: "0") && digit <= UInt8(ascii: "9") else { return nil }
-            status = status * 10 + Int(digit - UInt8(ascii: "0"))
-        }
-        return status
     }
 }

@@ -1,0 +1,68 @@
+/// Reads a backend's response head one line at a time, as libcurl's header callback hands
+/// the lines over (CRLF included), and yields the final head at its blank line.
+///
+/// Interim answers (`100 Continue`, `103 Early Hints`; RFC 9110 §15.2) are followed by
+/// the real head and are dropped. Lines are parsed as bytes: header lines are ASCII, and
+/// this runs for every line of every response. A backend is outside input: any byte
+/// sequence gives a head or nothing, never a trap.
+public struct ResponseHeadParser: Sendable {
+    /// A complete response head: the status code (0...999) and the header fields in order.
+    public typealias Head = (status: Int, headers: [HTTPHeader])
+
+    private var status: Int?
+    private var headers: [HTTPHeader] = []
+
+    /// Creates a parser waiting for a status line.
+    public init() {}
+
+    /// Feeds one line; returns the head when `line` is the blank line that ends a final
+    /// (non-interim) head that had a status line, nil otherwise.
+    public mutating func consume(_ line: UnsafeRawBufferPointer) -> Head? {
+        var end = line.count
+        while end > 0 && (line[end - 1] == 0x0A || line[end - 1] == 0x0D) { end -= 1 }
+        if end == 0 { return endOfHead() }
+        let bytes = UnsafeRawBufferPointer(rebasing: line[..<end])
+        if bytes.starts(with: Self.httpPrefix) {
+            status = Self.parseStatus(bytes)
+            headers.removeAll(keepingCapacity: true)
+            return nil
+        }
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        var valueStart = colon + 1
+        while valueStart < end && (bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09) { valueStart += 1 }
+        var valueEnd = end
+        while valueEnd > valueStart && (bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09) { valueEnd -= 1 }
+        headers.append((String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<colon]), as: UTF8.self),
+                        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd]), as: UTF8.self)))
+        return nil
+    }
+
+    private static let httpPrefix: [UInt8] = Array("HTTP/".utf8)
+
+    private mutating func endOfHead() -> Head? {
+        guard let status else { return nil }
+        // Interim answers (100 Continue, 103 Early Hints) are followed by the real head;
+        // 101 Switching Protocols is final.
+        if status >= 100 && status < 200 && status != 101 {
+            self.status = nil
+            headers.removeAll()
+            return nil
+        }
+        self.status = nil
+        defer { headers.removeAll() }
+        return (status, headers)
+    }
+
+    /// The three digits after the first space of a status line (`HTTP/1.1 200 OK`);
+    /// nil when they are not three digits.
+    static func parseStatus(_ line: UnsafeRawBufferPointer) -> Int? {
+        guard let space = line.firstIndex(of: UInt8(ascii: " ")), space + 3 < line.count else { return nil }
+        var status = 0
+        for index in (space + 1)..<min(space + 4, line.count) {
+            let digit = line[index]
+            guard digit >= UInt8(ascii: "0") && digit <= UInt8(ascii: "9") else { return nil }
+            status = status * 10 + Int(digit - UInt8(ascii: "0"))
+        }
+        return status
+    }
+}
