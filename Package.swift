@@ -25,6 +25,7 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        .systemLibrary(name: "CGlibcMalloc", path: "Modules/CGlibcMalloc"),
         .target(name: "OllaCore"),
         .target(
             name: "OllaEngine",
@@ -35,7 +36,7 @@ let package = Package(
         .executableTarget(
             name: "olla",
             dependencies: [
-                "OllaCore", "OllaEngine", "OllaHTTPServer", "OllaUpstream",
+                "OllaCore", "OllaEngine", "OllaHTTPServer", "OllaUpstream", "CGlibcMalloc",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -181,6 +181,10 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         for command in unstarted { Self.refuseAfterStop(command) }
         loop.releaseIdleHandles()
         curl_multi_cleanup(multi)
+        // The driver (the inbound server) holds this transport: let go of it, and of the
+        // exchanges watched for hang-up, so the pair is not kept alive by its own cycle.
+        driver = nil
+        hangUpWatch.removeAll()
     }
 
     /// How long the loop may sleep: not past libcurl's timer, the next tick or the driver's

@@ -34,6 +34,7 @@ struct Daemon {
         logEndpoints(logger, monitors)
         adviseWhenNothingAnswers(logger, registry)
         let housekeeping = Task { await Self.housekeep(engine) }
+        let memoryTrimming = Task { await Self.trimMemoryAfterBursts(engine, logger: logger) }
         let servers = transports.map { HTTPServer(engine: engine, transport: $0, options: wiring.serverOptions) }
         var bound = ""
         do {
@@ -63,6 +64,7 @@ struct Daemon {
         }
         drain(servers: servers, transports: transports, engine: engine, timeout: running.server.shutdownTimeout, logger: logger)
         housekeeping.cancel()
+        memoryTrimming.cancel()
         monitors.stop()
         logger.info("stopped")
         return 0

@@ -6,9 +6,12 @@ import Testing
     private func heads(_ text: String) -> [ResponseHeadParser.Head] {
         var parser = ResponseHeadParser()
         var heads: [ResponseHeadParser.Head] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
-            let bytes = Array((line + "\n").utf8)
-            if let head = bytes.withUnsafeBytes({ parser.consume($0) }) { heads.append(head) }
+        // Split as bytes: in a Swift String "\r\n" is one Character.
+        let bytes = Array(text.utf8)
+        var start = 0
+        for end in bytes.indices where bytes[end] == 0x0A {
+            if let head = Array(bytes[start...end]).withUnsafeBytes({ parser.consume($0) }) { heads.append(head) }
+            start = end + 1
         }
         return heads
     }
