@@ -85,10 +85,10 @@ package-test:
 	  $(NEED) --for "the package test" $(PACKAGE_TEST_DEBS) && Tests/Packaging/test_deb.sh; \
 	fi
 
-test: deps unit integration package-test
+test: deps unit fuzz-smoke integration package-test
 
 clean:
-	rm -rf .build $(VENV)
+	rm -rf .build $(VENV) .build-fuzz .build-tsan .build-asan .build-soak
 
 ## Builds out/olla_<version>_<arch>.deb (static Swift stdlib, stripped, lintian-checked).
 deb:
@@ -108,3 +108,37 @@ bench:
 .PHONY: bench-routing
 bench-routing: release
 	OLLA_BIN=$(CURDIR)/$(RELEASE_BIN) timeout -s INT $${BENCH_TIMEOUT:-1200} $(PYTHON) -u bench/routing/fleet_bench.py
+
+## libFuzzer targets over the parsers of outside input (Tests/Fuzz, docs/security.md):
+## FUZZ_SECONDS each (all targets, or the names in FUZZ_TARGETS), built under .build-fuzz.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+.PHONY: fuzz fuzz-smoke tsan asan soak
+fuzz: build-deps
+	Tests/Fuzz/fuzz.sh run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+## The same targets for a few seconds each (about 2 min with the build): part of `make test`.
+fuzz-smoke: build-deps
+	Tests/Fuzz/fuzz.sh run 3
+
+## The unit tests under ThreadSanitizer (scratch path .build-tsan).
+tsan: build-deps
+	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan
+
+## The integration suite against the daemon built with AddressSanitizer (.build-asan). Every
+## daemon the tests start writes its sanitizer reports to .build-asan/reports/; any report
+## fails the target, even when the tests themselves passed.
+asan: build-deps test-deps
+	$(SWIFT) build -c release --sanitize=address --scratch-path .build-asan
+	@rm -rf .build-asan/reports && mkdir -p .build-asan/reports
+	ASAN_OPTIONS=log_path=$(CURDIR)/.build-asan/reports/asan:detect_leaks=1 \
+	  OLLA_BIN=$(CURDIR)/.build-asan/release/olla $(VENV_PYTHON) -m pytest Tests/Integration -q -p no:cacheprovider; \
+	status=$$?; if ls .build-asan/reports/asan.* >/dev/null 2>&1; then \
+	  echo "AddressSanitizer reports:"; head -n 40 .build-asan/reports/asan.*; exit 1; fi; exit $$status
+
+## Long runs on loopback, about 4 min (docs/operations.md "Soak test"): streams in rounds
+## (RSS per round), idle connections (fds), backend restarts under load.
+SOAK_DEBS := gcc libc6-dev python3
+soak: release
+	@$(NEED) --for "make soak" $(SOAK_DEBS)
+	OLLA_BIN=$(CURDIR)/$(RELEASE_BIN) Tests/Soak/run.sh
