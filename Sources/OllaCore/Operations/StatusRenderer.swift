@@ -62,6 +62,10 @@ public enum StatusRenderer {
     /// `GET /internal/status/models`: every model of the catalogue (one per canonical
     /// name, sorted by name) with the endpoints that have it and those that have it loaded.
     public static func models(_ catalogue: Catalogue) -> [UInt8] {
+        render(modelsValue(catalogue))
+    }
+
+    static func modelsValue(_ catalogue: Catalogue) -> JSONValue {
         var seen: Set<String> = []
         var names: [String] = []
         for entry in catalogue.models where seen.insert(ModelName.canonical(entry.name)).inserted {
@@ -75,7 +79,7 @@ public enum StatusRenderer {
                 "loaded_on": strings(catalogue.loadedOn(name)),
             ]))
         }
-        return render(.makeObject(["total": .integer(names.count), "models": .array(models)]))
+        return .makeObject(["total": .integer(names.count), "models": .array(models)])
     }
 
     /// One element of the endpoints list.

@@ -24,6 +24,12 @@ public struct ModelDemand: Sendable, Equatable {
         return entry.value * Self.halving(elapsed / halfLife)
     }
 
+    /// The request rate of `model` per second the decayed count stands for: a steady rate r
+    /// keeps the count at r × half-life / ln 2.
+    public func rate(_ model: String, now: ContinuousClock.Instant) -> Double {
+        level(model, now: now) * 0.693_147_180_559_945_3 / halfLife
+    }
+
     /// 2^-x without Foundation, accurate enough for weights.
     static func halving(_ x: Double) -> Double {
         guard x < 60 else { return 0 }

@@ -42,6 +42,9 @@ public struct PlacementEstimate: Sendable, Equatable {
     public var victim: String?
     /// Whether the request would start at once (a free slot, or a load that can begin now).
     public var canStartNow: Bool
+    /// How many requests share the load and eviction (an extra copy of a model in demand
+    /// serves the requests arriving while it loads too); 1 otherwise.
+    public var sharedBy: Double = 1
 
     /// Creates an estimate.
     public init(candidate: SchedulingCandidate, residency: Residency, queueWait: Double, loadTime: Double,
@@ -55,8 +58,9 @@ public struct PlacementEstimate: Sendable, Equatable {
         self.canStartNow = canStartNow
     }
 
-    /// Seconds to the first token, plus the eviction penalty: the quantity minimised.
-    public var cost: Double { queueWait + loadTime + evictionPenalty }
+    /// Seconds to the first token, plus the eviction penalty, the load and penalty shared
+    /// by `sharedBy` requests: the quantity minimised.
+    public var cost: Double { queueWait + (loadTime + evictionPenalty) / max(1, sharedBy) }
 
     /// Seconds to the first token, as the client will see it.
     public var expectedWait: Double { queueWait + loadTime }

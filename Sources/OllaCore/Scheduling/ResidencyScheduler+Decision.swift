@@ -16,8 +16,13 @@ extension ResidencyScheduler {
     ///
     /// The order returned is the failover order: the chosen tier, then the other tiers,
     /// highest priority first, each by cost.
-    public func decide(_ model: String, candidates: [SchedulingCandidate], now: ContinuousClock.Instant) -> Placement {
-        let estimates = candidates.enumerated().map { (index: $0.offset, estimate: estimate(model, on: $0.element, now: now)) }
+    ///
+    /// `waited`: seconds the request has been held already (see `estimate`).
+    public func decide(_ model: String, candidates: [SchedulingCandidate], now: ContinuousClock.Instant,
+                       waited: Double = 0) -> Placement {
+        let estimates = candidates.enumerated().map {
+            (index: $0.offset, estimate: estimate(model, on: $0.element, now: now, waited: waited))
+        }
         let tiers = Dictionary(grouping: estimates, by: \.estimate.candidate.priority)
             .sorted { $0.key > $1.key }
             .map { $0.value.sorted(by: Self.better) }

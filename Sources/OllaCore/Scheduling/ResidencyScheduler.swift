@@ -80,17 +80,34 @@ public struct ResidencyScheduler: Sendable, Equatable {
     /// another instance keeps a copy or nobody wanted it lately; otherwise its reload time,
     /// scaled by how much more it is wanted than `model` (at most four reloads). So a rarely
     /// used model does not evict a popular one, and a popular one evicts a rare one cheaply.
+    ///
+    /// When other copies of `victim` stay, evicting this one costs its users queueing: the
+    /// reload time scaled by how busy the remaining copies would be (its request rate ×
+    /// generation time ÷ remaining copies), also at most four reloads.
     public func evictionPenalty(_ victim: String, on instance: String, for model: String,
                                 now: ContinuousClock.Instant) -> Double {
-        let keptElsewhere = instances.values.contains { $0.name != instance && $0.models[victim] != nil }
+        let otherCopies = copies(of: victim, except: instance)
         let wanted = demand.level(victim, now: now)
-        guard !keptElsewhere, wanted >= 0.05 else { return 0 }
+        guard wanted >= 0.05 else { return 0 }
+        let reload = loadTime(victim, on: instance)
+        if otherCopies > 0 {
+            let busy = demand.rate(victim, now: now) * generationTime(victim, on: instance) / Double(otherCopies)
+            return reload * min(4, busy)
+        }
         let ratio = wanted / max(demand.level(model, now: now), 0.05)
-        return loadTime(victim, on: instance) * min(4, ratio)
+        return reload * min(4, ratio)
     }
 
-    /// The estimate for `model` (canonical) on one candidate at `now`.
-    public func estimate(_ model: String, on candidate: SchedulingCandidate, now: ContinuousClock.Instant) -> PlacementEstimate {
+    /// Instances other than `instance` holding (or loading) `model`.
+    public func copies(of model: String, except instance: String) -> Int {
+        instances.values.filter { $0.name != instance && $0.reportsResidency && $0.models[model] != nil }.count
+    }
+
+    /// The estimate for `model` (canonical) on one candidate at `now`, for a request that has
+    /// been held `waited` seconds already: the eviction penalty it is charged shrinks by that
+    /// much, so a rarely used model waits for a popular one's instance for a while, never forever.
+    public func estimate(_ model: String, on candidate: SchedulingCandidate, now: ContinuousClock.Instant,
+                         waited: Double = 0) -> PlacementEstimate {
         guard let instance = instances[candidate.name] else {
             return PlacementEstimate(candidate: candidate, residency: .cold, queueWait: 0,
                                      loadTime: loadTime(model, on: candidate.name), canStartNow: true)
@@ -98,8 +115,13 @@ public struct ResidencyScheduler: Sendable, Equatable {
         var estimate = instance.estimate(model, candidate: candidate, loadTime: loadTime(model, on: candidate.name),
                                          generationTime: generationTime(model, on: candidate.name), now: now)
         if let victim = estimate.victim {
-            estimate.evictionPenalty = evictionPenalty(victim, on: candidate.name, for: model, now: now)
+            estimate.evictionPenalty = max(0, evictionPenalty(victim, on: candidate.name, for: model, now: now) - waited)
             estimate.victim = instance.models[victim]?.name ?? victim
+        }
+        if estimate.residency == .cold, instance.reportsResidency, copies(of: model, except: candidate.name) > 0 {
+            // An extra copy of a model in demand serves the requests that keep arriving, not
+            // only this one: its load is shared by those expected during it.
+            estimate.sharedBy = 1 + demand.rate(model, now: now) * estimate.loadTime
         }
         return estimate
     }

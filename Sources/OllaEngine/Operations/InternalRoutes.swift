@@ -34,7 +34,9 @@ enum InternalRoutes {
                 uptime: .now - startedAt, endpoints: rows(registry, metrics), metrics: metrics.snapshot(),
                 modelCount: snapshot.catalogue.models.count))
         case .endpoints: return json(StatusRenderer.endpoints(rows(registry, metrics)))
-        case .models: return json(StatusRenderer.models(registry.snapshot.catalogue))
+        case .models:
+            return json(StatusRenderer.models(registry.snapshot.catalogue, scheduler: registry.scheduler.snapshot,
+                                              held: registry.scheduler.heldCounts, now: .now))
         case .metrics:
             let text = PrometheusRenderer.render(metrics: metrics.snapshot(), endpoints: rows(registry, metrics))
             return LocalResponse(status: 200, headers: [("Content-Type", PrometheusRenderer.contentType)], body: Array(text.utf8))

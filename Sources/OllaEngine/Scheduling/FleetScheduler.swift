@@ -203,7 +203,8 @@ public final class FleetScheduler: Sendable {
                         refusals.append((waiter.request, error, 10))
                         continue
                     }
-                    let placement = state.core.decide(model, candidates: candidates, now: now)
+                    let placement = state.core.decide(model, candidates: candidates, now: now,
+                                                      waited: (now - first.heldAt).schedulingSeconds)
                     guard case .dispatch(let estimates) = placement else { break }
                     state.holds.removeFirst(model)
                     state.waiters[first.id] = nil

@@ -1,0 +1,222 @@
+"""Scenario 26: the residency-aware scheduler (docs/routing.md "The residency-aware scheduler"):
+late binding in Olla's hold queue, its bounds, clients leaving it, priority tiers as the docs'
+example says, and an instance that streams while its probe times out stays busy, not offline."""
+import json
+import re
+import socket
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import FAST_HEALTH, endpoint_ex
+from fleet_ollama import FleetOllama
+from helpers import jreq, wait_until
+
+pytestmark = pytest.mark.daemon_only
+
+MODEL = "llama3.2:3b"
+REPO = Path(__file__).resolve().parent.parent.parent
+
+
+def chat(tokens: int, model: str = MODEL) -> dict:
+    return {"model": model, "messages": [{"role": "user", "content": "hi"}], "stream": True,
+            "options": {"num_predict": tokens}}
+
+
+def preload(inst: FleetOllama, model: str = MODEL):
+    """An empty prompt only loads (Ollama's done_reason "load"): the model is resident before Olla starts."""
+    import urllib.request
+    req = urllib.request.Request(inst.url + "/api/generate", data=json.dumps({"model": model}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        r.read()
+
+
+@pytest.fixture
+def fleet():
+    started = []
+
+    def make(*specs):
+        out = []
+        for name, kw in specs:
+            inst = FleetOllama(name, [MODEL], **kw)
+            inst.start()
+            started.append(inst)
+            out.append(inst)
+        return out
+    yield make
+    for inst in started:
+        inst.stop()
+
+
+def start_olla(olla_factory, instances, overrides=None, **endpoint_keys):
+    eps = [endpoint_ex(i.name, i.url, **FAST_HEALTH, **endpoint_keys) for i in instances]
+    cfg = {"proxy": {"load_balancer": "residency-aware"}}
+    for key, value in (overrides or {}).items():
+        cfg.setdefault(key, {}).update(value)
+    return olla_factory.start(endpoints=eps, overrides=cfg)
+
+
+def in_thread(fn, *args):
+    box = {}
+
+    def run():
+        try:
+            box["r"] = fn(*args)
+        except Exception as e:  # pragma: no cover - reported by the caller
+            box["e"] = e
+    th = threading.Thread(target=run, daemon=True)
+    th.start()
+    return th, box
+
+
+def test_late_binding_gives_a_held_request_to_the_first_instance_that_frees(fleet, olla_factory):
+    a, b = fleet(("a", {"max_loaded": 1, "load_s": 0.2, "s_per_token": 0.05}),
+                 ("b", {"max_loaded": 1, "load_s": 0.2, "s_per_token": 0.05}))
+    preload(a)
+    preload(b)
+    d = start_olla(olla_factory, [a, b], num_parallel=1, max_loaded_models=1)
+    # Two long generations take both slots: 40 tokens on a (2 s), 8 tokens on b (0.4 s).
+    t1, r1 = in_thread(jreq, d.target, "POST", "/api/chat", chat(40))
+    time.sleep(0.3)
+    t2, r2 = in_thread(jreq, d.target, "POST", "/api/chat", chat(8))
+    time.sleep(0.1)
+    # Both are busy: the third is held in Olla, not queued inside either instance, and goes to
+    # b, which frees first (a request sent at once to a would have waited ~2 s there).
+    t0 = time.monotonic()
+    r3 = jreq(d.target, "POST", "/api/chat", chat(4))
+    took = time.monotonic() - t0
+    for th in (t1, t2):
+        th.join(10)
+    assert r1["r"].header("X-Olla-Endpoint") == "a" and r2["r"].header("X-Olla-Endpoint") == "b", (
+        r1["r"].headers, r2["r"].headers)
+    assert r3.status == 200 and r3.complete, r3.describe()
+    assert r3.header("X-Olla-Endpoint") == "b", r3.headers
+    reason = r3.header("X-Olla-Routing-Reason")
+    assert reason.startswith("held ") and "loaded on b" in reason, reason
+    assert took < 1.5, f"the held request took {took:.2f}s; b freed after ~0.4 s"
+    assert a.stats.to_dict()["requests"] == 2, "preload and the first chat only: the held request never reached a"
+
+
+def test_hold_queue_bounds_answer_503_with_retry_after(fleet, olla_factory):
+    (a,) = fleet(("a", {"max_loaded": 1, "load_s": 0.2, "s_per_token": 0.05}))
+    preload(a)
+    d = start_olla(olla_factory, [a], num_parallel=1,
+                   overrides={"proxy": {"scheduler": {"queue_length": 1, "queue_timeout": "1s"}}})
+    t1, r1 = in_thread(jreq, d.target, "POST", "/api/chat", chat(60))   # 3 s on the only slot
+    time.sleep(0.3)
+    t2, r2 = in_thread(jreq, d.target, "POST", "/api/chat", chat(2))    # held (queue of 1)
+    time.sleep(0.2)
+    full = jreq(d.target, "POST", "/api/chat", chat(2))                 # queue full: at once
+    assert full.status == 503, full.describe()
+    assert full.header("Retry-After") and int(full.header("Retry-After")) >= 1, full.headers
+    assert "too many requests waiting for model" in full.json()["error"], full.body
+    assert full.elapsed < 0.5, f"a refusal for a full queue must be immediate, took {full.elapsed:.2f}s"
+    # The held one passes its 1 s bound: 503, Retry-After, Ollama's error shape.
+    t2.join(5)
+    held = r2["r"]
+    assert held.status == 503 and held.header("Retry-After"), held.describe()
+    assert set(held.json()) == {"error"} and "within 1s" in held.json()["error"], held.body
+    # On /v1 the refusal is in OpenAI's shape.
+    v1 = jreq(d.target, "POST", "/v1/chat/completions",
+              {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]})
+    assert v1.status in (200, 503), v1.describe()
+    t1.join(10)
+    assert r1["r"].status == 200 and r1["r"].complete
+
+
+def test_a_client_that_leaves_while_held_is_removed_at_once(fleet, olla_factory):
+    (a,) = fleet(("a", {"max_loaded": 1, "load_s": 0.2, "s_per_token": 0.05}))
+    preload(a)
+    d = start_olla(olla_factory, [a], num_parallel=1)
+    t1, r1 = in_thread(jreq, d.target, "POST", "/api/chat", chat(30))   # 1.5 s on the only slot
+    time.sleep(0.3)
+    body = json.dumps(chat(2)).encode()
+    s = socket.create_connection((d.target.host, d.target.port))
+    s.sendall((f"POST {d.target.path('/api/chat')} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
+
+    def status():
+        return json.loads(_get(d, "/internal/status/models"))
+    assert wait_until(lambda: status()["held"] == [{"model": "llama3.2:3b", "count": 1}], 2), status()["held"]
+    s.close()
+    assert wait_until(lambda: status()["held"] == [], 1), f"still held after the client left: {status()['held']}"
+    t1.join(10)
+    time.sleep(0.3)
+    assert a.stats.to_dict()["requests"] == 2, "preload and the first chat only: the request whose client left never reached a"
+
+
+def _get(d, path: str) -> bytes:
+    import urllib.request
+    with urllib.request.urlopen(f"http://{d.target.host}:{d.target.port}{path}", timeout=5) as r:
+        return r.read()
+
+
+def routing_example() -> dict:
+    text = (REPO / "docs" / "routing.md").read_text()
+    section = text[text.index("## Example: three instances"):]
+    return json.loads(re.search(r"```json\n(.*?)\n```", section, re.S).group(1))
+
+
+def test_docs_fallback_example_laptop_serves_only_when_needed(cluster):
+    example = routing_example()
+    spec = []
+    for ep in example["discovery"]["static"]["endpoints"]:
+        item = {k: v for k, v in ep.items() if k not in ("url", "type")}
+        item.update({"models": ["llama3.2"], "loaded": ["llama3.2"], **FAST_HEALTH})
+        spec.append(item)
+    overrides = {"proxy": example["proxy"], "model_registry": {"routing_strategy": {"type": "strict"}}}
+    cl = cluster(spec, overrides=overrides)
+    got = Counter()
+    errors = []
+
+    def client(n):
+        for i in range(3):
+            r = jreq(cl.t, "POST", "/api/chat", {"model": "llama3.2", "stream": True,
+                                                "messages": [{"role": "user", "content": f"{n}-{i}"}]},
+                     headers=[("X-Mock-Chunks", "4"), ("X-Mock-Chunk-Delay-Ms", "100")], timeout=15)
+            if r.status != 200:
+                errors.append(r.describe())
+            got[r.header("X-Olla-Endpoint")] += 1
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert not errors, errors
+    assert sum(got.values()) == 9 and got["laptop"] == 0, f"three clients, nine chats: the laptop is a fallback: {dict(got)}"
+    # With both higher-priority instances down, the laptop serves.
+    cl["gpu-box"].stop()
+    cl["workstation"].stop()
+    served = wait_until(lambda: jreq(cl.t, "POST", "/api/chat", {"model": "llama3.2", "stream": False,
+                                                               "messages": [{"role": "user", "content": "x"}]}
+                                     ).header("X-Olla-Endpoint") == "laptop", 5, 0.2)
+    assert served, "with gpu-box and workstation down the laptop must serve"
+
+
+def test_probe_timeout_while_streaming_is_busy_not_offline(cluster):
+    cl = cluster([{"name": "solo", "models": ["llama3.2"], "loaded": ["llama3.2"],
+                   "check_interval": "500ms", "check_timeout": "200ms"}],
+                 overrides={"proxy": {"load_balancer": "residency-aware"}})
+    # The health route answers only after 1 s (as llama.cpp's waits behind a generation),
+    # while a 3 s stream runs.
+    cl["solo"].add_rule(path="/", method="GET", head_delay_ms=1000)
+    th, box = in_thread(jreq, cl.t, "POST", "/api/chat",
+                        {"model": "llama3.2", "stream": True, "messages": [{"role": "user", "content": "long"}]},
+                        [("X-Mock-Chunks", "30"), ("X-Mock-Chunk-Delay-Ms", "100")], 15)
+    states = []
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        eps = json.loads(_get(cl.daemon, "/internal/status/endpoints"))
+        states.append(eps["endpoints"][0]["status"] if "endpoints" in eps else eps)
+        time.sleep(0.1)
+    assert "offline" not in states and "busy" in states, f"states while streaming: {states}"
+    # A request for the model meanwhile is served (it waits for the busy instance), not refused.
+    r = jreq(cl.t, "POST", "/api/chat", {"model": "llama3.2", "stream": False,
+                                         "messages": [{"role": "user", "content": "short"}]}, timeout=15)
+    assert r.status == 200, r.describe()
+    th.join(15)
+    assert box["r"].status == 200 and box["r"].complete
