@@ -77,17 +77,17 @@ def config(port: int, mock_ports: list[int]) -> dict:
                   "check_interval": "2s", "check_timeout": "1s"}
                  for i, p in zip(INSTANCES, mock_ports)]
     return {
-        "server": {"host": "localhost", "port": port, "shutdown_timeout": "2s"},
+        "server": {"host": "127.0.0.1", "port": port, "shutdown_timeout": "2s"},
         "discovery": {"static": {"endpoints": endpoints}},
         "logging": {"level": "info", "format": "logfmt"},
     }
 
 
-def wait_ready(proc: subprocess.Popen, port: int, timeout: float = 15.0) -> bool:
+def wait_ready(proc: subprocess.Popen, port: int, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            with urllib.request.urlopen(f"http://localhost:{port}/internal/health", timeout=1) as r:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/internal/health", timeout=1) as r:
                 if r.status == 200:
                     return True
         except OSError:

@@ -76,7 +76,7 @@ class Demo:
             start_new_session=True)
         self.output = b""
 
-    def read_until(self, marker: bytes, timeout: float = 20.0) -> str:
+    def read_until(self, marker: bytes, timeout: float = 40.0) -> str:
         deadline = time.monotonic() + timeout
         fd = self.proc.stdout.fileno()
         while marker not in self.output and time.monotonic() < deadline:
