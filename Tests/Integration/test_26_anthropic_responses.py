@@ -15,7 +15,7 @@ import anthropic
 import openai
 import pytest
 
-from helpers import PromText, RawClient, jreq
+from helpers import PromText, RawClient, jreq, wait_until
 
 pytestmark = pytest.mark.daemon_only
 
@@ -269,3 +269,25 @@ def test_routes_newer_than_olla_are_routed_by_their_model(cluster):
         resp = c.read_response(10)
     assert resp.status == 200 and resp.header("X-Olla-Endpoint") == "c", resp.describe()
     assert resp.json()["text"] == "12 bytes of audio heard by c"
+
+
+def test_keys_and_dead_holders_answer_in_anthropics_words(cluster):
+    spec = [dict(s) for s in SPEC]
+    spec[2] = {"name": "c", "models": ["mistral:7b"]}  # fast probes: c's death is seen at once
+    cl = cluster(spec, overrides={"server": {"auth": {"api_keys": ["sk-olla-test-key-1234"]}}}, check_inventory=False)
+    # the Anthropic SDK sends its key as x-api-key
+    with pytest.raises(anthropic.AuthenticationError) as err:
+        anthropic_client(cl).messages.create(model=MODEL, max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+    assert err.value.body["error"]["type"] == "authentication_error", err.value.body
+    client = anthropic.Anthropic(base_url=cl.t.base, api_key="sk-olla-test-key-1234", max_retries=0)
+    msg = client.messages.create(model=MODEL, max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+    assert msg.content[0].text
+
+    cl["c"].kill()
+    gone = wait_until(lambda: jreq(cl.t, "POST", "/v1/messages", {"model": "mistral:7b", "max_tokens": 8, "messages": []},
+                                   headers=[("x-api-key", "sk-olla-test-key-1234")]).status == 503, 3.0)
+    assert gone, "mistral:7b, only on the dead c, should be refused with 503 within 3 s"
+    with pytest.raises(anthropic.InternalServerError) as err:
+        client.messages.create(model="mistral:7b", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+    assert err.value.status_code == 503 and err.value.body["error"]["type"] == "overloaded_error", err.value.body
+    assert err.value.response.headers.get("Retry-After"), dict(err.value.response.headers)
