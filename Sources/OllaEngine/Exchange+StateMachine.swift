@@ -91,6 +91,9 @@ struct ExchangeStateMachine {
     private var tail: [UInt8] = []
     static let tailSize = 4096
 
+    /// The last two response bytes received (line feeds before any): where the stream broke.
+    private var lastBytes: (UInt8, UInt8) = (0x0A, 0x0A)
+
     /// The API family of the route: it frames the error event that ends a broken stream.
     let flavor: APIFlavor
 
@@ -257,6 +260,11 @@ struct ExchangeStateMachine {
         }
         response.append(bytes)
         if keepsTail { keepTail(bytes) }
+        if bytes.count >= 2 {
+            lastBytes = (bytes[bytes.count - 2], bytes[bytes.count - 1])
+        } else if let only = bytes.first {
+            lastBytes = (lastBytes.1, only)
+        }
         return (wakeClientWaitingForResponse(), .accepted)
     }
 
@@ -409,8 +417,17 @@ struct ExchangeStateMachine {
             sequenceNumber: flavor == .openAIResponses ? TokenScanner.lastSequenceNumber(in: tail).map { $0 + 1 } : nil) else {
             return
         }
-        response.append(trailer)
+        response.append(trailerSeparator + trailer)
         trailerWritten = true
+    }
+
+    /// What ends the record the backend was writing when the stream broke. A partial SSE event
+    /// or NDJSON line cannot be taken back, but it must not swallow the error record after it.
+    private var trailerSeparator: String {
+        let lineFeed: UInt8 = 0x0A
+        let isSSE = responseContentType?.lowercased().contains("text/event-stream") ?? false
+        if lastBytes.1 != lineFeed { return isSSE ? "\n\n" : "\n" }
+        return isSSE && lastBytes.0 != lineFeed ? "\n" : ""
     }
 
     static func proxyError(for failure: UpstreamFailure) -> ProxyError {

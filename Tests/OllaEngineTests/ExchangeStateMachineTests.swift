@@ -126,6 +126,28 @@ import Testing
         #expect(read(&m).1 == .end)
     }
 
+    @Test func anErrorEventAfterAPartialEventStandsOnItsOwn() {
+        var m = Machine(streamsUpload: false, highWater: 1024, maxAttempts: 1, maxBodySize: 0, keepsTail: true, flavor: .anthropic)
+        _ = m.clientBodyComplete()
+        _ = m.upstreamHeadReceived(UpstreamHead(status: 200, headers: [("Content-Type", "text/event-stream")]))
+        _ = m.pollAnswer()
+        _ = receive(&m, "event: ping\ndata: {\"type\":\"pi")
+        _ = m.upstreamFinished(.transferFailed("reset"))
+        let (_, _, text) = read(&m, max: 512)
+        #expect(text.hasSuffix("{\"type\":\"pi\n\nevent: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"backend connection broke: reset\"}}\n\n"))
+    }
+
+    @Test func anNDJSONErrorLineAfterAPartialLineStandsOnItsOwn() {
+        var m = machine(highWater: 1024)
+        _ = m.clientBodyComplete()
+        _ = m.upstreamHeadReceived(head)
+        _ = m.pollAnswer()
+        _ = receive(&m, "{\"n\":1}\n{\"n\"")
+        _ = m.upstreamFinished(.transferFailed("reset"))
+        let (_, _, text) = read(&m, max: 512)
+        #expect(text.hasPrefix("{\"n\":1}\n{\"n\"\n{\"error\":"))
+    }
+
     @Test func midStreamFailureOfAResponsesStreamContinuesItsNumbering() {
         var m = Machine(streamsUpload: false, highWater: 1024, maxAttempts: 1, maxBodySize: 0, keepsTail: true,
                         flavor: .openAIResponses)
