@@ -421,6 +421,12 @@ struct ExchangeStateMachine {
         trailerWritten = true
     }
 
+    /// Whether the answer is a stream of records (SSE or NDJSON) rather than one document.
+    var respondedWithStream: Bool {
+        let type = responseContentType?.lowercased() ?? ""
+        return responseChunked && (type.contains("text/event-stream") || type.contains("ndjson"))
+    }
+
     /// What ends the record the backend was writing when the stream broke. A partial SSE event
     /// or NDJSON line cannot be taken back, but it must not swallow the error record after it.
     private var trailerSeparator: String {

@@ -394,15 +394,22 @@ public final class Exchange: TransferDelegate, Sendable {
 
     func accessRecord() -> AccessRecord {
         let facts = details.withLock { $0 }
-        let (status, bytes, tail) = machine.withLock { ($0.status, $0.bytesSent, $0.tailBytes) }
+        let (status, bytes, tail, streamed) = machine.withLock {
+            ($0.status, $0.bytesSent, $0.tailBytes, $0.respondedWithStream)
+        }
         let endpoint = facts.fanOutTargets.isEmpty ? facts.endpoint?.name
             : facts.fanOutTargets.map(\.name).joined(separator: ",")
+        let now = ContinuousClock.now
+        var tokens = tail.isEmpty ? nil : TokenScanner.scan(tail, flavor: route.flavor)
+        if streamed, tokens?.evalDuration == nil, let headAt = facts.headAt {
+            tokens?.streamDuration = now - headAt
+        }
         return AccessRecord(
             requestID: requestID, method: method, path: route.upstreamTarget,
             model: facts.model, endpoint: endpoint, status: status ?? 499,
             bytesSent: bytes,
             timeToFirstByte: facts.headAt.map { $0 - startedAt },
-            duration: .now - startedAt,
-            tokens: tail.isEmpty ? nil : TokenScanner.scan(tail, flavor: route.flavor))
+            duration: now - startedAt,
+            tokens: tokens)
     }
 }

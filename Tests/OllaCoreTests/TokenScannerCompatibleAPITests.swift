@@ -54,6 +54,19 @@ import Testing
         #expect(TokenScanner.scan(Array(bytes(chat).suffix(4096)), flavor: .openAI) == TokenUsage(promptTokens: 4, completionTokens: 2000))
     }
 
+    /// Counts-only answers teach the scheduler a speed only when they were streamed.
+    @Test func countsOnlyUsageTimesTheStream() {
+        var usage = TokenUsage(promptTokens: 9, completionTokens: 21)
+        #expect(usage.timings == nil)
+        usage.streamDuration = .seconds(2)
+        #expect(usage.timings == GenerationTimings(evalCount: 20, evalDuration: .seconds(2)))
+        #expect(usage.timings?.wasColdLoad == false)
+        usage.completionTokens = 1
+        #expect(usage.timings == nil)
+        let ollama = TokenUsage(promptTokens: 1, completionTokens: 5, evalDuration: .seconds(1))
+        #expect(ollama.timings == GenerationTimings(evalCount: 5, evalDuration: .seconds(1)))
+    }
+
     @Test func garbageGivesNil() {
         #expect(TokenScanner.scan(bytes(#"event: error\#ndata: {"type":"error"}"#), flavor: .anthropic) == nil)
         #expect(TokenScanner.scan(bytes(#""usage": {"input_tokens": 1"#), flavor: .openAIResponses) == nil)
