@@ -291,3 +291,27 @@ def test_keys_and_dead_holders_answer_in_anthropics_words(cluster):
         client.messages.create(model="mistral:7b", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
     assert err.value.status_code == 503 and err.value.body["error"]["type"] == "overloaded_error", err.value.body
     assert err.value.response.headers.get("Retry-After"), dict(err.value.response.headers)
+
+
+def test_streamed_answers_teach_the_scheduler_their_speed(cluster):
+    cl = cluster(SPEC)
+    # 6 output tokens, 150 ms apart: 5 tokens over ~750 ms after the head, ~6.7 tokens/s
+    with anthropic_client(cl).messages.stream(
+            model=MODEL, max_tokens=8, messages=[{"role": "user", "content": "hi"}],
+            extra_headers={"X-Mock-Chunks": "6", "X-Mock-Chunk-Delay-Ms": "150"}) as stream:
+        stream.until_done()
+
+    def learned():
+        with urllib.request.urlopen(cl.t.origin + "/internal/status/models", timeout=5) as r:
+            instances = json.loads(r.read()).get("instances") or []
+        rows = [row for inst in instances if inst["endpoint"] == HOLDER for row in inst["learned"]
+                if row["model"].startswith(MODEL) and row["generations_seen"]]
+        return rows[0] if rows else None
+    deadline = time.monotonic() + 5
+    row = learned()
+    while row is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        row = learned()
+    assert row is not None, "the scheduler learned nothing from a streamed /v1/messages answer"
+    assert row["tokens_per_second"] is not None and 3 <= row["tokens_per_second"] <= 7.5, row
+    assert row["generation_time_ms"] >= 600, row
