@@ -108,3 +108,29 @@ def test_subprocess_mode_and_control_endpoints():
     finally:
         p.terminate()
         p.wait(5)
+
+
+def test_compatible_apis_parse_with_the_real_sdks(mock):
+    """The mock's Anthropic Messages and OpenAI Responses answers are what the SDKs expect,
+    with errors in each API's own shape (as Ollama's middleware writes them)."""
+    import anthropic
+    import openai
+    a = anthropic.Anthropic(base_url=mock.url, api_key="x", max_retries=0)
+    msg = a.messages.create(model="llama3.2", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+    assert msg.content[0].text and msg.usage.output_tokens == 5
+    with a.messages.stream(model="llama3.2", max_tokens=8, messages=[{"role": "user", "content": "hi"}]) as s:
+        assert "".join(s.text_stream) == msg.content[0].text
+    try:
+        a.messages.create(model="ghost", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+        raise AssertionError("no NotFoundError")
+    except anthropic.NotFoundError as e:
+        assert e.body["error"]["type"] == "not_found_error"
+    o = openai.OpenAI(base_url=mock.url + "/v1", api_key="x", max_retries=0)
+    resp = o.responses.create(model="llama3.2", input="hi")
+    with o.responses.stream(model="llama3.2", input="hi") as s:
+        assert s.get_final_response().output_text == resp.output_text
+    try:
+        o.responses.create(model="ghost", input="hi")
+        raise AssertionError("no NotFoundError")
+    except openai.NotFoundError as e:
+        assert e.body["type"] == "not_found_error"
