@@ -192,8 +192,10 @@ def test_broken_streams_end_with_an_error_event(cluster):
 
     resp = raw_stream(cl, "/v1/responses", {"model": MODEL, "input": "hi", "stream": True}, die)
     assert resp.status == 200 and resp.complete, f"stream not terminated properly: {resp.error}"
-    name, data = named_events(resp)[-1]
+    events = named_events(resp)
+    name, data = events[-1]
     assert name == "error" and data["type"] == "error" and data["message"] and data["error"]["message"], data
+    assert data["sequence_number"] == events[-2][1]["sequence_number"] + 1, events[-2:]
     with pytest.raises(openai.APIError):
         for _ in openai_client(cl).responses.create(model=MODEL, input="hi", stream=True, extra_headers=dict(die)):
             pass
