@@ -15,7 +15,9 @@ RELEASE_BIN := .build/release/olla
 NEED := scripts/need-debian-packages.sh
 
 # Debian packages, by the step that needs them. Add yours to the step that needs it.
-BUILD_DEBS := libmicrohttpd-dev libcurl4-openssl-dev pkg-config
+# libmicrohttpd is built from Debian's source with Olla's patches (scripts/libmicrohttpd/):
+# the build needs a C compiler, make, patch, xz and curl for that.
+BUILD_DEBS := libcurl4-openssl-dev pkg-config gcc make patch xz-utils curl ca-certificates
 DEMO_DEBS := python3
 TEST_DEBS := python3 curl iproute2
 PACKAGE_TEST_DEBS := dpkg-dev binutils gzip lintian debootstrap curl python3
@@ -32,6 +34,7 @@ deps: build-deps test-deps
 build-deps:
 	@command -v $(SWIFT) >/dev/null || { echo "swift not found: install Swift 6 (https://www.swift.org/install/linux/) and put it on PATH" >&2; exit 1; }
 	@$(NEED) --for "building Olla" $(BUILD_DEBS)
+	@scripts/libmicrohttpd/build.sh
 
 test-deps: $(VENV)/.installed
 

@@ -16,8 +16,9 @@ let package = Package(
         .systemLibrary(
             name: "CMicroHTTPD",
             path: "Modules/CMicroHTTPD",
-            pkgConfig: "libmicrohttpd",
-            providers: [.apt(["libmicrohttpd-dev"])]
+            // Debian's 0.9.75 rebuilt with Olla's patches: `make build-deps` runs
+            // scripts/libmicrohttpd/build.sh (see docs/security.md).
+            pkgConfig: "libmicrohttpd-olla"
         ),
         .systemLibrary(
             name: "CCurl",

@@ -10,6 +10,13 @@
 #include <sys/socket.h>
 #include <microhttpd.h>
 
+// Why: Olla needs the libmicrohttpd that scripts/libmicrohttpd/build.sh makes (Debian's
+// 0.9.75 with patches: its own error answers written once, with JSON bodies). Only that
+// build defines this symbol, so linking against any other libmicrohttpd fails here
+// ("undefined reference to olla_libmicrohttpd_patched": run `make build-deps`).
+extern const int olla_libmicrohttpd_patched;
+static inline int cmhd_patched_build(void) { return olla_libmicrohttpd_patched; }
+
 // Why: MHD_SIZE_UNKNOWN is a ((uint64_t) -1LL) macro, which Swift does not import.
 static const uint64_t cmhd_size_unknown = MHD_SIZE_UNKNOWN;
 

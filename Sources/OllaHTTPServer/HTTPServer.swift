@@ -53,6 +53,8 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
 
     /// Binds and starts serving; returns the address actually bound.
     public func start() throws(StartError) -> String {
+        // Links only against the patched libmicrohttpd (see Modules/CMicroHTTPD/shim.h).
+        precondition(cmhd_patched_build() == 1)
         let socket: ListenSocket
         do {
             socket = try ListenSocket.open(host: options.host, port: options.port, reusePort: true)

@@ -533,3 +533,50 @@ class PromText:
         """The sample lines of one metric, for failure messages."""
         return "\n".join(ln for ln in self.text.splitlines()
                          if ln.startswith(name) and not ln.startswith(name + "_bucket")) or f"(no {name} samples)"
+
+
+def exchange(port: int, data: bytes, timeout: float = 5.0) -> tuple[bytes, bool]:
+    """Sends `data`, reads until the server closes (or `timeout`); returns (bytes, closed)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    out = b""
+    try:
+        s.sendall(data)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                piece = s.recv(65536)
+            except socket.timeout:
+                return out, False
+            except ConnectionResetError:
+                return out, True
+            if not piece:
+                return out, True
+            out += piece
+        return out, False
+    finally:
+        s.close()
+
+
+def split_responses(data: bytes) -> list[tuple[int, dict, bytes]]:
+    """Splits a byte stream into (status, headers, body) by Content-Length framing.
+    Raises on anything that is not a well-formed sequence of length-framed responses."""
+    out = []
+    rest = data
+    while rest:
+        head, sep, rest = rest.partition(b"\r\n\r\n")
+        assert sep, f"truncated response head: {head[:200]!r}"
+        lines = head.decode("latin-1").split("\r\n")
+        version, status, _ = (lines[0].split(" ", 2) + [""])[:3]
+        assert version == "HTTP/1.1" and status.isdigit(), f"not a status line: {lines[0]!r}"
+        headers: dict = {}
+        for line in lines[1:]:
+            name, colon, value = line.partition(":")
+            assert colon and name and name == name.strip(), f"malformed header line {line!r} in {head!r}"
+            headers.setdefault(name.lower(), []).append(value.strip())
+        lengths = headers.get("content-length", [])
+        assert len(lengths) == 1, f"expected one Content-Length, got {lengths}: {head!r}"
+        n = int(lengths[0])
+        assert len(rest) >= n, f"body shorter than Content-Length {n}: {rest!r}"
+        out.append((int(status), headers, rest[:n]))
+        rest = rest[n:]
+    return out

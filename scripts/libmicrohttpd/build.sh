@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Builds the libmicrohttpd Olla links: Debian 12's own release (0.9.75, the orig tarball of
+# Debian's source package, checked against the sha256 in its .dsc) with the patches in this
+# directory, as the static library `libmicrohttpd-olla.a` with its own header directory and
+# pkg-config name (`libmicrohttpd-olla`) under $PREFIX (default /usr/local). Its own name
+# keeps it apart from Debian's libmicrohttpd-dev: the linker can never pick the other one.
+#
+#   scripts/libmicrohttpd/build.sh          # does nothing when this exact build is installed
+#
+# Why a rebuild: libmicrohttpd 0.9.75 writes the status line and headers of some of its own
+# error answers twice (a malformed or huge Content-Length: `Content-Length: +81`), and
+# answers in HTML. 0001 is the one-line state check libmicrohttpd 1.0 has; 0002 makes the
+# bodies of its own answers JSON in Ollama's error shape and exports the symbol
+# `olla_libmicrohttpd_patched`, which Olla's shim refers to, so a build that picked up an
+# unpatched libmicrohttpd fails to link instead of shipping the bug. See docs/security.md.
+# Debian's only patch to this release fixes the PostProcessor, which is not compiled here.
+#
+# Static: the binary (and the Debian package) then needs no libmicrohttpd12. libmicrohttpd
+# is LGPL-2.1+; Olla's source, with this script, is what relinks it.
+set -euo pipefail
+
+VERSION=0.9.75
+TARBALL=libmicrohttpd_${VERSION}.orig.tar.xz
+SHA256=796e7e217a4802679fcac667a4e98501c53185dcf50ca0583870e84192620131
+URLS=(
+    "http://deb.debian.org/debian/pool/main/libm/libmicrohttpd/$TARBALL"
+    "http://archive.debian.org/debian/pool/main/libm/libmicrohttpd/$TARBALL"
+)
+HERE=$(cd "$(dirname "$0")" && pwd)
+PREFIX=${PREFIX:-/usr/local}
+PATCHES=("$HERE"/0*.patch)
+# The stamp names the release and the patches: a changed patch means a rebuild.
+PC_FILE="$PREFIX/lib/pkgconfig/libmicrohttpd-olla.pc"
+LIB_FILE="$PREFIX/lib/libmicrohttpd-olla.a"
+STAMP="$VERSION $(cat "$0" "${PATCHES[@]}" | sha256sum | cut -c1-16)"
+
+if [ -f "$LIB_FILE" ] && grep -qx "# olla-stamp: $STAMP" "$PC_FILE" 2>/dev/null; then
+    exit 0
+fi
+
+as_root=()
+if [ "$(id -u)" != 0 ] && ! { mkdir -p "$PREFIX/lib" 2>/dev/null && [ -w "$PREFIX/lib" ]; }; then
+    if command -v sudo >/dev/null 2>&1 && { [ -t 0 ] || sudo -n true 2>/dev/null; }; then
+        as_root=(sudo)
+    else
+        echo "cannot write to $PREFIX: run as root, or PREFIX=... $0" >&2
+        exit 1
+    fi
+fi
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+echo "building libmicrohttpd $VERSION with Olla's patches into $PREFIX (about a minute)"
+for url in "${URLS[@]}"; do
+    curl -fsSL --retry 2 -o "$WORK/$TARBALL" "$url" && break
+done
+[ -s "$WORK/$TARBALL" ] || { echo "could not download $TARBALL" >&2; exit 1; }
+echo "$SHA256  $WORK/$TARBALL" | sha256sum -c --quiet - || { echo "$TARBALL: checksum mismatch" >&2; exit 1; }
+tar -xJf "$WORK/$TARBALL" -C "$WORK"
+SRC="$WORK/libmicrohttpd-$VERSION"
+for patch in "${PATCHES[@]}"; do
+    patch -s -p1 -d "$SRC" < "$patch"
+done
+(
+    cd "$SRC"
+    # Only what Olla uses: no TLS, no PostProcessor, no authentication helpers, no upgrade.
+    ./configure -q --prefix="$PREFIX" --disable-shared --enable-static --with-pic \
+        --disable-https --disable-curl --disable-doc --disable-examples --disable-postprocessor \
+        --disable-dauth --disable-bauth --disable-httpupgrade --enable-messages >/dev/null
+    make -s -j"$(nproc)" -C src/microhttpd >/dev/null
+)
+cat > "$WORK/libmicrohttpd-olla.pc" <<PC
+# olla-stamp: $STAMP
+prefix=$PREFIX
+Name: libmicrohttpd-olla
+Description: libmicrohttpd $VERSION with Olla's patches (scripts/libmicrohttpd/build.sh)
+Version: $VERSION
+Libs: -L\${prefix}/lib -lmicrohttpd-olla
+Cflags: -I\${prefix}/include/microhttpd-olla
+PC
+"${as_root[@]}" install -D -m 644 "$SRC/src/microhttpd/.libs/libmicrohttpd.a" "$LIB_FILE"
+"${as_root[@]}" install -D -m 644 "$SRC/src/include/microhttpd.h" "$PREFIX/include/microhttpd-olla/microhttpd.h"
+"${as_root[@]}" install -D -m 644 "$WORK/libmicrohttpd-olla.pc" "$PC_FILE"
+echo "installed libmicrohttpd $VERSION (patched, static) as $LIB_FILE"
