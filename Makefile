@@ -94,7 +94,7 @@ clean:
 	rm -rf .build $(VENV) .build-fuzz .build-tsan .build-asan .build-soak
 
 ## Builds out/olla_<version>_<arch>.deb (static Swift stdlib, stripped, lintian-checked).
-deb:
+deb: build-deps
 	packaging/build-deb.sh
 
 ## Installs the package in a debootstrapped Debian 12 root and runs it (root, about 1 min).
