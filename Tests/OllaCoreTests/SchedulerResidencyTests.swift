@@ -85,6 +85,23 @@ struct SchedulerResidencyTests {
         #expect(placement.reason.hasPrefix("cold on b ~1.0 s, evicts qwen; loaded on a, queue ~3.5 s"))
     }
 
+    @Test func aQueueHeldBehindSharesTheLoadOfAnExtraCopy() {
+        var scheduler = fleet(["a", "b"])
+        scheduler.observed([.init(model: llama, name: "llama3")], on: "a", now: t0)
+        scheduler.observed([.init(model: qwen, name: "qwen")], on: "b", now: t0)
+        scheduler.dispatched(1, model: llama, displayName: "llama3", to: "a", estimatedWait: 0, now: t0)
+        scheduler.firstByte(1, succeeded: true, now: t0)
+        let candidates: [SchedulingCandidate] = [.init(name: "a"), .init(name: "b")]
+        // Five more held behind the head: a copy on b serves them too, so its load is shared.
+        scheduler.requested(llama, now: at(0.5))
+        scheduler.requested(qwen, now: at(0.5))
+        let alone = scheduler.estimate(llama, on: .init(name: "b"), now: at(0.5))
+        let queued = scheduler.estimate(llama, on: .init(name: "b"), now: at(0.5), queuedBehind: 5)
+        #expect(queued.sharedBy - alone.sharedBy == 5)
+        #expect(queued.cost < alone.cost)
+        #expect(scheduler.decide(llama, candidates: candidates, now: at(0.5), queuedBehind: 5).estimates.first?.candidate.name == "b")
+    }
+
     @Test func aRareModelDoesNotEvictAPopularOneButWaitsInstead() {
         var scheduler = fleet(["a"])
         scheduler.observed([.init(model: llama, name: "llama3")], on: "a", now: t0)
@@ -93,6 +110,9 @@ struct SchedulerResidencyTests {
         let estimate = scheduler.estimate(phi, on: .init(name: "a"), now: at(20))
         #expect(estimate.victim == "llama3")
         #expect(estimate.evictionPenalty == 8)  // four reloads of 2 s: capped
+        // Held for 3 s, it is charged twice that less: it waits for a while, not for ever.
+        #expect(scheduler.estimate(phi, on: .init(name: "a"), now: at(20), waited: 3).evictionPenalty == 2)
+        #expect(scheduler.estimate(phi, on: .init(name: "a"), now: at(20), waited: 5).evictionPenalty == 0)
         // A popular model evicting a rare one pays little.
         scheduler.observed([.init(model: phi, name: "phi")], on: "a", now: at(21))
         let reverse = scheduler.estimate(llama, on: .init(name: "a"), now: at(21))

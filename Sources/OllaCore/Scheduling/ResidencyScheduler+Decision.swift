@@ -17,11 +17,12 @@ extension ResidencyScheduler {
     /// The order returned is the failover order: the chosen tier, then the other tiers,
     /// highest priority first, each by cost.
     ///
-    /// `waited`: seconds the request has been held already (see `estimate`).
+    /// `waited`, `queuedBehind`: how long the request has been held already, and how many
+    /// of its model are held behind it (see `estimate`).
     public func decide(_ model: String, candidates: [SchedulingCandidate], now: ContinuousClock.Instant,
-                       waited: Double = 0) -> Placement {
+                       waited: Double = 0, queuedBehind: Int = 0) -> Placement {
         let estimates = candidates.enumerated().map {
-            (index: $0.offset, estimate: estimate(model, on: $0.element, now: now, waited: waited))
+            (index: $0.offset, estimate: estimate(model, on: $0.element, now: now, waited: waited, queuedBehind: queuedBehind))
         }
         let tiers = Dictionary(grouping: estimates, by: \.estimate.candidate.priority)
             .sorted { $0.key > $1.key }

@@ -104,10 +104,12 @@ public struct ResidencyScheduler: Sendable, Equatable {
     }
 
     /// The estimate for `model` (canonical) on one candidate at `now`, for a request that has
-    /// been held `waited` seconds already: the eviction penalty it is charged shrinks by that
-    /// much, so a rarely used model waits for a popular one's instance for a while, never forever.
+    /// been held `waited` seconds already: the eviction penalty it is charged shrinks by twice
+    /// that, so a rarely used model waits for a popular one's instance for a while, never
+    /// long. `queuedBehind`: requests for the same model held behind this one, which an
+    /// extra copy would serve too.
     public func estimate(_ model: String, on candidate: SchedulingCandidate, now: ContinuousClock.Instant,
-                         waited: Double = 0) -> PlacementEstimate {
+                         waited: Double = 0, queuedBehind: Int = 0) -> PlacementEstimate {
         guard let instance = instances[candidate.name] else {
             return PlacementEstimate(candidate: candidate, residency: .cold, queueWait: 0,
                                      loadTime: loadTime(model, on: candidate.name), canStartNow: true)
@@ -115,13 +117,13 @@ public struct ResidencyScheduler: Sendable, Equatable {
         var estimate = instance.estimate(model, candidate: candidate, loadTime: loadTime(model, on: candidate.name),
                                          generationTime: generationTime(model, on: candidate.name), now: now)
         if let victim = estimate.victim {
-            estimate.evictionPenalty = max(0, evictionPenalty(victim, on: candidate.name, for: model, now: now) - waited)
+            estimate.evictionPenalty = max(0, evictionPenalty(victim, on: candidate.name, for: model, now: now) - 2 * waited)
             estimate.victim = instance.models[victim]?.name ?? victim
         }
         if estimate.residency == .cold, instance.reportsResidency, copies(of: model, except: candidate.name) > 0 {
-            // An extra copy of a model in demand serves the requests that keep arriving, not
-            // only this one: its load is shared by those expected during it.
-            estimate.sharedBy = 1 + demand.rate(model, now: now) * estimate.loadTime
+            // An extra copy of a model in demand serves the requests already held behind this
+            // one and those that keep arriving, not only this one: its load is shared by them.
+            estimate.sharedBy = 1 + Double(queuedBehind) + demand.rate(model, now: now) * estimate.loadTime
         }
         return estimate
     }

@@ -192,27 +192,35 @@ public final class FleetScheduler: Sendable {
                                        "no instance could start model '\(waiter.displayName)' within \(DurationFormatter.format(state.holds.maxWait)); try again")
                 refusals.append((waiter.request, error, 5))
             }
-            for model in state.holds.lengths.keys {
-                while let first = state.holds.first(model), let waiter = state.waiters[first.id] {
-                    let candidates = waiter.request.holdCandidates()
-                    guard !candidates.isEmpty else {
-                        state.holds.removeFirst(model)
-                        state.waiters[first.id] = nil
-                        let error = ProxyError(.serviceUnavailable,
-                                               "model '\(waiter.displayName)' is only on instances that are unavailable")
-                        refusals.append((waiter.request, error, 10))
-                        continue
-                    }
-                    let placement = state.core.decide(model, candidates: candidates, now: now,
-                                                      waited: (now - first.heldAt).schedulingSeconds)
-                    guard case .dispatch(let estimates) = placement else { break }
+            // Oldest first across models (Ollama admits in arrival order too): each round
+            // considers the head of every model's queue, oldest first, and starts the first that
+            // can start; it ends when none can.
+            var stuck: Set<String> = []
+            while true {
+                let heads = state.holds.lengths.keys.filter { !stuck.contains($0) }
+                    .compactMap { model in state.holds.first(model).map { (model, $0) } }
+                    .sorted { $0.1.heldAt < $1.1.heldAt }
+                guard let (model, first) = heads.first else { break }
+                guard let waiter = state.waiters[first.id] else { stuck.insert(model); continue }
+                let candidates = waiter.request.holdCandidates()
+                guard !candidates.isEmpty else {
                     state.holds.removeFirst(model)
                     state.waiters[first.id] = nil
-                    state.core.dispatched(first.id, model: model, displayName: waiter.displayName,
-                                          to: estimates[0].candidate.name, estimatedWait: estimates[0].expectedWait, now: now)
-                    let waited = PlacementEstimate.seconds((now - first.heldAt).schedulingSeconds)
-                    releases.append((waiter.request, estimates, "held \(waited) s, then \(placement.reason)"))
+                    let error = ProxyError(.serviceUnavailable,
+                                           "model '\(waiter.displayName)' is only on instances that are unavailable")
+                    refusals.append((waiter.request, error, 10))
+                    continue
                 }
+                let placement = state.core.decide(model, candidates: candidates, now: now,
+                                                  waited: (now - first.heldAt).schedulingSeconds,
+                                                  queuedBehind: state.holds.count(model) - 1)
+                guard case .dispatch(let estimates) = placement else { stuck.insert(model); continue }
+                state.holds.removeFirst(model)
+                state.waiters[first.id] = nil
+                state.core.dispatched(first.id, model: model, displayName: waiter.displayName,
+                                      to: estimates[0].candidate.name, estimatedWait: estimates[0].expectedWait, now: now)
+                let waited = PlacementEstimate.seconds((now - first.heldAt).schedulingSeconds)
+                releases.append((waiter.request, estimates, "held \(waited) s, then \(placement.reason)"))
             }
         }
         for (request, error, retryAfter) in refusals { request.refuse(error, retryAfterSeconds: retryAfter) }
