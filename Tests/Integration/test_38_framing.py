@@ -101,6 +101,15 @@ def test_ambiguous_framing_is_refused_alone(olla, mock, data, status):
     assert_refused(olla.port, mock, data, status)
 
 
+@pytest.mark.parametrize("line", [
+    b"GET  /olla/ollama/api/show  HTTP/1.1", b"GET /olla/ollama/api/sh ow HTTP/1.1", b"GET /olla/ollama/api/show\t HTTP/1.1",
+], ids=["double spaces", "space in the path", "tab after the path"])
+def test_targets_with_whitespace_are_refused_not_forwarded(olla, mock, line):
+    """libmicrohttpd splits such request lines leniently; forwarded, the target would fail at
+    the backend and count against an endpoint that did nothing wrong."""
+    assert_refused(olla.port, mock, line + b"\r\nHost: olla\r\n\r\n" + SECOND, 400)
+
+
 def test_refusals_on_openai_routes_use_the_openai_error_object(olla, mock):
     data = post(OPENAI_CHAT, b"Transfer-Encoding: chunked\r\nContent-Length: 4\r\n", chunked(BODY) + SECOND)
     error = assert_refused(olla.port, mock, data, 400, flavor="openai")["error"]

@@ -32,8 +32,10 @@ struct RequestGate {
     /// anything else looks at it, and the connection is closed after the answer: the bytes
     /// that follow could be a second request hidden in the body, and no later byte on this
     /// connection can be trusted to start a request (RFC 9112 §6.3).
+    /// A target with whitespace or control characters (`RequestTarget`) is refused the same way.
     func refuseAmbiguousFraming() -> LocalResponse? {
         do {
+            try RequestTarget.check(head.rawTarget)
             _ = try RequestFraming.decide(httpVersion: head.httpVersion, headers: head.headers)
             return nil
         } catch {

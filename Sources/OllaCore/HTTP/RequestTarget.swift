@@ -1,0 +1,15 @@
+/// Checks on a request target as the client sent it (RFC 9112 §3.2).
+public enum RequestTarget {
+    /// Refuses a target holding whitespace or control characters. libmicrohttpd splits the
+    /// request line leniently (several spaces, a tab, a space inside the path all leave a
+    /// target), but no valid request-target holds them, and forwarded they would make the
+    /// backend request fail and count against an endpoint that did nothing wrong.
+    ///
+    /// - Throws: `ProxyError` 400 (`badRequest`) naming the problem.
+    public static func check(_ raw: String) throws(ProxyError) {
+        guard !raw.isEmpty else { throw ProxyError(.badRequest, "empty request target") }
+        if raw.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
+            throw ProxyError(.badRequest, "request target contains whitespace or a control character")
+        }
+    }
+}
