@@ -115,6 +115,9 @@ def test_hold_queue_bounds_answer_503_with_retry_after(fleet, olla_factory):
     assert full.header("Retry-After") and int(full.header("Retry-After")) >= 1, full.headers
     assert "too many requests waiting for model" in full.json()["error"], full.body
     assert full.elapsed < 0.5, f"a refusal for a full queue must be immediate, took {full.elapsed:.2f}s"
+    # Calls that need no slot never wait, even with the model's queue full.
+    show = jreq(d.target, "POST", "/api/show", {"model": MODEL})
+    assert show.status == 200 and show.elapsed < 0.5, f"/api/show must not be held: {show.describe()} in {show.elapsed:.2f}s"
     # The held one passes its 1 s bound: 503, Retry-After, Ollama's error shape.
     t2.join(5)
     held = r2["r"]

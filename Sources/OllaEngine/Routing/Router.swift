@@ -68,7 +68,8 @@ public final class Router: Sendable {
             return any(request, eligible, model: nil, reason: "request names no model")
         }
         let holders = eligible.filter { $0.inventory.map { Self.holds($0, model) } ?? false }
-        if !holders.isEmpty, balancer.strategy == .residencyAware, let id = request.id {
+        if !holders.isEmpty, balancer.strategy == .residencyAware, let id = request.id,
+           !Self.slotFreePaths.contains(String(request.route.upstreamTarget.pathBeforeQuery)) {
             return schedule(id, model: model, holders: holders)
         }
         if !holders.isEmpty {
@@ -155,6 +156,9 @@ public final class Router: Sendable {
     }
 
     // MARK: Residency-aware scheduling
+
+    /// Model-bound calls that take no generation slot on the instance: never held or counted.
+    static let slotFreePaths: Set<String> = ["/api/show", "/api/push"]
 
     /// Places a model-bound request with the `residency-aware` scheduler: dispatch now,
     /// hold in Olla's queue, or refuse when that queue is full.
