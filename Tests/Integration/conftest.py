@@ -374,6 +374,12 @@ def fresh(tmp_root):
 # --------------------------------------------------------------------------------------
 
 FAST_HEALTH = {"check_interval": "300ms", "check_timeout": "200ms"}
+# For tests where health is not the subject: probes patient enough that a loaded machine
+# (CI's 2 cores, shared) cannot make an idle mock miss one. A 200 ms check_timeout is missed
+# when the mock or the daemon is not scheduled for 200 ms, which marks the instance offline
+# (then 503s), and a probe over half the timeout marks it busy. 1500 ms < 2 s interval
+# (the interval must exceed the timeout).
+PATIENT_HEALTH = {"check_interval": "2s", "check_timeout": "1500ms"}
 INTERNAL_PATHS = ("/", "/api/tags", "/api/ps", "/api/version", "/v1/models")
 
 
@@ -469,12 +475,14 @@ def assert_startup_inventory(cl: Cluster):
 
 
 @pytest.fixture
-def cluster(tmp_root):
+def cluster(tmp_root, request):
     """Factory: ``cluster([{"name": "a", "models": [...], "loaded": [...], "version": "0.1.0",
     "priority": 100, "weight": 1, "type": "ollama", "check_interval": ...}, ...], overrides={})``
     starts one MockOllama per item (inventory set before the daemon starts) and a daemon with
-    one endpoint per item (FAST_HEALTH unless the item says otherwise). Everything it started
-    is stopped after the test."""
+    one endpoint per item (the test module's ``CLUSTER_HEALTH`` if it sets one, else
+    FAST_HEALTH, unless the item says otherwise). Everything it started is stopped after the
+    test."""
+    default_health = getattr(request.module, "CLUSTER_HEALTH", FAST_HEALTH)
     started_mocks: list = []
     factory = DaemonFactory(tmp_root, None)
 
@@ -495,7 +503,7 @@ def cluster(tmp_root):
             if "version" in item:
                 m.version = item.pop("version")
             mocks[name] = m
-            ep = {**FAST_HEALTH, **item}
+            ep = {**default_health, **item}
             eps.append(endpoint_ex(name, m.url, **ep))
         d = factory.start(endpoints=eps, overrides=overrides, wait_ready=wait_ready)
         cl = Cluster(d, mocks)
