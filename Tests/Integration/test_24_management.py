@@ -8,14 +8,17 @@ import uuid
 
 import pytest
 
+from conftest import PATIENT_HEALTH
 from helpers import jreq, ndjson_lines, raw_request, wait_until
 
 pytestmark = pytest.mark.daemon_only
 
+# Health is not under test here: patient probes, so a busy machine cannot take a holder
+# offline (which would change who gets a copy/delete and the answer).
 SPEC = [
-    {"name": "a", "models": ["llama3.2", "qwen2.5:0.5b"], "loaded": []},
-    {"name": "b", "models": ["qwen2.5:0.5b", "nomic-embed-text"], "loaded": []},
-    {"name": "c", "models": ["nomic-embed-text", "mistral:7b"], "loaded": []},
+    {"name": "a", "models": ["llama3.2", "qwen2.5:0.5b"], "loaded": [], **PATIENT_HEALTH},
+    {"name": "b", "models": ["qwen2.5:0.5b", "nomic-embed-text"], "loaded": [], **PATIENT_HEALTH},
+    {"name": "c", "models": ["nomic-embed-text", "mistral:7b"], "loaded": [], **PATIENT_HEALTH},
 ]
 
 

@@ -4,14 +4,17 @@ import ollama
 import openai
 import pytest
 
+from conftest import PATIENT_HEALTH
 from mock_ollama import tokens_for
 
 pytestmark = pytest.mark.daemon_only
 
+# Health is not under test here: patient probes, so a busy machine cannot mark an idle mock
+# offline (a missed 200 ms probe turned a chat into a 503 under a loaded full-suite run).
 SPEC = [
-    {"name": "a", "models": ["llama3.2", "qwen2.5:0.5b"], "loaded": ["llama3.2:latest"]},
-    {"name": "b", "models": ["qwen2.5:0.5b", "nomic-embed-text"], "loaded": []},
-    {"name": "c", "models": ["nomic-embed-text", "mistral:7b"], "loaded": ["mistral:7b"]},
+    {"name": "a", "models": ["llama3.2", "qwen2.5:0.5b"], "loaded": ["llama3.2:latest"], **PATIENT_HEALTH},
+    {"name": "b", "models": ["qwen2.5:0.5b", "nomic-embed-text"], "loaded": [], **PATIENT_HEALTH},
+    {"name": "c", "models": ["nomic-embed-text", "mistral:7b"], "loaded": ["mistral:7b"], **PATIENT_HEALTH},
 ]
 ALL = {"llama3.2:latest", "qwen2.5:0.5b", "nomic-embed-text:latest", "mistral:7b"}
 MSGS = [{"role": "user", "content": "Why is the sky blue?"}]
