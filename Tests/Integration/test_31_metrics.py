@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import FAST_HEALTH, DaemonFactory, endpoint_ex
+from conftest import PATIENT_HEALTH, DaemonFactory, endpoint_ex
 from helpers import PromText, jreq, ndjson_lines, raw_request, wait_until
 from mock_ollama import MockOllama
 
@@ -46,8 +46,11 @@ def env(tmp_root):
     e = Env()
     e.a = MockOllama(name="m-a").start()
     e.b = MockOllama(name="m-b").start()
-    eps = [endpoint_ex("m-a", e.a.url, priority=200, **FAST_HEALTH),
-           endpoint_ex("m-b", e.b.url, priority=100, **FAST_HEALTH)]
+    # Patient probes: the gauges must read "healthy" for idle mocks, and with a 200 ms
+    # check_timeout a probe slower than 100 ms on a loaded machine reads "busy" (or, missed,
+    # "offline"). A killed m-b (connection refused) is still seen at its next probe.
+    eps = [endpoint_ex("m-a", e.a.url, priority=200, **PATIENT_HEALTH),
+           endpoint_ex("m-b", e.b.url, priority=100, **PATIENT_HEALTH)]
     f = DaemonFactory(tmp_root, None)
     try:
         e.d = f.start(endpoints=eps, overrides={"proxy": {"load_balancer": "priority"}})
@@ -74,7 +77,7 @@ def proxied_total(p: PromText) -> float:
     return sum(v for lb, v in p.find("olla_requests_total") if lb.get("endpoint") != "none")
 
 
-def settled(e, before: PromText, n_new: int, timeout: float = 1.0) -> PromText:
+def settled(e, before: PromText, n_new: int, timeout: float = 5.0) -> PromText:
     """Scrape until the ``n_new`` proxied requests sent since ``before`` are all recorded.
     Olla records a request once its exchange is finished, which may be a moment after the
     client has read the last byte; the lag (if any) is reported on failure."""
@@ -290,9 +293,10 @@ def test_endpoint_gauges_and_failover(env):
 def test_endpoint_down_gauges(env):
     env.b.kill()
     try:
-        ok = wait_until(lambda: scrape(env).value("olla_endpoint_up", endpoint="m-b") == 0, 5, 0.1)
+        # Its next probe (check_interval 2 s) is refused; 10 s leaves room for a loaded machine.
+        ok = wait_until(lambda: scrape(env).value("olla_endpoint_up", endpoint="m-b") == 0, 10, 0.1)
         p = scrape(env)
-        assert ok, "m-b killed: olla_endpoint_up{endpoint=m-b} still 1 after 5 s\n" + p.show("olla_endpoint_up")
+        assert ok, "m-b killed: olla_endpoint_up{endpoint=m-b} still 1 after 10 s\n" + p.show("olla_endpoint_up")
         states = {s: p.value("olla_endpoint_state", endpoint="m-b", state=s) for s in STATES}
         assert sum(states.values()) == 1 and (states["offline"] == 1 or states["unhealthy"] == 1), states
     finally:
@@ -305,7 +309,7 @@ def test_model_label_cap(tmp_root, env):
     from helpers import RawClient
     f = DaemonFactory(tmp_root, None)
     try:
-        d = f.start(endpoints=[endpoint_ex("m-a", env.a.url, **FAST_HEALTH)],
+        d = f.start(endpoints=[endpoint_ex("m-a", env.a.url, **PATIENT_HEALTH)],
                     overrides={"model_registry": {"routing_strategy": {"type": "optimistic"}},
                                "server": {"request_logging": False}})
         n = 1100
