@@ -7,9 +7,14 @@ from collections import Counter
 
 import pytest
 
+from conftest import PATIENT_HEALTH
 from helpers import jreq, wait_until
 
 pytestmark = pytest.mark.daemon_only
+
+# Health is not under test here: a probe missed or slow on a loaded machine would make an
+# instance offline or busy and change where requests go.
+CLUSTER_HEALTH = PATIENT_HEALTH
 
 MODEL = "llama3.2"
 CHAT = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}], "stream": False}
@@ -24,9 +29,14 @@ def sequential(cl, n: int, path="/api/chat", body=CHAT) -> list:
     return out
 
 
-def concurrent_slow(cl, n: int, stagger: float = 0.08, chunks: int = 8, delay_ms: int = 200) -> list:
-    """n streaming chats, each ~chunks*delay_ms long, started ``stagger`` apart so that each
-    is in flight when the next is routed. Returns the answering endpoint of each, in start order."""
+def concurrent_slow(cl, n: int, chunks: int = 15, delay_ms: int = 200) -> list:
+    """n streaming chats, each ~chunks*delay_ms long (3 s by default), each started once the
+    previous one has reached its instance (so Olla counts it in flight when the next is
+    routed; a fixed stagger raced a loaded machine). Returns the answering endpoint of each,
+    in start order."""
+    def arrived() -> int:
+        return sum(len(cl.client_requests(name, "/api/chat", "POST")) for name in cl.mocks)
+    base = arrived()
     res = [None] * n
     errs = []
 
@@ -45,7 +55,8 @@ def concurrent_slow(cl, n: int, stagger: float = 0.08, chunks: int = 8, delay_ms
         th = threading.Thread(target=one, args=(i,))
         th.start()
         ths.append(th)
-        time.sleep(stagger)
+        assert wait_until(lambda: arrived() >= base + i + 1 or errs, 10.0, 0.01), \
+            f"request {i} never reached an instance within 10 s"
     for th in ths:
         th.join(20)
     assert not errs, errs
@@ -131,11 +142,12 @@ def test_model_aware_prefers_loaded_instance(cluster):
     # loaded beats in-flight: overlapping requests still all go to b
     got = Counter(concurrent_slow(cl, 4, chunks=5, delay_ms=150))
     assert got == Counter({"b": 4}), f"model-aware: 'loaded' ranks before in-flight load; want 4 on b, got {dict(got)}"
-    # the model moves: b unloads it, c loads it -> /api/ps is re-read after each probe (300 ms)
+    # the model moves: b unloads it, c loads it -> /api/ps is re-read after each probe
+    # (check_interval 2 s here; 10 s leaves room for a loaded machine)
     cl["b"].loaded = []
     cl["c"].loaded = [MODEL]
-    moved = wait_until(lambda: jreq(cl.t, "POST", "/api/chat", CHAT).header("X-Olla-Endpoint") == "c", 2.5, 0.1)
-    assert moved, "after b unloaded and c loaded llama3.2, requests did not move to c within 2.5 s (ps re-read after every probe)"
+    moved = wait_until(lambda: jreq(cl.t, "POST", "/api/chat", CHAT).header("X-Olla-Endpoint") == "c", 10.0, 0.1)
+    assert moved, "after b unloaded and c loaded llama3.2, requests did not move to c within 10 s (ps re-read after every probe)"
     got = Counter(sequential(cl, 6))
     assert got == Counter({"c": 6}), f"after the move: want all on c, got {dict(got)}"
 
