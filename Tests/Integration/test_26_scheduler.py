@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FAST_HEALTH, endpoint_ex
+from conftest import PATIENT_HEALTH, endpoint_ex
 from fleet_ollama import FleetOllama
 from helpers import jreq, wait_until
 
@@ -53,7 +53,9 @@ def fleet():
 
 
 def start_olla(olla_factory, instances, overrides=None, **endpoint_keys):
-    eps = [endpoint_ex(i.name, i.url, **FAST_HEALTH, **endpoint_keys) for i in instances]
+    # Health is not under test here: patient probes, so a loaded machine cannot take an
+    # instance offline and change where the scheduler sends requests.
+    eps = [endpoint_ex(i.name, i.url, **PATIENT_HEALTH, **endpoint_keys) for i in instances]
     cfg = {"proxy": {"load_balancer": "residency-aware"}}
     for key, value in (overrides or {}).items():
         cfg.setdefault(key, {}).update(value)
@@ -79,25 +81,28 @@ def test_late_binding_gives_a_held_request_to_the_first_instance_that_frees(flee
     preload(a)
     preload(b)
     d = start_olla(olla_factory, [a, b], num_parallel=1, max_loaded_models=1)
-    # Two long generations take both slots: 40 tokens on a (2 s), 8 tokens on b (0.4 s).
-    t1, r1 = in_thread(jreq, d.target, "POST", "/api/chat", chat(40))
-    time.sleep(0.3)
+    # Two long generations take both slots: 100 tokens on a (5 s), 8 tokens on b (0.4 s).
+    # Each starts once the previous one reached its instance (preload was request 1).
+    t1, r1 = in_thread(jreq, d.target, "POST", "/api/chat", chat(100))
+    assert wait_until(lambda: a.stats.requests >= 2, 10, 0.01), "the first chat never reached a"
     t2, r2 = in_thread(jreq, d.target, "POST", "/api/chat", chat(8))
-    time.sleep(0.1)
+    assert wait_until(lambda: b.stats.requests >= 2, 10, 0.01), "the second chat never reached b"
     # Both are busy: the third is held in Olla, not queued inside either instance, and goes to
     # b, which frees first (a request sent at once to a would have waited ~2 s there).
     t0 = time.monotonic()
     r3 = jreq(d.target, "POST", "/api/chat", chat(4))
     took = time.monotonic() - t0
     for th in (t1, t2):
-        th.join(10)
+        th.join(15)
     assert r1["r"].header("X-Olla-Endpoint") == "a" and r2["r"].header("X-Olla-Endpoint") == "b", (
         r1["r"].headers, r2["r"].headers)
     assert r3.status == 200 and r3.complete, r3.describe()
     assert r3.header("X-Olla-Endpoint") == "b", r3.headers
     reason = r3.header("X-Olla-Routing-Reason")
     assert reason.startswith("held ") and "loaded on b" in reason, reason
-    assert took < 1.5, f"the held request took {took:.2f}s; b freed after ~0.4 s"
+    # Timing is the point: b frees ~0.4 s after its chat began, a only ~5 s after its own;
+    # 3 s tells the two apart with room for a loaded machine's stalls.
+    assert took < 3.0, f"the held request took {took:.2f}s; b freed after ~0.4 s, a after ~5 s"
     assert a.stats.to_dict()["requests"] == 2, "preload and the first chat only: the held request never reached a"
 
 
@@ -105,29 +110,35 @@ def test_hold_queue_bounds_answer_503_with_retry_after(fleet, olla_factory):
     (a,) = fleet(("a", {"max_loaded": 1, "load_s": 0.2, "s_per_token": 0.05}))
     preload(a)
     d = start_olla(olla_factory, [a], num_parallel=1,
-                   overrides={"proxy": {"scheduler": {"queue_length": 1, "queue_timeout": "1s"}}})
-    t1, r1 = in_thread(jreq, d.target, "POST", "/api/chat", chat(60))   # 3 s on the only slot
-    time.sleep(0.3)
+                   overrides={"proxy": {"scheduler": {"queue_length": 1, "queue_timeout": "2s"}}})
+    t1, r1 = in_thread(jreq, d.target, "POST", "/api/chat", chat(100))  # 5 s on the only slot
+    assert wait_until(lambda: a.stats.requests >= 2, 10, 0.01), "the first chat never reached a"
     t2, r2 = in_thread(jreq, d.target, "POST", "/api/chat", chat(2))    # held (queue of 1)
-    time.sleep(0.2)
+
+    def held():
+        return json.loads(_get(d, "/internal/status/models"))["held"]
+    assert wait_until(lambda: held() == [{"model": "llama3.2:3b", "count": 1}], 10, 0.01), held()
     full = jreq(d.target, "POST", "/api/chat", chat(2))                 # queue full: at once
     assert full.status == 503, full.describe()
     assert full.header("Retry-After") and int(full.header("Retry-After")) >= 1, full.headers
     assert "too many requests waiting for model" in full.json()["error"], full.body
-    assert full.elapsed < 0.5, f"a refusal for a full queue must be immediate, took {full.elapsed:.2f}s"
-    # Calls that need no slot never wait, even with the model's queue full.
+    # Timing is the point: a refusal that waited in the queue would take its 2 s timeout;
+    # 1 s tells the two apart with room for a loaded machine's stalls.
+    assert full.elapsed < 1.0, f"a refusal for a full queue must be immediate, took {full.elapsed:.2f}s"
+    # Calls that need no slot never wait, even with the model's queue full (held, it would
+    # wait the 2 s queue timeout; 1 s as above).
     show = jreq(d.target, "POST", "/api/show", {"model": MODEL})
-    assert show.status == 200 and show.elapsed < 0.5, f"/api/show must not be held: {show.describe()} in {show.elapsed:.2f}s"
-    # The held one passes its 1 s bound: 503, Retry-After, Ollama's error shape.
-    t2.join(5)
-    held = r2["r"]
-    assert held.status == 503 and held.header("Retry-After"), held.describe()
-    assert set(held.json()) == {"error"} and "within 1s" in held.json()["error"], held.body
+    assert show.status == 200 and show.elapsed < 1.0, f"/api/show must not be held: {show.describe()} in {show.elapsed:.2f}s"
+    # The held one passes its 2 s bound (a frees only after 5 s): 503, Retry-After, Ollama's error shape.
+    t2.join(10)
+    late = r2["r"]
+    assert late.status == 503 and late.header("Retry-After"), late.describe()
+    assert set(late.json()) == {"error"} and "within 2s" in late.json()["error"], late.body
     # On /v1 the refusal is in OpenAI's shape.
     v1 = jreq(d.target, "POST", "/v1/chat/completions",
               {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]})
     assert v1.status in (200, 503), v1.describe()
-    t1.join(10)
+    t1.join(15)
     assert r1["r"].status == 200 and r1["r"].complete
 
 
@@ -135,8 +146,8 @@ def test_a_client_that_leaves_while_held_is_removed_at_once(fleet, olla_factory)
     (a,) = fleet(("a", {"max_loaded": 1, "load_s": 0.2, "s_per_token": 0.05}))
     preload(a)
     d = start_olla(olla_factory, [a], num_parallel=1)
-    t1, r1 = in_thread(jreq, d.target, "POST", "/api/chat", chat(30))   # 1.5 s on the only slot
-    time.sleep(0.3)
+    t1, r1 = in_thread(jreq, d.target, "POST", "/api/chat", chat(100))  # 5 s on the only slot
+    assert wait_until(lambda: a.stats.requests >= 2, 10, 0.01), "the first chat never reached a"
     body = json.dumps(chat(2)).encode()
     s = socket.create_connection((d.target.host, d.target.port))
     s.sendall((f"POST {d.target.path('/api/chat')} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -144,10 +155,11 @@ def test_a_client_that_leaves_while_held_is_removed_at_once(fleet, olla_factory)
 
     def status():
         return json.loads(_get(d, "/internal/status/models"))
-    assert wait_until(lambda: status()["held"] == [{"model": "llama3.2:3b", "count": 1}], 2), status()["held"]
+    assert wait_until(lambda: status()["held"] == [{"model": "llama3.2:3b", "count": 1}], 10), status()["held"]
     s.close()
-    assert wait_until(lambda: status()["held"] == [], 1), f"still held after the client left: {status()['held']}"
-    t1.join(10)
+    # "At once": a leaves the slot only after ~5 s; 2 s is room for a loaded machine.
+    assert wait_until(lambda: status()["held"] == [], 2), f"still held after the client left: {status()['held']}"
+    t1.join(15)
     time.sleep(0.3)
     assert a.stats.to_dict()["requests"] == 2, "preload and the first chat only: the request whose client left never reached a"
 
@@ -169,7 +181,8 @@ def test_docs_fallback_example_laptop_serves_only_when_needed(cluster):
     spec = []
     for ep in example["discovery"]["static"]["endpoints"]:
         item = {k: v for k, v in ep.items() if k not in ("url", "type")}
-        item.update({"models": ["llama3.2"], "loaded": ["llama3.2"], **FAST_HEALTH})
+        # patient probes: a probe missed on a loaded machine would hand chats to the laptop
+        item.update({"models": ["llama3.2"], "loaded": ["llama3.2"], **PATIENT_HEALTH})
         spec.append(item)
     overrides = {"proxy": example["proxy"], "model_registry": {"routing_strategy": {"type": "strict"}}}
     cl = cluster(spec, overrides=overrides)
@@ -196,7 +209,7 @@ def test_docs_fallback_example_laptop_serves_only_when_needed(cluster):
     cl["workstation"].stop()
     served = wait_until(lambda: jreq(cl.t, "POST", "/api/chat", {"model": "llama3.2", "stream": False,
                                                                "messages": [{"role": "user", "content": "x"}]}
-                                     ).header("X-Olla-Endpoint") == "laptop", 5, 0.2)
+                                     ).header("X-Olla-Endpoint") == "laptop", 10, 0.2)
     assert served, "with gpu-box and workstation down the laptop must serve"
 
 
