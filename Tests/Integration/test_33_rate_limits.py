@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import FAST_HEALTH, endpoint_ex
+from conftest import PATIENT_HEALTH, endpoint_ex
 from helpers import PromText, jreq, raw_request
 
 pytestmark = pytest.mark.daemon_only
@@ -21,7 +21,7 @@ RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset
 
 
 def start(olla_factory, **rate_limits):
-    eps = [endpoint_ex("mock-a", olla_factory.mock.url, **FAST_HEALTH)]
+    eps = [endpoint_ex("mock-a", olla_factory.mock.url, **PATIENT_HEALTH)]
     return olla_factory.start(endpoints=eps, overrides={"server": {"rate_limits": rate_limits}})
 
 

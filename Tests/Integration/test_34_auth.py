@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from conftest import FAST_HEALTH, DaemonFactory, endpoint_ex
+from conftest import PATIENT_HEALTH, DaemonFactory, endpoint_ex
 from helpers import PromText, jreq, raw_request
 
 pytestmark = pytest.mark.daemon_only
@@ -42,7 +42,7 @@ def authd(mock, tmp_root):
     f = DaemonFactory(tmp_root, mock)
     try:
         d = start_with_env(f, {ENV_VAR: ",".join(ENV_KEYS)},
-                           endpoints=[endpoint_ex("mock-a", mock.url, **FAST_HEALTH)],
+                           endpoints=[endpoint_ex("mock-a", mock.url, **PATIENT_HEALTH)],
                            overrides={"server": {"auth": {"api_keys": [FILE_KEY], "api_keys_env": ENV_VAR}}})
         yield d
     finally:
@@ -164,7 +164,7 @@ def test_openai_client(authd):
 # ---- server.internal_allowed_cidrs -------------------------------------------------------
 
 def test_internal_allowed_cidrs_refuses_other_addresses(olla_factory, mock):
-    d = olla_factory.start(endpoints=[endpoint_ex("mock-a", mock.url, **FAST_HEALTH)],
+    d = olla_factory.start(endpoints=[endpoint_ex("mock-a", mock.url, **PATIENT_HEALTH)],
                            overrides={"server": {"internal_allowed_cidrs": ["10.0.0.0/8"]}})
     for p in ("/internal/health", "/internal/status", "/internal/status/endpoints", "/internal/status/models",
               "/internal/metrics"):
@@ -178,7 +178,7 @@ def test_internal_allowed_cidrs_refuses_other_addresses(olla_factory, mock):
 
 
 def test_internal_allowed_cidrs_allows_listed_address(olla_factory, mock):
-    d = olla_factory.start(endpoints=[endpoint_ex("mock-a", mock.url, **FAST_HEALTH)],
+    d = olla_factory.start(endpoints=[endpoint_ex("mock-a", mock.url, **PATIENT_HEALTH)],
                            overrides={"server": {"internal_allowed_cidrs": ["10.0.0.0/8", "127.0.0.1"]}})
     r = get(d, "/internal/status")
     assert r.status == 200, f"127.0.0.1 listed (bare address = one host): {r.describe()}"
@@ -187,7 +187,7 @@ def test_internal_allowed_cidrs_allows_listed_address(olla_factory, mock):
 def test_internal_allowed_cidrs_uses_trusted_client_address(olla_factory, mock):
     """configuration.md: internal_allowed_cidrs is "matched against the client address (after
     rate_limits.trust_proxy_headers)"."""
-    d = olla_factory.start(endpoints=[endpoint_ex("mock-a", mock.url, **FAST_HEALTH)],
+    d = olla_factory.start(endpoints=[endpoint_ex("mock-a", mock.url, **PATIENT_HEALTH)],
                            overrides={"server": {"internal_allowed_cidrs": ["10.0.0.0/8"],
                                                  "rate_limits": {"trust_proxy_headers": True,
                                                                  "trusted_proxy_cidrs": ["127.0.0.1/32"]}}})

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import FAST_HEALTH, DaemonFactory, endpoint_ex
+from conftest import PATIENT_HEALTH, DaemonFactory, endpoint_ex
 from helpers import jreq, raw_request
 
 pytestmark = pytest.mark.daemon_only
@@ -29,7 +29,7 @@ EXPOSED = ["X-Olla-Request-ID", "X-Olla-Endpoint", "X-Olla-Model", "X-Olla-Backe
 def cors(mock, tmp_root):
     f = DaemonFactory(tmp_root, mock)
     try:
-        yield f.start(endpoints=[endpoint_ex("mock-a", mock.url, **FAST_HEALTH)], overrides={
+        yield f.start(endpoints=[endpoint_ex("mock-a", mock.url, **PATIENT_HEALTH)], overrides={
             "server": {"cors": {"allowed_origins": [ORIGIN, "http://localhost:3000"],
                                 "allowed_headers": ["Authorization", "Content-Type", "X-Custom-Thing"],
                                 "max_age": "90s"}}})
@@ -150,7 +150,7 @@ def test_same_host_origin_is_not_cross_origin(cors):
 
 
 def test_wildcard_origin(olla_factory, mock):
-    d = olla_factory.start(endpoints=[endpoint_ex("mock-a", mock.url, **FAST_HEALTH)],
+    d = olla_factory.start(endpoints=[endpoint_ex("mock-a", mock.url, **PATIENT_HEALTH)],
                            overrides={"server": {"cors": {"allowed_origins": ["*"]}}})
     r = preflight(d, OTHER, "POST", "authorization, content-type")
     assert r.status == 204 and r.header("Access-Control-Allow-Origin") == "*", r.describe()
@@ -160,7 +160,7 @@ def test_wildcard_origin(olla_factory, mock):
 
 
 def test_rate_limit_429_carries_cors(olla_factory, mock):
-    d = olla_factory.start(endpoints=[endpoint_ex("mock-a", mock.url, **FAST_HEALTH)], overrides={
+    d = olla_factory.start(endpoints=[endpoint_ex("mock-a", mock.url, **PATIENT_HEALTH)], overrides={
         "server": {"cors": {"allowed_origins": [ORIGIN]},
                    "rate_limits": {"global_requests_per_minute": 6, "burst_size": 1}}})
     assert jreq(d.target, "GET", "/api/tags", headers=[("Origin", ORIGIN)]).status == 200
@@ -205,7 +205,7 @@ def test_ollama_defaults(olla, mock):
 def test_port_wildcards_and_ollama_origins(olla_factory, mock, monkeypatch):
     """"http://host:*" patterns are accepted; OLLAMA_ORIGINS adds origins as in Ollama."""
     monkeypatch.setenv("OLLAMA_ORIGINS", "chrome-extension://*,https://ui.example.net")
-    d = olla_factory.start(endpoints=[endpoint_ex("mock-a", mock.url, **FAST_HEALTH)], overrides={
+    d = olla_factory.start(endpoints=[endpoint_ex("mock-a", mock.url, **PATIENT_HEALTH)], overrides={
         "server": {"cors": {"allowed_origins": ["http://localhost:*", "http://192.168.7.7:*", "https://*.example.org"]}}})
     for origin in ("http://192.168.7.7:3000", "https://chat.example.org", "chrome-extension://abcdef",
                    "https://ui.example.net", "http://localhost:1234"):
@@ -216,7 +216,7 @@ def test_port_wildcards_and_ollama_origins(olla_factory, mock, monkeypatch):
 
 
 def test_cors_off(olla_factory, mock):
-    d = olla_factory.start(endpoints=[endpoint_ex("mock-a", mock.url, **FAST_HEALTH)], overrides={
+    d = olla_factory.start(endpoints=[endpoint_ex("mock-a", mock.url, **PATIENT_HEALTH)], overrides={
         "server": {"cors": {"default_origins": False, "origins_env": ""}}})
     r = jreq(d.target, "GET", "/api/tags", headers=[("Origin", ORIGIN)])
     assert r.status == 200

@@ -8,9 +8,14 @@ X-Olla-Backend-Type names the answering endpoint's type. docs/routing.md "The ca
 """
 import pytest
 
+from conftest import PATIENT_HEALTH
 from helpers import jreq
 
 pytestmark = pytest.mark.daemon_only
+
+# Health is not under test except where a test takes an endpoint down (it waits for that):
+# patient probes, so a loaded machine cannot mark an idle mock offline.
+CLUSTER_HEALTH = PATIENT_HEALTH
 
 SPEC = [
     {"name": "ol", "models": ["llama3.2"]},
