@@ -82,6 +82,11 @@ struct ExchangeStateMachine {
     private var upload = ByteQueue()
     private var responseChunked = true
     private var responseContentType: String? = nil
+    /// Set for chunked NDJSON and SSE responses: each record goes out as one chunk.
+    private var responseFraming: RecordFraming? = nil
+    /// A call that changes what an instance holds keeps its last line back until the
+    /// catalogue shows the change (`holdFinalRecord()`; the owner delays `upstreamFinished`).
+    private(set) var holdsFinalRecord = false
     private var trailerWritten = false
     private var receivePaused = false
     private var sendPaused = false
@@ -243,6 +248,7 @@ struct ExchangeStateMachine {
         answer = .head(head)
         responseChunked = head.contentLength == nil
         responseContentType = HeaderRules.value(of: "content-type", in: head.headers)
+        responseFraming = responseChunked ? RecordFraming(contentType: responseContentType) : nil
         return (wakeClientWaitingForResponse(), .accept)
     }
 
@@ -311,7 +317,8 @@ struct ExchangeStateMachine {
     /// Fills the server's buffer with response bytes.
     mutating func readResponse(into destination: UnsafeMutableRawBufferPointer) -> (Actions, Read) {
         if clientGone { return (.none, .abort) }
-        let n = response.drain(into: destination)
+        let limit = sendableBytes(room: destination.count)
+        let n = limit == 0 ? 0 : response.drain(into: UnsafeMutableRawBufferPointer(rebasing: destination[0..<limit]))
         if n > 0 {
             bytesSent += Int64(n)
             var actions = Actions.none
@@ -330,6 +337,37 @@ struct ExchangeStateMachine {
             if clientGone { return (.none, .abort) }
             clientSuspended = true
             return (Actions(client: .suspend), .suspended)
+        }
+    }
+
+    /// Keeps this exchange's last line back until `upstreamFinished` (see `holdsFinalRecord`).
+    mutating func holdFinalRecord() {
+        holdsFinalRecord = true
+    }
+
+    /// How many queued bytes the reader may send now, into `room` bytes.
+    ///
+    /// Records are sent one per call, so one per HTTP chunk: the first complete record, or
+    /// nothing while the first record is incomplete and the backend is still sending. A record
+    /// longer than `room` (libmicrohttpd's buffer) is the pathological case and is split.
+    /// A held final record (`holdsFinalRecord`) stays back while the transfer runs, unless the
+    /// queue fills towards the high-water mark.
+    private func sendableBytes(room: Int) -> Int {
+        let available = response.count
+        guard available > 0, room > 0 else { return 0 }
+        let running = upstream == .running || upstream == .idle
+        return response.withUnsafeBytes { bytes -> Int in
+            var limit = min(available, room)
+            if holdsFinalRecord && running && available < lowWater {
+                limit = min(limit, RecordFraming.endBeforeFinalLine(in: bytes))
+                if limit == 0 { return 0 }
+            }
+            guard let framing = responseFraming else { return limit }
+            if let end = framing.firstRecordEnd(in: UnsafeRawBufferPointer(rebasing: bytes[0..<min(available, room)])) {
+                return min(end, limit)
+            }
+            // No whole record within reach: wait for the rest unless it cannot fit anyway.
+            return running && available < room ? 0 : limit
         }
     }
 

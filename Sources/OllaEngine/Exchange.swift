@@ -40,6 +40,11 @@ public final class Exchange: TransferDelegate, Sendable {
         var streamingEndpoint: String?
         /// What the scheduler recorded about the last attempt, once it ended.
         var lastRun: RunningRequest?
+        /// The status of the backend's answer, once its head arrived.
+        var upstreamStatus: Int?
+        /// The request changes what an instance holds: its answer ends after the catalogue
+        /// was refreshed (`finishAfterCatalogueRefresh`).
+        var refreshesBeforeEnd = false
     }
 
     init(id: UInt64, requestID: String, head: InboundHead, route: ProxyRoute.Forward,
@@ -215,6 +220,7 @@ public final class Exchange: TransferDelegate, Sendable {
         // builds the response headers (X-Olla-Response-Time) at once.
         let (endpoint, streams) = details.withLock { details -> (String?, String?) in
             details.headAt = .now
+            details.upstreamStatus = head.status
             var streams: String? = nil
             if (200..<300).contains(head.status), let active = details.activeEndpoint, details.streamingEndpoint == nil {
                 details.streamingEndpoint = active
@@ -244,6 +250,7 @@ public final class Exchange: TransferDelegate, Sendable {
             context.reportFailure(endpoint: endpoint, failure: failure)
         }
         endActiveAttempt()
+        if failure == nil, finishAfterCatalogueRefresh(endpoint: endpoint) { return }
         let actions = withMachine { $0.upstreamFinished(failure) }
         perform(actions.upstream)
     }
@@ -364,11 +371,14 @@ public final class Exchange: TransferDelegate, Sendable {
         }
         let plan = context.router.plan(RoutingRequest(
             method: method, route: route, operation: operation, model: model, smallBody: smallBody, id: id))
+        let changesHoldings = Self.changesHoldings(operation, path: route.path, body: smallBody)
         details.withLock { details in
             details.model = model
             details.plan = plan
+            details.refreshesBeforeEnd = changesHoldings
             if details.bodyLength != nil || length > 0 { details.bodyLength = length }
         }
+        if changesHoldings { machine.withLock { $0.holdFinalRecord() } }
         return plan
     }
 

@@ -52,6 +52,7 @@ Multi-instance switches (in-process, for routing tests):
                                    digest derived from the name (same name -> same digest)
       mock.loaded = ["llama3.2"]   what /api/ps reports (None = the first model, the default)
       mock.version = "0.9.1"       what /api/version reports
+      mock.pull_error = "..."      every pull fails with this, inside its 200 stream as Ollama does
       mock.kill(mode="refuse")     close the listening socket and every connection (RST), like
                                    a dead process; mode="blackhole" also binds the port with a
                                    full accept queue, so connecting times out instead
@@ -508,6 +509,9 @@ class MockOllama:
             self.blobs: dict[str, int] = {}
             self.loaded: Optional[list] = None   # /api/ps: None = the first model (default)
             self.version: str = OLLAMA_VERSION
+            # A pull fails the way Ollama's does: "pulling manifest", then {"error": this}
+            # inside the 200 stream (a 500 JSON error with "stream": false); nothing is added.
+            self.pull_error: Optional[str] = None
 
     def clear_log(self):
         with self._lock:
@@ -1223,6 +1227,10 @@ class MockOllama:
         if request is None:
             return
         body, name, mdl = request
+        if self.pull_error is not None:
+            if body.get("stream", True) is False:
+                return await ctx.send_json(500, {"error": self.pull_error})
+            return await self._progress(ctx, body, [{"status": "pulling manifest"}, {"error": self.pull_error}])
         digest = "sha256:" + hashlib.sha256(name.encode()).hexdigest()
         total = 2019377376
         n = int(ctx.faults.get("chunks", 5))

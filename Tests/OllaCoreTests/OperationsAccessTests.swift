@@ -129,7 +129,7 @@ struct OperationsAccessTests {
         let exposed = headers["Access-Control-Expose-Headers"]?.split(separator: ",").map { $0.trimmingPrefix(" ") } ?? []
         #expect(exposed.contains("X-Olla-Endpoint"))
         #expect(exposed.contains("Retry-After"))
-        #expect(exposed.count == 12)
+        #expect(exposed.count == 14)
         #expect(policy.responseHeaders(origin: "https://other.example").isEmpty)
         #expect(policy.responseHeaders(origin: nil).isEmpty)
     }

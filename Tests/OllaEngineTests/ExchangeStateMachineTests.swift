@@ -229,6 +229,60 @@ import Testing
         #expect(read(&m, max: 256).2.contains("shutting down"))
         #expect(read(&m).1 == .end)
     }
+
+    private func streaming(_ contentType: String, highWater: Int = 1 << 20) -> Machine {
+        var m = machine(highWater: highWater)
+        _ = m.clientBodyComplete()
+        _ = m.upstreamHeadReceived(UpstreamHead(status: 200, headers: [("Content-Type", contentType)]))
+        _ = m.pollAnswer()
+        return m
+    }
+
+    @Test func ndjsonGoesOutOneLinePerRead() {
+        var m = streaming("application/x-ndjson")
+        #expect(receive(&m, "{\"a\":1}\n{\"a\":2}\n{\"a\":") == .accepted)
+        #expect(read(&m).2 == "{\"a\":1}\n")
+        #expect(read(&m).2 == "{\"a\":2}\n")
+        // Half a record: the reader waits for the rest instead of sending it.
+        #expect(read(&m).1 == .suspended)
+        _ = receive(&m, "3}\n")
+        #expect(read(&m).2 == "{\"a\":3}\n")
+        // Longer than the reader's buffer: split (the pathological case).
+        _ = receive(&m, "0123456789\n")
+        #expect(read(&m, max: 4).2 == "0123")
+        #expect(m.upstreamFinished(nil) == .none)
+        #expect(read(&m).2 == "456789\n")
+        #expect(read(&m).1 == .end)
+    }
+
+    @Test func sseGoesOutOneEventPerRead() {
+        var m = streaming("text/event-stream; charset=utf-8")
+        _ = receive(&m, "data: 1\n\ndata: 2\r\n\r\ndata: [DONE]\n")
+        #expect(read(&m).2 == "data: 1\n\n")
+        #expect(read(&m).2 == "data: 2\r\n\r\n")
+        #expect(read(&m).1 == .suspended)
+        _ = receive(&m, "\n")
+        #expect(read(&m).2 == "data: [DONE]\n\n")
+    }
+
+    @Test func otherContentTypesGoOutAsTheyCome() {
+        var m = streaming("application/json")
+        _ = receive(&m, "{\"a\":1}\n{\"b\"")
+        #expect(read(&m).2 == "{\"a\":1}\n{\"b\"")
+    }
+
+    @Test func aHeldFinalLineWaitsForTheEnd() {
+        var m = streaming("application/x-ndjson")
+        m.holdFinalRecord()
+        _ = receive(&m, "{\"status\":\"pulling\"}\n")
+        #expect(read(&m).1 == .suspended)
+        _ = receive(&m, "{\"status\":\"success\"}\n")
+        #expect(read(&m).2 == "{\"status\":\"pulling\"}\n")
+        #expect(read(&m).1 == .suspended)
+        #expect(m.upstreamFinished(nil).client == .resume)
+        #expect(read(&m).2 == "{\"status\":\"success\"}\n")
+        #expect(read(&m).1 == .end)
+    }
 }
 
 @Suite struct ByteQueueTests {

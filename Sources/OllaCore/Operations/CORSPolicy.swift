@@ -17,7 +17,7 @@ public struct CORSPolicy: Sendable {
     public static let exposedHeaders = [
         "X-Olla-Request-ID", "X-Olla-Endpoint", "X-Olla-Model", "X-Olla-Backend-Type",
         "X-Olla-Response-Time", "X-Olla-Routing-Strategy", "X-Olla-Routing-Decision",
-        "X-Olla-Routing-Reason", "X-RateLimit-Limit", "X-RateLimit-Remaining",
+        "X-Olla-Routing-Reason", "X-Olla-Fan-Out-Succeeded", "X-Olla-Fan-Out-Failed", "X-RateLimit-Limit", "X-RateLimit-Remaining",
         "X-RateLimit-Reset", "Retry-After",
     ]
 

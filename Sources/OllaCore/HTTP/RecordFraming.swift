@@ -1,0 +1,68 @@
+/// Where the records of a streamed response end: one JSON line of NDJSON (Ollama's native
+/// streams) or one event of server-sent events (the OpenAI, Anthropic and Responses streams).
+///
+/// Olla sends each record as one HTTP chunk, as Ollama does (its Go server flushes after
+/// every line): some clients parse one JSON value per read and fail on two records in one
+/// chunk (`trailing characters`) or on half of one.
+public enum RecordFraming: Sendable, Equatable {
+    /// `application/x-ndjson`: a record ends with `\n`.
+    case ndjson
+    /// `text/event-stream`: an event ends with a blank line (`\n\n` or `\r\n\r\n`; WHATWG
+    /// HTML "Server-sent events", §9.2.6).
+    case serverSentEvents
+
+    /// The framing of a response with this `Content-Type`, or nil for one without records.
+    public init?(contentType: String?) {
+        guard let contentType else { return nil }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
+            $0.filter { $0 != " " && $0 != "\t" }.lowercased()
+        } ?? ""
+        switch mediaType {
+        case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines":
+            self = .ndjson
+        case "text/event-stream":
+            self = .serverSentEvents
+        default:
+            return nil
+        }
+    }
+
+    /// The length of the first complete record at the start of `bytes`, its terminator
+    /// included, or nil when no record is complete yet.
+    public func firstRecordEnd(in bytes: UnsafeRawBufferPointer) -> Int? {
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == lineFeed {
+                switch self {
+                case .ndjson:
+                    return index + 1
+                case .serverSentEvents:
+                    if index + 1 < bytes.count, bytes[index + 1] == lineFeed { return index + 2 }
+                    if index + 2 < bytes.count, bytes[index + 1] == carriageReturn, bytes[index + 2] == lineFeed {
+                        return index + 3
+                    }
+                }
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// How many leading bytes may go out while the last record is held back: everything
+    /// before the last complete line when `bytes` ends with one, everything up to the last
+    /// line end otherwise (bytes after it show that line was not the last). 0 when only one
+    /// line (or part of one) is there.
+    public static func endBeforeFinalLine(in bytes: UnsafeRawBufferPointer) -> Int {
+        guard var index = bytes.lastIndex(of: lineFeed) else { return 0 }
+        if index == bytes.count - 1 {
+            guard let previous = bytes[..<index].lastIndex(of: lineFeed) else { return 0 }
+            index = previous
+        }
+        return index + 1
+    }
+
+    private static let lineFeed = UInt8(ascii: "\n")
+    private static let carriageReturn = UInt8(ascii: "\r")
+    private var lineFeed: UInt8 { Self.lineFeed }
+    private var carriageReturn: UInt8 { Self.carriageReturn }
+}
