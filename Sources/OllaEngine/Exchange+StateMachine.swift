@@ -274,7 +274,9 @@ struct ExchangeStateMachine {
         return (wakeClientWaitingForResponse(), .accepted)
     }
 
-    mutating func upstreamFinished(_ failure: UpstreamFailure?) -> Actions {
+    /// The transfer ended; `endpoint` names the instance in the error the client gets, so a
+    /// client of a fleet can tell which instance failed and why.
+    mutating func upstreamFinished(_ failure: UpstreamFailure?, endpoint: String? = nil) -> Actions {
         guard upstream == .running else { return .none }
         guard let failure else {
             upstream = .finished
@@ -290,11 +292,11 @@ struct ExchangeStateMachine {
                 return Actions(upstream: .start(attempt: attempt))
             }
             upstream = .failed(failure)
-            answer = .error(Self.proxyError(for: failure))
+            answer = .error(Self.proxyError(for: failure, endpoint: endpoint))
             return wakeClientWaitingForResponse()
         }
         upstream = .failed(failure)
-        appendTrailer(ProxyError(.badGateway, failure.message))
+        appendTrailer(ProxyError(.badGateway, Self.describe(failure, endpoint: endpoint)))
         return wakeClientWaitingForResponse()
     }
 
@@ -474,10 +476,17 @@ struct ExchangeStateMachine {
         return isSSE && lastBytes.0 != lineFeed ? "\n" : ""
     }
 
-    static func proxyError(for failure: UpstreamFailure) -> ProxyError {
+    static func proxyError(for failure: UpstreamFailure, endpoint: String? = nil) -> ProxyError {
+        let message = describe(failure, endpoint: endpoint)
         switch failure {
-        case .connectFailed, .transferFailed, .refused: ProxyError(.badGateway, failure.message)
-        case .connectTimedOut, .firstByteTimedOut, .idleTimedOut: ProxyError(.gatewayTimeout, failure.message)
+        case .connectFailed, .transferFailed, .refused: return ProxyError(.badGateway, message)
+        case .connectTimedOut, .firstByteTimedOut, .idleTimedOut: return ProxyError(.gatewayTimeout, message)
         }
+    }
+
+    /// The failure as the client reads it: `instance NAME: REASON` when the instance is known.
+    static func describe(_ failure: UpstreamFailure, endpoint: String?) -> String {
+        guard let endpoint, !endpoint.isEmpty, endpoint != "-" else { return failure.message }
+        return "instance \(endpoint): \(failure.message)"
     }
 }

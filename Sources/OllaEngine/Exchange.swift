@@ -251,7 +251,7 @@ public final class Exchange: TransferDelegate, Sendable {
         }
         endActiveAttempt()
         if failure == nil, finishAfterCatalogueRefresh(endpoint: endpoint) { return }
-        let actions = withMachine { $0.upstreamFinished(failure) }
+        let actions = withMachine { $0.upstreamFinished(failure, endpoint: endpoint) }
         perform(actions.upstream)
     }
 

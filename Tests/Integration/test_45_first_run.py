@@ -116,7 +116,10 @@ if __name__ != "__main__":
         # before "listening": whoever reads the log top-down sees it next to the endpoint
         assert lines.index(line) < next(i for i, x in enumerate(lines) if x["msg"] == "listening")
         chat = out["responses"]["chat"]
-        assert chat["status"] >= 500 and "error" in json.loads(chat["body"]), chat
+        error = json.loads(chat["body"])["error"]
+        assert chat["status"] >= 500, chat
+        # the answer names the instance and the reason, not only "unreachable"
+        assert "local-ollama" in error and ("Couldn't connect" in error or "refused" in error), chat
         assert chat["seconds"] < 5, chat
 
     def test_with_an_ollama_at_its_default_port_requests_reach_it(tmp_path):

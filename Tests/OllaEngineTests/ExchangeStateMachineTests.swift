@@ -86,6 +86,16 @@ import Testing
         #expect(error.status == 502)
     }
 
+    @Test func theErrorNamesTheInstanceThatFailed() {
+        var m = machine(attempts: 1)
+        _ = m.clientBodyComplete()
+        _ = m.pollAnswer()
+        _ = m.upstreamFinished(.connectFailed("Couldn't connect to server"), endpoint: "local-ollama")
+        guard case .respondError(let error) = m.pollAnswer().1 else { Issue.record("expected error"); return }
+        #expect(error.status == 502)
+        #expect(error.message == "instance local-ollama: backend unreachable: Couldn't connect to server")
+    }
+
     @Test func busyAnswersAreRetriedElsewhereBeforeAnyByteIsSent() {
         var m = machine(attempts: 2)
         _ = m.clientBodyComplete()
