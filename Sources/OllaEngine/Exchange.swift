@@ -420,6 +420,7 @@ public final class Exchange: TransferDelegate, Sendable {
             bytesSent: bytes,
             timeToFirstByte: facts.headAt.map { $0 - startedAt },
             duration: now - startedAt,
-            tokens: tokens)
+            tokens: tokens,
+            routingDecision: facts.plan?.decision.rawValue, routingReason: facts.plan?.reason)
     }
 }

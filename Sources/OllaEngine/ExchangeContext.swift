@@ -100,4 +100,7 @@ public struct AccessRecord: Sendable {
     public var duration: Duration
     /// Read from the end of an inference answer (Ollama's final chunk or OpenAI's usage).
     public var tokens: TokenUsage?
+    /// The routing plan's decision and reason (`X-Olla-Routing-Decision`, `-Reason`); nil before routing.
+    public var routingDecision: String?
+    public var routingReason: String?
 }

@@ -42,6 +42,8 @@ public final class ProxyEngine: Sendable {
     }
 
     public let metrics = Metrics()
+    /// The last API requests and the timeline the fleet page shows.
+    public let activity = FleetActivity()
     let logger: Logger
     let startedAt = ContinuousClock.now
     private let current: Mutex<(generation: Generation, context: ExchangeContext)?> = Mutex(nil)
@@ -98,7 +100,8 @@ public final class ProxyEngine: Sendable {
         if let answer = gate.preflightOrOversize() { return .respond(finishLocal(answer, head, gate, generation)) }
         if let route = InternalRoutes.route(method: head.method, rawTarget: head.rawTarget) {
             let answer = gate.admitInternal(route) ?? InternalRoutes.answer(
-                route, registry: generation.registry, metrics: metrics, startedAt: startedAt)
+                route, registry: generation.registry, metrics: metrics, activity: activity, startedAt: startedAt,
+                ifNoneMatch: HeaderRules.value(of: "if-none-match", in: head.headers))
             return .respond(finishLocal(answer, head, gate, generation))
         }
         switch ProxyRoute.classify(method: head.method, rawTarget: head.rawTarget) {
@@ -145,7 +148,8 @@ public final class ProxyEngine: Sendable {
         return .proxy(exchange)
     }
 
-    /// Adds CORS headers to an answer Olla makes itself, and records it.
+    /// Adds CORS headers to an answer Olla makes itself, and records it. `route` is given
+    /// for API requests (under the proxy prefix), which the fleet page lists too.
     private func finishLocal(_ response: LocalResponse, _ head: InboundHead, _ gate: RequestGate, _ generation: Generation,
                              requestID: String? = nil, route: Substring? = nil) -> LocalResponse {
         var response = response
@@ -153,6 +157,11 @@ public final class ProxyEngine: Sendable {
         let path = route.map(String.init) ?? String(head.rawTarget.pathBeforeQuery)
         metrics.requestCompleted(endpoint: nil, model: nil, route: MetricsRoute.name(path), status: response.status,
                                  bytesOut: Int64(response.body.count), timeToFirstByte: nil, duration: .zero)
+        if route != nil {
+            activity.record(RecentRequest(
+                requestID: requestID, method: head.method, route: MetricsRoute.name(path), model: nil, endpoint: nil,
+                status: response.status, timeToFirstByte: nil, duration: .zero, reason: "answered by olla"))
+        }
         if generation.requestLogging {
             var metadata: Logger.Metadata = [
                 "method": "\(head.method)", "path": "\(path)", "status": .stringConvertible(response.status),
@@ -171,6 +180,10 @@ public final class ProxyEngine: Sendable {
         let route = MetricsRoute.name(String(exchange.route.path))
         metrics.requestCompleted(endpoint: record.endpoint, model: record.model, route: route, status: record.status,
                                  bytesOut: record.bytesSent, timeToFirstByte: record.timeToFirstByte, duration: record.duration)
+        activity.record(RecentRequest(
+            requestID: record.requestID, method: record.method, route: route, model: record.model,
+            endpoint: record.endpoint, status: record.status, timeToFirstByte: record.timeToFirstByte,
+            duration: record.duration, usage: record.tokens, decision: record.routingDecision, reason: record.routingReason))
         if let usage = record.tokens, let endpoint = record.endpoint {
             metrics.tokens(endpoint: endpoint, model: record.model ?? "none", promptTokens: usage.promptTokens,
                            completionTokens: usage.completionTokens, evalDuration: usage.evalDuration ?? .zero)
@@ -228,12 +241,13 @@ extension UpstreamFailure {
 enum MetricsRoute {
     static let known: Set<String> = [
         "/", "/version", "/internal/health", "/internal/status", "/internal/status/endpoints", "/internal/status/models",
-        "/internal/metrics",
+        "/internal/metrics", "/internal/status/activity",
     ]
 
     /// A proxied path's label comes from `OllamaRouteTable`; Olla's own routes are listed here.
     static func name(_ path: String) -> String {
         if let route = OllamaRouteTable.route(path: Substring(path)) { return route.label }
+        if path.hasPrefix("/internal/ui") { return "/internal/ui" }
         return known.contains(path) ? path : "other"
     }
 }

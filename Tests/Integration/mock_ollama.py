@@ -29,6 +29,7 @@ Faults can be scripted three ways (request headers win over rules):
       X-Mock-Chunks: 20               number of content chunks in a stream
       X-Mock-Chunk-Delay-Ms: 50       delay between two stream chunks
       X-Mock-Head-Delay-Ms: 3000      delay before the response head (slow model load)
+      X-Mock-Load-Ms: 1500            report this load_duration in the final chunk (a cold load)
       X-Mock-Stall-After: 3           send 3 chunks, then stall until the peer goes away
       X-Mock-Die-After: 3             send 3 chunks, then drop the TCP connection
       X-Mock-Die-Mode: fin|rst        how to drop it (default fin)
@@ -233,12 +234,14 @@ FAULT_KEYS = {
     "echo": bool,
     "resp_headers": dict,
     "error_body": str,
+    "load_ms": float,
 }
 
 HEADER_FAULTS = {
     "x-mock-chunks": "chunks",
     "x-mock-chunk-delay-ms": "chunk_delay_ms",
     "x-mock-head-delay-ms": "head_delay_ms",
+    "x-mock-load-ms": "load_ms",
     "x-mock-stall-after": "stall_after",
     "x-mock-die-after": "die_after",
     "x-mock-die-mode": "die_mode",
@@ -512,6 +515,7 @@ class MockOllama:
             # A pull fails the way Ollama's does: "pulling manifest", then {"error": this}
             # inside the 200 stream (a 500 JSON error with "stream": false); nothing is added.
             self.pull_error: Optional[str] = None
+            self.ps_expires_at: str = "2025-01-01T00:05:00.000000000Z"   # /api/ps expires_at
 
     def clear_log(self):
         with self._lock:
@@ -1026,7 +1030,7 @@ class MockOllama:
         entries = [{
             "name": mdl["name"], "model": mdl["model"], "size": 3041830912,
             "digest": mdl["digest"], "details": mdl["details"],
-            "expires_at": "2025-01-01T00:05:00.000000000Z", "size_vram": 3041830912,
+            "expires_at": self.ps_expires_at, "size_vram": 3041830912,
             "context_length": 4096,
         } for mdl in mdls]
         await ctx.send_json(200, {"models": entries})
@@ -1100,10 +1104,10 @@ class MockOllama:
             return None
         return mdl
 
-    def _metrics(self, n_tokens: int, prompt_len: int) -> dict:
+    def _metrics(self, n_tokens: int, prompt_len: int, load_ms: Optional[float] = None) -> dict:
         return {
             "total_duration": 1_234_567_890 + n_tokens * 1000,
-            "load_duration": 12_345_678,
+            "load_duration": 12_345_678 if load_ms is None else int(load_ms * 1_000_000),
             "prompt_eval_count": max(1, prompt_len // 4),
             "prompt_eval_duration": 23_456_789,
             "eval_count": n_tokens,
@@ -1146,9 +1150,9 @@ class MockOllama:
             return await ctx.send_json(200, {
                 "model": model, "created_at": FIXED_CREATED_AT, "response": "".join(tokens_for(n)),
                 "done": True, "done_reason": "stop", "context": [128006, 882, 128007, 271],
-                **self._metrics(n, len(prompt))})
+                **self._metrics(n, len(prompt), ctx.faults.get("load_ms"))})
         final = {"model": model, "created_at": FIXED_CREATED_AT, "response": "", "done": True,
-                 "done_reason": "stop", "context": [128006, 882, 128007, 271], **self._metrics(n, len(prompt))}
+                 "done_reason": "stop", "context": [128006, 882, 128007, 271], **self._metrics(n, len(prompt), ctx.faults.get("load_ms"))}
         await self._ndjson_stream(
             ctx, lambda tok: {"model": model, "created_at": FIXED_CREATED_AT, "response": tok, "done": False},
             final)
@@ -1175,10 +1179,10 @@ class MockOllama:
             return await ctx.send_json(200, {
                 "model": model, "created_at": FIXED_CREATED_AT,
                 "message": {"role": "assistant", "content": "".join(tokens_for(n))},
-                "done_reason": "stop", "done": True, **self._metrics(n, plen)})
+                "done_reason": "stop", "done": True, **self._metrics(n, plen, ctx.faults.get("load_ms"))})
         final = {"model": model, "created_at": FIXED_CREATED_AT,
                  "message": {"role": "assistant", "content": ""}, "done_reason": "stop", "done": True,
-                 **self._metrics(n, plen)}
+                 **self._metrics(n, plen, ctx.faults.get("load_ms"))}
         await self._ndjson_stream(
             ctx, lambda tok: {"model": model, "created_at": FIXED_CREATED_AT,
                               "message": {"role": "assistant", "content": tok}, "done": False},

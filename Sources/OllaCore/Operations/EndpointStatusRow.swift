@@ -13,6 +13,10 @@ public struct EndpointStatusRow: Sendable, Equatable {
     /// Models the endpoint offers, and those it has loaded in memory.
     public var models: [String]
     public var loadedModels: [String]
+    /// The loaded models with their memory and expiry, as `/api/ps` reported them.
+    public var loaded: [LoadedModel] = []
+    /// The backend's version (`/api/version`); nil when unknown.
+    public var version: String?
     /// Requests to this endpoint in progress now.
     public var inFlight: Int
     /// Requests completed against this endpoint.
@@ -67,9 +71,11 @@ public struct EndpointStatusRow: Sendable, Equatable {
     ///   - models: The models it offers (from its inventory).
     ///   - loadedModels: The models it has loaded.
     ///   - inFlight: Requests to it in progress.
+    ///   - loaded: The loaded models' details (memory, expiry) from its inventory.
+    ///   - version: The backend's version, when known.
     public init(
         config: EndpointConfig, health: HealthSnapshot, stats: EndpointRequestStats,
-        models: [String], loadedModels: [String], inFlight: Int
+        models: [String], loadedModels: [String], inFlight: Int, loaded: [LoadedModel] = [], version: String? = nil
     ) {
         let latency = stats.latencyPercentiles
         self.init(
@@ -81,5 +87,7 @@ public struct EndpointStatusRow: Sendable, Equatable {
             latencyP50: latency.p50, latencyP95: latency.p95, latencyP99: latency.p99,
             lastCheckedAgo: health.sinceLastCheck, nextCheckIn: health.untilNextProbe,
             lastError: health.lastError)
+        self.loaded = loaded
+        self.version = version
     }
 }

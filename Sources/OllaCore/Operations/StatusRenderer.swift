@@ -95,6 +95,8 @@ public enum StatusRenderer {
             "model_count": .integer(row.models.count),
             "models": strings(row.models),
             "loaded_models": strings(row.loadedModels),
+            "loaded": .array(row.loaded.map { .synthesized(loaded($0)) }),
+            "version": row.version.map(JSONValue.string) ?? .null,
             "in_flight": .integer(row.inFlight),
             "request_count": .integer(row.requests),
             "success_rate": percent(row.successRate),
@@ -104,6 +106,18 @@ public enum StatusRenderer {
             "last_check_ago_ms": milliseconds(row.lastCheckedAgo),
             "next_check_in_ms": milliseconds(row.nextCheckIn),
             "last_error": row.lastError.map(JSONValue.string) ?? .null,
+        ])
+    }
+
+    /// One loaded model: its name, memory in bytes (total and in VRAM) and when the
+    /// backend will unload it (RFC 3339, as the backend wrote it); null where not reported.
+    static func loaded(_ model: LoadedModel) -> JSONValue {
+        .makeObject([
+            "name": .string(model.name),
+            "size": model.size.map(JSONValue.integer) ?? .null,
+            "size_vram": model.sizeVRAM.map(JSONValue.integer) ?? .null,
+            "expires_at": model.expiresAt.map(JSONValue.string) ?? .null,
+            "context_length": model.contextLength.map(JSONValue.integer) ?? .null,
         ])
     }
 

@@ -1,0 +1,110 @@
+/// Per-interval totals of the last few minutes of API requests, for the fleet page's charts.
+///
+/// Time is cut into fixed buckets (`bucketWidth`, counted from `origin`); the timeline keeps
+/// the last `bucketCount` of them in a ring, so memory is fixed whatever the traffic. A
+/// request is counted in the bucket where it ended, except its generated tokens, which are
+/// spread over the backend's generation time (`eval_duration`) ending there: a 30-second
+/// generation shows as 30 seconds of tokens per second, not as one spike.
+public struct ActivityTimeline: Sendable {
+    /// Time to first byte samples kept per bucket; beyond it the latest replace the oldest.
+    public static let samplesPerBucket = 64
+
+    /// Totals of one bucket.
+    public struct Bucket: Sendable, Equatable {
+        /// The bucket's number since `origin` (its start is `origin + number * bucketWidth`).
+        public internal(set) var number: Int
+        public internal(set) var requests = 0
+        /// Requests with a 5xx status or none (as `success_rate` counts them).
+        public internal(set) var errors = 0
+        /// Requests the backend had to load the model for (`RecentRequest.coldLoad`).
+        public internal(set) var coldLoads = 0
+        /// Completion tokens generated during the bucket (fractional: spread over time).
+        public internal(set) var completionTokens: Double = 0
+        /// Times to first byte of requests ending in the bucket, at most `samplesPerBucket`.
+        public internal(set) var timeToFirstByte: [Duration] = []
+        var samplesSeen = 0
+
+        init(number: Int) { self.number = number }
+
+        mutating func sample(_ value: Duration) {
+            if timeToFirstByte.count < ActivityTimeline.samplesPerBucket {
+                timeToFirstByte.append(value)
+            } else {
+                timeToFirstByte[samplesSeen % ActivityTimeline.samplesPerBucket] = value
+            }
+            samplesSeen += 1
+        }
+    }
+
+    public let origin: ContinuousClock.Instant
+    public let bucketWidth: Duration
+    public let bucketCount: Int
+    private var ring: [Bucket]
+
+    /// An empty timeline of `bucketCount` buckets of `bucketWidth` (both at least 1 unit).
+    public init(origin: ContinuousClock.Instant, bucketWidth: Duration = .seconds(2), bucketCount: Int = 300) {
+        self.origin = origin
+        self.bucketWidth = max(bucketWidth, .milliseconds(1))
+        self.bucketCount = max(1, bucketCount)
+        ring = (0..<self.bucketCount).map { _ in Bucket(number: -1) }
+    }
+
+    /// The number of the bucket `instant` falls in (instants before `origin` fall in 0).
+    public func bucketNumber(at instant: ContinuousClock.Instant) -> Int {
+        guard instant > origin else { return 0 }
+        return Int((instant - origin) / bucketWidth)
+    }
+
+    /// Counts `request`, which ended at `instant`.
+    public mutating func record(_ request: RecentRequest, at instant: ContinuousClock.Instant) {
+        let number = bucketNumber(at: instant)
+        update(number) { bucket in
+            bucket.requests += 1
+            if request.failed { bucket.errors += 1 }
+            if request.coldLoad { bucket.coldLoads += 1 }
+            if let ttfb = request.timeToFirstByte { bucket.sample(ttfb) }
+        }
+        guard let usage = request.usage, usage.completionTokens > 0 else { return }
+        spread(Double(usage.completionTokens), over: usage.evalDuration ?? .zero, endingAt: instant)
+    }
+
+    /// The buckets from `number - count + 1` through `number`, oldest first; buckets
+    /// nothing was recorded in (or that fell out of the ring) are empty.
+    public func buckets(endingWith number: Int, count: Int) -> [Bucket] {
+        let count = min(max(0, count), bucketCount)
+        return (0..<count).map { offset in
+            let wanted = number - count + 1 + offset
+            guard wanted >= 0 else { return Bucket(number: wanted) }
+            let bucket = ring[wanted % bucketCount]
+            return bucket.number == wanted ? bucket : Bucket(number: wanted)
+        }
+    }
+
+    /// Adds `tokens` to the buckets covering `[end - duration, end]`, in proportion to
+    /// the overlap; all of them to the last bucket when the duration is zero. Only the
+    /// part inside the ring is kept.
+    private mutating func spread(_ tokens: Double, over duration: Duration, endingAt end: ContinuousClock.Instant) {
+        guard duration > .zero else {
+            update(bucketNumber(at: end)) { $0.completionTokens += tokens }
+            return
+        }
+        let start = end - duration
+        let last = bucketNumber(at: end)
+        let first = max(bucketNumber(at: start), last - bucketCount + 1)
+        for number in first...last {
+            let bucketStart = origin + bucketWidth * number
+            let overlap = min(end, bucketStart + bucketWidth) - max(start, bucketStart)
+            guard overlap > .zero else { continue }
+            update(number) { $0.completionTokens += tokens * (overlap / duration) }
+        }
+    }
+
+    private mutating func update(_ number: Int, _ body: (inout Bucket) -> Void) {
+        let slot = number % bucketCount
+        if ring[slot].number != number {
+            guard ring[slot].number < number else { return }  // older than the ring holds
+            ring[slot] = Bucket(number: number)
+        }
+        body(&ring[slot])
+    }
+}

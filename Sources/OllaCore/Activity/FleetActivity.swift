@@ -1,0 +1,65 @@
+import Synchronization
+
+/// What the fleet has been doing lately: the last requests and a timeline of the last
+/// minutes, recorded from any thread and read by `GET /internal/status/activity`.
+///
+/// Only API requests (under the proxy prefix) are recorded, never Olla's own routes, so
+/// the page that polls this does not show up in it. Memory is fixed: `recentCapacity`
+/// records and `ActivityTimeline`'s ring.
+public final class FleetActivity: Sendable {
+    /// A recorded request with its place in the list.
+    public struct Entry: Sendable, Equatable {
+        /// 1 for the first request recorded, then counting up: a page can tell new entries.
+        public var sequence: Int
+        public var finishedAt: ContinuousClock.Instant
+        public var request: RecentRequest
+    }
+
+    /// A consistent copy, for rendering.
+    public struct Snapshot: Sendable {
+        /// Newest first.
+        public var recent: [Entry]
+        public var timeline: ActivityTimeline
+    }
+
+    private struct State: Sendable {
+        var recent: [Entry] = []
+        var nextSlot = 0
+        var sequence = 0
+        var timeline: ActivityTimeline
+    }
+
+    /// How many requests the list keeps.
+    public let recentCapacity: Int
+    private let state: Mutex<State>
+
+    /// Creates an empty record whose timeline starts at `origin`.
+    public init(origin: ContinuousClock.Instant = .now, recentCapacity: Int = 100,
+                bucketWidth: Duration = .seconds(2), bucketCount: Int = 300) {
+        self.recentCapacity = max(1, recentCapacity)
+        state = Mutex(State(timeline: ActivityTimeline(origin: origin, bucketWidth: bucketWidth, bucketCount: bucketCount)))
+    }
+
+    /// Records `request`, which ended at `now`.
+    public func record(_ request: RecentRequest, now: ContinuousClock.Instant = .now) {
+        let capacity = recentCapacity
+        state.withLock { state in
+            state.sequence += 1
+            let entry = Entry(sequence: state.sequence, finishedAt: now, request: request)
+            if state.recent.count < capacity {
+                state.recent.append(entry)
+            } else {
+                state.recent[state.nextSlot] = entry
+            }
+            state.nextSlot = (state.nextSlot + 1) % capacity
+            state.timeline.record(request, at: now)
+        }
+    }
+
+    /// The last requests, newest first, and the timeline.
+    public func snapshot() -> Snapshot {
+        state.withLock { state in
+            Snapshot(recent: state.recent.sorted { $0.sequence > $1.sequence }, timeline: state.timeline)
+        }
+    }
+}
