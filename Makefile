@@ -21,11 +21,13 @@ BUILD_DEBS := libcurl4-openssl-dev pkg-config gcc make patch xz-utils curl ca-ce
 DEMO_DEBS := python3
 TEST_DEBS := python3 curl iproute2
 PACKAGE_TEST_DEBS := dpkg-dev binutils gzip lintian debootstrap curl python3
+# Headless Chromium for the fleet page's browser test (test_38); the test is skipped without it.
+BROWSER_TEST_DEBS := chromium chromium-driver
 # Python packages of the tests (installed into $(VENV)).
 REQUIREMENTS := Tests/Integration/requirements.txt
 VENV_PYTHON := $(VENV)/bin/python
 
-.PHONY: deps build-deps test-deps build release run demo test unit integration package-test \
+.PHONY: deps build-deps test-deps browser-test-deps ui build release run demo test unit integration package-test \
         clean deb test-deb bench
 
 ## Everything every step needs: Debian packages and the test venv.
@@ -36,7 +38,12 @@ build-deps:
 	@$(NEED) --for "building Olla" $(BUILD_DEBS)
 	@scripts/libmicrohttpd/build.sh
 
-test-deps: $(VENV)/.installed
+test-deps: $(VENV)/.installed browser-test-deps
+
+# Best effort: where Chromium cannot be installed the browser test says SKIP and why.
+browser-test-deps:
+	@$(NEED) --for "the fleet page's browser test" $(BROWSER_TEST_DEBS) || \
+	  echo "the fleet page's browser test (test_38) will be skipped"
 
 # The venv is remade when $(PYTHON) names another interpreter than the one it was made from,
 # and its packages are reinstalled when the requirements change. A Debian python3 without
@@ -89,6 +96,10 @@ package-test:
 	fi
 
 test: deps unit fuzz-smoke integration package-test
+
+## Regenerates the fleet page's embedded copy after editing ui/*.html, *.css or *.js.
+ui:
+	$(PYTHON) ui/embed.py
 
 clean:
 	rm -rf .build $(VENV) .build-fuzz .build-tsan .build-asan .build-soak
