@@ -21,7 +21,7 @@ BUILD_DEBS := libcurl4-openssl-dev pkg-config gcc make patch xz-utils curl ca-ce
 DEMO_DEBS := python3
 TEST_DEBS := python3 curl iproute2
 PACKAGE_TEST_DEBS := dpkg-dev binutils gzip lintian debootstrap curl python3
-# Headless Chromium for the fleet page's browser test (test_38); the test is skipped without it.
+# Headless Chromium for the fleet page's browser test (test_50); the test is skipped without it.
 BROWSER_TEST_DEBS := chromium chromium-driver
 # Python packages of the tests (installed into $(VENV)).
 REQUIREMENTS := Tests/Integration/requirements.txt
@@ -43,7 +43,7 @@ test-deps: $(VENV)/.installed browser-test-deps
 # Best effort: where Chromium cannot be installed the browser test says SKIP and why.
 browser-test-deps:
 	@$(NEED) --for "the fleet page's browser test" $(BROWSER_TEST_DEBS) || \
-	  echo "the fleet page's browser test (test_38) will be skipped"
+	  echo "the fleet page's browser test (test_50) will be skipped"
 
 # The venv is remade when $(PYTHON) names another interpreter than the one it was made from,
 # and its packages are reinstalled when the requirements change. A Debian python3 without

@@ -1,4 +1,4 @@
-"""Scenario 38: the fleet page, GET /internal/ui/ (docs/operations.md "Fleet page"), in a real browser.
+"""Scenario 50: the fleet page, GET /internal/ui/ (docs/operations.md "Fleet page"), in a real browser.
 
 Three mock instances behind one daemon with an API key: ep-a (priority 200, llama3.2 loaded),
 ep-b (nothing loaded, mistral:7b only here) and ep-c (check interval 1 s, with a backend
