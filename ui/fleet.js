@@ -147,8 +147,10 @@
     $("meta").textContent = "v" + status.version + " · up " + status.uptime + " · " + endpoints.total_count +
       " instances, " + endpoints.routable_count + " routable · " + status.models.total + " models";
     renderTiles(status, activity.last_minute);
-    const learned = learnedFromRecent(activity.recent);
-    $("instances").replaceChildren(...endpoints.endpoints.map((endpoint) => instanceCard(endpoint, learned)));
+    const seen = learnedFromRecent(activity.recent);
+    const scheduler = new Map((models.instances || []).map((instance) => [instance.endpoint, instance]));
+    $("instances").replaceChildren(...endpoints.endpoints.map((endpoint) =>
+      instanceCard(endpoint, scheduler.get(endpoint.name), seen)));
     $("charts").replaceChildren(...charts(activity));
     $("models").replaceChildren(...modelRows(models, endpoints.endpoints));
     $("recent").replaceChildren(...recentRows(activity.recent));
@@ -165,7 +167,7 @@
   }
 
   // Per instance and model: the newest generation speed and cold-load time seen in the
-  // last requests. Shown until Olla reports learned values of its own.
+  // last requests, for when the scheduler has learned nothing (another balancer is in use).
   function learnedFromRecent(recent) {
     const learned = new Map();
     for (const request of recent) { // newest first: keep the first value seen
@@ -183,23 +185,41 @@
     return el("div", null, el("span", { class: "k" }, label), el("span", { class: "v" }, value));
   }
 
-  function instanceCard(endpoint, learned) {
+  // Ollama's own rule: a name without a tag means ":latest".
+  function canonical(name) {
+    return name.slice(name.lastIndexOf("/") + 1).includes(":") ? name : name + ":latest";
+  }
+
+  // What Olla knows of one model on one instance: learned by the residency-aware
+  // scheduler when it runs, else the last values seen in recent requests.
+  function costs(scheduler, seen, endpoint, name) {
+    const learned = (scheduler?.learned || []).find((entry) => canonical(entry.model) === canonical(name));
+    if (learned) return { tokensPerSecond: learned.tokens_per_second ?? undefined, loadMs: learned.load_time_ms ?? undefined };
+    return seen(endpoint, name);
+  }
+
+  function instanceCard(endpoint, scheduler, seen) {
     const details = new Map((endpoint.loaded || []).map((model) => [model.name, model]));
     const loadedNames = endpoint.loaded_models || [];
-    const loaded = loadedNames.map((name) => {
+    const psNames = new Set(loadedNames.map(canonical));
+    // Models the scheduler has just sent there and /api/ps does not list yet.
+    const loading = (scheduler?.resident || []).filter((entry) => !psNames.has(canonical(entry.model)));
+    const loaded = loadedNames.concat(loading.map((entry) => entry.model)).map((name) => {
       const model = details.get(name) || { name };
-      const seen = learned(endpoint.name, name);
+      const known = costs(scheduler, seen, endpoint.name, name);
+      const pending = loading.find((entry) => entry.model === name);
       const parts = [];
       if (model.size) parts.push(bytes(model.size));
       if (model.size && model.size_vram !== null && model.size_vram !== undefined) {
         parts.push(Math.round(100 * model.size_vram / model.size) + "% GPU");
       }
       if (model.context_length) parts.push("ctx " + model.context_length);
-      if (seen.tokensPerSecond !== undefined) parts.push(rate(seen.tokensPerSecond) + " tok/s");
-      if (seen.loadMs !== undefined) parts.push("load " + ms(seen.loadMs));
-      return el("li", { "data-model": name },
+      if (pending?.running) parts.push(pending.running + " running");
+      if (known.tokensPerSecond !== undefined) parts.push(rate(known.tokensPerSecond) + " tok/s");
+      if (known.loadMs !== undefined) parts.push("load " + ms(known.loadMs));
+      return el("li", { "data-model": name, class: pending ? "pending" : null },
         el("span", { class: "name", title: name }, name),
-        el("span", { class: "exp" }, expiry(model.expires_at)),
+        el("span", { class: "exp" }, pending ? pending.state : expiry(model.expires_at)),
         parts.length ? el("span", { class: "detail" }, parts.join(" · ")) : null);
     });
     const down = !endpoint.routable;
@@ -213,7 +233,12 @@
         fact("Priority", endpoint.priority), fact("Weight", endpoint.weight),
         fact("In flight", endpoint.in_flight), fact("Requests", endpoint.request_count),
         fact("Success", percent(endpoint.success_rate)), fact("p50", ms(endpoint.latency_p50_ms)),
-        fact("p95", ms(endpoint.latency_p95_ms)), fact("Checked", ago(endpoint.last_check_ago_ms))),
+        fact("p95", ms(endpoint.latency_p95_ms)), fact("Checked", ago(endpoint.last_check_ago_ms)),
+        scheduler ? [
+          fact("Slots/model", scheduler.num_parallel === null ? "∞" : scheduler.num_parallel + (scheduler.num_parallel_known ? "" : "?")),
+          fact("Max loaded", scheduler.max_loaded_models ?? DASH),
+          fact("Running", scheduler.running), fact("Cold loads", scheduler.cold_loads),
+        ] : null),
       down && loaded.length ? el("p", { class: "stale-note" }, "last known before it went down:") : null,
       loaded.length ? el("ul", { class: "loaded", "aria-label": "Loaded models" }, loaded)
         : el("div", { class: "none" }, "no model loaded"),
@@ -291,6 +316,7 @@
   // ---- tables -------------------------------------------------------------------------
   function modelRows(models, endpoints) {
     const state = new Map(endpoints.map((endpoint) => [endpoint.name, endpoint.status]));
+    const held = new Map((models.held || []).map((entry) => [canonical(entry.model), entry.count]));
     const head = el("tr", null, el("th", null, "Model"), el("th", null, "Instances (loaded ones highlighted)"));
     if (!models.models.length) return [head, el("tr", null, el("td", { colspan: 2, class: "none" }, "no models offered by a routable instance"))];
     return [head, ...models.models.map((model) => {
@@ -300,7 +326,8 @@
         el("td", null, model.endpoints.map((name) => el("span", {
           class: "chip" + (loadedOn.has(name) ? " on" : ""), title: state.get(name) || "",
           "data-loaded": loadedOn.has(name) ? "true" : "false",
-        }, (loadedOn.has(name) ? "● " : "") + name))));
+        }, (loadedOn.has(name) ? "● " : "") + name)),
+        held.get(canonical(model.name)) ? el("span", { class: "held" }, held.get(canonical(model.name)) + " held by Olla") : null));
     })];
   }
 

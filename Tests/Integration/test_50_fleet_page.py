@@ -197,6 +197,8 @@ def test_page_asks_for_the_key_and_then_shows_every_instance(env, browser):
     assert a.find_element(By.CSS_SELECTOR, "h3").text == "ep-a"
     facts = a.find_element(By.CSS_SELECTOR, ".facts").text.split("\n")
     assert facts[:4] == ["Priority", "200", "Weight", "3"], f"ep-a's facts read {facts}"
+    # The residency-aware scheduler (the default balancer) adds its view of the instance.
+    assert "Slots/model" in facts and "Cold loads" in facts, f"ep-a's facts lack the scheduler's: {facts}"
 
 
 def test_loaded_models_are_shown_where_they_are(env, browser):
