@@ -28,7 +28,7 @@ REQUIREMENTS := Tests/Integration/requirements.txt
 VENV_PYTHON := $(VENV)/bin/python
 
 .PHONY: deps build-deps test-deps browser-test-deps ui build release run demo test unit integration package-test \
-        clean deb test-deb bench
+        clean deb test-deb bench doc-check
 
 ## Everything every step needs: Debian packages and the test venv.
 deps: build-deps test-deps
@@ -96,6 +96,11 @@ package-test:
 	fi
 
 test: deps unit fuzz-smoke integration package-test
+
+## Public declarations without a `///` doc comment, per module, from `swift format lint`'s
+## AllPublicDeclarationsHaveDocumentation rule (scripts/doc-check.sh). Reports only, for now.
+doc-check:
+	@scripts/doc-check.sh
 
 ## Regenerates the fleet page's embedded copy after editing ui/*.html, *.css or *.js.
 ui:
