@@ -235,19 +235,3 @@ extension UpstreamFailure {
         }
     }
 }
-
-/// Route labels for metrics: a fixed set of names, never raw paths (ids and typos in paths
-/// would grow the label set without bound).
-enum MetricsRoute {
-    static let known: Set<String> = [
-        "/", "/version", "/internal/health", "/internal/status", "/internal/status/endpoints", "/internal/status/models",
-        "/internal/metrics", "/internal/status/activity",
-    ]
-
-    /// A proxied path's label comes from `OllamaRouteTable`; Olla's own routes are listed here.
-    static func name(_ path: String) -> String {
-        if let route = OllamaRouteTable.route(path: Substring(path)) { return route.label }
-        if path.hasPrefix("/internal/ui") { return "/internal/ui" }
-        return known.contains(path) ? path : "other"
-    }
-}

@@ -28,15 +28,12 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { message }
 
-    /// Ollama's own words for a missing model, which differ by route: clients and people
-    /// match on them (the CLI, "try pulling it first").
+    /// Ollama's own words for a missing model, which differ by route
+    /// (`OllamaRoute.missingModel`): clients and people match on them (the CLI, "try
+    /// pulling it first"). `path` is the forwarded path, without query.
     public static func modelNotFound(_ model: String, path: Substring) -> ProxyError {
-        switch path {
-        case "/api/show", "/api/push", "/api/delete", "/api/copy":
-            return ProxyError(.notFound, "model '\(model)' not found")
-        default:
-            return ProxyError(.notFound, "model \"\(model)\" not found, try pulling it first")
-        }
+        let wording = OllamaRouteTable.route(path: path)?.missingModel ?? .tryPulling
+        return ProxyError(.notFound, wording.message(model))
     }
 
     public var status: Int {
@@ -141,26 +138,3 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// JSON string quoting without Foundation.
-public enum JSONString {
-    public static func quote(_ text: String) -> String {
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
-        return out
-    }
-}

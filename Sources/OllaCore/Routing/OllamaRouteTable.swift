@@ -3,7 +3,7 @@
 /// Source: ollama/ollama `server/routes.go` (`GenerateRoutes`), `middleware/openai.go`,
 /// `middleware/anthropic.go` and `docs/api.md` (main, August 2026). `docs/api.md` prints
 /// this table.
-public struct OllamaRoute: Sendable {
+public struct OllamaRoute: Sendable, Equatable {
     /// How a request path matches the route.
     public enum Match: Sendable, Equatable {
         case exact(String)
@@ -45,10 +45,32 @@ public struct OllamaRoute: Sendable {
         case none
     }
 
+    /// How Ollama words "no such model" on a route: clients and people match on the words
+    /// (the CLI's "try pulling it first"). Source: the handlers in `server/routes.go`.
+    public enum MissingModel: Sendable, Equatable {
+        /// `model "NAME" not found, try pulling it first` (generate, chat, embed, ...).
+        case tryPulling
+        /// `model 'NAME' not found` (show, push, delete, copy: they name an existing model).
+        case notFound
+
+        /// The message for `model`.
+        public func message(_ model: String) -> String {
+            switch self {
+            case .tryPulling: "model \"\(model)\" not found, try pulling it first"
+            case .notFound: "model '\(model)' not found"
+            }
+        }
+    }
+
+    /// The methods Ollama serves on the path (others get its 405).
     public var methods: [String]
+    /// How a request path matches the route.
     public var match: Match
+    /// The API family: the shape of the errors Olla makes and of token usage.
     public var api: APIFlavor
+    /// Where a request names its model.
     public var model: ModelSource
+    /// What Olla does with a request on the route.
     public var handling: Handling
     /// Whether the answer streams when the body does not say `"stream"`: true on native
     /// inference and progress routes, false on the OpenAI and Anthropic ones.
@@ -56,6 +78,12 @@ public struct OllamaRoute: Sendable {
     public var framing: Framing
     /// The `route` label of Olla's metrics: a fixed name, never a raw path.
     public var label: String
+    /// Whether Ollama runs the model for the call in one of the instance's generation
+    /// slots (`OLLAMA_NUM_PARALLEL`), so the residency-aware scheduler holds and counts it.
+    /// Show and push only read the model's files.
+    public var takesSlot: Bool = false
+    /// How Ollama says the named model does not exist.
+    public var missingModel: MissingModel = .tryPulling
 
     /// Whether `path` (without query) is this route's path.
     public func matches(path: Substring) -> Bool {
@@ -72,14 +100,15 @@ public enum OllamaRouteTable {
     private static let modelOrName = OllamaRoute.ModelSource.body(["model", "name"])
     private static let model = OllamaRoute.ModelSource.body(["model"])
 
+    /// The table, in the order of `GenerateRoutes`; the first row that matches wins.
     public static let routes: [OllamaRoute] = [
         row(["GET", "HEAD"], "/api/version", .native, .none, .version),
         row(["GET"], "/api/status", .native, .none, .anyInstance),
         row(["POST"], "/api/pull", .native, modelOrName, .pull, streams: true, .ndjson),
-        row(["POST"], "/api/push", .native, modelOrName, .modelBound, streams: true, .ndjson),
+        row(["POST"], "/api/push", .native, modelOrName, .modelBound, streams: true, .ndjson, slot: false, missing: .notFound),
         row(["GET", "HEAD"], "/api/tags", .native, .none, .listModels),
-        row(["POST"], "/api/show", .native, modelOrName, .modelBound),
-        row(["DELETE"], "/api/delete", .native, modelOrName, .delete),
+        row(["POST"], "/api/show", .native, modelOrName, .modelBound, slot: false, missing: .notFound),
+        row(["DELETE"], "/api/delete", .native, modelOrName, .delete, missing: .notFound),
         row(["POST"], "/api/me", .native, .none, .anyInstance),
         row(["POST"], "/api/signout", .native, .none, .anyInstance),
         OllamaRoute(methods: ["DELETE"], match: .parameter(prefix: "/api/user/keys/"), api: .native, model: .none,
@@ -87,7 +116,7 @@ public enum OllamaRouteTable {
         row(["POST"], "/api/create", .native, modelOrName, .create, streams: true, .ndjson),
         OllamaRoute(methods: ["POST", "HEAD"], match: .parameter(prefix: "/api/blobs/"), api: .native, model: .none,
                     handling: .blob, streamsByDefault: false, framing: .none, label: "/api/blobs"),
-        row(["POST"], "/api/copy", .native, .body(["source"]), .copy),
+        row(["POST"], "/api/copy", .native, .body(["source"]), .copy, missing: .notFound),
         row(["POST"], "/api/experimental/web_search", .native, .none, .anyInstance),
         row(["POST"], "/api/experimental/web_fetch", .native, .none, .anyInstance),
         row(["GET"], "/api/experimental/model-recommendations", .native, .none, .anyInstance),
@@ -126,11 +155,15 @@ public enum OllamaRouteTable {
     /// Every fixed `route` label metrics may carry for a proxied request.
     public static var labels: [String] { routes.map(\.label) }
 
+    /// A row with an exact path, which is also its label. Model-bound routes take a
+    /// generation slot unless `slot` says otherwise.
     private static func row(
         _ methods: [String], _ path: String, _ api: APIFlavor, _ model: OllamaRoute.ModelSource,
-        _ handling: OllamaRoute.Handling, streams: Bool = false, _ framing: OllamaRoute.Framing = .none
+        _ handling: OllamaRoute.Handling, streams: Bool = false, _ framing: OllamaRoute.Framing = .none,
+        slot: Bool = true, missing: OllamaRoute.MissingModel = .tryPulling
     ) -> OllamaRoute {
         OllamaRoute(methods: methods, match: .exact(path), api: api, model: model, handling: handling,
-                    streamsByDefault: streams, framing: framing, label: path)
+                    streamsByDefault: streams, framing: framing, label: path,
+                    takesSlot: slot && handling == .modelBound, missingModel: missing)
     }
 }

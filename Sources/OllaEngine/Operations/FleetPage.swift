@@ -10,7 +10,7 @@ import OllaCore
 enum FleetPage {
     /// Where the page lives; `/internal/ui` without the slash is redirected here, so the
     /// page's relative links resolve below it.
-    static let path = "/internal/ui/"
+    static let path = InternalRoute.pagePrefix
 
     /// One embedded file.
     enum Asset: CaseIterable, Sendable {

@@ -3,35 +3,46 @@ import OllaCore
 /// Olla's own routes: health, status, metrics, version and the fleet page. They are small
 /// and answered from memory, so monitoring keeps working when every backend is down.
 enum InternalRoutes {
+    /// A route of `InternalRoute`'s table, with the fleet page's file resolved.
     enum Route: Equatable {
         case health, status, endpoints, models, activity, metrics, version
         /// A file of the fleet page, and `/internal/ui` without its slash.
         case page(FleetPage.Asset), pageRedirect
 
-        /// Health and version stay open with API keys on: load balancers and the CLI's
-        /// checks cannot authenticate. So do the fleet page's files: they hold no data, and
-        /// a browser cannot send a key when it opens a page; its fetches then carry one.
-        var isOpen: Bool {
+        /// The table's row for this route.
+        var route: InternalRoute {
             switch self {
-            case .health, .version, .page, .pageRedirect: true
-            default: false
+            case .health: .health
+            case .status: .status
+            case .endpoints: .endpoints
+            case .models: .models
+            case .activity: .activity
+            case .metrics: .metrics
+            case .version: .version
+            case .page: .page
+            case .pageRedirect: .pageRedirect
             }
         }
+
+        /// Whether the route answers without an API key (`InternalRoute.isOpen`).
+        var isOpen: Bool { route.isOpen }
     }
 
+    /// The route a request is for; nil for other methods, other paths and files the
+    /// fleet page does not have.
     static func route(method: String, rawTarget: String) -> Route? {
-        guard method == "GET" || method == "HEAD" else { return nil }
         let path = rawTarget.pathBeforeQuery
-        switch path {
-        case "/internal/health": return .health
-        case "/internal/status": return .status
-        case "/internal/status/endpoints": return .endpoints
-        case "/internal/status/models": return .models
-        case "/internal/status/activity": return .activity
-        case "/internal/metrics": return .metrics
-        case "/version": return .version
-        case "/internal/ui": return .pageRedirect
-        default: return FleetPage.asset(at: path).map(Route.page)
+        switch InternalRoute.route(method: method, path: path) {
+        case nil: return nil
+        case .health: return .health
+        case .status: return .status
+        case .endpoints: return .endpoints
+        case .models: return .models
+        case .activity: return .activity
+        case .metrics: return .metrics
+        case .version: return .version
+        case .pageRedirect: return .pageRedirect
+        case .page: return FleetPage.asset(at: path).map(Route.page)
         }
     }
 

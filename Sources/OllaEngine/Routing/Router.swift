@@ -69,7 +69,7 @@ public final class Router: Sendable {
         }
         let holders = eligible.filter { $0.inventory.map { Self.holds($0, model) } ?? false }
         if !holders.isEmpty, balancer.strategy == .residencyAware, let id = request.id,
-           !Self.slotFreePaths.contains(String(request.route.upstreamTarget.pathBeforeQuery)) {
+           OllamaRouteTable.route(path: request.route.path)?.takesSlot ?? true {
             return schedule(id, model: model, holders: holders)
         }
         if !holders.isEmpty {
@@ -156,9 +156,6 @@ public final class Router: Sendable {
     }
 
     // MARK: Residency-aware scheduling
-
-    /// Model-bound calls that take no generation slot on the instance: never held or counted.
-    static let slotFreePaths: Set<String> = ["/api/show", "/api/push"]
 
     /// Places a model-bound request with the `residency-aware` scheduler: dispatch now,
     /// hold in Olla's queue, or refuse when that queue is full.
