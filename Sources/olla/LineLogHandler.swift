@@ -80,8 +80,9 @@ struct LineLogHandler: LogHandler {
         return plain ? text : quote(text)
     }
 
+    /// Log lines are read by people and log shippers, not browsers: `<`, `>` and `&` stay.
     private static func quote(_ text: String) -> String {
-        JSONString.quote(text)
+        JSONString.quote(text, escapingHTML: false)
     }
 }
 
