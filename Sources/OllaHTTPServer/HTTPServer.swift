@@ -55,6 +55,7 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     public func start() throws(StartError) -> String {
         // Links only against the patched libmicrohttpd (see Modules/CMicroHTTPD/shim.h).
         precondition(cmhd_patched_build() == 1)
+        LibraryErrorBodies.install()
         let socket: ListenSocket
         do {
             socket = try ListenSocket.open(host: options.host, port: options.port, reusePort: true)

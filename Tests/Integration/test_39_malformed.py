@@ -4,9 +4,12 @@ Some requests never reach Olla's code: libmicrohttpd answers them itself (a bad 
 an unsupported HTTP version, a header line without a colon, a malformed Content-Length or
 chunk, a head too large for the connection's buffer). Olla links libmicrohttpd rebuilt with
 patches (scripts/libmicrohttpd/) so that those answers are written once, with a JSON body in
-Ollama's error shape. Each case here is sent on a raw socket; the bytes that come back must be a
-sequence of well-formed responses (one head each, a body of the announced length), every error
-among them JSON with an `error` string, and the daemon must answer the next client."""
+the error shape of the request's route (OpenAI's on `/v1/*`, Anthropic's on `/v1/messages`,
+Ollama's elsewhere and when no target was read), and so that a request line that cannot be one
+(a NUL, a control byte or garbage before the method, a line of only whitespace) is refused at
+once. Each case here is sent on a raw socket; the bytes that come back must be a sequence of
+well-formed responses (one head each, a body of the announced length), every error among them
+JSON in the expected shape, and the daemon must answer the next client."""
 from __future__ import annotations
 
 import json
@@ -50,8 +53,8 @@ CASES = [
      [400]),
     ("chunk size that is not hex", chunked(b"zz\r\nabc\r\n0\r\n\r\n"), [400]),
     ("chunk size beyond 64 bits", chunked(b"ffffffffffffffffffffff\r\nabc\r\n0\r\n\r\n"), [413]),
-    # A request line libmicrohttpd cannot split at all is answered by closing the connection.
-    ("binary garbage", bytes(range(1, 256)) + b"\r\n\r\n", []),
+    # A request line that cannot be split (control bytes, no method) is refused like the rest.
+    ("binary garbage", bytes(range(1, 256)) + b"\r\n\r\n", [400]),
     # Served: nothing ambiguous about them (the second request follows on the connection).
     ("chunk extension", chunked(b"%x;name=value\r\n" % len(BODY) + BODY + b"\r\n0\r\n\r\n"), [200, 200]),
     ("Expect: 100-continue", CHAT + b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(BODY) + BODY + SECOND,
@@ -141,9 +144,9 @@ def test_heads_too_large_for_the_buffer_get_one_answer(olla, daemon, what, head)
 
 
 def test_nul_bytes_do_not_break_the_daemon(olla, daemon):
-    """libmicrohttpd reads C strings: a NUL ends a header value or the request target there,
-    and a request line that starts with NUL reads as an empty line (the connection then waits
-    for a request until server.read_timeout). None of it may break a response or the daemon."""
+    """libmicrohttpd reads C strings: a NUL ends a header value there. A NUL in the request line
+    is refused (see test_request_line_that_cannot_be_one_is_refused_at_once). None of it may
+    break a response or the daemon."""
     for data in (b"GET /olla/ollama/api/version HTTP/1.1\r\nHost: olla\r\nX-A: a\x00b\r\nConnection: close\r\n\r\n",
                  b"GET /olla/ollama/api/ver\x00sion HTTP/1.1\r\nHost: olla\r\nConnection: close\r\n\r\n",
                  b"\x00" * 64 + b"\r\n\r\n"):
@@ -151,3 +154,154 @@ def test_nul_bytes_do_not_break_the_daemon(olla, daemon):
         assert len(split_responses(raw)) <= 1, raw[:600]
         assert daemon.proc.poll() is None, "the daemon exited"
     alive(olla.port)
+
+
+# --- Every answer libmicrohttpd makes itself, on every route family ---------------------------
+
+# (family, target): the shape of the errors Olla itself makes on that target.
+FAMILIES = [
+    ("ollama", "/olla/ollama/api/chat"),
+    ("openai", "/olla/ollama/v1/chat/completions"),
+    ("openai", "/olla/openai/v1/chat/completions"),
+    ("openai", "/olla/ollama/v1/responses"),
+    ("openai", "/olla/ollama/v1/embeddings?dimensions=8"),
+    ("anthropic", "/olla/ollama/v1/messages"),
+    ("anthropic", "/olla/ollama/v1/messages?beta=true"),
+    ("ollama", "/elsewhere"),
+]
+
+
+def post_to(target: str, headers: bytes, body: bytes = b"", version: bytes = b"HTTP/1.1") -> bytes:
+    return b"POST " + target.encode() + b" " + version + b"\r\nHost: olla\r\n" + headers + b"\r\n" + body
+
+
+# (kind, status, request for a target); each is answered by libmicrohttpd before Olla's code runs.
+LIBRARY_ANSWERS = [
+    ("Content-Length +81", 400, lambda t: post_to(t, b"Content-Length: +81\r\n", BODY)),
+    ("Content-Length 0x10", 400, lambda t: post_to(t, b"Content-Length: 0x10\r\n", BODY)),
+    ("Content-Length beyond 64 bits", 413, lambda t: post_to(t, b"Content-Length: 99999999999999999999999\r\n")),
+    ("chunk size that is not hex", 400,
+     lambda t: post_to(t, b"Transfer-Encoding: chunked\r\n", b"zz\r\nabc\r\n0\r\n\r\n")),
+    ("chunk without its CRLF", 400,
+     lambda t: post_to(t, b"Transfer-Encoding: chunked\r\n", b"3\r\nabcXY0\r\n\r\n")),
+    ("chunk size beyond 64 bits", 413,
+     lambda t: post_to(t, b"Transfer-Encoding: chunked\r\n", b"ffffffffffffffffffffff\r\nabc\r\n0\r\n\r\n")),
+    ("header line without a colon", 400, lambda t: post_to(t, b"NoColon\r\nContent-Length: 0\r\n")),
+    ("HTTP/2.0", 505, lambda t: post_to(t, b"Content-Length: 0\r\n", version=b"HTTP/2.0")),
+    ("HTTP/0.x", 505, lambda t: post_to(t, b"Content-Length: 0\r\n", version=b"HTTP/0.9")),
+    ("unknown protocol name", 400, lambda t: post_to(t, b"Content-Length: 0\r\n", version=b"FOO/1.1")),
+    ("no HTTP version (HTTP/0.9)", 400, lambda t: b"GET " + t.encode() + b"\r\n\r\n"),
+]
+
+
+def assert_error_shape(family: str, body: bytes):
+    doc = json.loads(body)
+    if family == "ollama":
+        assert list(doc) == ["error"] and isinstance(doc["error"], str) and doc["error"], body
+    elif family == "openai":
+        error = doc["error"]
+        assert isinstance(error, dict), body
+        assert isinstance(error["message"], str) and error["message"], body
+        assert error["type"] in ("invalid_request_error", "api_error"), body
+        assert "param" in error and "code" in error, body
+    else:
+        assert doc["type"] == "error", body
+        assert isinstance(doc["error"]["message"], str) and doc["error"]["message"], body
+        assert doc["error"]["type"] in ("invalid_request_error", "request_too_large", "api_error"), body
+
+
+def assert_one_answer(raw: bytes, closed: bool, status: int, family: str):
+    responses = split_responses(raw)
+    assert [s for s, _, _ in responses] == [status], raw[:800]
+    _, headers, body = responses[0]
+    assert headers.get("content-type", [""])[0].startswith("application/json"), raw[:800]
+    assert "close" in [v.lower() for v in headers.get("connection", [])], raw[:800]
+    assert closed, "the connection stayed open after an error answer"
+    assert_error_shape(family, body)
+
+
+# Olla answers a target outside its prefix (404) before reading a body, so the library never
+# reads a chunk there.
+COMBINATIONS = [pytest.param(f, t, s, b, id=f"{k}-{t}") for k, s, b in LIBRARY_ANSWERS for f, t in FAMILIES
+                if not (k.startswith("chunk") and t == "/elsewhere")]
+
+
+@pytest.mark.parametrize("family,target,status,build", COMBINATIONS)
+def test_library_answers_take_the_route_shape(olla, daemon, family, target, status, build):
+    raw, closed = exchange(olla.port, build(target) + SECOND, timeout=3.0)
+    assert_one_answer(raw, closed, status, family)
+    assert daemon.proc.poll() is None, "the daemon exited"
+
+
+@pytest.mark.parametrize("family,target", [pytest.param(f, t, id=t) for f, t in FAMILIES])
+@pytest.mark.parametrize("what,status", [("request target", 414), ("header value", 431)])
+def test_heads_too_large_take_the_route_shape(olla, daemon, family, target, what, status):
+    """The 414 comes before the request line is complete: its target is read from what arrived."""
+    sep = b"&" if b"?" in target.encode() else b"?"
+    head = (b"GET " + target.encode() + sep + b"q=" if what == "request target"
+            else b"GET " + target.encode() + b" HTTP/1.1\r\nHost: olla\r\nX-Long: ")
+    raw, closed = send_paced(olla.port, head, b"a" * 4096, limit=256 * 1024)
+    assert_one_answer(raw, closed, status, family)
+
+
+@pytest.mark.parametrize("first,second,family", [
+    pytest.param("/olla/ollama/v1/chat/completions", b"\x00\r\n\r\n", "ollama", id="v1 then NUL line"),
+    pytest.param("/olla/ollama/v1/chat/completions", post_to("/olla/ollama/api/chat", b"Content-Length: +1\r\n"),
+                 "ollama", id="v1 then api"),
+    pytest.param("/olla/ollama/api/chat", post_to("/olla/ollama/v1/messages", b"Content-Length: +1\r\n"),
+                 "anthropic", id="api then messages"),
+])
+def test_library_answer_after_a_served_request_has_its_own_shape(olla, daemon, first, second, family):
+    """On a kept-alive connection the second request's answer takes its own route's shape."""
+    served = post_to(first, b"Content-Type: application/json\r\nContent-Length: %d\r\n" % len(BODY), BODY)
+    raw, closed = exchange(olla.port, served + second, timeout=3.0)
+    responses = split_responses(raw)
+    assert [s for s, _, _ in responses] == [200, 400], raw[:800]
+    assert closed
+    assert_error_shape(family, responses[1][2])
+
+
+# --- A request line that cannot be one -----------------------------------------------------------
+
+VERSION = b"GET /olla/ollama/api/version HTTP/1.1\r\nHost: olla\r\n\r\n"
+NOT_REQUEST_LINES = [
+    ("NUL before the method", b"\x00" + VERSION),
+    ("NULs and CRLF", b"\x00" * 64 + b"\r\n\r\n"),
+    ("NULs without a line end", b"\x00" * 16),
+    ("one NUL", b"\x00"),
+    ("control byte before the method", b"\x01" + VERSION),
+    ("DEL before the method", b"\x7f" + VERSION),
+    ("escape sequence", b"\x1b[2J" + VERSION),
+    ("TLS ClientHello", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\xaa" * 32),
+    ("UTF-8 BOM before the method", b"\xef\xbb\xbf" + VERSION),
+    ("garbage before the method", b"@@" + VERSION),
+    ("JSON instead of a request", b'{"model":"llama3.2"}\r\n\r\n'),
+    ("space before the method", b" " + VERSION),
+    ("line of spaces", b"   \r\n" + VERSION),
+    ("line of tabs", b"\t\t\r\n" + VERSION),
+    ("empty lines, then NUL", b"\r\n\r\n\x00\r\n"),
+    ("method only", b"GET\r\n\r\n"),
+    ("NUL in the target", b"GET /olla/ollama/api/ver\x00sion HTTP/1.1\r\nHost: olla\r\n\r\n"),
+    ("control byte in the target", b"GET /olla/ollama/api/ver\x01sion HTTP/1.1\r\nHost: olla\r\n\r\n"),
+    ("NUL after the version", b"GET /olla/ollama/api/version HTTP/1.1\x00\r\nHost: olla\r\n\r\n"),
+    ("bare CR in the request line", b"GET /olla/ollama/api/version\rHTTP/1.1\r\nHost: olla\r\n\r\n"),
+]
+
+
+@pytest.mark.parametrize("data", [pytest.param(d, id=i) for i, d in NOT_REQUEST_LINES])
+def test_request_line_that_cannot_be_one_is_refused_at_once(olla, daemon, data):
+    """Answered 400 (Ollama's shape: no target was read) and closed well within a second,
+    while server.read_timeout is 30 s here: nothing waits for a request line that cannot come."""
+    started = time.monotonic()
+    raw, closed = exchange(olla.port, data, timeout=1.5)
+    elapsed = time.monotonic() - started
+    assert_one_answer(raw, closed, 400, "ollama")
+    assert elapsed < 1.5, f"answered after {elapsed:.2f} s"
+    assert daemon.proc.poll() is None, "the daemon exited"
+    alive(olla.port)
+
+
+def test_empty_lines_before_a_request_line_are_still_skipped(olla, daemon):
+    """RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request line."""
+    raw, closed = exchange(olla.port, b"\r\n\n\r\n" + VERSION.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
+    assert [s for s, _, _ in split_responses(raw)] == [200], raw[:400]

@@ -8,11 +8,14 @@
 #   scripts/libmicrohttpd/build.sh          # does nothing when this exact build is installed
 #
 # Why a rebuild: libmicrohttpd 0.9.75 writes the status line and headers of some of its own
-# error answers twice (a malformed or huge Content-Length: `Content-Length: +81`), and
-# answers in HTML. 0001 is the one-line state check libmicrohttpd 1.0 has; 0002 makes the
-# bodies of its own answers JSON in Ollama's error shape and exports the symbol
-# `olla_libmicrohttpd_patched`, which Olla's shim refers to, so a build that picked up an
-# unpatched libmicrohttpd fails to link instead of shipping the bug. See docs/security.md.
+# error answers twice (a malformed or huge Content-Length: `Content-Length: +81`), answers in
+# HTML, and waits for the timeout on a request line that starts with NUL. 0001 is the one-line
+# state check libmicrohttpd 1.0 has; 0002 lets Olla write the bodies of those answers (JSON in
+# the error shape of the request's route: olla_MHD_set_error_body_callback) and exports the
+# symbol `olla_libmicrohttpd_patched`, which Olla's shim refers to, so a build that picked up
+# an unpatched libmicrohttpd fails to link instead of shipping the bug; 0003 answers 400 at
+# once to a request line that cannot be one (a NUL, control byte or garbage before the
+# method, a control byte in it). Each patch starts with what it does. See docs/security.md.
 # Debian's only patch to this release fixes the PostProcessor, which is not compiled here.
 #
 # Static: the binary (and the Debian package) then needs no libmicrohttpd12. libmicrohttpd
