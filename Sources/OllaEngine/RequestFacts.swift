@@ -1,0 +1,57 @@
+import OllaCore
+
+/// What one request has learnt on its way: the facts its response headers, the access log,
+/// in-flight accounting and the scheduler read. Each is kept here and nowhere else; only
+/// `RequestStateMachine` writes them, under the exchange's lock.
+struct RequestFacts {
+    /// The model the body names (nil before routing, or when it names none).
+    var model: String?
+    /// The router's plan (the scheduler's, once a held request is released).
+    var plan: RoutingPlan?
+    /// The instance of the latest attempt.
+    var endpoint: EndpointTarget?
+    /// Every instance of a fan-out.
+    var fanOutTargets: [EndpointTarget] = []
+    /// The body's length in bytes as the backend gets it: nil without a body, -1 when
+    /// unknown (a streamed upload without `Content-Length`, sent chunked).
+    var bodyLength: Int64?
+    /// When the latest backend head arrived (`X-Olla-Response-Time`, time to first byte).
+    var headAt: ContinuousClock.Instant?
+    /// The status of the latest backend head.
+    var upstreamStatus: Int?
+    /// The request changes what an instance holds (pull, create, copy, delete, a load):
+    /// its last line waits until the catalogue shows the change.
+    var changesHoldings = false
+    /// The status the client got: nil until an answer was queued (logged as 499).
+    var status: Int?
+    /// Response body bytes handed to the server.
+    var bytesSent: Int64 = 0
+    /// The backend answer's `Content-Type`.
+    var responseContentType: String?
+    /// The backend answer has no `Content-Length` (chunked, or close-delimited).
+    var responseChunked = true
+    /// The answer's last bytes, where the token counts are (`RequestStateMachine.tailSize`).
+    var tail: [UInt8] = []
+    /// The instance counting this request as in flight now.
+    var inFlight: InFlight?
+    /// What the scheduler recorded about the last attempt, once it ended.
+    var lastRun: RunningRequest?
+
+    /// An instance's in-flight count that includes this request.
+    struct InFlight: Equatable {
+        var endpoint: String
+        /// Also counted as streaming an answer (a 2xx head came).
+        var streaming = false
+    }
+
+    /// Whether the answer is a stream of records (SSE or NDJSON) rather than one document.
+    var respondedWithStream: Bool {
+        let type = responseContentType?.lowercased() ?? ""
+        return responseChunked && (type.contains("text/event-stream") || type.contains("ndjson"))
+    }
+
+    /// The endpoint names the access log shows: the attempt's, or every fan-out target.
+    var loggedEndpoint: String? {
+        fanOutTargets.isEmpty ? endpoint?.name : fanOutTargets.map(\.name).joined(separator: ",")
+    }
+}

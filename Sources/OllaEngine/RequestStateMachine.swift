@@ -1,0 +1,261 @@
+import OllaCore
+
+/// The life of one proxied request as pure state: no locks, no sockets, no clocks of its own.
+///
+/// One `State` says where the request is; each case carries only what is valid there. Events
+/// come in as mutating methods named for what happened (`clientBodyReceived`,
+/// `upstreamHeadReceived`, `clientLeft`); each returns one `Action` for the owner to carry
+/// out (and, where the caller needs one, the answer to its question: a `Poll`, a
+/// `ResponseRead`, an `UploadRead`). An event that cannot happen in the current state is a
+/// bug in the caller and stops the process (`preconditionFailure`); events that can race
+/// with a cancellation (a chunk the backend sent before the cancel reached the loop) are
+/// accepted and dropped.
+///
+/// ```
+/// receivingBody ──body complete──▶ routing ──▶ connecting ⇄ (retry) ──head──▶ answering ──▶ finished
+///                                          ├─▶ held ──released──▶ connecting
+///                                          ├─▶ fanningOut ──merged answer──▶ answering
+///                                          └─▶ answering (Olla's own error)
+/// awaitingUploadRoute ──routed──▶ connecting (a streamed upload starts before its body)
+/// any state ──client left──▶ finished
+/// ```
+///
+/// Everything the request knows that outlives a state (its model, plan, endpoint, status,
+/// bytes sent, the tail for token counts) is in `facts`, written only here.
+struct RequestStateMachine {
+    /// Where the request is. Documented with the states each case may move to.
+    enum State {
+        /// A buffered request's body arrives. → `routing` (body complete), `finished`
+        /// (body over the limit, client left).
+        case receivingBody(RequestBody.Builder)
+        /// A streamed upload's head is in; it is routed before any body byte.
+        /// → `connecting`, `answering` (no instance), `finished`.
+        case awaitingUploadRoute
+        /// The body is complete and the owner is routing it (`Action.route`).
+        /// → `connecting`, `held`, `fanningOut`, `answering`, `finished`.
+        case routing(RequestBody)
+        /// Waiting in the scheduler's hold queue. → `connecting` (released), `answering`
+        /// (refused, or no instance left), `finished` (client left).
+        case held(RequestBody, Client)
+        /// An attempt runs and no head was accepted yet. → `connecting` (next candidate),
+        /// `answering` (a head, or an error), `finished`.
+        case connecting(Attempt, Client)
+        /// The request runs on every target at once. → `answering` (merged answer), `finished`.
+        case fanningOut(Client)
+        /// Olla knows what to answer; the response head waits for the server or is sent, and
+        /// body bytes flow. → `finished`.
+        case answering(Answer, Client)
+        /// The client left, or the server is done with the connection. Final.
+        case finished(clientLeft: Bool)
+        /// Transient, while an associated value is mutated in place (no copy of the queues).
+        case modifying
+    }
+
+    /// Whether libmicrohttpd has the client connection suspended. Suspending and resuming
+    /// happen under the owner's lock, so this and the library never drift apart.
+    enum Client: Equatable {
+        case flowing
+        case suspended
+    }
+
+    /// One backend attempt: which candidate, out of which, and the request body it sends.
+    struct Attempt {
+        var index: Int
+        var candidates: [EndpointTarget]
+        /// How many attempts this request may make: the configured retries plus one, at most
+        /// one per candidate.
+        var maxAttempts: Int
+        var upload: Upload
+
+        var endpoint: EndpointTarget { candidates[index] }
+    }
+
+    /// The request body as the running transfer reads it.
+    enum Upload {
+        /// A complete body, read from `taken` on (zero again on every new attempt).
+        case buffered(RequestBody, taken: Int)
+        /// A body streamed as it arrives (blob uploads), through a bounded queue.
+        case streamed(StreamedUpload)
+
+        var isComplete: Bool {
+            if case .streamed(let upload) = self { return upload.complete }
+            return true
+        }
+
+        /// Bytes curl has taken in this attempt: a streamed body is only replayable before.
+        var taken: Int64 {
+            switch self {
+            case .buffered(_, let taken): Int64(taken)
+            case .streamed(let upload): upload.taken
+            }
+        }
+    }
+
+    /// A streamed upload's queue and flags.
+    struct StreamedUpload {
+        var queue = ByteQueue()
+        var complete = false
+        var taken: Int64 = 0
+        /// curl asked for bytes when none were queued and paused its upload.
+        var transferWaiting = false
+    }
+
+    /// What Olla answers and how far it got.
+    struct Answer {
+        /// The response head, until the server queued it.
+        enum Head {
+            case backend(UpstreamHead)
+            case error(ProxyError)
+            case local(LocalResponse)
+        }
+
+        /// The backend transfer behind the answer.
+        enum Transfer {
+            /// Olla answers itself; no transfer ran.
+            case none
+            /// Still running; the body it sends may still be going out (an early answer).
+            case running(Upload)
+            case finished
+            case failed(UpstreamFailure)
+            case cancelled
+        }
+
+        /// Nil once the server queued the head.
+        var head: Head?
+        var transfer: Transfer
+        var response: ResponseBuffer
+
+        var transferRunning: Bool {
+            if case .running = transfer { return true }
+            return false
+        }
+    }
+
+    /// What the owner does after an event. Client suspend and resume must happen under the
+    /// same lock as the event; everything else after it is released.
+    enum Action: Equatable {
+        case none
+        case suspendClient
+        case resumeClient
+        /// Start a transfer to `start.endpoint` (the previous attempt, if any, is over).
+        case startAttempt(Start)
+        case unpauseTransfer
+        /// Upload bytes arrived for a waiting transfer and filled the queue: both at once.
+        case unpauseTransferAndSuspendClient
+        case cancelTransfer
+        case cancelTransferAndResumeClient
+        /// Route the complete body and report back with `routed`.
+        case route(RequestBody)
+        /// Send the body to every target and report back with `fanOutFinished`.
+        case startFanOut([EndpointTarget], RequestBody)
+        /// Attach to the scheduler's hold queue for `model`.
+        case hold(model: String)
+
+        /// What a started attempt needs.
+        struct Start: Equatable {
+            var index: Int
+            var endpoint: EndpointTarget
+            /// The buffered body (nil for a streamed upload, read through `readUpload`).
+            var body: RequestBody?
+
+            static func == (a: Start, b: Start) -> Bool {
+                a.index == b.index && a.endpoint == b.endpoint && a.body === b.body
+            }
+        }
+
+        static func == (a: Action, b: Action) -> Bool {
+            switch (a, b) {
+            case (.none, .none), (.suspendClient, .suspendClient), (.resumeClient, .resumeClient),
+                 (.unpauseTransfer, .unpauseTransfer), (.unpauseTransferAndSuspendClient, .unpauseTransferAndSuspendClient),
+                 (.cancelTransfer, .cancelTransfer), (.cancelTransferAndResumeClient, .cancelTransferAndResumeClient):
+                true
+            case (.startAttempt(let x), .startAttempt(let y)): x == y
+            case (.route(let x), .route(let y)): x === y
+            case (.startFanOut(let t, let x), .startFanOut(let u, let y)): t == u && x === y
+            case (.hold(let x), .hold(let y)): x == y
+            default: false
+            }
+        }
+
+        /// The part of the action that concerns the client connection.
+        var client: Client? {
+            switch self {
+            case .suspendClient, .unpauseTransferAndSuspendClient: .suspended
+            case .resumeClient, .cancelTransferAndResumeClient: .flowing
+            default: nil
+            }
+        }
+    }
+
+    /// What the server does when it polls for the answer.
+    enum Poll {
+        case respond(UpstreamHead)
+        /// The whole answer is here: head and body go out in one write.
+        case respondComplete(UpstreamHead, [UInt8])
+        case respondLocal(LocalResponse)
+        case respondError(ProxyError)
+        /// The client waits suspended until there is news.
+        case wait
+    }
+
+    /// Per-request settings, fixed when the request starts.
+    struct Limits {
+        var streamsUpload: Bool
+        /// Bytes queued (either direction) before the producer is paused.
+        var highWater: Int
+        /// `proxy.max_retries` + 1.
+        var maxAttempts: Int
+        /// Bytes; zero means unlimited. Applies to buffered bodies only.
+        var maxBodySize: Int64
+        /// Keep the answer's last bytes for token counts (inference routes).
+        var keepsTail: Bool
+        /// The API family: it frames the error event that ends a broken stream.
+        var flavor: APIFlavor
+
+        var lowWater: Int { highWater / 2 }
+    }
+
+    let limits: Limits
+    /// Written only by the event methods (in this file and its `+Client`, `+Backend` companions).
+    var state: State
+    /// Written by the event methods and the owner's bookkeeping (`+Accounting`).
+    var facts: RequestFacts
+
+    /// `announcedBodyLength`: nil without a body, -1 for a body of unknown length.
+    init(limits: Limits, announcedBodyLength: Int64?) {
+        self.limits = limits
+        self.facts = RequestFacts(bodyLength: announcedBodyLength)
+        if limits.streamsUpload {
+            state = .awaitingUploadRoute
+        } else {
+            let cap = limits.maxBodySize > 0 ? limits.maxBodySize : Self.reserveCap
+            state = .receivingBody(RequestBody.Builder(announcedLength: announcedBodyLength, cap: cap))
+        }
+    }
+
+    /// The most a body of announced length reserves up front when no body limit is set.
+    static let reserveCap: Int64 = 8 << 20
+
+    /// Stops the process: `event` cannot happen in the current state, so the caller is wrong.
+    func impossible(_ event: String) -> Never {
+        preconditionFailure("request state machine: \(event) in state \(state.name)")
+    }
+}
+
+extension RequestStateMachine.State {
+    /// The case's name, for failure messages and tests.
+    var name: String {
+        switch self {
+        case .receivingBody: "receivingBody"
+        case .awaitingUploadRoute: "awaitingUploadRoute"
+        case .routing: "routing"
+        case .held: "held"
+        case .connecting: "connecting"
+        case .fanningOut: "fanningOut"
+        case .answering(let answer, _):
+            "answering(\(answer.head == nil ? "sent" : "ready"), \(answer.transferRunning ? "running" : "ended"))"
+        case .finished(let left): left ? "finished(clientLeft)" : "finished"
+        case .modifying: "modifying"
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import OllaCore
+
+/// The backend's answer body between the curl loop and libmicrohttpd's reader: a bounded
+/// queue, the record framing that decides how much goes out per read, and the error record
+/// that ends a broken stream.
+struct ResponseBuffer {
+    var queue = ByteQueue()
+    /// Set for chunked NDJSON and SSE answers: each record goes out as one chunk.
+    let framing: RecordFraming?
+    /// The error record was appended; the stream can end properly.
+    private(set) var trailerWritten = false
+    /// The queue was full and curl was told to pause.
+    var receivePaused = false
+    /// The last two bytes received (line feeds before any): where the stream broke.
+    private var lastBytes: (UInt8, UInt8) = (0x0A, 0x0A)
+
+    init(framing: RecordFraming?) {
+        self.framing = framing
+    }
+
+    /// Queues a chunk from the backend.
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        queue.append(bytes)
+        if bytes.count >= 2 {
+            lastBytes = (bytes[bytes.count - 2], bytes[bytes.count - 1])
+        } else if let only = bytes.first {
+            lastBytes = (lastBytes.1, only)
+        }
+    }
+
+    /// How many queued bytes the reader may send now, into `room` bytes.
+    ///
+    /// Records are sent one per call, so one per HTTP chunk: the first complete record, or
+    /// nothing while the first record is incomplete and the backend is still sending. A record
+    /// longer than `room` (libmicrohttpd's buffer) is the pathological case and is split.
+    /// A held final record (`holdsFinalRecord`) stays back while the transfer runs, unless the
+    /// queue fills towards the high-water mark (`lowWater`).
+    func sendableBytes(room: Int, running: Bool, holdsFinalRecord: Bool, lowWater: Int) -> Int {
+        let available = queue.count
+        guard available > 0, room > 0 else { return 0 }
+        return queue.withUnsafeBytes { bytes -> Int in
+            var limit = min(available, room)
+            if holdsFinalRecord && running && available < lowWater {
+                limit = min(limit, RecordFraming.endBeforeFinalLine(in: bytes))
+                if limit == 0 { return 0 }
+            }
+            guard let framing else { return limit }
+            if let end = framing.firstRecordEnd(in: UnsafeRawBufferPointer(rebasing: bytes[0..<min(available, room)])) {
+                return min(end, limit)
+            }
+            // No whole record within reach: wait for the rest unless it cannot fit anyway.
+            return running && available < room ? 0 : limit
+        }
+    }
+
+    /// Ends a chunked stream with `error` in the stream's own framing (an NDJSON line or an
+    /// SSE error event), once. A body of known length gets nothing: it is cut instead.
+    mutating func appendTrailer(_ error: ProxyError, facts: RequestFacts, flavor: APIFlavor) {
+        let sequenceNumber = flavor == .openAIResponses
+            ? TokenScanner.lastSequenceNumber(in: facts.tail).map { $0 + 1 } : nil
+        guard facts.responseChunked, !trailerWritten, let trailer = error.streamTrailer(
+            contentType: facts.responseContentType, flavor: flavor, sequenceNumber: sequenceNumber) else {
+            return
+        }
+        queue.append(separator(contentType: facts.responseContentType) + trailer)
+        trailerWritten = true
+    }
+
+    /// What ends the record the backend was writing when the stream broke. A partial SSE event
+    /// or NDJSON line cannot be taken back, but it must not swallow the error record after it.
+    private func separator(contentType: String?) -> String {
+        let lineFeed: UInt8 = 0x0A
+        let isSSE = contentType?.lowercased().contains("text/event-stream") ?? false
+        if lastBytes.1 != lineFeed { return isSSE ? "\n\n" : "\n" }
+        return isSSE && lastBytes.0 != lineFeed ? "\n" : ""
+    }
+}
