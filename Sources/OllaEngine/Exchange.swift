@@ -7,7 +7,7 @@ import Synchronization
 /// completion) run on libmicrohttpd's threads; transfer callbacks (head, body, upload, finish)
 /// run on the curl thread. All state lives in `ExchangeStateMachine` behind one mutex; the
 /// exchange decides under the lock and runs upstream commands after releasing it.
-public final class Exchange: TransferDelegate, Sendable {
+public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendable {
     public let id: UInt64
     public let requestID: String
     public let method: String
@@ -213,7 +213,7 @@ public final class Exchange: TransferDelegate, Sendable {
         context.finished(self, record: record)
     }
 
-    // MARK: Called by the curl loop
+    // MARK: Called by the curl loop (TransferDelegate)
 
     public func upstreamHeadReceived(_ head: UpstreamHead) -> HeadDisposition {
         // Recorded before the event: accepting the head resumes the client, whose thread
@@ -259,6 +259,8 @@ public final class Exchange: TransferDelegate, Sendable {
         withMachine { $0.readUpload(into: destination) }.1
     }
 
+    // MARK: Called by the inbound server about its client (ClientConnectionDelegate)
+
     /// The client's socket hung up (seen by the worker loop, suspended or not).
     public func clientHungUp() {
         context.registry.scheduler.leave(id)
@@ -270,6 +272,9 @@ public final class Exchange: TransferDelegate, Sendable {
     public func clientStalled() {
         clientHungUp()
     }
+
+    /// `server.write_timeout` of the generation this request started with.
+    public var clientStallTimeout: Duration? { context.settings.writeTimeout }
 
 
     // MARK: Called by the engine
@@ -332,8 +337,7 @@ public final class Exchange: TransferDelegate, Sendable {
             bodyLength: bodyLength,
             connectTimeout: settings.connectTimeout,
             firstByteTimeout: settings.responseTimeout,
-            idleTimeout: settings.readTimeout,
-            clientStallTimeout: settings.writeTimeout)
+            idleTimeout: settings.readTimeout)
         if !route.streamsUpload, let length = bodyLength, length > 0, length <= Self.inlineBodyLimit {
             request.inlineBody = machine.withLock { $0.withUploadBytes { Array($0) } }
         }

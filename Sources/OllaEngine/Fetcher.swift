@@ -50,7 +50,7 @@ public final class Fetcher: Sendable {
                 transferID: TransferID.next(), url: request.url, method: request.method, headers: headers,
                 bodyLength: request.body.map { Int64($0.count) },
                 connectTimeout: request.timeout, firstByteTimeout: request.timeout,
-                idleTimeout: request.timeout, clientStallTimeout: nil), delegate: delegate)
+                idleTimeout: request.timeout), delegate: delegate)
         }
     }
 }
@@ -122,7 +122,4 @@ final class FetchDelegate: TransferDelegate, Sendable {
             return .bytes(n)
         }
     }
-
-    func clientHungUp() {}
-    func clientStalled() {}
 }

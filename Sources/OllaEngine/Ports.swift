@@ -7,9 +7,29 @@ import Synchronization
 /// no body bytes yet, or too much upload buffered) and `resume()` when it can proceed. Both are
 /// called with the exchange's lock held, and the exchange never resumes a connection it has not
 /// suspended: libmicrohttpd's suspend state and the exchange's flag never drift apart.
+///
+/// The connection also watches its client for the exchange: a client that hangs up (even
+/// while suspended, which libmicrohttpd does not watch) or that reads nothing for longer than
+/// `ClientConnectionDelegate.clientStallTimeout` is reported to the exchange through
+/// `ClientConnectionDelegate`, on the worker loop thread.
 public protocol ClientConnection: AnyObject, Sendable {
+    /// Stops the server from serving this connection until `resume()`. Loop thread only.
     func suspend()
+    /// Lets the server serve this connection again. Any thread.
     func resume()
+}
+
+/// What the inbound side reports about its client to the exchange. Every method is called on
+/// the worker loop thread that owns the connection, at most once per request for each event.
+public protocol ClientConnectionDelegate: AnyObject, Sendable {
+    /// The client's socket reported a hang-up (seen by the worker loop, suspended or not).
+    func clientHungUp()
+    /// The client read nothing for longer than `clientStallTimeout` while a response waited
+    /// for it (`server.write_timeout`).
+    func clientStalled()
+    /// How long the client may read nothing while response bytes wait for it (nil: no limit).
+    /// Read once, when the streamed response is queued.
+    var clientStallTimeout: Duration? { get }
 }
 
 /// The outbound side: the curl loop. Every call only enqueues a command for the loop thread.
@@ -24,13 +44,6 @@ public protocol UpstreamTransport: AnyObject, Sendable {
     func execute(_ work: @escaping @Sendable () -> Void)
     /// Makes the loop run one more round soon (no-op cost on the loop thread itself).
     func wake()
-    /// Watches a client socket for hang-up and reports it to `delegate.clientHungUp()`.
-    /// Loop thread only; idempotent. libmicrohttpd does not watch suspended connections, so
-    /// without this a client leaving a quiet stream would go unnoticed while the backend
-    /// keeps generating for nobody.
-    func watchForHangUp(socket: Int32, delegate: TransferDelegate)
-    /// Stops watching (the connection is done). Loop thread only.
-    func stopWatchingForHangUp(socket: Int32)
 }
 
 /// Something else the curl loop's thread drives: the inbound server of the same worker.
@@ -46,6 +59,22 @@ public protocol EventDriver: AnyObject, Sendable {
     func timeoutMilliseconds() -> Int?
     /// Work that `pollDescriptor` does not announce (a connection resumed on the loop thread).
     var hasPendingWork: Bool { get }
+    /// The loop starts driving this driver; `loop` watches further descriptors for it.
+    /// Called on the loop thread, before any other call.
+    func attach(to loop: DescriptorWatch)
+    /// A descriptor this driver asked `DescriptorWatch` to watch is ready. Loop thread only.
+    func descriptorReady(_ fd: Int32)
+    /// Periodic check of the driver's own timeouts (about every 100 ms while requests run,
+    /// at least every second). Loop thread only.
+    func tick(now: ContinuousClock.Instant)
+}
+
+/// The part of a worker loop a driver uses to have more descriptors watched. Loop thread only.
+public protocol DescriptorWatch: AnyObject {
+    /// Watches `fd` for the peer's hang-up (EPOLLRDHUP) until `forget`; idempotent.
+    func watchForHangUp(_ fd: Int32)
+    /// Stops watching `fd` (before it is closed); idempotent.
+    func forget(_ fd: Int32)
 }
 
 /// Receives one transfer's events. Every method is called on the curl loop thread.
@@ -58,10 +87,6 @@ public protocol TransferDelegate: AnyObject, Sendable {
     func upstreamBodyReceived(_ bytes: UnsafeRawBufferPointer) -> BodyAcceptance
     func upstreamFinished(_ failure: UpstreamFailure?)
     func readUpload(into destination: UnsafeMutableRawBufferPointer) -> UploadRead
-    /// The client's socket reported a hang-up.
-    func clientHungUp()
-    /// The client read nothing for longer than the write timeout.
-    func clientStalled()
 }
 
 /// What a delegate does with a response head.
@@ -91,8 +116,6 @@ public struct UpstreamRequest: Sendable {
     public var connectTimeout: Duration
     public var firstByteTimeout: Duration?
     public var idleTimeout: Duration?
-    /// How long the transfer may stay paused because the client reads nothing.
-    public var clientStallTimeout: Duration?
 }
 
 /// The backend's status line and headers.

@@ -44,6 +44,15 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     private var epollFD: Int32 = -1
     /// libmicrohttpd in external mode does not announce resumed connections on its epoll fd.
     private let resumed = Atomic<Bool>(false)
+    /// The worker loop that watches client sockets for this server (set by `attach`).
+    private var loop: DescriptorWatch?
+    /// Client sockets watched for hang-up, and their requests. Loop thread only.
+    private var hangUpWatch: [Int32: RequestContext] = [:]
+    /// Requests with a streamed response whose client may stall (`server.write_timeout`).
+    /// Loop thread only.
+    private var stallWatch: [ObjectIdentifier: RequestContext] = [:]
+    /// The origin of the nanosecond times `ClientReadClock` compares.
+    private static let clockOrigin = ContinuousClock.now
 
     public init(engine: ProxyEngine, transport: UpstreamTransport, options: Options) {
         self.engine = engine
@@ -100,6 +109,54 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     }
 
     public var hasPendingWork: Bool { resumed.load(ordering: .relaxed) }
+
+    public func attach(to loop: DescriptorWatch) {
+        self.loop = loop
+    }
+
+    /// A watched client socket hung up: tell its exchange (once).
+    public func descriptorReady(_ fd: Int32) {
+        guard let context = hangUpWatch.removeValue(forKey: fd) else { return }
+        loop?.forget(fd)
+        context.exchange?.clientHungUp()
+    }
+
+    /// Reports clients that read nothing for longer than their stall timeout (once each).
+    public func tick(now: ContinuousClock.Instant) {
+        guard !stallWatch.isEmpty else { return }
+        let nanoseconds = ClientReadClock.nanoseconds(now - Self.clockOrigin) + 2
+        let stalled = stallWatch.values.filter { context in
+            guard let limit = context.stallTimeout else { return false }
+            return context.readClock.hasStalled(now: nanoseconds, limit: limit)
+        }
+        for context in stalled {
+            stallWatch[ObjectIdentifier(context)] = nil
+            context.exchange?.clientStalled()
+        }
+    }
+
+    // MARK: Watching clients (loop thread)
+
+    /// libmicrohttpd does not watch suspended connections: without this, a client leaving a
+    /// quiet stream would go unnoticed while the backend keeps generating for nobody.
+    func watchForHangUp(_ context: RequestContext, socket: Int32) {
+        guard let loop else { return }
+        hangUpWatch[socket] = context
+        loop.watchForHangUp(socket)
+    }
+
+    func stopWatchingForHangUp(socket: Int32) {
+        guard hangUpWatch.removeValue(forKey: socket) != nil else { return }
+        loop?.forget(socket)
+    }
+
+    func watchForStall(_ context: RequestContext) {
+        stallWatch[ObjectIdentifier(context)] = context
+    }
+
+    func stopWatchingForStall(_ context: RequestContext) {
+        stallWatch[ObjectIdentifier(context)] = nil
+    }
 
     /// A connection of this server was resumed (from any thread): run the loop again soon.
     func connectionResumed() {

@@ -1,6 +1,7 @@
 import CMicroHTTPD
 import OllaCore
 import OllaEngine
+import Synchronization
 
 /// Per-request state the inbound server keeps for libmicrohttpd.
 ///
@@ -9,9 +10,9 @@ import OllaEngine
 /// (released in the reader's free callback). The exchange refers back to this object as its
 /// `ClientConnection`; the completion callback drops the exchange to break that cycle.
 ///
-/// Concurrency: libmicrohttpd runs every callback of one connection on one thread at a time,
-/// so the mutable fields below are touched by one thread at a time. `suspend()`/`resume()`
-/// come from any thread but only read the immutable `connection`.
+/// Concurrency: libmicrohttpd runs every callback of one connection on the worker loop thread,
+/// so the mutable fields below are touched by that thread only. `resume()` comes from any
+/// thread: it reads the immutable `connection` and the atomic read clock only.
 final class RequestContext: ClientConnection, @unchecked Sendable {
     enum Phase {
         /// Waiting for the first access-handler call.
@@ -32,6 +33,10 @@ final class RequestContext: ClientConnection, @unchecked Sendable {
     var bodyComplete = false
     private var watchingHangUp = false
     var exchange: Exchange?
+    /// The client's read clock for `server.write_timeout` (see `ClientReadClock`).
+    let readClock = ClientReadClock()
+    /// How long the client may read nothing while response bytes wait (nil: no limit).
+    private(set) var stallTimeout: Duration?
 
     init(connection: OpaquePointer, rawTarget: String, server: HTTPServer) {
         self.connection = connection
@@ -40,25 +45,51 @@ final class RequestContext: ClientConnection, @unchecked Sendable {
     }
 
     /// Suspends the connection and, the first time, has the worker loop watch its socket for
-    /// hang-up (libmicrohttpd does not watch suspended connections).
+    /// hang-up (libmicrohttpd does not watch suspended connections). Loop thread only.
     func suspend() {
         MHD.suspend(connection)
-        if !watchingHangUp, let exchange, let fd = socketDescriptor {
+        readClock.pause()
+        if !watchingHangUp, exchange != nil, let fd = socketDescriptor {
             watchingHangUp = true
-            server.transport.watchForHangUp(socket: fd, delegate: exchange)
+            server.watchForHangUp(self, socket: fd)
         }
     }
 
     /// Called from the completion callback: the socket is about to be closed.
-    func stopWatchingHangUp() {
+    func stopWatching() {
+        server.stopWatchingForStall(self)
         guard watchingHangUp, let fd = socketDescriptor else { return }
         watchingHangUp = false
-        server.transport.stopWatchingForHangUp(socket: fd)
+        server.stopWatchingForHangUp(socket: fd)
     }
+
+    /// Any thread.
     func resume() {
         MHD.resume(connection)
+        readClock.restart()
         server.connectionResumed()
     }
+
+    /// A streamed response was queued: from now on the client must keep reading it.
+    func responseQueued(stallTimeout: Duration?) {
+        guard let stallTimeout else { return }
+        self.stallTimeout = stallTimeout
+        readClock.restart()
+        server.watchForStall(self)
+    }
+
+    /// The response reader handed the client `count` bytes (0: the connection was suspended).
+    func clientRead() {
+        if stallTimeout != nil { readClock.restart() }
+    }
+
+    /// The response is complete or aborted: nothing more waits for the client.
+    func responseEnded() {
+        guard stallTimeout != nil else { return }
+        readClock.pause()
+        server.stopWatchingForStall(self)
+    }
+
     var socketDescriptor: Int32? {
         let fd = MHD.connectionFD(connection)
         return fd >= 0 ? fd : nil

@@ -93,6 +93,7 @@ enum ServerCallbacks {
             return MHD.queue(response, on: context.connection)
         case .proxied(let status, let headers, let contentLength):
             context.phase = .answered
+            context.responseQueued(stallTimeout: exchange.clientStallTimeout)
             let retained = Unmanaged.passRetained(context).toOpaque()
             let result = MHD.queueStreaming(
                 status: status, headers: headers, contentLength: contentLength, blockSize: readerBlockSize,
@@ -108,10 +109,17 @@ enum ServerCallbacks {
         let context = Unmanaged<RequestContext>.fromOpaque(cls).takeUnretainedValue()
         guard let exchange = context.exchange else { return cmhd_reader_end_with_error }
         switch exchange.readResponse(into: UnsafeMutableRawBufferPointer(start: buffer, count: max)) {
-        case .bytes(let n): return n
-        case .suspended: return 0
-        case .end: return cmhd_reader_end_of_stream
-        case .abort: return cmhd_reader_end_with_error
+        case .bytes(let n):
+            context.clientRead()
+            return n
+        case .suspended:
+            return 0
+        case .end:
+            context.responseEnded()
+            return cmhd_reader_end_of_stream
+        case .abort:
+            context.responseEnded()
+            return cmhd_reader_end_with_error
         }
     }
 
@@ -126,7 +134,7 @@ enum ServerCallbacks {
         guard let perRequest, let pointer = perRequest.pointee else { return }
         perRequest.pointee = nil
         let context = Unmanaged<RequestContext>.fromOpaque(pointer).takeRetainedValue()
-        context.stopWatchingHangUp()
+        context.stopWatching()
         if let exchange = context.exchange {
             exchange.clientCompleted(successfully: code == .REQUEST_TERMINATED_COMPLETED_OK)
             context.exchange = nil

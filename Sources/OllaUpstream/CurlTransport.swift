@@ -13,7 +13,7 @@ import Synchronization
 /// the same worker) they need no wakeup at all. Keep-alive connections live in the multi
 /// handle's cache, and easy handles are reset and reused, so a steady load opens no new
 /// connections and allocates no new handles.
-public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
+public final class CurlTransport: UpstreamTransport, DescriptorWatch, @unchecked Sendable {
     enum Command {
         case start(UpstreamRequest, TransferDelegate)
         case cancel(UInt64)
@@ -22,7 +22,7 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         case stop
     }
 
-    /// How often first-byte, idle and client-stall timeouts are checked.
+    /// How often first-byte and idle timeouts (and the driver's) are checked.
     static let tickInterval: Duration = .milliseconds(100)
 
     private let multi: Curl.Multi
@@ -30,8 +30,8 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     private let commands = Mutex<(queue: [Command], stopped: Bool)>(([], false))
     private let loop: LoopState
     private let poller = EventPoller()
-    /// Client sockets watched for hang-up, and whom to tell (loop thread only).
-    private var hangUpWatch: [Int32: TransferDelegate] = [:]
+    /// Descriptors watched for the driver (its client sockets); loop thread only.
+    private var driverDescriptors: Set<Int32> = []
     /// When libcurl wants `curl_multi_socket_action(CURL_SOCKET_TIMEOUT)` (its timer callback).
     fileprivate var curlTimerDeadline: ContinuousClock.Instant?
     private var thread: pthread_t?
@@ -70,17 +70,6 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         post(.execute(work))
     }
 
-    public func watchForHangUp(socket: Int32, delegate: TransferDelegate) {
-        guard hangUpWatch[socket] == nil else { return }
-        hangUpWatch[socket] = delegate
-        poller.watch(socket, events: ccurl_epoll_rdhup)
-    }
-
-    public func stopWatchingForHangUp(socket: Int32) {
-        guard hangUpWatch.removeValue(forKey: socket) != nil else { return }
-        poller.forget(socket)
-    }
-
     public func wake() {
         if !isLoopThread { poller.wake() }
     }
@@ -89,7 +78,22 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
 
     /// Makes the loop also drive `driver` (the inbound server of this worker) from now on.
     public func drive(_ driver: EventDriver) {
-        execute { [self] in self.driver = driver }
+        execute { [self] in
+            self.driver = driver
+            driver.attach(to: self)
+        }
+    }
+
+    // MARK: DescriptorWatch (loop thread)
+
+    public func watchForHangUp(_ fd: Int32) {
+        guard driverDescriptors.insert(fd).inserted else { return }
+        poller.watch(fd, events: ccurl_epoll_rdhup)
+    }
+
+    public func forget(_ fd: Int32) {
+        guard driverDescriptors.remove(fd) != nil else { return }
+        poller.forget(fd)
     }
 
     private func post(_ command: Command) {
@@ -159,9 +163,8 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
             }
             poller.wait(timeoutMilliseconds: waitMilliseconds(now: now, nextTick: nextTick)) { fd, events in
                 guard fd != driverFD else { return }  // the driver runs at the top of the loop
-                if let client = hangUpWatch.removeValue(forKey: fd) {
-                    poller.forget(fd)
-                    client.clientHungUp()
+                if driverDescriptors.contains(fd) {
+                    driver?.descriptorReady(fd)
                     return
                 }
                 socketAction(fd, events: events)
@@ -181,10 +184,10 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
         for command in unstarted { Self.refuseAfterStop(command) }
         loop.releaseIdleHandles()
         curl_multi_cleanup(multi)
-        // The driver (the inbound server) holds this transport: let go of it, and of the
-        // exchanges watched for hang-up, so the pair is not kept alive by its own cycle.
+        // The driver (the inbound server) holds this transport: let go of it, so the pair is
+        // not kept alive by its own cycle.
         driver = nil
-        hangUpWatch.removeAll()
+        driverDescriptors.removeAll()
     }
 
     /// How long the loop may sleep: not past libcurl's timer, the next tick or the driver's
@@ -266,7 +269,6 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
     private func unpause(_ id: UInt64) {
         guard let transfer = loop.transfers[id] else { return }
         transfer.receivePausedSince = nil
-        transfer.sendPaused = false
         transfer.lastActivity = .now
         Curl.pauseContinue(transfer.easy)
     }
@@ -290,11 +292,9 @@ public final class CurlTransport: UpstreamTransport, @unchecked Sendable {
             if let failure = transfer.expiredTimeout(now: now) {
                 remove(transfer)
                 transfer.delegate.upstreamFinished(failure)
-            } else if transfer.clientStalled(now: now) {
-                remove(transfer)
-                transfer.delegate.clientStalled()
             }
         }
+        driver?.tick(now: now)
     }
 
     private func remove(_ transfer: Transfer) {

@@ -104,7 +104,6 @@ enum RequestOptions {
             transfer.uploadFinished(now: .now)
             return 0
         case .pause:
-            transfer.sendPaused = true
             return Int(CURL_READFUNC_PAUSE)
         }
     }

@@ -9,10 +9,8 @@ final class Transfer {
     let delegate: TransferDelegate
     let easy: Curl.Easy
     let headerList: UnsafeMutablePointer<curl_slist>?
-    let startedAt: ContinuousClock.Instant
     let firstByteTimeout: Duration?
     let idleTimeout: Duration?
-    let clientStallTimeout: Duration?
     /// The request body's declared length (-1: unknown, nil: no body) and how much was sent.
     let uploadLength: Int64?
     var uploaded: Int64 = 0
@@ -24,7 +22,6 @@ final class Transfer {
     /// Set while the response queue is full: the client is not keeping up.
     var receivePausedSince: ContinuousClock.Instant?
     var receivePaused: Bool { receivePausedSince != nil }
-    var sendPaused = false
 
     private var headParser = ResponseHeadParser()
     private(set) var headDelivered = false
@@ -38,11 +35,9 @@ final class Transfer {
         self.delegate = delegate
         self.easy = easy
         self.headerList = headerList
-        self.startedAt = now
         self.lastActivity = now
         self.firstByteTimeout = request.firstByteTimeout
         self.idleTimeout = request.idleTimeout
-        self.clientStallTimeout = request.clientStallTimeout
         self.uploadLength = request.bodyLength
         // Without a streamed body the request is out at once: the first-byte clock starts now.
         if (request.bodyLength ?? 0) == 0 || request.inlineBody != nil, let timeout = request.firstByteTimeout {
@@ -74,12 +69,6 @@ final class Transfer {
         if firstByteDeadline == nil, !headDelivered, let timeout = firstByteTimeout {
             firstByteDeadline = now + timeout
         }
-    }
-
-    /// Whether the client has read nothing for longer than it may.
-    func clientStalled(now: ContinuousClock.Instant) -> Bool {
-        guard let since = receivePausedSince, let limit = clientStallTimeout else { return false }
-        return now - since >= limit
     }
 
     /// A deadline that has passed, if any.
