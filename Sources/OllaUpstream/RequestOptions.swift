@@ -57,9 +57,8 @@ enum RequestOptions {
         var sawAccept = false
         var sawContentType = false
         for header in request.headers {
-            let name = header.name.asciiLowercased
-            if name == "accept" { sawAccept = true }
-            if name == "content-type" { sawContentType = true }
+            if HTTPHeaderName.matches(header.name, "accept") { sawAccept = true }
+            if HTTPHeaderName.matches(header.name, "content-type") { sawContentType = true }
             // curl reads `Name:` as "remove"; `Name;` sends the header with an empty value.
             lines.append(header.value.isEmpty ? header.name + ";" : header.name + ": " + header.value)
         }

@@ -14,7 +14,7 @@ extension EndpointConfig {
             modelURL: try reader.take("model_url")?.urlReference(),
             checkInterval: try reader.duration("check_interval", default: defaults.checkInterval, .positive),
             checkTimeout: try reader.duration("check_timeout", default: defaults.checkTimeout, .positive),
-            headers: try reader.take("headers").map(EndpointHeader.list(from:)) ?? []
+            headers: try reader.take("headers").map(EndpointConfig.headers(from:)) ?? []
         )
         numParallel = try reader.take("num_parallel")?.integer(in: Self.capacityRange)
         maxLoadedModels = try reader.take("max_loaded_models")?.integer(in: Self.capacityRange)

@@ -25,7 +25,7 @@ public struct EndpointConfig: Sendable, Equatable {
     /// than `checkInterval`. Default 2s.
     public var checkTimeout: Duration
     /// `headers`: extra headers sent with every request to this backend, in file order.
-    public var headers: [EndpointHeader]
+    public var headers: [HTTPHeader]
     /// `auth`: the credential sent to this backend; it wins over `headers` for its header.
     public var auth: EndpointAuth? = nil
     /// `num_parallel`: requests one model runs at once on this instance (the instance's
@@ -55,7 +55,7 @@ public struct EndpointConfig: Sendable, Equatable {
         modelURL: String? = nil,
         checkInterval: Duration = .seconds(5),
         checkTimeout: Duration = .seconds(2),
-        headers: [EndpointHeader] = []
+        headers: [HTTPHeader] = []
     ) {
         self.name = name
         self.url = url
@@ -82,4 +82,14 @@ public struct EndpointConfig: Sendable, Equatable {
 
     /// `modelURL` as an absolute URL.
     public var resolvedModelURL: String { url.resolving(modelURL) }
+
+    /// Every setting equal, headers in the same order. Written out because `HTTPHeader` is
+    /// a tuple, which cannot conform to `Equatable`: a new stored property belongs here too.
+    public static func == (lhs: EndpointConfig, rhs: EndpointConfig) -> Bool {
+        lhs.name == rhs.name && lhs.url == rhs.url && lhs.type == rhs.type && lhs.priority == rhs.priority
+            && lhs.weight == rhs.weight && lhs.healthCheckURL == rhs.healthCheckURL && lhs.modelURL == rhs.modelURL
+            && lhs.checkInterval == rhs.checkInterval && lhs.checkTimeout == rhs.checkTimeout
+            && lhs.headers.elementsEqual(rhs.headers, by: ==) && lhs.auth == rhs.auth
+            && lhs.numParallel == rhs.numParallel && lhs.maxLoadedModels == rhs.maxLoadedModels
+    }
 }

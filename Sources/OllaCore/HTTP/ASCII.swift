@@ -9,17 +9,51 @@ extension StringProtocol {
         return string[..<index]
     }
 
-    /// Case-insensitive equality for ASCII names, without allocating.
+    /// Case-insensitive equality for ASCII names (only `A`-`Z` fold), without allocating.
     public func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
         guard utf8.count == other.utf8.count else { return false }
-        return zip(utf8, other.utf8).allSatisfy { lhs, rhs in
-            lhs == rhs || (lhs | 0x20 == rhs | 0x20 && (lhs | 0x20) >= UInt8(ascii: "a") && (lhs | 0x20) <= UInt8(ascii: "z"))
+        var theirs = other.utf8.makeIterator()
+        for byte in utf8 {
+            guard let other = theirs.next(), ASCII.folded(byte) == ASCII.folded(other) else { return false }
         }
+        return true
     }
 
     /// Lowercases ASCII letters only (header names), leaving other bytes alone.
     public var asciiLowercased: String {
-        if !utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) { return String(self) }
-        return String(decoding: utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }, as: UTF8.self)
+        if !utf8.contains(where: ASCII.isUppercase) { return String(self) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count)
+        for byte in utf8 { bytes.append(ASCII.folded(byte)) }
+        return String(decoding: bytes, as: UTF8.self)
     }
+}
+
+extension String {
+    /// Case-insensitive equality for ASCII names (only `A`-`Z` fold), without allocating:
+    /// the concrete version, one pass over two contiguous buffers.
+    public func equalsIgnoringASCIICase(_ other: String) -> Bool {
+        guard utf8.count == other.utf8.count else { return false }
+        let result = utf8.withContiguousStorageIfAvailable { mine in
+            other.utf8.withContiguousStorageIfAvailable { theirs in
+                for index in 0..<mine.count where ASCII.folded(mine[index]) != ASCII.folded(theirs[index]) {
+                    return false
+                }
+                return true
+            }
+        }
+        guard let result = result ?? nil else { return Substring(self).equalsIgnoringASCIICase(other) }
+        return result
+    }
+}
+
+/// ASCII byte classes for HTTP syntax.
+enum ASCII {
+    /// Whether `byte` is `A`...`Z`.
+    @inline(__always)
+    static func isUppercase(_ byte: UInt8) -> Bool { byte &- 0x41 < 26 }
+
+    /// `byte` with `A`...`Z` mapped to `a`...`z`.
+    @inline(__always)
+    static func folded(_ byte: UInt8) -> UInt8 { isUppercase(byte) ? byte | 0x20 : byte }
 }

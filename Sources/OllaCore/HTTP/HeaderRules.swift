@@ -1,20 +1,37 @@
-/// An HTTP header as it travels through Olla: name as received, value as received.
-public typealias HTTPHeader = (name: String, value: String)
-
 /// Which headers cross the proxy in each direction, and which Olla adds.
+///
+/// Names are classified byte-wise against lowercase literals (`HTTPHeaderName`), never by
+/// lowercasing a copy of each name: this runs for every header of every request.
 public enum HeaderRules {
+    /// What happens to a client header on its way to the backend.
+    enum Outbound: Equatable {
+        /// Passed on unless `Connection` lists it.
+        case kept
+        /// Never passed on: hop-by-hop (RFC 9110 §7.6.1), computed by the outbound client
+        /// from the request it sends (`Host`, `Content-Length`, `Expect`), or `Origin`
+        /// (Ollama answers 403 to origins it does not allow-list, and Olla, not the backend,
+        /// is what the browser talks to).
+        case dropped
+        /// Replaced by Olla's own value (`X-Forwarded-Host`, `X-Forwarded-Proto`, `X-Olla-Request-ID`).
+        case replaced
+        /// Extended with Olla's hop: `X-Forwarded-For`, `Via`.
+        case forwardedFor, via
+        /// Becomes `X-Forwarded-Host`.
+        case host
+    }
+
     /// Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, never the next one.
-    static let hopByHop: Set<String> = [
+    static let hopByHop: [StaticString] = [
         "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
         "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
     ]
 
-    /// Headers the outbound client computes itself from the request it sends.
-    static let recomputedOutbound: Set<String> = ["host", "content-length", "expect"]
-
-    /// `Origin` is dropped because Ollama answers 403 to origins it does not allow-list,
-    /// and Olla, not the backend, is what the browser talks to.
-    static let droppedOutbound: Set<String> = ["origin"]
+    /// Client headers that never reach the backend as they are, besides hop-by-hop ones.
+    static let outboundNames: [(name: StaticString, rule: Outbound)] = [
+        ("host", .host), ("content-length", .dropped), ("expect", .dropped), ("origin", .dropped),
+        ("x-forwarded-for", .forwardedFor), ("via", .via),
+        ("x-forwarded-host", .replaced), ("x-forwarded-proto", .replaced), ("x-olla-request-id", .replaced),
+    ]
 
     /// The value of `Via` that Olla appends.
     public static let viaToken = "1.1 olla"
@@ -25,25 +42,20 @@ public enum HeaderRules {
         peerAddress: String,
         requestID: String
     ) -> [HTTPHeader] {
-        let connectionTokens = tokensListedInConnection(client)
+        let connectionOptions = connectionOptions(client)
         var forwardedFor: String? = nil
         var via: String? = nil
         var host: String? = nil
         var out: [HTTPHeader] = []
         out.reserveCapacity(client.count + 5)
         for header in client {
-            let name = header.name.asciiLowercased
-            switch name {
-            case "x-forwarded-for": forwardedFor = join(forwardedFor, header.value)
-            case "via": via = join(via, header.value)
-            case "host": host = header.value
-            case "x-forwarded-host", "x-forwarded-proto", "x-olla-request-id": continue
-            default:
-                if hopByHop.contains(name) || recomputedOutbound.contains(name)
-                    || droppedOutbound.contains(name) || connectionTokens.contains(name) {
-                    continue
-                }
-                out.append(header)
+            switch outboundRule(header.name) {
+            case .forwardedFor: forwardedFor = join(forwardedFor, header.value)
+            case .via: via = join(via, header.value)
+            case .host: host = header.value
+            case .replaced, .dropped: continue
+            case .kept:
+                if !isListed(header.name, in: connectionOptions) { out.append(header) }
             }
         }
         out.append(("X-Olla-Request-ID", requestID))
@@ -55,13 +67,13 @@ public enum HeaderRules {
     }
 
     /// What goes back to the client from the backend's answer. Framing headers are left out
-    /// because the inbound server frames the body itself (it keeps a known length).
+    /// because the inbound server frames the body itself (it keeps a known length), and so
+    /// is any `X-Olla-*` a backend sent: only Olla sets those.
     public static func clientResponseHeaders(upstream: [HTTPHeader]) -> [HTTPHeader] {
-        let connectionTokens = tokensListedInConnection(upstream)
+        let connectionOptions = connectionOptions(upstream)
         return upstream.filter { header in
-            let name = header.name.asciiLowercased
-            return !hopByHop.contains(name) && name != "content-length"
-                && !connectionTokens.contains(name) && !name.hasPrefix("x-olla-")
+            !isHopByHop(header.name) && !HTTPHeaderName.matches(header.name, "content-length")
+                && !isListed(header.name, in: connectionOptions) && !hasOllaPrefix(header.name)
         }
     }
 
@@ -70,19 +82,54 @@ public enum HeaderRules {
         headers.first { $0.name.equalsIgnoringASCIICase(name) }?.value
     }
 
-    static func tokensListedInConnection(_ headers: [HTTPHeader]) -> Set<String> {
-        var tokens = Set<String>()
-        for header in headers where header.name.equalsIgnoringASCIICase("connection") {
-            for token in header.value.split(separator: ",") {
-                tokens.insert(token.trimmingSpaces().asciiLowercased)
+    /// What happens to the client header `name` on its way to the backend.
+    static func outboundRule(_ name: String) -> Outbound {
+        if isHopByHop(name) { return .dropped }
+        return outboundNames.first { HTTPHeaderName.matches(name, $0.name) }?.rule ?? .kept
+    }
+
+    static func isHopByHop(_ name: String) -> Bool {
+        hopByHop.contains { HTTPHeaderName.matches(name, $0) }
+    }
+
+    /// The options of every `Connection` header (RFC 9110 §7.6.1: each names a header that
+    /// is hop-by-hop on this connection), trimmed; usually none, or `keep-alive`.
+    static func connectionOptions(_ headers: [HTTPHeader]) -> [Substring] {
+        var options: [Substring] = []
+        for header in headers where HTTPHeaderName.matches(header.name, "connection") {
+            for option in header.value.split(separator: ",") {
+                options.append(option.trimmingOptionalWhitespace())
             }
         }
-        return tokens
+        return options
+    }
+
+    /// Whether `Connection` listed `name`.
+    static func isListed(_ name: String, in options: [Substring]) -> Bool {
+        !options.isEmpty && options.contains { $0.equalsIgnoringASCIICase(name) }
+    }
+
+    /// Whether `name` starts with `x-olla-`, in any case.
+    static func hasOllaPrefix(_ name: String) -> Bool {
+        let prefix = "x-olla-".utf8
+        return name.utf8.count >= prefix.count && zip(name.utf8, prefix).allSatisfy { ASCII.folded($0) == $1 }
     }
 
     private static func join(_ existing: String?, _ next: String) -> String? {
         guard let existing, !existing.isEmpty else { return next }
         return existing + ", " + next
+    }
+}
+
+extension Substring {
+    /// Trims spaces and tabs (HTTP's optional whitespace) byte-wise, without copying.
+    func trimmingOptionalWhitespace() -> Substring {
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var start = utf8.startIndex
+        var end = utf8.endIndex
+        while start < end, isSpace(utf8[start]) { start = utf8.index(after: start) }
+        while end > start, isSpace(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
+        return self[start..<end]
     }
 }
 

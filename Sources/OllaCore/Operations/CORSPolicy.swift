@@ -34,7 +34,7 @@ public struct CORSPolicy: Sendable {
     /// What a preflight gets.
     public enum Preflight: Sendable {
         /// `204` with these headers.
-        case allowed([(String, String)])
+        case allowed([HTTPHeader])
         /// `403`; the message says which part was refused (origin, method or header).
         case refused(String)
     }
@@ -112,7 +112,7 @@ public struct CORSPolicy: Sendable {
 
     /// Headers for an actual (non-preflight) response to a request from `origin`; empty
     /// when there is no `Origin` or it is not allowed.
-    public func responseHeaders(origin: String?) -> [(String, String)] {
+    public func responseHeaders(origin: String?) -> [HTTPHeader] {
         guard let origin, allows(origin: origin) else { return [] }
         var headers = originHeaders(origin)
         headers.append(("Access-Control-Expose-Headers", Self.exposedHeaders.joined(separator: ", ")))
@@ -121,7 +121,7 @@ public struct CORSPolicy: Sendable {
 
     /// `Access-Control-Allow-Origin` plus `Vary: Origin`, so shared caches keep answers
     /// for different origins apart.
-    private func originHeaders(_ origin: String) -> [(String, String)] {
+    private func originHeaders(_ origin: String) -> [HTTPHeader] {
         [("Access-Control-Allow-Origin", allowsAnyOrigin ? "*" : origin), ("Vary", "Origin")]
     }
 }

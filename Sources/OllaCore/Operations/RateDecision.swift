@@ -25,9 +25,9 @@ public struct RateDecision: Sendable, Equatable {
 
     /// `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` and, when
     /// refused, `Retry-After`; empty when no limit applies.
-    public var headers: [(String, String)] {
+    public var headers: [HTTPHeader] {
         guard limit > 0 else { return [] }
-        var headers = [
+        var headers: [HTTPHeader] = [
             ("X-RateLimit-Limit", String(limit)),
             ("X-RateLimit-Remaining", String(remaining)),
             ("X-RateLimit-Reset", String(resetSeconds)),

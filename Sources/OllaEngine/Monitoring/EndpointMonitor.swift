@@ -178,7 +178,7 @@ public final class EndpointMonitor: Sendable {
     }
 
     private func authHeaders(_ endpoint: EndpointConfig) -> [HTTPHeader] {
-        endpoint.headers.map { ($0.name, $0.value) }
+        endpoint.headers
     }
 
     // MARK: Bookkeeping

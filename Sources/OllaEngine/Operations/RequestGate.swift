@@ -25,7 +25,7 @@ struct RequestGate {
         let crossOrigin = policy.cors.isEnabled
             && CORSPolicy.isCrossOrigin(origin: origin, host: HeaderRules.value(of: "host", in: head.headers))
         self.origin = crossOrigin ? origin : nil
-        self.corsHeaders = crossOrigin ? policy.cors.responseHeaders(origin: origin).map { ($0.0, $0.1) } : []
+        self.corsHeaders = crossOrigin ? policy.cors.responseHeaders(origin: origin) : []
     }
 
     /// A head whose body framing is ambiguous or malformed (`RequestFraming`) is refused before
@@ -56,7 +56,7 @@ struct RequestGate {
                 let requested = HeaderRules.value(of: "access-control-request-headers", in: head.headers)
                 switch policy.cors.preflight(origin: origin, requestMethod: method, requestHeaders: requested) {
                 case .allowed(let headers):
-                    return LocalResponse(status: 204, headers: headers.map { ($0.0, $0.1) }, body: [])
+                    return LocalResponse(status: 204, headers: headers, body: [])
                 case .refused(let message):
                     metrics.rejected(reason: .corsRefused)
                     return .error(ProxyError(.forbidden, message), flavor: flavor)
@@ -88,7 +88,7 @@ struct RequestGate {
     mutating func admit(scope: RateLimitScope, needsKey: Bool, flavor: APIFlavor = .native) -> LocalResponse? {
         if let limiter = policy.rateLimiter {
             let decision = limiter.check(client: client, scope: scope, now: .now)
-            rateHeaders = decision.headers.map { ($0.0, $0.1) }
+            rateHeaders = decision.headers
             if !decision.allowed {
                 metrics.rejected(reason: .rateLimit)
                 return LocalResponse.error(ProxyError(.tooManyRequests, "rate limit exceeded, retry later"), flavor: flavor)

@@ -243,7 +243,7 @@ public final class Router: Sendable {
 
     func target(_ config: EndpointConfig) -> EndpointTarget {
         EndpointTarget(name: config.name, baseURL: config.url.baseURL, priority: config.priority,
-                       extraHeaders: config.headers.map { ($0.name, $0.value) }, type: config.type)
+                       extraHeaders: config.headers, type: config.type)
     }
 
     static func holds(_ inventory: EndpointInventory, _ model: String) -> Bool {

@@ -1,11 +1,11 @@
-extension EndpointHeader {
+extension EndpointConfig {
     /// Reads a `headers` object of name → value strings, in file order.
     ///
     /// Names must be HTTP tokens and values must not contain CR, LF or NUL, because
     /// either would let a config value inject extra headers or split the request.
-    static func list(from field: ConfigField) throws(ConfigError) -> [EndpointHeader] {
+    static func headers(from field: ConfigField) throws(ConfigError) -> [HTTPHeader] {
         var reader = try field.object()
-        var headers: [EndpointHeader] = []
+        var headers: [HTTPHeader] = []
         var namesByLowercase: [String: String] = [:]
         for (name, valueField) in reader.takeAll() {
             guard !name.isEmpty, name.unicodeScalars.allSatisfy(isTokenCharacter) else {
@@ -16,7 +16,7 @@ extension EndpointHeader {
                 throw valueField.error("duplicate header \"\(name)\" (header names are case-insensitive; \"\(earlier)\" is already set)")
             }
             namesByLowercase[name.lowercased()] = name
-            headers.append(EndpointHeader(name: name, value: try headerValue(valueField)))
+            headers.append((name, try headerValue(valueField)))
         }
         return headers
     }

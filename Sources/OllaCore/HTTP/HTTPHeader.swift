@@ -1,0 +1,40 @@
+/// An HTTP header field (RFC 9110 §5): the name and the value as received, in order.
+///
+/// The one header type of every module: inbound and outbound requests and answers, the
+/// headers Olla adds (CORS, rate limits, `X-Olla-*`), and an endpoint's configured
+/// `headers`. A tuple, so fields are written as literals, `("Content-Type", "text/plain")`.
+///
+/// Names compare case-insensitively (RFC 9110 §5.1) and byte-wise over ASCII, without
+/// allocating: `HTTPHeaderName.matches(_:_:)`, `HeaderRules.value(of:in:)`; never lowercase a name to
+/// compare it (issue #14 measured ~6 K instructions per name doing so).
+public typealias HTTPHeader = (name: String, value: String)
+
+/// An endpoint's extra header (`headers` in the configuration file).
+public typealias EndpointHeader = HTTPHeader
+
+/// Name comparisons for `HTTPHeader`s (a tuple cannot have methods).
+public enum HTTPHeaderName {
+    /// Whether `name` is `lowercased` ignoring ASCII case; `lowercased` must be written in
+    /// lowercase, as header names are in this code base. One pass over the bytes, no copy.
+    @inlinable
+    public static func matches(_ name: String, _ lowercased: StaticString) -> Bool {
+        guard name.utf8.count == lowercased.utf8CodeUnitCount else { return false }
+        let expected = UnsafeBufferPointer(start: lowercased.utf8Start, count: lowercased.utf8CodeUnitCount)
+        if let result = name.utf8.withContiguousStorageIfAvailable({ equalsLowercased($0, expected) }) {
+            return result
+        }
+        return name.equalsIgnoringASCIICase(String(decoding: expected, as: UTF8.self))
+    }
+
+    /// Compares bytes with lowercase `expected`, folding only ASCII capitals of `bytes`.
+    @inlinable
+    static func equalsLowercased(_ bytes: UnsafeBufferPointer<UInt8>, _ expected: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count == expected.count else { return false }
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            let folded = byte &- 0x41 < 26 ? byte | 0x20 : byte
+            if folded != expected[index] { return false }
+        }
+        return true
+    }
+}
