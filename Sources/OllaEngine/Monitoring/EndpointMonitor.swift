@@ -60,11 +60,6 @@ public final class EndpointMonitor: Sendable {
     /// The registry's current view (for start-up logging).
     public var registrySnapshot: RoutingSnapshot { registry.snapshot }
 
-    /// Re-reads an endpoint's models now (after a pull, copy, delete or create through Olla).
-    public func refresh(_ name: String) {
-        Task { await self.refreshNow(name) }
-    }
-
     /// Re-reads an endpoint's models and returns when the catalogue shows the result.
     public func refreshNow(_ name: String) async {
         guard let endpoint = registry.endpoint(named: name) else { return }
