@@ -13,6 +13,7 @@ public struct ActivityTimeline: Sendable {
     public struct Bucket: Sendable, Equatable {
         /// The bucket's number since `origin` (its start is `origin + number * bucketWidth`).
         public internal(set) var number: Int
+        /// Requests that ended in the bucket.
         public internal(set) var requests = 0
         /// Requests with a 5xx status or none (as `success_rate` counts them).
         public internal(set) var errors = 0
@@ -36,8 +37,11 @@ public struct ActivityTimeline: Sendable {
         }
     }
 
+    /// The instant bucket 0 starts at.
     public let origin: ContinuousClock.Instant
+    /// The time one bucket covers.
     public let bucketWidth: Duration
+    /// How many buckets the ring keeps; older ones are dropped.
     public let bucketCount: Int
     private var ring: [Bucket]
 

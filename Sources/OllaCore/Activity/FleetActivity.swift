@@ -11,7 +11,9 @@ public final class FleetActivity: Sendable {
     public struct Entry: Sendable, Equatable {
         /// 1 for the first request recorded, then counting up: a page can tell new entries.
         public var sequence: Int
+        /// When the request ended.
         public var finishedAt: ContinuousClock.Instant
+        /// What the list shows about it.
         public var request: RecentRequest
     }
 
@@ -19,6 +21,7 @@ public final class FleetActivity: Sendable {
     public struct Snapshot: Sendable {
         /// Newest first.
         public var recent: [Entry]
+        /// Totals per bucket over the last minutes.
         public var timeline: ActivityTimeline
     }
 

@@ -8,9 +8,11 @@ public struct RecentRequest: Sendable, Equatable {
     public static let maxModelBytes = 200
     /// The `X-Olla-Request-ID` sent with the answer; nil for answers without one.
     public var requestID: String?
+    /// The request's HTTP method.
     public var method: String
     /// The normalised API route (`/api/chat`, `/v1/chat/completions`), never a raw path.
     public var route: String
+    /// The model the request named; nil when it named none. At most `maxModelBytes` bytes.
     public var model: String?
     /// The endpoint that answered; nil when Olla answered itself.
     public var endpoint: String?
@@ -25,6 +27,7 @@ public struct RecentRequest: Sendable, Equatable {
     /// The routing decision (`routed`, `fallback`, `fan-out`, `rejected`) and its reason,
     /// as sent in `X-Olla-Routing-Decision` and `X-Olla-Routing-Reason`.
     public var decision: String?
+    /// Why the decision was made (`X-Olla-Routing-Reason`), or what Olla answered itself.
     public var reason: String?
 
     /// Creates a record; `model` is cut to `maxModelBytes` bytes (on a character boundary).

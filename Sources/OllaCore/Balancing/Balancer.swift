@@ -5,6 +5,7 @@ public struct Balancer: Sendable, Equatable {
     /// The ordering rule.
     public var strategy: BalancerStrategy
 
+    /// Creates a balancer that orders by `strategy`.
     public init(strategy: BalancerStrategy) {
         self.strategy = strategy
     }

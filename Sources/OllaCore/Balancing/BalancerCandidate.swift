@@ -16,6 +16,7 @@ public struct BalancerCandidate: Sendable, Equatable {
     /// (Ollama's `/api/ps`), so it can answer without a load delay.
     public var modelLoaded: Bool
 
+    /// Creates a candidate; the defaults are the configuration's defaults, idle and healthy.
     public init(
         name: String,
         priority: Int = 100,

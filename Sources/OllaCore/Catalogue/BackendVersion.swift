@@ -37,6 +37,7 @@ public struct BackendVersion: Sendable, Comparable, CustomStringConvertible {
         self.prerelease = prerelease
     }
 
+    /// The version as the backend wrote it.
     public var description: String { text }
 
     /// Orders by components (missing ones count as 0, so `0.5 == 0.5.0`), then a

@@ -63,6 +63,7 @@ public struct RFC3339Timestamp: Sendable, Hashable, Comparable {
         return text + "Z"
     }
 
+    /// Earlier instants sort first (seconds, then nanoseconds; the offset is already applied).
     public static func < (lhs: Self, rhs: Self) -> Bool {
         (lhs.unixSeconds, lhs.nanoseconds) < (rhs.unixSeconds, rhs.nanoseconds)
     }

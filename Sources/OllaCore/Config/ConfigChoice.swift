@@ -10,6 +10,7 @@ public protocol ConfigChoice: RawRepresentable<String>, CaseIterable, Sendable, 
 }
 
 extension ConfigChoice {
+    /// No aliases unless a type lists some.
     public static var aliases: [String: Self] { [:] }
 
     /// Reads a canonical spelling or an alias.

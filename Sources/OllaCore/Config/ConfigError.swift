@@ -21,6 +21,7 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
+    /// `file:line: key.path: message`, the form every configuration error is printed in.
     public var description: String {
         var location = source
         if let line {

@@ -10,6 +10,10 @@ public enum ConfigFileReader {
     /// Configuration files are tiny; a limit keeps `--config /dev/zero` from eating memory.
     static let maximumSize = 16 * 1_024 * 1_024
 
+    /// The whole file at `path`, at most 16 MiB.
+    ///
+    /// - Throws: `ConfigError` naming the path and the system's reason when the file cannot
+    ///   be opened or read, or is larger than the limit.
     public static func readAll(path: String) throws(ConfigError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {

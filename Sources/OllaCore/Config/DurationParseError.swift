@@ -11,5 +11,6 @@ public struct DurationParseError: Error, Sendable, Equatable, CustomStringConver
         self.reason = reason
     }
 
+    /// `invalid duration "TEXT": REASON`.
     public var description: String { "invalid duration \"\(input)\": \(reason)" }
 }

@@ -1,6 +1,8 @@
 /// Turning an `auth` block into the header it sends.
 extension EndpointAuth {
+    /// A credential that could not be resolved: a missing variable or an unreadable file, named.
     public struct ResolutionError: Error, Sendable, CustomStringConvertible {
+        /// What is missing, e.g. `environment variable OLLAMA_TOKEN is not set`.
         public let description: String
     }
 

@@ -4,6 +4,7 @@
 /// sibling naming a file that holds the value (Docker and Kubernetes secrets). They are
 /// resolved once at start-up and on reload; anything missing stops the start with the key.
 public struct EndpointAuth: Sendable, Equatable {
+    /// `type`: how the credential is sent.
     public enum Kind: String, ConfigChoice {
         /// `Authorization: Bearer <token>`.
         case bearer
@@ -11,6 +12,7 @@ public struct EndpointAuth: Sendable, Equatable {
         case apiKey = "api_key"
         /// `Authorization: Basic base64(username:password)`.
         case basic
+        /// No alternative spellings.
         public static let aliases: [String: Kind] = [:]
     }
 
@@ -20,6 +22,7 @@ public struct EndpointAuth: Sendable, Equatable {
         case file(String)
     }
 
+    /// `type`: how the credential is sent.
     public var kind: Kind
     /// `token` (bearer), `key` (api_key) or `username` (basic).
     public var primary: Secret
@@ -28,6 +31,7 @@ public struct EndpointAuth: Sendable, Equatable {
     /// `header` (api_key only).
     public var header: String
 
+    /// Creates an `auth` block; `header` is used by `api_key` only.
     public init(kind: Kind, primary: Secret, password: Secret? = nil, header: String = "X-Api-Key") {
         self.kind = kind
         self.primary = primary

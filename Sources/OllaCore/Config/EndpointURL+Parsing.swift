@@ -1,12 +1,15 @@
 extension EndpointURL {
     /// Why a URL was rejected, phrased to complete "invalid URL "...": ".
     public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
+        /// Why, e.g. `expected http:// or https://`.
         public let reason: String
 
+        /// Creates an error with its reason.
         public init(reason: String) {
             self.reason = reason
         }
 
+        /// The reason alone; callers put the URL in front of it.
         public var description: String { reason }
     }
 

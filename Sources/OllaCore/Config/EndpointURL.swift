@@ -47,6 +47,7 @@ public struct EndpointURL: Sendable, Equatable, CustomStringConvertible {
         return "\(scheme.rawValue)://\(hostForURL)\(portSuffix)\(basePath)"
     }
 
+    /// The base URL (`baseURL`).
     public var description: String { baseURL }
 
     /// The absolute URL for a `health_check_url` / `model_url` style reference: absolute

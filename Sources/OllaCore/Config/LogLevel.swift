@@ -6,6 +6,7 @@ public enum LogLevel: String, ConfigChoice, Comparable {
     case warn
     case error
 
+    /// `warning` is accepted for `warn`.
     public static let aliases: [String: LogLevel] = ["warning": .warn]
 
     /// Ordered by severity, `trace` lowest.

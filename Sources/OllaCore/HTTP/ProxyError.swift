@@ -1,5 +1,6 @@
 /// An error Olla answers itself, rendered the way the client's API family expects.
 public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, which decides the status and each API family's error type.
     public enum Kind: String, Sendable {
         case badRequest = "bad_request"
         case notFound = "not_found"
@@ -18,14 +19,18 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
         case notImplemented = "not_implemented"
     }
 
+    /// What went wrong.
     public let kind: Kind
+    /// The human-readable message, sent as the error text.
     public let message: String
 
+    /// Creates an error of `kind` with `message`.
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
 
+    /// The message.
     public var description: String { message }
 
     /// Ollama's own words for a missing model, which differ by route
@@ -36,6 +41,7 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
         return ProxyError(.notFound, wording.message(model))
     }
 
+    /// The HTTP status the error is answered with.
     public var status: Int {
         switch kind {
         case .badRequest: 400

@@ -6,6 +6,7 @@ extension EndpointHealth {
         /// The state after the event.
         public var to: EndpointState
 
+        /// Creates a transition.
         public init(from: EndpointState, to: EndpointState) {
             self.from = from
             self.to = to

@@ -21,6 +21,7 @@ public struct HealthPolicy: Sendable, Equatable {
     /// The longest breaker cool-down.
     public var maxBreakerCooldown: Duration
 
+    /// Creates a policy; the defaults are those `docs/configuration.md` lists for health checking.
     public init(
         busyLatencyPercent: Int = 50,
         maxBackoff: Duration = .seconds(60),

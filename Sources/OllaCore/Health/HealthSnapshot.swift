@@ -6,9 +6,11 @@ public struct HealthSnapshot: Sendable, Equatable {
     public var isRoutable: Bool
     /// When the last probe completed, and how long ago; `nil` before the first.
     public var lastCheckedAt: ContinuousClock.Instant?
+    /// How long ago the last probe completed; `nil` before the first.
     public var sinceLastCheck: Duration?
     /// When the next probe is due, and how far away that is (negative when overdue).
     public var nextProbeAt: ContinuousClock.Instant
+    /// How long until the next probe is due; negative when overdue.
     public var untilNextProbe: Duration
     /// Failures (probes and requests) since the last success.
     public var consecutiveFailures: Int
@@ -19,6 +21,7 @@ public struct HealthSnapshot: Sendable, Equatable {
     /// When the open breaker's cool-down ends; `nil` while it is closed.
     public var breakerOpenUntil: ContinuousClock.Instant?
 
+    /// Creates a snapshot (`EndpointHealth.snapshot(now:)` builds them).
     public init(
         state: EndpointState,
         isRoutable: Bool,

@@ -22,6 +22,7 @@ public enum ProbeFailure: Sendable, Equatable, CustomStringConvertible {
     /// HTTP statuses that mean "busy, try later" rather than "broken".
     static func isBusyStatus(_ code: Int) -> Bool { code == 503 || code == 429 }
 
+    /// A short reason for logs and the status page.
     public var description: String {
         switch self {
         case .transport(let message): "probe failed: \(message)"

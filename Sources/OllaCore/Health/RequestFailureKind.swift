@@ -8,6 +8,7 @@ public enum RequestFailureKind: Sendable, Equatable, CustomStringConvertible {
     /// The endpoint answered 503 or 429 quickly: it is up but its queue is full.
     case busy
 
+    /// A short reason for logs and the status page.
     public var description: String {
         switch self {
         case .connect(let message): "request could not connect: \(message)"

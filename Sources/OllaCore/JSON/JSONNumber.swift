@@ -24,5 +24,6 @@ public struct JSONNumber: Sendable, Equatable, CustomStringConvertible {
         !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" })
     }
 
+    /// The literal's source text.
     public var description: String { text }
 }

@@ -5,10 +5,12 @@ public struct CIDRParseError: Error, Sendable, Equatable, CustomStringConvertibl
     /// What is wrong with it.
     public let reason: String
 
+    /// Creates an error for `text`.
     public init(text: String, reason: String) {
         self.text = text
         self.reason = reason
     }
 
+    /// `invalid CIDR "TEXT": REASON`.
     public var description: String { "invalid CIDR \"\(text)\": \(reason)" }
 }

@@ -9,6 +9,7 @@ public struct EndpointRequestStats: Sendable, Equatable {
     /// Recent request durations (see `LatencyWindow`).
     public var latency: LatencyWindow
 
+    /// Creates stats; the defaults are an endpoint no request has reached yet.
     public init(requests: Int = 0, failures: Int = 0, bytesOut: Int64 = 0, latency: LatencyWindow = LatencyWindow()) {
         self.requests = requests
         self.failures = failures

@@ -1,17 +1,23 @@
 /// Everything the status page and `/internal/metrics` show about one endpoint, gathered
 /// by the daemon from the configuration, the health checker, the catalogue and `Metrics`.
 public struct EndpointStatusRow: Sendable, Equatable {
+    /// The endpoint's configured name.
     public var name: String
     /// The base URL, as configured (normalised).
     public var url: String
     /// `ollama` or `openai-compatible`.
     public var type: String
+    /// `priority` from the configuration: higher is preferred.
     public var priority: Int
+    /// `weight` from the configuration: the share within a priority tier.
     public var weight: Int
+    /// The health state, breaker included.
     public var state: EndpointState
+    /// Whether requests may be sent to it now.
     public var routable: Bool
     /// Models the endpoint offers, and those it has loaded in memory.
     public var models: [String]
+    /// The names of the models it has loaded in memory (`/api/ps`).
     public var loadedModels: [String]
     /// The loaded models with their memory and expiry, as `/api/ps` reported them.
     public var loaded: [LoadedModel] = []
@@ -25,7 +31,9 @@ public struct EndpointStatusRow: Sendable, Equatable {
     public var successRate: Double?
     /// Percentiles of recent request durations; nil before the first request.
     public var latencyP50: Duration?
+    /// The 95th percentile of recent request durations.
     public var latencyP95: Duration?
+    /// The 99th percentile of recent request durations.
     public var latencyP99: Duration?
     /// Time since the last health probe finished; nil before the first.
     public var lastCheckedAgo: Duration?

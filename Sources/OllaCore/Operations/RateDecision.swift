@@ -12,6 +12,7 @@ public struct RateDecision: Sendable, Equatable {
     /// Seconds until a request would be allowed (`Retry-After`); nil when allowed.
     public var retryAfterSeconds: Int?
 
+    /// Creates a decision.
     public init(allowed: Bool, limit: Int, remaining: Int, resetSeconds: Int, retryAfterSeconds: Int?) {
         self.allowed = allowed
         self.limit = limit

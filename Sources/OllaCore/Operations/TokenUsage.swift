@@ -19,6 +19,7 @@ public struct TokenUsage: Sendable, Equatable {
     /// writes a stream's head with its first token, so this is the time the rest took.
     public var streamDuration: Duration?
 
+    /// Creates usage from a backend's counts; `streamDuration` is set later by the engine.
     public init(promptTokens: Int, completionTokens: Int, evalDuration: Duration? = nil,
                 loadDuration: Duration? = nil, totalDuration: Duration? = nil) {
         self.promptTokens = promptTokens

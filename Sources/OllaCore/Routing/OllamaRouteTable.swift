@@ -75,6 +75,7 @@ public struct OllamaRoute: Sendable, Equatable {
     /// Whether the answer streams when the body does not say `"stream"`: true on native
     /// inference and progress routes, false on the OpenAI and Anthropic ones.
     public var streamsByDefault: Bool
+    /// How the answer is framed when it streams; an error record appended to a broken stream uses it.
     public var framing: Framing
     /// The `route` label of Olla's metrics: a fixed name, never a raw path.
     public var label: String

@@ -29,8 +29,11 @@ public enum ProxyRoute: Sendable, Equatable {
     /// Anything outside the Ollama prefix.
     case notFound
 
+    /// A request to forward to a backend, with what the route table says about it.
     public struct Forward: Sendable, Equatable {
+        /// The target sent upstream: the raw path and query without Olla's prefix.
         public var upstreamTarget: String
+        /// The API family, which shapes the errors Olla makes for this request.
         public var flavor: APIFlavor
         /// Body keys that name the model, in order of preference.
         public var modelKeys: [String]

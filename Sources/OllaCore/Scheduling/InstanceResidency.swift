@@ -56,6 +56,7 @@ public struct InstanceResidency: Sendable, Equatable {
         !parallelConfirmed && slotProbe == nil
     }
 
+    /// Equal residency: name, models, running requests and learned costs.
     public static func == (a: InstanceResidency, b: InstanceResidency) -> Bool {
         a.name == b.name && a.models == b.models && a.running == b.running && a.costs == b.costs
             && a.learnedParallel == b.learnedParallel && a.learnedMaxLoaded == b.learnedMaxLoaded

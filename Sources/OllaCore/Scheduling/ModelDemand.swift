@@ -45,6 +45,7 @@ public struct ModelDemand: Sendable, Equatable {
         counts = counts.filter { level($0.key, now: now) > 0.01 }
     }
 
+    /// Equal demand: the same half-life and the same decayed count per model.
     public static func == (a: ModelDemand, b: ModelDemand) -> Bool {
         a.halfLife == b.halfLife && a.counts.mapValues(\.value) == b.counts.mapValues(\.value)
     }

@@ -16,9 +16,13 @@ public struct ResidencyScheduler: Sendable, Equatable {
 
     /// One instance's configuration as the scheduler needs it.
     public struct InstanceConfig: Sendable, Equatable {
+        /// The endpoint's configured name.
         public var name: String
+        /// `num_parallel` from the configuration; nil: learned, starting at Ollama's default.
         public var numParallel: Int?
+        /// `max_loaded_models` from the configuration; nil: learned from `/api/ps`.
         public var maxLoadedModels: Int?
+        /// Whether the instance reports what it has loaded (`/api/ps`); false for OpenAI-compatible servers.
         public var reportsResidency: Bool
 
         /// Creates an instance configuration.
