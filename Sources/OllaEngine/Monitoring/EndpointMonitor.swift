@@ -21,6 +21,8 @@ public final class EndpointMonitor: Sendable {
     /// requests are held): its residency changes with every load and eviction.
     static let activeResidencyInterval: Duration = .seconds(1)
 
+    /// Creates the monitor of `registry`'s endpoints; probes and discovery go through `fetcher`.
+    /// Nothing runs until `run()`.
     public init(registry: EndpointRegistry, fetcher: Fetcher, discovery: ModelDiscoveryConfig, logger: Logger) {
         self.registry = registry
         self.fetcher = fetcher

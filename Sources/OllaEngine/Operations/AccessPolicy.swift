@@ -3,11 +3,18 @@ import OllaCore
 /// The protections in front of the proxy: header size, rate limits, API keys, CORS, and who
 /// may read the internal routes. Built from `server.*` and swapped whole on reload.
 public struct AccessPolicy: Sendable {
+    /// `server.request_limits.max_header_size`: the most bytes a request head may have (431 above).
     public let maxHeaderSize: Int
+    /// The rate limiter; nil when `server.rate_limits` is off. Kept across reloads that leave
+    /// the limits unchanged, so buckets are not refilled by a SIGHUP.
     public let rateLimiter: RateLimiter?
+    /// `server.rate_limits` as configured.
     public let rateLimits: RateLimitsConfig
+    /// `server.auth`: the API keys clients must send; open when none are configured.
     public let apiKeys: APIKeyCheck
+    /// `server.cors`: which browser origins may call the API.
     public let cors: CORSPolicy
+    /// Who may read `/internal/*` (`server.internal_allowed_cidrs`); empty allows everyone.
     public let internalAllowed: [CIDR]
 
     /// `environment` looks up `server.auth.api_keys_env` (injected for tests).

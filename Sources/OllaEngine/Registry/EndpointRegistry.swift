@@ -8,6 +8,7 @@ import Synchronization
 /// `RoutingSnapshot`; writers (probes, discovery, request outcomes) rebuild it only when
 /// something routing depends on changed.
 public final class EndpointRegistry: Sendable {
+    /// Every configured endpoint, in file order.
     public let endpoints: [EndpointConfig]
     private let live: Mutex<[String: LiveState]>
     private let published: Mutex<RoutingSnapshot>
@@ -60,20 +61,24 @@ public final class EndpointRegistry: Sendable {
     /// The current routing view: cheap to take, never changes under the reader.
     public var snapshot: RoutingSnapshot { published.withLock { $0 } }
 
+    /// The configuration of the endpoint called `name`; nil for an unknown name.
     public func endpoint(named name: String) -> EndpointConfig? {
         endpoints.first { $0.name == name }
     }
 
     // MARK: In-flight requests
 
+    /// Counts a request sent to `endpoint` (the least-connections balancer and the status page read it).
     public func requestStarted(on endpoint: String) {
         inFlight[endpoint]?.add(1)
     }
 
+    /// Counts a request to `endpoint` as ended.
     public func requestEnded(on endpoint: String) {
         inFlight[endpoint]?.add(-1)
     }
 
+    /// Requests in flight to `endpoint` now; 0 for an unknown name.
     public func inFlightCount(_ endpoint: String) -> Int {
         inFlight[endpoint]?.value ?? 0
     }
@@ -121,6 +126,7 @@ public final class EndpointRegistry: Sendable {
         }
     }
 
+    /// `endpoint`'s health as of `now`, for status pages and logs; nil for an unknown name.
     public func healthSnapshot(_ endpoint: String, now: ContinuousClock.Instant = .now) -> HealthSnapshot? {
         live.withLock { $0[endpoint]?.health.snapshot(now: now) }
     }
@@ -152,6 +158,7 @@ public final class EndpointRegistry: Sendable {
 
     /// `ollama create` uploads blobs and then calls `/api/create`: both must reach one instance.
     public func blobStored(_ digest: String, on endpoint: String) { blobs.record(digest, endpoint) }
+    /// The endpoint a blob was uploaded to, if Olla saw the upload (`/api/create` follows it there).
     public func endpointHolding(blob digest: String) -> String? { blobs.endpoint(for: digest) }
 
     // MARK: Publishing

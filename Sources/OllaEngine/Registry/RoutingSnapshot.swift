@@ -2,15 +2,20 @@ import OllaCore
 
 /// An immutable picture of every endpoint and the merged catalogue, taken once per request.
 public struct RoutingSnapshot: Sendable {
+    /// One endpoint as routing sees it: configuration, health and last inventory.
     public struct EndpointView: Sendable {
+        /// The endpoint's configuration.
         public var config: EndpointConfig
+        /// Its health state when the snapshot was taken.
         public var state: EndpointState
+        /// Whether requests may be sent to it.
         public var isRoutable: Bool
         /// The last inventory reported, kept while the endpoint is down so Olla can tell
         /// "this model exists but its hosts are down" (503) from "no such model" (404).
         public var inventory: EndpointInventory?
     }
 
+    /// Every endpoint, in configuration order.
     public let endpoints: [EndpointView]
     /// Every routable endpoint's models: what the OpenAI API (`/v1/models`) offers, since
     /// `/v1/*` routes to endpoints of every type. Also what the status routes report.
@@ -32,6 +37,7 @@ public struct RoutingSnapshot: Sendable {
         flavor.isOpenAIFamily ? catalogue : nativeCatalogue
     }
 
+    /// The endpoint called `name`; nil for an unknown name.
     public func view(_ name: String) -> EndpointView? {
         endpoints.first { $0.config.name == name }
     }

@@ -23,6 +23,8 @@ public final class Router: Sendable {
         case endpoint(String)
     }
 
+    /// Creates a router over `registry`'s snapshots: `strategy` decides which instances may
+    /// serve a model, `balancer` their order, `pullTarget` where pulls go.
     public init(registry: EndpointRegistry, strategy: RoutingStrategyKind, balancer: Balancer, pullTarget: PullTarget) {
         self.registry = registry
         self.strategy = strategy
@@ -30,6 +32,8 @@ public final class Router: Sendable {
         self.pullTarget = pullTarget
     }
 
+    /// The plan for one request: candidates in failover order, a fan-out, a hold in the
+    /// scheduler's queue, or an answer of Olla's own (404, 503). Reads one snapshot; never blocks.
     public func plan(_ request: RoutingRequest) -> RoutingPlan {
         let snapshot = registry.snapshot
         let eligible = snapshot.endpoints.filter { view in

@@ -2,6 +2,7 @@ import OllaCore
 
 /// What one request should do, decided once its model is known.
 public struct RoutingPlan: Sendable {
+    /// Where the request goes.
     public enum Target: Sendable {
         /// Try these in order (failover before the first byte).
         case forward([EndpointTarget])
@@ -15,13 +16,19 @@ public struct RoutingPlan: Sendable {
         case hold(model: String)
     }
 
+    /// The kind of decision, sent as `X-Olla-Routing-Decision`: `routed` (to an instance with
+    /// the model), `fallback` (any healthy instance), `fan-out`, `rejected` (Olla answered).
     public enum Decision: String, Sendable {
         case routed, fallback, fanOut = "fan-out", rejected
     }
 
+    /// Where the request goes.
     public var target: Target
+    /// The routing strategy that decided (`X-Olla-Routing-Strategy`).
     public var strategy: RoutingStrategyKind
+    /// The kind of decision (`X-Olla-Routing-Decision`).
     public var decision: Decision
+    /// Why, in a few words (`X-Olla-Routing-Reason`, the fleet page).
     public var reason: String
     /// Whether the `residency-aware` scheduler placed (and counts) this request.
     public var scheduled = false
@@ -39,9 +46,13 @@ public struct RoutingPlan: Sendable {
 
 /// What the router needs to know about one request.
 public struct RoutingRequest: Sendable {
+    /// The request's HTTP method.
     public var method: String
+    /// The forwarded route, from the route table.
     public var route: ProxyRoute.Forward
+    /// What the call does, as far as choosing instances is concerned.
     public var operation: OllamaOperation
+    /// The model the request names (body or path); nil when it names none.
     public var model: String?
     /// The body, when it is small enough to look into (unload and create requests).
     public var smallBody: [UInt8]?
@@ -49,6 +60,7 @@ public struct RoutingRequest: Sendable {
     /// Nil: the request is ordered without being counted or held.
     public var id: UInt64?
 
+    /// Creates a routing request; without `id` it is ordered but never counted or held.
     public init(method: String, route: ProxyRoute.Forward, operation: OllamaOperation,
                 model: String?, smallBody: [UInt8]?, id: UInt64? = nil) {
         self.id = id
