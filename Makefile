@@ -21,6 +21,8 @@ BUILD_DEBS := libcurl4-openssl-dev pkg-config gcc make patch xz-utils curl ca-ce
 DEMO_DEBS := python3
 TEST_DEBS := python3 curl iproute2
 PACKAGE_TEST_DEBS := dpkg-dev binutils gzip lintian debootstrap curl python3
+# `make bench-instructions` (valgrind callgrind/massif, strace, nginx beside Olla, the C helpers).
+BENCH_INSTR_DEBS := valgrind strace nginx gcc libc6-dev
 # Headless Chromium for the fleet page's browser test (test_50); the test is skipped without it.
 BROWSER_TEST_DEBS := chromium chromium-driver
 # Python packages of the tests (installed into $(VENV)).
@@ -120,6 +122,15 @@ test-deb:
 ## The benchmark of issue 4: direct vs nginx vs Olla, a few minutes (docs/benchmarks.md).
 bench:
 	bench/run.sh
+
+## The instruction benchmark of issue 14: instructions (callgrind), syscalls (strace) and heap
+## bytes (massif) per small request, per forwarded chunk, per stream end and per open stream,
+## Olla and nginx side by side, with PASS/FAIL against the issue's targets; ~5 min
+## (docs/benchmarks.md). OLLA_BIN=path benches an existing binary.
+.PHONY: bench-instructions
+bench-instructions:
+	@$(NEED) --for "make bench-instructions" $(BENCH_INSTR_DEBS)
+	bench/instructions.sh
 
 ## The routing benchmark of issue 9: least-connections, model-aware, residency-aware and a static
 ## model->instance map side by side on a simulated Ollama fleet, ~6 min (docs/benchmarks.md).

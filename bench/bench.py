@@ -108,7 +108,10 @@ def olla(name, port, backend_port):
         "server": {"host": "127.0.0.1", "port": port, "request_logging": False},
         "proxy": {"read_timeout": "0s"},
         "discovery": {"static": {"endpoints": [
-            {"name": "b", "url": f"http://127.0.0.1:{backend_port}", "type": "ollama"}]}},
+            # The bench backends run any number of requests at once; without num_parallel the
+            # residency-aware scheduler would hold streams beyond Ollama's default of 1.
+            {"name": "b", "url": f"http://127.0.0.1:{backend_port}", "type": "ollama",
+             "num_parallel": 1024}]}},
         "logging": {"level": "warn"},
     }
     path = os.path.join(TMP, f"cfg-{port}.json")

@@ -5,7 +5,13 @@
  *   n=K&gap=MS[&fmt=sse][&hold=MS][&id=X]  K chunks (NDJSON lines or SSE events), one write
  *        each, the k-th scheduled at start + k*gap; each carries "t":<CLOCK_MONOTONIC ns at
  *        the write> so the client can compare its arrival gaps with the backend's own.
- *        hold=MS keeps the stream open and silent for MS after the last chunk (idle streams).
+ *        hold=MS keeps the stream open and silent for MS after the last chunk (idle streams);
+ *        hold=-1 keeps it so until the process gets SIGUSR1, which ends every such stream at
+ *        once (bench/instructions.py measures stream ends in a window of their own).
+ *        usage=1 puts token counts in the end: the last NDJSON line carries Ollama's
+ *        eval_count / prompt_eval_count / durations, an SSE stream gets OpenAI's usage chunk
+ *        (`include_usage`) before `[DONE]`; without it the end holds no counts (OpenAI
+ *        streams without include_usage; bench/instructions.py measures both).
  *   big=BYTES        a Content-Length response of BYTES bytes (pass-through rate).
  *   path /api/blobs/ the body is consumed and 201 is answered.
  *   /api/tags, /api/ps, /api/version, anything else: what Ollama answers (models "m" and
@@ -37,7 +43,7 @@
 enum { S_HEAD, S_BODY, S_STREAM, S_HOLD, S_BIG };
 
 typedef struct {
-    int used, state, fmt, chunked_body;
+    int used, state, fmt, chunked_body, usage;
     uint32_t gen;
     char in[INCAP];
     size_t inlen;
@@ -54,6 +60,8 @@ typedef struct {
 
 static conn_t **conns;
 static int ep;
+static volatile sig_atomic_t release_held;   /* SIGUSR1: end the streams held with hold=-1 */
+static void on_usr1(int sig) { (void)sig; release_held = 1; }
 static char bigbuf[1 << 20];
 
 static uint64_t now_ns(void) {
@@ -164,9 +172,23 @@ static int send_chunk(int fd) {
 
 static int finish_stream(int fd) {
     conn_t *c = conns[fd];
-    char payload[256], frame[320];
-    int pl = c->fmt ? snprintf(payload, sizeof payload, "data: [DONE]\n\n")
-                    : snprintf(payload, sizeof payload, "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true}\n");
+    char payload[512], frame[600];
+    int pl;
+    if (c->fmt && c->usage)
+        pl = snprintf(payload, sizeof payload,
+            "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[],"
+            "\"usage\":{\"prompt_tokens\":26,\"completion_tokens\":%ld,\"total_tokens\":%ld}}\n\ndata: [DONE]\n\n",
+            c->sent, c->sent + 26);
+    else if (c->fmt)
+        pl = snprintf(payload, sizeof payload, "data: [DONE]\n\n");
+    else if (c->usage)
+        pl = snprintf(payload, sizeof payload,
+            "{\"model\":\"m\",\"created_at\":\"2024-01-01T00:00:00Z\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},"
+            "\"done_reason\":\"stop\",\"done\":true,\"total_duration\":1234567890,\"load_duration\":1234567,"
+            "\"prompt_eval_count\":26,\"prompt_eval_duration\":12345678,\"eval_count\":%ld,\"eval_duration\":1200000000}\n",
+            c->sent);
+    else
+        pl = snprintf(payload, sizeof payload, "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true}\n");
     int fl = snprintf(frame, sizeof frame, "%x\r\n%s\r\n0\r\n\r\n", pl, payload);
     c->state = S_HEAD;
     return send_bytes(fd, frame, (size_t)fl);
@@ -195,12 +217,13 @@ static int process_input(int fd) {
             c->is_blob = strstr(target, "/api/blobs/") != NULL;
             c->path_kind = strncmp(target, "/api/tags", 9) == 0 ? 1 : strncmp(target, "/api/ps", 7) == 0 ? 2
                          : strncmp(target, "/api/version", 12) == 0 ? 3 : 0;
-            c->n = 0; c->gap_ms = 0; c->hold_ms = 0; c->big_left = 0; c->fmt = 0; c->sent = 0;
+            c->n = 0; c->gap_ms = 0; c->hold_ms = 0; c->big_left = 0; c->fmt = 0; c->sent = 0; c->usage = 0;
             if (q) {
                 char fmt[16] = "", id[64] = "";
                 c->n = qparam(q + 1, "n", 0, NULL, 0);
                 c->gap_ms = qparam(q + 1, "gap", 0, NULL, 0);
                 c->hold_ms = qparam(q + 1, "hold", 0, NULL, 0);
+                c->usage = qparam(q + 1, "usage", 0, NULL, 0) != 0;
                 c->big_left = qparam(q + 1, "big", 0, NULL, 0);
                 qparam(q + 1, "fmt", 0, fmt, sizeof fmt);
                 qparam(q + 1, "id", 0, id, sizeof id);
@@ -273,6 +296,7 @@ static int respond(int fd) {
         if (send_bytes(fd, h, (size_t)hl) < 0) return -1;
         if (send_chunk(fd) < 0) return -1;
         if (c->sent >= c->n) {
+            if (c->hold_ms < 0) { c->state = S_HOLD; return 0; }
             if (c->hold_ms > 0) { c->state = S_HOLD; hpush(now_ns() + (uint64_t)c->hold_ms * 1000000ull, fd, c->gen); return 0; }
             return finish_stream(fd);
         }
@@ -296,6 +320,7 @@ static void on_timer(tmr_t t) {
     if (c->state == S_STREAM) {
         if (send_chunk(t.fd) < 0) return;
         if (c->sent >= c->n) {
+            if (c->hold_ms < 0) { c->state = S_HOLD; return; }
             if (c->hold_ms > 0) { c->state = S_HOLD; hpush(now_ns() + (uint64_t)c->hold_ms * 1000000ull, t.fd, c->gen); return; }
             if (finish_stream(t.fd) < 0) return;
             process_input(t.fd);
@@ -322,6 +347,8 @@ static void pump_big(int fd) {
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: streamsrv PORT\n"); return 2; }
     signal(SIGPIPE, SIG_IGN);
+    struct sigaction usr1 = { .sa_handler = on_usr1 };   /* no SA_RESTART: epoll_wait returns */
+    sigaction(SIGUSR1, &usr1, NULL);
     setvbuf(stdout, NULL, _IOLBF, 0);
     memset(bigbuf, 'x', sizeof bigbuf);
     conns = calloc(MAXFD, sizeof(conn_t *));
@@ -336,7 +363,17 @@ int main(int argc, char **argv) {
     for (;;) {
         int timeout = -1;
         if (hlen) { uint64_t n = now_ns(); timeout = heap[0].t <= n ? 0 : (int)((heap[0].t - n + 999999) / 1000000); }
+        if (timeout < 0 || timeout > 50) timeout = 50;   /* a SIGUSR1 just before the wait */
         int k = epoll_wait(ep, evs, 512, timeout);
+        if (release_held) {
+            release_held = 0;
+            for (int fd = 0; fd < MAXFD; fd++) {
+                conn_t *c = conns[fd];
+                if (c && c->used && c->state == S_HOLD && c->hold_ms < 0 && finish_stream(fd) == 0)
+                    process_input(fd);
+            }
+        }
+        if (k < 0) continue;
         for (int i = 0; i < k; i++) {
             int fd = evs[i].data.fd;
             if (fd == ls) {
