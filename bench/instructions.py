@@ -141,7 +141,7 @@ def nginx_conf(name, template, port, **subst):
     return path
 
 
-def olla_conf(port, backend_port):
+def olla_conf(port, backend_port, level="warn"):
     # As `make bench`, with the health check every hour: a probe (and the /api/ps poll that
     # follows it) inside a measured window would be counted as request cost. streamsrv runs
     # any number of streams at once: num_parallel says so, or the scheduler would hold them.
@@ -151,7 +151,7 @@ def olla_conf(port, backend_port):
         "discovery": {"static": {"endpoints": [
             {"name": "b", "url": f"http://127.0.0.1:{backend_port}", "type": "ollama",
              "check_interval": "1h", "num_parallel": 1024}]}},
-        "logging": {"level": "warn"},
+        "logging": {"level": level},
     }
     path = os.path.join(TMP, f"cfg-{port}.json")
     with open(path, "w") as f:
@@ -167,12 +167,12 @@ VALGRIND = {
 }
 
 
-def start_proxy(kind, tool, backend_port, tag):
+def start_proxy(kind, tool, backend_port, tag, level="warn"):
     """Starts nginx (one process: master_process off) or Olla, bare or under valgrind."""
     port = free_port()
     name = f"{kind}-{tag}"
     if kind == "olla":
-        argv = [OLLA_COPY, "--config", olla_conf(port, backend_port)]
+        argv = [OLLA_COPY, "--config", olla_conf(port, backend_port, level)]
     else:
         conf = nginx_conf(name, "nginx-proxy.conf.in", port, BACKEND_PORT=backend_port,
                           NOFILE=8192, WORKER_CONNECTIONS=8000)
@@ -558,7 +558,9 @@ def measure_heap(kind, stream_port):
 
 
 def measure_rss(kind, stream_port):
-    p, port, _ = start_proxy(kind, "bare", stream_port, "rss")
+    """RSS idle, with 1,000 open streams, and 10 s after they closed; then two more rounds.
+    Olla logs at debug level here: its heap trims (MemoryTrimPolicy) are read from the log."""
+    p, port, _ = start_proxy(kind, "bare", stream_port, "rss", level="debug")
     wait_ready(port, f"{PREFIX}/api/chat?n=1&gap=0", CHAT_BODY)
     run_streams(port, "ndjson", 3, 1, 20)
     time.sleep(2.0)
@@ -569,10 +571,28 @@ def measure_rss(kind, stream_port):
     close_idle(cli)
     time.sleep(10.0)
     after, after_anon = rss_anon(p.pid)
+    rounds = []
+    for _ in range(2 if kind == "olla" else 0):   # does RSS follow load down every time?
+        cli, _ = idle_streams(port, RSS_STREAMS)
+        time.sleep(0.5)
+        peak = rss_anon(p.pid)[0]
+        close_idle(cli)
+        t = time.monotonic()
+        while time.monotonic() - t < 15 and rss_anon(p.pid)[0] > 1.5 * idle:
+            time.sleep(0.25)
+        rounds.append((peak, rss_anon(p.pid)[0], time.monotonic() - t))
     stop(f"{kind}-rss", p)
+    trims = []
+    if kind == "olla":
+        with open(os.path.join(TMP, f"{kind}-rss.log"), errors="replace") as f:
+            for line in f:
+                if "heap trimmed" in line:
+                    m = re.search(r"duration\W+([\d.e-]+) seconds", line)
+                    trims.append(float(m.group(1)) if m else None)
     return {"idle_rss": idle, "held_rss": held, "after_rss": after, "ratio": after / idle,
             "idle_anon": idle_anon, "held_anon": held_anon, "after_anon": after_anon,
-            "anon_per_stream_bytes": (held_anon - idle_anon) / max(1, ready), "streams": ready}
+            "anon_per_stream_bytes": (held_anon - idle_anon) / max(1, ready), "streams": ready,
+            "rounds": rounds, "trims_seconds": trims}
 
 
 # ---------------------------------------------------------------- callgrind breakdown
@@ -822,6 +842,14 @@ def report(facts):
             st = "PASS" if ov <= limit else "FAIL"
         verdicts.append((st, name, ov))
         text.append(f"{st}  {name}: olla {fmt(ov)} (nginx {fmt(gv)})")
+    r = get(o, "rss")
+    if r:
+        text.append("")
+        text.append(f"Olla RSS over two more rounds of {RSS_STREAMS} streams (peak -> back under 1.5x idle, "
+                    "after): " + ", ".join(f"{a / 2**20:.1f} -> {b / 2**20:.1f} MB after {t:.1f} s"
+                                           for a, b, t in r["rounds"]) +
+                    f"; heap trims: {len(r['trims_seconds'])}, " +
+                    ", ".join("?" if t is None else f"{t * 1000:.2f} ms" for t in r["trims_seconds"]))
     bd = results.get("olla_small_breakdown") or {}
     if bd:
         text += ["", "Olla, instructions per small request by where they are spent (self cost):"]
