@@ -130,7 +130,7 @@ public final class ProxyEngine: Sendable {
         let requestID = RequestID.resolve(inbound: HeaderRules.value(of: "x-request-id", in: head.headers))
         let operation = OllamaOperation.classify(method: head.method, upstreamTarget: route.upstreamTarget)
         if let answer = CatalogueAnswers.answer(operation: operation, snapshot: generation.registry.snapshot,
-                                                requestID: requestID) {
+                                                registry: generation.registry, requestID: requestID) {
             return .respond(finishLocal(answer, head, gate, generation, requestID: requestID, route: route.path))
         }
         let maxBody = generation.settings.maxBodySize

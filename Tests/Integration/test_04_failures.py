@@ -51,26 +51,30 @@ def test_failover_from_refusing_endpoint(olla_factory, mock, dead_port):
 
 
 @pytest.mark.daemon_only
-def test_only_dead_endpoint_gives_502(olla_factory, dead_port):
+def test_only_dead_endpoint_gives_503_naming_it(olla_factory, dead_port):
+    """The start-up probe found the only endpoint refusing connections: requests are answered
+    at once with 503 + Retry-After naming it and why (issue #10 item 6), not tried again."""
     d = olla_factory.start(endpoints=[endpoint("dead-a", dead_port.url)])
     t = d.target
     for method, path, body in [("POST", "/api/show", b'{"model":"llama3.2"}'), ("POST", "/api/chat", CHAT_BODY)]:
         t0 = time.monotonic()
         r = raw_request(t.host, t.port, method, t.path(path), JSON if body else [], body, timeout=15)
         took = time.monotonic() - t0
-        assert r.status == 502, f"{method} {path} with only a dead endpoint: {r.describe()}"
+        assert r.status == 503, f"{method} {path} with only a dead endpoint: {r.describe()}"
+        assert (r.header("Retry-After") or "").isdigit(), r.describe()
         assert (r.header("Content-Type") or "").startswith("application/json"), r.header("Content-Type")
         err = r.json()
         assert isinstance(err.get("error"), str) and err["error"], f"want {{\"error\": \"...\"}}, got {err!r}"
+        assert "dead-a (offline: " in err["error"], err
         assert took < 5, f"a refused connection took {took:.1f}s to report"
     for method, path, body in [("POST", "/v1/chat/completions", CHAT_BODY),
                                ("POST", "/v1/embeddings", b'{"model":"nomic-embed-text","input":"x"}')]:
         r = raw_request(t.host, t.port, method, t.path(path), JSON if body else [], body, timeout=15)
-        assert r.status == 502, f"{method} {path}: {r.describe()}"
+        assert r.status == 503, f"{method} {path}: {r.describe()}"
         assert (r.header("Content-Type") or "").startswith("application/json"), r.header("Content-Type")
         err = r.json().get("error")
         assert isinstance(err, dict), f"/v1 errors must be OpenAI error objects, got {r.json()!r}"
-        assert isinstance(err.get("message"), str) and err["message"], err
+        assert isinstance(err.get("message"), str) and "dead-a (offline: " in err["message"], err
         assert isinstance(err.get("type"), str) and err["type"], err
         assert "param" in err and err["param"] is None, err
         assert "code" in err, f"OpenAI error object lacks 'code': {err}"

@@ -57,9 +57,10 @@ def test_backend_type_names_the_endpoint_type(cluster):
     assert r.status == 200 and r.header("X-Olla-Backend-Type") == "ollama", r.headers
 
 
-def test_nothing_routable_still_offers_openai_endpoints_to_v1(cluster):
-    """Every endpoint down by health: a /v1 request is still tried on the openai-compatible
-    endpoint (health may be stale), a native one never is."""
+def test_nothing_routable_names_openai_endpoints_to_v1_only(cluster):
+    """Every endpoint down by health: neither is tried (item 6: a down fleet answers at once),
+    and the 503 of a /v1 request names the openai-compatible endpoint with the Ollama one
+    (both could have served it); a native request's names only the Ollama instance."""
     cl = cluster(SPEC)
     cl["ol"].kill(mode="refuse")
     cl["oa"].add_rule(path="/v1/models", status=500)  # its health check fails; chat still works
@@ -74,6 +75,11 @@ def test_nothing_routable_still_offers_openai_endpoints_to_v1(cluster):
     cl.clear_logs()
     r = jreq(cl.t, "POST", "/v1/chat/completions", {"model": "never-listed",
                                                     "messages": [{"role": "user", "content": "hi"}]})
-    assert cl.who_got("/v1/chat/completions", "POST")["oa"] == 1, \
-        f"nothing routable: the OpenAI request was not offered to the openai-compatible endpoint: {r.describe()}"
-    assert r.header("X-Olla-Endpoint") == "oa" and r.header("X-Olla-Backend-Type") == "openai-compatible", r.describe()
+    assert r.status == 503 and r.header("Retry-After"), r.describe()
+    message = r.json()["error"]["message"]
+    assert "ol (offline: " in message and "oa (unhealthy: probe answered HTTP 500)" in message, message
+    assert cl.who_got("/v1/chat/completions", "POST")["oa"] == 0, "oa was found down: it must not be tried"
+    r = jreq(cl.t, "POST", "/api/chat", {"model": "never-listed", "stream": False,
+                                         "messages": [{"role": "user", "content": "hi"}]})
+    assert r.status == 503, r.describe()
+    assert "ol (offline: " in r.json()["error"] and "oa" not in r.json()["error"], r.describe()

@@ -163,15 +163,68 @@ import Testing
         #expect(targets.first { $0.name == "a" }?.type == .ollama)
     }
 
-    @Test func nothingRoutableOffersEveryEndpointThatSpeaksTheAPI() throws {
+    private func message(_ plan: RoutingPlan) -> String? {
+        if case .reject(let error, _) = plan.target { return error.message }
+        return nil
+    }
+
+    /// Every instance found down: nothing is tried (no connect or first-byte timeout per
+    /// instance), the 503 names each instance that speaks the request's API and why.
+    @Test func nothingRoutableIsAnImmediate503NamingEveryInstanceThatSpeaksTheAPI() throws {
         let (registry, router) = try fixture()
-        for name in ["a", "b", "c", "d"] {
-            registry.updateHealth(name) { $0.probeFailed(.transport("refused"), now: .now) }
+        let now = ContinuousClock.now
+        for name in ["a", "b", "c"] {
+            registry.updateHealth(name, now: now) { $0.probeFailed(.transport("refused"), now: now) }
         }
-        let openAI = router.plan(request("/v1/models/x", method: "GET", model: nil))
-        #expect(openAI.decision == .fallback)
-        #expect(Set(forwardNames(openAI) ?? []) == ["a", "b", "c", "d"])
-        let native = router.plan(request("/api/show", model: nil))
-        #expect(Set(forwardNames(native) ?? []) == ["a", "b", "c"])
+        registry.updateHealth("d", now: now) { $0.probeFailed(.timeout, now: now) }
+        let openAI = router.plan(request("/v1/chat/completions", model: "mistral"))
+        #expect(rejection(openAI)?.0 == 503)
+        #expect(openAI.decision == .rejected)
+        let retryAfter = try #require(rejection(openAI)?.1)
+        #expect((1...10).contains(retryAfter))
+        let text = try #require(message(openAI))
+        #expect(text.hasPrefix("no instance is available: "))
+        for clause in ["a (offline: probe failed: refused)", "b (offline", "c (offline", "d (offline: probe timed out)"] {
+            #expect(text.contains(clause), "\(text)")
+        }
+        let native = try #require(message(router.plan(request("/api/show", model: nil))))
+        #expect(native.hasPrefix("no instance is available: a (offline"))
+        #expect(!native.contains("d ("), "d does not serve the native API: \(native)")
+        let anthropic = try #require(message(router.plan(request("/v1/messages", model: "llama3"))))
+        #expect(anthropic == "model 'llama3' is only on instances that are unavailable: "
+            + "a (offline: probe failed: refused), b (offline: probe failed: refused)", "d does not serve Anthropic's API")
+    }
+
+    @Test func aModelOnlyOnDownInstancesNamesThoseInstances() throws {
+        let (registry, router) = try fixture()
+        registry.updateHealth("b") { $0.probeFailed(.timeout, now: .now) }
+        registry.updateHealth("c") { $0.probeFailed(.status(500), now: .now) }
+        let plan = router.plan(request("/api/chat", model: "qwen2.5:0.5b"))
+        #expect(message(plan) == "model 'qwen2.5:0.5b' is only on instances that are unavailable: "
+            + "b (offline: probe timed out), c (unhealthy: probe answered HTTP 500)")
+        // copy and delete say the same
+        #expect(message(router.plan(request("/api/copy", model: "qwen2.5:0.5b")))?.hasSuffix(
+            "b (offline: probe timed out), c (unhealthy: probe answered HTTP 500)") == true)
+    }
+
+    @Test func anUnavailablePullTargetIsNamedWithItsReason() throws {
+        let (registry, router) = try fixture(pull: .endpoint("c"))
+        registry.updateHealth("c") { $0.probeFailed(.timeout, now: .now) }
+        #expect(message(router.plan(request("/api/pull", model: "x")))
+            == "the pull target 'c' is unavailable: c (offline: probe timed out)")
+    }
+
+    /// `/api/version` reports the lowest routable version, the last known one while every
+    /// Ollama instance is down, and nothing (Olla says why) when none ever reported one.
+    @Test func ollamaVersionIsTheLowestThenTheLastKnown() throws {
+        let (registry, _) = try fixture()
+        #expect(registry.snapshot.ollamaVersion == "0.5.0")
+        registry.updateHealth("a") { $0.probeFailed(.timeout, now: .now) }
+        #expect(registry.snapshot.ollamaVersion == "0.6.0")
+        registry.updateHealth("b") { $0.probeFailed(.timeout, now: .now) }
+        registry.updateHealth("c") { $0.probeFailed(.timeout, now: .now) }
+        #expect(registry.snapshot.ollamaVersion == "0.5.0", "all down: the lowest version known")
+        let fresh = EndpointRegistry(endpoints: [try Self.endpoint("x")])
+        #expect(fresh.snapshot.ollamaVersion == nil)
     }
 }

@@ -26,8 +26,9 @@ extension Catalogue {
     }
 
     /// The body for `GET /api/version`: `{"version":"x.y.z"}` with the lowest version any
-    /// endpoint reported (see `lowestVersion(of:)`), or `fallbackVersion` when none did.
-    public func versionBody() -> [UInt8] { renderedVersion }
+    /// endpoint reported (see `lowestVersion(of:)`); nil when none did (Olla never makes
+    /// one up: a client that compares versions would act on a false one).
+    public func versionBody() -> [UInt8]? { renderedVersion }
 
     static func renderTags(_ models: [ModelEntry]) -> [UInt8] {
         let entries = models.map { entry in
@@ -48,7 +49,8 @@ extension Catalogue {
         ]))
     }
 
-    static func renderVersion(_ version: String) -> [UInt8] {
+    /// `{"version":"<version>"}`, Ollama's `/api/version` answer (server/routes.go).
+    public static func versionBody(_ version: String) -> [UInt8] {
         JSONWriter().render(.makeObject(["version": .string(version)]))
     }
 

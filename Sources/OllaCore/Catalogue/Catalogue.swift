@@ -10,11 +10,6 @@
 ///
 /// Names are compared with `ModelName.canonical`: `Llama3` finds `llama3:latest`.
 public struct Catalogue: Sendable {
-    /// The version `versionBody()` reports when no endpoint reported a usable one. It is
-    /// what Ollama's own development builds report, and old enough that clients which
-    /// gate features on the version stay conservative.
-    public static let fallbackVersion = "0.0.0"
-
     /// The inventories the catalogue was built from, in the given order.
     public let inventories: [EndpointInventory]
     /// The models as `/api/tags` lists them: merged (see `tagsBody()`) and sorted by
@@ -33,7 +28,7 @@ public struct Catalogue: Sendable {
     let renderedTags: [UInt8]
     let renderedPs: [UInt8]
     let renderedOpenAIModels: [UInt8]
-    let renderedVersion: [UInt8]
+    let renderedVersion: [UInt8]?
 
     /// Builds the catalogue of `inventories`: the routable endpoints, most preferred first.
     public init(_ inventories: [EndpointInventory]) {
@@ -61,7 +56,7 @@ public struct Catalogue: Sendable {
         renderedTags = Self.renderTags(models)
         renderedPs = Self.renderPs(loadedModels)
         renderedOpenAIModels = Self.renderOpenAIList(Self.mergeOpenAI(inventories))
-        renderedVersion = Self.renderVersion(Self.lowestVersion(of: inventories) ?? Self.fallbackVersion)
+        renderedVersion = Self.lowestVersion(of: inventories).map(Self.versionBody)
     }
 
     /// The endpoints that have `model`, in input (preference) order.

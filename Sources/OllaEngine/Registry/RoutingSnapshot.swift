@@ -13,6 +13,12 @@ public struct RoutingSnapshot: Sendable {
         /// The last inventory reported, kept while the endpoint is down so Olla can tell
         /// "this model exists but its hosts are down" (503) from "no such model" (404).
         public var inventory: EndpointInventory?
+
+        /// Whether requests of the API `flavor` may go to this endpoint: every endpoint
+        /// serves the OpenAI family, only Ollama instances serve the native and Anthropic APIs.
+        public func speaks(_ flavor: APIFlavor) -> Bool {
+            flavor.isOpenAIFamily || config.type == .ollama
+        }
     }
 
     /// Every endpoint, in configuration order.
@@ -32,6 +38,17 @@ public struct RoutingSnapshot: Sendable {
             ? catalogue : Catalogue(inventories.filter { $0.kind == .ollama })
     }
 
+    /// What `/api/version` reports: the lowest version the routable Ollama instances
+    /// reported; while none of them has one (all down), the lowest any Ollama instance
+    /// reported before. Nil when none ever did: Olla then says why instead of inventing a
+    /// version (clients compare it to decide what they may use).
+    public var ollamaVersion: String? {
+        if let version = Catalogue.lowestVersion(of: nativeCatalogue.inventories) { return version }
+        return Catalogue.lowestVersion(of: endpoints.compactMap { view in
+            view.config.type == .ollama ? view.inventory : nil
+        })
+    }
+
     /// The catalogue the API of `flavor` can route to.
     public func catalogue(for flavor: APIFlavor) -> Catalogue {
         flavor.isOpenAIFamily ? catalogue : nativeCatalogue
@@ -42,10 +59,11 @@ public struct RoutingSnapshot: Sendable {
         endpoints.first { $0.config.name == name }
     }
 
-    /// Endpoints that are down now but reported the model before.
-    public func downHolders(of model: String) -> [String] {
+    /// Endpoints that are down now but reported the model before, among those that serve
+    /// the API `flavor`.
+    public func downHolders(of model: String, flavor: APIFlavor) -> [String] {
         endpoints.compactMap { view in
-            guard !view.isRoutable, let inventory = view.inventory else { return nil }
+            guard !view.isRoutable, view.speaks(flavor), let inventory = view.inventory else { return nil }
             return inventory.models.contains { ModelName.matches($0.name, model) } ? view.config.name : nil
         }
     }

@@ -37,7 +37,7 @@ public final class Router: Sendable {
     public func plan(_ request: RoutingRequest) -> RoutingPlan {
         let snapshot = registry.snapshot
         let eligible = snapshot.endpoints.filter { view in
-            view.isRoutable && (request.route.flavor.isOpenAIFamily || view.config.type == .ollama)
+            view.isRoutable && view.speaks(request.route.flavor)
         }
         switch request.operation {
         case .modelBound:
@@ -83,15 +83,14 @@ public final class Router: Sendable {
                 : "model found on \(holders.count) instance\(holders.count == 1 ? "" : "s")"
             return plan(.forward(ordered.map { target($0.config) }), .routed, reason)
         }
-        let down = snapshot.downHolders(of: model)
+        let down = snapshot.downHolders(of: model, flavor: request.route.flavor)
         if strategy == .optimistic && !eligible.isEmpty {
             return plan(.forward(order(eligible, model: model).map { target($0.config) }), .fallback,
                         "model not found on a healthy instance; trying any")
         }
         if !down.isEmpty {
-            let error = ProxyError(.serviceUnavailable,
-                                   "model '\(model)' is only on instances that are unavailable: \(down.joined(separator: ", "))")
-            return plan(.reject(error, retryAfterSeconds: 10), .rejected, "model only on unavailable instances")
+            return unavailable("model '\(model)' is only on instances that are unavailable", down,
+                               reason: "model only on unavailable instances")
         }
         if eligible.isEmpty {
             return noInstance(request, snapshot: snapshot)
@@ -127,8 +126,7 @@ public final class Router: Sendable {
             return plan(.fanOut(eligible.map { target($0.config) }), .fanOut, "pull onto every instance")
         case .endpoint(let name):
             guard let view = eligible.first(where: { $0.config.name == name }) else {
-                let error = ProxyError(.serviceUnavailable, "the pull target '\(name)' is unavailable")
-                return plan(.reject(error, retryAfterSeconds: 10), .rejected, "pull target unavailable")
+                return unavailable("the pull target '\(name)' is unavailable", [name], reason: "pull target unavailable")
             }
             return plan(.forward([target(view.config)]), .routed, "pull onto the configured target")
         }
@@ -138,9 +136,10 @@ public final class Router: Sendable {
         guard let model = request.model else { return any(request, eligible, model: nil, reason: "request names no model") }
         let holders = eligible.filter { $0.inventory.map { Self.holds($0, model) } ?? false }
         guard !holders.isEmpty else {
-            if !snapshot.downHolders(of: model).isEmpty {
-                let error = ProxyError(.serviceUnavailable, "model '\(model)' is only on instances that are unavailable")
-                return plan(.reject(error, retryAfterSeconds: 10), .rejected, "model only on unavailable instances")
+            let down = snapshot.downHolders(of: model, flavor: request.route.flavor)
+            if !down.isEmpty {
+                return unavailable("model '\(model)' is only on instances that are unavailable", down,
+                                   reason: "model only on unavailable instances")
             }
             return plan(.reject(.modelNotFound(model, path: request.route.path), retryAfterSeconds: nil),
                         .rejected, "model not found on any instance")
@@ -215,19 +214,29 @@ public final class Router: Sendable {
         return plan(.forward(order(views, model: model).map { target($0.config) }), .routed, reason)
     }
 
-    /// Nothing is routable. Health can be a few seconds stale, so rather than refuse, every
-    /// instance that speaks the request's API is tried in priority order: the client gets the
-    /// real outcome (an answer, or 502 when they are all indeed down).
+    /// Nothing is routable: every instance that speaks the request's API was found down by
+    /// health checks (offline, including one that accepts connections and never answers, or
+    /// unhealthy). Trying them anyway would cost every request a connect or first-byte
+    /// timeout per instance (issue #10: three silent instances made a generate wait 9 s for
+    /// a 504), so the answer is an immediate 503 that names each instance and why it is
+    /// down, with `Retry-After` set to the soonest next health check. Instances not checked
+    /// yet (`unknown`) are routable and never end up here.
     private func noInstance(_ request: RoutingRequest, snapshot: RoutingSnapshot) -> RoutingPlan {
-        let speaking = snapshot.endpoints.filter { view in
-            request.route.flavor.isOpenAIFamily || view.config.type == .ollama
-        }
+        let speaking = snapshot.endpoints.filter { $0.speaks(request.route.flavor) }
         guard !speaking.isEmpty else {
             let error = ProxyError(.serviceUnavailable, "no instance serves this API")
-            return plan(.reject(error, retryAfterSeconds: 5), .rejected, "no instance serves this API")
+            return plan(.reject(error, retryAfterSeconds: Unavailability.fallbackRetryAfterSeconds), .rejected,
+                        "no instance serves this API")
         }
-        let ordered = speaking.sorted { $0.config.priority > $1.config.priority }
-        return plan(.forward(ordered.map { target($0.config) }), .fallback, "no healthy instance; trying all")
+        return unavailable("no instance is available", speaking.map(\.config.name), reason: "every instance is down")
+    }
+
+    /// A `503` naming `names` with their states and last errors (`Unavailability`), and a
+    /// `Retry-After` of the soonest next probe among them.
+    private func unavailable(_ message: String, _ names: [String], reason: String) -> RoutingPlan {
+        let why = registry.unavailability(of: names)
+        let error = ProxyError(.serviceUnavailable, why.detail.isEmpty ? message : "\(message): \(why.detail)")
+        return plan(.reject(error, retryAfterSeconds: why.retryAfterSeconds), .rejected, reason)
     }
 
     private func order(_ views: [RoutingSnapshot.EndpointView], model: String?) -> [RoutingSnapshot.EndpointView] {
