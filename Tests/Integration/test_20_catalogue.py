@@ -138,3 +138,42 @@ def test_startup_inventory_complete_every_time(cluster):
             lines = str(e).splitlines()
             bad.append(f"start-up {i}: " + "; ".join(ln.strip() for ln in lines[1:] if ln.startswith("  ") and not ln.startswith("assert")))
     assert not bad, f"{len(bad)} of 30 start-ups lost an endpoint's model list:\n" + "\n".join(bad)
+
+
+def test_hanging_instance_goes_offline_whatever_its_discovery_does(cluster):
+    """A hung instance's model discovery (each read waits up to model_discovery.timeout) must
+    not starve its health probes: with one claim per endpoint for both, 2 s / 1500 ms probes
+    and discovery every 300 ms, c stayed routable for more than 10 s (issue #10). Probes run
+    on their own schedule, and at most one probe and one discovery read wait on c at a time."""
+    from conftest import PATIENT_HEALTH
+    from helpers import raw_request
+    spec = [{**s, **PATIENT_HEALTH} for s in SPEC]
+    cl = cluster(spec, overrides={"discovery": {"model_discovery": {"interval": "300ms", "timeout": "5s"}}})
+
+    def state():
+        r = raw_request(cl.t.host, cl.t.port, "GET", "/internal/status/endpoints", timeout=5)
+        assert r.status == 200, r.describe()
+        return {e["name"]: e["status"] for e in r.json()["endpoints"]}["c"]
+
+    time.sleep(0.5)  # discovery rounds are running
+    cl["c"].configure(hang=True)
+    t0 = time.monotonic()
+    most = {"probe": 0, "discovery": 0}
+    went_offline = None
+    # the worst case: a probe succeeded just before the hang; the next one comes 2 s later
+    # and times out after 1.5 s
+    while time.monotonic() < t0 + 6.0:
+        waiting = [x.path for x in cl["c"].requests if x.outcome == "hanging"]
+        most["probe"] = max(most["probe"], sum(1 for p in waiting if p == "/"))
+        most["discovery"] = max(most["discovery"], sum(1 for p in waiting if p != "/"))
+        if went_offline is None and state() == "offline":
+            went_offline = time.monotonic() - t0
+        time.sleep(0.1)
+    assert went_offline is not None, (
+        f"c hangs: it should be offline within check_interval + check_timeout (3.5 s) plus slack, "
+        f"still {state()} after 6 s: its probes were starved")
+    assert most["probe"] <= 1 and most["discovery"] <= 1, (
+        f"requests waiting on the hung c at once (at most one probe and one discovery read): {most}")
+    r = jreq(cl.t, "POST", "/api/chat", {"model": "phi3:mini", "stream": False,
+                                         "messages": [{"role": "user", "content": "hi"}]})
+    assert r.status == 503 and "c (offline: probe timed out)" in r.json()["error"], r.describe()

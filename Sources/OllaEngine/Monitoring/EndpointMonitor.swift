@@ -7,6 +7,12 @@ import Synchronization
 ///
 /// One scheduler loop wakes every `tick` and starts the probes that are due, so each endpoint
 /// keeps its own `check_interval` (and its own backoff) instead of sharing one global timer.
+///
+/// Probes and inventory reads (model discovery, `/api/ps` polls) hold separate claims: a
+/// hung instance's discovery may wait up to `model_discovery.timeout` per request, and a
+/// probe must still run on time and take the instance out of routing. At most one probe and
+/// one inventory read are in flight per endpoint, so a hung instance does not collect a
+/// pile of waiting requests either.
 public final class EndpointMonitor: Sendable {
     static let tick: Duration = .milliseconds(100)
 
@@ -14,7 +20,13 @@ public final class EndpointMonitor: Sendable {
     private let fetcher: Fetcher
     private let discovery: ModelDiscoveryConfig
     private let logger: Logger
-    private let probing = Mutex<Set<String>>([])
+    /// Endpoints with a probe in flight.
+    private let probing = ClaimSet()
+    /// Endpoints with a discovery or `/api/ps` poll in flight.
+    private let reading = ClaimSet()
+    /// Endpoints whose models must be re-read (they recovered, or were never listed) while
+    /// another inventory read was in flight: read as soon as it ends.
+    private let discoveryPending = Mutex<Set<String>>([])
     private let lastDiscovery = Mutex<[String: ContinuousClock.Instant]>([:])
     private let lastResidencyPoll = Mutex<[String: ContinuousClock.Instant]>([:])
     /// How often `/api/ps` is read while an instance has requests of Olla's running (or
@@ -31,11 +43,18 @@ public final class EndpointMonitor: Sendable {
     }
 
     /// Probes and discovers every endpoint once, concurrently: run before serving so the
-    /// catalogue is filled when the first client arrives.
+    /// catalogue is filled when the first client arrives. It holds the same claims as
+    /// `run()`, which may start while a slow warm-up is still going.
     public func warmUp() async {
         await withTaskGroup(of: Void.self) { group in
-            for endpoint in registry.endpoints {
-                group.addTask { await self.probe(endpoint) }
+            for endpoint in registry.endpoints where probing.claim(endpoint.name) {
+                group.addTask {
+                    let next = await self.probe(endpoint)
+                    self.probing.release(endpoint.name)
+                    guard next != .nothing, self.reading.claim(endpoint.name) else { return }
+                    await self.read(next, endpoint)
+                    self.reading.release(endpoint.name)
+                }
             }
         }
     }
@@ -44,14 +63,18 @@ public final class EndpointMonitor: Sendable {
     public func run() async {
         while !Task.isCancelled {
             let now = ContinuousClock.now
-            for (endpoint, due) in registry.probeSchedule() where due <= now && claim(endpoint.name) {
-                Task { await self.probe(endpoint) }
+            for (endpoint, due) in registry.probeSchedule() where due <= now && probing.claim(endpoint.name) {
+                Task {
+                    let next = await self.probe(endpoint)
+                    self.probing.release(endpoint.name)
+                    self.startReading(next, endpoint)
+                }
             }
             for endpoint in registry.endpoints where discoveryDue(endpoint.name, now: now) {
-                if claim(endpoint.name) { Task { await self.discoverClaimed(endpoint) } }
+                startReading(.models, endpoint)
             }
-            for endpoint in registry.endpoints where residencyDue(endpoint, now: now) && claim(endpoint.name) {
-                Task { await self.pollLoadedClaimed(endpoint) }
+            for endpoint in registry.endpoints where residencyDue(endpoint, now: now) {
+                startReading(.loaded, endpoint)
             }
             // Held requests past their wait bound are refused, and the others reconsidered.
             registry.scheduler.pump(now: now)
@@ -70,8 +93,18 @@ public final class EndpointMonitor: Sendable {
 
     // MARK: Probing
 
-    private func probe(_ endpoint: EndpointConfig) async {
-        defer { release(endpoint.name) }
+    /// What to read from an endpoint after a probe.
+    enum InventoryRead: Equatable {
+        /// Nothing: the endpoint is not routable.
+        case nothing
+        /// Its models, loaded models and version (it recovered, or was never listed).
+        case models
+        /// Its loaded models (`/api/ps`), which change with every load and eviction.
+        case loaded
+    }
+
+    /// Probes `endpoint` once, records the outcome, and says what to read from it next.
+    private func probe(_ endpoint: EndpointConfig) async -> InventoryRead {
         let result = await fetcher.fetch(.init(url: endpoint.resolvedHealthCheckURL, headers: authHeaders(endpoint),
                                                timeout: endpoint.checkTimeout, maxResponseBytes: 64 * 1024))
         let now = ContinuousClock.now
@@ -97,23 +130,42 @@ public final class EndpointMonitor: Sendable {
         }
         if let transition { log(transition, endpoint) }
         let routable = registry.snapshot.view(endpoint.name)?.isRoutable ?? false
-        guard routable else { return }
+        guard routable else { return .nothing }
         if transition?.recovered == true || registry.snapshot.view(endpoint.name)?.inventory == nil {
-            await discover(endpoint)
-        } else if endpoint.type == .ollama {
-            await pollLoaded(endpoint)
+            return .models
+        }
+        return endpoint.type == .ollama ? .loaded : .nothing
+    }
+
+    // MARK: Inventory reads
+
+    /// Starts `what` in its own task unless an inventory read of `endpoint` is in flight;
+    /// a model listing that must wait is remembered and started once that read ends.
+    private func startReading(_ what: InventoryRead, _ endpoint: EndpointConfig) {
+        guard what != .nothing else { return }
+        guard reading.claim(endpoint.name) else {
+            if what == .models { _ = discoveryPending.withLock { $0.insert(endpoint.name) } }
+            return
+        }
+        Task {
+            await self.read(what, endpoint)
+            self.reading.release(endpoint.name)
+        }
+    }
+
+    private func read(_ what: InventoryRead, _ endpoint: EndpointConfig) async {
+        switch what {
+        case .nothing: return
+        case .models: await discover(endpoint)
+        case .loaded: await pollLoaded(endpoint)
         }
     }
 
     // MARK: Discovery
 
-    private func discoverClaimed(_ endpoint: EndpointConfig) async {
-        defer { release(endpoint.name) }
-        await discover(endpoint)
-    }
-
     private func discover(_ endpoint: EndpointConfig) async {
         lastDiscovery.withLock { $0[endpoint.name] = .now }
+        _ = discoveryPending.withLock { $0.remove(endpoint.name) }
         let models = await fetchModels(endpoint)
         var loaded: [LoadedModel]? = nil
         var version: String? = nil
@@ -136,11 +188,6 @@ public final class EndpointMonitor: Sendable {
             registry.updateInventory(endpoint.name, models: nil, loaded: loaded, version: nil)
             registry.scheduler.observed(loaded, on: endpoint.name)
         }
-    }
-
-    private func pollLoadedClaimed(_ endpoint: EndpointConfig) async {
-        defer { release(endpoint.name) }
-        await pollLoaded(endpoint)
     }
 
     private func fetchModels(_ endpoint: EndpointConfig) async -> [ModelEntry]? {
@@ -180,8 +227,12 @@ public final class EndpointMonitor: Sendable {
 
     // MARK: Bookkeeping
 
+    /// A listing is due when one is pending (a recovery while another read was in flight)
+    /// or, with periodic discovery on, every `model_discovery.interval`; only while routable.
     private func discoveryDue(_ name: String, now: ContinuousClock.Instant) -> Bool {
-        guard discovery.enabled, registry.snapshot.view(name)?.isRoutable == true else { return false }
+        guard registry.snapshot.view(name)?.isRoutable == true, !reading.contains(name) else { return false }
+        if discoveryPending.withLock({ $0.contains(name) }) { return true }
+        guard discovery.enabled else { return false }
         let last = lastDiscovery.withLock { $0[name] }
         return last.map { now - $0 >= discovery.interval } ?? false
     }
@@ -190,18 +241,9 @@ public final class EndpointMonitor: Sendable {
     /// only after probes (lazily).
     private func residencyDue(_ endpoint: EndpointConfig, now: ContinuousClock.Instant) -> Bool {
         guard endpoint.type == .ollama, registry.snapshot.view(endpoint.name)?.isRoutable == true,
-              registry.scheduler.isActive(endpoint.name) else { return false }
+              !reading.contains(endpoint.name), registry.scheduler.isActive(endpoint.name) else { return false }
         let last = lastResidencyPoll.withLock { $0[endpoint.name] }
         return last.map { now - $0 >= Self.activeResidencyInterval } ?? true
-    }
-
-    /// One probe or discovery at a time per endpoint.
-    private func claim(_ name: String) -> Bool {
-        probing.withLock { $0.insert(name).inserted }
-    }
-
-    private func release(_ name: String) {
-        _ = probing.withLock { $0.remove(name) }
     }
 
     private func log(_ transition: EndpointHealth.Transition, _ endpoint: EndpointConfig) {
