@@ -19,12 +19,15 @@ struct ConfigFilesTests {
     private static let examplePath = packageRoot + "/config.example.json"
     private static let documentationPath = packageRoot + "/docs/configuration.md"
 
-    /// The bodies of every ```json fenced block in a markdown file, with their start lines.
+    /// The bodies of every ```json fenced block in a markdown file, with their start lines,
+    /// except error examples (invalid on purpose; `DocsExamplesTests` checks those).
     private static func jsonBlocks(in markdown: String) -> [(line: Int, text: String)] {
         var blocks: [(line: Int, text: String)] = []
         var current: (line: Int, text: String)?
+        var previous: Substring = ""
         for (index, line) in markdown.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if current == nil, line == "```json" {
+            defer { previous = line }
+            if current == nil, line == "```json", previous != DocsExamplesTests.errorMarker {
                 current = (index + 2, "")
             } else if let block = current, line == "```" {
                 blocks.append(block)
