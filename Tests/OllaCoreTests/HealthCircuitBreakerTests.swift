@@ -98,13 +98,52 @@ struct HealthCircuitBreakerTests {
         #expect(health.nextProbeAt == trial + .seconds(60))
     }
 
-    @Test func offlineEndpointStaysOfflineWhileTheBreakerIsOpen() {
+    /// A killed backend fails every request on its way to it at once: one outage, one
+    /// failure for the breaker (soak finding: five of them opened it for 30 s after the
+    /// backend was back).
+    @Test func connectFailuresOfOneOutageCountOnce() {
         var health = healthyEndpoint()
-        for second in 1...5 { health.requestFailed(.connect("refused"), now: t0 + .seconds(second)) }
+        for millisecond in 1...12 { health.requestFailed(.connect("refused"), now: t0 + .milliseconds(millisecond)) }
+        #expect(health.consecutiveFailures == 1)
+        #expect(!health.breaker.isOpen)
+        #expect(health.state == .offline)
+        #expect(health.nextProbeAt == t0 + .milliseconds(1) + .seconds(1), "the quick re-probe")
+    }
+
+    /// Opened only because the endpoint was unreachable, the breaker closes at the first probe
+    /// that reaches it, and never delays probes: nothing a probe cannot see is behind it.
+    @Test func anOutageOnlyBreakerClosesAtTheFirstGoodProbe() throws {
+        var health = healthyEndpoint()
+        health.requestFailed(.connect("refused"), now: t0 + .seconds(1))
+        var now = t0 + .seconds(1)
+        for _ in 1...4 {
+            now = health.nextProbeAt
+            health.probeFailed(.transport("refused"), now: now)
+        }
         #expect(health.breaker.isOpen)
         #expect(health.state == .offline)
-        // The breaker replaces the quick re-probe with the trial at the end of the cool-down.
-        #expect(health.nextProbeAt == t0 + .seconds(35))
+        #expect(!health.breaker.holdsUntilCooldownEnds)
+        #expect(health.nextProbeAt == now + .seconds(60), "backoff alone, not the cool-down")
+        let back = now + .seconds(1)  // inside the 30 s cool-down
+        #expect(health.breaker.openUntil.map { back < $0 } == true)
+        let outcome = health.probeSucceeded(latency: .milliseconds(5), now: back)
+        let recovered = try #require(outcome)
+        #expect(recovered == .init(from: .offline, to: .healthy))
+        #expect(!health.breaker.isOpen && health.consecutiveFailures == 0)
+    }
+
+    /// Answered failures among them (the endpoint said 5xx): the cool-down holds as before.
+    @Test func answeredFailuresKeepTheCoolDown() {
+        var health = healthyEndpoint()
+        for millisecond in 1...3 { health.requestFailed(.serverError(500), now: t0 + .milliseconds(millisecond)) }
+        health.requestFailed(.connect("refused"), now: t0 + .milliseconds(4))
+        health.probeFailed(.timeout, now: t0 + .milliseconds(5))
+        #expect(health.breaker.isOpen)
+        #expect(health.breaker.holdsUntilCooldownEnds)
+        #expect(health.state == .offline)
+        #expect(health.nextProbeAt == t0 + .milliseconds(5) + .seconds(30))
+        #expect(health.probeSucceeded(latency: .milliseconds(5), now: t0 + .seconds(10)) == .init(from: .offline, to: .unhealthy))
+        #expect(!health.isRoutable, "probes pass, but the answered failures hold it for the cool-down")
     }
 
     @Test func thresholdIsConfigurable() {

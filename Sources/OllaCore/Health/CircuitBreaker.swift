@@ -11,9 +11,18 @@
 ///
 /// Half-open is not stored: it is "open, and the cool-down has passed", so no timer is
 /// needed to enter it.
+///
+/// Failures are of two kinds. An *answered* failure (a 5xx, a busy 503/429, a probe's
+/// non-2xx) is something a probe of `/` cannot contradict: that is what the cool-down is for.
+/// An *unreachable* one (refused, reset, timed out) is exactly what a probe tests, so when
+/// every failure behind an open breaker was unreachability, the first probe that reaches the
+/// endpoint closes it (`recordProbeSuccess`): a backend that was killed and restarted serves
+/// again at its first good probe, not 30 s later.
 public struct CircuitBreaker: Sendable, Equatable {
     /// Failures since the last success (or since the breaker last closed).
     public private(set) var consecutiveFailures = 0
+    /// Of those, the failures in which the endpoint answered (see above).
+    public private(set) var answeredFailures = 0
     /// When the current cool-down ends; `nil` while closed.
     public private(set) var openUntil: ContinuousClock.Instant?
     /// How many times in a row the breaker has opened without closing in between;
@@ -40,18 +49,41 @@ public struct CircuitBreaker: Sendable, Equatable {
         return now >= openUntil
     }
 
+    /// Whether the cool-down holds: the breaker is open because the endpoint answered with
+    /// failures, which only time (then a trial) can clear. False while closed, and while
+    /// open only for unreachability.
+    public var holdsUntilCooldownEnds: Bool { openUntil != nil && answeredFailures > 0 }
+
     /// Records a success. Closes the breaker unless it is still cooling down.
     public mutating func recordSuccess(now: ContinuousClock.Instant) {
         if let openUntil, now < openUntil { return }
+        close()
+    }
+
+    /// Records a probe that reached the endpoint and got a 2xx. If the breaker is open only
+    /// for unreachability, this contradicts every failure behind it: closed at once.
+    /// Otherwise the same as `recordSuccess`.
+    public mutating func recordProbeSuccess(now: ContinuousClock.Instant) {
+        if openUntil != nil && answeredFailures == 0 {
+            close()
+        } else {
+            recordSuccess(now: now)
+        }
+    }
+
+    private mutating func close() {
         consecutiveFailures = 0
+        answeredFailures = 0
         openUntil = nil
         trips = 0
     }
 
-    /// Records a failure. Opens the breaker at the threshold, or re-opens it for longer
-    /// if this was the half-open trial.
-    public mutating func recordFailure(now: ContinuousClock.Instant) {
+    /// Records a failure; `answered` says whether the endpoint answered (a 5xx, busy, a
+    /// probe's non-2xx) rather than being unreachable. Opens the breaker at the threshold,
+    /// or re-opens it for longer if this was the half-open trial.
+    public mutating func recordFailure(now: ContinuousClock.Instant, answered: Bool = true) {
         consecutiveFailures += 1
+        if answered { answeredFailures += 1 }
         if let openUntil {
             // Still cooling down: the failure was already "priced in".
             guard now >= openUntil else { return }

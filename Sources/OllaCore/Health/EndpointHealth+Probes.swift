@@ -4,7 +4,8 @@ extension EndpointHealth {
     /// The endpoint becomes `healthy`, or `busy` if the answer was slow. One success ends
     /// any backoff: the next probe is one `checkInterval` away. If the breaker's cool-down
     /// has passed this is the successful trial and closes it; during the cool-down the
-    /// breaker stays open.
+    /// breaker stays open, unless only unreachability opened it: then this probe, which
+    /// reached the endpoint, closes it (see `CircuitBreaker`).
     /// - Returns: the state change, if any; `recovered` tells the owner to re-discover models.
     @discardableResult
     public mutating func probeSucceeded(latency: Duration, now: ContinuousClock.Instant) -> Transition? {
@@ -14,7 +15,7 @@ extension EndpointHealth {
             health.lastLatency = latency
             health.lastError = nil
             health.consecutiveProbeFailures = 0
-            health.breaker.recordSuccess(now: now)
+            health.breaker.recordProbeSuccess(now: now)
             health.scheduleProbe(at: now + health.checkInterval, now: now)
         }
     }
@@ -47,7 +48,7 @@ extension EndpointHealth {
             health.observedState = observed
             health.lastCheckedAt = now
             health.lastError = failure.description
-            health.breaker.recordFailure(now: now)
+            health.breaker.recordFailure(now: now, answered: failure.isAnswer)
             let delay: Duration
             if observed == .busy {
                 health.consecutiveProbeFailures = 0

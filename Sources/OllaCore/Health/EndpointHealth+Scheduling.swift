@@ -16,11 +16,13 @@ extension EndpointHealth {
     /// The delay before re-probing after a real request failed to connect.
     public var quickReprobeDelay: Duration { min(checkInterval, policy.quickReprobeDelay) }
 
-    /// Sets `nextProbeAt` to `preferred`, except that while the breaker is cooling down the
-    /// probe waits for the end of the cool-down: that probe is the half-open trial, and an
-    /// earlier one could not close the breaker anyway. The breaker only ever delays probes.
+    /// Sets `nextProbeAt` to `preferred`, except that while the breaker is cooling down for
+    /// answered failures the probe waits for the end of the cool-down: that probe is the
+    /// half-open trial, and an earlier one could not close the breaker anyway. (Opened only
+    /// for unreachability, a probe can close it, so probes keep their schedule.) The breaker
+    /// only ever delays probes.
     mutating func scheduleProbe(at preferred: ContinuousClock.Instant, now: ContinuousClock.Instant) {
-        if let openUntil = breaker.openUntil, openUntil > now {
+        if breaker.holdsUntilCooldownEnds, let openUntil = breaker.openUntil, openUntil > now {
             nextProbeAt = max(preferred, openUntil)
         } else {
             nextProbeAt = preferred

@@ -19,6 +19,13 @@ public enum ProbeFailure: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether the endpoint answered (with a non-2xx status), as opposed to being
+    /// unreachable: the circuit breaker treats the two differently.
+    public var isAnswer: Bool {
+        if case .status = self { return true }
+        return false
+    }
+
     /// HTTP statuses that mean "busy, try later" rather than "broken".
     static func isBusyStatus(_ code: Int) -> Bool { code == 503 || code == 429 }
 
