@@ -172,3 +172,28 @@ def test_localhost_listens_on_ipv4_as_deployment_md_says(olla_factory):
         assert f"listens on `127.0.0.1:40114`" in (DOCS / "deployment.md").read_text()
     finally:
         dead.close()
+
+
+def catalogue_rows() -> list:
+    """(methods, path) of docs/api.md's route-table rows that say Olla answers them itself."""
+    out = []
+    for line in (DOCS / "api.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and cells[5].startswith("answered from the catalogue"):
+            methods = re.findall(r"`([A-Z]+)`", cells[0])
+            for path in re.findall(r"`(/[^`]+)`", cells[1]):
+                out.append((methods, path))
+    return out
+
+
+def test_routes_the_docs_say_olla_answers_itself_are_answered_from_memory(cluster):
+    rows = catalogue_rows()
+    assert {p for _, p in rows} >= {"/api/tags", "/api/ps", "/api/version", "/v1/models", "/v1/models/{model}"}, rows
+    cl = cluster([{"name": "a", "models": ["llama3.2"]}])
+    for methods, path in rows:
+        for method in methods:
+            target = cl.t.path(path.replace("{model}", "llama3.2:latest"))
+            r = raw_request(cl.t.host, cl.t.port, method, target, timeout=5)
+            assert r.status == 200 and r.header("X-Olla-Endpoint") == "olla", f"{method} {path}: {r.describe()}"
+    assert not [x for x in cl["a"].requests if x.header("X-Olla-Request-ID")], \
+        "the catalogue routes reached the instance: " + str([(x.method, x.path) for x in cl["a"].requests])
