@@ -9,7 +9,10 @@ status example with a field the binary never sends, an error `code` it does not 
   documented) and the same kind of value (`null` in either stands for "when known");
 - every error example marked `<!-- docs-example: error FLAVOUR -->` in docs/api.md is the
   daemon's answer to the request the test makes for it, byte for byte once parsed (Anthropic's
-  `request_id` is per request: only its presence is checked).
+  `request_id` is per request: only its presence is checked), as are the 404 wordings;
+- the route-table rows of docs/api.md that say Olla answers from the catalogue are answered
+  from memory; operations.md's metrics table is the live families, types and labels; and
+  deployment.md's account of what `"localhost"` listens on is what the daemon does.
 
 Configuration examples (valid files, and the errors the loader reports) are checked by the
 unit tests DocsExamplesTests and ConfigFilesTests.
@@ -197,3 +200,37 @@ def test_routes_the_docs_say_olla_answers_itself_are_answered_from_memory(cluste
             assert r.status == 200 and r.header("X-Olla-Endpoint") == "olla", f"{method} {path}: {r.describe()}"
     assert not [x for x in cl["a"].requests if x.header("X-Olla-Request-ID")], \
         "the catalogue routes reached the instance: " + str([(x.method, x.path) for x in cl["a"].requests])
+
+
+def documented_metrics() -> dict:
+    """{name: (type, {labels})} from the table under operations.md's `### GET /internal/metrics`."""
+    out, inside = {}, False
+    for line in (DOCS / "operations.md").read_text().splitlines():
+        if line.startswith("#"):
+            inside = line.strip() == "### GET /internal/metrics"
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if inside and len(cells) >= 4 and re.fullmatch(r"`olla_\w+`", cells[0]):
+            out[cells[0].strip("`")] = (cells[1], set(re.findall(r"`(\w+)`", cells[2])))
+    return out
+
+
+def test_documented_metrics_are_the_live_families_with_their_labels(cluster):
+    documented = documented_metrics()
+    assert len(documented) >= 10, documented
+    cl = cluster([{"name": "a", "models": ["llama3.2"]}])
+    assert jreq(cl.t, "POST", "/api/chat", {"model": "llama3.2", "stream": False,
+                                            "messages": [{"role": "user", "content": "hi"}]}).status == 200
+    jreq(cl.t, "GET", "/api/tags")
+    text = raw_request(cl.t.host, cl.t.port, "GET", "/internal/metrics", timeout=5).body.decode()
+    live = {m.group(1): m.group(2) for m in re.finditer(r"^# TYPE (\S+) (\S+)$", text, re.M)}
+    assert {n: t for n, (t, _) in documented.items()} == live, \
+        f"operations.md's metrics table (name: type) vs the live families:\n  doc  {sorted(documented.items())}\n  live {sorted(live.items())}"
+    labels = {}
+    for m in re.finditer(r"^(olla_\w+?)(?:_bucket|_sum|_count)?(?:\{([^}]*)\})? \S+$", text, re.M):
+        name = m.group(1) if m.group(1) in live else re.sub(r"_(bucket|sum|count)$", "", m.group(1))
+        keys = set(re.findall(r'(\w+)="', m.group(2) or "")) - {"le"}
+        labels.setdefault(name, set()).update(keys)
+    wrong = {n: (sorted(documented[n][1]), sorted(k)) for n, k in labels.items() if n in documented and k != documented[n][1]}
+    assert not wrong, f"metrics whose documented labels differ from the live ones (doc, live): {wrong}"
+    assert 'endpoint="none"' in text, "operations.md: requests Olla answers itself have endpoint=\"none\""
