@@ -57,12 +57,14 @@ struct SchedulerResidencyTests {
         #expect(Set(scheduler.instances["a"]!.models.keys) == [qwen, phi])
     }
 
-    @Test func noIdleModelMeansNoVictimAndTheLoadWaits() {
+    @Test func noIdleModelMeansTheLoadWaitsAndEvictsTheFirstToGoIdle() {
         var scheduler = fleet(["a"])
         scheduler.dispatched(1, model: llama, displayName: "llama3", to: "a", estimatedWait: 0, now: t0)
         scheduler.firstByte(1, succeeded: true, now: at(2))
+        #expect(scheduler.instances["a"]?.predictedVictim(now: at(2), sparing: qwen) == nil)
         let estimate = scheduler.estimate(qwen, on: .init(name: "a"), now: at(2))
-        #expect(estimate.victim == nil)
+        // Nothing can be evicted now; llama3, running, will be once it goes idle (and is charged for).
+        #expect(estimate.victim == "llama3")
         #expect(!estimate.canStartNow)
         #expect(estimate.queueWait > 0)
     }
@@ -97,7 +99,8 @@ struct SchedulerResidencyTests {
         scheduler.requested(qwen, now: at(0.5))
         let alone = scheduler.estimate(llama, on: .init(name: "b"), now: at(0.5))
         let queued = scheduler.estimate(llama, on: .init(name: "b"), now: at(0.5), queuedBehind: 5)
-        #expect(queued.sharedBy - alone.sharedBy == 5)
+        // Each of the five would otherwise wait one more generation (5 s, the default) on a.
+        #expect(abs((queued.queueRelief - alone.queueRelief) - 25) < 1e-9)
         #expect(queued.cost < alone.cost)
         #expect(scheduler.decide(llama, candidates: candidates, now: at(0.5), queuedBehind: 5).estimates.first?.candidate.name == "b")
     }
@@ -110,9 +113,12 @@ struct SchedulerResidencyTests {
         let estimate = scheduler.estimate(phi, on: .init(name: "a"), now: at(20))
         #expect(estimate.victim == "llama3")
         #expect(estimate.evictionPenalty == 8)  // four reloads of 2 s: capped
-        // Held for 3 s, it is charged twice that less: it waits for a while, not for ever.
-        #expect(scheduler.estimate(phi, on: .init(name: "a"), now: at(20), waited: 3).evictionPenalty == 2)
-        #expect(scheduler.estimate(phi, on: .init(name: "a"), now: at(20), waited: 5).evictionPenalty == 0)
+        // With no copy of phi anywhere to wait for, the time its held requests waited pays
+        // the penalty off: it waits for a while, not for ever.
+        let after3 = scheduler.decide(phi, candidates: [.init(name: "a")], now: at(20), heldWaiting: 3)
+        #expect(after3.estimates.first?.uncoveredPenalty == 5)
+        let after8 = scheduler.decide(phi, candidates: [.init(name: "a")], now: at(20), heldWaiting: 8)
+        #expect(after8.estimates.first?.uncoveredPenalty == 0)
         // A popular model evicting a rare one pays little.
         scheduler.observed([.init(model: phi, name: "phi")], on: "a", now: at(21))
         let reverse = scheduler.estimate(llama, on: .init(name: "a"), now: at(21))
@@ -238,9 +244,12 @@ struct SchedulerWorkedExampleTests {
                         observedSeconds: nil, now: t0)
         scheduler.observed([.init(model: qwen, name: "qwen2.5")], on: "gpu-b", now: t0)
         scheduler.observed([.init(model: mistral, name: "mistral")], on: "gpu-c", now: t0)
-        scheduler.dispatched(1, model: llama, displayName: "llama3.2", to: "gpu-a", estimatedWait: 0, now: t0)
-        scheduler.firstByte(1, succeeded: true, now: t0)
-        let now = t0 + .milliseconds(1200)
+        // Demand has been watched for ten minutes (the rates need no warm-up correction).
+        for model in [llama, qwen, mistral] { scheduler.requested(model, now: t0) }
+        let start = t0 + .seconds(600)
+        scheduler.dispatched(1, model: llama, displayName: "llama3.2", to: "gpu-a", estimatedWait: 0, now: start)
+        scheduler.firstByte(1, succeeded: true, now: start)
+        let now = start + .milliseconds(1200)
         for (model, count) in [(llama, 12), (qwen, 3), (mistral, 6)] {
             for _ in 0..<count { scheduler.requested(model, now: now) }
         }
@@ -248,8 +257,14 @@ struct SchedulerWorkedExampleTests {
         let placement = scheduler.decide(llama, candidates: candidates, now: now)
         let costs = placement.estimates.map { ($0.candidate.name, ($0.cost * 1000).rounded() / 1000) }
         #expect(costs.map(\.0) == ["gpu-b", "gpu-c", "gpu-a"])
-        #expect(costs.map(\.1) == [1.552, 1.863, 2.8])
+        #expect(costs.map(\.1) == [1.875, 2.25, 2.8])
         guard case .dispatch = placement else { Issue.record("gpu-b can start now: \(placement)"); return }
         #expect(placement.reason == "cold on gpu-b ~1.5 s, evicts qwen2.5; cold on gpu-c ~1.5 s, evicts mistral")
+        // llama3.2's rate, ~0.139 requests/s, is below what gpu-a serves (one per 4 s): no relief.
+        #expect(abs(scheduler.demand.rate(llama, now: now) - 0.139) < 0.001)
+        #expect(placement.estimates[0].queueRelief == 0)
+        // Two held behind it would each wait 4 s more on gpu-a: 8 s relieved.
+        let queued = scheduler.decide(llama, candidates: candidates, now: now, queuedBehind: 2)
+        #expect(queued.estimates.map { ($0.cost * 1000).rounded() / 1000 } == [-6.125, -5.75, 2.8])
     }
 }

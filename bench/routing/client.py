@@ -19,6 +19,7 @@ class Outcome:
     kind: str = ""                    # ok | http-<status> | refused | reset | timeout | cut
     endpoint: str = ""
     load_ns: int = 0
+    reason: str = ""                  # X-Olla-Routing-Reason (BENCH_TRACE)
 
 
 async def read_body(reader, headers: dict, on_data) -> None:
@@ -73,6 +74,7 @@ async def chat(host: str, port: int, prefix: str, model: str, tokens: int, timeo
             if k:
                 headers[k.strip().lower()] = v.strip()
         out.endpoint = headers.get("x-olla-endpoint", "")
+        out.reason = headers.get("x-olla-routing-reason", "")
         got_head = True
         if out.status != 200:
             out.kind = f"http-{out.status}"

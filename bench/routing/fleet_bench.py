@@ -215,6 +215,10 @@ async def run_policy(scn: Scenario, policy: str, seconds: float, seed: int, olla
                              "max": max(v) if v else None,
                              "waited_for_load": sum(1 for o in ok if o.model == m and o.load_ns > 2e8)}
                          for m in scn.models for v in [[o.ttfc for o in ok if o.model == m]]},
+            # BENCH_TRACE=1: every request in order, to see what a balancer decided and why.
+            **({"trace": [[round(o.started - t0, 2), o.model, o.endpoint, o.ttfc and round(o.ttfc, 2),
+                           round(o.load_ns / 1e9, 2), o.reason] for o in sorted(outcomes, key=lambda o: o.started)]}
+               if os.environ.get("BENCH_TRACE") == "1" else {}),
         }
     finally:
         if proc is not None and proc.poll() is None:

@@ -85,6 +85,11 @@ public struct HoldQueue<ID: Hashable & Sendable>: Sendable {
     /// Requests held for `model`.
     public func count(_ model: String) -> Int { queues[model]?.count ?? 0 }
 
+    /// Seconds the requests held for `model` have waited at `now`, in all.
+    public func totalWait(_ model: String, now: ContinuousClock.Instant) -> Double {
+        (queues[model] ?? []).reduce(0) { $0 + max(0, (now - $1.heldAt).schedulingSeconds) }
+    }
+
     /// Whether nothing is held.
     public var isEmpty: Bool { queues.isEmpty }
 }

@@ -33,10 +33,14 @@ extension InstanceResidency {
             return PlacementEstimate(candidate: candidate, residency: residency, queueWait: wait, loadTime: 0,
                                      canStartNow: false)
         }
-        let victim = predictedVictim(now: now, sparing: model)
-        let full = models.count >= maxLoadedModels && victim == nil
+        let idleVictim = predictedVictim(now: now, sparing: model)
+        let full = reportsResidency && models.count >= maxLoadedModels && idleVictim == nil
         let waitForRoom = full ? secondsUntilAnySlotFrees(generationTime: generationTime, now: now) : 0
         let wait = max(busy, blocked, waitForRoom)
+        // When full with every model busy, the load evicts the model that goes idle first
+        // (the oldest running request's): it is charged now, so waiting for a busy instance
+        // never looks cheaper than evicting an idle one only because its victim is not known yet.
+        let victim = idleVictim ?? (full ? firstToGoIdle() : nil)
         return PlacementEstimate(candidate: candidate, residency: .cold, queueWait: wait, loadTime: loadTime,
                                  victim: victim, canStartNow: busy == 0 && blocked == 0 && !full)
     }
@@ -47,6 +51,11 @@ extension InstanceResidency {
         let started = running.values.filter { $0.model == model }.map { $0.firstByteAt ?? $0.dispatchedAt }
         guard let oldest = started.min() else { return 0 }
         return max(0.1 * generationTime, generationTime - (now - oldest).schedulingSeconds)
+    }
+
+    /// The model of the oldest running request here: the first expected to go idle.
+    private func firstToGoIdle() -> String? {
+        running.values.min { ($0.firstByteAt ?? $0.dispatchedAt) < ($1.firstByteAt ?? $1.dispatchedAt) }?.model
     }
 
     /// Seconds until any running request here is expected to finish (a model goes idle).

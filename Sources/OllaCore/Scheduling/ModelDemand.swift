@@ -5,6 +5,8 @@
 public struct ModelDemand: Sendable, Equatable {
     private var counts: [String: (value: Double, at: ContinuousClock.Instant)] = [:]
     private let halfLife: Double
+    /// The first request counted: how long demand has been watched.
+    private var since: ContinuousClock.Instant?
 
     /// An empty record.
     public init(halfLife: Duration = SchedulerSettings.demandHalfLife) {
@@ -14,6 +16,7 @@ public struct ModelDemand: Sendable, Equatable {
     /// Counts one request for `model` (canonical name) at `now`.
     public mutating func requested(_ model: String, now: ContinuousClock.Instant) {
         counts[model] = (level(model, now: now) + 1, now)
+        if since == nil { since = now }
         if counts.count > 4_096 { forgetFaded(now: now) }
     }
 
@@ -24,11 +27,23 @@ public struct ModelDemand: Sendable, Equatable {
         return entry.value * Self.halving(elapsed / halfLife)
     }
 
-    /// The request rate of `model` per second the decayed count stands for: a steady rate r
-    /// keeps the count at r × half-life / ln 2.
-    public func rate(_ model: String, now: ContinuousClock.Instant) -> Double {
-        level(model, now: now) * 0.693_147_180_559_945_3 / halfLife
+    /// The request rate of `model` per second the decayed count stands for, over at least
+    /// `minWindow` seconds. A steady rate r keeps the count at r × half-life / ln 2 — once
+    /// demand has been watched for several half-lives. Before that the count has had less
+    /// time to build up: the rate divides by the decayed length of the time watched,
+    /// half-life / ln 2 × (1 − 2^(−watched / half-life)), so it is right from the first
+    /// minute after a start (the warm-up correction of any exponentially weighted average).
+    /// `minWindow` keeps one request a moment ago from reading as a huge rate: a caller
+    /// weighing demand over a model load passes the load time.
+    public func rate(_ model: String, now: ContinuousClock.Instant, minWindow: Double = 1) -> Double {
+        let level = level(model, now: now)
+        guard level > 0, let since else { return 0 }
+        let watched = max(minWindow, (now - since).schedulingSeconds, 1e-3)
+        let window = halfLife / Self.ln2 * (1 - Self.halving(watched / halfLife))
+        return window > 0 ? level / window : 0
     }
+
+    static let ln2 = 0.693_147_180_559_945_3
 
     /// 2^-x without Foundation, accurate enough for weights.
     static func halving(_ x: Double) -> Double {
@@ -47,6 +62,6 @@ public struct ModelDemand: Sendable, Equatable {
 
     /// Equal demand: the same half-life and the same decayed count per model.
     public static func == (a: ModelDemand, b: ModelDemand) -> Bool {
-        a.halfLife == b.halfLife && a.counts.mapValues(\.value) == b.counts.mapValues(\.value)
+        a.halfLife == b.halfLife && a.since == b.since && a.counts.mapValues(\.value) == b.counts.mapValues(\.value)
     }
 }

@@ -36,15 +36,23 @@ public struct PlacementEstimate: Sendable, Equatable {
     public var queueWait: Double
     /// Seconds of loading the model first (0 unless cold).
     public var loadTime: Double
-    /// Seconds charged for evicting `victim`: what its next user is expected to pay.
+    /// Seconds charged for evicting `victim`: what its users are expected to pay for it.
     public var evictionPenalty: Double
     /// The model this placement is predicted to evict.
     public var victim: String?
+    /// Whether evicting `victim` leaves demand its remaining copies cannot serve (they would
+    /// be busy all the time): then the eviction is not made until it is paid for (see `awaitsPayment`).
+    public var victimSaturated = false
+    /// Seconds the requests held for this model have waited in all, counted against the
+    /// eviction penalty when no instance holds the model (waiting cannot end otherwise).
+    public var penaltyCredit: Double = 0
     /// Whether the request would start at once (a free slot, or a load that can begin now).
     public var canStartNow: Bool
-    /// How many requests share the load and eviction (an extra copy of a model in demand
-    /// serves the requests arriving while it loads too); 1 otherwise.
-    public var sharedBy: Double = 1
+    /// Seconds of waiting an extra copy saves the requests queued for the model's other
+    /// copies: each held behind this one (and each arriving faster than those copies
+    /// serve, while this one loads) would otherwise wait one more generation per slot
+    /// there. 0 unless cold with copies elsewhere.
+    public var queueRelief: Double = 0
 
     /// Creates an estimate.
     public init(candidate: SchedulingCandidate, residency: Residency, queueWait: Double, loadTime: Double,
@@ -58,9 +66,21 @@ public struct PlacementEstimate: Sendable, Equatable {
         self.canStartNow = canStartNow
     }
 
-    /// Seconds to the first token, plus the eviction penalty, the load and penalty shared
-    /// by `sharedBy` requests: the quantity minimised.
-    public var cost: Double { queueWait + (loadTime + evictionPenalty) / max(1, sharedBy) }
+    /// The eviction penalty not yet paid for by the model's waiting (`penaltyCredit`).
+    public var uncoveredPenalty: Double { max(0, evictionPenalty - penaltyCredit) }
+
+    /// The quantity minimised: seconds to the first token, plus the eviction penalty, less
+    /// the queue an extra copy relieves. So an extra copy is made when the last request
+    /// queued for the model would wait longer than a load and the penalty; and of two
+    /// victims the one whose users lose less is chosen, however long the request waited
+    /// (waiting decides when to evict, never which: `awaitsPayment`).
+    public var cost: Double { queueWait + loadTime + evictionPenalty - queueRelief }
+
+    /// Rent or buy: an eviction of a saturated victim waits until the model's held requests
+    /// have waited, in all, as long as the eviction is expected to cost the victim's users.
+    /// Waiting is "rent", evicting "buying"; paying rent up to the price before buying is
+    /// never worse than twice the best choice made knowing the future (the ski-rental bound).
+    public var awaitsPayment: Bool { victim != nil && victimSaturated && uncoveredPenalty > 0 }
 
     /// Seconds to the first token, as the client will see it.
     public var expectedWait: Double { queueWait + loadTime }
@@ -106,7 +126,11 @@ public enum Placement: Sendable, Equatable {
         let parts = estimates.prefix(2).map(\.summary).joined(separator: "; ")
         switch self {
         case .dispatch: return parts
-        case .hold: return "held for a free slot: " + parts
+        case .hold:
+            if let first = estimates.first, first.awaitsPayment {
+                return "held until the wait pays for evicting \(first.victim ?? "a busy copy"): " + parts
+            }
+            return "held for a free slot: " + parts
         }
     }
 }

@@ -3,7 +3,9 @@ extension ResidencyScheduler {
     /// (routable instances that have the model, in configuration order).
     ///
     /// 1. Each candidate gets an estimate: queue wait + load when not resident + eviction
-    ///    penalty (`estimate`).
+    ///    penalty (`estimate`). When no candidate holds the model, waiting cannot end by
+    ///    itself, and the time the model's held requests have waited (`heldWaiting`) pays
+    ///    the penalty off.
     /// 2. Tiers: the highest `priority` tier whose best estimate is within
     ///    `tier_max_wait` serves; a lower tier only when no higher one can (down, lacks the
     ///    model — then it is not a candidate — or too slow). When every tier is too slow,
@@ -12,17 +14,21 @@ extension ResidencyScheduler {
     ///    the fewest requests in flight per unit of `weight`, then healthy before
     ///    unknown before busy, then configuration order.
     /// 4. When the winner can start the request now it is dispatched; otherwise it is held
-    ///    (late binding) and decided again when something changes.
+    ///    (late binding) and decided again when something changes. An eviction of a
+    ///    saturated victim not yet paid for is held too (rent or buy, `awaitsPayment`).
     ///
     /// The order returned is the failover order: the chosen tier, then the other tiers,
     /// highest priority first, each by cost.
     ///
-    /// `waited`, `queuedBehind`: how long the request has been held already, and how many
-    /// of its model are held behind it (see `estimate`).
+    /// `heldWaiting`, `queuedBehind`: seconds the requests held for this model have waited
+    /// in all, and how many of them are held behind this one (see `estimate`).
     public func decide(_ model: String, candidates: [SchedulingCandidate], now: ContinuousClock.Instant,
-                       waited: Double = 0, queuedBehind: Int = 0) -> Placement {
-        let estimates = candidates.enumerated().map {
-            (index: $0.offset, estimate: estimate(model, on: $0.element, now: now, waited: waited, queuedBehind: queuedBehind))
+                       heldWaiting: Double = 0, queuedBehind: Int = 0) -> Placement {
+        var estimates = candidates.enumerated().map {
+            (index: $0.offset, estimate: estimate(model, on: $0.element, now: now, queuedBehind: queuedBehind))
+        }
+        if !estimates.contains(where: { $0.estimate.residency != .cold }) {
+            for i in estimates.indices { estimates[i].estimate.penaltyCredit = max(0, heldWaiting) }
         }
         let tiers = Dictionary(grouping: estimates, by: \.estimate.candidate.priority)
             .sorted { $0.key > $1.key }
@@ -33,7 +39,7 @@ extension ResidencyScheduler {
             ?? tiers.indices.min { tiers[$0][0].estimate.cost < tiers[$1][0].estimate.cost }!
         let ordered = (tiers[chosen] + tiers.enumerated().filter { $0.offset != chosen }.flatMap(\.element))
             .map(\.estimate)
-        return ordered[0].canStartNow ? .dispatch(ordered) : .hold(ordered)
+        return ordered[0].canStartNow && !ordered[0].awaitsPayment ? .dispatch(ordered) : .hold(ordered)
     }
 
     /// The within-tier order: cost (50 ms granularity), load per weight, state, position.

@@ -13,6 +13,9 @@ public struct ResidencyScheduler: Sendable, Equatable {
     public internal(set) var demand = ModelDemand()
     /// Which instance runs each dispatched request.
     var placements: [UInt64: String] = [:]
+    /// Requests Olla holds per model (canonical) while no instance can start them, as the
+    /// owner of the hold queue last reported them: work already waiting for a model's copies.
+    public var held: [String: Int] = [:]
 
     /// One instance's configuration as the scheduler needs it.
     public struct InstanceConfig: Sendable, Equatable {
@@ -81,25 +84,49 @@ public struct ResidencyScheduler: Sendable, Equatable {
     }
 
     /// The expected cost of evicting `victim` from `instance` to load `model`: nothing when
-    /// another instance keeps a copy or nobody wanted it lately; otherwise its reload time,
-    /// scaled by how much more it is wanted than `model` (at most four reloads). So a rarely
-    /// used model does not evict a popular one, and a popular one evicts a rare one cheaply.
+    /// nobody wanted it lately.
     ///
-    /// When other copies of `victim` stay, evicting this one costs its users queueing: the
-    /// reload time scaled by how busy the remaining copies would be (its request rate ×
-    /// generation time ÷ remaining copies), also at most four reloads.
+    /// When no other instance keeps a copy, its next user pays a reload: the reload time,
+    /// scaled by how much more it is wanted than `model` (its requests per request of
+    /// `model`), at most `maxReloadsForALastCopy`. So a rarely used model does not evict a
+    /// popular one, and a popular one evicts a rare one cheaply.
+    ///
+    /// When other copies stay, evicting this one costs its users queueing: the reload time
+    /// scaled by how busy the remaining copies would be (`remainingUtilisation`), at most
+    /// `maxReloadsForABusyCopy`.
     public func evictionPenalty(_ victim: String, on instance: String, for model: String,
                                 now: ContinuousClock.Instant) -> Double {
-        let otherCopies = copies(of: victim, except: instance)
         let wanted = demand.level(victim, now: now)
-        guard wanted >= 0.05 else { return 0 }
+        guard wanted >= 0.05 || held[victim, default: 0] > 0 else { return 0 }
         let reload = loadTime(victim, on: instance)
-        if otherCopies > 0 {
-            let busy = demand.rate(victim, now: now) * generationTime(victim, on: instance) / Double(otherCopies)
-            return reload * min(4, busy)
+        if let busy = remainingUtilisation(victim, except: instance, now: now) {
+            return reload * min(Self.maxReloadsForABusyCopy, busy)
         }
         let ratio = wanted / max(demand.level(model, now: now), 0.05)
-        return reload * min(4, ratio)
+        return reload * min(Self.maxReloadsForALastCopy, ratio)
+    }
+
+    /// The most evicting a model's last copy is charged, in its reloads: a model wanted four
+    /// times as much as the one that would evict it is as good as never evicted for it.
+    /// This penalty ranks candidates (which instance, which victim); it never makes a
+    /// request wait by itself, since a last copy is not a saturated one (`awaitsPayment`).
+    public static let maxReloadsForALastCopy = 4.0
+
+    /// The most evicting one of several copies is charged, in reloads: what the eviction
+    /// physically costs the victim's users is the instance's time reloading it and the wait
+    /// of the next request for it, two reloads. It bounds the rent a request pays by waiting
+    /// before a busy copy is evicted for it (`PlacementEstimate.awaitsPayment`).
+    public static let maxReloadsForABusyCopy = 2.0
+
+    /// How busy the copies of `model` other than the one on `instance` would be serving its
+    /// demand alone: its request rate × generation time ÷ their slots, plus the requests
+    /// held for it now ÷ their slots (work already waiting). 1 or more: they could not keep
+    /// up. Nil when no other instance holds it.
+    public func remainingUtilisation(_ model: String, except instance: String, now: ContinuousClock.Instant) -> Double? {
+        let others = otherCopies(model, except: instance)
+        guard others.slots > 0 else { return nil }
+        let rate = demand.rate(model, now: now, minWindow: loadTime(model, on: instance))
+        return (rate * generationTime(model, on: instance) + Double(held[model, default: 0])) / Double(others.slots)
     }
 
     /// Instances other than `instance` holding (or loading) `model`.
@@ -107,13 +134,20 @@ public struct ResidencyScheduler: Sendable, Equatable {
         instances.values.filter { $0.name != instance && $0.reportsResidency && $0.models[model] != nil }.count
     }
 
-    /// The estimate for `model` (canonical) on one candidate at `now`, for a request that has
-    /// been held `waited` seconds already: the eviction penalty it is charged shrinks by twice
-    /// that, so a rarely used model waits for a popular one's instance for a while, never
-    /// long. `queuedBehind`: requests for the same model held behind this one, which an
-    /// extra copy would serve too.
+    /// The copies of `model` other than the one on `instance`: their slots in all, and the
+    /// requests per second they serve (slots ÷ generation time each).
+    func otherCopies(_ model: String, except instance: String) -> (slots: Int, capacity: Double) {
+        instances.values.filter { $0.name != instance && $0.reportsResidency && $0.models[model] != nil }
+            .reduce((0, 0.0)) { sum, copy in
+                let slots = copy.slotsPerModel ?? 1
+                return (sum.0 + slots, sum.1 + Double(slots) / max(0.001, generationTime(model, on: copy.name)))
+            }
+    }
+
+    /// The estimate for `model` (canonical) on one candidate at `now`. `queuedBehind`:
+    /// requests for the same model held behind this one, which an extra copy would serve too.
     public func estimate(_ model: String, on candidate: SchedulingCandidate, now: ContinuousClock.Instant,
-                         waited: Double = 0, queuedBehind: Int = 0) -> PlacementEstimate {
+                         queuedBehind: Int = 0) -> PlacementEstimate {
         guard let instance = instances[candidate.name] else {
             return PlacementEstimate(candidate: candidate, residency: .cold, queueWait: 0,
                                      loadTime: loadTime(model, on: candidate.name), canStartNow: true)
@@ -121,13 +155,19 @@ public struct ResidencyScheduler: Sendable, Equatable {
         var estimate = instance.estimate(model, candidate: candidate, loadTime: loadTime(model, on: candidate.name),
                                          generationTime: generationTime(model, on: candidate.name), now: now)
         if let victim = estimate.victim {
-            estimate.evictionPenalty = max(0, evictionPenalty(victim, on: candidate.name, for: model, now: now) - 2 * waited)
+            estimate.evictionPenalty = evictionPenalty(victim, on: candidate.name, for: model, now: now)
+            estimate.victimSaturated = (remainingUtilisation(victim, except: candidate.name, now: now) ?? 0) >= 1
             estimate.victim = instance.models[victim]?.name ?? victim
         }
-        if estimate.residency == .cold, instance.reportsResidency, copies(of: model, except: candidate.name) > 0 {
-            // An extra copy of a model in demand serves the requests already held behind this
-            // one and those that keep arriving, not only this one: its load is shared by them.
-            estimate.sharedBy = 1 + Double(queuedBehind) + demand.rate(model, now: now) * estimate.loadTime
+        let others = otherCopies(model, except: candidate.name)
+        if estimate.residency == .cold, instance.reportsResidency, others.slots > 0 {
+            // An extra copy takes work off the other copies' queue: the requests held behind
+            // this one, and the demand they cannot keep up with while it loads. Each would
+            // otherwise wait one more generation (theirs) per slot there. Demand they can serve is
+            // not counted, so a burst they absorb does not buy a copy.
+            let excess = max(0, demand.rate(model, now: now, minWindow: estimate.loadTime) - others.capacity)
+            let relieved = Double(queuedBehind) + excess * estimate.loadTime
+            estimate.queueRelief = relieved / max(0.001, others.capacity)
         }
         return estimate
     }

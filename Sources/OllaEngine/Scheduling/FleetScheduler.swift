@@ -69,6 +69,7 @@ public final class FleetScheduler: Sendable {
         let model = ModelName.canonical(displayName)
         return state.withLock { state -> Admission in
             state.core.requested(model, now: now)
+            state.core.held = state.holds.lengths
             let placement = state.core.decide(model, candidates: candidates, now: now)
             if case .dispatch(let estimates) = placement, state.holds.count(model) == 0 {
                 state.core.dispatched(id, model: model, displayName: displayName, to: estimates[0].candidate.name,
@@ -211,8 +212,9 @@ public final class FleetScheduler: Sendable {
                     refusals.append((waiter.request, error, 10))
                     continue
                 }
+                state.core.held = state.holds.lengths
                 let placement = state.core.decide(model, candidates: candidates, now: now,
-                                                  waited: (now - first.heldAt).schedulingSeconds,
+                                                  heldWaiting: state.holds.totalWait(model, now: now),
                                                   queuedBehind: state.holds.count(model) - 1)
                 guard case .dispatch(let estimates) = placement else { stuck.insert(model); continue }
                 state.holds.removeFirst(model)
