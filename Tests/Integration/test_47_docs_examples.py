@@ -234,3 +234,22 @@ def test_documented_metrics_are_the_live_families_with_their_labels(cluster):
     wrong = {n: (sorted(documented[n][1]), sorted(k)) for n, k in labels.items() if n in documented and k != documented[n][1]}
     assert not wrong, f"metrics whose documented labels differ from the live ones (doc, live): {wrong}"
     assert 'endpoint="none"' in text, "operations.md: requests Olla answers itself have endpoint=\"none\""
+
+
+def test_every_x_olla_header_the_daemon_sends_is_documented(cluster):
+    documented = set()
+    for page in DOCS.glob("*.md"):
+        documented |= {h.lower() for h in re.findall(r"X-Olla-[A-Za-z-]+[A-Za-z]", page.read_text())}
+    cl = cluster([{"name": "a", "models": ["llama3.2"]}, {"name": "b", "models": ["llama3.2"]}])
+    chat = {"model": "llama3.2", "messages": [{"role": "user", "content": "hi"}]}
+    answers = [
+        jreq(cl.t, "POST", "/api/chat", {**chat, "stream": False}),          # routed
+        jreq(cl.t, "POST", "/api/chat", chat),                                # streamed
+        jreq(cl.t, "GET", "/api/tags"),                                       # from the catalogue
+        jreq(cl.t, "POST", "/api/chat", {**chat, "model": "ghost"}),          # rejected
+        jreq(cl.t, "DELETE", "/api/delete", {"model": "llama3.2"}),           # fan-out
+        jreq(cl.t, "POST", "/v1/chat/completions", chat),
+    ]
+    sent = {name.lower() for r in answers for name, _ in r.headers if name.lower().startswith("x-olla-")}
+    assert len(sent) >= 9, sent
+    assert sent <= documented, f"X-Olla-* headers the daemon sends that no page of docs/ describes: {sorted(sent - documented)}"
