@@ -14,6 +14,7 @@ extension JSONValue {
 
     /// Quotes text for an error message, escaping what would break the line and
     /// shortening long values so one bad prompt-sized string can't flood a log.
+    /// Not JSON: control characters read as Swift's `\u{7}` (JSON text goes through `JSONString`).
     static func quoted(_ text: String, limit: Int = 60) -> String {
         var result = "\""
         for (count, scalar) in text.unicodeScalars.enumerated() {
