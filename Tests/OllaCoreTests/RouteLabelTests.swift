@@ -57,3 +57,32 @@ import Testing
                             "/v1/completions", "/v1/embeddings", "/v1/responses", "/v1/audio/transcriptions", "/v1/messages"])
     }
 }
+
+/// The table's lookups find what a scan in table order would: no path matches two rows.
+@Suite struct OllamaRouteLookupTests {
+    private func samplePaths(_ route: OllamaRoute) -> [Substring] {
+        switch route.match {
+        case .exact(let path): [Substring(path)]
+        case .parameter(let prefix): [Substring(prefix + "x"), Substring(prefix + "sha256:ab/c")]
+        }
+    }
+
+    @Test func noPathMatchesTwoRows() {
+        for route in OllamaRouteTable.routes {
+            for path in samplePaths(route) {
+                #expect(OllamaRouteTable.routes.filter { $0.matches(path: path) }.count == 1, "\(path)")
+            }
+        }
+    }
+
+    @Test func lookupsAgreeWithAScanInTableOrder() {
+        let paths = OllamaRouteTable.routes.flatMap(samplePaths) + ["/api/blobs/", "/v1/models/", "/api/chat/", "/nowhere", "/"]
+        for path in paths {
+            #expect(OllamaRouteTable.route(path: path)?.label == OllamaRouteTable.routes.first { $0.matches(path: path) }?.label)
+            for method in ["GET", "HEAD", "POST", "DELETE", "PUT"] {
+                let scanned = OllamaRouteTable.routes.first { $0.methods.contains(method) && $0.matches(path: path) }
+                #expect(OllamaRouteTable.route(method: method, path: path) == scanned, "\(method) \(path)")
+            }
+        }
+    }
+}

@@ -139,14 +139,27 @@ public enum OllamaRouteTable {
 
     /// The route a request is for, or nil for a path (or method) Ollama does not serve.
     public static func route(method: String, path: Substring) -> OllamaRoute? {
-        routes.first { $0.methods.contains(method) && $0.matches(path: path) }
+        guard let route = route(path: path), route.methods.contains(method) else { return nil }
+        return route
     }
 
     /// The route whose path matches, whatever the method: its API family shapes the errors
     /// Olla makes even for a wrong method (Ollama answers those with 405 itself).
     public static func route(path: Substring) -> OllamaRoute? {
-        routes.first { $0.matches(path: path) }
+        if let route = exactRoutes[path] { return route }
+        return parameterRoutes.first { $0.matches(path: path) }
     }
+
+    /// The rows with an exact path, by path: one hash lookup per request instead of a scan
+    /// of the table. No path matches two rows (`OllamaRouteTableTests` checks), so this finds
+    /// what a scan in table order would.
+    private static let exactRoutes: [Substring: OllamaRoute] = Dictionary(
+        uniqueKeysWithValues: routes.compactMap { route in
+            if case .exact(let path) = route.match { (Substring(path), route) } else { nil }
+        })
+
+    /// The rows whose path continues with a parameter, in table order.
+    private static let parameterRoutes = routes.filter { if case .parameter = $0.match { true } else { false } }
 
     /// The API family of a path: the table's, else OpenAI's under `/v1/`, else Ollama's.
     public static func api(path: Substring) -> APIFlavor {
