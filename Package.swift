@@ -27,21 +27,28 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .systemLibrary(name: "CGlibcMalloc", path: "Modules/CGlibcMalloc"),
+        // epoll and eventfd for the worker loop (Glibc's Swift module exports neither).
+        .systemLibrary(name: "CEpoll", path: "Modules/CEpoll"),
         .target(name: "OllaCore"),
         .target(
             name: "OllaEngine",
             dependencies: ["OllaCore", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "OllaHTTPServer", dependencies: ["OllaEngine", "OllaCore", "CMicroHTTPD"]),
-        .target(name: "OllaUpstream", dependencies: ["OllaEngine", "OllaCore", "CCurl"]),
+        // The worker loop both adapters are drivers of; knows neither library.
+        .target(name: "OllaEventLoop", dependencies: ["CEpoll"]),
+        .target(name: "OllaHTTPServer", dependencies: ["OllaEngine", "OllaCore", "OllaEventLoop", "CMicroHTTPD"]),
+        .target(name: "OllaUpstream", dependencies: ["OllaEngine", "OllaCore", "OllaEventLoop", "CCurl"]),
         .executableTarget(
             name: "olla",
             dependencies: [
-                "OllaCore", "OllaEngine", "OllaHTTPServer", "OllaUpstream", "CGlibcMalloc",
+                "OllaCore", "OllaEngine", "OllaEventLoop", "OllaHTTPServer", "OllaUpstream", "CGlibcMalloc",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "OllaCoreTests", dependencies: ["OllaCore"]),
         .testTarget(name: "OllaEngineTests", dependencies: ["OllaEngine", "OllaCore"]),
+        .testTarget(name: "OllaEventLoopTests", dependencies: ["OllaEventLoop"]),
+        .testTarget(name: "OllaUpstreamTests", dependencies: ["OllaUpstream", "OllaEngine", "OllaCore", "CCurl"]),
+        .testTarget(name: "OllaHTTPServerTests", dependencies: ["OllaHTTPServer"]),
     ]
 )

@@ -32,7 +32,8 @@ public protocol ClientConnectionDelegate: AnyObject, Sendable {
     var clientStallTimeout: Duration? { get }
 }
 
-/// The outbound side: the curl loop. Every call only enqueues a command for the loop thread.
+/// The outbound side: the curl transport of a worker. Every call, from any thread, only
+/// enqueues a command for the worker's loop thread (and wakes it when needed).
 public protocol UpstreamTransport: AnyObject, Sendable {
     /// Starts a transfer. Starting a transfer id that is still running replaces it (a retry).
     func start(_ request: UpstreamRequest, delegate: TransferDelegate)
@@ -40,52 +41,23 @@ public protocol UpstreamTransport: AnyObject, Sendable {
     func cancel(transferID: UInt64)
     /// Unpauses a transfer that its delegate paused (either direction).
     func unpause(transferID: UInt64)
-    /// Runs `work` on the transport's loop thread (between its callbacks).
-    func execute(_ work: @escaping @Sendable () -> Void)
-    /// Makes the loop run one more round soon (no-op cost on the loop thread itself).
-    func wake()
 }
 
-/// Something else the curl loop's thread drives: the inbound server of the same worker.
-///
-/// Each worker thread runs one loop that waits on libcurl's sockets and on `pollDescriptor`
-/// together, so a request is received, forwarded and answered without crossing threads.
-public protocol EventDriver: AnyObject, Sendable {
-    /// Readable when the driver has work.
-    var pollDescriptor: Int32 { get }
-    /// Does all pending work without blocking. Called on the loop thread only.
-    func process()
-    /// Milliseconds until the driver needs `process()` even without activity (nil: never).
-    func timeoutMilliseconds() -> Int?
-    /// Work that `pollDescriptor` does not announce (a connection resumed on the loop thread).
-    var hasPendingWork: Bool { get }
-    /// The loop starts driving this driver; `loop` watches further descriptors for it.
-    /// Called on the loop thread, before any other call.
-    func attach(to loop: DescriptorWatch)
-    /// A descriptor this driver asked `DescriptorWatch` to watch is ready. Loop thread only.
-    func descriptorReady(_ fd: Int32)
-    /// Periodic check of the driver's own timeouts (about every 100 ms while requests run,
-    /// at least every second). Loop thread only.
-    func tick(now: ContinuousClock.Instant)
-}
-
-/// The part of a worker loop a driver uses to have more descriptors watched. Loop thread only.
-public protocol DescriptorWatch: AnyObject {
-    /// Watches `fd` for the peer's hang-up (EPOLLRDHUP) until `forget`; idempotent.
-    func watchForHangUp(_ fd: Int32)
-    /// Stops watching `fd` (before it is closed); idempotent.
-    func forget(_ fd: Int32)
-}
-
-/// Receives one transfer's events. Every method is called on the curl loop thread.
+/// Receives one transfer's events. Every method is called on the worker loop thread that runs
+/// the transfer.
 ///
 /// Lifecycle: `readUpload` while the body is sent; `upstreamHeadReceived` once (interim 1xx
 /// heads are not reported); `upstreamBodyReceived` per chunk; then exactly one
 /// `upstreamFinished` — unless the transfer was cancelled, or the delegate abandoned the head.
 public protocol TransferDelegate: AnyObject, Sendable {
+    /// The backend's final status line and headers arrived; `.abandon` discards the answer.
     func upstreamHeadReceived(_ head: UpstreamHead) -> HeadDisposition
+    /// A piece of the response body, valid only during the call; `.pause` keeps it in the
+    /// transport until `UpstreamTransport.unpause`.
     func upstreamBodyReceived(_ bytes: UnsafeRawBufferPointer) -> BodyAcceptance
+    /// The transfer ended: nil for a complete answer, else why it did not complete.
     func upstreamFinished(_ failure: UpstreamFailure?)
+    /// Fills `destination` with the next bytes of the request body.
     func readUpload(into destination: UnsafeMutableRawBufferPointer) -> UploadRead
 }
 

@@ -3,6 +3,7 @@ import Glibc
 import Synchronization
 import OllaCore
 import OllaEngine
+import OllaEventLoop
 
 /// The inbound HTTP server of one worker: a libmicrohttpd daemon in external-epoll mode,
 /// driven by the worker's event loop (`EventDriver`) together with that worker's curl multi
@@ -33,19 +34,20 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         public let description: String
     }
 
+    /// The engine every request of this server enters through.
     let engine: ProxyEngine
-    /// The outbound loop of the same worker: exchanges accepted here forward through it.
+    /// The outbound transport of the same worker: exchanges accepted here forward through it.
     let transport: UpstreamTransport
+    /// The worker whose loop drives this server (and `transport`).
+    public let worker: Worker
     private let options: Options
-    // Set by start() before the worker loop runs; afterwards used only on the loop thread
-    // (process, stopAccepting) or after it has ended (stop).
+    // Set by start() on the main thread before the worker drives this server; afterwards used
+    // only on the loop thread (process, stopAccepting) or after it has ended (stop).
     private var daemon: OpaquePointer?
     private var listenFD: Int32 = -1
     private var epollFD: Int32 = -1
     /// libmicrohttpd in external mode does not announce resumed connections on its epoll fd.
     private let resumed = Atomic<Bool>(false)
-    /// The worker loop that watches client sockets for this server (set by `attach`).
-    private var loop: DescriptorWatch?
     /// Client sockets watched for hang-up, and their requests. Loop thread only.
     private var hangUpWatch: [Int32: RequestContext] = [:]
     /// Requests with a streamed response whose client may stall (`server.write_timeout`).
@@ -53,17 +55,24 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     private var stallWatch: [ObjectIdentifier: RequestContext] = [:]
     /// The origin of the nanosecond times `ClientReadClock` compares.
     private static let clockOrigin = ContinuousClock.now
+    /// The most a wait may last before libmicrohttpd's own timeouts are checked, in ms.
+    static let maxTimeoutMilliseconds = 60_000
 
-    public init(engine: ProxyEngine, transport: UpstreamTransport, options: Options) {
+    /// A server for `worker`, forwarding through `transport` (the same worker's). Call
+    /// `start()`, then `worker.register(server)`.
+    public init(engine: ProxyEngine, transport: UpstreamTransport, worker: Worker, options: Options) {
         self.engine = engine
         self.transport = transport
+        self.worker = worker
         self.options = options
     }
 
-    /// Binds and starts serving; returns the address actually bound.
+    /// Binds and starts the daemon (not yet driven: register the server with its worker);
+    /// returns the address actually bound. Throws when the address cannot be bound or
+    /// libmicrohttpd refuses to start.
     public func start() throws(StartError) -> String {
         // Links only against the patched libmicrohttpd (see Modules/CMicroHTTPD/shim.h).
-        precondition(cmhd_patched_build() == 1)
+        precondition(MHD.isPatchedBuild)
         LibraryErrorBodies.install()
         let socket: ListenSocket
         do {
@@ -72,57 +81,67 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
             throw StartError(description: error.description)
         }
         let me = Unmanaged.passUnretained(self).toOpaque()
-        var items: [MHD_OptionItem] = [
-            option(.LISTEN_SOCKET, Int(socket.fd)),
-            option(.CONNECTION_TIMEOUT, max(0, options.readTimeoutSeconds)),
+        let items: [MHD_OptionItem] = [
+            MHD.option(.LISTEN_SOCKET, Int(socket.fd)),
+            MHD.option(.CONNECTION_TIMEOUT, max(0, options.readTimeoutSeconds)),
             // libmicrohttpd keeps a connection's request head and its output buffer in one pool
             // of this size, and clears it between requests: keep it just above the header limit.
             // Headers up to 16 KiB past the limit still fit, so Olla answers them with its own
             // JSON 431; only larger ones meet libmicrohttpd's plain 431.
-            option(.CONNECTION_MEMORY_LIMIT, options.maxHeaderSize + 16 * 1024),
-            option(.CONNECTION_LIMIT, options.maxConnections),
-            option(.NOTIFY_COMPLETED, unsafeBitCast(ServerCallbacks.completed, to: Int.self), me),
-            option(.URI_LOG_CALLBACK, unsafeBitCast(ServerCallbacks.uriLog, to: Int.self), me),
-            option(.END, 0),
+            MHD.option(.CONNECTION_MEMORY_LIMIT, options.maxHeaderSize + 16 * 1024),
+            MHD.option(.CONNECTION_LIMIT, options.maxConnections),
+            MHD.option(.NOTIFY_COMPLETED, unsafeBitCast(ServerCallbacks.completed, to: Int.self), me),
+            MHD.option(.URI_LOG_CALLBACK, unsafeBitCast(ServerCallbacks.uriLog, to: Int.self), me),
         ]
-        // No internal thread: the worker loop polls the epoll fd and calls MHD_run.
+        // No internal thread: the worker loop watches the epoll fd and calls MHD_run.
         let flags = MHD_USE_EPOLL.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_TURBO.rawValue
-        daemon = items.withUnsafeMutableBufferPointer { buffer in
-            cmhd_start_daemon(UInt32(flags), ServerCallbacks.access, me, buffer.baseAddress)
-        }
-        guard daemon != nil else {
-            close(socket.fd)
+        let started = MHD.startDaemon(flags: flags, handler: ServerCallbacks.access, context: me, options: items)
+        guard let started, let fd = MHD.epollFD(started) else {
+            if let started { MHD.stopDaemon(started) }
+            ListenSocket.close(socket.fd)
             throw StartError(description: "libmicrohttpd could not start on \(socket.boundDescription)")
         }
+        daemon = started
         listenFD = socket.fd
-        epollFD = cmhd_daemon_epoll_fd(daemon)
+        epollFD = fd
         return socket.boundDescription
     }
 
     // MARK: EventDriver (the worker loop thread)
 
-    public var pollDescriptor: Int32 { epollFD }
+    /// Watches the daemon's epoll fd; its events only wake the loop (`process` runs the daemon).
+    public func attached(to worker: Worker) {
+        worker.assertInLoop()
+        guard epollFD >= 0 else { return }
+        do {
+            try worker.watch(epollFD, events: .readable, for: self)
+        } catch {
+            preconditionFailure("\(worker.name): cannot watch libmicrohttpd's epoll fd: \(error)")
+        }
+    }
 
-    public func process() {
+    /// Runs the daemon: accepts, reads, calls the access handler and readers, writes.
+    public func process(now: ContinuousClock.Instant) {
+        worker.assertInLoop()
         resumed.store(false, ordering: .relaxed)
-        if let daemon { _ = MHD_run(daemon) }
+        if let daemon { MHD.run(daemon) }
     }
 
-    public var hasPendingWork: Bool { resumed.load(ordering: .relaxed) }
-
-    public func attach(to loop: DescriptorWatch) {
-        self.loop = loop
-    }
-
-    /// A watched client socket hung up: tell its exchange (once).
-    public func descriptorReady(_ fd: Int32) {
-        guard let context = hangUpWatch.removeValue(forKey: fd) else { return }
-        loop?.forget(fd)
+    /// A watched client socket hung up: tell its exchange (once). Events on the daemon's own
+    /// epoll fd need nothing here: `process` runs the daemon at the top of every round.
+    public func descriptorReady(_ fd: Int32, events: Worker.Events) {
+        worker.assertInLoop()
+        guard fd != epollFD, let context = hangUpWatch.removeValue(forKey: fd) else { return }
+        worker.forget(fd)
         context.exchange?.clientHungUp()
     }
 
+    /// Nothing to do after the round's events: the next `process` runs the daemon.
+    public func eventsHandled(now: ContinuousClock.Instant) {}
+
     /// Reports clients that read nothing for longer than their stall timeout (once each).
     public func tick(now: ContinuousClock.Instant) {
+        worker.assertInLoop()
         guard !stallWatch.isEmpty else { return }
         let nanoseconds = ClientReadClock.nanoseconds(now - Self.clockOrigin) + 2
         let stalled = stallWatch.values.filter { context in
@@ -135,19 +154,45 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         }
     }
 
+    /// A connection was resumed since the daemon last ran: it must run again before sleeping.
+    public var hasPendingWork: Bool { resumed.load(ordering: .relaxed) }
+
+    /// Stall checks are needed while a streamed response has a stall limit.
+    public var needsTicks: Bool { !stallWatch.isEmpty }
+
+    /// libmicrohttpd's own next timeout (idle connections), at most a minute.
+    public func timeout(now: ContinuousClock.Instant) -> Duration? {
+        guard let daemon, let milliseconds = MHD.timeoutMilliseconds(daemon) else { return nil }
+        return .milliseconds(min(milliseconds, Self.maxTimeoutMilliseconds))
+    }
+
+    /// The loop ended: let go of the requests watched for hang-up and stall (the daemon
+    /// itself is stopped by `stop()`).
+    public func workerStopped() {
+        hangUpWatch.removeAll()
+        stallWatch.removeAll()
+    }
+
     // MARK: Watching clients (loop thread)
 
     /// libmicrohttpd does not watch suspended connections: without this, a client leaving a
     /// quiet stream would go unnoticed while the backend keeps generating for nobody.
+    /// A socket that cannot be watched (out of kernel memory) is left to libmicrohttpd's
+    /// write errors, as before the watch existed.
     func watchForHangUp(_ context: RequestContext, socket: Int32) {
-        guard let loop else { return }
-        hangUpWatch[socket] = context
-        loop.watchForHangUp(socket)
+        worker.assertInLoop()
+        do {
+            try worker.watch(socket, events: .peerHangUp, for: self)
+            hangUpWatch[socket] = context
+        } catch {
+            return
+        }
     }
 
     func stopWatchingForHangUp(socket: Int32) {
+        worker.assertInLoop()
         guard hangUpWatch.removeValue(forKey: socket) != nil else { return }
-        loop?.forget(socket)
+        worker.forget(socket)
     }
 
     func watchForStall(_ context: RequestContext) {
@@ -161,21 +206,15 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     /// A connection of this server was resumed (from any thread): run the loop again soon.
     func connectionResumed() {
         resumed.store(true, ordering: .relaxed)
-        transport.wake()
-    }
-
-    public func timeoutMilliseconds() -> Int? {
-        guard let daemon else { return nil }
-        let timeout = cmhd_timeout_ms(daemon)
-        return timeout < 0 ? nil : Int(min(timeout, 60_000))
+        worker.wake()
     }
 
     /// Stops accepting new connections; connections already open keep being served.
-    /// Call on the worker loop thread (`transport.execute`).
+    /// Call on the worker loop thread (`worker.execute`).
     public func stopAccepting() {
+        worker.assertInLoop()
         guard let daemon, listenFD >= 0 else { return }
-        let fd = cmhd_quiesce_daemon(daemon)
-        if fd >= 0 { close(fd) }
+        if let fd = MHD.quiesce(daemon) { ListenSocket.close(fd) }
         listenFD = -1
     }
 
@@ -183,11 +222,7 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     /// suspended (see `ProxyEngine.liveCount`).
     public func stop() {
         guard let daemon else { return }
-        MHD_stop_daemon(daemon)
+        MHD.stopDaemon(daemon)
         self.daemon = nil
-    }
-
-    private func option(_ kind: MHD_OPTION, _ value: Int, _ pointer: UnsafeMutableRawPointer? = nil) -> MHD_OptionItem {
-        MHD_OptionItem(option: kind, value: value, ptr_value: pointer)
     }
 }

@@ -2,11 +2,67 @@ import CMicroHTTPD
 import OllaCore
 import OllaEngine
 
-/// The raw libmicrohttpd calls Olla makes, one Swift function per C call.
-/// Nothing outside this target sees an MHD type.
+/// The raw libmicrohttpd calls Olla makes, one Swift function per C call, each mapping its
+/// result to a value, a Bool or an error. Nothing outside this file calls libmicrohttpd
+/// (its callbacks live in `ServerCallbacks`, the error-body hook in `LibraryErrorBodies`), and
+/// nothing outside this target sees an MHD type.
 enum MHD {
     static let yes = MHD_Result.YES
     static let no = MHD_Result.NO
+
+    // MARK: Daemon
+
+    /// Whether the linked libmicrohttpd is Olla's patched build (scripts/libmicrohttpd/).
+    static var isPatchedBuild: Bool { cmhd_patched_build() == 1 }
+
+    /// One `MHD_OptionItem` of the daemon's option array.
+    static func option(_ kind: MHD_OPTION, _ value: Int, _ pointer: UnsafeMutableRawPointer? = nil) -> MHD_OptionItem {
+        MHD_OptionItem(option: kind, value: value, ptr_value: pointer)
+    }
+
+    /// Starts a daemon (`MHD_start_daemon`, options as one MHD_OPTION_ARRAY, terminated
+    /// here); nil when libmicrohttpd refuses.
+    static func startDaemon(
+        flags: UInt32, handler: MHD_AccessHandlerCallback, context: UnsafeMutableRawPointer,
+        options: [MHD_OptionItem]
+    ) -> OpaquePointer? {
+        var items = options + [option(.END, 0)]
+        return items.withUnsafeMutableBufferPointer { buffer in
+            cmhd_start_daemon(flags, handler, context, buffer.baseAddress)
+        }
+    }
+
+    /// The daemon's epoll fd (`MHD_DAEMON_INFO_EPOLL_FD`), or nil without one.
+    static func epollFD(_ daemon: OpaquePointer) -> Int32? {
+        let fd = cmhd_daemon_epoll_fd(daemon)
+        return fd >= 0 ? fd : nil
+    }
+
+    /// Runs the daemon once without blocking. It fails only for a daemon with its own
+    /// threads or one being stopped, which the worker never runs: a bug.
+    static func run(_ daemon: OpaquePointer) {
+        let result = MHD_run(daemon)
+        assert(result == .YES, "MHD_run failed")
+    }
+
+    /// Milliseconds until the daemon has timeouts to check, or nil when none is pending.
+    static func timeoutMilliseconds(_ daemon: OpaquePointer) -> Int? {
+        let timeout = cmhd_timeout_ms(daemon)
+        return timeout < 0 ? nil : Int(clamping: timeout)
+    }
+
+    /// Stops accepting (`MHD_quiesce_daemon`); returns the listening socket for the caller
+    /// to close, or nil when there is none (already quiesced).
+    static func quiesce(_ daemon: OpaquePointer) -> Int32? {
+        let fd = cmhd_quiesce_daemon(daemon)
+        return fd >= 0 ? fd : nil
+    }
+
+    static func stopDaemon(_ daemon: OpaquePointer) {
+        MHD_stop_daemon(daemon)
+    }
+
+    // MARK: Connections
 
     static func suspend(_ connection: OpaquePointer) {
         MHD_suspend_connection(connection)
@@ -16,10 +72,22 @@ enum MHD {
         MHD_resume_connection(connection)
     }
 
+    /// The connection's socket, or nil when libmicrohttpd has none to report.
+    static func connectionFD(_ connection: OpaquePointer) -> Int32? {
+        let fd = cmhd_connection_fd(connection)
+        return fd >= 0 ? fd : nil
+    }
+
+    /// The client's address as text ("unknown" when libmicrohttpd has none).
+    static func peerAddress(_ connection: OpaquePointer) -> String {
+        SocketAddress.text(cmhd_connection_peer(connection))
+    }
+
     /// Every request header in arrival order, names as the client spelled them.
     static func requestHeaders(_ connection: OpaquePointer) -> [HTTPHeader] {
         var headers: [HTTPHeader] = []
         withUnsafeMutablePointer(to: &headers) { pointer in
+            // Returns the number of headers, which the array already holds.
             _ = MHD_get_connection_values(connection, .HEADER_KIND, collectHeader, pointer)
         }
         return headers
@@ -32,7 +100,10 @@ enum MHD {
         return MHD_Result.YES
     }
 
-    /// Queues a complete in-memory response (errors and local answers).
+    // MARK: Responses
+
+    /// Queues a complete in-memory response (errors and local answers). `.NO` (the
+    /// connection is closed) when libmicrohttpd cannot allocate or queue it.
     static func queue(_ response: LocalResponse, on connection: OpaquePointer) -> MHD_Result {
         let handle = response.body.withUnsafeBytes { bytes in
             MHD_create_response_from_buffer(
@@ -42,31 +113,40 @@ enum MHD {
         return queue(handle, status: response.status, headers: response.headers, on: connection)
     }
 
-    /// Queues a response whose body the reader callback produces as it arrives.
+    /// Queues a response whose body `reader` produces as it arrives. `context` is retained
+    /// for the response (released by `free`, which libmicrohttpd calls when it is done with
+    /// the response) and released here when the response cannot be created.
     static func queueStreaming(
         status: Int, headers: [HTTPHeader], contentLength: UInt64?, blockSize: Int,
-        context: UnsafeMutableRawPointer, reader: MHD_ContentReaderCallback,
+        context: AnyObject, reader: MHD_ContentReaderCallback,
         free: MHD_ContentReaderFreeCallback, on connection: OpaquePointer
     ) -> MHD_Result {
         let size = contentLength ?? cmhd_size_unknown
-        guard let handle = MHD_create_response_from_callback(size, blockSize, reader, context, free) else {
+        let retained = Unmanaged.passRetained(context)
+        guard let handle = MHD_create_response_from_callback(size, blockSize, reader, retained.toOpaque(), free) else {
+            retained.release()
             return no
         }
         return queue(handle, status: status, headers: headers, on: connection)
     }
 
+    /// Adds the headers, queues the response and drops Olla's reference to it (the connection
+    /// keeps its own; destroying the last one calls the reader's free callback).
     private static func queue(
         _ handle: OpaquePointer, status: Int, headers: [HTTPHeader], on connection: OpaquePointer
     ) -> MHD_Result {
-        for header in headers {
-            _ = MHD_add_response_header(handle, header.name, header.value)
-        }
+        for header in headers { addHeader(header, to: handle) }
         let result = MHD_queue_response(connection, UInt32(status), handle)
         MHD_destroy_response(handle)
         return result
     }
 
-    static func connectionFD(_ connection: OpaquePointer) -> Int32 {
-        cmhd_connection_fd(connection)
+    /// Adds one header. libmicrohttpd refuses what it writes itself (`Content-Length`,
+    /// `Transfer-Encoding: chunked` it decides, `Date`... when told so) and names or values
+    /// with CR/LF (response splitting); a refused header is not sent, which is exactly what
+    /// those rules want, so the refusal needs no further handling.
+    @discardableResult
+    static func addHeader(_ header: HTTPHeader, to response: OpaquePointer) -> Bool {
+        MHD_add_response_header(response, header.name, header.value) == .YES
     }
 }

@@ -47,6 +47,7 @@ final class RequestContext: ClientConnection, @unchecked Sendable {
     /// Suspends the connection and, the first time, has the worker loop watch its socket for
     /// hang-up (libmicrohttpd does not watch suspended connections). Loop thread only.
     func suspend() {
+        server.worker.assertInLoop()
         MHD.suspend(connection)
         readClock.pause()
         if !watchingHangUp, exchange != nil, let fd = socketDescriptor {
@@ -90,8 +91,5 @@ final class RequestContext: ClientConnection, @unchecked Sendable {
         server.stopWatchingForStall(self)
     }
 
-    var socketDescriptor: Int32? {
-        let fd = MHD.connectionFD(connection)
-        return fd >= 0 ? fd : nil
-    }
+    var socketDescriptor: Int32? { MHD.connectionFD(connection) }
 }

@@ -22,6 +22,7 @@ enum ServerCallbacks {
     static let access: MHD_AccessHandlerCallback = { cls, connection, _, method, version, uploadData, uploadSize, perRequest in
         guard let cls, let connection, let perRequest, let pointer = perRequest.pointee else { return MHD_Result.NO }
         let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
+        server.worker.assertInLoop()
         let context = Unmanaged<RequestContext>.fromOpaque(pointer).takeUnretainedValue()
         return handle(server: server, context: context, method: method, version: version,
                       upload: uploadData, uploadSize: uploadSize)
@@ -71,7 +72,7 @@ enum ServerCallbacks {
             rawTarget: context.rawTarget,
             httpVersion: version.map { String(cString: $0) } ?? "HTTP/1.1",
             headers: MHD.requestHeaders(context.connection),
-            peerAddress: SocketAddress.text(cmhd_connection_peer(context.connection)))
+            peerAddress: MHD.peerAddress(context.connection))
         switch server.engine.begin(head: head, client: context, transport: server.transport) {
         case .respond(let response):
             context.phase = .answered
@@ -94,11 +95,9 @@ enum ServerCallbacks {
         case .proxied(let status, let headers, let contentLength):
             context.phase = .answered
             context.responseQueued(stallTimeout: exchange.clientStallTimeout)
-            let retained = Unmanaged.passRetained(context).toOpaque()
-            let result = MHD.queueStreaming(
+            return MHD.queueStreaming(
                 status: status, headers: headers, contentLength: contentLength, blockSize: readerBlockSize,
-                context: retained, reader: reader, free: releaseReader, on: context.connection)
-            return result
+                context: context, reader: reader, free: releaseReader, on: context.connection)
         }
     }
 
@@ -107,6 +106,7 @@ enum ServerCallbacks {
     static let reader: MHD_ContentReaderCallback = { cls, _, buffer, max in
         guard let cls, let buffer else { return cmhd_reader_end_with_error }
         let context = Unmanaged<RequestContext>.fromOpaque(cls).takeUnretainedValue()
+        context.server.worker.assertInLoop()
         guard let exchange = context.exchange else { return cmhd_reader_end_with_error }
         switch exchange.readResponse(into: UnsafeMutableRawBufferPointer(start: buffer, count: max)) {
         case .bytes(let n):
@@ -134,6 +134,7 @@ enum ServerCallbacks {
         guard let perRequest, let pointer = perRequest.pointee else { return }
         perRequest.pointee = nil
         let context = Unmanaged<RequestContext>.fromOpaque(pointer).takeRetainedValue()
+        context.server.worker.assertInLoop()
         context.stopWatching()
         if let exchange = context.exchange {
             exchange.clientCompleted(successfully: code == .REQUEST_TERMINATED_COMPLETED_OK)

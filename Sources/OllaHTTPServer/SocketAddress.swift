@@ -65,6 +65,12 @@ struct ListenSocket {
         throw Failure(description: "cannot listen on \(host):\(port): \(lastError)")
     }
 
+    /// Closes a listening socket (after libmicrohttpd handed it back, or a failed start).
+    static func close(_ fd: Int32) {
+        // Linux releases the descriptor even when close reports an error: nothing to retry.
+        _ = Glibc.close(fd)
+    }
+
     /// `localhost` resolves to `::1` first on Debian, but most clients (and health checkers)
     /// dial 127.0.0.1: with one listening address, IPv4 is the one that serves everybody.
     private static func preferringIPv4(_ first: UnsafeMutablePointer<addrinfo>) -> [UnsafeMutablePointer<addrinfo>] {

@@ -1,55 +1,64 @@
 import CCurl
-import Glibc
 import OllaCore
 import OllaEngine
+import OllaEventLoop
 import Synchronization
 
-/// One worker's event loop: a libcurl multi handle, and optionally the inbound server of the
-/// same worker (an `EventDriver`), driven by one dedicated thread.
+/// One worker's outbound side: a libcurl multi handle driven by the worker's loop as an
+/// `EventDriver`, through libcurl's socket API (its sockets sit in the worker's epoll set).
 ///
-/// Confinement: the multi handle, every easy handle and every `Transfer` belong to the loop
-/// thread. Commands from other code are queued; from another thread they are followed by
-/// `curl_multi_wakeup`, from the loop thread itself (the common case: an inbound request on
-/// the same worker) they need no wakeup at all. Keep-alive connections live in the multi
-/// handle's cache, and easy handles are reset and reused, so a steady load opens no new
-/// connections and allocates no new handles.
-public final class CurlTransport: UpstreamTransport, DescriptorWatch, @unchecked Sendable {
+/// Confinement: the multi handle, every easy handle and every `Transfer` belong to the
+/// worker's loop thread. `UpstreamTransport` calls from any thread only queue a command; from
+/// another thread they are followed by a wakeup of the worker (its eventfd, not
+/// `curl_multi_wakeup`: the loop waits in epoll, not in `curl_multi_poll`); from the loop
+/// thread itself (the common case: an inbound request on the same worker) they need no wakeup
+/// at all. Keep-alive connections live in the multi handle's cache, and easy handles are reset
+/// and reused, so a steady load opens no new connections and allocates no new handles.
+public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sendable {
     enum Command {
         case start(UpstreamRequest, TransferDelegate)
         case cancel(UInt64)
         case unpause(UInt64)
-        case execute(@Sendable () -> Void)
-        case stop
     }
 
-    /// How often first-byte and idle timeouts (and the driver's) are checked.
-    static let tickInterval: Duration = .milliseconds(100)
+    /// The failure every transfer still running, queued or started after the worker stopped
+    /// gets: each delegate hears the end of its transfer exactly once (a fetch awaiting it
+    /// resumes).
+    static let stoppedFailure = UpstreamFailure.transferFailed("olla is shutting down")
 
+    /// Most idle connections kept for reuse (CURLMOPT_MAXCONNECTS).
+    static let connectionCacheSize = 1024
+
+    private let worker: Worker
     private let multi: Curl.Multi
-    /// Queued commands, and whether the loop has stopped (then nothing is queued any more).
+    /// Queued commands, and whether the worker has stopped (then nothing is queued any more).
     private let commands = Mutex<(queue: [Command], stopped: Bool)>(([], false))
-    private let loop: LoopState
-    private let poller = EventPoller()
-    /// Descriptors watched for the driver (its client sockets); loop thread only.
-    private var driverDescriptors: Set<Int32> = []
+    private let transfers = TransferTable()
     /// When libcurl wants `curl_multi_socket_action(CURL_SOCKET_TIMEOUT)` (its timer callback).
-    fileprivate var curlTimerDeadline: ContinuousClock.Instant?
-    private var thread: pthread_t?
-    /// Only touched on the loop thread.
-    private var driver: EventDriver?
-    /// The loop thread's id, to skip wakeups for commands it posts to itself.
-    private let loopThread = Atomic<UInt>(0)
+    private var curlTimerDeadline: ContinuousClock.Instant?
+    /// Transfers whose socket the worker could not watch, to end after the current callback.
+    private var unwatchable: [Curl.Easy: SystemError] = [:]
 
-    public init() {
-        Curl.globalInit()
-        multi = curl_multi_init()
-        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 1024)
-        loop = LoopState()
-        let me = Unmanaged.passUnretained(self).toOpaque()
-        _ = ccurl_multi_setopt_socketfunction(multi, CurlSockets.socketCallback)
-        _ = ccurl_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me)
-        _ = ccurl_multi_setopt_timerfunction(multi, CurlSockets.timerCallback)
-        _ = ccurl_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me)
+    /// Creates the multi handle and registers with `worker`. Throws when libcurl cannot be
+    /// initialised or refuses an option.
+    public init(worker: Worker) throws(CurlError) {
+        try Curl.globalInit()
+        self.worker = worker
+        multi = try Curl.multiInit()
+        do {
+            try Curl.set(multi, CURLMOPT_MAXCONNECTS, Self.connectionCacheSize)
+            // The callbacks find this transport through an unretained pointer: the worker
+            // holds it (registered below) until after the multi handle is cleaned up.
+            let me = Unmanaged.passUnretained(self).toOpaque()
+            try Curl.setSocketFunction(multi, CurlSockets.socketCallback)
+            try Curl.set(multi, CURLMOPT_SOCKETDATA, pointer: me)
+            try Curl.setTimerFunction(multi, CurlSockets.timerCallback)
+            try Curl.set(multi, CURLMOPT_TIMERDATA, pointer: me)
+        } catch {
+            Curl.multiCleanup(multi)
+            throw error
+        }
+        worker.register(self)
     }
 
     // MARK: UpstreamTransport (any thread)
@@ -66,36 +75,6 @@ public final class CurlTransport: UpstreamTransport, DescriptorWatch, @unchecked
         post(.unpause(transferID))
     }
 
-    public func execute(_ work: @escaping @Sendable () -> Void) {
-        post(.execute(work))
-    }
-
-    public func wake() {
-        if !isLoopThread { poller.wake() }
-    }
-
-    private var isLoopThread: Bool { UInt(pthread_self()) == loopThread.load(ordering: .relaxed) }
-
-    /// Makes the loop also drive `driver` (the inbound server of this worker) from now on.
-    public func drive(_ driver: EventDriver) {
-        execute { [self] in
-            self.driver = driver
-            driver.attach(to: self)
-        }
-    }
-
-    // MARK: DescriptorWatch (loop thread)
-
-    public func watchForHangUp(_ fd: Int32) {
-        guard driverDescriptors.insert(fd).inserted else { return }
-        poller.watch(fd, events: ccurl_epoll_rdhup)
-    }
-
-    public func forget(_ fd: Int32) {
-        guard driverDescriptors.remove(fd) != nil else { return }
-        poller.forget(fd)
-    }
-
     private func post(_ command: Command) {
         let accepted = commands.withLock { commands -> Bool in
             guard !commands.stopped else { return false }
@@ -106,260 +85,207 @@ public final class CurlTransport: UpstreamTransport, DescriptorWatch, @unchecked
             Self.refuseAfterStop(command)
             return
         }
-        if !isLoopThread { poller.wake() }
+        worker.wake()
     }
-
-    /// The failure every transfer still running, queued or started after `shutdown` gets:
-    /// each delegate hears the end of its transfer exactly once (a fetch awaiting it resumes).
-    static let stoppedFailure = UpstreamFailure.transferFailed("olla is shutting down")
 
     private static func refuseAfterStop(_ command: Command) {
         if case .start(_, let delegate) = command { delegate.upstreamFinished(stoppedFailure) }
     }
 
-    // MARK: Thread
+    // MARK: EventDriver (worker loop thread)
 
-    public func run() {
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var handle = pthread_t()
-        pthread_create(&handle, nil, { argument in
-            let transport = Unmanaged<CurlTransport>.fromOpaque(argument!).takeRetainedValue()
-            transport.runLoop()
-            return nil
-        }, box)
-        thread = handle
+    public func attached(to worker: Worker) {
+        worker.assertInLoop()
     }
 
-    /// Stops the loop thread after cancelling every transfer; waits for it to exit.
-    public func shutdown() {
-        post(.stop)
-        if let thread { pthread_join(thread, nil) }
-        thread = nil
+    public func process(now: ContinuousClock.Instant) {
+        worker.assertInLoop()
+        drainCommands()
+        runCurlTimerIfDue(now)
+        collectFinished()
     }
 
-    private func runLoop() {
-        loopThread.store(UInt(pthread_self()), ordering: .relaxed)
-        var nextTick = ContinuousClock.now + Self.tickInterval
-        var driverFD: Int32 = -1
-        while true {
-            if let driver, driver.pollDescriptor != driverFD {
-                driverFD = driver.pollDescriptor
-                poller.watch(driverFD, events: ccurl_epoll_in)
-            }
-            driver?.process()
-            if !drainCommands() { break }
-            runCurlTimerIfDue(.now)
-            collectFinished()
-            let now = ContinuousClock.now
-            if now >= nextTick {
-                tick(now: now)
-                nextTick = now + Self.tickInterval
-            }
-            if let driver, driver.pollDescriptor != driverFD {
-                // A driver attached by a command just now: watch it before sleeping.
-                driverFD = driver.pollDescriptor
-                poller.watch(driverFD, events: ccurl_epoll_in)
-                continue
-            }
-            poller.wait(timeoutMilliseconds: waitMilliseconds(now: now, nextTick: nextTick)) { fd, events in
-                guard fd != driverFD else { return }  // the driver runs at the top of the loop
-                if driverDescriptors.contains(fd) {
-                    driver?.descriptorReady(fd)
-                    return
-                }
-                socketAction(fd, events: events)
-            }
-            runCurlTimerIfDue(.now)
-            collectFinished()
-        }
-        let unstarted = commands.withLock { commands -> [Command] in
-            commands.stopped = true
-            defer { commands.queue.removeAll() }
-            return commands.queue
-        }
-        for transfer in Array(loop.transfers.values) {
-            remove(transfer)
-            if !transfer.abandoned { transfer.delegate.upstreamFinished(Self.stoppedFailure) }
-        }
-        for command in unstarted { Self.refuseAfterStop(command) }
-        loop.releaseIdleHandles()
-        curl_multi_cleanup(multi)
-        // The driver (the inbound server) holds this transport: let go of it, so the pair is
-        // not kept alive by its own cycle.
-        driver = nil
-        driverDescriptors.removeAll()
-    }
-
-    /// How long the loop may sleep: not past libcurl's timer, the next tick or the driver's
-    /// timeout, and not at all when callbacks left work behind (queued commands, resumed
-    /// inbound connections).
-    private func waitMilliseconds(now: ContinuousClock.Instant, nextTick: ContinuousClock.Instant) -> Int {
-        if commands.withLock({ !$0.queue.isEmpty }) || driver?.hasPendingWork == true { return 0 }
-        var wait = loop.transfers.isEmpty ? 1000 : max(1, Int((nextTick - now).wholeMilliseconds))
-        if let deadline = curlTimerDeadline { wait = min(wait, (deadline - now).millisecondsRoundedUp) }
-        if let driverTimeout = driver?.timeoutMilliseconds() { wait = min(wait, driverTimeout) }
-        return wait
-    }
-
-    private func socketAction(_ fd: Int32, events: UInt32) {
+    public func descriptorReady(_ fd: Int32, events: Worker.Events) {
+        worker.assertInLoop()
         var mask: Int32 = 0
-        if events & ccurl_epoll_in != 0 { mask |= CURL_CSELECT_IN }
-        if events & ccurl_epoll_out != 0 { mask |= CURL_CSELECT_OUT }
-        if events & ccurl_epoll_err != 0 { mask |= CURL_CSELECT_ERR }
-        var running: Int32 = 0
-        curl_multi_socket_action(multi, fd, mask, &running)
+        if events.contains(.readable) { mask |= CURL_CSELECT_IN }
+        if events.contains(.writable) { mask |= CURL_CSELECT_OUT }
+        if !events.isDisjoint(with: .error) { mask |= CURL_CSELECT_ERR }
+        Curl.socketAction(multi, fd, mask)
     }
 
-    private func runCurlTimerIfDue(_ now: ContinuousClock.Instant) {
-        guard let deadline = curlTimerDeadline, deadline <= now else { return }
-        curlTimerDeadline = nil
-        var running: Int32 = 0
-        curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running)
+    public func eventsHandled(now: ContinuousClock.Instant) {
+        worker.assertInLoop()
+        runCurlTimerIfDue(now)
+        collectFinished()
     }
 
-    // MARK: libcurl's socket API callbacks (loop thread)
-
-    fileprivate func curlWantsSocket(_ fd: Int32, what: Int32) {
-        switch what {
-        case CURL_POLL_REMOVE: poller.forget(fd)
-        case CURL_POLL_IN: poller.watch(fd, events: ccurl_epoll_in)
-        case CURL_POLL_OUT: poller.watch(fd, events: ccurl_epoll_out)
-        default: poller.watch(fd, events: ccurl_epoll_in | ccurl_epoll_out)
-        }
-    }
-
-    fileprivate func curlWantsTimer(_ milliseconds: Int) {
-        curlTimerDeadline = milliseconds < 0 ? nil : .now + .milliseconds(milliseconds)
-    }
-
-    /// Applies queued commands; false once `stop` was seen.
-    private func drainCommands() -> Bool {
-        let pending = commands.withLock { commands -> [Command] in
-            let taken = commands.queue
-            commands.queue.removeAll(keepingCapacity: true)
-            return taken
-        }
-        for (index, command) in pending.enumerated() {
-            switch command {
-            case .start(let request, let delegate): begin(request, delegate)
-            case .cancel(let id): if let transfer = loop.transfers[id] { remove(transfer) }
-            case .unpause(let id): unpause(id)
-            case .execute(let work): work()
-            case .stop:
-                // Commands behind the stop are put back for the loop's epilogue to refuse.
-                commands.withLock { $0.queue.insert(contentsOf: pending[(index + 1)...], at: 0) }
-                return false
-            }
-        }
-        return true
-    }
-
-    private func begin(_ request: UpstreamRequest, _ delegate: TransferDelegate) {
-        if let previous = loop.transfers[request.transferID] { remove(previous) }
-        let easy = loop.takeHandle()
-        let headerList = Curl.headerList(RequestOptions.headerLines(for: request))
-        let transfer = Transfer(request: request, delegate: delegate, easy: easy,
-                                headerList: headerList, now: .now)
-        RequestOptions.apply(request, to: easy, headerList: headerList,
-                             context: Unmanaged.passUnretained(transfer).toOpaque())
-        loop.add(transfer)
-        curl_multi_add_handle(multi, easy)
-    }
-
-    private func unpause(_ id: UInt64) {
-        guard let transfer = loop.transfers[id] else { return }
-        transfer.receivePausedSince = nil
-        transfer.lastActivity = .now
-        Curl.pauseContinue(transfer.easy)
-    }
-
-    /// Hands finished transfers back to their delegates.
-    private func collectFinished() {
-        var remaining: Int32 = 0
-        while let message = curl_multi_info_read(multi, &remaining) {
-            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
-                  let transfer = loop.byHandle[easy] else { continue }
-            let code = ccurl_msg_result(message)
-            let failure = Self.failure(for: code, headDelivered: transfer.headDelivered)
-            remove(transfer)
-            if !transfer.abandoned { transfer.delegate.upstreamFinished(failure) }
-        }
-    }
-
-    /// Timeouts, every `tickInterval`.
-    private func tick(now: ContinuousClock.Instant) {
-        for transfer in loop.transfers.values {
+    /// First-byte and idle timeouts.
+    public func tick(now: ContinuousClock.Instant) {
+        worker.assertInLoop()
+        for transfer in transfers.all {
             if let failure = transfer.expiredTimeout(now: now) {
                 remove(transfer)
                 transfer.delegate.upstreamFinished(failure)
             }
         }
-        driver?.tick(now: now)
     }
 
+    public var hasPendingWork: Bool { commands.withLock { !$0.queue.isEmpty } }
+
+    public var needsTicks: Bool { !transfers.isEmpty }
+
+    public func timeout(now: ContinuousClock.Instant) -> Duration? {
+        curlTimerDeadline.map { $0 - now }
+    }
+
+    /// Ends every transfer (each delegate hears `stoppedFailure`), refuses what is still
+    /// queued and anything posted later, and frees every libcurl handle.
+    public func workerStopped() {
+        worker.assertInLoop()
+        let unstarted = commands.withLock { commands -> [Command] in
+            commands.stopped = true
+            defer { commands.queue.removeAll() }
+            return commands.queue
+        }
+        for transfer in transfers.all {
+            remove(transfer)
+            if !transfer.abandoned { transfer.delegate.upstreamFinished(Self.stoppedFailure) }
+        }
+        for command in unstarted { Self.refuseAfterStop(command) }
+        transfers.releaseIdleHandles()
+        Curl.multiCleanup(multi)
+    }
+
+    // MARK: libcurl's socket API callbacks (loop thread)
+
+    fileprivate func curlWantsSocket(_ fd: Int32, what: Int32, easy: Curl.Easy?) {
+        worker.assertInLoop()
+        let events: Worker.Events
+        switch what {
+        case CURL_POLL_REMOVE:
+            worker.forget(fd)
+            return
+        case CURL_POLL_IN: events = .readable
+        case CURL_POLL_OUT: events = .writable
+        default: events = [.readable, .writable]
+        }
+        do {
+            try worker.watch(fd, events: events, for: self)
+        } catch {
+            // The socket cannot be watched (out of kernel memory): without events its
+            // transfer would hang until a timeout, so it ends after this callback.
+            if let easy { unwatchable[easy] = error }
+        }
+    }
+
+    fileprivate func curlWantsTimer(_ milliseconds: Int) {
+        worker.assertInLoop()
+        curlTimerDeadline = milliseconds < 0 ? nil : .now + .milliseconds(milliseconds)
+    }
+
+    // MARK: Commands
+
+    private func drainCommands() {
+        let pending = commands.withLock { commands -> [Command] in
+            let taken = commands.queue
+            commands.queue.removeAll(keepingCapacity: true)
+            return taken
+        }
+        for command in pending {
+            switch command {
+            case .start(let request, let delegate): begin(request, delegate)
+            case .cancel(let id): if let transfer = transfers[id] { remove(transfer) }
+            case .unpause(let id): unpause(id)
+            }
+        }
+    }
+
+    /// Starts a transfer; one libcurl refuses ends at once with a clear failure instead of
+    /// hanging until a timeout.
+    private func begin(_ request: UpstreamRequest, _ delegate: TransferDelegate) {
+        if let previous = transfers[request.transferID] { remove(previous) }
+        let easy: Curl.Easy
+        let headerList: Curl.HeaderList?
+        do {
+            easy = try transfers.takeHandle()
+            headerList = try Curl.headerList(RequestOptions.headerLines(for: request))
+        } catch {
+            delegate.upstreamFinished(.transferFailed("cannot start the transfer: \(error)"))
+            return
+        }
+        let transfer = Transfer(request: request, delegate: delegate, easy: easy,
+                                headerList: headerList, now: .now)
+        do {
+            try RequestOptions.apply(request, to: easy, headerList: headerList,
+                                     context: Unmanaged.passUnretained(transfer).toOpaque())
+            try Curl.add(multi, easy)
+        } catch {
+            Curl.freeList(headerList)
+            transfers.giveBack(easy)
+            delegate.upstreamFinished(.transferFailed("cannot start the transfer: \(error)"))
+            return
+        }
+        transfers.add(transfer)
+    }
+
+    private func unpause(_ id: UInt64) {
+        guard let transfer = transfers[id] else { return }
+        transfer.receivePausedSince = nil
+        transfer.lastActivity = .now
+        do {
+            try Curl.pauseContinue(transfer.easy)
+        } catch {
+            remove(transfer)
+            if !transfer.abandoned { transfer.delegate.upstreamFinished(.transferFailed("\(error)")) }
+        }
+    }
+
+    private func runCurlTimerIfDue(_ now: ContinuousClock.Instant) {
+        guard let deadline = curlTimerDeadline, deadline <= now else { return }
+        curlTimerDeadline = nil
+        Curl.socketAction(multi, CURL_SOCKET_TIMEOUT, 0)
+    }
+
+    /// Hands finished transfers back to their delegates.
+    private func collectFinished() {
+        failUnwatchable()
+        while let (easy, code) = Curl.nextFinished(multi) {
+            guard let transfer = transfers[easy] else { continue }
+            let failure = Transfer.failure(for: code, headDelivered: transfer.headDelivered)
+            remove(transfer)
+            if !transfer.abandoned { transfer.delegate.upstreamFinished(failure) }
+        }
+    }
+
+    /// Ends transfers whose socket could not be watched (noted in the socket callback, where
+    /// a handle must not be removed).
+    private func failUnwatchable() {
+        guard !unwatchable.isEmpty else { return }
+        let broken = unwatchable
+        unwatchable.removeAll()
+        for (easy, error) in broken {
+            guard let transfer = transfers[easy] else { continue }
+            remove(transfer)
+            if !transfer.abandoned {
+                transfer.delegate.upstreamFinished(.transferFailed("cannot watch the backend socket: \(error)"))
+            }
+        }
+    }
+
+    /// Removes a transfer from the multi handle and the table (its handle goes back to the pool).
     private func remove(_ transfer: Transfer) {
-        curl_multi_remove_handle(multi, transfer.easy)
+        Curl.remove(multi, transfer.easy)
         Curl.freeList(transfer.headerList)
-        loop.remove(transfer)
-    }
-
-    static func failure(for code: CURLcode, headDelivered: Bool) -> UpstreamFailure? {
-        switch code {
-        case CURLE_OK:
-            return headDelivered ? nil : .transferFailed("empty response")
-        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
-            return .connectFailed(Curl.errorText(code))
-        case CURLE_OPERATION_TIMEDOUT:
-            // Olla enforces first-byte and idle limits itself; curl only times the connect.
-            return headDelivered ? .idleTimedOut : .connectTimedOut
-        default:
-            return .transferFailed(Curl.errorText(code))
-        }
-    }
-}
-
-/// The loop thread's tables: live transfers and the pool of idle easy handles.
-final class LoopState {
-    var transfers: [UInt64: Transfer] = [:]
-    var byHandle: [UnsafeMutableRawPointer: Transfer] = [:]
-    private var idleHandles: [Curl.Easy] = []
-    /// Idle handles kept for reuse; beyond this they are freed.
-    private let poolLimit = 256
-
-    func takeHandle() -> Curl.Easy {
-        if let easy = idleHandles.popLast() {
-            curl_easy_reset(easy)
-            return easy
-        }
-        return curl_easy_init()
-    }
-
-    func add(_ transfer: Transfer) {
-        transfers[transfer.transferID] = transfer
-        byHandle[transfer.easy] = transfer
-    }
-
-    func remove(_ transfer: Transfer) {
-        if transfers[transfer.transferID] === transfer { transfers[transfer.transferID] = nil }
-        byHandle[transfer.easy] = nil
-        if idleHandles.count < poolLimit {
-            idleHandles.append(transfer.easy)
-        } else {
-            curl_easy_cleanup(transfer.easy)
-        }
-    }
-
-    func releaseIdleHandles() {
-        for easy in idleHandles { curl_easy_cleanup(easy) }
-        idleHandles.removeAll()
+        transfers.remove(transfer)
     }
 }
 
 /// libcurl's socket-API callbacks: non-capturing, finding the transport through `userp`.
 enum CurlSockets {
-    static let socketCallback: curl_socket_callback = { _, socket, what, userp, _ in
+    static let socketCallback: curl_socket_callback = { easy, socket, what, userp, _ in
         guard let userp else { return 0 }
-        Unmanaged<CurlTransport>.fromOpaque(userp).takeUnretainedValue().curlWantsSocket(socket, what: what)
+        Unmanaged<CurlTransport>.fromOpaque(userp).takeUnretainedValue().curlWantsSocket(socket, what: what, easy: easy)
         return 0
     }
 

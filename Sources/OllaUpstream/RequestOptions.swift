@@ -4,47 +4,56 @@ import OllaEngine
 
 /// Turns an `UpstreamRequest` into easy-handle options and holds the transfer callbacks.
 enum RequestOptions {
+    /// Sets every option of `request` on `easy`. `context` is the `Transfer` the callbacks
+    /// find through their user pointer. Throws the first option libcurl refuses.
     static func apply(
         _ request: UpstreamRequest, to easy: Curl.Easy,
-        headerList: UnsafeMutablePointer<curl_slist>?, context: UnsafeMutableRawPointer
-    ) {
-        Curl.set(easy, CURLOPT_URL, request.url)
-        Curl.set(easy, CURLOPT_NOSIGNAL, 1)
-        Curl.set(easy, CURLOPT_TCP_NODELAY, 1)
+        headerList: Curl.HeaderList?, context: UnsafeMutableRawPointer
+    ) throws(CurlError) {
+        try Curl.set(easy, CURLOPT_URL, request.url)
+        try Curl.set(easy, CURLOPT_NOSIGNAL, 1)
+        try Curl.set(easy, CURLOPT_TCP_NODELAY, 1)
         // Model loads keep a connection silent for minutes: keep NATs and firewalls aware of it.
-        Curl.set(easy, CURLOPT_TCP_KEEPALIVE, 1)
-        Curl.set(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout.wholeMilliseconds))
+        try Curl.set(easy, CURLOPT_TCP_KEEPALIVE, 1)
+        try Curl.set(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout.wholeMilliseconds))
         // Bodies pass through as sent: compressed stays compressed.
-        Curl.set(easy, CURLOPT_HTTP_CONTENT_DECODING, 0)
-        Curl.set(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
-        Curl.set(easy, CURLOPT_HTTPHEADER, pointer: headerList)
-        Curl.set(easy, CURLOPT_HEADERFUNCTION, callback: headerCallback)
-        Curl.set(easy, CURLOPT_HEADERDATA, pointer: context)
-        Curl.set(easy, CURLOPT_WRITEFUNCTION, callback: writeCallback)
-        Curl.set(easy, CURLOPT_WRITEDATA, pointer: context)
-        applyMethod(request, to: easy, context: context)
+        try Curl.set(easy, CURLOPT_HTTP_CONTENT_DECODING, 0)
+        try Curl.set(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
+        try Curl.set(easy, CURLOPT_HTTPHEADER, pointer: headerList)
+        try Curl.set(easy, CURLOPT_HEADERFUNCTION, callback: headerCallback)
+        try Curl.set(easy, CURLOPT_HEADERDATA, pointer: context)
+        try Curl.set(easy, CURLOPT_WRITEFUNCTION, callback: writeCallback)
+        try Curl.set(easy, CURLOPT_WRITEDATA, pointer: context)
+        try applyMethod(request, to: easy, context: context)
     }
 
-    private static func applyMethod(_ request: UpstreamRequest, to easy: Curl.Easy, context: UnsafeMutableRawPointer) {
+    private static func applyMethod(
+        _ request: UpstreamRequest, to easy: Curl.Easy, context: UnsafeMutableRawPointer
+    ) throws(CurlError) {
         if let body = request.inlineBody {
-            Curl.set(easy, CURLOPT_POST, 1)
-            Curl.set(easy, CURLOPT_POSTFIELDSIZE_LARGE, offset: Int64(body.count))
-            body.withUnsafeBytes { Curl.set(easy, CURLOPT_COPYPOSTFIELDS, pointer: $0.baseAddress) }
-            if request.method != "POST" { Curl.set(easy, CURLOPT_CUSTOMREQUEST, request.method) }
+            try Curl.set(easy, CURLOPT_POST, 1)
+            try Curl.set(easy, CURLOPT_POSTFIELDSIZE_LARGE, offset: Int64(body.count))
+            // COPYPOSTFIELDS: libcurl copies the body, which dies with this closure.
+            let refused = body.withUnsafeBytes { bytes -> CurlError? in
+                do throws(CurlError) { try Curl.set(easy, CURLOPT_COPYPOSTFIELDS, pointer: bytes.baseAddress) } catch { return error }
+                return nil
+            }
+            if let refused { throw refused }
+            if request.method != "POST" { try Curl.set(easy, CURLOPT_CUSTOMREQUEST, request.method) }
             return
         }
         if let length = request.bodyLength {
-            Curl.set(easy, CURLOPT_POST, 1)
-            Curl.set(easy, CURLOPT_READFUNCTION, callback: readCallback)
-            Curl.set(easy, CURLOPT_READDATA, pointer: context)
-            Curl.set(easy, CURLOPT_POSTFIELDSIZE_LARGE, offset: length)
-            if request.method != "POST" { Curl.set(easy, CURLOPT_CUSTOMREQUEST, request.method) }
+            try Curl.set(easy, CURLOPT_POST, 1)
+            try Curl.set(easy, CURLOPT_READFUNCTION, callback: readCallback)
+            try Curl.set(easy, CURLOPT_READDATA, pointer: context)
+            try Curl.set(easy, CURLOPT_POSTFIELDSIZE_LARGE, offset: length)
+            if request.method != "POST" { try Curl.set(easy, CURLOPT_CUSTOMREQUEST, request.method) }
             return
         }
         switch request.method {
-        case "GET": Curl.set(easy, CURLOPT_HTTPGET, 1)
-        case "HEAD": Curl.set(easy, CURLOPT_NOBODY, 1)
-        default: Curl.set(easy, CURLOPT_CUSTOMREQUEST, request.method)
+        case "GET": try Curl.set(easy, CURLOPT_HTTPGET, 1)
+        case "HEAD": try Curl.set(easy, CURLOPT_NOBODY, 1)
+        default: try Curl.set(easy, CURLOPT_CUSTOMREQUEST, request.method)
         }
     }
 
@@ -68,6 +77,7 @@ enum RequestOptions {
         return lines
     }
 
+    /// CURLOPT_HEADERFUNCTION: one header line at a time, CRLF included.
     static let headerCallback: ccurl_data_callback = { buffer, size, count, context in
         let length = size * count
         guard let buffer, let context else { return length }
@@ -76,6 +86,7 @@ enum RequestOptions {
         return length
     }
 
+    /// CURLOPT_WRITEFUNCTION: a piece of the response body, valid only during the call.
     static let writeCallback: ccurl_data_callback = { buffer, size, count, context in
         let length = size * count
         guard let buffer, let context else { return length }
@@ -91,6 +102,7 @@ enum RequestOptions {
         }
     }
 
+    /// CURLOPT_READFUNCTION: fills curl's buffer with the next piece of the request body.
     static let readCallback: ccurl_data_callback = { buffer, size, count, context in
         guard let buffer, let context else { return 0 }
         let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()

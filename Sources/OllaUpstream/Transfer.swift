@@ -8,7 +8,7 @@ final class Transfer {
     let transferID: UInt64
     let delegate: TransferDelegate
     let easy: Curl.Easy
-    let headerList: UnsafeMutablePointer<curl_slist>?
+    let headerList: Curl.HeaderList?
     let firstByteTimeout: Duration?
     let idleTimeout: Duration?
     /// The request body's declared length (-1: unknown, nil: no body) and how much was sent.
@@ -30,7 +30,7 @@ final class Transfer {
     private(set) var abandoned = false
 
     init(request: UpstreamRequest, delegate: TransferDelegate, easy: Curl.Easy,
-         headerList: UnsafeMutablePointer<curl_slist>?, now: ContinuousClock.Instant) {
+         headerList: Curl.HeaderList?, now: ContinuousClock.Instant) {
         self.transferID = request.transferID
         self.delegate = delegate
         self.easy = easy
@@ -79,5 +79,22 @@ final class Transfer {
         }
         if let idle = idleTimeout, !receivePaused, now - lastActivity >= idle { return .idleTimedOut }
         return nil
+    }
+
+    /// What a finished transfer's result code means for its delegate: nil for a complete
+    /// answer, else the failure the retry policy classifies (connect failures may go to
+    /// another endpoint).
+    static func failure(for code: CURLcode, headDelivered: Bool) -> UpstreamFailure? {
+        switch code {
+        case CURLE_OK:
+            return headDelivered ? nil : .transferFailed("empty response")
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+            return .connectFailed(Curl.errorText(code))
+        case CURLE_OPERATION_TIMEDOUT:
+            // Olla enforces first-byte and idle limits itself; curl only times the connect.
+            return headDelivered ? .idleTimedOut : .connectTimedOut
+        default:
+            return .transferFailed(Curl.errorText(code))
+        }
     }
 }

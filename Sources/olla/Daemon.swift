@@ -2,6 +2,7 @@ import Glibc
 import Logging
 import OllaCore
 import OllaEngine
+import OllaEventLoop
 import OllaHTTPServer
 import OllaUpstream
 import Synchronization
@@ -23,8 +24,14 @@ struct Daemon {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             return 1
         }
-        let transports = (0..<wiring.workerCount).map { _ in CurlTransport() }
-        for transport in transports { transport.run() }
+        let workers: [Worker]
+        let transports: [CurlTransport]
+        do {
+            (workers, transports) = try Self.startWorkers(count: wiring.workerCount)
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            return 1
+        }
         let monitors = MonitorSlot(fetcher: Fetcher(transport: transports[0]), logger: logger)
         let registry = EndpointRegistry(endpoints: wiring.endpoints, scheduling: config.proxy.scheduler)
         let engine = ProxyEngine(generation: wiring.generation(config: config, registry: registry),
@@ -35,17 +42,19 @@ struct Daemon {
         adviseWhenNothingAnswers(logger, registry)
         let housekeeping = Task { await Self.housekeep(engine) }
         let memoryTrimming = Task { await Self.trimMemoryAfterBursts(engine, logger: logger) }
-        let servers = transports.map { HTTPServer(engine: engine, transport: $0, options: wiring.serverOptions) }
+        let servers = zip(workers, transports).map { worker, transport in
+            HTTPServer(engine: engine, transport: transport, worker: worker, options: wiring.serverOptions)
+        }
         var bound = ""
         do {
-            for (server, transport) in zip(servers, transports) {
+            for server in servers {
                 bound = try server.start()
-                transport.drive(server)
+                server.worker.register(server)
             }
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             monitors.stop()
-            for transport in transports { transport.shutdown() }
+            for worker in workers { worker.stop() }
             return 1
         }
         logger.info("listening", metadata: [
@@ -62,7 +71,7 @@ struct Daemon {
             logger.info("shutting down", metadata: ["signal": "\(Signals.name(signal))"])
             break
         }
-        drain(servers: servers, transports: transports, engine: engine, timeout: running.server.shutdownTimeout, logger: logger)
+        drain(servers: servers, workers: workers, engine: engine, timeout: running.server.shutdownTimeout, logger: logger)
         housekeeping.cancel()
         memoryTrimming.cancel()
         monitors.stop()
@@ -176,10 +185,10 @@ struct Daemon {
 
     /// Stops accepting, lets requests in flight finish within `shutdown_timeout`, then ends
     /// the remaining streams with an error trailer.
-    private func drain(servers: [HTTPServer], transports: [CurlTransport], engine: ProxyEngine,
+    private func drain(servers: [HTTPServer], workers: [Worker], engine: ProxyEngine,
                        timeout: Duration, logger: Logger) {
-        for (server, transport) in zip(servers, transports) {
-            transport.execute { server.stopAccepting() }
+        for server in servers {
+            server.worker.execute { server.stopAccepting() }
         }
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
@@ -194,10 +203,29 @@ struct Daemon {
             while engine.liveCount > 0 && clock.now < grace { usleep(20_000) }
         }
         let clean = engine.liveCount == 0
-        for transport in transports { transport.shutdown() }
+        for worker in workers { worker.stop() }
         // libmicrohttpd must not be stopped with suspended connections: if a client still
         // holds one (it stopped reading), the process exit closes it instead.
         if clean { for server in servers { server.stop() } }
+    }
+
+    /// One worker per core, each with its curl transport registered, started; the inbound
+    /// servers join them once the endpoints were checked.
+    static func startWorkers(count: Int) throws -> ([Worker], [CurlTransport]) {
+        var workers: [Worker] = []
+        var transports: [CurlTransport] = []
+        do {
+            for index in 0..<count {
+                let worker = try Worker(name: "worker \(index)")
+                transports.append(try CurlTransport(worker: worker))
+                try worker.start()
+                workers.append(worker)
+            }
+        } catch {
+            for worker in workers { worker.stop() }
+            throw error
+        }
+        return (workers, transports)
     }
 
     static func bootstrapLogging(_ logging: LoggingConfig) -> Logger {

@@ -1,0 +1,28 @@
+/// A library the `Worker` drives: libmicrohttpd (the inbound server) and libcurl (the
+/// outbound transport) are two equal drivers of the same loop.
+///
+/// Lifecycle: `attached(to:)` once, on the loop thread; then every round of the loop calls
+/// `process(now:)`, waits, hands each ready descriptor the driver watches to
+/// `descriptorReady(_:events:)`, then calls `eventsHandled(now:)`; `tick(now:)` comes about
+/// every `Worker.tickInterval` while any driver `needsTicks`; `workerStopped()` comes once,
+/// last, when the loop ends. Every call is made on the worker's loop thread.
+public protocol EventDriver: AnyObject {
+    /// The worker starts driving this driver. Register descriptors with `worker.watch`.
+    func attached(to worker: Worker)
+    /// Does all pending work without blocking (the top of each round, before the wait).
+    func process(now: ContinuousClock.Instant)
+    /// A descriptor this driver watches is ready with `events`.
+    func descriptorReady(_ fd: Int32, events: Worker.Events)
+    /// The round's ready descriptors were all handled.
+    func eventsHandled(now: ContinuousClock.Instant)
+    /// Periodic check of the driver's own timeouts.
+    func tick(now: ContinuousClock.Instant)
+    /// Work the watched descriptors do not announce (the loop must not sleep).
+    var hasPendingWork: Bool { get }
+    /// Whether the driver has timeouts to check (`tick`) right now.
+    var needsTicks: Bool { get }
+    /// The longest the loop may sleep before this driver needs `process` (nil: no limit).
+    func timeout(now: ContinuousClock.Instant) -> Duration?
+    /// The loop has ended: release what the driver holds for it (no more calls follow).
+    func workerStopped()
+}

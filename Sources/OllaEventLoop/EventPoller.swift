@@ -1,0 +1,93 @@
+import CEpoll
+import Glibc
+
+/// The worker loop's wait: one epoll set holding every descriptor its drivers watch, and an
+/// eventfd other threads use to wake the loop. Loop thread only, except `wake()`.
+///
+/// With epoll the cost of a wait is the number of ready sockets, not the number of open
+/// ones, which is what lets one loop hold ten thousand quiet streams.
+final class EventPoller {
+    /// The `data` of the wake eventfd's events.
+    static let wakeData = UInt64.max
+
+    let epollFD: Int32
+    let wakeFD: Int32
+    /// What each watched descriptor is registered with (events, data), to skip no-op changes.
+    private var registered: [Int32: (events: UInt32, data: UInt64)] = [:]
+    private var readyData = [UInt64](repeating: 0, count: 256)
+    private var readyEvents = [UInt32](repeating: 0, count: 256)
+
+    init() throws(SystemError) {
+        epollFD = try System.epollCreate()
+        do {
+            wakeFD = try System.eventFD()
+            try System.epollControl(epollFD, cepoll_ctl_add, wakeFD, events: cepoll_in, data: Self.wakeData)
+        } catch {
+            System.close(epollFD)
+            throw error
+        }
+    }
+
+    deinit {
+        System.close(wakeFD)
+        System.close(epollFD)
+    }
+
+    /// Adds `fd` or changes what it is watched for. A descriptor number the set still holds
+    /// from a closed socket (EEXIST), or one the kernel already dropped (ENOENT), is retried
+    /// with the other operation, so a reused number is always watched.
+    func watch(_ fd: Int32, events: UInt32, data: UInt64) throws(SystemError) {
+        if let current = registered[fd] {
+            guard current.events != events || current.data != data else { return }
+            try control(fd, first: cepoll_ctl_mod, fallback: cepoll_ctl_add, events: events, data: data)
+        } else {
+            try control(fd, first: cepoll_ctl_add, fallback: cepoll_ctl_mod, events: events, data: data)
+        }
+        registered[fd] = (events, data)
+    }
+
+    private func control(_ fd: Int32, first: Int32, fallback: Int32, events: UInt32, data: UInt64) throws(SystemError) {
+        do {
+            try System.epollControl(epollFD, first, fd, events: events, data: data)
+        } catch where error.code == EEXIST || error.code == ENOENT {
+            try System.epollControl(epollFD, fallback, fd, events: events, data: data)
+        }
+    }
+
+    /// Stops watching `fd`. A descriptor already closed (EBADF) or dropped (ENOENT) is gone anyway.
+    func forget(_ fd: Int32) {
+        guard registered.removeValue(forKey: fd) != nil else { return }
+        do {
+            try System.epollControl(epollFD, cepoll_ctl_del, fd, events: 0, data: 0)
+        } catch {
+            assert(error.code == ENOENT || error.code == EBADF, "\(error)")
+        }
+    }
+
+    /// Whether `fd` is watched.
+    func isWatching(_ fd: Int32) -> Bool { registered[fd] != nil }
+
+    /// Waits up to `timeoutMilliseconds` and calls `ready(data, events)` for each descriptor
+    /// with events. Wakeups are consumed here.
+    func wait(timeoutMilliseconds: Int, _ ready: (UInt64, UInt32) -> Void) {
+        let count = readyData.withUnsafeMutableBufferPointer { data in
+            readyEvents.withUnsafeMutableBufferPointer { events in
+                System.epollWait(epollFD, data: data.baseAddress!, events: events.baseAddress!,
+                                 capacity: data.count, timeoutMilliseconds: timeoutMilliseconds)
+            }
+        }
+        for index in 0..<count {
+            let data = readyData[index]
+            if data == Self.wakeData {
+                System.eventFDDrain(wakeFD)
+            } else {
+                ready(data, readyEvents[index])
+            }
+        }
+    }
+
+    /// Any thread: makes the current or next wait return at once.
+    func wake() {
+        System.eventFDSignal(wakeFD)
+    }
+}

@@ -1,0 +1,53 @@
+/// How long one round of the worker loop may sleep in `epoll_wait`: pure arithmetic on the
+/// round's facts, so it is tested without a loop.
+public enum WaitPlan {
+    /// The longest sleep when nothing needs timing: a second.
+    public static let idleMilliseconds = 1000
+
+    /// Milliseconds to sleep: 0 when work is pending; otherwise up to the next tick (at least
+    /// 1 ms, while ticking) and no longer than any driver's timeout (rounded up, so a driver
+    /// is never woken a little early and then slept past; a passed timeout gives 0).
+    public static func milliseconds(
+        now: ContinuousClock.Instant, nextTick: ContinuousClock.Instant, ticking: Bool,
+        pendingWork: Bool, timeouts: [Duration]
+    ) -> Int {
+        if pendingWork { return 0 }
+        var wait = ticking ? max(1, wholeMilliseconds(nextTick - now)) : idleMilliseconds
+        for timeout in timeouts { wait = min(wait, max(0, millisecondsRoundedUp(timeout))) }
+        return wait
+    }
+
+    /// `duration` in whole milliseconds, rounded down.
+    static func wholeMilliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// `duration` in milliseconds, rounded up.
+    static func millisecondsRoundedUp(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        let (milliseconds, rest) = attoseconds.quotientAndRemainder(dividingBy: 1_000_000_000_000_000)
+        return Int(clamping: seconds * 1000 + milliseconds + (rest > 0 ? 1 : 0))
+    }
+}
+
+/// When the worker's periodic `tick` is due.
+public struct Ticker: Sendable {
+    /// The time between two ticks.
+    public let interval: Duration
+    /// The earliest time of the next tick.
+    public private(set) var next: ContinuousClock.Instant
+
+    /// A ticker whose first tick is one `interval` after `now`.
+    public init(interval: Duration, now: ContinuousClock.Instant) {
+        self.interval = interval
+        self.next = now + interval
+    }
+
+    /// Whether a tick is due at `now`; if so, the next one is one interval later.
+    public mutating func fire(now: ContinuousClock.Instant) -> Bool {
+        guard now >= next else { return false }
+        next = now + interval
+        return true
+    }
+}

@@ -1,0 +1,173 @@
+import CEpoll
+import Glibc
+import Synchronization
+
+/// One worker thread and its event loop: an epoll set, an eventfd for wakeups from other
+/// threads, a periodic tick, and the drivers it runs (libmicrohttpd's server and libcurl's
+/// transport of this worker, as two equal `EventDriver`s).
+///
+/// Confinement: drivers, their library handles and everything they register belong to the
+/// loop thread while it runs. Other threads only `execute` work or `wake` the loop; drivers
+/// post their own commands and call `wake` the same way. Debug builds check this on every
+/// driver entry (`assertInLoop`). Before `start` and after `stop` there is no loop thread and
+/// the owner (the main thread) may use the drivers directly.
+public final class Worker: @unchecked Sendable {
+    /// What a watched descriptor is ready for, or asked to be watched for.
+    public struct Events: OptionSet, Sendable {
+        /// The epoll event bits.
+        public let rawValue: UInt32
+        /// Creates a set from epoll event bits.
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        /// Data to read (EPOLLIN).
+        public static let readable = Events(rawValue: cepoll_in)
+        /// Room to write (EPOLLOUT).
+        public static let writable = Events(rawValue: cepoll_out)
+        /// An error or a hang-up of both directions (EPOLLERR | EPOLLHUP; always reported).
+        public static let error = Events(rawValue: cepoll_err)
+        /// The peer closed its side (EPOLLRDHUP): a client that hung up.
+        public static let peerHangUp = Events(rawValue: cepoll_rdhup)
+    }
+
+    /// How often drivers' timeouts are checked (`EventDriver.tick`) while any needs it.
+    public static let tickInterval: Duration = .milliseconds(100)
+
+    /// A name for logs and assertion messages ("worker 0").
+    public let name: String
+    private let poller: EventPoller
+    /// The drivers, in the order each round runs them. Loop thread (or before `start`).
+    private var drivers: [any EventDriver] = []
+    /// Work posted by other threads, and whether `stop` was asked.
+    private let inbox = Mutex<(work: [@Sendable () -> Void], stopping: Bool)>(([], false))
+    /// The loop thread's id while the loop runs, else 0.
+    private let loopThread = Atomic<UInt>(0)
+    private var thread: pthread_t?
+
+    /// Creates the worker's epoll set and eventfd; throws when the kernel refuses them.
+    public init(name: String) throws(SystemError) {
+        self.name = name
+        self.poller = try EventPoller()
+    }
+
+    // MARK: Any thread
+
+    /// Whether the caller runs on this worker's loop thread.
+    public var isInLoop: Bool { loopThread.load(ordering: .relaxed) == System.currentThread() }
+
+    /// Debug builds: traps unless called on the loop thread (or while no loop runs).
+    public func assertInLoop(file: StaticString = #fileID, line: UInt = #line) {
+        assert({
+            let owner = loopThread.load(ordering: .relaxed)
+            return owner == 0 || owner == System.currentThread()
+        }(), "\(name): called off its loop thread", file: file, line: line)
+    }
+
+    /// Runs `work` on the loop thread at the top of a coming round. Work posted after `stop`
+    /// never runs.
+    public func execute(_ work: @escaping @Sendable () -> Void) {
+        inbox.withLock { $0.work.append(work) }
+        wake()
+    }
+
+    /// Makes the loop run one more round soon; free on the loop thread itself.
+    public func wake() {
+        if !isInLoop { poller.wake() }
+    }
+
+    /// Adds a driver: at once before `start` or on the loop thread, else at the top of the
+    /// next round. Drivers run in the order they were added.
+    public func register(_ driver: any EventDriver) {
+        if isInLoop || loopThread.load(ordering: .relaxed) == 0 && thread == nil {
+            drivers.append(driver)
+            driver.attached(to: self)
+        } else {
+            let box = UncheckedBox(driver)
+            execute { [self] in self.register(box.value) }
+        }
+    }
+
+    /// Starts the loop thread.
+    public func start() throws(SystemError) {
+        precondition(thread == nil, "\(name) started twice")
+        thread = try System.threadCreate { [self] in
+            self.loopThread.store(System.currentThread(), ordering: .releasing)
+            self.run()
+        }
+    }
+
+    /// Ends the loop after its current round, lets each driver release what it holds
+    /// (`workerStopped`, in reverse order) and waits for the thread to exit. Not on the loop.
+    public func stop() {
+        precondition(!isInLoop, "\(name).stop() called on its own loop thread")
+        inbox.withLock { $0.stopping = true }
+        poller.wake()
+        if let thread { System.threadJoin(thread) }
+        thread = nil
+    }
+
+    // MARK: Loop thread
+
+    /// Watches `fd` for `events` on behalf of `driver` (replacing what it was watched for).
+    public func watch(_ fd: Int32, events: Events, for driver: any EventDriver) throws(SystemError) {
+        assertInLoop()
+        guard let index = drivers.firstIndex(where: { $0 === driver }) else {
+            preconditionFailure("\(name): watch for a driver that is not registered")
+        }
+        try poller.watch(fd, events: events.rawValue, data: Self.data(fd: fd, driver: index))
+    }
+
+    /// Stops watching `fd` (before it is closed). Idempotent.
+    public func forget(_ fd: Int32) {
+        assertInLoop()
+        poller.forget(fd)
+    }
+
+    /// A ready event's epoll data: the descriptor in the low half, its driver in the high half,
+    /// so dispatch needs no table lookup.
+    static func data(fd: Int32, driver: Int) -> UInt64 {
+        UInt64(UInt32(bitPattern: fd)) | UInt64(driver) << 32
+    }
+
+    private func run() {
+        var ticker = Ticker(interval: Self.tickInterval, now: .now)
+        while true {
+            for driver in drivers { driver.process(now: .now) }
+            guard let ranWork = runInbox() else { break }
+            let now = ContinuousClock.now
+            if ticker.fire(now: now) {
+                for driver in drivers { driver.tick(now: now) }
+            }
+            let wait = WaitPlan.milliseconds(
+                now: now, nextTick: ticker.next, ticking: drivers.contains { $0.needsTicks },
+                // Posted work may have added a driver or left work for one: go round again.
+                pendingWork: ranWork || inbox.withLock { !$0.work.isEmpty } || drivers.contains { $0.hasPendingWork },
+                timeouts: drivers.compactMap { $0.timeout(now: now) })
+            poller.wait(timeoutMilliseconds: wait) { data, events in
+                let driver = drivers[Int(data >> 32)]
+                driver.descriptorReady(Int32(truncatingIfNeeded: data), events: Events(rawValue: events))
+            }
+            let after = ContinuousClock.now
+            for driver in drivers { driver.eventsHandled(now: after) }
+        }
+        for driver in drivers.reversed() { driver.workerStopped() }
+        drivers.removeAll()
+        inbox.withLock { $0.work.removeAll() }
+        loopThread.store(0, ordering: .releasing)
+    }
+
+    /// Runs posted work; returns whether there was any, or nil once `stop` was asked.
+    private func runInbox() -> Bool? {
+        let (work, stopping) = inbox.withLock { inbox in
+            defer { inbox.work.removeAll(keepingCapacity: true) }
+            return (inbox.work, inbox.stopping)
+        }
+        if stopping { return nil }
+        for item in work { item() }
+        return !work.isEmpty
+    }
+}
+
+/// Carries a driver (not `Sendable`: confined to the loop) into work posted to that loop.
+private struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

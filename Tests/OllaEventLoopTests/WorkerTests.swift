@@ -1,0 +1,108 @@
+import Glibc
+import Synchronization
+import Testing
+@testable import OllaEventLoop
+
+/// A driver that records what the worker calls, and watches a pipe (no sockets).
+private final class RecordingDriver: EventDriver, @unchecked Sendable {
+    struct Log { var attached = 0; var rounds = 0; var ready: [(Int32, Worker.Events)] = []; var stopped = 0; var offLoop = 0 }
+    let log = Mutex(Log())
+    var worker: Worker?
+    var watched: Int32 = -1
+
+    func attached(to worker: Worker) {
+        self.worker = worker
+        log.withLock { $0.attached += 1 }
+        if watched >= 0 { try! worker.watch(watched, events: .readable, for: self) }
+    }
+    func process(now: ContinuousClock.Instant) { note(); log.withLock { $0.rounds += 1 } }
+    func descriptorReady(_ fd: Int32, events: Worker.Events) {
+        note()
+        var byte: UInt8 = 0
+        _ = read(fd, &byte, 1)
+        log.withLock { $0.ready.append((fd, events)) }
+    }
+    func eventsHandled(now: ContinuousClock.Instant) { note() }
+    func tick(now: ContinuousClock.Instant) { note() }
+    var hasPendingWork: Bool { false }
+    var needsTicks: Bool { false }
+    func timeout(now: ContinuousClock.Instant) -> Duration? { nil }
+    func workerStopped() { note(); log.withLock { $0.stopped += 1 } }
+
+    private func note() {
+        if worker?.isInLoop != true { log.withLock { $0.offLoop += 1 } }
+    }
+}
+
+@Suite struct WorkerTests {
+    private func eventually(_ condition: () -> Bool) -> Bool {
+        for _ in 0..<500 {
+            if condition() { return true }
+            usleep(2_000)
+        }
+        return condition()
+    }
+
+    @Test func runsPostedWorkOnItsThread() throws {
+        let worker = try Worker(name: "test")
+        try worker.start()
+        let ranInLoop = Mutex<Bool?>(nil)
+        worker.execute { ranInLoop.withLock { $0 = worker.isInLoop } }
+        #expect(eventually { ranInLoop.withLock { $0 } != nil })
+        #expect(ranInLoop.withLock { $0 } == true)
+        #expect(!worker.isInLoop)
+        worker.stop()
+    }
+
+    @Test func dispatchesAReadyDescriptorToItsDriverOnTheLoopThread() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        let worker = try Worker(name: "test")
+        let driver = RecordingDriver()
+        driver.watched = fds[0]
+        worker.register(driver)
+        try worker.start()
+        var byte: UInt8 = 7
+        #expect(write(fds[1], &byte, 1) == 1)
+        #expect(eventually { !driver.log.withLock { $0.ready.isEmpty } })
+        worker.stop()
+        let log = driver.log.withLock { $0 }
+        #expect(log.attached == 1)
+        #expect(log.ready.count == 1)
+        #expect(log.ready.first?.0 == fds[0])
+        #expect(log.ready.first?.1.contains(.readable) == true)
+        #expect(log.rounds >= 2)
+        #expect(log.stopped == 1)
+        #expect(log.offLoop == 0, "every driver entry ran on the loop thread")
+    }
+
+    @Test func driversRegisteredWhileRunningAreAttachedOnTheLoop() throws {
+        let worker = try Worker(name: "test")
+        try worker.start()
+        let driver = RecordingDriver()
+        worker.register(driver)
+        #expect(eventually { driver.log.withLock { $0.rounds } > 0 })
+        worker.stop()
+        #expect(driver.log.withLock { $0.attached } == 1)
+        #expect(driver.log.withLock { $0.offLoop } == 0)
+    }
+
+    @Test func workPostedAfterStopNeverRuns() throws {
+        let worker = try Worker(name: "test")
+        try worker.start()
+        worker.stop()
+        let ran = Atomic<Bool>(false)
+        worker.execute { ran.store(true, ordering: .relaxed) }
+        usleep(20_000)
+        let didRun = ran.load(ordering: .relaxed)
+        #expect(!didRun)
+    }
+
+    @Test func epollDataCarriesDescriptorAndDriver() {
+        let data = Worker.data(fd: 12345, driver: 3)
+        #expect(Int32(truncatingIfNeeded: data) == 12345)
+        #expect(data >> 32 == 3)
+        #expect(data != EventPoller.wakeData)
+    }
+}

@@ -1,0 +1,167 @@
+import CCurl
+import Synchronization
+import Testing
+import OllaCore
+@testable import OllaEngine
+@testable import OllaUpstream
+
+/// Records what a transfer tells its delegate.
+private final class RecordingDelegate: TransferDelegate, @unchecked Sendable {
+    var heads: [UpstreamHead] = []
+    var disposition = HeadDisposition.accept
+    func upstreamHeadReceived(_ head: UpstreamHead) -> HeadDisposition { heads.append(head); return disposition }
+    func upstreamBodyReceived(_ bytes: UnsafeRawBufferPointer) -> BodyAcceptance { .accepted }
+    func upstreamFinished(_ failure: UpstreamFailure?) {}
+    func readUpload(into destination: UnsafeMutableRawBufferPointer) -> UploadRead { .end }
+}
+
+/// A transfer on a real (never started) easy handle: no socket is opened.
+private final class Fixture {
+    let easy: Curl.Easy
+    let delegate = RecordingDelegate()
+    let transfer: Transfer
+    let start = ContinuousClock.now
+
+    init(bodyLength: Int64? = nil, inline: Bool = false, firstByte: Duration? = .seconds(10), idle: Duration? = .seconds(5)) throws {
+        easy = try Curl.easyInit()
+        var request = UpstreamRequest(transferID: 9, url: "http://127.0.0.1:1/", method: bodyLength == nil ? "GET" : "POST",
+                                      headers: [], bodyLength: bodyLength, connectTimeout: .seconds(1),
+                                      firstByteTimeout: firstByte, idleTimeout: idle)
+        if inline, let bodyLength { request.inlineBody = [UInt8](repeating: 0x61, count: Int(bodyLength)) }
+        transfer = Transfer(request: request, delegate: delegate, easy: easy, headerList: nil, now: start)
+    }
+
+    deinit { Curl.cleanup(easy) }
+
+    func lines(_ lines: String...) {
+        for line in lines { Array(line.utf8).withUnsafeBytes { transfer.headerLine($0) } }
+    }
+}
+
+@Suite struct TransferHeaderTests {
+    @Test func finalHeadIsDeliveredOnceWithItsHeaders() throws {
+        let f = try Fixture()
+        f.lines("HTTP/1.1 200 OK\r\n", "Content-Type: application/x-ndjson\r\n", "X-A:  spaced \r\n", "\r\n")
+        #expect(f.delegate.heads.count == 1)
+        #expect(f.delegate.heads.first?.status == 200)
+        #expect(f.delegate.heads.first?.headers.map(\.name) == ["Content-Type", "X-A"])
+        #expect(f.delegate.heads.first?.headers.last?.value == "spaced")
+        #expect(f.transfer.headDelivered)
+    }
+
+    @Test func interimHeadsAreSkipped() throws {
+        let f = try Fixture()
+        f.lines("HTTP/1.1 100 Continue\r\n", "\r\n", "HTTP/1.1 503 Service Unavailable\r\n", "Retry-After: 1\r\n", "\r\n")
+        #expect(f.delegate.heads.map(\.status) == [503])
+        #expect(f.delegate.heads.first?.headers.count == 1)
+    }
+
+    @Test func trailersAfterTheHeadAreIgnored() throws {
+        let f = try Fixture()
+        f.lines("HTTP/1.1 200 OK\r\n", "\r\n", "X-Trailer: 1\r\n", "\r\n")
+        #expect(f.delegate.heads.count == 1)
+    }
+
+    @Test func abandonedHeadMarksTheTransfer() throws {
+        let f = try Fixture()
+        f.delegate.disposition = .abandon
+        f.lines("HTTP/1.1 503 Busy\r\n", "\r\n")
+        #expect(f.transfer.abandoned)
+    }
+}
+
+@Suite struct TransferTimeoutTests {
+    @Test func firstByteClockRunsFromStartWithoutAStreamedBody() throws {
+        let f = try Fixture(firstByte: .seconds(10))
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(9)) == nil)
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(10)) == .firstByteTimedOut)
+    }
+
+    @Test func inlineBodyStartsTheFirstByteClockAtOnce() throws {
+        let f = try Fixture(bodyLength: 100, inline: true, firstByte: .seconds(10))
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(10)) == .firstByteTimedOut)
+    }
+
+    @Test func streamedUploadStartsTheFirstByteClockWhenSent() throws {
+        let f = try Fixture(bodyLength: 100, firstByte: .seconds(10))
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(60)) == nil, "a long upload is not a silent backend")
+        f.transfer.uploadProgressed(60, now: f.start + .seconds(61))
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(80)) == nil)
+        f.transfer.uploadProgressed(40, now: f.start + .seconds(62))
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(71)) == nil)
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(72)) == .firstByteTimedOut)
+    }
+
+    @Test func unknownLengthUploadStartsTheClockAtItsEnd() throws {
+        let f = try Fixture(bodyLength: -1, firstByte: .seconds(10))
+        f.transfer.uploadProgressed(1000, now: f.start + .seconds(1))
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(30)) == nil)
+        f.transfer.uploadFinished(now: f.start + .seconds(30))
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(40)) == .firstByteTimedOut)
+    }
+
+    @Test func idleClockCountsSilenceAfterTheHeadUnlessOllaPaused() throws {
+        let f = try Fixture(idle: .seconds(5))
+        f.lines("HTTP/1.1 200 OK\r\n", "\r\n")
+        f.transfer.lastActivity = f.start
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(4)) == nil)
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(5)) == .idleTimedOut)
+        f.transfer.receivePausedSince = f.start + .seconds(1)
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(60)) == nil, "a paused transfer is silent by Olla's choice")
+    }
+
+    @Test func noLimitsNeverExpire() throws {
+        let f = try Fixture(firstByte: nil, idle: nil)
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(3600)) == nil)
+        f.lines("HTTP/1.1 200 OK\r\n", "\r\n")
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(3600)) == nil)
+    }
+}
+
+@Suite struct CurlFailureMappingTests {
+    @Test func completeAnswerIsNoFailure() {
+        #expect(Transfer.failure(for: CURLE_OK, headDelivered: true) == nil)
+    }
+
+    @Test func endWithoutHeadIsAnEmptyResponse() {
+        #expect(Transfer.failure(for: CURLE_OK, headDelivered: false) == .transferFailed("empty response"))
+    }
+
+    @Test func connectFailuresMayBeRetriedElsewhere() {
+        for code in [CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY] {
+            let failure = Transfer.failure(for: code, headDelivered: false)
+            #expect(failure == .connectFailed(Curl.errorText(code)))
+            #expect(failure?.isConnectFailure == true)
+        }
+    }
+
+    @Test func curlTimeoutIsTheConnectBeforeTheHeadAndSilenceAfter() {
+        #expect(Transfer.failure(for: CURLE_OPERATION_TIMEDOUT, headDelivered: false) == .connectTimedOut)
+        #expect(Transfer.failure(for: CURLE_OPERATION_TIMEDOUT, headDelivered: true) == .idleTimedOut)
+    }
+
+    @Test func otherErrorsAreBrokenTransfersWithCurlsText() {
+        let failure = Transfer.failure(for: CURLE_RECV_ERROR, headDelivered: true)
+        #expect(failure == .transferFailed(Curl.errorText(CURLE_RECV_ERROR)))
+        #expect(failure?.isConnectFailure == false)
+        #expect(!Curl.errorText(CURLE_RECV_ERROR).isEmpty)
+    }
+}
+
+@Suite struct CurlHeaderListTests {
+    @Test func buildsAndFreesAList() throws {
+        let list = try Curl.headerList(["A: 1", "B: 2"])
+        var texts: [String] = []
+        var node = list
+        while let current = node {
+            texts.append(String(cString: current.pointee.data))
+            node = current.pointee.next
+        }
+        #expect(texts == ["A: 1", "B: 2"])
+        Curl.freeList(list)
+    }
+
+    @Test func emptyLinesGiveNoList() throws {
+        #expect(try Curl.headerList([]) == nil)
+    }
+}
