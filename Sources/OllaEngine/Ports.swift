@@ -63,6 +63,7 @@ public protocol TransferDelegate: AnyObject, Sendable {
 
 /// What a delegate does with a response head.
 public enum HeadDisposition: Sendable, Equatable {
+    /// Stream this answer to the client.
     case accept
     /// Discard this answer (the delegate retries elsewhere).
     case abandon
@@ -71,29 +72,42 @@ public enum HeadDisposition: Sendable, Equatable {
 /// Ids for transfers, unique in the process (exchanges and background fetches share them).
 public enum TransferID {
     private static let counter = Atomic<UInt64>(1)
+    /// A new id (wraps after 2^64, which no process reaches).
     public static func next() -> UInt64 { counter.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
 
 /// One request as the backend should receive it.
 public struct UpstreamRequest: Sendable {
+    /// The transfer's id (`TransferID`); a retry reuses its exchange's id.
     public var transferID: UInt64
+    /// The absolute URL: the endpoint's base URL and the request target (query kept as sent).
     public var url: String
+    /// The HTTP method, as the client sent it.
     public var method: String
+    /// The request headers to send, in order (hop-by-hop removed, X-Forwarded-* added).
     public var headers: [HTTPHeader]
     /// Nil when the request has no body; -1 when its length is unknown (sent chunked).
     public var bodyLength: Int64?
     /// A small, fully buffered body handed over whole: curl then sends head and body in one
     /// write instead of asking the exchange for the body piece by piece.
     public var inlineBody: [UInt8]? = nil
+    /// The longest the TCP connect may take (`proxy.connection_timeout`).
     public var connectTimeout: Duration
+    /// The longest wait for the response head once the body is sent (nil: no limit;
+    /// `proxy.response_timeout`).
     public var firstByteTimeout: Duration?
+    /// The longest silence between two pieces of the response body, not counting time the
+    /// transfer was paused for a slow client (nil: no limit; `proxy.read_timeout`).
     public var idleTimeout: Duration?
 }
 
 /// The backend's status line and headers.
 public struct UpstreamHead: Sendable {
+    /// The status code (100...999; interim 1xx heads are never reported).
     public var status: Int
+    /// The header fields in arrival order, names as the backend spelled them.
     public var headers: [HTTPHeader]
+    /// A head with `status` and `headers`.
     public init(status: Int, headers: [HTTPHeader]) {
         self.status = status
         self.headers = headers
@@ -109,10 +123,15 @@ public struct UpstreamHead: Sendable {
 
 /// Why a transfer ended without a complete answer.
 public enum UpstreamFailure: Error, Sendable, Equatable {
+    /// The connection could not be made (refused, unreachable, unresolvable): libcurl's text.
     case connectFailed(String)
+    /// The connection was not made within `UpstreamRequest.connectTimeout`.
     case connectTimedOut
+    /// No response head within `UpstreamRequest.firstByteTimeout` after the body was sent.
     case firstByteTimedOut
+    /// The body went silent for longer than `UpstreamRequest.idleTimeout`.
     case idleTimedOut
+    /// The transfer broke or could not start (libcurl's text, or Olla's own reason).
     case transferFailed(String)
     /// The backend answered "busy" (503) or "too many requests" (429) before any byte reached
     /// the client; the request is retried elsewhere when another endpoint is left.
@@ -126,6 +145,7 @@ public enum UpstreamFailure: Error, Sendable, Equatable {
         }
     }
 
+    /// The failure in words, for error answers, stream error lines and logs.
     public var message: String {
         switch self {
         case .connectFailed(let why): "backend unreachable: \(why)"
@@ -140,6 +160,7 @@ public enum UpstreamFailure: Error, Sendable, Equatable {
 
 /// What the body sink says about a chunk the backend delivered.
 public enum BodyAcceptance: Sendable {
+    /// The chunk was taken.
     case accepted
     /// Buffer full: the transport must keep the chunk and pause until `unpause`.
     case pause
@@ -147,7 +168,10 @@ public enum BodyAcceptance: Sendable {
 
 /// What the upload source hands the transport for the request body.
 public enum UploadRead: Sendable, Equatable {
+    /// This many bytes were written into the destination.
     case bytes(Int)
+    /// Nothing buffered yet: the transport pauses the upload until `unpause`.
     case pause
+    /// The body is complete.
     case end
 }

@@ -6,20 +6,25 @@ import OllaEngine
 import OllaEventLoop
 
 /// The inbound HTTP server of one worker: a libmicrohttpd daemon in external-epoll mode,
-/// driven by the worker's event loop (`EventDriver`) together with that worker's curl multi
-/// handle, so a request never changes threads. Workers share the port with SO_REUSEPORT and
+/// one of the two `EventDriver`s of its `Worker` (the other is that worker's `CurlTransport`),
+/// so a request never changes threads. Workers share the port with SO_REUSEPORT and
 /// the kernel spreads connections across them. Every connection can be suspended while the
 /// backend has nothing to send.
 public final class HTTPServer: EventDriver, @unchecked Sendable {
+    /// What the server listens on and the limits libmicrohttpd enforces.
     public struct Options: Sendable {
+        /// The address to bind (`server.host`; empty: every address).
         public var host: String
+        /// The TCP port (`server.port`; 0: any free port).
         public var port: Int
         /// Idle time allowed while a client sends its request (0: none).
         public var readTimeoutSeconds: Int
         /// Bounds one connection's request head (libmicrohttpd's per-connection pool).
         public var maxHeaderSize: Int
+        /// The most connections one worker's daemon holds at once.
         public var maxConnections: Int
 
+        /// Options as configured; `maxConnections` defaults to 65,536 per worker.
         public init(host: String, port: Int, readTimeoutSeconds: Int,
                     maxHeaderSize: Int, maxConnections: Int = 65536) {
             self.host = host
@@ -30,7 +35,9 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         }
     }
 
+    /// Why the server could not start (the address, and the system's or libmicrohttpd's reason).
     public struct StartError: Error, CustomStringConvertible {
+        /// The reason, for the start-up log.
         public let description: String
     }
 

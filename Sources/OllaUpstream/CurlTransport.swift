@@ -63,14 +63,17 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
 
     // MARK: UpstreamTransport (any thread)
 
+    /// Queues the start of `request`; `delegate` hears its events on the loop thread.
     public func start(_ request: UpstreamRequest, delegate: TransferDelegate) {
         post(.start(request, delegate))
     }
 
+    /// Queues the removal of the transfer (its delegate hears nothing more). Idempotent.
     public func cancel(transferID: UInt64) {
         post(.cancel(transferID))
     }
 
+    /// Queues the resumption of a transfer its delegate paused.
     public func unpause(transferID: UInt64) {
         post(.unpause(transferID))
     }
@@ -94,10 +97,13 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
 
     // MARK: EventDriver (worker loop thread)
 
+    /// Nothing to watch yet: libcurl asks for each socket through its socket callback.
     public func attached(to worker: Worker) {
         worker.assertInLoop()
     }
 
+    /// Starts, cancels and unpauses queued transfers, runs libcurl's timer when due and hands
+    /// finished transfers to their delegates.
     public func process(now: ContinuousClock.Instant) {
         worker.assertInLoop()
         drainCommands()
@@ -105,6 +111,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         collectFinished()
     }
 
+    /// Lets libcurl act on one of its sockets.
     public func descriptorReady(_ fd: Int32, events: Worker.Events) {
         worker.assertInLoop()
         var mask: Int32 = 0
@@ -114,6 +121,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         Curl.socketAction(multi, fd, mask)
     }
 
+    /// Runs libcurl's timer when due and hands finished transfers to their delegates.
     public func eventsHandled(now: ContinuousClock.Instant) {
         worker.assertInLoop()
         runCurlTimerIfDue(now)
@@ -131,10 +139,13 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         }
     }
 
+    /// Commands are queued (posted by a callback of this round).
     public var hasPendingWork: Bool { commands.withLock { !$0.queue.isEmpty } }
 
+    /// Transfers run, so their timeouts need checking.
     public var needsTicks: Bool { !transfers.isEmpty }
 
+    /// Until libcurl's own timer (connect timeouts, the start of a new transfer).
     public func timeout(now: ContinuousClock.Instant) -> Duration? {
         curlTimerDeadline.map { $0 - now }
     }
