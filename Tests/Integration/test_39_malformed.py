@@ -144,9 +144,9 @@ def test_heads_too_large_for_the_buffer_get_one_answer(olla, daemon, what, head)
 
 
 def test_nul_bytes_do_not_break_the_daemon(olla, daemon):
-    """libmicrohttpd reads C strings: a NUL ends a header value there. A NUL in the request line
-    is refused (see test_request_line_that_cannot_be_one_is_refused_at_once). None of it may
-    break a response or the daemon."""
+    """libmicrohttpd reads C strings; a NUL anywhere in the head is refused (see
+    test_request_line_that_cannot_be_one_is_refused_at_once and the NUL cases above). None of
+    it may break a response or the daemon."""
     for data in (b"GET /olla/ollama/api/version HTTP/1.1\r\nHost: olla\r\nX-A: a\x00b\r\nConnection: close\r\n\r\n",
                  b"GET /olla/ollama/api/ver\x00sion HTTP/1.1\r\nHost: olla\r\nConnection: close\r\n\r\n",
                  b"\x00" * 64 + b"\r\n\r\n"):
@@ -187,6 +187,13 @@ LIBRARY_ANSWERS = [
     ("chunk size beyond 64 bits", 413,
      lambda t: post_to(t, b"Transfer-Encoding: chunked\r\n", b"ffffffffffffffffffffff\r\nabc\r\n0\r\n\r\n")),
     ("header line without a colon", 400, lambda t: post_to(t, b"NoColon\r\nContent-Length: 0\r\n")),
+    # Read as C strings, a header line starting with NUL ended the head (the rest became a body
+    # or a request), and a NUL in a value cut it short: both are refused.
+    ("header line starting with NUL", 400, lambda t: post_to(t, b"\x00Content-Length: 5\r\n", b"hello")),
+    ("NUL in a header value", 400, lambda t: post_to(t, b"X-A: a\x00b\r\nContent-Length: 0\r\n")),
+    ("NUL in a folded header line", 400, lambda t: post_to(t, b"X-A: a\r\n \x00b\r\nContent-Length: 0\r\n")),
+    ("chunk trailer with NUL", 400,
+     lambda t: post_to(t, b"Transfer-Encoding: chunked\r\n", b"%x\r\n" % len(BODY) + BODY + b"\r\n0\r\nX-T: a\x00\r\n\r\n")),
     ("HTTP/2.0", 505, lambda t: post_to(t, b"Content-Length: 0\r\n", version=b"HTTP/2.0")),
     ("HTTP/0.x", 505, lambda t: post_to(t, b"Content-Length: 0\r\n", version=b"HTTP/0.9")),
     ("unknown protocol name", 400, lambda t: post_to(t, b"Content-Length: 0\r\n", version=b"FOO/1.1")),
