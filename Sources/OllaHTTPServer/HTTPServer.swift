@@ -57,6 +57,10 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     private let resumed = Atomic<Bool>(false)
     /// Client sockets watched for hang-up, and their requests. Loop thread only.
     private var hangUpWatch: [Int32: RequestContext] = [:]
+    /// Client sockets in the worker's epoll set for hang-up. A socket is added at its
+    /// connection's first suspension and stays until the connection closes, so the requests
+    /// that follow on a keep-alive connection cost no epoll_ctl. Loop thread only.
+    private var watchedSockets: Set<Int32> = []
     /// Requests with a streamed response whose client may stall (`server.write_timeout`).
     /// Loop thread only.
     private var stallWatch: [ObjectIdentifier: RequestContext] = [:]
@@ -99,6 +103,7 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
             MHD.option(.CONNECTION_LIMIT, options.maxConnections),
             MHD.option(.NOTIFY_COMPLETED, unsafeBitCast(ServerCallbacks.completed, to: Int.self), me),
             MHD.option(.URI_LOG_CALLBACK, unsafeBitCast(ServerCallbacks.uriLog, to: Int.self), me),
+            MHD.option(.NOTIFY_CONNECTION, unsafeBitCast(ServerCallbacks.connectionNotified, to: Int.self), me),
         ]
         // No internal thread: the worker loop watches the epoll fd and calls MHD_run.
         let flags = MHD_USE_EPOLL.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_TURBO.rawValue
@@ -138,9 +143,11 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     /// epoll fd need nothing here: `process` runs the daemon at the top of every round.
     public func descriptorReady(_ fd: Int32, events: Worker.Events) {
         worker.assertInLoop()
-        guard fd != epollFD, let context = hangUpWatch.removeValue(forKey: fd) else { return }
-        worker.forget(fd)
-        context.exchange?.clientHungUp()
+        guard fd != epollFD else { return }
+        // The hang-up stays readable (level-triggered): stop watching the socket at once,
+        // whether or not a request is waiting on it. No request follows on it anyway.
+        if watchedSockets.remove(fd) != nil { worker.forget(fd) }
+        hangUpWatch.removeValue(forKey: fd)?.exchange?.clientHungUp()
     }
 
     /// Nothing to do after the round's events: the next `process` runs the daemon.
@@ -177,6 +184,7 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     /// itself is stopped by `stop()`).
     public func workerStopped() {
         hangUpWatch.removeAll()
+        watchedSockets.removeAll()
         stallWatch.removeAll()
     }
 
@@ -184,22 +192,35 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
 
     /// libmicrohttpd does not watch suspended connections: without this, a client leaving a
     /// quiet stream would go unnoticed while the backend keeps generating for nobody.
-    /// A socket that cannot be watched (out of kernel memory) is left to libmicrohttpd's
-    /// write errors, as before the watch existed.
+    /// Has the worker report a hang-up of `socket` to `context`'s exchange. A socket that
+    /// cannot be watched (out of kernel memory) is left to libmicrohttpd's write errors, as
+    /// before the watch existed.
     func watchForHangUp(_ context: RequestContext, socket: Int32) {
         worker.assertInLoop()
-        do {
-            try worker.watch(socket, events: .peerHangUp, for: self)
-            hangUpWatch[socket] = context
-        } catch {
-            return
+        if !watchedSockets.contains(socket) {
+            do {
+                try worker.watch(socket, events: .peerHangUp, for: self)
+            } catch {
+                return
+            }
+            watchedSockets.insert(socket)
         }
+        hangUpWatch[socket] = context
     }
 
+    /// The request on `socket` is complete: its hang-up no longer concerns it. The socket stays
+    /// watched for the connection's next request.
     func stopWatchingForHangUp(socket: Int32) {
         worker.assertInLoop()
-        guard hangUpWatch.removeValue(forKey: socket) != nil else { return }
-        worker.forget(socket)
+        hangUpWatch[socket] = nil
+    }
+
+    /// libmicrohttpd is about to close `socket` (its connection ended): it leaves the epoll
+    /// set first, so a later connection that gets the same number is registered anew.
+    func connectionClosed(socket: Int32) {
+        worker.assertInLoop()
+        hangUpWatch[socket] = nil
+        if watchedSockets.remove(socket) != nil { worker.forget(socket) }
     }
 
     func watchForStall(_ context: RequestContext) {

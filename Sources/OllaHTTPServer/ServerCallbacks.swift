@@ -141,4 +141,13 @@ enum ServerCallbacks {
             context.exchange = nil
         }
     }
+
+    /// A connection starts or ends. At its end (called before libmicrohttpd closes the socket)
+    /// the socket leaves the hang-up watch.
+    static let connectionNotified: MHD_NotifyConnectionCallback = { cls, connection, _, code in
+        guard code == .CONNECTION_NOTIFY_CLOSED, let cls, let connection,
+              let fd = MHD.connectionFD(connection) else { return }
+        let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
+        server.connectionClosed(socket: fd)
+    }
 }
