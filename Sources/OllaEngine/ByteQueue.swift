@@ -4,15 +4,18 @@ public struct ByteQueue: Sendable {
     private var storage: [UInt8] = []
     private var readIndex = 0
 
+    /// An empty queue.
     public init() {}
 
+    /// Bytes queued and not yet drained.
     public var count: Int { storage.count - readIndex }
-    public var isEmpty: Bool { count == 0 }
 
+    /// Appends a copy of `bytes` at the back.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         storage.append(contentsOf: bytes)
     }
 
+    /// Appends `text` as UTF-8 at the back.
     public mutating func append(_ text: String) {
         storage.append(contentsOf: text.utf8)
     }
@@ -29,17 +32,7 @@ public struct ByteQueue: Sendable {
         return n
     }
 
-    /// Copies up to `destination.count` bytes starting `offset` bytes past the front, without
-    /// consuming them (a buffered request body is read again on a retry).
-    public func peek(at offset: Int, into destination: UnsafeMutableRawBufferPointer) -> Int {
-        let n = min(count - offset, destination.count)
-        guard n > 0 else { return 0 }
-        storage.withUnsafeBytes { source in
-            destination.baseAddress!.copyMemory(from: source.baseAddress! + readIndex + offset, byteCount: n)
-        }
-        return n
-    }
-
+    /// Runs `body` on the queued bytes, front first, without consuming them.
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[readIndex...])) }
     }

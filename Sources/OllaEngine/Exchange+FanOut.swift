@@ -3,13 +3,14 @@ import OllaCore
 extension Exchange {
     /// Sends the request to every target at once and answers with one merged response
     /// (`FanOutOutcome.merge`): the instances' answer when all succeeded, otherwise an error
-    /// naming where it failed and where it succeeded.
-    func runFanOut(_ targets: [EndpointTarget], body: [UInt8]) {
+    /// naming where it failed and where it succeeded. Every fetch shares the one body.
+    func runFanOut(_ targets: [EndpointTarget], body: RequestBody) {
         let fetcher = Fetcher(transport: transport)
         let requests = targets.map { target in
             Fetcher.Request(
                 url: target.baseURL + route.upstreamTarget, method: method,
-                headers: requestHeaders + target.extraHeaders, body: body.isEmpty && method == "GET" ? nil : body,
+                headers: requestHeaders + target.extraHeaders,
+                body: body.count == 0 && method == "GET" ? nil : body.bytes,
                 timeout: context.settings.responseTimeout ?? .seconds(600))
         }
         Task {
@@ -32,8 +33,7 @@ extension Exchange {
             }
             let operationName = route.path.split(separator: "/").last.map(String.init) ?? "request"
             let response = FanOutOutcome.merge(results, operation: operationName, flavor: route.flavor)
-            let actions = withMachine { $0.fanOutFinished(response) }
-            perform(actions.upstream)
+            run { $0.fanOutFinished(response) }
         }
     }
 }

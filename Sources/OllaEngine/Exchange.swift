@@ -1,51 +1,44 @@
 import OllaCore
 import Synchronization
 
-/// One proxied request: the object the inbound server, the curl loop and the engine share.
+/// One proxied request: what libmicrohttpd's callbacks, curl's callbacks, the scheduler and
+/// the engine share about it.
 ///
-/// Threads: server callbacks (request body, polling for the answer, reading the response,
-/// completion) run on libmicrohttpd's threads; transfer callbacks (head, body, upload, finish)
-/// run on the curl thread. All state lives in `ExchangeStateMachine` behind one mutex; the
-/// exchange decides under the lock and runs upstream commands after releasing it.
+/// Threads: the request's inbound callbacks (body, polling for the answer, reading it,
+/// completion) and its transfer callbacks (head, body, upload, end, client hang-up) run on
+/// the worker loop thread that owns its client connection; a held request's release or
+/// refusal, a fan-out's result, a catalogue refresh and the shutdown deadline arrive from
+/// other threads. Every per-request fact is in one `RequestStateMachine` behind one mutex:
+/// an event takes the lock once, decides, suspends or resumes the client under it (the
+/// machine's flag and libmicrohttpd's state must not drift apart), and carries out
+/// everything else (curl commands, routing, accounting, health) after releasing it.
+/// Routing, retry and `X-Olla-*` header rules live in `BufferedRouting`, `RetryPolicy` and
+/// `OllaHeaders`; this class only performs the machine's actions.
 public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendable {
+    /// The transfer id (unique in the process) under which curl runs this request.
     public let id: UInt64
+    /// `X-Request-ID` as the client sent it, or one Olla made (`X-Olla-Request-ID`).
     public let requestID: String
+    /// The client's method, forwarded as is.
     public let method: String
+    /// The route under Olla's prefix: path, query and API family.
     public let route: ProxyRoute.Forward
+    /// What the request does in Ollama's terms (model-bound, pull, blob upload, ...).
     public let operation: OllamaOperation
+    /// When the head arrived (durations in the access log and `X-Olla-Response-Time`).
     public let startedAt: ContinuousClock.Instant
 
     let client: ClientConnection
     /// The outbound loop of the worker that owns the client connection.
     let transport: UpstreamTransport
     let context: ExchangeContext
+    /// The client's headers as every backend gets them (hop-by-hop removed, forwarding added).
     let requestHeaders: [HTTPHeader]
     /// Headers every answer to this request carries (CORS).
     let extraResponseHeaders: [HTTPHeader]
-    let machine: Mutex<ExchangeStateMachine>
-    let details: Mutex<Details>
+    private let machine: Mutex<RequestStateMachine>
 
-    /// Facts for routing, headers and the access log.
-    struct Details {
-        var model: String?
-        var plan: RoutingPlan?
-        var candidates: [EndpointTarget] = []
-        var endpoint: EndpointTarget?
-        /// The endpoint counted as busy with this request right now (in-flight accounting).
-        var activeEndpoint: String?
-        var fanOutTargets: [EndpointTarget] = []
-        var headAt: ContinuousClock.Instant?
-        var bodyLength: Int64?
-        /// The endpoint counted as streaming this response now (health evidence).
-        var streamingEndpoint: String?
-        /// What the scheduler recorded about the last attempt, once it ended.
-        var lastRun: RunningRequest?
-        /// The status of the backend's answer, once its head arrived.
-        var upstreamStatus: Int?
-        /// The request changes what an instance holds: its answer ends after the catalogue
-        /// was refreshed (`finishAfterCatalogueRefresh`).
-        var refreshesBeforeEnd = false
-    }
+    typealias Action = RequestStateMachine.Action
 
     init(id: UInt64, requestID: String, head: InboundHead, route: ProxyRoute.Forward,
          operation: OllamaOperation, client: ClientConnection, transport: UpstreamTransport, context: ExchangeContext,
@@ -62,201 +55,111 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
         self.context = context
         self.requestHeaders = HeaderRules.upstreamRequestHeaders(
             client: head.headers, peerAddress: head.peerAddress, requestID: requestID)
-        let limits = context.settings
-        self.machine = Mutex(ExchangeStateMachine(
+        let settings = context.settings
+        let limits = RequestStateMachine.Limits(
             streamsUpload: route.streamsUpload,
-            highWater: limits.streamBufferSize,
-            maxAttempts: limits.maxRetries + 1,
+            highWater: settings.streamBufferSize,
+            maxAttempts: settings.maxRetries + 1,
             // Blob uploads are model files of many gigabytes: streamed, never buffered, so the
             // body limit (which bounds buffering) does not apply to them.
-            maxBodySize: route.streamsUpload ? 0 : limits.maxBodySize,
+            maxBodySize: route.streamsUpload ? 0 : settings.maxBodySize,
             // Unknown routes may be inference routes newer than Olla's table.
             keepsTail: operation == .modelBound || operation == .other,
-            flavor: route.flavor))
+            flavor: route.flavor)
         let announced = head.announcesBody || ["POST", "PUT", "PATCH"].contains(head.method)
-        self.details = Mutex(Details(bodyLength: announced ? (head.declaredLength ?? -1) : nil))
+        self.machine = Mutex(RequestStateMachine(
+            limits: limits, announcedBodyLength: announced ? (head.declaredLength ?? -1) : nil))
     }
 
     // MARK: Called by the inbound server
 
-    /// The request head is in. A streamed upload is routed and started now.
+    /// The request head is in. A streamed upload is routed and started now, before its body.
     public func start() {
         guard route.streamsUpload else { return }
         let plan = context.router.plan(RoutingRequest(
             method: method, route: route, operation: operation, model: nil, smallBody: nil))
-        details.withLock { $0.plan = plan }
-        switch plan.target {
-        case .forward(let candidates) where !candidates.isEmpty:
-            details.withLock { $0.candidates = candidates }
-            let actions = withMachine { machine -> ExchangeStateMachine.Actions in
-                machine.setCandidateCount(candidates.count)
-                return machine.requestHeadReceived()
-            }
-            perform(actions.upstream)
-        case .forward, .fanOut, .reject, .hold:
-            // Uploads go to one instance; anything else is answered once the body is drained.
-            let error = Self.rejection(of: plan) ?? ProxyError(.badRequest, "uploads go to one instance")
-            _ = withMachine { $0.answerLocally(error) }
-        }
+        run { $0.uploadRouted(plan) }
     }
 
-    /// Body bytes from the client; an error means Olla answers it now and stops reading.
+    /// Body bytes from the client. A non-nil error is Olla's answer (413): the server sends
+    /// it once the upload ends and drops the rest of the body.
     public func clientBodyReceived(_ bytes: UnsafeRawBufferPointer) -> ProxyError? {
-        let (actions, error) = withMachine { $0.clientBodyReceived(bytes) }
-        perform(actions.upstream)
+        let (action, error) = event { $0.clientBodyReceived(bytes) }
+        perform(action)
         return error
     }
 
-    /// The client's body is complete: route it (buffered requests) and start.
+    /// The client's body is complete: a buffered request is routed and started.
     public func clientBodyComplete() {
-        if route.streamsUpload {
-            let actions = withMachine { $0.clientBodyComplete() }
-            perform(actions.upstream)
-            return
-        }
-        let plan = routeBufferedRequest()
-        switch plan.target {
-        case .forward(let candidates) where candidates.isEmpty:
-            _ = withMachine { machine -> ExchangeStateMachine.Actions in
-                _ = machine.clientBodyComplete(startTransfer: false)
-                return machine.answerLocally(ProxyError(.serviceUnavailable, "no instance can take this request"))
-            }
-        case .forward(let candidates):
-            details.withLock { $0.candidates = candidates }
-            let actions = withMachine { machine -> ExchangeStateMachine.Actions in
-                machine.setCandidateCount(candidates.count)
-                return machine.clientBodyComplete()
-            }
-            perform(actions.upstream)
-        case .fanOut(let targets):
-            details.withLock { $0.fanOutTargets = targets }
-            let body = machine.withLock { machine -> [UInt8] in
-                machine.fanOutStarted()
-                return machine.withUploadBytes { Array($0) }
-            }
-            _ = withMachine { $0.clientBodyComplete(startTransfer: false) }
-            runFanOut(targets, body: body)
-        case .reject(let error, _):
-            _ = withMachine { machine -> ExchangeStateMachine.Actions in
-                _ = machine.clientBodyComplete(startTransfer: false)
-                return machine.answerLocally(error)
-            }
-        case .hold(let model):
-            _ = withMachine { $0.clientBodyComplete(startTransfer: false) }
-            context.registry.scheduler.attach(id, model: model, request: self)
-        }
+        run { $0.clientBodyComplete() }
     }
 
     /// What to answer now. `.wait` means the connection was suspended until there is news.
     public func pollAnswer() -> Answer {
-        let poll = withMachine { $0.pollAnswer() }
-        let (plan, model) = details.withLock { ($0.plan, $0.model) }
-        let modelHeader: [HTTPHeader] = (model.map { [("X-Olla-Model", $0)] } ?? []) + extraResponseHeaders
-        switch poll.1 {
+        let (_, (poll, facts)) = event { machine in
+            let (action, poll) = machine.pollAnswer()
+            return (action, (poll, machine.facts))
+        }
+        let headers = OllaHeaders(requestID: requestID, startedAt: startedAt, extra: extraResponseHeaders, facts: facts)
+        switch poll {
         case .wait:
             return .wait
         case .respondError(let error):
-            var response = LocalResponse.error(error, flavor: route.flavor, requestID: requestID)
-            response.headers += modelHeader + (plan?.headers ?? [])
-            if let plan, case .reject(_, let retryAfter?) = plan.target {
-                response.headers.append(("Retry-After", String(retryAfter)))
-            }
-            return .local(response)
-        case .respondLocal(var response):
-            response.headers.append(("X-Olla-Request-ID", requestID))
-            response.headers += modelHeader + (plan?.headers ?? [])
-            return .local(response)
+            return .local(headers.errorResponse(error, flavor: route.flavor))
+        case .respondLocal(let response):
+            return .local(headers.localResponse(response))
         case .respondComplete(let head, let body):
-            return .local(LocalResponse(status: head.status,
-                                        headers: clientHeaders(for: head) + (plan?.headers ?? []) + extraResponseHeaders,
-                                        body: body))
+            return .local(LocalResponse(status: head.status, headers: headers.backendAnswer(head), body: body))
         case .respond(let head):
-            return .proxied(status: head.status, headers: clientHeaders(for: head) + (plan?.headers ?? []) + extraResponseHeaders,
-                            contentLength: head.contentLength)
+            return .proxied(status: head.status, headers: headers.backendAnswer(head), contentLength: head.contentLength)
         }
     }
 
+    /// The server's next step with a request whose body is complete.
     public enum Answer: Sendable {
+        /// Nothing to send yet: the connection is suspended until the exchange resumes it.
         case wait
+        /// A complete response (Olla's own, or a backend answer that is already whole).
         case local(LocalResponse)
+        /// Stream the backend's answer: queue this head, then read the body with `readResponse`.
+        /// `contentLength` nil means chunked (HTTP/1.1) or close-delimited (HTTP/1.0).
         case proxied(status: Int, headers: [HTTPHeader], contentLength: UInt64?)
     }
 
-    /// Fills `destination` with response bytes for the server.
+    /// Fills `destination` (libmicrohttpd's buffer) with response bytes.
     public func readResponse(into destination: UnsafeMutableRawBufferPointer) -> ResponseRead {
-        let (actions, read) = withMachine { $0.readResponse(into: destination) }
-        perform(actions.upstream)
-        switch read {
-        case .bytes(let n): return .bytes(n)
-        case .suspended: return .suspended
-        case .end: return .end
-        case .abort: return .abort
-        }
+        let (action, read) = event { $0.readResponse(into: destination) }
+        perform(action)
+        return read
     }
 
+    /// What the response reader hands libmicrohttpd.
     public enum ResponseRead: Sendable, Equatable {
+        /// This many bytes were written into the buffer.
         case bytes(Int)
+        /// Nothing to send yet: the connection was suspended, the reader returns 0.
         case suspended
+        /// The body is complete.
         case end
+        /// The body cannot be completed: close without the terminating chunk.
         case abort
     }
 
-    /// The server is done with this request; `successfully` is false when the client vanished.
+    /// The server is done with this request; `successfully` is false when the client did not
+    /// get the whole answer (it left, or its connection failed).
     public func clientCompleted(successfully: Bool) {
-        let actions = withMachine { $0.clientCompleted(successfully: successfully) }
-        perform(actions.upstream)
+        let (action, (ended, finalFacts)) = event { machine in
+            let action = successfully ? machine.clientCompleted() : machine.clientLeft()
+            return (action, (machine.takeInFlight(), machine.facts))
+        }
+        perform(action)
         context.registry.scheduler.leave(id)
-        endActiveAttempt()
-        noteManagementOutcome()
-        let record = accessRecord()
-        scheduledRequestCompleted(record)
+        var facts = finalFacts
+        if let lastRun = attemptEnded(ended, scheduled: facts.plan?.scheduled ?? false) { facts.lastRun = lastRun }
+        noteManagementOutcome(facts)
+        let record = accessRecord(facts)
+        scheduledRequestCompleted(record, facts: facts)
         context.finished(self, record: record)
-    }
-
-    // MARK: Called by the curl loop (TransferDelegate)
-
-    public func upstreamHeadReceived(_ head: UpstreamHead) -> HeadDisposition {
-        // Recorded before the event: accepting the head resumes the client, whose thread
-        // builds the response headers (X-Olla-Response-Time) at once.
-        let (endpoint, streams) = details.withLock { details -> (String?, String?) in
-            details.headAt = .now
-            details.upstreamStatus = head.status
-            var streams: String? = nil
-            if (200..<300).contains(head.status), let active = details.activeEndpoint, details.streamingEndpoint == nil {
-                details.streamingEndpoint = active
-                streams = active
-            }
-            return (details.endpoint?.name, streams)
-        }
-        if let streams { context.registry.streamStarted(on: streams) }
-        let (actions, disposition) = withMachine { $0.upstreamHeadReceived(head) }
-        if let endpoint { context.reportOutcome(endpoint: endpoint, status: head.status) }
-        if let endpoint, isScheduled { context.registry.scheduler.headReceived(id, endpoint: endpoint, status: head.status) }
-        if disposition == .abandon, let endpoint {
-            context.attemptFailed(self, endpoint: endpoint, failure: .refused(status: head.status))
-        }
-        perform(actions.upstream)
-        return disposition
-    }
-
-    public func upstreamBodyReceived(_ bytes: UnsafeRawBufferPointer) -> BodyAcceptance {
-        withMachine { $0.upstreamBodyReceived(bytes) }.1
-    }
-
-    public func upstreamFinished(_ failure: UpstreamFailure?) {
-        let endpoint = details.withLock { $0.endpoint?.name ?? "-" }
-        if let failure {
-            context.attemptFailed(self, endpoint: endpoint, failure: failure)
-            context.reportFailure(endpoint: endpoint, failure: failure)
-        }
-        endActiveAttempt()
-        if failure == nil, finishAfterCatalogueRefresh(endpoint: endpoint) { return }
-        let actions = withMachine { $0.upstreamFinished(failure, endpoint: endpoint) }
-        perform(actions.upstream)
-    }
-
-    public func readUpload(into destination: UnsafeMutableRawBufferPointer) -> UploadRead {
-        withMachine { $0.readUpload(into: destination) }.1
     }
 
     // MARK: Called by the inbound server about its client (ClientConnectionDelegate)
@@ -264,11 +167,10 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
     /// The client's socket hung up (seen by the worker loop, suspended or not).
     public func clientHungUp() {
         context.registry.scheduler.leave(id)
-        let actions = withMachine { $0.clientWentAway() }
-        perform(actions.upstream)
+        run { $0.clientLeft() }
     }
 
-    /// The client read nothing for longer than `server.write_timeout`: drop it like a hang-up.
+    /// The client read nothing for longer than `server.write_timeout`: dropped like a hang-up.
     public func clientStalled() {
         clientHungUp()
     }
@@ -276,56 +178,131 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
     /// `server.write_timeout` of the generation this request started with.
     public var clientStallTimeout: Duration? { context.settings.writeTimeout }
 
+    // MARK: Called by the curl loop (TransferDelegate)
+
+    /// The backend's head; `.abandon` when the exchange retries elsewhere instead.
+    public func upstreamHeadReceived(_ head: UpstreamHead) -> HeadDisposition {
+        let (action, (disposition, endpoint, streams, scheduled)) = event { machine in
+            let endpoint = machine.facts.endpoint?.name
+            let streams = machine.noteStreaming(status: head.status)
+            let (action, disposition) = machine.upstreamHeadReceived(head, at: .now)
+            return (action, (disposition, endpoint, streams, machine.facts.plan?.scheduled ?? false))
+        }
+        if let streams { context.registry.streamStarted(on: streams) }
+        if let endpoint { context.reportOutcome(endpoint: endpoint, status: head.status) }
+        if let endpoint, scheduled { context.registry.scheduler.headReceived(id, endpoint: endpoint, status: head.status) }
+        if disposition == .abandon, let endpoint {
+            context.attemptFailed(self, endpoint: endpoint, failure: .refused(status: head.status))
+        }
+        perform(action)
+        return disposition
+    }
+
+    /// A chunk of the backend's answer; `.pause` when the response queue is full.
+    public func upstreamBodyReceived(_ bytes: UnsafeRawBufferPointer) -> BodyAcceptance {
+        let (action, acceptance) = event { $0.upstreamBodyReceived(bytes) }
+        perform(action)
+        return acceptance
+    }
+
+    /// The transfer ended (`failure` nil: the whole answer arrived). A successful answer that
+    /// changed what an instance holds ends only once the catalogue shows the change: `ollama
+    /// rm` followed at once by `ollama list` must not list the model again.
+    public func upstreamFinished(_ failure: UpstreamFailure?) {
+        let (action, (endpoint, ended, scheduled, refreshFirst)) = event { machine in
+            let endpoint = machine.facts.endpoint?.name ?? "-"
+            let ended = machine.takeInFlight()
+            let status = machine.facts.upstreamStatus ?? 0
+            let refreshFirst = failure == nil && machine.facts.changesHoldings && (200..<300).contains(status)
+            let action = refreshFirst ? Action.none : machine.upstreamFinished(failure)
+            return (action, (endpoint, ended, machine.facts.plan?.scheduled ?? false, refreshFirst))
+        }
+        if let failure {
+            context.attemptFailed(self, endpoint: endpoint, failure: failure)
+            context.reportFailure(endpoint: endpoint, failure: failure)
+        }
+        attemptEnded(ended, scheduled: scheduled)
+        if refreshFirst {
+            Task {
+                await context.refreshInventoryNow(endpoint)
+                run { $0.upstreamFinished(nil) }
+            }
+            return
+        }
+        perform(action)
+    }
+
+    /// Request-body bytes for curl.
+    public func readUpload(into destination: UnsafeMutableRawBufferPointer) -> UploadRead {
+        let (action, read) = event { $0.readUpload(into: destination) }
+        perform(action)
+        return read
+    }
 
     // MARK: Called by the engine
 
+    /// Ends the request if it still runs (the shutdown deadline passed).
     func terminate(reason: String) {
-        let actions = withMachine { $0.terminate(reason: reason) }
-        perform(actions.upstream)
+        run { $0.terminate(reason: reason) }
     }
 
-    // MARK: Internals
+    // MARK: Carrying out actions
 
-    /// Runs an event under the lock and carries out its client action there too.
-    func withMachine<T>(
-        _ event: (inout ExchangeStateMachine) -> (ExchangeStateMachine.Actions, T)
-    ) -> (ExchangeStateMachine.Actions, T) {
+    /// Runs one event under the lock and carries out its client action there too.
+    func event<T>(_ body: (inout RequestStateMachine) -> (Action, T)) -> (Action, T) {
         machine.withLock { machine in
-            let result = event(&machine)
+            let result = body(&machine)
             switch result.0.client {
-            case .none: break
-            case .suspend: client.suspend()
-            case .resume: client.resume()
+            case .suspended?: client.suspend()
+            case .flowing?: client.resume()
+            case nil: break
             }
             return result
         }
     }
 
-    func withMachine(
-        _ event: (inout ExchangeStateMachine) -> ExchangeStateMachine.Actions
-    ) -> ExchangeStateMachine.Actions {
-        withMachine { machine in (event(&machine), ()) }.0
+    /// Runs one event and carries out its action.
+    func run(_ body: (inout RequestStateMachine) -> Action) {
+        perform(event { (body(&$0), ()) }.0)
     }
 
-    func perform(_ action: ExchangeStateMachine.UpstreamAction) {
+    /// Reads facts under the lock (no event).
+    func facts<T>(_ read: (RequestFacts) -> T) -> T {
+        machine.withLock { read($0.facts) }
+    }
+
+    /// Carries out what an event decided, after the lock is released.
+    func perform(_ action: Action) {
         switch action {
-        case .none: return
-        case .start(let attempt): startAttempt(attempt)
-        case .cancel: transport.cancel(transferID: id)
-        case .unpause: transport.unpause(transferID: id)
+        case .none, .suspendClient, .resumeClient:
+            return
+        case .startAttempt(let start):
+            startAttempt(start)
+        case .unpauseTransfer, .unpauseTransferAndSuspendClient:
+            transport.unpause(transferID: id)
+        case .cancelTransfer, .cancelTransferAndResumeClient:
+            transport.cancel(transferID: id)
+        case .route(let body):
+            let routing = BufferedRouting.decide(
+                body: body, method: method, route: route, operation: operation, id: id,
+                contentType: HeaderRules.value(of: "content-type", in: requestHeaders), router: context.router)
+            run { $0.routed(routing.plan, model: routing.model, changesHoldings: routing.changesHoldings) }
+        case .startFanOut(let targets, let body):
+            runFanOut(targets, body: body)
+        case .hold(let model):
+            context.registry.scheduler.attach(id, model: model, request: self)
         }
     }
 
-    private func startAttempt(_ attempt: Int) {
-        endActiveAttempt()
-        let (endpoint, bodyLength) = details.withLock { details -> (EndpointTarget, Int64?) in
-            let endpoint = details.candidates[attempt]
-            details.endpoint = endpoint
-            details.activeEndpoint = endpoint.name
-            return (endpoint, details.bodyLength)
+    private func startAttempt(_ start: Action.Start) {
+        let endpoint = start.endpoint
+        let (ended, bodyLength, model, scheduled) = machine.withLock { machine in
+            (machine.countInFlight(on: endpoint.name), machine.facts.bodyLength, machine.facts.model,
+             machine.facts.plan?.scheduled ?? false)
         }
+        attemptEnded(ended, scheduled: scheduled)
         context.registry.requestStarted(on: endpoint.name)
-        if isScheduled, let model = details.withLock({ $0.model }) {
+        if scheduled, let model {
             context.registry.scheduler.attemptStarted(id, model: model, endpoint: endpoint.name)
         }
         let settings = context.settings
@@ -338,90 +315,40 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
             connectTimeout: settings.connectTimeout,
             firstByteTimeout: settings.responseTimeout,
             idleTimeout: settings.readTimeout)
-        if !route.streamsUpload, let length = bodyLength, length > 0, length <= Self.inlineBodyLimit {
-            request.inlineBody = machine.withLock { $0.withUploadBytes { Array($0) } }
+        if let body = start.body, body.count > 0, body.count <= Self.inlineBodyLimit {
+            request.inlineBody = body.bytes  // shared, not copied
         }
         transport.start(request, delegate: self)
     }
 
-    /// Buffered bodies up to this size go to curl whole (chat requests, embeddings).
-    static let inlineBodyLimit: Int64 = 1 << 20
+    /// Buffered bodies up to this many bytes go to curl whole (chat requests, embeddings):
+    /// head and body leave in one write.
+    static let inlineBodyLimit = 1 << 20
 
-    /// Stops counting this request against its endpoint. Idempotent.
-    func endActiveAttempt() {
-        let (active, streaming) = details.withLock { details -> (String?, String?) in
-            defer { details.activeEndpoint = nil; details.streamingEndpoint = nil }
-            return (details.activeEndpoint, details.streamingEndpoint)
-        }
-        if let streaming { context.registry.streamEnded(on: streaming) }
-        if let active {
-            context.registry.requestEnded(on: active)
-            if isScheduled, let ended = context.registry.scheduler.attemptEnded(id) {
-                details.withLock { $0.lastRun = ended.request }
-            }
-        }
+    /// Stops counting an ended attempt against its endpoint. Returns what the scheduler
+    /// recorded about it (a scheduled request), also kept in the facts.
+    @discardableResult
+    private func attemptEnded(_ inFlight: RequestFacts.InFlight?, scheduled: Bool) -> RunningRequest? {
+        guard let inFlight else { return nil }
+        if inFlight.streaming { context.registry.streamEnded(on: inFlight.endpoint) }
+        context.registry.requestEnded(on: inFlight.endpoint)
+        guard scheduled, let ended = context.registry.scheduler.attemptEnded(id) else { return nil }
+        machine.withLock { $0.facts.lastRun = ended.request }
+        return ended.request
     }
 
-    private func routeBufferedRequest() -> RoutingPlan {
-        let (model, smallBody, length) = machine.withLock { machine in
-            machine.withUploadBytes { body -> (String?, [UInt8]?, Int64) in
-                // JSON bodies name the model in a top-level key; audio uploads in a form field.
-                let model = JSONBodyScanner.topLevelString(forKeys: route.modelKeys, in: body)?.value
-                    ?? MultipartFormScanner.field("model", in: body, contentType: requestContentType)
-                // Unload and create requests are tiny; only those are looked into further.
-                let small = body.count <= 64 * 1024 ? Array(body) : nil
-                return (model, small, Int64(body.count))
-            }
-        }
-        let plan = context.router.plan(RoutingRequest(
-            method: method, route: route, operation: operation, model: model, smallBody: smallBody, id: id))
-        let changesHoldings = Self.changesHoldings(operation, path: route.path, body: smallBody)
-        details.withLock { details in
-            details.model = model
-            details.plan = plan
-            details.refreshesBeforeEnd = changesHoldings
-            if details.bodyLength != nil || length > 0 { details.bodyLength = length }
-        }
-        if changesHoldings { machine.withLock { $0.holdFinalRecord() } }
-        return plan
-    }
-
-    private var requestContentType: String? { HeaderRules.value(of: "content-type", in: requestHeaders) }
-
-    static func rejection(of plan: RoutingPlan) -> ProxyError? {
-        if case .reject(let error, _) = plan.target { return error }
-        return nil
-    }
-
-    private func clientHeaders(for head: UpstreamHead) -> [HTTPHeader] {
-        let facts = details.withLock { $0 }
-        var headers = HeaderRules.clientResponseHeaders(upstream: head.headers)
-        headers.append(("X-Olla-Request-ID", requestID))
-        if let endpoint = facts.endpoint { headers.append(("X-Olla-Endpoint", endpoint.name)) }
-        if let model = facts.model { headers.append(("X-Olla-Model", model)) }
-        if let endpoint = facts.endpoint { headers.append(("X-Olla-Backend-Type", endpoint.type.rawValue)) }
-        if let headAt = facts.headAt {
-            headers.append(("X-Olla-Response-Time", "\((headAt - startedAt).wholeMilliseconds)ms"))
-        }
-        return headers
-    }
-
-    func accessRecord() -> AccessRecord {
-        let facts = details.withLock { $0 }
-        let (status, bytes, tail, streamed) = machine.withLock {
-            ($0.status, $0.bytesSent, $0.tailBytes, $0.respondedWithStream)
-        }
-        let endpoint = facts.fanOutTargets.isEmpty ? facts.endpoint?.name
-            : facts.fanOutTargets.map(\.name).joined(separator: ",")
+    /// One line of the access log, from the request's facts.
+    func accessRecord(_ facts: RequestFacts) -> AccessRecord {
         let now = ContinuousClock.now
+        let tail = facts.tailBytes(size: RequestStateMachine.tailSize)
         var tokens = tail.isEmpty ? nil : TokenScanner.scan(tail, flavor: route.flavor)
-        if streamed, tokens?.evalDuration == nil, let headAt = facts.headAt {
+        if facts.respondedWithStream, tokens?.evalDuration == nil, let headAt = facts.headAt {
             tokens?.streamDuration = now - headAt
         }
         return AccessRecord(
             requestID: requestID, method: method, path: route.upstreamTarget,
-            model: facts.model, endpoint: endpoint, status: status ?? 499,
-            bytesSent: bytes,
+            model: facts.model, endpoint: facts.loggedEndpoint, status: facts.status ?? 499,
+            bytesSent: facts.bytesSent,
             timeToFirstByte: facts.headAt.map { $0 - startedAt },
             duration: now - startedAt,
             tokens: tokens,

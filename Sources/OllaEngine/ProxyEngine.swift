@@ -9,8 +9,11 @@ import Synchronization
 /// Everything that comes from the configuration is one `Generation`, replaced whole on
 /// reload: requests already running keep the generation they started with.
 public final class ProxyEngine: Sendable {
+    /// What the inbound server does with a request head.
     public enum Begin: Sendable {
+        /// Queue this response now (Olla answers itself).
         case respond(LocalResponse)
+        /// Forward the request through this exchange.
         case proxy(Exchange)
     }
 
@@ -91,28 +94,24 @@ public final class ProxyEngine: Sendable {
             })
     }
 
-    /// Called once per request, when its head is complete. `transport` is the outbound loop
-    /// of the worker that received the request.
+    /// Called once per request, when its head is complete: answers it at once, or hands back
+    /// the exchange that will proxy it. `transport` is the outbound loop of the worker that
+    /// received the request.
     public func begin(head: InboundHead, client: ClientConnection, transport: UpstreamTransport) -> Begin {
         let (generation, context) = current.withLock { $0! }
         var gate = RequestGate(head: head, policy: generation.policy, metrics: metrics)
         if let refusal = gate.refuseAmbiguousFraming() { return .respond(finishLocal(refusal, head, gate, generation)) }
         if let answer = gate.preflightOrOversize() { return .respond(finishLocal(answer, head, gate, generation)) }
-        if let route = InternalRoutes.route(method: head.method, rawTarget: head.rawTarget) {
+        switch Self.disposition(method: head.method, rawTarget: head.rawTarget) {
+        case .internalRoute(let route):
             let answer = gate.admitInternal(route) ?? InternalRoutes.answer(
                 route, registry: generation.registry, metrics: metrics, activity: activity, startedAt: startedAt,
                 ifNoneMatch: HeaderRules.value(of: "if-none-match", in: head.headers))
             return .respond(finishLocal(answer, head, gate, generation))
-        }
-        switch ProxyRoute.classify(method: head.method, rawTarget: head.rawTarget) {
         case .heartbeat:
-            let answer = gate.admit(scope: .health, needsKey: false) ?? LocalResponse(
-                status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")],
-                body: Array("Ollama is running".utf8))
+            let answer = gate.admit(scope: .health, needsKey: false) ?? Self.heartbeat
             return .respond(finishLocal(answer, head, gate, generation))
-        case .notFound:
-            let path = head.rawTarget.pathBeforeQuery
-            let error = ProxyError(.notFound, "no route for \(path): Ollama's API is served under \(ProxyRoute.prefix)/")
+        case .notFound(let error):
             return .respond(finishLocal(.error(error, flavor: .native), head, gate, generation))
         case .forward(let route):
             if let refusal = gate.admit(scope: .proxy, needsKey: true, flavor: route.flavor) {
@@ -128,24 +127,23 @@ public final class ProxyEngine: Sendable {
         generation: Generation, context: ExchangeContext, gate: RequestGate
     ) -> Begin {
         let requestID = RequestID.resolve(inbound: HeaderRules.value(of: "x-request-id", in: head.headers))
-        let operation = OllamaOperation.classify(method: head.method, upstreamTarget: route.upstreamTarget)
-        if let answer = CatalogueAnswers.answer(operation: operation, snapshot: generation.registry.snapshot,
-                                                registry: generation.registry, requestID: requestID) {
+        switch Self.forwardDecision(method: head.method, route: route, declaredLength: head.declaredLength,
+                                    maxBodySize: generation.settings.maxBodySize,
+                                    registry: generation.registry, requestID: requestID) {
+        case .answer(let answer):
             return .respond(finishLocal(answer, head, gate, generation, requestID: requestID, route: route.path))
-        }
-        let maxBody = generation.settings.maxBodySize
-        if !route.streamsUpload, maxBody > 0, let length = head.declaredLength, length > maxBody {
+        case .bodyTooLarge(let error):
             metrics.rejected(reason: .bodyTooLarge)
-            let error = ProxyError(.payloadTooLarge, "request body of \(length) bytes exceeds the limit of \(maxBody) bytes")
             return .respond(finishLocal(.error(error, flavor: route.flavor, requestID: requestID), head, gate, generation,
                                         requestID: requestID, route: route.path))
+        case .exchange(let operation):
+            let exchange = Exchange(id: TransferID.next(), requestID: requestID, head: head, route: route,
+                                    operation: operation, client: client, transport: transport, context: context,
+                                    extraResponseHeaders: gate.responseHeaders)
+            live.withLock { $0[exchange.id] = exchange }
+            metrics.inFlight(1)
+            return .proxy(exchange)
         }
-        let exchange = Exchange(id: TransferID.next(), requestID: requestID, head: head, route: route,
-                                operation: operation, client: client, transport: transport, context: context,
-                                extraResponseHeaders: gate.responseHeaders)
-        live.withLock { $0[exchange.id] = exchange }
-        metrics.inFlight(1)
-        return .proxy(exchange)
     }
 
     /// Adds CORS headers to an answer Olla makes itself, and records it. `route` is given

@@ -490,3 +490,18 @@ import Testing
         #expect(RetryPolicy.error(for: .transferFailed("reset")).status == 502)
     }
 }
+
+@Suite struct ByteQueueTests {
+    @Test func drainsInOrderAcrossAppends() {
+        var queue = ByteQueue()
+        Array("hello ".utf8).withUnsafeBytes { queue.append($0) }
+        queue.append("world")
+        var out = [UInt8](repeating: 0, count: 4)
+        var collected = ""
+        while queue.count > 0 {
+            let n = out.withUnsafeMutableBytes { queue.drain(into: $0) }
+            collected += String(decoding: out[..<n], as: UTF8.self)
+        }
+        #expect(collected == "hello world")
+    }
+}

@@ -1,0 +1,49 @@
+import OllaCore
+
+/// The headers Olla adds to its answers: `X-Olla-Request-ID`, `-Endpoint`, `-Model`,
+/// `-Backend-Type`, `-Response-Time` (the names of `thushan/olla`), the routing plan's
+/// `X-Olla-Routing-*`, and the per-request extras (CORS).
+struct OllaHeaders {
+    let requestID: String
+    /// When the request head arrived.
+    let startedAt: ContinuousClock.Instant
+    /// Headers every answer carries (CORS), after Olla's own.
+    let extra: [HTTPHeader]
+    let facts: RequestFacts
+
+    /// A backend's answer: its headers as the client may see them (hop-by-hop and the
+    /// backend's own `X-Olla-*` removed), then Olla's.
+    func backendAnswer(_ head: UpstreamHead) -> [HTTPHeader] {
+        var headers = HeaderRules.clientResponseHeaders(upstream: head.headers)
+        headers.append(("X-Olla-Request-ID", requestID))
+        if let endpoint = facts.endpoint { headers.append(("X-Olla-Endpoint", endpoint.name)) }
+        if let model = facts.model { headers.append(("X-Olla-Model", model)) }
+        if let endpoint = facts.endpoint { headers.append(("X-Olla-Backend-Type", endpoint.type.rawValue)) }
+        if let headAt = facts.headAt {
+            headers.append(("X-Olla-Response-Time", "\((headAt - startedAt).wholeMilliseconds)ms"))
+        }
+        return headers + routingHeaders + extra
+    }
+
+    /// Olla's own error, in the route's error shape; a refusal with a wait bound adds
+    /// `Retry-After` (seconds, RFC 9110 §10.2.3).
+    func errorResponse(_ error: ProxyError, flavor: APIFlavor) -> LocalResponse {
+        var response = LocalResponse.error(error, flavor: flavor, requestID: requestID)
+        response.headers += modelHeader + extra + routingHeaders
+        if case .reject(_, let retryAfter?)? = facts.plan?.target {
+            response.headers.append(("Retry-After", String(retryAfter)))
+        }
+        return response
+    }
+
+    /// A response Olla composed (a fan-out's merged answer).
+    func localResponse(_ response: LocalResponse) -> LocalResponse {
+        var response = response
+        response.headers.append(("X-Olla-Request-ID", requestID))
+        response.headers += modelHeader + extra + routingHeaders
+        return response
+    }
+
+    private var modelHeader: [HTTPHeader] { facts.model.map { [("X-Olla-Model", $0)] } ?? [] }
+    private var routingHeaders: [HTTPHeader] { facts.plan?.headers ?? [] }
+}

@@ -1,0 +1,24 @@
+/// In-flight bookkeeping: which instance counts this request as running (and streaming) now.
+/// The owner changes the registry's counters after the lock, from what these return.
+extension RequestStateMachine {
+    /// Counts the attempt on `endpoint`; returns the count it replaces, for the owner to end.
+    mutating func countInFlight(on endpoint: String) -> RequestFacts.InFlight? {
+        defer { facts.inFlight = RequestFacts.InFlight(endpoint: endpoint) }
+        return facts.inFlight
+    }
+
+    /// Ends the current count, if any; returns it for the owner to end. Idempotent.
+    mutating func takeInFlight() -> RequestFacts.InFlight? {
+        defer { facts.inFlight = nil }
+        return facts.inFlight
+    }
+
+    /// A head with `status` arrived: a 2xx answer also counts as a stream on the instance.
+    /// Returns the instance the first time, nil otherwise.
+    mutating func noteStreaming(status: Int) -> String? {
+        guard (200..<300).contains(status), var inFlight = facts.inFlight, !inFlight.streaming else { return nil }
+        inFlight.streaming = true
+        facts.inFlight = inFlight
+        return inFlight.endpoint
+    }
+}
