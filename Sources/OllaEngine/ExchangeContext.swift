@@ -1,18 +1,24 @@
 import OllaCore
 
-/// The engine-wide settings every exchange reads.
+/// The engine-wide settings every exchange reads (the `proxy` and `server` sections of the
+/// configuration; see docs/configuration.md).
 public struct ProxySettings: Sendable {
+    /// `proxy.connection_timeout`: how long curl may take to connect to an instance.
     public var connectTimeout: Duration
-    /// Nil means no limit.
+    /// `proxy.response_timeout`: from the end of the upload to the response head. Nil means no limit.
     public var responseTimeout: Duration?
+    /// `proxy.read_timeout`: the longest silence between two chunks of an answer. Nil means no limit.
     public var readTimeout: Duration?
-    /// A client that reads nothing for this long is dropped (nil: never).
+    /// `server.write_timeout`: a client that reads nothing for this long is dropped (nil: never).
     public var writeTimeout: Duration?
+    /// `proxy.max_retries`: further candidates tried after a connect failure or a busy answer.
     public var maxRetries: Int
+    /// `proxy.stream_buffer_size`, bytes queued per direction before the producer is paused.
     public var streamBufferSize: Int
-    /// Zero means unlimited.
+    /// `server.request_limits.max_body_size`, bytes of a buffered request body. Zero means unlimited.
     public var maxBodySize: Int64
 
+    /// Settings with every value given (durations as they are, sizes in bytes).
     public init(connectTimeout: Duration, responseTimeout: Duration?, readTimeout: Duration?,
                 writeTimeout: Duration?, maxRetries: Int, streamBufferSize: Int, maxBodySize: Int64) {
         self.connectTimeout = connectTimeout
@@ -86,21 +92,30 @@ final class ExchangeContext: Sendable {
     }
 }
 
-/// One line of the access log.
+/// One line of the access log, also fed to metrics and the fleet page's list.
 public struct AccessRecord: Sendable {
+    /// `X-Olla-Request-ID`.
     public var requestID: String
+    /// The client's method.
     public var method: String
+    /// The path and query as forwarded (without Olla's prefix).
     public var path: String
+    /// The model the body named, if any.
     public var model: String?
+    /// The instance that answered (every instance of a fan-out, comma-separated); nil when none did.
     public var endpoint: String?
     /// 499 (nginx's convention) when the client left before an answer was queued.
     public var status: Int
+    /// Response body bytes handed to the server.
     public var bytesSent: Int64
+    /// From the request head to the backend's response head; nil when no head came.
     public var timeToFirstByte: Duration?
+    /// From the request head to the end of the answer.
     public var duration: Duration
     /// Read from the end of an inference answer (Ollama's final chunk or OpenAI's usage).
     public var tokens: TokenUsage?
-    /// The routing plan's decision and reason (`X-Olla-Routing-Decision`, `-Reason`); nil before routing.
+    /// The routing plan's decision (`X-Olla-Routing-Decision`); nil before routing.
     public var routingDecision: String?
+    /// The routing plan's reason (`X-Olla-Routing-Reason`); nil before routing.
     public var routingReason: String?
 }

@@ -4,16 +4,22 @@ import Synchronization
 /// Small buffered requests that Olla makes on its own behalf (health probes, model discovery,
 /// fan-out management calls), carried by the same curl loop as proxied traffic.
 public final class Fetcher: Sendable {
+    /// One background request.
     public struct Request: Sendable {
+        /// The whole URL (scheme, host, port, path, query).
         public var url: String
+        /// The method (`GET` unless given).
         public var method: String
+        /// Header fields to send; `Content-Type: application/json` is added for a body without one.
         public var headers: [HTTPHeader]
+        /// The whole body, or nil for none (shared, never copied before curl reads it).
         public var body: [UInt8]?
         /// Bounds connect, wait for the head, and each silence in the body.
         public var timeout: Duration
         /// Bodies above this are cut and reported as a failure: catalogue answers are small.
         public var maxResponseBytes: Int
 
+        /// A request with every part given; `maxResponseBytes` defaults to 16 MiB.
         public init(url: String, method: String = "GET", headers: [HTTPHeader] = [], body: [UInt8]? = nil,
                     timeout: Duration, maxResponseBytes: Int = 16 << 20) {
             self.url = url
@@ -25,20 +31,27 @@ public final class Fetcher: Sendable {
         }
     }
 
+    /// A complete answer.
     public struct Response: Sendable {
+        /// The HTTP status code.
         public var status: Int
+        /// The response's header fields, in order.
         public var headers: [HTTPHeader]
+        /// The whole body (at most `Request.maxResponseBytes`).
         public var body: [UInt8]
+        /// From the start of the fetch to its end.
         public var latency: Duration
     }
 
     private let transport: UpstreamTransport
 
+    /// A fetcher whose transfers run on `transport`'s loop.
     public init(transport: UpstreamTransport) {
         self.transport = transport
     }
 
-    /// Runs one request to completion.
+    /// Runs one request to completion. Fails with the transfer's `UpstreamFailure` (connect,
+    /// timeout, broken connection); an HTTP error status is a success with that status.
     public func fetch(_ request: Request) async -> Result<Response, UpstreamFailure> {
         await withCheckedContinuation { continuation in
             let delegate = FetchDelegate(request: request, continuation: continuation)

@@ -2,13 +2,18 @@ import OllaCore
 
 /// The request head as the inbound server received it, before any rule is applied.
 public struct InboundHead: Sendable {
+    /// The method as sent (`GET`, `POST`, ...).
     public var method: String
     /// Path and query string exactly as sent: never decoded, never normalised.
     public var rawTarget: String
+    /// `HTTP/1.0` or `HTTP/1.1`.
     public var httpVersion: String
+    /// The request's header fields, in order, names as sent.
     public var headers: [HTTPHeader]
+    /// The client's address as text (`127.0.0.1`, `::1`), for `X-Forwarded-For` and the log.
     public var peerAddress: String
 
+    /// A head as the server parsed it.
     public init(method: String, rawTarget: String, httpVersion: String, headers: [HTTPHeader], peerAddress: String) {
         self.method = method
         self.rawTarget = rawTarget
@@ -31,16 +36,22 @@ public struct InboundHead: Sendable {
 
 /// A response Olla makes itself, without a backend.
 public struct LocalResponse: Sendable {
+    /// The HTTP status code.
     public var status: Int
+    /// Header fields, in order (no `Content-Length`: the server adds it).
     public var headers: [HTTPHeader]
+    /// The whole body.
     public var body: [UInt8]
 
+    /// A response with every part given.
     public init(status: Int, headers: [HTTPHeader], body: [UInt8]) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
+    /// Olla's error as a JSON response in the route's error shape (`{"error":"..."}` on
+    /// `/api/*`, OpenAI's or Anthropic's object on `/v1/*`), with `X-Olla-Request-ID` when known.
     public static func error(_ error: ProxyError, flavor: APIFlavor, requestID: String? = nil) -> LocalResponse {
         var headers: [HTTPHeader] = [("Content-Type", "application/json; charset=utf-8")]
         if let requestID { headers.append(("X-Olla-Request-ID", requestID)) }
@@ -50,14 +61,18 @@ public struct LocalResponse: Sendable {
 
 /// One configured backend, as the engine needs it.
 public struct EndpointTarget: Sendable, Equatable {
+    /// The endpoint's configured name (`X-Olla-Endpoint`, logs, metrics).
     public var name: String
     /// Scheme, host, port and base path, without a trailing slash.
     public var baseURL: String
+    /// Configured priority: higher is preferred.
     public var priority: Int
+    /// Headers added to every request sent there (configured, e.g. an API key).
     public var extraHeaders: [HTTPHeader]
     /// The API the endpoint speaks, reported to clients as `X-Olla-Backend-Type`.
     public var type: EndpointType
 
+    /// A target with every part given.
     public init(name: String, baseURL: String, priority: Int, extraHeaders: [HTTPHeader] = [],
                 type: EndpointType = .ollama) {
         self.name = name
@@ -67,6 +82,7 @@ public struct EndpointTarget: Sendable, Equatable {
         self.type = type
     }
 
+    /// Equal when every field is (header order included).
     public static func == (a: EndpointTarget, b: EndpointTarget) -> Bool {
         a.name == b.name && a.baseURL == b.baseURL && a.priority == b.priority && a.type == b.type
             && a.extraHeaders.elementsEqual(b.extraHeaders) { $0.name == $1.name && $0.value == $1.value }

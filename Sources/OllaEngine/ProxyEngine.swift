@@ -19,12 +19,18 @@ public final class ProxyEngine: Sendable {
 
     /// One configuration's worth of engine state.
     public struct Generation: Sendable {
+        /// Timeouts, retries, buffer and body limits.
         public var settings: ProxySettings
+        /// The endpoints with their live health, models and counters.
         public var registry: EndpointRegistry
+        /// Turns a request and a routing snapshot into a plan.
         public var router: Router
+        /// API keys, CORS, rate limits and request-head limits.
         public var policy: AccessPolicy
+        /// Whether every request gets an access-log line (`logging.requests`).
         public var requestLogging: Bool
 
+        /// A generation with every part given.
         public init(settings: ProxySettings, registry: EndpointRegistry, router: Router, policy: AccessPolicy,
                     requestLogging: Bool) {
             self.settings = settings
@@ -44,6 +50,7 @@ public final class ProxyEngine: Sendable {
         var scheduled: @Sendable (_ endpoint: String, _ coldLoad: Bool, _ estimatedWait: Double?, _ ttfb: Duration?) -> Void
     }
 
+    /// The counters and histograms `/internal/metrics` renders.
     public let metrics = Metrics()
     /// The last API requests and the timeline the fleet page shows.
     public let activity = FleetActivity()
@@ -69,6 +76,7 @@ public final class ProxyEngine: Sendable {
         current.withLock { $0 = (generation, context) }
     }
 
+    /// The configuration in force now.
     public var generation: Generation { current.withLock { $0!.generation } }
 
     private func hooks() -> Hooks {
