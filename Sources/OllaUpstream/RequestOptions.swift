@@ -30,12 +30,14 @@ enum RequestOptions {
     private static func applyMethod(
         _ request: UpstreamRequest, to easy: Curl.Easy, context: UnsafeMutableRawPointer
     ) throws(CurlError) {
-        if let body = request.inlineBody {
+        if let body = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue().inlineBody {
             try Curl.set(easy, CURLOPT_POST, 1)
             try Curl.set(easy, CURLOPT_POSTFIELDSIZE_LARGE, offset: Int64(body.count))
-            // COPYPOSTFIELDS: libcurl copies the body, which dies with this closure.
+            // Not COPYPOSTFIELDS: curl reads the body where it is. The transfer holds the array
+            // (the exchange's RequestBody, immutable, so its storage never moves) until the
+            // handle is removed.
             let refused = body.withUnsafeBytes { bytes -> CurlError? in
-                do throws(CurlError) { try Curl.set(easy, CURLOPT_COPYPOSTFIELDS, pointer: bytes.baseAddress) } catch { return error }
+                do throws(CurlError) { try Curl.set(easy, CURLOPT_POSTFIELDS, pointer: bytes.baseAddress) } catch { return error }
                 return nil
             }
             if let refused { throw refused }

@@ -13,6 +13,10 @@ final class Transfer {
     let idleTimeout: Duration?
     /// The request body's declared length (-1: unknown, nil: no body) and how much was sent.
     let uploadLength: Int64?
+    /// The whole request body, when curl sends it from memory (`CURLOPT_POSTFIELDS`, which
+    /// does not copy): held here so its storage outlives every use curl makes of it. It is
+    /// the exchange's `RequestBody` array itself, never a copy.
+    let inlineBody: [UInt8]?
     var uploaded: Int64 = 0
 
     /// Set once the request body is fully handed over: the first-byte clock starts there,
@@ -39,6 +43,7 @@ final class Transfer {
         self.firstByteTimeout = request.firstByteTimeout
         self.idleTimeout = request.idleTimeout
         self.uploadLength = request.bodyLength
+        self.inlineBody = request.inlineBody
         // Without a streamed body the request is out at once: the first-byte clock starts now.
         if (request.bodyLength ?? 0) == 0 || request.inlineBody != nil, let timeout = request.firstByteTimeout {
             firstByteDeadline = now + timeout
