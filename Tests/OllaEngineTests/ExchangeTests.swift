@@ -1,0 +1,120 @@
+import Logging
+import Synchronization
+import Testing
+@testable import OllaCore
+@testable import OllaEngine
+
+/// A whole request through `ProxyEngine.begin` and its `Exchange`, with the two adapters
+/// replaced by recorders: no socket, no curl, no libmicrohttpd.
+@Suite struct ExchangeTests {
+    /// Records what the exchange asks of its client connection.
+    final class Client: ClientConnection, @unchecked Sendable {
+        let calls = Mutex<[String]>([])
+        func suspend() { calls.withLock { $0.append("suspend") } }
+        func resume() { calls.withLock { $0.append("resume") } }
+    }
+
+    /// Records what the exchange asks of curl's loop.
+    final class Transport: UpstreamTransport, @unchecked Sendable {
+        let started = Mutex<[UpstreamRequest]>([])
+        let commands = Mutex<[String]>([])
+        func start(_ request: UpstreamRequest, delegate: TransferDelegate) { started.withLock { $0.append(request) } }
+        func cancel(transferID: UInt64) { commands.withLock { $0.append("cancel") } }
+        func unpause(transferID: UInt64) { commands.withLock { $0.append("unpause") } }
+        func execute(_ work: @escaping @Sendable () -> Void) { work() }
+        func wake() {}
+    }
+
+    private func engine() throws -> ProxyEngine {
+        var endpoints: [EndpointConfig] = []
+        for name in ["a", "b"] {
+            var config = EndpointConfig.localOllama
+            config.name = name
+            config.url = try EndpointURL(parsing: "http://\(name).local:11434")
+            endpoints.append(config)
+        }
+        let registry = EndpointRegistry(endpoints: endpoints)
+        let tags = try CatalogueParser.tags(Array(#"{"models":[{"name":"m:latest","model":"m:latest","modified_at":"2024-01-01T00:00:00Z","size":1,"digest":"d","details":{}}]}"#.utf8))
+        registry.updateInventory("a", models: tags, loaded: [], version: "0.6.0")
+        registry.updateInventory("b", models: tags, loaded: [], version: "0.6.0")
+        let router = Router(registry: registry, strategy: .optimistic, balancer: Balancer(strategy: .priority), pullTarget: .best)
+        let settings = ProxySettings(connectTimeout: .seconds(1), responseTimeout: nil, readTimeout: nil, writeTimeout: nil,
+                                     maxRetries: 1, streamBufferSize: 1 << 20, maxBodySize: 0)
+        return ProxyEngine(
+            generation: .init(settings: settings, registry: registry, router: router,
+                              policy: AccessPolicy(server: .defaults), requestLogging: false),
+            logger: Logger(label: "test"), refreshInventory: { _ in })
+    }
+
+    private let body = Array(#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#.utf8)
+
+    private func head() -> InboundHead {
+        InboundHead(method: "POST", rawTarget: "/olla/ollama/api/chat", httpVersion: "HTTP/1.1",
+                    headers: [("Content-Type", "application/json"), ("Content-Length", String(body.count))],
+                    peerAddress: "127.0.0.1")
+    }
+
+    @Test func aChatRequestIsProxiedAndItsBodyIsSharedNotCopied() throws {
+        let engine = try engine()
+        let client = Client(), transport = Transport()
+        guard case .proxy(let exchange) = engine.begin(head: head(), client: client, transport: transport) else {
+            Issue.record("expected an exchange"); return
+        }
+        exchange.start()
+        #expect(body.withUnsafeBytes { exchange.clientBodyReceived($0) } == nil)
+        exchange.clientBodyComplete()
+        #expect(engine.liveCount == 1)
+
+        // The first attempt carries the body whole (one write); a connect failure retries with
+        // the very same bytes: one copy of the body, shared by every attempt.
+        let first = try #require(transport.started.withLock { $0.first })
+        #expect(first.inlineBody == body)
+        #expect(first.bodyLength == Int64(body.count))
+        #expect(first.url.hasSuffix("/api/chat"))
+        guard case .wait = exchange.pollAnswer() else { Issue.record("expected to wait"); return }
+        exchange.upstreamFinished(.connectFailed("refused"))
+        let second = try #require(transport.started.withLock { $0.count == 2 ? $0[1] : nil })
+        #expect(second.url != first.url)
+        let firstAddress = first.inlineBody?.withUnsafeBytes { $0.baseAddress }
+        #expect(firstAddress != nil && firstAddress == second.inlineBody?.withUnsafeBytes { $0.baseAddress })
+
+        // The head resumes the waiting client and is answered with Olla's headers.
+        #expect(exchange.upstreamHeadReceived(UpstreamHead(status: 200, headers: [("Content-Type", "application/x-ndjson")])) == .accept)
+        guard case .proxied(let status, let headers, let length) = exchange.pollAnswer() else {
+            Issue.record("expected a streamed answer"); return
+        }
+        #expect(status == 200 && length == nil)
+        #expect(headers.contains { $0.name == "X-Olla-Model" && $0.value == "m" })
+        #expect(headers.contains { $0.name == "X-Olla-Endpoint" })
+        #expect(headers.contains { $0.name == "X-Olla-Request-ID" && $0.value == exchange.requestID })
+
+        let line = Array("{\"done\":true,\"eval_count\":3,\"prompt_eval_count\":2}\n".utf8)
+        #expect(line.withUnsafeBytes { exchange.upstreamBodyReceived($0) } == .accepted)
+        var buffer = [UInt8](repeating: 0, count: 256)
+        #expect(buffer.withUnsafeMutableBytes { exchange.readResponse(into: $0) } == .bytes(line.count))
+        exchange.upstreamFinished(nil)
+        #expect(buffer.withUnsafeMutableBytes { exchange.readResponse(into: $0) } == .end)
+        exchange.clientCompleted(successfully: true)
+        #expect(engine.liveCount == 0)
+        #expect(client.calls.withLock { $0 } == ["suspend", "resume"])
+        #expect(transport.commands.withLock { $0 }.isEmpty)
+        for name in ["a", "b"] { #expect(engine.generation.registry.inFlightCount(name) == 0) }
+    }
+
+    @Test func aClientLeavingWhileWaitingCancelsTheTransfer() throws {
+        let engine = try engine()
+        let client = Client(), transport = Transport()
+        guard case .proxy(let exchange) = engine.begin(head: head(), client: client, transport: transport) else {
+            Issue.record("expected an exchange"); return
+        }
+        _ = body.withUnsafeBytes { exchange.clientBodyReceived($0) }
+        exchange.clientBodyComplete()
+        guard case .wait = exchange.pollAnswer() else { Issue.record("expected to wait"); return }
+        exchange.clientHungUp()
+        #expect(transport.commands.withLock { $0 } == ["cancel"])
+        #expect(client.calls.withLock { $0 } == ["suspend", "resume"])
+        exchange.clientCompleted(successfully: false)
+        #expect(engine.liveCount == 0)
+        for name in ["a", "b"] { #expect(engine.generation.registry.inFlightCount(name) == 0) }
+    }
+}
