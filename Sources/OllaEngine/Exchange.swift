@@ -36,7 +36,9 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
     let requestHeaders: [HTTPHeader]
     /// Headers every answer to this request carries (CORS).
     let extraResponseHeaders: [HTTPHeader]
-    private let machine: Mutex<RequestStateMachine>
+    /// The request's whole state. Taken once per event (`event`, `run`); `+Attempts` also keeps
+    /// its in-flight bookkeeping there.
+    let machine: Mutex<RequestStateMachine>
 
     typealias Action = RequestStateMachine.Action
 
@@ -292,66 +294,5 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
         case .hold(let model):
             context.registry.scheduler.attach(id, model: model, request: self)
         }
-    }
-
-    private func startAttempt(_ start: Action.Start) {
-        let endpoint = start.endpoint
-        let (ended, bodyLength, model, scheduled) = machine.withLock { machine in
-            (machine.countInFlight(on: endpoint.name), machine.facts.bodyLength, machine.facts.model,
-             machine.facts.plan?.scheduled ?? false)
-        }
-        attemptEnded(ended, scheduled: scheduled)
-        context.registry.requestStarted(on: endpoint.name)
-        if scheduled, let model {
-            context.registry.scheduler.attemptStarted(id, model: model, endpoint: endpoint.name)
-        }
-        let settings = context.settings
-        var request = UpstreamRequest(
-            transferID: id,
-            url: endpoint.baseURL + route.upstreamTarget,
-            method: method,
-            headers: requestHeaders + endpoint.extraHeaders,
-            bodyLength: bodyLength,
-            connectTimeout: settings.connectTimeout,
-            firstByteTimeout: settings.responseTimeout,
-            idleTimeout: settings.readTimeout)
-        if let body = start.body, body.count > 0, body.count <= Self.inlineBodyLimit {
-            request.inlineBody = body.bytes  // shared, not copied
-        }
-        transport.start(request, delegate: self)
-    }
-
-    /// Buffered bodies up to this many bytes go to curl whole (chat requests, embeddings):
-    /// head and body leave in one write.
-    static let inlineBodyLimit = 1 << 20
-
-    /// Stops counting an ended attempt against its endpoint. Returns what the scheduler
-    /// recorded about it (a scheduled request), also kept in the facts.
-    @discardableResult
-    private func attemptEnded(_ inFlight: RequestFacts.InFlight?, scheduled: Bool) -> RunningRequest? {
-        guard let inFlight else { return nil }
-        if inFlight.streaming { context.registry.streamEnded(on: inFlight.endpoint) }
-        context.registry.requestEnded(on: inFlight.endpoint)
-        guard scheduled, let ended = context.registry.scheduler.attemptEnded(id) else { return nil }
-        machine.withLock { $0.facts.lastRun = ended.request }
-        return ended.request
-    }
-
-    /// One line of the access log, from the request's facts.
-    func accessRecord(_ facts: RequestFacts) -> AccessRecord {
-        let now = ContinuousClock.now
-        let tail = facts.tailBytes(size: RequestStateMachine.tailSize)
-        var tokens = tail.isEmpty ? nil : TokenScanner.scan(tail, flavor: route.flavor)
-        if facts.respondedWithStream, tokens?.evalDuration == nil, let headAt = facts.headAt {
-            tokens?.streamDuration = now - headAt
-        }
-        return AccessRecord(
-            requestID: requestID, method: method, path: route.upstreamTarget,
-            model: facts.model, endpoint: facts.loggedEndpoint, status: facts.status ?? 499,
-            bytesSent: facts.bytesSent,
-            timeToFirstByte: facts.headAt.map { $0 - startedAt },
-            duration: now - startedAt,
-            tokens: tokens,
-            routingDecision: facts.plan?.decision.rawValue, routingReason: facts.plan?.reason)
     }
 }

@@ -1,0 +1,21 @@
+import OllaCore
+
+extension Exchange {
+    /// One line of the access log, from the request's facts.
+    func accessRecord(_ facts: RequestFacts) -> AccessRecord {
+        let now = ContinuousClock.now
+        let tail = facts.tailBytes(size: RequestStateMachine.tailSize)
+        var tokens = tail.isEmpty ? nil : TokenScanner.scan(tail, flavor: route.flavor)
+        if facts.respondedWithStream, tokens?.evalDuration == nil, let headAt = facts.headAt {
+            tokens?.streamDuration = now - headAt
+        }
+        return AccessRecord(
+            requestID: requestID, method: method, path: route.upstreamTarget,
+            model: facts.model, endpoint: facts.loggedEndpoint, status: facts.status ?? 499,
+            bytesSent: facts.bytesSent,
+            timeToFirstByte: facts.headAt.map { $0 - startedAt },
+            duration: now - startedAt,
+            tokens: tokens,
+            routingDecision: facts.plan?.decision.rawValue, routingReason: facts.plan?.reason)
+    }
+}

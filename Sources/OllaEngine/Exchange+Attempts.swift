@@ -1,0 +1,48 @@
+import OllaCore
+
+/// Backend attempts: starting a transfer to the machine's chosen instance, and the in-flight
+/// accounting (registry counters, the scheduler's attempt record) around it.
+extension Exchange {
+    func startAttempt(_ start: Action.Start) {
+        let endpoint = start.endpoint
+        let (ended, bodyLength, model, scheduled) = machine.withLock { machine in
+            (machine.countInFlight(on: endpoint.name), machine.facts.bodyLength, machine.facts.model,
+             machine.facts.plan?.scheduled ?? false)
+        }
+        attemptEnded(ended, scheduled: scheduled)
+        context.registry.requestStarted(on: endpoint.name)
+        if scheduled, let model {
+            context.registry.scheduler.attemptStarted(id, model: model, endpoint: endpoint.name)
+        }
+        let settings = context.settings
+        var request = UpstreamRequest(
+            transferID: id,
+            url: endpoint.baseURL + route.upstreamTarget,
+            method: method,
+            headers: requestHeaders + endpoint.extraHeaders,
+            bodyLength: bodyLength,
+            connectTimeout: settings.connectTimeout,
+            firstByteTimeout: settings.responseTimeout,
+            idleTimeout: settings.readTimeout)
+        if let body = start.body, body.count > 0, body.count <= Self.inlineBodyLimit {
+            request.inlineBody = body.bytes  // shared, not copied
+        }
+        transport.start(request, delegate: self)
+    }
+
+    /// Buffered bodies up to this many bytes go to curl whole (chat requests, embeddings):
+    /// head and body leave in one write.
+    static let inlineBodyLimit = 1 << 20
+
+    /// Stops counting an ended attempt against its endpoint. Returns what the scheduler
+    /// recorded about it (a scheduled request), also kept in the facts.
+    @discardableResult
+    func attemptEnded(_ inFlight: RequestFacts.InFlight?, scheduled: Bool) -> RunningRequest? {
+        guard let inFlight else { return nil }
+        if inFlight.streaming { context.registry.streamEnded(on: inFlight.endpoint) }
+        context.registry.requestEnded(on: inFlight.endpoint)
+        guard scheduled, let ended = context.registry.scheduler.attemptEnded(id) else { return nil }
+        machine.withLock { $0.facts.lastRun = ended.request }
+        return ended.request
+    }
+}
