@@ -241,13 +241,17 @@ def test_library_answers_take_the_route_shape(olla, daemon, family, target, stat
 
 
 @pytest.mark.parametrize("family,target", [pytest.param(f, t, id=t) for f, t in FAMILIES])
-@pytest.mark.parametrize("what,status", [("request target", 414), ("header value", 431)])
+@pytest.mark.parametrize("what,status", [("request target", 414), ("header value", 431), ("header lines", 431)])
 def test_heads_too_large_take_the_route_shape(olla, daemon, family, target, what, status):
     """The 414 comes before the request line is complete: its target is read from what arrived."""
     sep = b"&" if b"?" in target.encode() else b"?"
-    head = (b"GET " + target.encode() + sep + b"q=" if what == "request target"
-            else b"GET " + target.encode() + b" HTTP/1.1\r\nHost: olla\r\nX-Long: ")
-    raw, closed = send_paced(olla.port, head, b"a" * 4096, limit=256 * 1024)
+    request_line = b"GET " + target.encode() + b" HTTP/1.1\r\nHost: olla\r\n"
+    head, filler = {
+        "request target": (b"GET " + target.encode() + sep + b"q=", b"a" * 4096),
+        "header value": (request_line + b"X-Long: ", b"a" * 4096),
+        "header lines": (request_line, b"X-Many: a\r\n" * 372),
+    }[what]
+    raw, closed = send_paced(olla.port, head, filler, limit=256 * 1024)
     assert_one_answer(raw, closed, status, family)
 
 
