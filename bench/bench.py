@@ -103,10 +103,10 @@ def nginx(name, template, port, **subst):
     return start(name, ["nginx", "-p", TMP, "-c", path, "-g", "daemon off;"], port)
 
 
-def olla(name, port, backend_port):
+def olla(name, port, backend_port, balancer=None):
     cfg = {
         "server": {"host": "127.0.0.1", "port": port, "request_logging": False},
-        "proxy": {"read_timeout": "0s"},
+        "proxy": {"read_timeout": "0s", **({"load_balancer": balancer} if balancer else {})},
         "discovery": {"static": {"endpoints": [
             # The bench backends run any number of requests at once; without num_parallel the
             # residency-aware scheduler would hold streams beyond Ollama's default of 1.
@@ -347,7 +347,10 @@ def case_memory(stream_port, nofile):
     log("case 3: memory and CPU with idle streams (fresh nginx and Olla)")
     res = {}
     olla_port, nginx_port = free_port(), free_port()
-    ol = olla("olla-mem", olla_port, stream_port)
+    # 10,000 streams of one model on one instance: the residency-aware scheduler starts at
+    # most num_parallel (<= 1024) at once and holds the rest, so this case, which measures
+    # what holding open streams costs, runs least-connections (no holding, like nginx).
+    ol = olla("olla-mem", olla_port, stream_port, balancer="least-connections")
     ng = nginx("nginx-mem", "nginx-proxy.conf.in", nginx_port, BACKEND_PORT=stream_port,
                NOFILE=nofile, WORKER_CONNECTIONS=nofile - 100)
     time.sleep(2.0)

@@ -17,6 +17,7 @@ timers) is measured alone and subtracted.
 Measured (see docs/benchmarks.md, "Instructions and syscalls"):
   small   non-streamed POST /api/chat, 97-byte body, 297-byte answer, keep-alive, one connection
   chunk   one forwarded stream chunk (NDJSON and SSE): S streams of K and 2K chunks
+  bulk    one MiB of a 16 MiB Content-Length answer (bulk pass-through)
   end     one stream end: the last line, the terminating chunk and the completion work, with and
           without token counts in the last line (NDJSON; SSE with and without include_usage)
   heap    heap bytes per open (idle) stream, S streams
@@ -25,7 +26,7 @@ Measured (see docs/benchmarks.md, "Instructions and syscalls"):
 Environment: OLLA_BIN (required), BENCH_BIN (streamsrv, streamcli), BENCH_OUT (results.json,
 table.txt; default the temp dir), INSTR_N (small requests, default 200), INSTR_STREAMS
 (streams per window, default 30), INSTR_CHUNKS (K, default 40: the 4 KiB tail Olla keeps for the end is full in both runs), INSTR_TOP (top-N, default 25),
-INSTR_CASES (subset of small,chunk,end,heap,rss).
+INSTR_CASES (subset of small,chunk,end,bulk,heap,rss).
 """
 import json
 import os
@@ -50,7 +51,7 @@ N_SMALL = int(os.environ.get("INSTR_N", "200"))
 S = int(os.environ.get("INSTR_STREAMS", "30"))
 K = int(os.environ.get("INSTR_CHUNKS", "40"))
 TOP = int(os.environ.get("INSTR_TOP", "25"))
-CASES = os.environ.get("INSTR_CASES", "small,chunk,end,heap,rss").split(",")
+CASES = os.environ.get("INSTR_CASES", "small,chunk,end,bulk,heap,rss").split(",")
 HEAP_STREAMS = 200
 RSS_STREAMS = 1000
 PREFIX = "/olla/ollama"
@@ -460,6 +461,26 @@ def measure_end(meter, port, idle, kind, backend):
     return {"per_end": (x - idle * dt) / S, "raw": {"count": x, "seconds": dt}}
 
 
+BULK_BYTES = 16 * 2**20
+
+
+def measure_bulk(meter, port, idle):
+    """A 16 MiB Content-Length answer (streamsrv big=): the cost per MiB of bulk pass-through,
+    where the sizes of libcurl's receive buffer and libmicrohttpd's reader block show."""
+    path = f"{PREFIX}/api/generate?big={BULK_BYTES}"
+    c = Conn(port)
+    status, body = c.request(path, b"{}")           # warm: connection, buffers
+    assert status == 200 and len(body) == BULK_BYTES, (status, len(body))
+
+    def go():
+        st, b = c.request(path, b"{}")
+        if st != 200 or len(b) != BULK_BYTES:
+            raise RuntimeError(f"bulk answer {st}, {len(b)} bytes")
+    net, x, dt = window(meter, "bulk", idle, go)
+    c.close()
+    return {"per_mib": net / (BULK_BYTES / 2**20), "raw": {"count": x, "seconds": dt}}
+
+
 def measure_target(kind, tool, stream_port, fixed_port, backend, res):
     """Runs one proxy under one meter through the small, chunk and end cases (into `res`)."""
     out = {}
@@ -476,7 +497,7 @@ def measure_target(kind, tool, stream_port, fixed_port, backend, res):
         else:
             out["small_dumps"] = meter.files
         stop(f"{kind}-{tool}-small", p)
-    if "chunk" in CASES or "end" in CASES:
+    if "chunk" in CASES or "end" in CASES or "bulk" in CASES:
         p, port, out_stream = start_proxy(kind, tool, stream_port, f"{tool}-stream")
         wait_ready(port, f"{PREFIX}/api/chat?n=1&gap=0", CHAT_BODY)
         meter = Callgrind(p.pid, out_stream) if tool == "callgrind" else Strace(p.pid)
@@ -486,6 +507,11 @@ def measure_target(kind, tool, stream_port, fixed_port, backend, res):
             for k in CHUNK_KINDS:
                 log(f"  {kind} {tool}: chunks, {k}")
                 res[f"chunk {k}"] = measure_chunks(meter, port, idle, k)
+        if "bulk" in CASES:
+            log(f"  {kind} {tool}: bulk answer, {BULK_BYTES >> 20} MiB")
+            res["bulk"] = measure_bulk(meter, port, idle)
+            if tool == "strace":
+                res["bulk"]["by_syscall"] = meter.last
         if "end" in CASES:
             for k in END_KINDS:
                 log(f"  {kind} {tool}: stream ends, {k}")
@@ -811,6 +837,8 @@ def report(facts):
         ov, gv = row(f"instructions per stream end, {kd}", ("callgrind", f"end {kd}", "per_end"), target="≤ 50 K")
         checks.append(("end", ov, f"instructions per stream end, {kd} ≤ 50 K", TARGETS["end_ir"], k, gv))
         row(f"syscalls per stream end, {kd}", ("strace", f"end {kd}", "per_end"), lambda v: f1(v, 2))
+    row("instructions per MiB of a 16 MiB answer", ("callgrind", "bulk", "per_mib"))
+    row("syscalls per MiB of a 16 MiB answer", ("strace", "bulk", "per_mib"), lambda v: f1(v, 1))
     kib = lambda v: "-" if v is None else f"{v / 1024:,.1f}"   # noqa: E731
     ov, gv = row("heap KiB per open stream (massif)", ("heap", "per_stream_bytes"), kib, "≤ 40 KiB")
     checks.append(("heap", ov, "heap per open stream ≤ 40 KiB", TARGETS["heap_kib"] * 1024, kib, gv))
