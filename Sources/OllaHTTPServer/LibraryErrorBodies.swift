@@ -11,7 +11,7 @@ enum LibraryErrorBodies {
 
     private static let installed: Void = {
         precondition(Int(OLLA_MHD_TARGET_MAX) == LibraryErrorBody.targetPrefixLimit)
-        olla_MHD_set_error_body_callback(write)
+        MHD.setErrorBodyWriter(write)
     }()
 
     /// Runs on the thread processing the connection; writes into libmicrohttpd's buffer and

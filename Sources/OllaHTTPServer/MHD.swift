@@ -4,8 +4,8 @@ import OllaEngine
 
 /// The raw libmicrohttpd calls Olla makes, one Swift function per C call, each mapping its
 /// result to a value, a Bool or an error. Nothing outside this file calls libmicrohttpd
-/// (its callbacks live in `ServerCallbacks`, the error-body hook in `LibraryErrorBodies`), and
-/// nothing outside this target sees an MHD type.
+/// (the callbacks it calls live in `ServerCallbacks` and `LibraryErrorBodies`), and nothing
+/// outside this target sees an MHD type.
 enum MHD {
     static let yes = MHD_Result.YES
     static let no = MHD_Result.NO
@@ -60,6 +60,12 @@ enum MHD {
 
     static func stopDaemon(_ daemon: OpaquePointer) {
         MHD_stop_daemon(daemon)
+    }
+
+    /// Installs the writer of libmicrohttpd's own error answers' bodies for every daemon in
+    /// the process (`olla_MHD_set_error_body_callback`, Olla's patched build only).
+    static func setErrorBodyWriter(_ writer: OLLA_MHD_ErrorBodyCallback) {
+        olla_MHD_set_error_body_callback(writer)
     }
 
     // MARK: Connections

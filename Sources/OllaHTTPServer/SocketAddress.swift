@@ -52,8 +52,14 @@ struct ListenSocket {
             let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { lastError = errnoText(); continue }
             var one: Int32 = 1
-            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-            if reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
+            let size = socklen_t(MemoryLayout<Int32>.size)
+            // Without SO_REUSEPORT the second worker could not bind the same port.
+            guard setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, size) == 0,
+                  !reusePort || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, size) == 0 else {
+                lastError = "setsockopt: " + errnoText()
+                close(fd)
+                continue
+            }
             if bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 && listen(fd, backlog) == 0 {
                 let host = SocketAddress.text(UnsafePointer(info.pointee.ai_addr))
                 let description = (host.contains(":") ? "[\(host)]" : host) + ":\(port)"

@@ -3,7 +3,7 @@ import OllaCore
 import OllaEngine
 
 /// One backend transfer: an easy handle lent from the pool, its exchange, and the parse
-/// state of the response head. Confined to the curl loop thread.
+/// state of the response head. Confined to its worker's loop thread.
 final class Transfer {
     let transferID: UInt64
     let delegate: TransferDelegate

@@ -7,8 +7,9 @@ import OllaHTTPServer
 import OllaUpstream
 import Synchronization
 
-/// The running daemon: wires the engine between the inbound servers and the curl loops,
-/// starts them in order, waits for signals, reloads on SIGHUP, and stops in reverse order.
+/// The running daemon: wires the engine between the inbound servers and the curl transports
+/// (the two drivers of each worker loop), starts them in order, waits for signals, reloads on
+/// SIGHUP, and stops in reverse order.
 struct Daemon {
     let config: OllaConfig
     /// The configuration file, or nil for built-in defaults.
