@@ -9,7 +9,7 @@ public enum WaitPlan {
     /// is never woken a little early and then slept past; a passed timeout gives 0).
     public static func milliseconds(
         now: ContinuousClock.Instant, nextTick: ContinuousClock.Instant, ticking: Bool,
-        pendingWork: Bool, timeouts: [Duration]
+        pendingWork: Bool, timeouts: some Sequence<Duration>
     ) -> Int {
         if pendingWork { return 0 }
         var wait = ticking ? max(1, wholeMilliseconds(nextTick - now)) : idleMilliseconds

@@ -130,6 +130,8 @@ public final class Worker: @unchecked Sendable {
     private func run() {
         var ticker = Ticker(interval: Self.tickInterval, now: .now)
         while true {
+            // One read of the table per round: posted work may add a driver, the round after.
+            let drivers = self.drivers
             for driver in drivers { driver.process(now: .now) }
             guard let ranWork = runInbox() else { break }
             let now = ContinuousClock.now
@@ -140,16 +142,15 @@ public final class Worker: @unchecked Sendable {
                 now: now, nextTick: ticker.next, ticking: drivers.contains { $0.needsTicks },
                 // Posted work may have added a driver or left work for one: go round again.
                 pendingWork: ranWork || inbox.withLock { !$0.work.isEmpty } || drivers.contains { $0.hasPendingWork },
-                timeouts: drivers.compactMap { $0.timeout(now: now) })
+                timeouts: drivers.lazy.compactMap { $0.timeout(now: now) })
             poller.wait(timeoutMilliseconds: wait) { data, events in
-                let driver = drivers[Int(data >> 32)]
-                driver.descriptorReady(Int32(truncatingIfNeeded: data), events: Events(rawValue: events))
+                drivers[Int(data >> 32)].descriptorReady(Int32(truncatingIfNeeded: data), events: Events(rawValue: events))
             }
             let after = ContinuousClock.now
             for driver in drivers { driver.eventsHandled(now: after) }
         }
-        for driver in drivers.reversed() { driver.workerStopped() }
-        drivers.removeAll()
+        for driver in self.drivers.reversed() { driver.workerStopped() }
+        self.drivers.removeAll()
         inbox.withLock { $0.work.removeAll() }
         loopThread.store(0, ordering: .releasing)
     }

@@ -58,7 +58,7 @@ final class RequestContext: ClientConnection, @unchecked Sendable {
 
     /// Called from the completion callback: the socket is about to be closed.
     func stopWatching() {
-        server.stopWatchingForStall(self)
+        if stallTimeout != nil { server.stopWatchingForStall(self) }
         guard watchingHangUp, let fd = socketDescriptor else { return }
         watchingHangUp = false
         server.stopWatchingForHangUp(socket: fd)

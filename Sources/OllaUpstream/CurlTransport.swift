@@ -107,7 +107,9 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     public func process(now: ContinuousClock.Instant) {
         worker.assertInLoop()
         drainCommands()
-        runCurlTimerIfDue(now)
+        // A fresh clock: a transfer started just now set libcurl's timer to "at once" after
+        // the round's `now` was taken, and must be kicked off in this round, not the next.
+        runCurlTimerIfDue(.now)
         collectFinished()
     }
 
@@ -124,7 +126,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     /// Runs libcurl's timer when due and hands finished transfers to their delegates.
     public func eventsHandled(now: ContinuousClock.Instant) {
         worker.assertInLoop()
-        runCurlTimerIfDue(now)
+        runCurlTimerIfDue(.now)
         collectFinished()
     }
 
