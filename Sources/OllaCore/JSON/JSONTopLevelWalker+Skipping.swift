@@ -20,7 +20,7 @@ extension JSONTopLevelWalker {
     /// Skips one JSON value of any nesting depth, checking its syntax, using an explicit
     /// stack instead of recursion so hostile input cannot overflow the call stack.
     mutating func skipValue() -> Bool {
-        var stack = JSONNestingStack()
+        var stack = JSONNestingStack(limit: valueDepthLimit)
         while true {
             switch startValue(&stack) {
             case .invalid: return false

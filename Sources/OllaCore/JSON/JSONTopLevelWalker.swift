@@ -12,9 +12,14 @@ struct JSONTopLevelWalker {
 
     let bytes: UnsafeRawBufferPointer
     var index = 0
+    /// How deeply a member's value may nest: `JSONParser(maxDepth: n)` accepts an object
+    /// whose values nest `n - 1` deep, since the object itself is one level. Without a
+    /// `maxDepth`, values may nest as deep as the stack holds.
+    let valueDepthLimit: Int
 
-    init(bytes: UnsafeRawBufferPointer) {
+    init(bytes: UnsafeRawBufferPointer, maxDepth: Int? = nil) {
         self.bytes = bytes
+        self.valueDepthLimit = maxDepth.map { max(0, $0 - 1) } ?? JSONNestingStack.capacity
     }
 
     /// Calls `visit` for each top-level member in order. `visit` returns false to signal

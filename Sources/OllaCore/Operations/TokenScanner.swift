@@ -1,10 +1,17 @@
 /// Finds the token usage in the end of a response, so Olla can count tokens without
 /// parsing whole streams: the caller keeps the last few KiB of each response body.
 ///
+/// A targeted scan, not a parse: the records that can hold usage are found by the bytes of
+/// their field names (`_count`, `_tokens`) with a word-at-a-time search, and only those are
+/// read, in place (`TailObject`). A stream whose records carry no usage (an OpenAI stream
+/// without `stream_options.include_usage`) costs one search over the tail. The answers are
+/// those of `TokenScannerReference`, which parses every line; the differential tests hold
+/// the two together.
+///
 /// Pure and defensive: garbage, truncated lines and absurd numbers give nil or are
-/// skipped, never a crash. Lines are parsed with a shallow nesting limit.
+/// skipped, never a crash. Records are read with a shallow nesting limit.
 public enum TokenScanner {
-    /// How deeply nested a line may be; usage objects are two levels deep.
+    /// How deeply nested a record may be; usage objects are two levels deep.
     static let maxDepth = 32
 
     /// Usage from the tail of a response on `flavor`'s API.
@@ -19,46 +26,59 @@ public enum TokenScanner {
 
     /// Ollama's `/api/chat` and `/api/generate`: the last complete JSON line (or the
     /// whole non-streamed body) with `"done":true`, reading `prompt_eval_count`,
-    /// `eval_count`, and `eval_duration`, `load_duration`, `total_duration` (nanoseconds).
+    /// `eval_count`, and `eval_duration`, `load_duration`, `total_duration` (nanoseconds;
+    /// ollama/ollama api/types.go `Metrics`).
     public static func scanOllama(_ tail: [UInt8]) -> TokenUsage? {
-        lastDocument(in: tail) { object in
-            guard object.member("done") == .bool(true) else { return nil }
-            let prompt = count(object.member("prompt_eval_count"))
-            let completion = count(object.member("eval_count"))
-            guard prompt != nil || completion != nil else { return nil }
-            func nanoseconds(_ key: String) -> Duration? { count(object.member(key)).map { Duration.nanoseconds($0) } }
-            return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0,
-                              evalDuration: nanoseconds("eval_duration"), loadDuration: nanoseconds("load_duration"),
-                              totalDuration: nanoseconds("total_duration"))
+        tail.withUnsafeBytes { tail in
+            // Both counts end in `_count`: a record without it cannot qualify.
+            lastDocument(in: tail, marker: "_count", ollamaUsage)
         }
+    }
+
+    private static func ollamaUsage(_ record: TailObject) -> TokenUsage? {
+        var done = false
+        var prompt: Int?, completion: Int?
+        var eval: Int?, load: Int?, total: Int?
+        // Each assignment keeps the last member of a repeated key, as Go's decoder does.
+        let valid = record.walk(maxDepth: maxDepth) { member in
+            if member.keyIs("done") { done = member.isTrue }
+            else if member.keyIs("prompt_eval_count") { prompt = member.count }
+            else if member.keyIs("eval_count") { completion = member.count }
+            else if member.keyIs("eval_duration") { eval = member.count }
+            else if member.keyIs("load_duration") { load = member.count }
+            else if member.keyIs("total_duration") { total = member.count }
+        }
+        guard valid, done, prompt != nil || completion != nil else { return nil }
+        return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0,
+                          evalDuration: eval.map { .nanoseconds($0) }, loadDuration: load.map { .nanoseconds($0) },
+                          totalDuration: total.map { .nanoseconds($0) })
     }
 
     /// OpenAI-compatible responses: a `usage` object with `prompt_tokens` and
     /// `completion_tokens`, in a whole JSON body or in the last SSE `data:` event that
     /// has one (sent when the client asked for `stream_options.include_usage`).
     public static func scanOpenAI(_ tail: [UInt8]) -> TokenUsage? {
-        lastDocument(in: tail) { object in
-            guard let usage = object.member("usage") else { return nil }
-            return promptCompletion(usage)
-        } ?? lastUsageObject(in: tail).flatMap(promptCompletion)
-    }
-
-    /// `prompt_tokens` / `completion_tokens` of a usage object; nil when it has neither.
-    private static func promptCompletion(_ usage: JSONValue) -> TokenUsage? {
-        let prompt = count(usage.member("prompt_tokens"))
-        let completion = count(usage.member("completion_tokens"))
-        guard prompt != nil || completion != nil else { return nil }
-        return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0)
+        tail.withUnsafeBytes { tail in
+            lastDocument(in: tail, marker: "_tokens") { record in
+                topLevelUsage(of: record)?.flatMap { promptCompletion($0) }
+            } ?? lastUsageObject(in: tail).flatMap { promptCompletion($0) }
+        }
     }
 
     /// OpenAI's Responses API: `usage` with `input_tokens` and `output_tokens`, at the top
     /// level of a whole response, or inside `response` of the last `response.completed`
     /// (or `.incomplete`, `.failed`) event of a stream.
     public static func scanResponses(_ tail: [UInt8]) -> TokenUsage? {
-        lastDocument(in: tail) { object in
-            guard let usage = object.member("usage") ?? object.member("response")?.member("usage") else { return nil }
-            return inputOutput(usage)
-        } ?? lastUsageObject(in: tail).flatMap(inputOutput)
+        tail.withUnsafeBytes { tail in
+            lastDocument(in: tail, marker: "_tokens") { record in
+                var usage: TailObject.Member?, response: TailObject.Member?
+                guard record.walk(maxDepth: maxDepth, { member in
+                    if member.keyIs("usage") { usage = member } else if member.keyIs("response") { response = member }
+                }) else { return nil }
+                if let usage { return usage.object.flatMap { inputOutput($0) } }
+                return response?.object.flatMap { usageMember(of: $0) }?.object.flatMap { inputOutput($0) }
+            } ?? lastUsageObject(in: tail).flatMap { inputOutput($0) }
+        }
     }
 
     /// Anthropic's Messages API: `usage` with `input_tokens` and `output_tokens` at the top
@@ -66,120 +86,82 @@ public enum TokenScanner {
     /// `input_tokens` is optional in Anthropic's API (Ollama sends it); without it the input
     /// count comes from the `message_start` event, when the tail still holds it.
     public static func scanAnthropic(_ tail: [UInt8]) -> TokenUsage? {
-        guard var usage = lastDocument(in: tail, { object in object.member("usage").flatMap(inputOutput) })
-            ?? lastUsageObject(in: tail).flatMap(inputOutput) else {
-            return nil
+        tail.withUnsafeBytes { tail -> TokenUsage? in
+            guard var usage = lastDocument(in: tail, marker: "_tokens", { record in
+                topLevelUsage(of: record)?.flatMap { inputOutput($0) }
+            }) ?? lastUsageObject(in: tail).flatMap({ inputOutput($0) }) else {
+                return nil
+            }
+            if usage.promptTokens == 0, let start = lastDocument(in: tail, marker: "_start", messageStartUsage) {
+                usage.promptTokens = start.promptTokens
+            }
+            return usage
         }
-        if usage.promptTokens == 0, let start = lastDocument(in: tail, { object in
-            guard object.member("type") == .string("message_start") else { return nil }
-            return object.member("message")?.member("usage").flatMap(inputOutput)
-        }) {
-            usage.promptTokens = start.promptTokens
+    }
+
+    /// `message.usage` of a `message_start` event.
+    private static func messageStartUsage(_ record: TailObject) -> TokenUsage? {
+        var type: TailObject.Member?, message: TailObject.Member?
+        guard record.walk(maxDepth: maxDepth, { member in
+            if member.keyIs("type") { type = member } else if member.keyIs("message") { message = member }
+        }), type?.isString("message_start") == true else { return nil }
+        return message?.object.flatMap { usageMember(of: $0) }?.object.flatMap { inputOutput($0) }
+    }
+
+    /// The last top-level `usage` member's value as an object (`.some(nil)` when it is
+    /// something else, such as `null`); nil when the record is malformed or has no `usage`.
+    private static func topLevelUsage(of record: TailObject) -> TailObject??  {
+        var usage: TailObject.Member?
+        guard record.walk(maxDepth: maxDepth, { member in
+            if member.keyIs("usage") { usage = member }
+        }), let usage else { return nil }
+        return .some(usage.object)
+    }
+
+    /// The last `usage` member of an object already checked as part of its record.
+    private static func usageMember(of object: TailObject) -> TailObject.Member? {
+        var usage: TailObject.Member?
+        _ = object.walk { member in
+            if member.keyIs("usage") { usage = member }
         }
         return usage
     }
 
-    /// `input_tokens` / `output_tokens` of a usage object; nil when it has neither.
-    private static func inputOutput(_ usage: JSONValue) -> TokenUsage? {
-        let input = count(usage.member("input_tokens"))
-        let output = count(usage.member("output_tokens"))
-        guard input != nil || output != nil else { return nil }
-        return TokenUsage(promptTokens: input ?? 0, completionTokens: output ?? 0)
+    /// `prompt_tokens` / `completion_tokens` of a usage object; nil when it has neither.
+    private static func promptCompletion(_ usage: TailObject) -> TokenUsage? {
+        counts(of: usage, "prompt_tokens", "completion_tokens")
     }
 
-    /// The first match of `extract` on the whole tail as one document, else on its lines
-    /// from last to first (an SSE `data:` prefix is removed). A first line cut off by the
-    /// tail window simply fails to parse and is skipped.
-    private static func lastDocument(in tail: [UInt8], _ extract: (JSONValue) -> TokenUsage?) -> TokenUsage? {
-        let parser = JSONParser(maxDepth: maxDepth)
-        if let whole = try? parser.parse(tail), let usage = extract(whole.value) {
-            return usage
+    /// `input_tokens` / `output_tokens` of a usage object; nil when it has neither.
+    private static func inputOutput(_ usage: TailObject) -> TokenUsage? {
+        counts(of: usage, "input_tokens", "output_tokens")
+    }
+
+    private static func counts(of usage: TailObject, _ promptKey: StaticString, _ completionKey: StaticString) -> TokenUsage? {
+        var prompt: Int?, completion: Int?
+        _ = usage.walk { member in
+            if member.keyIs(promptKey) { prompt = member.count } else if member.keyIs(completionKey) { completion = member.count }
         }
-        for line in tail.split(separator: UInt8(ascii: "\n")).reversed() {
-            var line = line
-            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-            if line.starts(with: "data:".utf8) { line = line.dropFirst(5) }
-            guard line.contains(UInt8(ascii: "{")) else { continue }
-            if let document = try? parser.parse(Array(line)), let usage = extract(document.value) {
-                return usage
-            }
-        }
-        return nil
+        guard prompt != nil || completion != nil else { return nil }
+        return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0)
     }
 
     /// The `sequence_number` of the last Responses event in the tail, so an error event Olla
     /// appends continues the numbering.
     public static func lastSequenceNumber(in tail: [UInt8]) -> Int? {
-        let key = Array(#""sequence_number""#.utf8)
-        guard var index = lastIndex(of: key, in: tail[...]).map({ $0 + key.count }) else { return nil }
-        while index < tail.count, JSONByte.isWhitespace(tail[index]) || tail[index] == JSONByte.colon { index += 1 }
-        var value = 0
-        var digits = 0
-        while index < tail.count, tail[index] >= JSONByte.zero, tail[index] <= JSONByte.nine, digits < 15 {
-            value = value * 10 + Int(tail[index] - JSONByte.zero)
-            digits += 1
-            index += 1
-        }
-        return digits > 0 ? value : nil
-    }
-
-    /// The last `"usage": {...}` object in the tail, found by its key. Answers whose last
-    /// document is longer than the tail (a long non-streamed answer; a Responses
-    /// `response.completed` event, which repeats the whole output) still end with their usage.
-    static func lastUsageObject(in tail: [UInt8]) -> JSONValue? {
-        let key = Array(#""usage""#.utf8)
-        var searchEnd = tail.count
-        while let keyStart = lastIndex(of: key, in: tail[..<searchEnd]) {
-            searchEnd = keyStart
-            var index = keyStart + key.count
-            while index < tail.count, JSONByte.isWhitespace(tail[index]) { index += 1 }
-            guard index < tail.count, tail[index] == JSONByte.colon else { continue }
-            index += 1
-            while index < tail.count, JSONByte.isWhitespace(tail[index]) { index += 1 }
-            guard index < tail.count, tail[index] == JSONByte.openBrace, let end = objectEnd(in: tail, from: index) else {
-                continue
+        tail.withUnsafeBytes { tail in
+            let key: StaticString = #""sequence_number""#
+            guard var index = ByteSearch.lastIndex(of: key.bytes, anchor: 9, in: tail, 0..<tail.count)
+                .map({ $0 + key.utf8CodeUnitCount }) else { return nil }
+            while index < tail.count, JSONByte.isWhitespace(tail[index]) || tail[index] == JSONByte.colon { index += 1 }
+            var value = 0
+            var digits = 0
+            while index < tail.count, tail[index] >= JSONByte.zero, tail[index] <= JSONByte.nine, digits < 15 {
+                value = value * 10 + Int(tail[index] - JSONByte.zero)
+                digits += 1
+                index += 1
             }
-            return try? JSONParser(maxDepth: maxDepth).parse(Array(tail[index..<end])).value
+            return digits > 0 ? value : nil
         }
-        return nil
-    }
-
-    /// One past the brace that closes the object opening at `start`, skipping strings.
-    private static func objectEnd(in bytes: [UInt8], from start: Int) -> Int? {
-        var depth = 0
-        var inString = false
-        var escaped = false
-        for index in start..<bytes.count {
-            let byte = bytes[index]
-            if inString {
-                if escaped { escaped = false } else if byte == JSONByte.backslash { escaped = true } else if byte == JSONByte.quote { inString = false }
-                continue
-            }
-            switch byte {
-            case JSONByte.quote: inString = true
-            case JSONByte.openBrace, JSONByte.openBracket: depth += 1
-            case JSONByte.closeBrace, JSONByte.closeBracket:
-                depth -= 1
-                if depth == 0 { return index + 1 }
-            default: break
-            }
-        }
-        return nil
-    }
-
-    private static func lastIndex(of needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        var start = haystack.endIndex - needle.count
-        while start >= haystack.startIndex {
-            if haystack[start..<start + needle.count].elementsEqual(needle) { return start }
-            start -= 1
-        }
-        return nil
-    }
-
-    /// A non-negative integer member (written as an integer that fits in `Int`); nil otherwise.
-    private static func count(_ value: JSONValue?) -> Int? {
-        guard case .number(let number)? = value, let integer = number.integerValue, integer >= 0 else { return nil }
-        return integer
     }
 }

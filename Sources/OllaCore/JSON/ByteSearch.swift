@@ -1,0 +1,100 @@
+/// Word-at-a-time byte search over raw buffers: the `memchr`/`memrchr` of the pure-Swift
+/// scanners, eight bytes per step (SWAR, "SIMD within a register").
+///
+/// The scanners skip long runs of bytes they do not care about (a prompt's text, a
+/// stream's earlier records); a plain byte loop costs 4–5 instructions per byte there,
+/// this about one. Every function is exact: a reported index holds the byte asked for.
+enum ByteSearch {
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+
+    /// The high bit of every byte of `word` that equals `byte`, and no other bit.
+    ///
+    /// For `x = word ^ byte…`, a byte of `x` is zero exactly when neither its own high bit
+    /// nor the carry of adding 0x7F to its low seven bits is set. No carry crosses into the
+    /// next byte, so there are no false positives (unlike the shorter `(x - 0x01…) & ~x`
+    /// test), which matters when the last match in a word is wanted.
+    @inline(__always)
+    static func matches(_ word: UInt64, _ byte: UInt8) -> UInt64 {
+        let x = word ^ (ones &* UInt64(byte))
+        return ~(((x & lows) &+ lows) | x | lows)
+    }
+
+    /// The eight bytes at `offset`, the first in the lowest bits whatever the host's byte order.
+    @inline(__always)
+    private static func word(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
+        UInt64(littleEndian: bytes.baseAddress.unsafelyUnwrapped.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+
+    /// The first index in `range` holding `byte`, or nil.
+    static func firstIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
+        precondition(range.lowerBound >= 0 && range.upperBound <= bytes.count)
+        var index = range.lowerBound
+        while index + 8 <= range.upperBound {
+            let found = matches(word(bytes, at: index), byte)
+            if found != 0 { return index + found.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        while index < range.upperBound {
+            if bytes[index] == byte { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    /// The last index in `range` holding `byte`, or nil.
+    static func lastIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
+        lastIndex(ofEither: byte, byte, in: bytes, range)
+    }
+
+    /// The last index in `range` holding `first` or `second`, or nil.
+    static func lastIndex(ofEither first: UInt8, _ second: UInt8, in bytes: UnsafeRawBufferPointer,
+                          _ range: Range<Int>) -> Int? {
+        precondition(range.lowerBound >= 0 && range.upperBound <= bytes.count)
+        var end = range.upperBound
+        while end - 8 >= range.lowerBound {
+            let value = word(bytes, at: end - 8)
+            let found = matches(value, first) | matches(value, second)
+            if found != 0 { return end - 8 + (63 - found.leadingZeroBitCount) / 8 }
+            end -= 8
+        }
+        while end > range.lowerBound {
+            end -= 1
+            if bytes[end] == first || bytes[end] == second { return end }
+        }
+        return nil
+    }
+
+    /// Whether `bytes` holds `needle` at `index` (false when it would run past the end).
+    @inline(__always)
+    static func hasPrefix(_ needle: UnsafeRawBufferPointer, in bytes: UnsafeRawBufferPointer, at index: Int) -> Bool {
+        guard index >= 0, index + needle.count <= bytes.count else { return false }
+        var offset = 0
+        while offset < needle.count {
+            if bytes[index + offset] != needle[offset] { return false }
+            offset += 1
+        }
+        return true
+    }
+
+    /// The last start index of `needle` whose bytes lie inside `range`, or nil. Candidates are
+    /// found by the needle's byte at `anchor` (pick a rare one), then compared whole.
+    static func lastIndex(of needle: UnsafeRawBufferPointer, anchor: Int, in bytes: UnsafeRawBufferPointer,
+                          _ range: Range<Int>) -> Int? {
+        precondition(anchor >= 0 && anchor < needle.count)
+        var end = range.upperBound - (needle.count - 1 - anchor)
+        let low = range.lowerBound + anchor
+        while end > low, let found = lastIndex(of: needle[anchor], in: bytes, low..<end) {
+            if hasPrefix(needle, in: bytes, at: found - anchor) { return found - anchor }
+            end = found
+        }
+        return nil
+    }
+}
+
+extension StaticString {
+    /// The string's UTF-8 bytes, valid for the program's lifetime (static strings are in the binary).
+    var bytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: utf8Start, count: utf8CodeUnitCount)
+    }
+}

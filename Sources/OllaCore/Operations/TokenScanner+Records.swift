@@ -1,0 +1,121 @@
+/// Finding the records of a tail that can hold usage, last first, without reading the others.
+extension TokenScanner {
+    /// The first match of `extract` on the whole tail as one document, else on its lines from
+    /// last to first (an SSE `data:` prefix and a trailing CR removed), the order in which
+    /// `TokenScannerReference` parses them. A first line cut off by the tail window simply
+    /// fails to read and is skipped.
+    ///
+    /// Only documents holding `marker` are read: `extract` must need a field whose name
+    /// contains it. A name can also be spelled with `\u` escapes, so a record holding `\u`
+    /// is read too (backends escape `<`, `>` and `&` that way in text).
+    static func lastDocument(in tail: UnsafeRawBufferPointer, marker: StaticString,
+                             _ extract: (TailObject) -> TokenUsage?) -> TokenUsage? {
+        let markers = MarkerSearch(tail: tail, marker: marker.bytes)
+        guard var candidate = markers.last(before: tail.count) else { return nil }
+        if let usage = extract(TailObject(bytes: tail)) { return usage }
+        while true {
+            let lineStart = ByteSearch.lastIndex(of: JSONByte.lineFeed, in: tail, 0..<candidate).map { $0 + 1 } ?? 0
+            let lineEnd = ByteSearch.firstIndex(of: JSONByte.lineFeed, in: tail, candidate..<tail.count) ?? tail.count
+            var start = lineStart, end = lineEnd
+            if tail[end - 1] == JSONByte.carriageReturn { end -= 1 }
+            if ByteSearch.hasPrefix(Self.dataField.bytes, in: tail, at: start), start + 5 <= end { start += 5 }
+            // A line that is the whole tail but for whitespace was read as the whole tail.
+            let isWholeTail = start == 0 && (end..<tail.count).allSatisfy { JSONByte.isWhitespace(tail[$0]) }
+            if !isWholeTail, let usage = extract(TailObject(bytes: UnsafeRawBufferPointer(rebasing: tail[start..<end]))) {
+                return usage
+            }
+            guard let previous = markers.last(before: lineStart) else { return nil }
+            candidate = previous
+        }
+    }
+
+    private static let dataField: StaticString = "data:"
+
+    /// The last `"usage": {...}` object in the tail, found by its key. Answers whose last
+    /// document is longer than the tail (a long non-streamed answer; a Responses
+    /// `response.completed` event, which repeats the whole output) still end with their usage.
+    /// The last such key decides: when its object is malformed, there is no usage.
+    static func lastUsageObject(in tail: UnsafeRawBufferPointer) -> TailObject? {
+        let key: StaticString = #""usage""#
+        var searchEnd = tail.count
+        // Anchored on the `g`, the rarest of the key's letters in English text.
+        while let keyStart = ByteSearch.lastIndex(of: key.bytes, anchor: 4, in: tail, 0..<searchEnd) {
+            searchEnd = keyStart
+            var index = keyStart + key.utf8CodeUnitCount
+            while index < tail.count, JSONByte.isWhitespace(tail[index]) { index += 1 }
+            guard index < tail.count, tail[index] == JSONByte.colon else { continue }
+            index += 1
+            while index < tail.count, JSONByte.isWhitespace(tail[index]) { index += 1 }
+            guard index < tail.count, tail[index] == JSONByte.openBrace, let end = objectEnd(in: tail, from: index) else {
+                continue
+            }
+            let object = TailObject(bytes: UnsafeRawBufferPointer(rebasing: tail[index..<end]))
+            return object.walk(maxDepth: maxDepth) { _ in } ? object : nil
+        }
+        return nil
+    }
+
+    /// One past the brace that closes the object opening at `start`, skipping strings.
+    /// Brackets and braces count alike; a mismatch is caught when the object is read.
+    private static func objectEnd(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for index in start..<bytes.count {
+            let byte = bytes[index]
+            if inString {
+                if escaped { escaped = false } else if byte == JSONByte.backslash { escaped = true } else if byte == JSONByte.quote { inString = false }
+                continue
+            }
+            switch byte {
+            case JSONByte.quote: inString = true
+            case JSONByte.openBrace, JSONByte.openBracket: depth += 1
+            case JSONByte.closeBrace, JSONByte.closeBracket:
+                depth -= 1
+                if depth == 0 { return index + 1 }
+            default: break
+            }
+        }
+        return nil
+    }
+}
+
+/// Where a marker (a piece of a field name) or a `\u` escape occurs in a tail, last first.
+private struct MarkerSearch {
+    let tail: UnsafeRawBufferPointer
+    /// A piece of a field name (`_count`, `_tokens`, `_start`): no backslash, no line feed.
+    let marker: UnsafeRawBufferPointer
+    /// The marker's byte that is searched for: its rarest in JSON text.
+    let anchor: Int
+
+    init(tail: UnsafeRawBufferPointer, marker: UnsafeRawBufferPointer) {
+        self.tail = tail
+        self.marker = marker
+        anchor = marker.indices.min { Self.frequency(marker[$0]) < Self.frequency(marker[$1]) } ?? 0
+    }
+
+    /// A rough rank of how often a byte occurs in JSON text (English words, common keys).
+    private static func frequency(_ byte: UInt8) -> Int {
+        switch byte {
+        case UInt8(ascii: "k"), UInt8(ascii: "q"), UInt8(ascii: "j"), UInt8(ascii: "x"), UInt8(ascii: "z"): 0
+        case UInt8(ascii: "v"), UInt8(ascii: "w"), UInt8(ascii: "b"), UInt8(ascii: "y"), UInt8(ascii: "g"), UInt8(ascii: "p"): 1
+        case UInt8(ascii: "_"): 2
+        default: 3
+        }
+    }
+
+    /// The last index before `end` where the marker or a `\u` starts (the match may run past
+    /// `end`; it lies on the line being left, which the caller has read already).
+    func last(before end: Int) -> Int? {
+        var end = end
+        while let found = ByteSearch.lastIndex(ofEither: marker[anchor], JSONByte.backslash, in: tail, 0..<end) {
+            if tail[found] == JSONByte.backslash {
+                if found + 1 < tail.count, tail[found + 1] == JSONByte.lowercaseU { return found }
+            } else if ByteSearch.hasPrefix(marker, in: tail, at: found - anchor) {
+                return found - anchor
+            }
+            end = found
+        }
+        return nil
+    }
+}

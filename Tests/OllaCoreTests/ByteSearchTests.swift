@@ -1,0 +1,37 @@
+import Testing
+@testable import OllaCore
+
+/// The word-at-a-time searches find exactly what a byte-by-byte loop finds, at every
+/// alignment and length, including matches in the last partial word.
+@Suite struct ByteSearchTests {
+    @Test func agreesWithByteLoops() {
+        var random = SplitMix64(seed: 8)
+        for length in 0..<70 {
+            for _ in 0..<20 {
+                let bytes = (0..<length).map { _ in [UInt8(ascii: "a"), 0x80, 0x7F, 0x00, UInt8(ascii: "_"), 0xFF][Int(random.next() % 6)] }
+                bytes.withUnsafeBytes { buffer in
+                    let lower = length == 0 ? 0 : Int(random.next() % UInt64(length + 1))
+                    let upper = lower + (length == lower ? 0 : Int(random.next() % UInt64(length - lower + 1)))
+                    for byte: UInt8 in [UInt8(ascii: "a"), 0x80, 0x7F, 0x00, 0xFF] {
+                        #expect(ByteSearch.firstIndex(of: byte, in: buffer, lower..<upper) == bytes[lower..<upper].firstIndex(of: byte))
+                        #expect(ByteSearch.lastIndex(of: byte, in: buffer, lower..<upper) == bytes[lower..<upper].lastIndex(of: byte))
+                        #expect(ByteSearch.lastIndex(ofEither: byte, UInt8(ascii: "_"), in: buffer, lower..<upper)
+                                == bytes[lower..<upper].lastIndex { $0 == byte || $0 == UInt8(ascii: "_") })
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func lastIndexOfNeedle() {
+        let text = Array(#"x"usage"usage": "usage""#.utf8)
+        let needle: StaticString = #""usage""#
+        text.withUnsafeBytes { buffer in
+            #expect(ByteSearch.lastIndex(of: needle.bytes, anchor: 4, in: buffer, 0..<buffer.count) == 16)
+            #expect(ByteSearch.lastIndex(of: needle.bytes, anchor: 4, in: buffer, 0..<22) == 7)
+            #expect(ByteSearch.lastIndex(of: needle.bytes, anchor: 0, in: buffer, 0..<13) == 1)
+            #expect(ByteSearch.lastIndex(of: needle.bytes, anchor: 4, in: buffer, 0..<7) == nil)
+            #expect(ByteSearch.lastIndex(of: needle.bytes, anchor: 4, in: buffer, 2..<buffer.count - 1) == 7)
+        }
+    }
+}
