@@ -12,27 +12,28 @@ struct BufferedRouting {
     /// requests are tiny).
     static let inspectedBodyLimit = 64 * 1024
 
-    /// Reads the model from the body in place (a JSON top-level key, or an audio upload's form
-    /// field) and asks `router` for a plan. Nothing is copied: a small body is handed to the
-    /// router as the same array.
+    /// Reads the body in place, in one pass (`JSONBodyScanner.summary`: the model and what
+    /// makes the call a load or an unload; an audio upload names its model in a form field),
+    /// and asks `router` for a plan. Nothing is copied: a small body is handed to the router
+    /// as the same array (a create request's blobs are read from it).
     static func decide(body: RequestBody, method: String, route: ProxyRoute.Forward, operation: OllamaOperation,
                        id: UInt64, contentType: String?, router: Router) -> BufferedRouting {
-        let model = body.bytes.withUnsafeBytes { bytes in
-            JSONBodyScanner.topLevelString(forKeys: route.modelKeys, in: bytes)?.value
-                ?? MultipartFormScanner.field("model", in: bytes, contentType: contentType)
+        let (summary, model) = body.bytes.withUnsafeBytes { bytes in
+            let summary = JSONBodyScanner.summary(of: bytes, modelKeys: route.modelKeys)
+            return (summary, summary.model ?? MultipartFormScanner.field("model", in: bytes, contentType: contentType))
         }
         let small = body.count <= inspectedBodyLimit ? body.bytes : nil
         let plan = router.plan(RoutingRequest(
-            method: method, route: route, operation: operation, model: model, smallBody: small, id: id))
+            method: method, route: route, operation: operation, model: model, smallBody: small, id: id, body: summary))
         return BufferedRouting(plan: plan, model: model,
-                               changesHoldings: changesHoldings(operation, path: route.path, body: small))
+                               changesHoldings: changesHoldings(operation, path: route.path, body: summary))
     }
 
     /// Whether a request changes what an instance holds: models on disk (pull, create, copy,
     /// delete) or in memory (a load or unload request). Its answer must not end before the
     /// catalogue shows the change: a chat sent right after a pull returned must find the
     /// model, `ollama ps` right after a load must list it.
-    static func changesHoldings(_ operation: OllamaOperation, path: Substring, body: [UInt8]?) -> Bool {
+    static func changesHoldings(_ operation: OllamaOperation, path: Substring, body: RequestBodySummary) -> Bool {
         switch operation {
         case .pull, .create, .copy, .delete: true
         case .modelBound: LoadRequest.matches(path: path, body)

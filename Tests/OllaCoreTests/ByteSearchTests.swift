@@ -23,6 +23,32 @@ import Testing
         }
     }
 
+    /// The string skip stops at the first quote, backslash, control or non-ASCII byte of a
+    /// whole word, and never stops early at a plain byte.
+    @Test func skipPlainStringBytesStopsAtTheFirstSpecialByte() {
+        var random = SplitMix64(seed: 21)
+        let pool: [UInt8] = [UInt8(ascii: "a"), UInt8(ascii: " "), 0x7F, 0x20, 0x1F, 0x00, 0x80, 0xE9, 0xFF,
+                             UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "~")]
+        func isSpecial(_ byte: UInt8) -> Bool { byte < 0x20 || byte >= 0x80 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") }
+        for length in 0..<60 {
+            for _ in 0..<30 {
+                // Mostly plain bytes, so runs longer than a word occur.
+                let bytes = (0..<length).map { _ in random.next() % 4 == 0 ? pool[Int(random.next() % UInt64(pool.count))] : UInt8(ascii: "x") }
+                bytes.withUnsafeBytes { buffer in
+                    let start = length == 0 ? 0 : Int(random.next() % UInt64(length))
+                    let stop = ByteSearch.skipPlainStringBytes(in: buffer, from: start)
+                    #expect(stop >= start && stop <= length)
+                    #expect(bytes[start..<stop].allSatisfy { !isSpecial($0) })
+                    if stop + 8 <= length || (stop < length && isSpecial(bytes[stop])) {
+                        #expect(isSpecial(bytes[stop]), "stopped at a plain byte")
+                    } else {
+                        #expect(length - stop < 8)
+                    }
+                }
+            }
+        }
+    }
+
     @Test func lastIndexOfNeedle() {
         let text = Array(#"x"usage"usage": "usage""#.utf8)
         let needle: StaticString = #""usage""#

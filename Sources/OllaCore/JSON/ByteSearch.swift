@@ -42,6 +42,24 @@ enum ByteSearch {
         return nil
     }
 
+    /// The first index at or after `start` whose byte may end or interrupt the plain run of a
+    /// JSON string: a quote, a backslash, a control byte (< 0x20) or a non-ASCII byte. Checks
+    /// whole words only; returns the index of the first word that holds one, exactly, or
+    /// where fewer than eight bytes remain (the caller looks at those one by one).
+    @inline(__always)
+    static func skipPlainStringBytes(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        var index = start
+        while index + 8 <= bytes.count {
+            let value = word(bytes, at: index)
+            // (b & 0x7F) + 0x60 sets the high bit exactly when b & 0x7F >= 0x20; no carry leaves the byte.
+            let controlOrHigh = (value | ~((value & lows) &+ 0x6060_6060_6060_6060)) & ~lows
+            let special = matches(value, UInt8(ascii: "\"")) | matches(value, UInt8(ascii: "\\")) | controlOrHigh
+            if special != 0 { return index + special.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        return index
+    }
+
     /// The last index in `range` holding `byte`, or nil.
     static func lastIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
         lastIndex(ofEither: byte, byte, in: bytes, range)

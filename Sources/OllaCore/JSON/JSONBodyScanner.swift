@@ -49,7 +49,7 @@ public enum JSONBodyScanner {
 
     /// The index in `keys` of the key at `extent`, comparing raw bytes when the key has no
     /// escapes (the common case, no allocation) and decoded text otherwise.
-    private static func rank(of extent: JSONStringLiteral.Extent, in body: UnsafeRawBufferPointer, among keys: [String]) -> Int? {
+    static func rank(of extent: JSONStringLiteral.Extent, in body: UnsafeRawBufferPointer, among keys: [String]) -> Int? {
         if !extent.hasEscapes {
             let raw = extent.content(in: body)
             return keys.firstIndex { $0.utf8.elementsEqual(raw) }
@@ -58,7 +58,7 @@ public enum JSONBodyScanner {
         return keys.firstIndex(of: decoded)
     }
 
-    private static func decodeString(at start: Int, in body: UnsafeRawBufferPointer) -> String? {
+    static func decodeString(at start: Int, in body: UnsafeRawBufferPointer) -> String? {
         guard let extent = try? JSONStringLiteral.scan(body, from: start) else { return nil }
         return try? JSONStringLiteral.decode(body, extent)
     }

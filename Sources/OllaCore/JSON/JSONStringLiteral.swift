@@ -33,6 +33,9 @@ enum JSONStringLiteral {
         var index = start + 1
         var hasEscapes = false
         while index < bytes.count {
+            // Long runs of plain text (a prompt, an image's base64) are skipped a word at a time.
+            index = ByteSearch.skipPlainStringBytes(in: bytes, from: index)
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             if byte == JSONByte.quote {
                 return Extent(contentStart: start + 1, contentEnd: index, hasEscapes: hasEscapes)

@@ -15,13 +15,7 @@ struct TailObject {
         /// Whether the key, after unescaping, is `name` (an ASCII name). Keys without escapes,
         /// the only ones backends write, are compared in place.
         func keyIs(_ name: StaticString) -> Bool {
-            let expected = name.bytes
-            guard key.hasEscapes else {
-                return key.contentEnd - key.contentStart == expected.count
-                    && ByteSearch.hasPrefix(expected, in: bytes, at: key.contentStart)
-            }
-            guard let decoded = try? JSONStringLiteral.decode(bytes, key) else { return false }
-            return decoded.utf8.elementsEqual(expected)
+            key.matches(name, in: bytes)
         }
 
         /// The value when it is a non-negative integer written without fraction or exponent
@@ -51,7 +45,7 @@ struct TailObject {
         func isString(_ text: StaticString) -> Bool {
             guard bytes[value.lowerBound] == JSONByte.quote,
                   let extent = try? JSONStringLiteral.scan(bytes, from: value.lowerBound) else { return false }
-            return Member(bytes: bytes, key: extent, value: value).keyIs(text)
+            return extent.matches(text, in: bytes)
         }
 
         /// The value when it is an object.

@@ -41,7 +41,7 @@ public final class Router: Sendable {
         }
         switch request.operation {
         case .modelBound:
-            if let model = request.model, UnloadRequest.matches(request.smallBody) {
+            if let model = request.model, request.body.isUnload {
                 return unload(request, model, eligible: eligible)
             }
             return modelBound(request, snapshot: snapshot, eligible: eligible)

@@ -54,20 +54,26 @@ public struct RoutingRequest: Sendable {
     public var operation: OllamaOperation
     /// The model the request names (body or path); nil when it names none.
     public var model: String?
-    /// The body, when it is small enough to look into (unload and create requests).
+    /// The body, when the router must look further into it (create requests name their blobs).
     public var smallBody: [UInt8]?
+    /// What the body's single scan found (`JSONBodyScanner.summary`): whether it unloads.
+    public var body: RequestBodySummary
     /// The exchange's id: the `residency-aware` scheduler counts the request under it.
     /// Nil: the request is ordered without being counted or held.
     public var id: UInt64?
 
-    /// Creates a routing request; without `id` it is ordered but never counted or held.
+    /// Creates a routing request; without `id` it is ordered but never counted or held. Without
+    /// a `body` summary, one is made from `smallBody` (when there is one).
     public init(method: String, route: ProxyRoute.Forward, operation: OllamaOperation,
-                model: String?, smallBody: [UInt8]?, id: UInt64? = nil) {
+                model: String?, smallBody: [UInt8]?, id: UInt64? = nil, body: RequestBodySummary? = nil) {
         self.id = id
         self.method = method
         self.route = route
         self.operation = operation
         self.model = model
         self.smallBody = smallBody
+        self.body = body ?? smallBody.map { bytes in
+            bytes.withUnsafeBytes { JSONBodyScanner.summary(of: $0, modelKeys: route.modelKeys) }
+        } ?? RequestBodySummary()
     }
 }

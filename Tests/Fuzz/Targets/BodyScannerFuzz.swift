@@ -1,6 +1,7 @@
-// libFuzzer target: the request-body scanner that finds "model"/"name" and "stream" in
-// every client body. Property: on any body the full parser accepts as an object, the
-// scanner gives the same answers. The converse is not asked: the scanner does not check
+// libFuzzer target: the request-body scanner that finds "model"/"name", "stream" and, in
+// the one-pass summary, "keep_alive", "prompt" and "messages" in every client body.
+// Property: on any body the full parser accepts as an object, the scanner gives the same
+// answers (the summary's model is the scanner's model; a body the parser refuses has none). The converse is not asked: the scanner does not check
 // the strings it skips for lone surrogates or bad UTF-8, and neither does Ollama (Go's
 // encoding/json replaces them with U+FFFD), so such a body is still routed.
 import OllaCore
@@ -12,6 +13,8 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let body = Array(UnsafeBufferPointer(start: data, count: size))
     let model = body.withUnsafeBytes { JSONBodyScanner.topLevelString(forKeys: modelKeys, in: $0) }
     let stream = body.withUnsafeBytes { JSONBodyScanner.topLevelBool(forKey: "stream", in: $0) }
+    let summary = body.withUnsafeBytes { JSONBodyScanner.summary(of: $0, modelKeys: modelKeys) }
+    precondition(summary.model == model?.value, "summary model \(String(describing: summary.model)) != scanner \(String(describing: model))")
     // The parser's nesting limit is not the scanner's (it has none): compare only below it.
     let nesting = body.count { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "{") }
     guard nesting < JSONParser.defaultMaxDepth else { return 0 }
@@ -29,5 +32,22 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if case .bool(let value) = member.node.value { expectedStream = value; break }
     }
     precondition(stream == expectedStream, "scanner stream \(String(describing: stream)) != parser \(String(describing: expectedStream))")
+    func first(_ key: String) -> JSONValue? { members.first { $0.key == key }?.node.value }
+    func isEmpty(_ value: JSONValue?) -> Bool {
+        switch value {
+        case nil, .null: true
+        case .string(let text): text.isEmpty
+        case .array(let items): items.isEmpty
+        default: false
+        }
+    }
+    let keepAliveIsZero: Bool = switch first("keep_alive") {
+    case .number(let number): number.doubleValue == 0
+    case .string(let text): (try? DurationParser.parse(text)) == .zero
+    default: false
+    }
+    let expected = RequestBodySummary(model: expectedModel?.value, isObject: true, keepAliveIsZero: keepAliveIsZero,
+                                      promptIsEmpty: isEmpty(first("prompt")), messagesIsEmpty: isEmpty(first("messages")))
+    precondition(summary == expected, "summary \(summary) != parser \(expected)")
     return 0
 }
