@@ -21,7 +21,47 @@ public enum ModelName {
     /// same model: lowercased, with `:latest` added when the last segment has no tag.
     ///
     /// A digest suffix (`name@sha256:...`) is kept as is; its `:` is not a tag.
+    ///
+    /// Names are ASCII in practice (Ollama's `types/model/name.go` allows letters, digits,
+    /// `_`, `-`, `.` and `:` in parts); those are folded byte by byte in one pass, the rest
+    /// through Unicode lowercasing.
     public static func canonical(_ name: String) -> String {
+        var name = name
+        if let folded = name.withUTF8({ asciiCanonical($0) }) { return folded }
+        return unicodeCanonical(name)
+    }
+
+    /// `canonical` of an all-ASCII name in one pass over its bytes; nil when a byte is not ASCII.
+    private static func asciiCanonical(_ name: UnsafeBufferPointer<UInt8>) -> String? {
+        var lastSlash = -1, lastAt = -1
+        for (index, byte) in name.enumerated() {
+            if byte >= 0x80 { return nil }
+            if byte == UInt8(ascii: "/") { lastSlash = index; lastAt = -1 } else if byte == UInt8(ascii: "@") { lastAt = index }
+        }
+        // Only an `@` in the last segment starts a digest; the tag is the last `:` before it.
+        let baseEnd = lastAt >= 0 ? lastAt : name.count
+        var lastColon = -1
+        var index = baseEnd - 1
+        while index > lastSlash {
+            if name[index] == UInt8(ascii: ":") { lastColon = index; break }
+            index -= 1
+        }
+        let suffix: StaticString = lastColon < 0 ? ":latest" : lastColon == baseEnd - 1 ? "latest" : ""
+        return String(unsafeUninitializedCapacity: name.count + suffix.utf8CodeUnitCount) { output in
+            var written = 0
+            func append(_ byte: UInt8) {
+                output[written] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                written += 1
+            }
+            for index in 0..<baseEnd { append(name[index]) }
+            for offset in 0..<suffix.utf8CodeUnitCount { append(suffix.utf8Start[offset]) }
+            for index in baseEnd..<name.count { append(name[index]) }
+            return written
+        }
+    }
+
+    /// `canonical` by `String` operations, for names with non-ASCII characters.
+    static func unicodeCanonical(_ name: String) -> String {
         let lowered = name.lowercased()
         let (base, digest) = splitDigest(lowered)
         let lastSegment = base[lastSegmentStart(of: base)...]

@@ -12,7 +12,35 @@ public struct RoutingSnapshot: Sendable {
         public var isRoutable: Bool
         /// The last inventory reported, kept while the endpoint is down so Olla can tell
         /// "this model exists but its hosts are down" (503) from "no such model" (404).
-        public var inventory: EndpointInventory?
+        public var inventory: EndpointInventory? {
+            didSet { (modelKeys, loadedKeys) = Self.keys(of: inventory) }
+        }
+        /// `ModelName.canonical` of every model in `inventory`, computed once per snapshot so
+        /// routing a request is a hash lookup of its canonical model name.
+        public private(set) var modelKeys: Set<String>
+        /// `ModelName.canonical` of every model `inventory` reports loaded.
+        public private(set) var loadedKeys: Set<String>
+
+        /// A view of one endpoint; the canonical model names are computed here, once.
+        public init(config: EndpointConfig, state: EndpointState, isRoutable: Bool, inventory: EndpointInventory?) {
+            self.config = config
+            self.state = state
+            self.isRoutable = isRoutable
+            self.inventory = inventory
+            (modelKeys, loadedKeys) = Self.keys(of: inventory)
+        }
+
+        /// Whether the inventory lists the model whose canonical name is `key`.
+        public func holds(_ key: String) -> Bool { modelKeys.contains(key) }
+
+        /// Whether the inventory reports the model whose canonical name is `key` loaded.
+        public func hasLoaded(_ key: String) -> Bool { loadedKeys.contains(key) }
+
+        private static func keys(of inventory: EndpointInventory?) -> (models: Set<String>, loaded: Set<String>) {
+            guard let inventory else { return ([], []) }
+            return (Set(inventory.models.map { ModelName.canonical($0.name) }),
+                    Set(inventory.loaded.map { ModelName.canonical($0.name) }))
+        }
 
         /// Whether requests of the API `flavor` may go to this endpoint: every endpoint
         /// serves the OpenAI family, only Ollama instances serve the native and Anthropic APIs.
@@ -62,9 +90,14 @@ public struct RoutingSnapshot: Sendable {
     /// Endpoints that are down now but reported the model before, among those that serve
     /// the API `flavor`.
     public func downHolders(of model: String, flavor: APIFlavor) -> [String] {
+        downHolders(ofKey: ModelName.canonical(model), flavor: flavor)
+    }
+
+    /// Endpoints that are down now but reported the model whose canonical name is `key`
+    /// before, among those that serve the API `flavor`.
+    public func downHolders(ofKey key: String, flavor: APIFlavor) -> [String] {
         endpoints.compactMap { view in
-            guard !view.isRoutable, view.speaks(flavor), let inventory = view.inventory else { return nil }
-            return inventory.models.contains { ModelName.matches($0.name, model) } ? view.config.name : nil
+            !view.isRoutable && view.speaks(flavor) && view.holds(key) ? view.config.name : nil
         }
     }
 }

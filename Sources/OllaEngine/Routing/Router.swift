@@ -55,12 +55,12 @@ public final class Router: Sendable {
             if let holder = registry.endpointHolding(blob: digest), let view = eligible.first(where: { $0.config.name == holder }) {
                 return plan(.forward([target(view.config)]), .routed, "blob \(digest.prefix(19)) is on \(holder)")
             }
-            return any(request, eligible, model: nil, reason: "no instance holds this blob yet")
+            return any(request, eligible, modelKey: nil, reason: "no instance holds this blob yet")
         case .other where request.model != nil:
             // A route Olla's table does not know yet, naming a model: routed like /api/chat.
             return modelBound(request, snapshot: snapshot, eligible: eligible)
         case .other, .listModels, .listRunning, .version, .openAIListModels, .openAIModel:
-            return any(request, eligible, model: request.model, reason: "any healthy instance")
+            return any(request, eligible, modelKey: request.model.map(ModelName.canonical), reason: "any healthy instance")
         }
     }
 
@@ -69,23 +69,24 @@ public final class Router: Sendable {
     private func modelBound(_ request: RoutingRequest, snapshot: RoutingSnapshot, eligible: [RoutingSnapshot.EndpointView]) -> RoutingPlan {
         guard let model = request.model else {
             // No model in the body: the instance answers with its own "model is required".
-            return any(request, eligible, model: nil, reason: "request names no model")
+            return any(request, eligible, modelKey: nil, reason: "request names no model")
         }
-        let holders = eligible.filter { $0.inventory.map { Self.holds($0, model) } ?? false }
+        let key = ModelName.canonical(model)
+        let holders = eligible.filter { $0.holds(key) }
         if !holders.isEmpty, balancer.strategy == .residencyAware, let id = request.id,
            OllamaRouteTable.route(path: request.route.path)?.takesSlot ?? true {
             return schedule(id, model: model, holders: holders)
         }
         if !holders.isEmpty {
-            let ordered = order(holders, model: model)
-            let loaded = ordered.first.map { Self.isLoaded(model, on: $0) } ?? false
+            let ordered = order(holders, modelKey: key)
+            let loaded = ordered.first?.hasLoaded(key) ?? false
             let reason = loaded ? "model loaded on \(ordered[0].config.name)"
                 : "model found on \(holders.count) instance\(holders.count == 1 ? "" : "s")"
             return plan(.forward(ordered.map { target($0.config) }), .routed, reason)
         }
-        let down = snapshot.downHolders(of: model, flavor: request.route.flavor)
+        let down = snapshot.downHolders(ofKey: key, flavor: request.route.flavor)
         if strategy == .optimistic && !eligible.isEmpty {
-            return plan(.forward(order(eligible, model: model).map { target($0.config) }), .fallback,
+            return plan(.forward(order(eligible, modelKey: key).map { target($0.config) }), .fallback,
                         "model not found on a healthy instance; trying any")
         }
         if !down.isEmpty {
@@ -98,7 +99,7 @@ public final class Router: Sendable {
         // Instances that have not reported their models yet cannot be ruled out.
         let unlisted = eligible.filter { $0.inventory == nil }
         if !unlisted.isEmpty {
-            return plan(.forward(order(unlisted, model: model).map { target($0.config) }), .fallback,
+            return plan(.forward(order(unlisted, modelKey: key).map { target($0.config) }), .fallback,
                         "model list not known yet")
         }
         return plan(.reject(.modelNotFound(model, path: request.route.path), retryAfterSeconds: nil),
@@ -106,11 +107,12 @@ public final class Router: Sendable {
     }
 
     private func unload(_ request: RoutingRequest, _ model: String, eligible: [RoutingSnapshot.EndpointView]) -> RoutingPlan {
-        let loadedOn = eligible.filter { Self.isLoaded(model, on: $0) }
+        let key = ModelName.canonical(model)
+        let loadedOn = eligible.filter { $0.hasLoaded(key) }
         guard !loadedOn.isEmpty else {
             // Not loaded anywhere: one holder answers the unload as Ollama would.
-            let holders = eligible.filter { $0.inventory.map { Self.holds($0, model) } ?? false }
-            return any(request, holders.isEmpty ? eligible : holders, model: model, reason: "unload: model not loaded anywhere")
+            let holders = eligible.filter { $0.holds(key) }
+            return any(request, holders.isEmpty ? eligible : holders, modelKey: key, reason: "unload: model not loaded anywhere")
         }
         registry.scheduler.unloading(model, on: loadedOn.map(\.config.name))
         return plan(.fanOut(loadedOn.map { target($0.config) }), .fanOut,
@@ -120,7 +122,7 @@ public final class Router: Sendable {
     private func pull(_ request: RoutingRequest, eligible: [RoutingSnapshot.EndpointView]) -> RoutingPlan {
         switch pullTarget {
         case .best:
-            return any(request, eligible, model: request.model, reason: "pull onto the best instance")
+            return any(request, eligible, modelKey: request.model.map(ModelName.canonical), reason: "pull onto the best instance")
         case .all:
             guard !eligible.isEmpty else { return noInstance(request, snapshot: registry.snapshot) }
             return plan(.fanOut(eligible.map { target($0.config) }), .fanOut, "pull onto every instance")
@@ -133,10 +135,11 @@ public final class Router: Sendable {
     }
 
     private func everyHolder(_ request: RoutingRequest, snapshot: RoutingSnapshot, eligible: [RoutingSnapshot.EndpointView]) -> RoutingPlan {
-        guard let model = request.model else { return any(request, eligible, model: nil, reason: "request names no model") }
-        let holders = eligible.filter { $0.inventory.map { Self.holds($0, model) } ?? false }
+        guard let model = request.model else { return any(request, eligible, modelKey: nil, reason: "request names no model") }
+        let key = ModelName.canonical(model)
+        let holders = eligible.filter { $0.holds(key) }
         guard !holders.isEmpty else {
-            let down = snapshot.downHolders(of: model, flavor: request.route.flavor)
+            let down = snapshot.downHolders(ofKey: key, flavor: request.route.flavor)
             if !down.isEmpty {
                 return unavailable("model '\(model)' is only on instances that are unavailable", down,
                                    reason: "model only on unavailable instances")
@@ -155,7 +158,7 @@ public final class Router: Sendable {
                 return plan(.forward([target(view.config)]), .routed, "the instance that received the blobs")
             }
         }
-        return any(request, eligible, model: request.model, reason: "no uploaded blobs known; best instance")
+        return any(request, eligible, modelKey: request.model.map(ModelName.canonical), reason: "no uploaded blobs known; best instance")
     }
 
     // MARK: Residency-aware scheduling
@@ -182,9 +185,9 @@ public final class Router: Sendable {
     /// The instances a held request for `model` could go to now: routable, speaking the
     /// route's API, listing the model.
     public func schedulingCandidates(model: String, flavor: APIFlavor) -> [SchedulingCandidate] {
-        registry.snapshot.endpoints.filter { view in
-            view.isRoutable && (flavor == .openAI || view.config.type == .ollama)
-                && (view.inventory.map { Self.holds($0, model) } ?? false)
+        let key = ModelName.canonical(model)
+        return registry.snapshot.endpoints.filter { view in
+            view.isRoutable && (flavor == .openAI || view.config.type == .ollama) && view.holds(key)
         }.map(schedulingCandidate)
     }
 
@@ -208,10 +211,12 @@ public final class Router: Sendable {
 
     // MARK: Helpers
 
-    private func any(_ request: RoutingRequest, _ views: [RoutingSnapshot.EndpointView], model: String?,
+    /// Any of `views`, ordered by the balancer; `modelKey` is the request's canonical model
+    /// name (`ModelName.canonical`), when it names one.
+    private func any(_ request: RoutingRequest, _ views: [RoutingSnapshot.EndpointView], modelKey: String?,
                      reason: String) -> RoutingPlan {
         guard !views.isEmpty else { return noInstance(request, snapshot: registry.snapshot) }
-        return plan(.forward(order(views, model: model).map { target($0.config) }), .routed, reason)
+        return plan(.forward(order(views, modelKey: modelKey).map { target($0.config) }), .routed, reason)
     }
 
     /// Nothing is routable: every instance that speaks the request's API was found down by
@@ -239,12 +244,12 @@ public final class Router: Sendable {
         return plan(.reject(error, retryAfterSeconds: why.retryAfterSeconds), .rejected, reason)
     }
 
-    private func order(_ views: [RoutingSnapshot.EndpointView], model: String?) -> [RoutingSnapshot.EndpointView] {
+    private func order(_ views: [RoutingSnapshot.EndpointView], modelKey: String?) -> [RoutingSnapshot.EndpointView] {
         let candidates = views.map { view in
             BalancerCandidate(
                 name: view.config.name, priority: view.config.priority, weight: view.config.weight,
                 inFlight: registry.inFlightCount(view.config.name), state: view.state,
-                modelLoaded: model.map { Self.isLoaded($0, on: view) } ?? false)
+                modelLoaded: modelKey.map { view.hasLoaded($0) } ?? false)
         }
         let ordered = balancer.order(candidates, turn: turn.wrappingAdd(1, ordering: .relaxed).oldValue)
         return ordered.compactMap { candidate in views.first { $0.config.name == candidate.name } }
@@ -257,13 +262,5 @@ public final class Router: Sendable {
     func target(_ config: EndpointConfig) -> EndpointTarget {
         EndpointTarget(name: config.name, baseURL: config.url.baseURL, priority: config.priority,
                        extraHeaders: config.headers, type: config.type)
-    }
-
-    static func holds(_ inventory: EndpointInventory, _ model: String) -> Bool {
-        inventory.models.contains { ModelName.matches($0.name, model) }
-    }
-
-    static func isLoaded(_ model: String, on view: RoutingSnapshot.EndpointView) -> Bool {
-        view.inventory?.loaded.contains { ModelName.matches($0.name, model) } ?? false
     }
 }
