@@ -21,6 +21,12 @@ public enum ClientAddress {
     public static func resolve(
         peer: String, forwardedFor: String?, trustedProxies: [CIDR], trustProxyHeaders: Bool
     ) -> String {
+        // The usual case: a peer socket reports a plain IPv4 address, already in the form
+        // `description` would write (the parser accepts no leading zeros), and no proxy
+        // header is consulted. Checked on the bytes, without parsing into a value and back.
+        if !trustProxyHeaders || forwardedFor == nil, IPAddress.parseIPv4(peer.utf8) != nil {
+            return peer
+        }
         guard let peerAddress = IPAddress(host: peer) else { return peer }
         guard trustProxyHeaders, let forwardedFor, trustedProxies.containsAddress(peerAddress) else {
             return peerAddress.description

@@ -38,18 +38,29 @@ extension IPAddress {
         self.init(parsing: host)
     }
 
-    static func parseIPv4(_ bytes: ArraySlice<UInt8>) -> UInt32? {
-        let parts = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
+    static func parseIPv4(_ bytes: some Collection<UInt8>) -> UInt32? {
         var value: UInt32 = 0
-        for part in parts {
-            guard (1...3).contains(part.count), part.allSatisfy(isDigit) else { return nil }
-            guard part.count == 1 || part.first != UInt8(ascii: "0") else { return nil }
-            let number = part.reduce(0) { $0 * 10 + UInt32($1 - UInt8(ascii: "0")) }
+        var parts = 0
+        var number: UInt32 = 0
+        var digits = 0
+        var leadingZero = false
+        for byte in bytes {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, parts < 3 else { return nil }
+                value = value << 8 | number
+                parts += 1
+                (number, digits) = (0, 0)
+                continue
+            }
+            // Four decimal parts of one to three digits, no leading zero, each at most 255.
+            guard isDigit(byte), digits < 3, !leadingZero || digits == 0 else { return nil }
+            if digits == 0 { leadingZero = byte == UInt8(ascii: "0") } else if leadingZero { return nil }
+            number = number * 10 + UInt32(byte - UInt8(ascii: "0"))
+            digits += 1
             guard number <= 255 else { return nil }
-            value = value << 8 | number
         }
-        return value
+        guard digits > 0, parts == 3 else { return nil }
+        return value << 8 | number
     }
 
     static func parseIPv6(_ input: [UInt8]) -> UInt128? {

@@ -54,6 +54,17 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     static func dottedQuad(_ value: UInt32) -> String {
-        (0..<4).map { String((value >> UInt32(24 - 8 * $0)) & 0xFF) }.joined(separator: ".")
+        String(unsafeUninitializedCapacity: 15) { output in
+            var written = 0
+            for shift in stride(from: 24, through: 0, by: -8) {
+                let octet = UInt8(truncatingIfNeeded: value >> UInt32(shift))
+                if shift != 24 { output[written] = UInt8(ascii: "."); written += 1 }
+                if octet >= 100 { output[written] = UInt8(ascii: "0") + octet / 100; written += 1 }
+                if octet >= 10 { output[written] = UInt8(ascii: "0") + octet / 10 % 10; written += 1 }
+                output[written] = UInt8(ascii: "0") + octet % 10
+                written += 1
+            }
+            return written
+        }
     }
 }

@@ -1,6 +1,7 @@
 // libFuzzer target: IP addresses, CIDR ranges (config, allow-lists) and the client address
 // resolved from a peer and X-Forwarded-For (request headers). Input: lines `text`,
-// `peer`, `forwarded-for`. Properties: parse -> description -> parse gives the same value.
+// `peer`, `forwarded-for`. Properties: parse -> description -> parse gives the same value;
+// a peer resolves to its normalised form (the IPv4 fast path included).
 import OllaCore
 
 private let trusted = ["10.0.0.0/8", "127.0.0.0/8", "::1/128", "fd00::/8"].map { try! CIDR(parsing: $0) }
@@ -26,5 +27,8 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     for trust in [false, true] {
         _ = ClientAddress.resolve(peer: peer, forwardedFor: forwarded, trustedProxies: trusted, trustProxyHeaders: trust)
     }
+    // The byte-level fast path for a plain IPv4 peer answers what parsing and printing would.
+    let direct = ClientAddress.resolve(peer: peer, forwardedFor: nil, trustedProxies: trusted, trustProxyHeaders: false)
+    precondition(direct == (IPAddress(host: peer)?.description ?? peer), "client address \(peer) -> \(direct)")
     return 0
 }
