@@ -54,7 +54,7 @@ public struct RoutingRequest: Sendable {
     public var operation: OllamaOperation
     /// The model the request names (body or path); nil when it names none.
     public var model: String?
-    /// The body, when the router must look further into it (create requests name their blobs).
+    /// The body, when it is small enough to look into (create requests name their blobs).
     public var smallBody: [UInt8]?
     /// What the body's single scan found (`JSONBodyScanner.summary`): whether it unloads.
     public var body: RequestBodySummary
