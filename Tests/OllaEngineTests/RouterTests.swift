@@ -80,6 +80,15 @@ import Testing
         #expect(Set(forwardNames(router.plan(request("/v1/responses", model: "llama3"))) ?? []) == ["a", "b", "d"])
     }
 
+    @Test func aHeldRequestKeepsTheCandidatesItsAPIAllows() throws {
+        // Decided again while held: the same instances as when it arrived (Responses: the
+        // OpenAI-compatible d too; Anthropic's API: Ollama instances only).
+        let (_, router) = try fixture()
+        #expect(Set(router.schedulingCandidates(model: "llama3", flavor: .openAIResponses).map(\.name)) == ["a", "b", "d"])
+        #expect(Set(router.schedulingCandidates(model: "llama3", flavor: .openAI).map(\.name)) == ["a", "b", "d"])
+        #expect(Set(router.schedulingCandidates(model: "llama3", flavor: .anthropic).map(\.name)) == ["a", "b"])
+    }
+
     @Test func unknownRoutesNamingAModelAreRoutedByIt() throws {
         let (_, router) = try fixture()
         let plan = router.plan(request("/api/next/thing", model: "qwen2.5:0.5b"))

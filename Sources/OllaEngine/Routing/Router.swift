@@ -187,7 +187,7 @@ public final class Router: Sendable {
     public func schedulingCandidates(model: String, flavor: APIFlavor) -> [SchedulingCandidate] {
         let key = ModelName.canonical(model)
         return registry.snapshot.endpoints.filter { view in
-            view.isRoutable && (flavor == .openAI || view.config.type == .ollama) && view.holds(key)
+            view.isRoutable && view.speaks(flavor) && view.holds(key)
         }.map(schedulingCandidate)
     }
 
