@@ -98,11 +98,12 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
 
     /// What to answer now. `.wait` means the connection was suspended until there is news.
     public func pollAnswer() -> Answer {
-        let (_, (poll, facts)) = event { machine in
+        let (_, (poll, headers)) = event { machine in
             let (action, poll) = machine.pollAnswer()
-            return (action, (poll, machine.facts))
+            let headers = OllaHeaders(requestID: requestID, startedAt: startedAt, extra: extraResponseHeaders,
+                                      facts: machine.facts)
+            return (action, (poll, headers))
         }
-        let headers = OllaHeaders(requestID: requestID, startedAt: startedAt, extra: extraResponseHeaders, facts: facts)
         switch poll {
         case .wait:
             return .wait

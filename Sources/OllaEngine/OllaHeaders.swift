@@ -9,17 +9,32 @@ struct OllaHeaders {
     let startedAt: ContinuousClock.Instant
     /// Headers every answer carries (CORS), after Olla's own.
     let extra: [HTTPHeader]
-    let facts: RequestFacts
+    /// The request's facts these headers report (only these four are copied out of the
+    /// machine: a poll is on every request's path).
+    let endpoint: EndpointTarget?
+    let model: String?
+    let plan: RoutingPlan?
+    let headAt: ContinuousClock.Instant?
+
+    init(requestID: String, startedAt: ContinuousClock.Instant, extra: [HTTPHeader], facts: RequestFacts) {
+        self.requestID = requestID
+        self.startedAt = startedAt
+        self.extra = extra
+        self.endpoint = facts.endpoint
+        self.model = facts.model
+        self.plan = facts.plan
+        self.headAt = facts.headAt
+    }
 
     /// A backend's answer: its headers as the client may see them (hop-by-hop and the
     /// backend's own `X-Olla-*` removed), then Olla's.
     func backendAnswer(_ head: UpstreamHead) -> [HTTPHeader] {
         var headers = HeaderRules.clientResponseHeaders(upstream: head.headers)
         headers.append(("X-Olla-Request-ID", requestID))
-        if let endpoint = facts.endpoint { headers.append(("X-Olla-Endpoint", endpoint.name)) }
-        if let model = facts.model { headers.append(("X-Olla-Model", model)) }
-        if let endpoint = facts.endpoint { headers.append(("X-Olla-Backend-Type", endpoint.type.rawValue)) }
-        if let headAt = facts.headAt {
+        if let endpoint { headers.append(("X-Olla-Endpoint", endpoint.name)) }
+        if let model { headers.append(("X-Olla-Model", model)) }
+        if let endpoint { headers.append(("X-Olla-Backend-Type", endpoint.type.rawValue)) }
+        if let headAt {
             headers.append(("X-Olla-Response-Time", "\((headAt - startedAt).wholeMilliseconds)ms"))
         }
         return headers + routingHeaders + extra
@@ -30,7 +45,7 @@ struct OllaHeaders {
     func errorResponse(_ error: ProxyError, flavor: APIFlavor) -> LocalResponse {
         var response = LocalResponse.error(error, flavor: flavor, requestID: requestID)
         response.headers += modelHeader + extra + routingHeaders
-        if case .reject(_, let retryAfter?)? = facts.plan?.target {
+        if case .reject(_, let retryAfter?)? = plan?.target {
             response.headers.append(("Retry-After", String(retryAfter)))
         }
         return response
@@ -44,6 +59,6 @@ struct OllaHeaders {
         return response
     }
 
-    private var modelHeader: [HTTPHeader] { facts.model.map { [("X-Olla-Model", $0)] } ?? [] }
-    private var routingHeaders: [HTTPHeader] { facts.plan?.headers ?? [] }
+    private var modelHeader: [HTTPHeader] { model.map { [("X-Olla-Model", $0)] } ?? [] }
+    private var routingHeaders: [HTTPHeader] { plan?.headers ?? [] }
 }
