@@ -21,7 +21,8 @@ enum RequestOptions {
         try Curl.set(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
         // No proxy variable in the environment: say so, and libcurl skips its per-transfer lookups.
         if !ProxyEnvironment.isSet { try Curl.set(easy, CURLOPT_NOPROXY, "*") }
-        try Curl.set(easy, CURLOPT_BUFFERSIZE, receiveBufferSize)
+        // libcurl's receive buffer stays at its 16 KiB default: 8 KiB saved 8 KiB per open
+        // stream but halved a 100 MB answer's MB/s in make bench (docs/benchmarks.md).
         try Curl.set(easy, CURLOPT_HTTPHEADER, pointer: headerList)
         try Curl.set(easy, CURLOPT_HEADERFUNCTION, callback: headerCallback)
         try Curl.set(easy, CURLOPT_HEADERDATA, pointer: context)
@@ -29,13 +30,6 @@ enum RequestOptions {
         try Curl.set(easy, CURLOPT_WRITEDATA, pointer: context)
         try applyMethod(request, to: easy, context: context)
     }
-
-    /// libcurl's receive buffer per transfer, in bytes (its default is 16 KiB). Every open
-    /// stream keeps one while its chunks are a few hundred bytes; bulk answers pay for a small
-    /// one in syscalls. Measured by `make bench-instructions` per MiB of a 16 MiB answer:
-    /// 16 KiB 231 syscalls, 8 KiB 358, 4 KiB 614 (nginx 514); heap per open stream 8 KiB less
-    /// than with the default.
-    static let receiveBufferSize = 8 * 1024
 
     private static func applyMethod(
         _ request: UpstreamRequest, to easy: Curl.Easy, context: UnsafeMutableRawPointer
