@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 
+import benchnet
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OLLA = os.environ["OLLA_BIN"]
 OLLA_COPY = OLLA               # replaced by a copy in the temp dir (see TMP)
@@ -45,23 +47,8 @@ def log(msg):
     print(f"[{time.monotonic() - T_START:6.1f}s] {msg}", flush=True)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 def wait_port(port, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
+    return benchnet.wait_port(port, timeout, interval=0.05)
 
 
 def start(name, argv, port, stdout=None):
@@ -346,7 +333,7 @@ def idle_streams(name, p, port, prefix, conns, workers_only):
 def case_memory(stream_port, nofile):
     log("case 3: memory and CPU with idle streams (fresh nginx and Olla)")
     res = {}
-    olla_port, nginx_port = free_port(), free_port()
+    olla_port, nginx_port = benchnet.free_port(), benchnet.free_port()
     # 10,000 streams of one model on one instance: the residency-aware scheduler starts at
     # most num_parallel (<= 1024) at once and holds the rest, so this case, which measures
     # what holding open streams costs, runs least-connections (no holding, like nginx).
@@ -518,13 +505,13 @@ def main():
     OLLA_COPY = os.path.join(TMP, "proxy-under-test")
     shutil.copy2(OLLA, OLLA_COPY)
 
-    fixed_port, stream_port = free_port(), free_port()
+    fixed_port, stream_port = benchnet.free_port(), benchnet.free_port()
     nginx("nginx-fixed", "nginx-fixed.conf.in", fixed_port)
     closelog_path = os.path.join(TMP, "streamsrv.log")
     start("streamsrv", [os.path.join(BIN, "streamsrv"), str(stream_port)], stream_port,
           stdout=open(closelog_path, "wb"))
     closelog = CloseLog(closelog_path)
-    nf, ns, of, os_ = free_port(), free_port(), free_port(), free_port()
+    nf, ns, of, os_ = benchnet.free_port(), benchnet.free_port(), benchnet.free_port(), benchnet.free_port()
     ngf = nginx("nginx-small", "nginx-proxy.conf.in", nf, BACKEND_PORT=fixed_port, NOFILE=nofile,
                 WORKER_CONNECTIONS=nofile - 100)
     ngs = nginx("nginx-stream", "nginx-proxy.conf.in", ns, BACKEND_PORT=stream_port, NOFILE=nofile,

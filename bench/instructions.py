@@ -40,6 +40,8 @@ import sys
 import tempfile
 import time
 
+import benchnet
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OLLA = os.environ["OLLA_BIN"]
 BIN = os.environ.get("BENCH_BIN", HERE)
@@ -95,23 +97,8 @@ def log(msg):
 
 
 # ---------------------------------------------------------------- processes
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 def wait_port(port, timeout=60.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return True
-        except OSError:
-            time.sleep(0.1)
-    return False
+    return benchnet.wait_port(port, timeout, interval=0.1)
 
 
 def start(name, argv, port):
@@ -174,7 +161,7 @@ VALGRIND = {
 
 def start_proxy(kind, tool, backend_port, tag, level="warn"):
     """Starts nginx (one process: master_process off) or Olla, bare or under valgrind."""
-    port = free_port()
+    port = benchnet.free_port()
     name = f"{kind}-{tag}"
     if kind == "olla":
         argv = [OLLA_COPY, "--config", olla_conf(port, backend_port, level)]
@@ -784,7 +771,7 @@ def main():
     }
     log(f"temp dir {TMP}; {facts}")
     shutil.copy2(OLLA, OLLA_COPY)
-    fixed_port, stream_port = free_port(), free_port()
+    fixed_port, stream_port = benchnet.free_port(), benchnet.free_port()
     start("nginx-fixed", ["nginx", "-p", TMP, "-c", nginx_conf("nginx-fixed", "nginx-fixed.conf.in", fixed_port),
                           "-g", "daemon off;"], fixed_port)
     backend = start("streamsrv", [os.path.join(BIN, "streamsrv"), str(stream_port)], stream_port)
