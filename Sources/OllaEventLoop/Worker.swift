@@ -130,10 +130,11 @@ public final class Worker: @unchecked Sendable {
     private func run() {
         var ticker = Ticker(interval: Self.tickInterval, now: .now)
         while true {
-            // One read of the table per round: posted work may add a driver, the round after.
-            let drivers = self.drivers
-            for driver in drivers { driver.process(now: .now) }
+            for driver in self.drivers { driver.process(now: .now) }
             guard let ranWork = runInbox() else { break }
+            // Read the table after the posted work: a driver it registered may already watch
+            // a descriptor that is ready in this round's wait, and dispatch indexes this table.
+            let drivers = self.drivers
             let now = ContinuousClock.now
             if ticker.fire(now: now) {
                 for driver in drivers { driver.tick(now: now) }

@@ -88,6 +88,26 @@ private final class RecordingDriver: EventDriver, @unchecked Sendable {
         #expect(driver.log.withLock { $0.offLoop } == 0)
     }
 
+    /// The daemon registers its HTTP server after the worker started; a client may already be
+    /// waiting on the listening socket, so the new driver's descriptor is ready in the very
+    /// round that attached it (this trapped with an index out of range under callgrind).
+    @Test func aDriverRegisteredWhileRunningGetsEventsReadyInItsFirstRound() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        var byte: UInt8 = 1
+        #expect(write(fds[1], &byte, 1) == 1)
+        let worker = try Worker(name: "test")
+        try worker.start()
+        let driver = RecordingDriver()
+        driver.watched = fds[0]
+        worker.register(driver)
+        #expect(eventually { !driver.log.withLock { $0.ready.isEmpty } })
+        worker.stop()
+        #expect(driver.log.withLock { $0.ready.first?.0 } == fds[0])
+        #expect(driver.log.withLock { $0.offLoop } == 0)
+    }
+
     @Test func workPostedAfterStopNeverRuns() throws {
         let worker = try Worker(name: "test")
         try worker.start()
