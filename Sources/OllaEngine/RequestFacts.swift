@@ -46,8 +46,8 @@ struct RequestFacts {
 
     /// Whether the answer is a stream of records (SSE or NDJSON) rather than one document.
     var respondedWithStream: Bool {
-        let type = responseContentType?.lowercased() ?? ""
-        return responseChunked && (type.contains("text/event-stream") || type.contains("ndjson"))
+        guard responseChunked, let type = responseContentType else { return false }
+        return type.containsIgnoringASCIICase("text/event-stream") || type.containsIgnoringASCIICase("ndjson")
     }
 
     /// The endpoint names the access log shows: the attempt's, or every fan-out target.

@@ -22,3 +22,29 @@ import Testing
         #expect("Ünïcode-X".asciiLowercased == "Ünïcode-x")
     }
 }
+
+@Suite struct ASCIISearchTests {
+    @Test func findsANeedleInAnyASCIICase() {
+        #expect("text/event-stream; charset=utf-8".containsIgnoringASCIICase("text/event-stream"))
+        #expect("Text/Event-Stream".containsIgnoringASCIICase("text/event-stream"))
+        #expect("application/X-NDJSON".containsIgnoringASCIICase("ndjson"))
+        #expect("ndjson".containsIgnoringASCIICase("ndjson"))
+        #expect("xx ndjsoN".containsIgnoringASCIICase("ndjson"))
+    }
+
+    @Test func missesWhatIsNotThere() {
+        #expect(!"application/json".containsIgnoringASCIICase("ndjson"))
+        #expect(!"ndjso".containsIgnoringASCIICase("ndjson"))
+        #expect(!"".containsIgnoringASCIICase("ndjson"))
+        #expect(!"nnd json".containsIgnoringASCIICase("ndjson"))
+        // Only letters fold: '@' is not '`', and non-ASCII bytes never match.
+        #expect(!"@".containsIgnoringASCIICase("`"))
+        #expect(!"ndjsön".containsIgnoringASCIICase("ndjson"))
+        #expect("".containsIgnoringASCIICase(""))
+    }
+
+    @Test func findsAPartialMatchFollowedByAWholeOne() {
+        #expect("ndjsndjson".containsIgnoringASCIICase("ndjson"))
+        #expect("text/event-text/event-stream".containsIgnoringASCIICase("text/event-stream"))
+    }
+}
