@@ -45,6 +45,14 @@ enum MHD {
         assert(result == .YES, "MHD_run failed")
     }
 
+    /// Runs the daemon once like `run`, without asking its epoll set for events
+    /// (`olla_MHD_run_unpolled`, patch 0005): for rounds where the worker's own wait reported
+    /// the daemon's epoll fd not ready, so that set holds none. Fails only like `run`: a bug.
+    static func runUnpolled(_ daemon: OpaquePointer) {
+        let result = olla_MHD_run_unpolled(daemon)
+        assert(result == .YES, "olla_MHD_run_unpolled failed")
+    }
+
     /// Milliseconds until the daemon has timeouts to check, or nil when none is pending.
     static func timeoutMilliseconds(_ daemon: OpaquePointer) -> Int? {
         let timeout = cmhd_timeout_ms(daemon)
