@@ -91,19 +91,33 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
         return error
     }
 
-    /// The client's body is complete: a buffered request is routed and started.
-    public func clientBodyComplete() {
+    /// The client's body is complete, said on its own (tests); the server says it with its
+    /// first `pollAnswer`.
+    func clientBodyComplete() {
         run { $0.clientBodyComplete() }
     }
 
-    /// What to answer now. `.wait` means the connection was suspended until there is news.
+    /// The client's body is complete: what to answer now. libmicrohttpd asks once the body is
+    /// in and again after every resume; the first call ends the body (a buffered request is
+    /// routed and started), which the machine knows from its state. `.wait` means the
+    /// connection was suspended until there is news.
     public func pollAnswer() -> Answer {
-        let (_, (poll, headers)) = event { machine in
+        let (_, (bodyEnd, polled)) = event { machine -> (Action, (Action, (RequestStateMachine.Poll, OllaHeaders?)?)) in
+            var bodyEnd = Action.none
+            if machine.awaitsBodyEnd {
+                bodyEnd = machine.clientBodyComplete()
+                // Routing runs outside the lock; the answer is asked for again afterwards.
+                if case .route = bodyEnd { return (.none, (bodyEnd, nil)) }
+            }
             let (action, poll) = machine.pollAnswer()
+            if case .wait = poll { return (action, (bodyEnd, (poll, nil))) }
             let headers = OllaHeaders(requestID: requestID, startedAt: startedAt, extra: extraResponseHeaders,
                                       facts: machine.facts)
-            return (action, (poll, headers))
+            return (action, (bodyEnd, (poll, headers)))
         }
+        perform(bodyEnd)
+        guard let (poll, headers) = polled else { return pollAnswer() }
+        guard let headers else { return .wait }
         switch poll {
         case .wait:
             return .wait
@@ -237,9 +251,19 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
 
     /// Request-body bytes for curl.
     public func readUpload(into destination: UnsafeMutableRawBufferPointer) -> UploadRead {
-        let (action, read) = event { $0.readUpload(into: destination) }
+        let (action, read) = event { machine -> (Action, UploadRead) in
+            let (action, read) = machine.readUpload(into: destination)
+            if case .bytes(let n) = read, machine.uploadFullyTaken { return (action, .lastBytes(n)) }
+            return (action, read)
+        }
         perform(action)
         return read
+    }
+
+    /// Whether this request paused its transfer (a full answer queue) and curl has not
+    /// delivered since: the backend's silence is Olla's doing.
+    public var holdsAnswerPaused: Bool {
+        machine.withLock { $0.holdsAnswerPaused }
     }
 
     // MARK: Called by the engine

@@ -123,6 +123,9 @@ final class FetchDelegate: TransferDelegate, Sendable {
         continuation?.resume(returning: .failure(.transferFailed("request dropped")))
     }
 
+    /// A fetch never pauses its answer (it collects the whole body).
+    var holdsAnswerPaused: Bool { false }
+
     func readUpload(into destination: UnsafeMutableRawBufferPointer) -> UploadRead {
         guard let body = request.body else { return .end }
         return state.withLock { state in
@@ -132,7 +135,7 @@ final class FetchDelegate: TransferDelegate, Sendable {
                 destination.baseAddress!.copyMemory(from: source.baseAddress! + state.uploadOffset, byteCount: n)
             }
             state.uploadOffset += n
-            return .bytes(n)
+            return state.uploadOffset == body.count ? .lastBytes(n) : .bytes(n)
         }
     }
 }

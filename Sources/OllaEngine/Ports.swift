@@ -59,6 +59,10 @@ public protocol TransferDelegate: AnyObject, Sendable {
     func upstreamFinished(_ failure: UpstreamFailure?)
     /// Fills `destination` with the next bytes of the request body.
     func readUpload(into destination: UnsafeMutableRawBufferPointer) -> UploadRead
+    /// Whether the delegate paused the answer (`.pause` from `upstreamBodyReceived`: its queue is
+    /// full, the client reads slowly) and the transport has not delivered since: the backend's
+    /// silence is then Olla's doing, not an idle backend. Asked only when the idle clock ran out.
+    var holdsAnswerPaused: Bool { get }
 }
 
 /// What a delegate does with a response head.
@@ -170,6 +174,9 @@ public enum BodyAcceptance: Sendable {
 public enum UploadRead: Sendable, Equatable {
     /// This many bytes were written into the destination.
     case bytes(Int)
+    /// This many bytes were written, and they complete the body: a transport that sent the
+    /// declared length is not asked again, so this is where it learns the body is out.
+    case lastBytes(Int)
     /// Nothing buffered yet: the transport pauses the upload until `unpause`.
     case pause
     /// The body is complete.

@@ -127,10 +127,11 @@ extension RequestStateMachine {
             guard answer.transferRunning else { return (.none, .accepted) }  // cancelled: dropped
             state = .modifying
             if answer.response.queue.count >= limits.highWater {
-                answer.response.receivePaused = true
+                answer.response.intake = .paused
                 state = .answering(answer, client)
                 return (.none, .pause)
             }
+            answer.response.intake = .open
             answer.response.append(bytes)
             if limits.keepsTail { facts.keepTail(bytes, size: Self.tailSize) }
             return (enterAnswering(answer, client: client), .accepted)

@@ -164,8 +164,8 @@ extension RequestStateMachine {
             if n > 0 {
                 facts.bytesSent += Int64(n)
                 var action = Action.none
-                if answer.response.receivePaused && answer.response.queue.count <= limits.lowWater {
-                    answer.response.receivePaused = false
+                if answer.response.intake == .paused && answer.response.queue.count <= limits.lowWater {
+                    answer.response.intake = .resuming
                     action = .unpauseTransfer
                 }
                 state = .answering(answer, client)

@@ -236,6 +236,56 @@ struct RequestStateMachine {
     /// The most a body of announced length reserves up front when no body limit is set.
     static let reserveCap: Int64 = 8 << 20
 
+    // MARK: What the owner asks between events (read under the same lock)
+
+    /// Whether the client's body has not ended yet: a buffered body still arriving, or a
+    /// streamed upload that a running transfer still reads. libmicrohttpd polls for the answer
+    /// once the body is complete and again after every resume; the first poll ends the body
+    /// (`Exchange.pollAnswer`), so the server keeps no flag of its own.
+    var awaitsBodyEnd: Bool {
+        switch state {
+        case .receivingBody:
+            return true
+        case .connecting(let attempt, _):
+            return !attempt.upload.isComplete
+        case .answering(let answer, _):
+            if case .running(let upload) = answer.transfer { return !upload.isComplete }
+            return false
+        case .awaitingUploadRoute, .routing, .held, .fanningOut, .finished, .modifying:
+            return false
+        }
+    }
+
+    /// Whether the running attempt has taken the whole body: curl stops asking at a declared
+    /// length, so the transport learns the end from this (`UploadRead.lastBytes`).
+    var uploadFullyTaken: Bool {
+        let upload: Upload
+        switch state {
+        case .connecting(let attempt, _):
+            upload = attempt.upload
+        case .answering(let answer, _):
+            guard case .running(let running) = answer.transfer else { return false }
+            upload = running
+        default:
+            return false
+        }
+        switch upload {
+        case .buffered(let body, let taken):
+            return taken >= body.count
+        case .streamed(let streamed):
+            if streamed.complete && streamed.queue.count == 0 { return true }
+            guard let length = facts.bodyLength, length >= 0 else { return false }
+            return streamed.taken >= length
+        }
+    }
+
+    /// Whether the request paused its answer's transfer (the queue was full) and curl has not
+    /// delivered since (`TransferDelegate.holdsAnswerPaused`).
+    var holdsAnswerPaused: Bool {
+        guard case .answering(let answer, _) = state, answer.transferRunning else { return false }
+        return answer.response.intake != .open
+    }
+
     /// Stops the process: `event` cannot happen in the current state, so the caller is wrong.
     func impossible(_ event: String) -> Never {
         preconditionFailure("request state machine: \(event) in state \(state.name)")

@@ -9,13 +9,25 @@ struct ResponseBuffer {
     let framing: RecordFraming?
     /// The error record was appended; the stream can end properly.
     private(set) var trailerWritten = false
-    /// The queue was full and curl was told to pause.
-    var receivePaused = false
+    /// Whether the transfer delivers into the queue, or was told to pause because it was full.
+    var intake = Intake.open
     /// The last two bytes received (line feeds before any): where the stream broke.
     private var lastBytes: (UInt8, UInt8) = (0x0A, 0x0A)
 
     init(framing: RecordFraming?) {
         self.framing = framing
+    }
+
+    /// The transfer's side of the queue. The one record of a pause: the transport keeps none
+    /// and asks (`TransferDelegate.holdsAnswerPaused`) before calling a paused backend idle.
+    enum Intake {
+        /// Body bytes are accepted.
+        case open
+        /// The queue was full: curl was told to pause and keeps the chunk it was offered.
+        case paused
+        /// The reader drained the queue and asked for an unpause; the pause lasts until curl
+        /// delivers again (first the chunk it kept).
+        case resuming
     }
 
     /// Queues a chunk from the backend.

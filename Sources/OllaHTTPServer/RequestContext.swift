@@ -30,7 +30,6 @@ final class RequestContext: ClientConnection, @unchecked Sendable {
     let rawTarget: String
     unowned let server: HTTPServer
     var phase: Phase = .new
-    var bodyComplete = false
     private var watchingHangUp = false
     var exchange: Exchange?
     /// The client's read clock for `server.write_timeout` (see `ClientReadClock`).

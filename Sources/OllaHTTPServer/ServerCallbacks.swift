@@ -65,10 +65,8 @@ enum ServerCallbacks {
                 }
                 return MHD.yes
             }
-            if !context.bodyComplete {
-                context.bodyComplete = true
-                exchange.clientBodyComplete()
-            }
+            // No body bytes pending: the body is complete (the exchange ends it on the first
+            // such call) and libmicrohttpd asks for the answer.
             return answer(context: context, exchange: exchange)
         }
     }

@@ -244,7 +244,6 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
 
     private func unpause(_ id: UInt64) {
         guard let transfer = transfers[id] else { return }
-        transfer.receivePausedSince = nil
         transfer.lastActivity = .now
         do {
             try Curl.pauseContinue(transfer.easy)

@@ -103,7 +103,6 @@ enum RequestOptions {
         case .accepted:
             return length
         case .pause:
-            transfer.receivePausedSince = .now
             return Int(CURL_WRITEFUNC_PAUSE)
         }
     }
@@ -113,15 +112,6 @@ enum RequestOptions {
         guard let buffer, let context else { return 0 }
         let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
         let destination = UnsafeMutableRawBufferPointer(start: buffer, count: size * count)
-        switch transfer.delegate.readUpload(into: destination) {
-        case .bytes(let n):
-            transfer.uploadProgressed(n, now: .now)
-            return n
-        case .end:
-            transfer.uploadFinished(now: .now)
-            return 0
-        case .pause:
-            return Int(CURL_READFUNC_PAUSE)
-        }
+        return transfer.uploadRead(transfer.delegate.readUpload(into: destination), now: .now)
     }
 }

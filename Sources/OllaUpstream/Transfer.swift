@@ -11,21 +11,19 @@ final class Transfer {
     let headerList: Curl.HeaderList?
     let firstByteTimeout: Duration?
     let idleTimeout: Duration?
-    /// The request body's declared length (-1: unknown, nil: no body) and how much was sent.
-    let uploadLength: Int64?
     /// The whole request body, when curl sends it from memory (`CURLOPT_POSTFIELDS`, which
     /// does not copy): held here so its storage outlives every use curl makes of it. It is
     /// the exchange's `RequestBody` array itself, never a copy.
     let inlineBody: [UInt8]?
-    var uploaded: Int64 = 0
 
     /// Set once the request body is fully handed over: the first-byte clock starts there,
-    /// so a long upload is not mistaken for a silent backend.
+    /// so a long upload is not mistaken for a silent backend. How much of the body went out
+    /// is the delegate's to know (`UploadRead.lastBytes`), not counted here.
     var firstByteDeadline: ContinuousClock.Instant?
+    /// The idle clock: the last time the backend sent or took bytes, or Olla unpaused the
+    /// transfer. Whether the transfer is paused is the delegate's to know
+    /// (`TransferDelegate.holdsAnswerPaused`), not recorded here.
     var lastActivity: ContinuousClock.Instant
-    /// Set while the response queue is full: the client is not keeping up.
-    var receivePausedSince: ContinuousClock.Instant?
-    var receivePaused: Bool { receivePausedSince != nil }
 
     private var headParser = ResponseHeadParser()
     private(set) var headDelivered = false
@@ -42,7 +40,6 @@ final class Transfer {
         self.lastActivity = now
         self.firstByteTimeout = request.firstByteTimeout
         self.idleTimeout = request.idleTimeout
-        self.uploadLength = request.bodyLength
         self.inlineBody = request.inlineBody
         // Without a streamed body the request is out at once: the first-byte clock starts now.
         if (request.bodyLength ?? 0) == 0 || request.inlineBody != nil, let timeout = request.firstByteTimeout {
@@ -61,29 +58,48 @@ final class Transfer {
         }
     }
 
-    /// Counts body bytes handed to curl. curl stops asking once a declared length is reached,
-    /// so the end of the upload is noticed here, not only when the source reports its end.
-    func uploadProgressed(_ count: Int, now: ContinuousClock.Instant) {
-        uploaded += Int64(count)
-        lastActivity = now
-        if let length = uploadLength, length >= 0, uploaded >= length { uploadFinished(now: now) }
+    /// What the delegate handed over for the request body, as curl's read callback returns it
+    /// (bytes written, 0 for the end, or `CURL_READFUNC_PAUSE`). The last bytes and the end
+    /// start the first-byte clock: curl stops asking once a declared length is reached, so the
+    /// delegate says which bytes are the last.
+    func uploadRead(_ read: UploadRead, now: ContinuousClock.Instant) -> Int {
+        switch read {
+        case .bytes(let n):
+            lastActivity = now
+            return n
+        case .lastBytes(let n):
+            lastActivity = now
+            uploadFinished(now: now)
+            return n
+        case .end:
+            uploadFinished(now: now)
+            return 0
+        case .pause:
+            return Int(CURL_READFUNC_PAUSE)
+        }
     }
 
     /// The request body is fully sent: start the first-byte clock.
-    func uploadFinished(now: ContinuousClock.Instant) {
+    private func uploadFinished(now: ContinuousClock.Instant) {
         if firstByteDeadline == nil, !headDelivered, let timeout = firstByteTimeout {
             firstByteDeadline = now + timeout
         }
     }
 
-    /// A deadline that has passed, if any.
+    /// A deadline that has passed, if any. Silence after the head counts as idle unless the
+    /// delegate paused the transfer (asked only once the idle clock ran out; a paused transfer
+    /// restarts its clock, so the delegate is asked once per idle period, not per tick).
     func expiredTimeout(now: ContinuousClock.Instant) -> UpstreamFailure? {
         if !headDelivered {
             if let deadline = firstByteDeadline, now >= deadline { return .firstByteTimedOut }
             return nil
         }
-        if let idle = idleTimeout, !receivePaused, now - lastActivity >= idle { return .idleTimedOut }
-        return nil
+        guard let idle = idleTimeout, now - lastActivity >= idle else { return nil }
+        if delegate.holdsAnswerPaused {
+            lastActivity = now
+            return nil
+        }
+        return .idleTimedOut
     }
 
     /// What a finished transfer's result code means for its delegate: nil for a complete

@@ -25,7 +25,7 @@ import Testing
         func wake() {}
     }
 
-    private func engine() throws -> ProxyEngine {
+    private func engine(strategy: RoutingStrategyKind = .optimistic) throws -> ProxyEngine {
         var endpoints: [EndpointConfig] = []
         for name in ["a", "b"] {
             var config = EndpointConfig.localOllama
@@ -37,7 +37,7 @@ import Testing
         let tags = try CatalogueParser.tags(Array(#"{"models":[{"name":"m:latest","model":"m:latest","modified_at":"2024-01-01T00:00:00Z","size":1,"digest":"d","details":{}}]}"#.utf8))
         registry.updateInventory("a", models: tags, loaded: [], version: "0.6.0")
         registry.updateInventory("b", models: tags, loaded: [], version: "0.6.0")
-        let router = Router(registry: registry, strategy: .optimistic, balancer: Balancer(strategy: .priority), pullTarget: .best)
+        let router = Router(registry: registry, strategy: strategy, balancer: Balancer(strategy: .priority), pullTarget: .best)
         let settings = ProxySettings(connectTimeout: .seconds(1), responseTimeout: nil, readTimeout: nil, writeTimeout: nil,
                                      maxRetries: 1, streamBufferSize: 1 << 20, maxBodySize: 0)
         return ProxyEngine(
@@ -116,5 +116,61 @@ import Testing
         exchange.clientCompleted(successfully: false)
         #expect(engine.liveCount == 0)
         for name in ["a", "b"] { #expect(engine.generation.registry.inFlightCount(name) == 0) }
+    }
+
+    /// libmicrohttpd's calls as they come: body bytes, then polls only. The first poll ends the
+    /// body (the server keeps no flag of its own); later polls only ask.
+    @Test func theFirstPollEndsTheBodyAndLaterPollsOnlyAsk() throws {
+        let engine = try engine()
+        let client = Client(), transport = Transport()
+        guard case .proxy(let exchange) = engine.begin(head: head(), client: client, transport: transport) else {
+            Issue.record("expected an exchange"); return
+        }
+        exchange.start()
+        _ = body.withUnsafeBytes { exchange.clientBodyReceived($0) }
+        #expect(transport.started.withLock { $0.isEmpty })
+        guard case .wait = exchange.pollAnswer() else { Issue.record("expected to wait"); return }
+        #expect(transport.started.withLock { $0.count } == 1, "routed and started by the first poll")
+        #expect(engine.generation.registry.inFlightCount("a") + engine.generation.registry.inFlightCount("b") == 1)
+        guard case .wait = exchange.pollAnswer() else { Issue.record("expected to wait"); return }
+        #expect(transport.started.withLock { $0.count } == 1, "a later poll starts nothing")
+        #expect(client.calls.withLock { $0 } == ["suspend"])
+        exchange.clientHungUp()
+        exchange.clientCompleted(successfully: false)
+        for name in ["a", "b"] { #expect(engine.generation.registry.inFlightCount(name) == 0) }
+    }
+
+    /// A request Olla answers itself at routing (no model in the body) is answered by the
+    /// first poll, without a suspension.
+    @Test func anAnswerDecidedAtRoutingComesWithTheFirstPoll() throws {
+        let engine = try engine(strategy: .strict)
+        let client = Client(), transport = Transport()
+        guard case .proxy(let exchange) = engine.begin(head: head(), client: client, transport: transport) else {
+            Issue.record("expected an exchange"); return
+        }
+        _ = Array(#"{"model":"absent"}"#.utf8).withUnsafeBytes { exchange.clientBodyReceived($0) }
+        guard case .local(let response) = exchange.pollAnswer() else { Issue.record("expected Olla's answer"); return }
+        #expect(response.status == 404)
+        #expect(client.calls.withLock { $0 }.isEmpty)
+        #expect(transport.started.withLock { $0 }.isEmpty)
+        exchange.clientCompleted(successfully: true)
+    }
+
+    /// curl stops asking at a declared length: the exchange says which bytes are the last, and
+    /// whether a silent transfer is one it paused.
+    @Test func theExchangeTellsTheTransportTheLastBytesAndItsPause() throws {
+        let engine = try engine()
+        let client = Client(), transport = Transport()
+        guard case .proxy(let exchange) = engine.begin(head: head(), client: client, transport: transport) else {
+            Issue.record("expected an exchange"); return
+        }
+        _ = body.withUnsafeBytes { exchange.clientBodyReceived($0) }
+        _ = exchange.pollAnswer()
+        var buffer = [UInt8](repeating: 0, count: body.count - 10)
+        #expect(buffer.withUnsafeMutableBytes { exchange.readUpload(into: $0) } == .bytes(body.count - 10))
+        #expect(buffer.withUnsafeMutableBytes { exchange.readUpload(into: $0) } == .lastBytes(10))
+        #expect(!exchange.holdsAnswerPaused)
+        exchange.clientHungUp()
+        exchange.clientCompleted(successfully: false)
     }
 }

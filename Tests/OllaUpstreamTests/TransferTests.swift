@@ -13,6 +13,8 @@ private final class RecordingDelegate: TransferDelegate, @unchecked Sendable {
     func upstreamBodyReceived(_ bytes: UnsafeRawBufferPointer) -> BodyAcceptance { .accepted }
     func upstreamFinished(_ failure: UpstreamFailure?) {}
     func readUpload(into destination: UnsafeMutableRawBufferPointer) -> UploadRead { .end }
+    var paused = false
+    var holdsAnswerPaused: Bool { paused }
 }
 
 /// A transfer on a real (never started) easy handle: no socket is opened.
@@ -85,18 +87,18 @@ private final class Fixture {
     @Test func streamedUploadStartsTheFirstByteClockWhenSent() throws {
         let f = try Fixture(bodyLength: 100, firstByte: .seconds(10))
         #expect(f.transfer.expiredTimeout(now: f.start + .seconds(60)) == nil, "a long upload is not a silent backend")
-        f.transfer.uploadProgressed(60, now: f.start + .seconds(61))
+        #expect(f.transfer.uploadRead(.bytes(60), now: f.start + .seconds(61)) == 60)
         #expect(f.transfer.expiredTimeout(now: f.start + .seconds(80)) == nil)
-        f.transfer.uploadProgressed(40, now: f.start + .seconds(62))
+        #expect(f.transfer.uploadRead(.lastBytes(40), now: f.start + .seconds(62)) == 40)
         #expect(f.transfer.expiredTimeout(now: f.start + .seconds(71)) == nil)
         #expect(f.transfer.expiredTimeout(now: f.start + .seconds(72)) == .firstByteTimedOut)
     }
 
     @Test func unknownLengthUploadStartsTheClockAtItsEnd() throws {
         let f = try Fixture(bodyLength: -1, firstByte: .seconds(10))
-        f.transfer.uploadProgressed(1000, now: f.start + .seconds(1))
+        #expect(f.transfer.uploadRead(.bytes(1000), now: f.start + .seconds(1)) == 1000)
         #expect(f.transfer.expiredTimeout(now: f.start + .seconds(30)) == nil)
-        f.transfer.uploadFinished(now: f.start + .seconds(30))
+        #expect(f.transfer.uploadRead(.end, now: f.start + .seconds(30)) == 0)
         #expect(f.transfer.expiredTimeout(now: f.start + .seconds(40)) == .firstByteTimedOut)
     }
 
@@ -106,8 +108,18 @@ private final class Fixture {
         f.transfer.lastActivity = f.start
         #expect(f.transfer.expiredTimeout(now: f.start + .seconds(4)) == nil)
         #expect(f.transfer.expiredTimeout(now: f.start + .seconds(5)) == .idleTimedOut)
-        f.transfer.receivePausedSince = f.start + .seconds(1)
+        f.delegate.paused = true
         #expect(f.transfer.expiredTimeout(now: f.start + .seconds(60)) == nil, "a paused transfer is silent by Olla's choice")
+        // The paused check restarted the idle clock: unpaused, silence counts from there.
+        f.delegate.paused = false
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(64)) == nil)
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(65)) == .idleTimedOut)
+    }
+
+    @Test func aPausedUploadReadPausesCurl() throws {
+        let f = try Fixture(bodyLength: 100, firstByte: .seconds(10))
+        #expect(f.transfer.uploadRead(.pause, now: f.start) == Int(CURL_READFUNC_PAUSE))
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(60)) == nil, "nothing was sent yet")
     }
 
     @Test func noLimitsNeverExpire() throws {
