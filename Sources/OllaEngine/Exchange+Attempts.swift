@@ -3,15 +3,14 @@ import OllaCore
 /// Backend attempts: starting a transfer to the machine's chosen instance, and the in-flight
 /// accounting (registry counters, the scheduler's attempt record) around it.
 extension Exchange {
+    /// Starts the transfer the event decided on. Everything it needs came with the action, so
+    /// no lock is taken here: the registry and the scheduler are told after the machine's lock
+    /// was released, never under it.
     func startAttempt(_ start: Action.Start) {
         let endpoint = start.endpoint
-        let (ended, bodyLength, model, scheduled) = machine.withLock { machine in
-            (machine.countInFlight(on: endpoint.name), machine.facts.bodyLength, machine.facts.model,
-             machine.facts.plan?.scheduled ?? false)
-        }
-        attemptEnded(ended, scheduled: scheduled)
+        attemptEnded(start.replacedInFlight, scheduled: start.scheduled)
         context.registry.requestStarted(on: endpoint.name)
-        if scheduled, let model {
+        if start.scheduled, let model = start.model {
             context.registry.scheduler.attemptStarted(id, model: model, endpoint: endpoint.name)
         }
         let settings = context.settings
@@ -20,7 +19,7 @@ extension Exchange {
             url: endpoint.baseURL + route.upstreamTarget,
             method: method,
             headers: requestHeaders + endpoint.extraHeaders,
-            bodyLength: bodyLength,
+            bodyLength: start.bodyLength,
             connectTimeout: settings.connectTimeout,
             firstByteTimeout: settings.responseTimeout,
             idleTimeout: settings.readTimeout)
@@ -34,15 +33,14 @@ extension Exchange {
     /// head and body leave in one write.
     static let inlineBodyLimit = 1 << 20
 
-    /// Stops counting an ended attempt against its endpoint. Returns what the scheduler
-    /// recorded about it (a scheduled request), also kept in the facts.
+    /// Stops counting an ended attempt against its endpoint (the count an event took out of
+    /// the machine). Returns what the scheduler recorded about it, for a scheduled request.
     @discardableResult
     func attemptEnded(_ inFlight: RequestFacts.InFlight?, scheduled: Bool) -> RunningRequest? {
         guard let inFlight else { return nil }
         if inFlight.streaming { context.registry.streamEnded(on: inFlight.endpoint) }
         context.registry.requestEnded(on: inFlight.endpoint)
         guard scheduled, let ended = context.registry.scheduler.attemptEnded(id) else { return nil }
-        machine.withLock { $0.facts.lastRun = ended.request }
         return ended.request
     }
 }

@@ -3,9 +3,10 @@ import OllaCore
 /// The exchange as the `residency-aware` scheduler sees it: a request it may hold, release
 /// or refuse, whose attempts it counts and whose final chunk teaches it costs.
 extension Exchange: HeldRequest {
-    func holdCandidates() -> [SchedulingCandidate] {
-        guard let model = facts({ $0.model }) else { return [] }
-        return context.router.schedulingCandidates(model: model, flavor: route.flavor)
+    /// Lock-free (the scheduler calls it under its own lock): the model comes from the
+    /// scheduler's record of the hold, the flavor from the route.
+    func holdCandidates(model: String) -> [SchedulingCandidate] {
+        context.router.schedulingCandidates(model: model, flavor: route.flavor)
     }
 
     func release(_ placement: [PlacementEstimate], reason: String) {

@@ -36,8 +36,9 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
     let requestHeaders: [HTTPHeader]
     /// Headers every answer to this request carries (CORS).
     let extraResponseHeaders: [HTTPHeader]
-    /// The request's whole state. Taken once per event (`event`, `run`); `+Attempts` also keeps
-    /// its in-flight bookkeeping there.
+    /// The request's whole state. Taken once per event (`event`, `run`), and nothing else is
+    /// locked while it is held but libmicrohttpd's suspend/resume (see "Lock order" in
+    /// docs/architecture.md).
     let machine: Mutex<RequestStateMachine>
 
     typealias Action = RequestStateMachine.Action
@@ -238,7 +239,12 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
             context.attemptFailed(self, endpoint: endpoint, failure: failure)
             context.reportFailure(endpoint: endpoint, failure: failure)
         }
-        attemptEnded(ended, scheduled: scheduled)
+        if let lastRun = attemptEnded(ended, scheduled: scheduled) {
+            // What the scheduler expected of the attempt, for its lesson at completion: known
+            // only once the scheduler's lock is released, so kept by a write of its own (a
+            // scheduled request's transfer end is the one event that takes the lock twice).
+            machine.withLock { $0.facts.lastRun = lastRun }
+        }
         if refreshFirst {
             Task {
                 await context.refreshInventoryNow(endpoint)
@@ -291,11 +297,6 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
     /// Runs one event and carries out its action.
     func run(_ body: (inout RequestStateMachine) -> Action) {
         perform(event { (body(&$0), ()) }.0)
-    }
-
-    /// Reads facts under the lock (no event).
-    func facts<T>(_ read: (RequestFacts) -> T) -> T {
-        machine.withLock { read($0.facts) }
     }
 
     /// Carries out what an event decided, after the lock is released.

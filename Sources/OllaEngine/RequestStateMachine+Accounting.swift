@@ -1,12 +1,7 @@
 /// In-flight bookkeeping: which instance counts this request as running (and streaming) now.
-/// The owner changes the registry's counters after the lock, from what these return.
+/// A started attempt is counted by the event that starts it (`Action.Start.replacedInFlight`);
+/// the owner changes the registry's counters after the lock, from what these return.
 extension RequestStateMachine {
-    /// Counts the attempt on `endpoint`; returns the count it replaces, for the owner to end.
-    mutating func countInFlight(on endpoint: String) -> RequestFacts.InFlight? {
-        defer { facts.inFlight = RequestFacts.InFlight(endpoint: endpoint) }
-        return facts.inFlight
-    }
-
     /// Ends the current count, if any; returns it for the owner to end. Idempotent.
     mutating func takeInFlight() -> RequestFacts.InFlight? {
         defer { facts.inFlight = nil }

@@ -284,12 +284,18 @@ extension RequestStateMachine {
         return start(Attempt(index: 0, candidates: candidates, maxAttempts: maxAttempts, upload: upload), client: client)
     }
 
+    /// Starts `attempt`: the request now counts as in flight on its instance, in place of any
+    /// count an abandoned attempt left (the owner ends that one with the start).
     private mutating func start(_ attempt: Attempt, client: Client) -> Action {
         facts.endpoint = attempt.endpoint
+        let replaced = facts.inFlight
+        facts.inFlight = RequestFacts.InFlight(endpoint: attempt.endpoint.name)
         state = .connecting(attempt, client)
         var body: RequestBody? = nil
         if case .buffered(let buffered, _) = attempt.upload { body = buffered }
-        return .startAttempt(Action.Start(index: attempt.index, endpoint: attempt.endpoint, body: body))
+        return .startAttempt(Action.Start(
+            index: attempt.index, endpoint: attempt.endpoint, body: body, replacedInFlight: replaced,
+            bodyLength: facts.bodyLength, model: facts.model, scheduled: facts.plan?.scheduled ?? false))
     }
 
     /// Olla answers itself; no transfer runs.

@@ -151,13 +151,23 @@ struct RequestStateMachine {
         /// Attach to the scheduler's hold queue for `model`.
         case hold(model: String)
 
-        /// What a started attempt needs.
+        /// What a started attempt needs: all of it taken under the event's lock, so the owner
+        /// starts the transfer and does its accounting without taking the lock again.
         struct Start: Equatable {
             var index: Int
             var endpoint: EndpointTarget
             /// The buffered body (nil for a streamed upload, read through `readUpload`).
             var body: RequestBody?
+            /// The in-flight count of an abandoned attempt this one replaces: the owner ends it.
+            var replacedInFlight: RequestFacts.InFlight? = nil
+            /// `RequestFacts.bodyLength`.
+            var bodyLength: Int64? = nil
+            /// `RequestFacts.model`.
+            var model: String? = nil
+            /// The scheduler placed the request: it records the attempt too.
+            var scheduled = false
 
+            /// The same attempt: candidate, instance and body (the rest copies facts).
             static func == (a: Start, b: Start) -> Bool {
                 a.index == b.index && a.endpoint == b.endpoint && a.body === b.body
             }

@@ -203,7 +203,7 @@ public final class FleetScheduler: Sendable {
                     .sorted { $0.1.heldAt < $1.1.heldAt }
                 guard let (model, first) = heads.first else { break }
                 guard let waiter = state.waiters[first.id] else { stuck.insert(model); continue }
-                let candidates = waiter.request.holdCandidates()
+                let candidates = waiter.request.holdCandidates(model: waiter.displayName)
                 guard !candidates.isEmpty else {
                     state.holds.removeFirst(model)
                     state.waiters[first.id] = nil

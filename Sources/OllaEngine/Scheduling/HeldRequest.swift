@@ -8,8 +8,9 @@ import OllaCore
 /// owner leaves first (`FleetScheduler.leave`, the client hung up) and neither is.
 /// Both are called outside the scheduler's lock, on whichever thread ran the pump.
 protocol HeldRequest: AnyObject, Sendable {
-    /// The routable instances that have the request's model now, as the scheduler sees them.
-    func holdCandidates() -> [SchedulingCandidate]
+    /// The routable instances that have `model` (the request's, as held) now, as the scheduler
+    /// sees them. Called under the scheduler's lock: it must take no lock of the request's.
+    func holdCandidates(model: String) -> [SchedulingCandidate]
     /// Start the request: `placement` is the order to try, best first.
     func release(_ placement: [PlacementEstimate], reason: String)
     /// Answer it with `error` and a `Retry-After` of `retryAfterSeconds`.
