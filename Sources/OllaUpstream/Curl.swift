@@ -17,6 +17,7 @@ public struct CurlError: Error, CustomStringConvertible, Equatable {
 enum Curl {
     typealias Easy = UnsafeMutableRawPointer
     typealias Multi = UnsafeMutableRawPointer
+    /// A `CURLOPT_HTTPHEADER` list (`HeaderListBuffer` owns its memory).
     typealias HeaderList = UnsafeMutablePointer<curl_slist>
 
     // MARK: Global and multi handle
@@ -125,26 +126,6 @@ enum Curl {
     /// Resumes a transfer paused in either direction.
     static func pauseContinue(_ easy: Easy) throws(CurlError) {
         try check(curl_easy_pause(easy, ccurl_pause_cont), "curl_easy_pause")
-    }
-
-    // MARK: Header lists
-
-    /// A header list for CURLOPT_HTTPHEADER; free it with `freeList` after the handle is
-    /// removed. On failure nothing is left allocated.
-    static func headerList(_ lines: [String]) throws(CurlError) -> HeaderList? {
-        var list: HeaderList? = nil
-        for line in lines {
-            guard let longer = curl_slist_append(list, line) else {
-                freeList(list)  // curl_slist_append leaves the list as it was when it fails
-                throw CurlError(call: "curl_slist_append", text: "out of memory")
-            }
-            list = longer
-        }
-        return list
-    }
-
-    static func freeList(_ list: HeaderList?) {
-        curl_slist_free_all(list)
     }
 
     // MARK: Result codes

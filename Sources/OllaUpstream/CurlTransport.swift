@@ -218,28 +218,25 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     /// hanging until a timeout.
     private func begin(_ request: UpstreamRequest, _ delegate: TransferDelegate) {
         if let previous = transfers[request.transferID] { remove(previous) }
-        let easy: Curl.Easy
-        let headerList: Curl.HeaderList?
+        let handle: EasyHandle
         do {
-            easy = try transfers.takeHandle()
-            headerList = try Curl.headerList(RequestOptions.headerLines(for: request))
+            handle = try transfers.takeHandle()
         } catch {
             delegate.upstreamFinished(.transferFailed("cannot start the transfer: \(error)"))
             return
         }
-        let transfer = Transfer(request: request, delegate: delegate, easy: easy,
-                                headerList: headerList, now: .now)
+        let headerList = handle.headers.write(for: request)
+        let transfer = Transfer(request: request, delegate: delegate, easy: handle.easy, now: .now)
         do {
-            try RequestOptions.apply(request, to: easy, headerList: headerList,
+            try RequestOptions.apply(request, to: handle.easy, headerList: headerList,
                                      context: Unmanaged.passUnretained(transfer).toOpaque())
-            try Curl.add(multi, easy)
+            try Curl.add(multi, handle.easy)
         } catch {
-            Curl.freeList(headerList)
-            transfers.giveBack(easy)
+            transfers.giveBack(handle)
             delegate.upstreamFinished(.transferFailed("cannot start the transfer: \(error)"))
             return
         }
-        transfers.add(transfer)
+        transfers.add(transfer, on: handle)
     }
 
     private func unpause(_ id: UInt64) {
@@ -288,7 +285,6 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     /// Removes a transfer from the multi handle and the table (its handle goes back to the pool).
     private func remove(_ transfer: Transfer) {
         Curl.remove(multi, transfer.easy)
-        Curl.freeList(transfer.headerList)
         transfers.remove(transfer)
     }
 }

@@ -8,7 +8,7 @@ enum RequestOptions {
     /// find through their user pointer. Throws the first option libcurl refuses.
     static func apply(
         _ request: UpstreamRequest, to easy: Curl.Easy,
-        headerList: Curl.HeaderList?, context: UnsafeMutableRawPointer
+        headerList: Curl.HeaderList, context: UnsafeMutableRawPointer
     ) throws(CurlError) {
         try Curl.set(easy, CURLOPT_URL, request.url)
         try Curl.set(easy, CURLOPT_NOSIGNAL, 1)
@@ -61,26 +61,6 @@ enum RequestOptions {
         case "HEAD": try Curl.set(easy, CURLOPT_NOBODY, 1)
         default: try Curl.set(easy, CURLOPT_CUSTOMREQUEST, request.method)
         }
-    }
-
-    /// Header lines for CURLOPT_HTTPHEADER. curl would add `Expect: 100-continue` (and wait a
-    /// second for it), `Accept: */*` and a form Content-Type on its own: an empty `Name:`
-    /// line stops each of those unless the client sent the header itself.
-    static func headerLines(for request: UpstreamRequest) -> [String] {
-        var lines: [String] = []
-        lines.reserveCapacity(request.headers.count + 3)
-        var sawAccept = false
-        var sawContentType = false
-        for header in request.headers {
-            if HTTPHeaderName.matches(header.name, "accept") { sawAccept = true }
-            if HTTPHeaderName.matches(header.name, "content-type") { sawContentType = true }
-            // curl reads `Name:` as "remove"; `Name;` sends the header with an empty value.
-            lines.append(header.value.isEmpty ? header.name + ";" : header.name + ": " + header.value)
-        }
-        lines.append("Expect:")
-        if !sawAccept { lines.append("Accept:") }
-        if !sawContentType && request.bodyLength != nil { lines.append("Content-Type:") }
-        return lines
     }
 
     /// CURLOPT_HEADERFUNCTION: one header line at a time, CRLF included.

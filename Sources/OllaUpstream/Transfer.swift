@@ -8,7 +8,6 @@ final class Transfer {
     let transferID: UInt64
     let delegate: TransferDelegate
     let easy: Curl.Easy
-    let headerList: Curl.HeaderList?
     let firstByteTimeout: Duration?
     let idleTimeout: Duration?
     /// The whole request body, when curl sends it from memory (`CURLOPT_POSTFIELDS`, which
@@ -31,12 +30,10 @@ final class Transfer {
     /// response is discarded and its end is not reported.
     private(set) var abandoned = false
 
-    init(request: UpstreamRequest, delegate: TransferDelegate, easy: Curl.Easy,
-         headerList: Curl.HeaderList?, now: ContinuousClock.Instant) {
+    init(request: UpstreamRequest, delegate: TransferDelegate, easy: Curl.Easy, now: ContinuousClock.Instant) {
         self.transferID = request.transferID
         self.delegate = delegate
         self.easy = easy
-        self.headerList = headerList
         self.lastActivity = now
         self.firstByteTimeout = request.firstByteTimeout
         self.idleTimeout = request.idleTimeout

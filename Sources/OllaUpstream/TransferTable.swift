@@ -2,8 +2,9 @@
 /// handles they borrow. Loop thread only.
 final class TransferTable {
     private var byID: [UInt64: Transfer] = [:]
-    private var byHandle: [Curl.Easy: Transfer] = [:]
-    private var idleHandles: [Curl.Easy] = []
+    /// Each running transfer with the pooled handle it borrowed.
+    private var byHandle: [Curl.Easy: (transfer: Transfer, handle: EasyHandle)] = [:]
+    private var idleHandles: [EasyHandle] = []
     /// Idle handles kept for reuse; beyond this they are freed.
     static let poolLimit = 256
 
@@ -14,40 +15,36 @@ final class TransferTable {
 
     subscript(id: UInt64) -> Transfer? { byID[id] }
 
-    subscript(easy: Curl.Easy) -> Transfer? { byHandle[easy] }
+    subscript(easy: Curl.Easy) -> Transfer? { byHandle[easy]?.transfer }
 
     /// A reset handle from the pool, or a new one.
-    func takeHandle() throws(CurlError) -> Curl.Easy {
-        if let easy = idleHandles.popLast() {
-            Curl.reset(easy)
-            return easy
+    func takeHandle() throws(CurlError) -> EasyHandle {
+        if let handle = idleHandles.popLast() {
+            Curl.reset(handle.easy)
+            return handle
         }
-        return try Curl.easyInit()
+        return try EasyHandle()
     }
 
     /// Returns a handle that never carried a transfer (its start failed) to the pool.
-    func giveBack(_ easy: Curl.Easy) {
-        if idleHandles.count < Self.poolLimit {
-            idleHandles.append(easy)
-        } else {
-            Curl.cleanup(easy)
-        }
+    func giveBack(_ handle: EasyHandle) {
+        if idleHandles.count < Self.poolLimit { idleHandles.append(handle) }
     }
 
-    func add(_ transfer: Transfer) {
+    /// Records `transfer`, running on `handle` (its `easy`).
+    func add(_ transfer: Transfer, on handle: EasyHandle) {
         byID[transfer.transferID] = transfer
-        byHandle[transfer.easy] = transfer
+        byHandle[transfer.easy] = (transfer, handle)
     }
 
     /// Forgets `transfer` (already out of the multi handle) and pools its handle.
     func remove(_ transfer: Transfer) {
         if byID[transfer.transferID] === transfer { byID[transfer.transferID] = nil }
-        byHandle[transfer.easy] = nil
-        giveBack(transfer.easy)
+        if let entry = byHandle.removeValue(forKey: transfer.easy) { giveBack(entry.handle) }
     }
 
+    /// Frees every idle handle (the worker stopped).
     func releaseIdleHandles() {
-        for easy in idleHandles { Curl.cleanup(easy) }
         idleHandles.removeAll()
     }
 }

@@ -30,7 +30,7 @@ private final class Fixture {
                                       headers: [], bodyLength: bodyLength, connectTimeout: .seconds(1),
                                       firstByteTimeout: firstByte, idleTimeout: idle)
         if inline, let bodyLength { request.inlineBody = [UInt8](repeating: 0x61, count: Int(bodyLength)) }
-        transfer = Transfer(request: request, delegate: delegate, easy: easy, headerList: nil, now: start)
+        transfer = Transfer(request: request, delegate: delegate, easy: easy, now: start)
     }
 
     deinit { Curl.cleanup(easy) }
@@ -157,23 +157,5 @@ private final class Fixture {
         #expect(failure == .transferFailed(Curl.errorText(CURLE_RECV_ERROR)))
         #expect(failure?.isConnectFailure == false)
         #expect(!Curl.errorText(CURLE_RECV_ERROR).isEmpty)
-    }
-}
-
-@Suite struct CurlHeaderListTests {
-    @Test func buildsAndFreesAList() throws {
-        let list = try Curl.headerList(["A: 1", "B: 2"])
-        var texts: [String] = []
-        var node = list
-        while let current = node {
-            texts.append(String(cString: current.pointee.data))
-            node = current.pointee.next
-        }
-        #expect(texts == ["A: 1", "B: 2"])
-        Curl.freeList(list)
-    }
-
-    @Test func emptyLinesGiveNoList() throws {
-        #expect(try Curl.headerList([]) == nil)
     }
 }
