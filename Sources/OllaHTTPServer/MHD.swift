@@ -107,6 +107,11 @@ enum MHD {
         return headers
     }
 
+    /// The value of the first request header named `name` (any letter case), or nil.
+    static func requestHeader(_ name: String, of connection: OpaquePointer) -> String? {
+        MHD_lookup_connection_value(connection, .HEADER_KIND, name).map { String(cString: $0) }
+    }
+
     private static let collectHeader: MHD_KeyValueIterator = { cls, _, key, value in
         guard let cls, let key else { return MHD_Result.YES }
         let headers = cls.assumingMemoryBound(to: [HTTPHeader].self)

@@ -19,7 +19,9 @@ final class RequestContext: ClientConnection, @unchecked Sendable {
         case new
         /// Forwarding: body being received or answer awaited.
         case proxying
-        /// The body broke a rule mid-upload: the rest is discarded, and the error is queued once
+        /// A local answer waits for the upload to end: the body broke a rule mid-upload, or the
+        /// answer was decided before the body and queuing it then would close the connection
+        /// (`LocalAnswerTiming`). The rest of the body is discarded, and the answer is queued once
         /// the upload ends (libmicrohttpd accepts a response only before or after the body).
         case rejected(LocalResponse)
         /// A response is queued (local or proxied); further upload bytes are discarded.

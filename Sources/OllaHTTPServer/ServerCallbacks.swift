@@ -81,6 +81,9 @@ enum ServerCallbacks {
             headers: MHD.requestHeaders(context.connection),
             peerAddress: MHD.peerAddress(context.connection))
         switch server.engine.begin(head: head, client: context, transport: server.transport) {
+        case .respond(let response) where waitsForBody(response, on: context.connection):
+            context.phase = .rejected(response)  // queued on the last call: the connection stays open
+            return MHD.yes
         case .respond(let response):
             context.phase = .answered
             return MHD.queue(response, on: context.connection)
@@ -90,6 +93,18 @@ enum ServerCallbacks {
             exchange.start()
             return MHD.yes
         }
+    }
+
+    /// Whether a local answer decided at the first call is queued after the request's body
+    /// (keeping the connection open) rather than at once (see `LocalAnswerTiming`).
+    private static func waitsForBody(_ response: LocalResponse, on connection: OpaquePointer) -> Bool {
+        LocalAnswerTiming.waitsForBody(
+            contentLength: MHD.requestHeader("Content-Length", of: connection),
+            transferEncoding: MHD.requestHeader("Transfer-Encoding", of: connection),
+            expect: MHD.requestHeader("Expect", of: connection),
+            answerCloses: response.headers.contains { header in
+                header.name.equalsIgnoringASCIICase("connection") && header.value.equalsIgnoringASCIICase("close")
+            })
     }
 
     private static func answer(context: RequestContext, exchange: Exchange) -> MHD_Result {
