@@ -50,7 +50,7 @@ import Testing
 
     private func head() -> InboundHead {
         InboundHead(method: "POST", rawTarget: "/olla/ollama/api/chat", httpVersion: "HTTP/1.1",
-                    headers: [("Content-Type", "application/json"), ("Content-Length", String(body.count))],
+                    headers: [("Host", "olla"), ("Content-Type", "application/json"), ("Content-Length", String(body.count))],
                     peerAddress: "127.0.0.1")
     }
 

@@ -32,11 +32,13 @@ struct RequestGate {
     /// anything else looks at it, and the connection is closed after the answer: the bytes
     /// that follow could be a second request hidden in the body, and no later byte on this
     /// connection can be trusted to start a request (RFC 9112 §6.3).
-    /// A target with whitespace or control characters (`RequestTarget`) is refused the same way.
+    /// A target with whitespace or control characters (`RequestTarget`) is refused the same way,
+    /// and so is a missing, repeated or malformed `Host` (`RequestHost`).
     func refuseAmbiguousFraming() -> LocalResponse? {
         do {
             try RequestTarget.check(head.rawTarget)
             _ = try RequestFraming.decide(httpVersion: head.httpVersion, headers: head.headers)
+            try RequestHost.check(httpVersion: head.httpVersion, headers: head.headers)
             return nil
         } catch {
             metrics.rejected(reason: .badFraming)
