@@ -164,8 +164,17 @@ enum MHD {
     /// `Transfer-Encoding: chunked` it decides, `Date`... when told so) and names or values
     /// with CR/LF (response splitting); a refused header is not sent, which is exactly what
     /// those rules want, so the refusal needs no further handling.
+    /// The C strings are borrowed with `withCString`: a native or literal String hands over
+    /// its own NUL-terminated bytes (a short one is copied to the stack), where passing the
+    /// String to the `const char *` parameter directly built a `utf8CString` array on the heap
+    /// for each name and value (22 allocations per answer of 11 headers; libmicrohttpd copies
+    /// both anyway).
     @discardableResult
     static func addHeader(_ header: HTTPHeader, to response: OpaquePointer) -> Bool {
-        MHD_add_response_header(response, header.name, header.value) == .YES
+        header.name.withCString { name in
+            header.value.withCString { value in
+                MHD_add_response_header(response, name, value) == .YES
+            }
+        }
     }
 }
