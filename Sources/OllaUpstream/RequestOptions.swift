@@ -12,7 +12,7 @@ enum RequestOptions {
     ) throws(CurlError) {
         try Curl.set(easy, CURLOPT_URL, request.url)
         try Curl.set(easy, CURLOPT_NOSIGNAL, 1)
-        try Curl.set(easy, CURLOPT_TCP_NODELAY, 1)
+        // CURLOPT_TCP_NODELAY is on by default (libcurl ≥ 7.50.2, url.c `Curl_init_userdefined`).
         // Model loads keep a connection silent for minutes: keep NATs and firewalls aware of it.
         try Curl.set(easy, CURLOPT_TCP_KEEPALIVE, 1)
         try Curl.set(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout.wholeMilliseconds))
