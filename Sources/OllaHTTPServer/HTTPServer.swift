@@ -127,7 +127,7 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
 
     // MARK: EventDriver (the worker loop thread)
 
-    /// Watches the daemon's epoll fd; its events only wake the loop (`process` runs the daemon).
+    /// Watches the daemon's epoll fd; its events only wake the loop (`eventsHandled` runs the daemon).
     public func attached(to worker: Worker) {
         worker.assertInLoop()
         guard epollFD >= 0 else { return }
@@ -138,6 +138,13 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         }
     }
 
+    /// Runs the daemon if something happened since the round's events were handled (posted
+    /// work or a tick resumed a connection; the first round).
+    public func process(now: ContinuousClock.Instant) {
+        worker.assertInLoop()
+        runDaemonIfDue(now: now)
+    }
+
     /// Runs the daemon (accepts, reads, calls the access handler and readers, writes) when
     /// it has something to do: its epoll fd was ready, a connection was resumed, or its own
     /// timeout is due (which is "at once" while it left work pending: `MHD_get_timeout`
@@ -145,8 +152,7 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     /// events; otherwise the worker's wait just said that set holds none, and the daemon runs
     /// without its own `epoll_wait` (an event arriving meanwhile makes the fd ready for the
     /// next wait). Measured by `make bench-instructions`: about three syscalls per request.
-    public func process(now: ContinuousClock.Instant) {
-        worker.assertInLoop()
+    private func runDaemonIfDue(now: ContinuousClock.Instant) {
         guard let daemon else { return }
         let wasResumed = resumed.exchange(false, ordering: .relaxed)
         if daemonReady {
@@ -159,7 +165,7 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         }
     }
 
-    /// The daemon's epoll fd is ready: the next `process` runs it. A watched client socket
+    /// The daemon's epoll fd is ready: `eventsHandled` runs it. A watched client socket
     /// hung up: tell its exchange (once).
     public func descriptorReady(_ fd: Int32, events: Worker.Events) {
         worker.assertInLoop()
@@ -173,8 +179,15 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         hangUpWatch.removeValue(forKey: fd)?.exchange?.clientHungUp()
     }
 
-    /// Nothing to do after the round's events: the next `process` runs the daemon.
-    public func eventsHandled(now: ContinuousClock.Instant) {}
+    /// Runs the daemon once the round's events were handled (after the transport's, which may
+    /// have resumed connections): in the same round, not the next. A request it reads posts
+    /// its transfer's start to the transport, whose `process` at the top of the next round
+    /// starts it at once; a resumed connection's answer goes out now. Either used to cost a
+    /// round of its own (an `epoll_wait` with no wait) when the daemon ran only in `process`.
+    public func eventsHandled(now: ContinuousClock.Instant) {
+        worker.assertInLoop()
+        runDaemonIfDue(now: now)
+    }
 
     /// Reports clients that read nothing for longer than their stall timeout (once each).
     public func tick(now: ContinuousClock.Instant) {
@@ -198,7 +211,7 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     public var needsTicks: Bool { !stallWatch.isEmpty }
 
     /// libmicrohttpd's own next timeout (idle connections; 0 while it has work pending), at
-    /// most a minute; `process` runs the daemon once it is due.
+    /// most a minute; the daemon runs once it is due.
     public func timeout(now: ContinuousClock.Instant) -> Duration? {
         guard let daemon, let milliseconds = MHD.timeoutMilliseconds(daemon) else {
             daemonDeadline = nil
