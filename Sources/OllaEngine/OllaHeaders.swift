@@ -29,7 +29,8 @@ struct OllaHeaders {
     /// A backend's answer: its headers as the client may see them (hop-by-hop and the
     /// backend's own `X-Olla-*` removed), then Olla's.
     func backendAnswer(_ head: UpstreamHead) -> [HTTPHeader] {
-        var headers = HeaderRules.clientResponseHeaders(upstream: head.headers)
+        // One array, sized once: the backend's headers, then Olla's (at most 8), then the extras.
+        var headers = HeaderRules.clientResponseHeaders(upstream: head.headers, reservingCapacity: 8 + extra.count)
         headers.append(("X-Olla-Request-ID", requestID))
         if let endpoint { headers.append(("X-Olla-Endpoint", endpoint.name)) }
         if let model { headers.append(("X-Olla-Model", model)) }
@@ -37,7 +38,9 @@ struct OllaHeaders {
         if let headAt {
             headers.append(("X-Olla-Response-Time", "\((headAt - startedAt).wholeMilliseconds)ms"))
         }
-        return headers + routingHeaders + extra
+        if let plan { plan.appendHeaders(to: &headers) }
+        headers.append(contentsOf: extra)
+        return headers
     }
 
     /// Olla's own error, in the route's error shape; a refusal with a wait bound adds

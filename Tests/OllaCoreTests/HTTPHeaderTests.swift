@@ -31,6 +31,30 @@ import Testing
         #expect(!HeaderRules.isListed("x-secre", in: options))
     }
 
+    @Test func connectionListsMatchesOptionsInPlace() {
+        let headers: [HTTPHeader] = [("Connection", " keep-alive ,\tX-Secret"), ("Via", "x"), ("connection", "Close,")]
+        #expect(HeaderRules.connectionLists("x-secret", in: headers))
+        #expect(HeaderRules.connectionLists("KEEP-ALIVE", in: headers))
+        #expect(HeaderRules.connectionLists("close", in: headers))
+        #expect(!HeaderRules.connectionLists("x-secre", in: headers))
+        #expect(!HeaderRules.connectionLists("x-secrets", in: headers))
+        #expect(!HeaderRules.connectionLists("via", in: headers), "only Connection headers list options")
+        #expect(!HeaderRules.connectionLists("x-secret", in: [("X-Secret", "1")]))
+        // The same answers as splitting the values (connectionOptions, isListed).
+        for name in ["keep-alive", "X-Secret", "close", "x", "keep-alive ,"] {
+            #expect(HeaderRules.connectionLists(name, in: headers)
+                == HeaderRules.isListed(name, in: HeaderRules.connectionOptions(headers)))
+        }
+    }
+
+    @Test func valueFindsTheFirstHeaderByLowercaseName() {
+        let headers: [HTTPHeader] = [("X-A", "1"), ("Content-Type", "text/plain"), ("content-type", "second")]
+        #expect(HeaderRules.value(of: "content-type", in: headers) == "text/plain")
+        #expect(HeaderRules.value(of: "x-a", in: headers) == "1")
+        #expect(HeaderRules.value(of: "x-b", in: headers) == nil)
+        #expect(HeaderRules.value(of: "x-a", in: []) == nil)
+    }
+
     @Test(arguments: [
         ("Host", HeaderRules.Outbound.host), ("X-Forwarded-For", .forwardedFor), ("VIA", .via),
         ("x-olla-request-id", .replaced), ("X-Forwarded-Proto", .replaced), ("Origin", .dropped), ("Expect", .dropped),

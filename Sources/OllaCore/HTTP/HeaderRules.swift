@@ -42,7 +42,7 @@ public enum HeaderRules {
         peerAddress: String,
         requestID: String
     ) -> [HTTPHeader] {
-        let connectionOptions = connectionOptions(client)
+        let hasConnection = client.contains { HTTPHeaderName.matches($0.name, "connection") }
         var forwardedFor: String? = nil
         var via: String? = nil
         var host: String? = nil
@@ -55,7 +55,7 @@ public enum HeaderRules {
             case .host: host = header.value
             case .replaced, .dropped: continue
             case .kept:
-                if !isListed(header.name, in: connectionOptions) { out.append(header) }
+                if !hasConnection || !connectionLists(header.name, in: client) { out.append(header) }
             }
         }
         out.append(("X-Olla-Request-ID", requestID))
@@ -69,17 +69,29 @@ public enum HeaderRules {
     /// What goes back to the client from the backend's answer. Framing headers are left out
     /// because the inbound server frames the body itself (it keeps a known length), and so
     /// is any `X-Olla-*` a backend sent: only Olla sets those.
-    public static func clientResponseHeaders(upstream: [HTTPHeader]) -> [HTTPHeader] {
-        let connectionOptions = connectionOptions(upstream)
-        return upstream.filter { header in
-            !isHopByHop(header.name) && !HTTPHeaderName.matches(header.name, "content-length")
-                && !isListed(header.name, in: connectionOptions) && !hasOllaPrefix(header.name)
+    /// `reservingCapacity`: room for that many more headers the caller appends (Olla's own),
+    /// so the answer's header list is allocated once.
+    public static func clientResponseHeaders(upstream: [HTTPHeader], reservingCapacity extra: Int = 0) -> [HTTPHeader] {
+        let hasConnection = upstream.contains { HTTPHeaderName.matches($0.name, "connection") }
+        var out: [HTTPHeader] = []
+        out.reserveCapacity(upstream.count + extra)
+        for header in upstream where !isHopByHop(header.name) && !HTTPHeaderName.matches(header.name, "content-length")
+            && !hasOllaPrefix(header.name) && !(hasConnection && connectionLists(header.name, in: upstream)) {
+            out.append(header)
         }
+        return out
     }
 
-    /// The first value of a header, by case-insensitive name.
-    public static func value(of name: String, in headers: [HTTPHeader]) -> String? {
-        headers.first { $0.name.equalsIgnoringASCIICase(name) }?.value
+    /// The first value of a header, by case-insensitive name; `name` is written in lowercase
+    /// (`HTTPHeaderName.matches`: a length check, then one pass over the bytes, no copy).
+    public static func value(of name: StaticString, in headers: [HTTPHeader]) -> String? {
+        // Through the buffer: each name is read in place, not copied (retained) out of its tuple.
+        headers.withUnsafeBufferPointer { headers in
+            for index in headers.indices where HTTPHeaderName.matches(headers[index].name, name) {
+                return headers[index].value
+            }
+            return nil
+        }
     }
 
     /// What happens to the client header `name` on its way to the backend.
@@ -102,6 +114,41 @@ public enum HeaderRules {
             }
         }
         return options
+    }
+
+    /// Whether a `Connection` header among `headers` lists `name` (RFC 9110 §7.6.1), compared
+    /// byte-wise and ASCII-case-insensitively option by option, without splitting or copying
+    /// the values (what `connectionOptions` and `isListed` decide, without their array).
+    static func connectionLists(_ name: String, in headers: [HTTPHeader]) -> Bool {
+        var name = name
+        return name.withUTF8 { wanted in
+            headers.contains { header in
+                guard HTTPHeaderName.matches(header.name, "connection") else { return false }
+                var value = header.value
+                return value.withUTF8 { listsOption(wanted, in: $0) }
+            }
+        }
+    }
+
+    /// Whether the comma-separated `list` has an element equal to `option` once optional
+    /// whitespace is trimmed, ignoring ASCII case.
+    static func listsOption(_ option: UnsafeBufferPointer<UInt8>, in list: UnsafeBufferPointer<UInt8>) -> Bool {
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var start = 0
+        while start <= list.count {
+            var end = start
+            while end < list.count, list[end] != UInt8(ascii: ",") { end += 1 }
+            var (from, to) = (start, end)
+            while from < to, isSpace(list[from]) { from += 1 }
+            while to > from, isSpace(list[to - 1]) { to -= 1 }
+            if to - from == option.count {
+                var index = 0
+                while index < option.count, ASCII.folded(list[from + index]) == ASCII.folded(option[index]) { index += 1 }
+                if index == option.count { return true }
+            }
+            start = end + 1
+        }
+        return false
     }
 
     /// Whether `Connection` listed `name`.

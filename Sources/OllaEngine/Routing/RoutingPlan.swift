@@ -38,9 +38,17 @@ public struct RoutingPlan: Sendable {
 
     /// The `X-Olla-Routing-*` headers that explain the decision to the client.
     public var headers: [HTTPHeader] {
-        [("X-Olla-Routing-Strategy", strategy.rawValue),
-         ("X-Olla-Routing-Decision", decision.rawValue),
-         ("X-Olla-Routing-Reason", reason)]
+        var headers: [HTTPHeader] = []
+        headers.reserveCapacity(3)
+        appendHeaders(to: &headers)
+        return headers
+    }
+
+    /// Appends the `X-Olla-Routing-*` headers to `headers` (no array of their own).
+    func appendHeaders(to headers: inout [HTTPHeader]) {
+        headers.append(("X-Olla-Routing-Strategy", strategy.rawValue))
+        headers.append(("X-Olla-Routing-Decision", decision.rawValue))
+        headers.append(("X-Olla-Routing-Reason", reason))
     }
 }
 
