@@ -14,9 +14,10 @@ extension ResidencyScheduler {
             if current == instance { return nil }
             instances[current]?.ended(id, now: now)
         }
-        guard instances[instance] != nil else { placements[id] = nil; return nil }
+        guard let holds = instances[instance]?.holds(model) else { placements[id] = nil; return nil }
         placements[id] = instance
-        let load = loadTime(model, on: instance)
+        // The load time matters only when the model must be loaded there (a cold dispatch).
+        let load = holds ? 0 : loadTime(model, on: instance)
         return instances[instance]?.dispatched(id, model: model, displayName: displayName, loadTime: load,
                                                estimatedWait: estimatedWait, now: now)
     }

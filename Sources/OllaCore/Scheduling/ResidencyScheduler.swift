@@ -17,6 +17,9 @@ public struct ResidencyScheduler: Sendable, Equatable {
     /// owner of the hold queue last reported them: work already waiting for a model's copies.
     public var held: [String: Int] = [:]
 
+    /// The instance request `id` was dispatched to, if it runs (or is about to).
+    public func placement(of id: UInt64) -> String? { placements[id] }
+
     /// One instance's configuration as the scheduler needs it.
     public struct InstanceConfig: Sendable, Equatable {
         /// The endpoint's configured name.
@@ -159,8 +162,10 @@ public struct ResidencyScheduler: Sendable, Equatable {
             estimate.victimSaturated = (remainingUtilisation(victim, except: candidate.name, now: now) ?? 0) >= 1
             estimate.victim = instance.models[victim]?.name ?? victim
         }
-        let others = otherCopies(model, except: candidate.name)
-        if estimate.residency == .cold, instance.reportsResidency, others.slots > 0 {
+        // Only a cold estimate needs the other copies (a scan of every instance).
+        if estimate.residency == .cold, instance.reportsResidency {
+            let others = otherCopies(model, except: candidate.name)
+            guard others.slots > 0 else { return estimate }
             // An extra copy takes work off the other copies' queue: the requests held behind
             // this one, and the demand they cannot keep up with while it loads. Each would
             // otherwise wait one more generation (theirs) per slot there. Demand they can serve is

@@ -69,7 +69,8 @@ public final class FleetScheduler: Sendable {
         let model = ModelName.canonical(displayName)
         return state.withLock { state -> Admission in
             state.core.requested(model, now: now)
-            state.core.held = state.holds.lengths
+            // Nothing held and nothing reported held: the counts are empty already.
+            if !state.holds.isEmpty || !state.core.held.isEmpty { state.core.held = state.holds.lengths }
             let placement = state.core.decide(model, candidates: candidates, now: now)
             if case .dispatch(let estimates) = placement, state.holds.count(model) == 0 {
                 state.core.dispatched(id, model: model, displayName: displayName, to: estimates[0].candidate.name,
@@ -108,6 +109,8 @@ public final class FleetScheduler: Sendable {
     /// Attempt of request `id` starts on `endpoint` (the first, or a failover).
     func attemptStarted(_ id: UInt64, model displayName: String, endpoint: String, now: ContinuousClock.Instant = .now) {
         state.withLock { state in
+            // Placed there already (`admit` placed every first attempt): nothing changes, no estimate needed.
+            guard state.core.placement(of: id) != endpoint else { return }
             let model = ModelName.canonical(displayName)
             let wait = state.core.estimate(model, on: SchedulingCandidate(name: endpoint), now: now).expectedWait
             state.core.dispatched(id, model: model, displayName: displayName, to: endpoint, estimatedWait: wait, now: now)
