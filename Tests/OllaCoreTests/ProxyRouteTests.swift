@@ -22,6 +22,20 @@ import Testing
         #expect(forward("POST", "/olla/ollama/")?.upstreamTarget == "/")
     }
 
+    /// Whether the route takes a generation slot is read from the route table once, here
+    /// (for any method: a wrong one keeps its path's facts); routes the table lacks count as taking one.
+    @Test func theRouteSaysWhetherItTakesASlot() {
+        #expect(forward("POST", "/olla/ollama/api/chat")?.takesSlot == true)
+        #expect(forward("POST", "/olla/ollama/v1/chat/completions")?.takesSlot == true)
+        #expect(forward("GET", "/olla/ollama/api/chat")?.takesSlot == true)
+        #expect(forward("POST", "/olla/ollama/api/pull")?.takesSlot == false)
+        #expect(forward("POST", "/olla/ollama/api/not-yet-a-route")?.takesSlot == true)
+        for route in ["/api/chat", "/api/show", "/api/embed", "/api/tags", "/v1/embeddings"] {
+            #expect(forward("POST", "/olla/ollama" + route)?.takesSlot
+                == (OllamaRouteTable.route(path: Substring(route))?.takesSlot ?? true))
+        }
+    }
+
     @Test func openAIPathsUseTheOpenAIFlavor() {
         #expect(forward("POST", "/olla/ollama/v1/chat/completions")?.flavor == .openAI)
         #expect(forward("GET", "/olla/ollama/v1/models/llama3:8b")?.flavor == .openAI)

@@ -223,6 +223,29 @@ import Testing
             == "the pull target 'c' is unavailable: c (offline: probe timed out)")
     }
 
+    /// The snapshot's table of holders by canonical model name: routable instances only, in
+    /// configuration order, filtered by the API they serve.
+    @Test func theSnapshotListsRoutableHoldersByCanonicalName() throws {
+        let (registry, _) = try fixture()
+        let snapshot = registry.snapshot
+        let names = { (indices: [Int]) in indices.map { snapshot.endpoints[$0].config.name } }
+        let llama = ModelName.canonical("llama3")
+        #expect(names(snapshot.routableHolders(ofKey: llama, speaking: .native)) == ["a", "b"])
+        #expect(names(snapshot.routableHolders(ofKey: llama, speaking: .openAI)) == ["a", "b", "d"])
+        #expect(names(snapshot.routableHolders(ofKey: ModelName.canonical("qwen2.5:0.5b"), speaking: .native)) == ["b", "c"])
+        #expect(snapshot.routableHolders(ofKey: ModelName.canonical("nope"), speaking: .openAI).isEmpty)
+        registry.updateHealth("a") { $0.probeFailed(.timeout, now: .now) }
+        #expect(names(registry.snapshot.routableHolders(ofKey: llama, speaking: .openAI)) == ["b", "d"])
+    }
+
+    /// Each view's target is composed once, from its configuration.
+    @Test func aViewCarriesItsTarget() throws {
+        let (registry, _) = try fixture()
+        let view = try #require(registry.snapshot.view("d"))
+        #expect(view.target == EndpointTarget(name: "d", baseURL: "http://d.local:11434", priority: 100,
+                                              extraHeaders: view.config.headers, type: .openAICompatible))
+    }
+
     /// `/api/version` reports the lowest routable version, the last known one while every
     /// Ollama instance is down, and nothing (Olla says why) when none ever reported one.
     @Test func ollamaVersionIsTheLowestThenTheLastKnown() throws {

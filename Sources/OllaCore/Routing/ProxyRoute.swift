@@ -40,6 +40,10 @@ public enum ProxyRoute: Sendable, Equatable {
         /// Bodies of these routes can be many gigabytes and carry no model name:
         /// they are streamed to the backend as they arrive instead of being buffered.
         public var streamsUpload: Bool
+        /// Whether a request of this route takes a generation slot on the instance
+        /// (`OllamaRoute.takesSlot`; true for a route the table does not list): the
+        /// `residency-aware` scheduler counts and holds only those. Read once from the table here.
+        public var takesSlot: Bool = true
 
         /// The path part of the upstream target.
         public var path: Substring { upstreamTarget.pathBeforeQuery }
@@ -80,7 +84,8 @@ public enum ProxyRoute: Sendable, Equatable {
             upstreamTarget: upstreamTarget,
             flavor: route?.api ?? OllamaRouteTable.api(path: path),
             modelKeys: modelKeys,
-            streamsUpload: route?.handling == .blob && (method == "POST" || method == "HEAD"))
+            streamsUpload: route?.handling == .blob && (method == "POST" || method == "HEAD"),
+            takesSlot: route?.takesSlot ?? true)
     }
 
     /// The API family of a raw request target, for errors Olla makes before classifying it.

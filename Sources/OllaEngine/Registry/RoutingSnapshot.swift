@@ -5,7 +5,12 @@ public struct RoutingSnapshot: Sendable {
     /// One endpoint as routing sees it: configuration, health and last inventory.
     public struct EndpointView: Sendable {
         /// The endpoint's configuration.
-        public var config: EndpointConfig
+        public var config: EndpointConfig {
+            didSet { target = Self.target(of: config) }
+        }
+        /// Where a request routed here goes (name, base URL, headers, type), composed once
+        /// per snapshot instead of once per request.
+        public private(set) var target: EndpointTarget
         /// Its health state when the snapshot was taken.
         public var state: EndpointState
         /// Whether requests may be sent to it.
@@ -24,10 +29,16 @@ public struct RoutingSnapshot: Sendable {
         /// A view of one endpoint; the canonical model names are computed here, once.
         public init(config: EndpointConfig, state: EndpointState, isRoutable: Bool, inventory: EndpointInventory?) {
             self.config = config
+            self.target = Self.target(of: config)
             self.state = state
             self.isRoutable = isRoutable
             self.inventory = inventory
             (modelKeys, loadedKeys) = Self.keys(of: inventory)
+        }
+
+        private static func target(of config: EndpointConfig) -> EndpointTarget {
+            EndpointTarget(name: config.name, baseURL: config.url.baseURL, priority: config.priority,
+                           extraHeaders: config.headers, type: config.type)
         }
 
         /// Whether the inventory lists the model whose canonical name is `key`.
@@ -59,8 +70,17 @@ public struct RoutingSnapshot: Sendable {
     /// A model listed there can be shown, chatted with and pulled through `/api/*`.
     public let nativeCatalogue: Catalogue
 
+    /// Per canonical model name, the indices in `endpoints` of the routable endpoints whose
+    /// inventory lists it, in configuration order.
+    private let routableHoldersByKey: [String: [Int]]
+
     init(endpoints: [EndpointView], inventories: [EndpointInventory]) {
         self.endpoints = endpoints
+        var holders: [String: [Int]] = [:]
+        for (index, view) in endpoints.enumerated() where view.isRoutable {
+            for key in view.modelKeys { holders[key, default: []].append(index) }
+        }
+        self.routableHoldersByKey = holders
         self.catalogue = Catalogue(inventories)
         self.nativeCatalogue = inventories.allSatisfy { $0.kind == .ollama }
             ? catalogue : Catalogue(inventories.filter { $0.kind == .ollama })
@@ -85,6 +105,14 @@ public struct RoutingSnapshot: Sendable {
     /// The endpoint called `name`; nil for an unknown name.
     public func view(_ name: String) -> EndpointView? {
         endpoints.first { $0.config.name == name }
+    }
+
+    /// The routable endpoints that serve the API `flavor` and list the model whose canonical
+    /// name is `key`, as indices in `endpoints`, in configuration order: one hash lookup,
+    /// computed per snapshot, not a scan of every endpoint per request.
+    public func routableHolders(ofKey key: String, speaking flavor: APIFlavor) -> [Int] {
+        guard let holders = routableHoldersByKey[key] else { return [] }
+        return holders.allSatisfy { endpoints[$0].speaks(flavor) } ? holders : holders.filter { endpoints[$0].speaks(flavor) }
     }
 
     /// Endpoints that are down now but reported the model before, among those that serve

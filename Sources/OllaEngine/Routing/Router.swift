@@ -36,15 +36,31 @@ public final class Router: Sendable {
     /// scheduler's queue, or an answer of Olla's own (404, 503). Reads one snapshot; never blocks.
     public func plan(_ request: RoutingRequest) -> RoutingPlan {
         let snapshot = registry.snapshot
-        let eligible = snapshot.endpoints.filter { view in
-            view.isRoutable && view.speaks(request.route.flavor)
-        }
         switch request.operation {
         case .modelBound:
             if let model = request.model, request.body.isUnload {
-                return unload(request, model, eligible: eligible)
+                return unload(request, model, eligible: Self.eligible(snapshot, request))
             }
-            return modelBound(request, snapshot: snapshot, eligible: eligible)
+            return modelBound(request, snapshot: snapshot)
+        case .other where request.model != nil:
+            // A route Olla's table does not know yet, naming a model: routed like /api/chat.
+            return modelBound(request, snapshot: snapshot)
+        default:
+            return planOther(request, snapshot: snapshot, eligible: Self.eligible(snapshot, request))
+        }
+    }
+
+    /// Routable endpoints that serve the request's API, in configuration order.
+    private static func eligible(_ snapshot: RoutingSnapshot, _ request: RoutingRequest) -> [RoutingSnapshot.EndpointView] {
+        snapshot.endpoints.filter { view in view.isRoutable && view.speaks(request.route.flavor) }
+    }
+
+    /// The plan of the operations that are not model-bound, among `eligible`.
+    private func planOther(_ request: RoutingRequest, snapshot: RoutingSnapshot,
+                           eligible: [RoutingSnapshot.EndpointView]) -> RoutingPlan {
+        switch request.operation {
+        case .modelBound, .other where request.model != nil:
+            return modelBound(request, snapshot: snapshot)
         case .pull:
             return pull(request, eligible: eligible)
         case .copy, .delete:
@@ -53,12 +69,9 @@ public final class Router: Sendable {
             return create(request, eligible: eligible)
         case .blobCheck(let digest), .blobUpload(let digest):
             if let holder = registry.endpointHolding(blob: digest), let view = eligible.first(where: { $0.config.name == holder }) {
-                return plan(.forward([target(view.config)]), .routed, "blob \(digest.prefix(19)) is on \(holder)")
+                return plan(.forward([view.target]), .routed, "blob \(digest.prefix(19)) is on \(holder)")
             }
             return any(request, eligible, modelKey: nil, reason: "no instance holds this blob yet")
-        case .other where request.model != nil:
-            // A route Olla's table does not know yet, naming a model: routed like /api/chat.
-            return modelBound(request, snapshot: snapshot, eligible: eligible)
         case .other, .listModels, .listRunning, .version, .openAIListModels, .openAIModel:
             return any(request, eligible, modelKey: request.model.map(ModelName.canonical), reason: "any healthy instance")
         }
@@ -66,27 +79,30 @@ public final class Router: Sendable {
 
     // MARK: Operations
 
-    private func modelBound(_ request: RoutingRequest, snapshot: RoutingSnapshot, eligible: [RoutingSnapshot.EndpointView]) -> RoutingPlan {
+    /// A model-bound request: the instances that list its model come from the snapshot's
+    /// table by canonical name (no scan, no array of views for the scheduler's case); the
+    /// other endpoints are looked at only when none does.
+    private func modelBound(_ request: RoutingRequest, snapshot: RoutingSnapshot) -> RoutingPlan {
         guard let model = request.model else {
             // No model in the body: the instance answers with its own "model is required".
-            return any(request, eligible, modelKey: nil, reason: "request names no model")
+            return any(request, Self.eligible(snapshot, request), modelKey: nil, reason: "request names no model")
         }
         let key = ModelName.canonical(model)
-        let holders = eligible.filter { $0.holds(key) }
-        if !holders.isEmpty, balancer.strategy == .residencyAware, let id = request.id,
-           OllamaRouteTable.route(path: request.route.path)?.takesSlot ?? true {
-            return schedule(id, model: model, holders: holders)
+        let holders = snapshot.routableHolders(ofKey: key, speaking: request.route.flavor)
+        if !holders.isEmpty, balancer.strategy == .residencyAware, let id = request.id, request.route.takesSlot {
+            return schedule(id, model: model, holders: holders, in: snapshot)
         }
         if !holders.isEmpty {
-            let ordered = order(holders, modelKey: key)
+            let ordered = order(holders.map { snapshot.endpoints[$0] }, modelKey: key)
             let loaded = ordered.first?.hasLoaded(key) ?? false
             let reason = loaded ? "model loaded on \(ordered[0].config.name)"
                 : "model found on \(holders.count) instance\(holders.count == 1 ? "" : "s")"
-            return plan(.forward(ordered.map { target($0.config) }), .routed, reason)
+            return plan(.forward(ordered.map { $0.target }), .routed, reason)
         }
+        let eligible = Self.eligible(snapshot, request)
         let down = snapshot.downHolders(ofKey: key, flavor: request.route.flavor)
         if strategy == .optimistic && !eligible.isEmpty {
-            return plan(.forward(order(eligible, modelKey: key).map { target($0.config) }), .fallback,
+            return plan(.forward(order(eligible, modelKey: key).map { $0.target }), .fallback,
                         "model not found on a healthy instance; trying any")
         }
         if !down.isEmpty {
@@ -99,7 +115,7 @@ public final class Router: Sendable {
         // Instances that have not reported their models yet cannot be ruled out.
         let unlisted = eligible.filter { $0.inventory == nil }
         if !unlisted.isEmpty {
-            return plan(.forward(order(unlisted, modelKey: key).map { target($0.config) }), .fallback,
+            return plan(.forward(order(unlisted, modelKey: key).map { $0.target }), .fallback,
                         "model list not known yet")
         }
         return plan(.reject(.modelNotFound(model, path: request.route.path), retryAfterSeconds: nil),
@@ -115,7 +131,7 @@ public final class Router: Sendable {
             return any(request, holders.isEmpty ? eligible : holders, modelKey: key, reason: "unload: model not loaded anywhere")
         }
         registry.scheduler.unloading(model, on: loadedOn.map(\.config.name))
-        return plan(.fanOut(loadedOn.map { target($0.config) }), .fanOut,
+        return plan(.fanOut(loadedOn.map { $0.target }), .fanOut,
                     "unload on every instance that has it loaded (\(loadedOn.count))")
     }
 
@@ -125,12 +141,12 @@ public final class Router: Sendable {
             return any(request, eligible, modelKey: request.model.map(ModelName.canonical), reason: "pull onto the best instance")
         case .all:
             guard !eligible.isEmpty else { return noInstance(request, snapshot: registry.snapshot) }
-            return plan(.fanOut(eligible.map { target($0.config) }), .fanOut, "pull onto every instance")
+            return plan(.fanOut(eligible.map { $0.target }), .fanOut, "pull onto every instance")
         case .endpoint(let name):
             guard let view = eligible.first(where: { $0.config.name == name }) else {
                 return unavailable("the pull target '\(name)' is unavailable", [name], reason: "pull target unavailable")
             }
-            return plan(.forward([target(view.config)]), .routed, "pull onto the configured target")
+            return plan(.forward([view.target]), .routed, "pull onto the configured target")
         }
     }
 
@@ -147,7 +163,7 @@ public final class Router: Sendable {
             return plan(.reject(.modelNotFound(model, path: request.route.path), retryAfterSeconds: nil),
                         .rejected, "model not found on any instance")
         }
-        return plan(.fanOut(holders.map { target($0.config) }), .fanOut,
+        return plan(.fanOut(holders.map { $0.target }), .fanOut,
                     "every instance that has the model (\(holders.count))")
     }
 
@@ -155,7 +171,7 @@ public final class Router: Sendable {
         for digest in CreateRequest.blobDigests(request.smallBody) {
             if let holder = registry.endpointHolding(blob: digest),
                let view = eligible.first(where: { $0.config.name == holder }) {
-                return plan(.forward([target(view.config)]), .routed, "the instance that received the blobs")
+                return plan(.forward([view.target]), .routed, "the instance that received the blobs")
             }
         }
         return any(request, eligible, modelKey: request.model.map(ModelName.canonical), reason: "no uploaded blobs known; best instance")
@@ -165,10 +181,15 @@ public final class Router: Sendable {
 
     /// Places a model-bound request with the `residency-aware` scheduler: dispatch now,
     /// hold in Olla's queue, or refuse when that queue is full.
-    private func schedule(_ id: UInt64, model: String, holders: [RoutingSnapshot.EndpointView]) -> RoutingPlan {
-        switch registry.scheduler.admit(id, model: model, candidates: holders.map(schedulingCandidate)) {
+    /// `holders`: indices in `snapshot.endpoints` (`RoutingSnapshot.routableHolders`).
+    private func schedule(_ id: UInt64, model: String, holders: [Int], in snapshot: RoutingSnapshot) -> RoutingPlan {
+        let candidates = holders.map { schedulingCandidate(snapshot.endpoints[$0]) }
+        switch registry.scheduler.admit(id, model: model, candidates: candidates) {
         case .dispatch(let placement):
-            var routed = plan(.forward(targets(placement.estimates, among: holders)), .routed, placement.reason)
+            let targets = placement.estimates.compactMap { estimate in
+                holders.first { snapshot.endpoints[$0].config.name == estimate.candidate.name }.map { snapshot.endpoints[$0].target }
+            }
+            var routed = plan(.forward(targets), .routed, placement.reason)
             routed.scheduled = true
             routed.estimatedWait = placement.estimates.first?.expectedWait
             return routed
@@ -188,7 +209,7 @@ public final class Router: Sendable {
         let key = ModelName.canonical(model)
         return registry.snapshot.endpoints.filter { view in
             view.isRoutable && view.speaks(flavor) && view.holds(key)
-        }.map(schedulingCandidate)
+        }.map { schedulingCandidate($0) }
     }
 
     /// The plan for a held request the scheduler released with `estimates`.
@@ -205,7 +226,7 @@ public final class Router: Sendable {
 
     private func targets(_ estimates: [PlacementEstimate], among views: [RoutingSnapshot.EndpointView]) -> [EndpointTarget] {
         estimates.compactMap { estimate in
-            views.first { $0.config.name == estimate.candidate.name }.map { target($0.config) }
+            views.first { $0.config.name == estimate.candidate.name }.map { $0.target }
         }
     }
 
@@ -216,7 +237,7 @@ public final class Router: Sendable {
     private func any(_ request: RoutingRequest, _ views: [RoutingSnapshot.EndpointView], modelKey: String?,
                      reason: String) -> RoutingPlan {
         guard !views.isEmpty else { return noInstance(request, snapshot: registry.snapshot) }
-        return plan(.forward(order(views, modelKey: modelKey).map { target($0.config) }), .routed, reason)
+        return plan(.forward(order(views, modelKey: modelKey).map { $0.target }), .routed, reason)
     }
 
     /// Nothing is routable: every instance that speaks the request's API was found down by
@@ -259,8 +280,4 @@ public final class Router: Sendable {
         RoutingPlan(target: target, strategy: strategy, decision: decision, reason: reason)
     }
 
-    func target(_ config: EndpointConfig) -> EndpointTarget {
-        EndpointTarget(name: config.name, baseURL: config.url.baseURL, priority: config.priority,
-                       extraHeaders: config.headers, type: config.type)
-    }
 }
