@@ -32,18 +32,21 @@ public enum RequestFraming: Sendable, Equatable {
     ///   `gzip, chunked` (RFC 9112 §6.1). Status 413 (`payloadTooLarge`) for a length beyond
     ///   what a signed 64-bit count holds.
     public static func decide(httpVersion: String, headers: [HTTPHeader]) throws(ProxyError) -> RequestFraming {
-        var lengths: [String] = []
+        // The first Content-Length and whether another one differs: no array for the usual
+        // single field (`codings` stays empty, unallocated, without Transfer-Encoding).
+        var firstLength: String? = nil
+        var lengthsDiffer = false
         var codings: [String] = []
         for header in headers {
             try checkSyntax(header)
-            if header.name.equalsIgnoringASCIICase("content-length") {
-                lengths.append(header.value)
-            } else if header.name.equalsIgnoringASCIICase("transfer-encoding") {
+            if HTTPHeaderName.matches(header.name, "content-length") {
+                if let firstLength { lengthsDiffer = lengthsDiffer || header.value != firstLength } else { firstLength = header.value }
+            } else if HTTPHeaderName.matches(header.name, "transfer-encoding") {
                 codings.append(header.value)
             }
         }
         if !codings.isEmpty {
-            guard lengths.isEmpty else {
+            guard firstLength == nil else {
                 throw ProxyError(.badRequest, "request has both Transfer-Encoding and Content-Length")
             }
             guard httpVersion != "HTTP/1.0" else {
@@ -51,8 +54,8 @@ public enum RequestFraming: Sendable, Equatable {
             }
             return try transferCoding(codings)
         }
-        guard let first = lengths.first else { return .noBody }
-        guard lengths.allSatisfy({ $0 == first }) else {
+        guard let first = firstLength else { return .noBody }
+        guard !lengthsDiffer else {
             throw ProxyError(.badRequest, "request has several different Content-Length values")
         }
         return .length(try contentLength(first))
