@@ -58,7 +58,7 @@ extension ProxyEngine {
     /// and `maxBodySize` are bytes (`maxBodySize` zero: unlimited).
     static func forwardDecision(method: String, route: ProxyRoute.Forward, declaredLength: Int64?, maxBodySize: Int64,
                                 registry: EndpointRegistry, requestID: String) -> ForwardDecision {
-        let operation = OllamaOperation.classify(method: method, upstreamTarget: route.upstreamTarget)
+        let operation = OllamaOperation.classify(method: method, route: route)
         if let answer = CatalogueAnswers.answer(operation: operation, snapshot: registry.snapshot, registry: registry,
                                                 requestID: requestID) {
             return .answer(answer)

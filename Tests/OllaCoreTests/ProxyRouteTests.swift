@@ -36,6 +36,24 @@ import Testing
         }
     }
 
+    /// The operation read from the classified route equals the one looked up from the
+    /// target, for every method on table routes, parameter routes and unknown ones.
+    @Test func theOperationFromTheRouteEqualsTheLookedUpOne() {
+        let targets = ["/api/chat", "/api/generate?x=1", "/api/pull", "/api/copy", "/api/delete", "/api/create",
+                       "/api/blobs/sha256:abc", "/api/tags", "/api/ps", "/api/version", "/v1/models",
+                       "/v1/models/hf.co%2Forg%2Frepo", "/v1/chat/completions", "/api/unknown", "/"]
+        for method in ["GET", "POST", "HEAD", "DELETE", "PUT"] {
+            for target in targets {
+                guard let route = forward(method, "/olla/ollama" + target) else { continue }  // the heartbeat
+                #expect(OllamaOperation.classify(method: method, route: route)
+                    == OllamaOperation.classify(method: method, upstreamTarget: route.upstreamTarget), "\(method) \(target)")
+            }
+        }
+        #expect(forward("POST", "/olla/ollama/api/chat?a=1")?.path == "/api/chat")
+        #expect(forward("POST", "/olla/ollama/api/chat")?.handling == .modelBound)
+        #expect(forward("GET", "/olla/ollama/api/chat")?.handling == nil, "a method the table does not list")
+    }
+
     @Test func openAIPathsUseTheOpenAIFlavor() {
         #expect(forward("POST", "/olla/ollama/v1/chat/completions")?.flavor == .openAI)
         #expect(forward("GET", "/olla/ollama/v1/models/llama3:8b")?.flavor == .openAI)

@@ -22,8 +22,19 @@ public enum OllamaOperation: Sendable, Equatable {
     /// `OllamaRouteTable`. Routes the table does not list are `.other`.
     public static func classify(method: String, upstreamTarget: String) -> OllamaOperation {
         let path = upstreamTarget.pathBeforeQuery
-        guard let route = OllamaRouteTable.route(method: method, path: path) else { return .other }
-        switch route.handling {
+        return classify(method: method, handling: OllamaRouteTable.route(method: method, path: path)?.handling, path: path)
+    }
+
+    /// Classifies a forwarded route from what `ProxyRoute` read in the table already
+    /// (`Forward.handling`): the same answer as `classify(method:upstreamTarget:)`, without a
+    /// second lookup.
+    public static func classify(method: String, route: ProxyRoute.Forward) -> OllamaOperation {
+        classify(method: method, handling: route.handling, path: route.path)
+    }
+
+    private static func classify(method: String, handling: OllamaRoute.Handling?, path: Substring) -> OllamaOperation {
+        guard let handling else { return .other }
+        switch handling {
         case .modelBound: return .modelBound
         case .pull: return .pull
         case .copy: return .copy

@@ -32,7 +32,11 @@ public enum ProxyRoute: Sendable, Equatable {
     /// A request to forward to a backend, with what the route table says about it.
     public struct Forward: Sendable, Equatable {
         /// The target sent upstream: the raw path and query without Olla's prefix.
-        public var upstreamTarget: String
+        public var upstreamTarget: String {
+            didSet { path = upstreamTarget.pathBeforeQuery }
+        }
+        /// The path part of the upstream target, found once (it is read several times per request).
+        public private(set) var path: Substring
         /// The API family, which shapes the errors Olla makes for this request.
         public var flavor: APIFlavor
         /// Body keys that name the model, in order of preference.
@@ -43,24 +47,45 @@ public enum ProxyRoute: Sendable, Equatable {
         /// Whether a request of this route takes a generation slot on the instance
         /// (`OllamaRoute.takesSlot`; true for a route the table does not list): the
         /// `residency-aware` scheduler counts and holds only those. Read once from the table here.
-        public var takesSlot: Bool = true
+        public var takesSlot: Bool
+        /// What Olla does with the route (`OllamaRoute.handling`) when the table lists it for
+        /// this method; nil otherwise. `OllamaOperation.classify(method:route:)` reads it
+        /// instead of looking the route up again.
+        public var handling: OllamaRoute.Handling?
 
-        /// The path part of the upstream target.
-        public var path: Substring { upstreamTarget.pathBeforeQuery }
+        /// A forwarded route with every fact given; `takesSlot` defaults to true (a route the
+        /// table does not list), `handling` to nil.
+        public init(upstreamTarget: String, flavor: APIFlavor, modelKeys: [String], streamsUpload: Bool,
+                    takesSlot: Bool = true, handling: OllamaRoute.Handling? = nil) {
+            self.upstreamTarget = upstreamTarget
+            self.path = upstreamTarget.pathBeforeQuery
+            self.flavor = flavor
+            self.modelKeys = modelKeys
+            self.streamsUpload = streamsUpload
+            self.takesSlot = takesSlot
+            self.handling = handling
+        }
     }
 
     /// The prefix every Ollama endpoint is served under.
     public static let prefix = "/olla/ollama"
     /// OpenAI-compatible clients may also use this prefix; only `/v1/*` lives under it.
     public static let openAIPrefix = "/olla/openai"
+    /// `openAIPrefix` + `/v1/`, and the lengths in characters of the two prefixes: constants,
+    /// not recomputed per request.
+    private static let openAIV1Prefix = openAIPrefix + "/v1/"
+    private static let prefixCount = prefix.count
+    private static let openAIPrefixCount = openAIPrefix.count
+    /// The model's body key when the route table names none.
+    private static let defaultModelKeys = ["model"]
 
     /// Classifies a raw request target such as `/olla/ollama/api/chat?x=1`.
     public static func classify(method: String, rawTarget: String) -> ProxyRoute {
-        if rawTarget.hasPrefix(openAIPrefix + "/v1/") {
-            return .forward(forward(method: method, upstreamTarget: String(rawTarget.dropFirst(openAIPrefix.count))))
+        if rawTarget.hasPrefix(openAIV1Prefix) {
+            return .forward(forward(method: method, upstreamTarget: String(rawTarget.dropFirst(openAIPrefixCount))))
         }
         guard rawTarget.hasPrefix(prefix) else { return .notFound }
-        let rest = rawTarget.dropFirst(prefix.count)
+        let rest = rawTarget.dropFirst(prefixCount)
         if let first = rest.first, first != "/" && first != "?" {
             return .notFound  // e.g. /olla/ollamax
         }
@@ -76,16 +101,19 @@ public enum ProxyRoute: Sendable, Equatable {
     /// (a newer release's) still has its model read from the body's `model`.
     private static func forward(method: String, upstreamTarget: String) -> Forward {
         let path = upstreamTarget.pathBeforeQuery
-        // A known path with another method keeps its path's facts (Ollama answers 405).
-        let route = OllamaRouteTable.route(method: method, path: path) ?? OllamaRouteTable.route(path: path)
-        var modelKeys = ["model"]
+        // A known path with another method keeps its path's facts (Ollama answers 405), but
+        // has no handling (`OllamaOperation.other`).
+        let route = OllamaRouteTable.route(path: path)
+        let methodListed = route?.methods.contains(method) ?? false
+        var modelKeys = defaultModelKeys
         if case .body(let keys)? = route?.model { modelKeys = keys }
         return Forward(
             upstreamTarget: upstreamTarget,
             flavor: route?.api ?? OllamaRouteTable.api(path: path),
             modelKeys: modelKeys,
             streamsUpload: route?.handling == .blob && (method == "POST" || method == "HEAD"),
-            takesSlot: route?.takesSlot ?? true)
+            takesSlot: route?.takesSlot ?? true,
+            handling: methodListed ? route?.handling : nil)
     }
 
     /// The API family of a raw request target, for errors Olla makes before classifying it.
