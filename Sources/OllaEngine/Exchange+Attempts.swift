@@ -18,7 +18,8 @@ extension Exchange {
             transferID: id,
             url: endpoint.baseURL + route.upstreamTarget,
             method: method,
-            headers: requestHeaders + endpoint.extraHeaders,
+            // `+` copies the array even when nothing is added.
+            headers: endpoint.extraHeaders.isEmpty ? requestHeaders : requestHeaders + endpoint.extraHeaders,
             bodyLength: start.bodyLength,
             connectTimeout: settings.connectTimeout,
             firstByteTimeout: settings.responseTimeout,

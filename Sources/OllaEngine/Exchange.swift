@@ -69,9 +69,18 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
             // Unknown routes may be inference routes newer than Olla's table.
             keepsTail: operation == .modelBound || operation == .other,
             flavor: route.flavor)
-        let announced = head.announcesBody || ["POST", "PUT", "PATCH"].contains(head.method)
+        let announced = head.announcesBody || Self.sendsBody(method: head.method)
         self.machine = Mutex(RequestStateMachine(
             limits: limits, announcedBodyLength: announced ? (head.declaredLength ?? -1) : nil))
+    }
+
+    /// Methods whose requests carry a body even when the head does not announce one (a
+    /// switch, not an array literal: that was an allocation per request).
+    static func sendsBody(method: String) -> Bool {
+        switch method {
+        case "POST", "PUT", "PATCH": true
+        default: false
+        }
     }
 
     // MARK: Called by the inbound server

@@ -110,15 +110,20 @@ public struct UpstreamHead: Sendable {
     /// The status code (100...999; interim 1xx heads are never reported).
     public var status: Int
     /// The header fields in arrival order, names as the backend spelled them.
-    public var headers: [HTTPHeader]
+    public let headers: [HTTPHeader]
+    /// The declared body length in bytes, when the body is not chunked: read once, here (the
+    /// request's state machine, the response head and the reader block all ask).
+    public let contentLength: UInt64?
+
     /// A head with `status` and `headers`.
     public init(status: Int, headers: [HTTPHeader]) {
         self.status = status
         self.headers = headers
+        self.contentLength = Self.declaredLength(in: headers)
     }
 
-    /// The declared body length, when the body is not chunked.
-    public var contentLength: UInt64? {
+    /// `Content-Length` unless a `Transfer-Encoding` is present (RFC 9112 §6.3: it wins).
+    static func declaredLength(in headers: [HTTPHeader]) -> UInt64? {
         if let te = HeaderRules.value(of: "transfer-encoding", in: headers), !te.isEmpty { return nil }
         guard let text = HeaderRules.value(of: "content-length", in: headers) else { return nil }
         return UInt64(text.trimmingSpaces())
