@@ -123,23 +123,28 @@ extension RequestStateMachine {
     /// the chunk and offers it again after `unpauseTransfer`).
     mutating func upstreamBodyReceived(_ bytes: UnsafeRawBufferPointer) -> (Action, BodyAcceptance) {
         switch state {
-        case .answering(var answer, let client):
-            guard answer.transferRunning else { return (.none, .accepted) }  // cancelled: dropped
-            state = .modifying
-            if answer.response.queue.count >= limits.highWater {
-                answer.response.intake = .paused
-                state = .answering(answer, client)
-                return (.none, .pause)
-            }
-            answer.response.intake = .open
-            answer.response.append(bytes)
-            if limits.keepsTail { facts.keepTail(bytes, size: Self.tailSize) }
-            return (enterAnswering(answer, client: client), .accepted)
+        case .answering:
+            break
         case .finished:
             return (.none, .accepted)
         default:
             impossible("upstreamBodyReceived")
         }
+        // Once per chunk: the answer is moved out and back, not copied.
+        guard case .answering(var answer, let client) = takeState() else { preconditionFailure() }
+        guard answer.transferRunning else {  // cancelled: dropped
+            state = .answering(consume answer, client)
+            return (.none, .accepted)
+        }
+        if answer.response.queue.count >= limits.highWater {
+            answer.response.intake = .paused
+            state = .answering(consume answer, client)
+            return (.none, .pause)
+        }
+        answer.response.intake = .open
+        answer.response.append(bytes)
+        if limits.keepsTail { facts.keepTail(bytes, size: Self.tailSize) }
+        return (enterAnswering(consume answer, client: client), .accepted)
     }
 
     /// The transfer ended. Before a head, a connect failure moves on to the next candidate
@@ -306,11 +311,11 @@ extension RequestStateMachine {
     /// Moves to (or stays in) `answering`, resuming a client that waits for the answer or for
     /// body bytes. A client held back by upload backpressure stays suspended while the
     /// transfer still takes its bytes.
-    private mutating func enterAnswering(_ answer: Answer, client: Client) -> Action {
+    private mutating func enterAnswering(_ answer: consuming Answer, client: Client) -> Action {
         var uploadComplete = true
-        if case .running(let upload) = answer.transfer { uploadComplete = upload.isComplete }
+        if case .running(.streamed(let upload)) = answer.transfer { uploadComplete = upload.complete }
         let wake = client == .suspended && (uploadComplete || !answer.transferRunning)
-        state = .answering(answer, wake ? .flowing : client)
+        state = .answering(consume answer, wake ? .flowing : client)
         return wake ? .resumeClient : .none
     }
 }

@@ -151,9 +151,13 @@ extension RequestStateMachine {
         switch state {
         case .finished:
             return (.none, .abort)
-        case .answering(var answer, let client):
-            guard answer.head == nil else { impossible("readResponse (before the head was queued)") }
-            state = .modifying
+        case .answering:
+            // Once or twice per chunk: the answer is moved out and back, not copied.
+            guard case .answering(var answer, let client) = takeState() else { preconditionFailure() }
+            guard answer.head == nil else {
+                state = .answering(consume answer, client)
+                impossible("readResponse (before the head was queued)")
+            }
             let idle: Bool
             if case .none = answer.transfer { idle = true } else { idle = false }
             let limit = answer.response.sendableBytes(
@@ -161,6 +165,8 @@ extension RequestStateMachine {
                 holdsFinalRecord: facts.changesHoldings, lowWater: limits.lowWater)
             let n = limit == 0 ? 0 : answer.response.queue.drain(
                 into: UnsafeMutableRawBufferPointer(rebasing: destination[0..<limit]))
+            // `consume`: the answer moves back into the state; without it the optimizer copies
+            // it (a retain of every reference inside) and destroys the local after.
             if n > 0 {
                 facts.bytesSent += Int64(n)
                 var action = Action.none
@@ -168,18 +174,19 @@ extension RequestStateMachine {
                     answer.response.intake = .resuming
                     action = .unpauseTransfer
                 }
-                state = .answering(answer, client)
+                state = .answering(consume answer, client)
                 return (action, .bytes(n))
             }
             switch answer.transfer {
             case .finished:
-                state = .answering(answer, client)
+                state = .answering(consume answer, client)
                 return (.none, .end)
             case .failed, .cancelled:
-                state = .answering(answer, client)
-                return (.none, answer.response.trailerWritten ? .end : .abort)
+                let read: Exchange.ResponseRead = answer.response.trailerWritten ? .end : .abort
+                state = .answering(consume answer, client)
+                return (.none, read)
             case .none, .running:
-                state = .answering(answer, .suspended)
+                state = .answering(consume answer, .suspended)
                 return (.suspendClient, .suspended)
             }
         case .receivingBody, .awaitingUploadRoute, .routing, .held, .connecting, .fanningOut, .modifying:

@@ -296,6 +296,16 @@ struct RequestStateMachine {
         return answer.response.intake != .open
     }
 
+    /// Moves the state out, leaving `.modifying`, for an event that changes it in place. A
+    /// `switch` on `state` copies the payload instead (a retain of every reference inside,
+    /// and a release when the old value is overwritten): the per-chunk events avoid that.
+    @inline(__always)
+    mutating func takeState() -> State {
+        var taken = State.modifying
+        swap(&taken, &state)
+        return taken
+    }
+
     /// Stops the process: `event` cannot happen in the current state, so the caller is wrong.
     func impossible(_ event: String) -> Never {
         preconditionFailure("request state machine: \(event) in state \(state.name)")

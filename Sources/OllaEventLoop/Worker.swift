@@ -129,8 +129,11 @@ public final class Worker: @unchecked Sendable {
 
     private func run() {
         var ticker = Ticker(interval: Self.tickInterval, now: .now)
+        // Two clock reads per round: after the wait (events and the next round's processing
+        // use it) and before the wait (ticks and the wait's length).
+        var after = ContinuousClock.now
         while true {
-            for driver in self.drivers { driver.process(now: .now) }
+            for driver in self.drivers { driver.process(now: after) }
             guard let ranWork = runInbox() else { break }
             // Read the table after the posted work: a driver it registered may already watch
             // a descriptor that is ready in this round's wait, and dispatch indexes this table.
@@ -147,7 +150,7 @@ public final class Worker: @unchecked Sendable {
             poller.wait(timeoutMilliseconds: wait) { data, events in
                 drivers[Int(data >> 32)].descriptorReady(Int32(truncatingIfNeeded: data), events: Events(rawValue: events))
             }
-            let after = ContinuousClock.now
+            after = ContinuousClock.now
             for driver in drivers { driver.eventsHandled(now: after) }
         }
         for driver in self.drivers.reversed() { driver.workerStopped() }
@@ -158,7 +161,10 @@ public final class Worker: @unchecked Sendable {
 
     /// Runs posted work; returns whether there was any, or nil once `stop` was asked.
     private func runInbox() -> Bool? {
-        let (work, stopping) = inbox.withLock { inbox in
+        let (work, stopping) = inbox.withLock { inbox -> ([@Sendable () -> Void], Bool) in
+            // Most rounds have nothing posted: taking the (shared) array and clearing it in
+            // place would allocate a fresh buffer every round.
+            if inbox.work.isEmpty { return ([], inbox.stopping) }
             defer { inbox.work.removeAll(keepingCapacity: true) }
             return (inbox.work, inbox.stopping)
         }

@@ -109,7 +109,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         drainCommands()
         // A fresh clock: a transfer started just now set libcurl's timer to "at once" after
         // the round's `now` was taken, and must be kicked off in this round, not the next.
-        runCurlTimerIfDue(.now)
+        runCurlTimerIfDue()
         collectFinished()
     }
 
@@ -126,7 +126,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     /// Runs libcurl's timer when due and hands finished transfers to their delegates.
     public func eventsHandled(now: ContinuousClock.Instant) {
         worker.assertInLoop()
-        runCurlTimerIfDue(.now)
+        runCurlTimerIfDue()
         collectFinished()
     }
 
@@ -201,6 +201,8 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
 
     private func drainCommands() {
         let pending = commands.withLock { commands -> [Command] in
+            // Taking the shared array and clearing it in place allocates: not when it is empty.
+            if commands.queue.isEmpty { return [] }
             let taken = commands.queue
             commands.queue.removeAll(keepingCapacity: true)
             return taken
@@ -250,8 +252,9 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         }
     }
 
-    private func runCurlTimerIfDue(_ now: ContinuousClock.Instant) {
-        guard let deadline = curlTimerDeadline, deadline <= now else { return }
+    /// Reads the clock only when libcurl has a timer set (twice per round otherwise, for nothing).
+    private func runCurlTimerIfDue() {
+        guard let deadline = curlTimerDeadline, deadline <= .now else { return }
         curlTimerDeadline = nil
         Curl.socketAction(multi, CURL_SOCKET_TIMEOUT, 0)
     }

@@ -77,7 +77,7 @@ enum RequestOptions {
         let length = size * count
         guard let buffer, let context else { return length }
         let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
-        transfer.lastActivity = .now
+        transfer.noteActivity()
         if transfer.abandoned { return length }
         switch transfer.delegate.upstreamBodyReceived(UnsafeRawBufferPointer(start: buffer, count: length)) {
         case .accepted:

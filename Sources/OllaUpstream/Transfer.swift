@@ -23,6 +23,10 @@ final class Transfer {
     /// transfer. Whether the transfer is paused is the delegate's to know
     /// (`TransferDelegate.holdsAnswerPaused`), not recorded here.
     var lastActivity: ContinuousClock.Instant
+    /// Body bytes arrived since the last tick: the tick moves `lastActivity` to its own time.
+    /// A store per chunk instead of a clock read; idle time is then measured with the tick's
+    /// precision (100 ms), plenty for a limit counted in seconds.
+    private var activitySinceTick = false
 
     private var headParser = ResponseHeadParser()
     private(set) var headDelivered = false
@@ -83,6 +87,11 @@ final class Transfer {
         }
     }
 
+    /// The backend sent body bytes (the write callback, once per chunk).
+    func noteActivity() {
+        activitySinceTick = true
+    }
+
     /// A deadline that has passed, if any. Silence after the head counts as idle unless the
     /// delegate paused the transfer (asked only once the idle clock ran out; a paused transfer
     /// restarts its clock, so the delegate is asked once per idle period, not per tick).
@@ -90,6 +99,10 @@ final class Transfer {
         if !headDelivered {
             if let deadline = firstByteDeadline, now >= deadline { return .firstByteTimedOut }
             return nil
+        }
+        if activitySinceTick {
+            activitySinceTick = false
+            lastActivity = now
         }
         guard let idle = idleTimeout, now - lastActivity >= idle else { return nil }
         if delegate.holdsAnswerPaused {

@@ -116,6 +116,17 @@ private final class Fixture {
         #expect(f.transfer.expiredTimeout(now: f.start + .seconds(65)) == .idleTimedOut)
     }
 
+    @Test func bodyActivityMovesTheIdleClockAtTheNextTick() throws {
+        let f = try Fixture(idle: .seconds(5))
+        f.lines("HTTP/1.1 200 OK\r\n", "\r\n")
+        f.transfer.lastActivity = f.start
+        f.transfer.noteActivity()
+        // The tick that sees the activity stamps its own time: silence counts from there.
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(4)) == nil)
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(8)) == nil)
+        #expect(f.transfer.expiredTimeout(now: f.start + .seconds(9)) == .idleTimedOut)
+    }
+
     @Test func aPausedUploadReadPausesCurl() throws {
         let f = try Fixture(bodyLength: 100, firstByte: .seconds(10))
         #expect(f.transfer.uploadRead(.pause, now: f.start) == Int(CURL_READFUNC_PAUSE))

@@ -29,21 +29,21 @@ public enum RecordFraming: Sendable, Equatable {
 
     /// The length of the first complete record at the start of `bytes`, its terminator
     /// included, or nil when no record is complete yet.
+    /// Line feeds are found a word at a time (`ByteSearch`): this runs once per forwarded
+    /// record, over the whole record.
     public func firstRecordEnd(in bytes: UnsafeRawBufferPointer) -> Int? {
-        var index = 0
-        while index < bytes.count {
-            if bytes[index] == lineFeed {
-                switch self {
-                case .ndjson:
-                    return index + 1
-                case .serverSentEvents:
-                    if index + 1 < bytes.count, bytes[index + 1] == lineFeed { return index + 2 }
-                    if index + 2 < bytes.count, bytes[index + 1] == carriageReturn, bytes[index + 2] == lineFeed {
-                        return index + 3
-                    }
+        var from = 0
+        while let index = ByteSearch.firstIndex(of: lineFeed, in: bytes, from..<bytes.count) {
+            switch self {
+            case .ndjson:
+                return index + 1
+            case .serverSentEvents:
+                if index + 1 < bytes.count, bytes[index + 1] == lineFeed { return index + 2 }
+                if index + 2 < bytes.count, bytes[index + 1] == carriageReturn, bytes[index + 2] == lineFeed {
+                    return index + 3
                 }
             }
-            index += 1
+            from = index + 1
         }
         return nil
     }
