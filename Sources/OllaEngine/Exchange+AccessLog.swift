@@ -4,8 +4,10 @@ extension Exchange {
     /// One line of the access log, from the request's facts.
     func accessRecord(_ facts: RequestFacts) -> AccessRecord {
         let now = ContinuousClock.now
-        let tail = facts.tailBytes(size: RequestStateMachine.tailSize)
-        var tokens = tail.isEmpty ? nil : TokenScanner.scan(tail, flavor: route.flavor)
+        // The kept tail is read where it lies (up to twice `tailSize`: its last `tailSize` bytes).
+        var tokens = facts.tail.isEmpty ? nil : facts.tail.withUnsafeBytes { kept in
+            TokenScanner.scan(UnsafeRawBufferPointer(rebasing: kept.suffix(RequestStateMachine.tailSize)), flavor: route.flavor)
+        }
         if facts.respondedWithStream, tokens?.evalDuration == nil, let headAt = facts.headAt {
             tokens?.streamDuration = now - headAt
         }

@@ -13,6 +13,12 @@ struct CappedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// is full. `fold` must map into a small fixed set (e.g. model → "other"); its
     /// results are always admitted.
     mutating func update(_ key: Key, initial: @autoclosure () -> Value, fold: (Key) -> Key, _ body: (inout Value) -> Void) {
+        // A label set seen before (every request but the first of its kind): one hash lookup,
+        // the value changed in place.
+        if let index = values.index(forKey: key) {
+            body(&values.values[index])
+            return
+        }
         var key = key
         if values[key] == nil, values.count >= capacity {
             key = fold(key)

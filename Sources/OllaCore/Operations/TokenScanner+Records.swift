@@ -31,6 +31,12 @@ extension TokenScanner {
 
     private static let dataField: StaticString = "data:"
 
+    /// Whether `tail` holds `marker` or a `\u` escape anywhere: false means no record or
+    /// object in it can name a field containing `marker`.
+    static func mayHold(_ marker: StaticString, in tail: UnsafeRawBufferPointer) -> Bool {
+        MarkerSearch(tail: tail, marker: marker.bytes).last(before: tail.count) != nil
+    }
+
     /// The last `"usage": {...}` object in the tail, found by its key. Answers whose last
     /// document is longer than the tail (a long non-streamed answer; a Responses
     /// `response.completed` event, which repeats the whole output) still end with their usage.

@@ -16,11 +16,17 @@ public enum TokenScanner {
 
     /// Usage from the tail of a response on `flavor`'s API.
     public static func scan(_ tail: [UInt8], flavor: APIFlavor) -> TokenUsage? {
+        tail.withUnsafeBytes { scan($0, flavor: flavor) }
+    }
+
+    /// Usage from the tail of a response on `flavor`'s API, read in place: the caller's
+    /// buffer (the request's kept tail) is not copied.
+    public static func scan(_ tail: UnsafeRawBufferPointer, flavor: APIFlavor) -> TokenUsage? {
         switch flavor {
-        case .native: scanOllama(tail)
-        case .openAI: scanOpenAI(tail)
-        case .openAIResponses: scanResponses(tail)
-        case .anthropic: scanAnthropic(tail)
+        case .native: ollama(in: tail)
+        case .openAI: openAI(in: tail)
+        case .openAIResponses: responses(in: tail)
+        case .anthropic: anthropic(in: tail)
         }
     }
 
@@ -29,10 +35,12 @@ public enum TokenScanner {
     /// `eval_count`, and `eval_duration`, `load_duration`, `total_duration` (nanoseconds;
     /// ollama/ollama api/types.go `Metrics`).
     public static func scanOllama(_ tail: [UInt8]) -> TokenUsage? {
-        tail.withUnsafeBytes { tail in
-            // Both counts end in `_count`: a record without it cannot qualify.
-            lastDocument(in: tail, marker: "_count", ollamaUsage)
-        }
+        tail.withUnsafeBytes(ollama(in:))
+    }
+
+    private static func ollama(in tail: UnsafeRawBufferPointer) -> TokenUsage? {
+        // Both counts end in `_count`: a record without it cannot qualify.
+        lastDocument(in: tail, marker: "_count", ollamaUsage)
     }
 
     private static func ollamaUsage(_ record: TailObject) -> TokenUsage? {
@@ -58,27 +66,40 @@ public enum TokenScanner {
     /// `completion_tokens`, in a whole JSON body or in the last SSE `data:` event that
     /// has one (sent when the client asked for `stream_options.include_usage`).
     public static func scanOpenAI(_ tail: [UInt8]) -> TokenUsage? {
-        tail.withUnsafeBytes { tail in
-            lastDocument(in: tail, marker: "_tokens") { record in
-                topLevelUsage(of: record)?.flatMap { promptCompletion($0) }
-            } ?? lastUsageObject(in: tail).flatMap { promptCompletion($0) }
-        }
+        tail.withUnsafeBytes(openAI(in:))
     }
+
+    private static func openAI(in tail: UnsafeRawBufferPointer) -> TokenUsage? {
+        guard mayHold(countsMarker, in: tail) else { return nil }
+        return lastDocument(in: tail, marker: countsMarker) { record in
+            topLevelUsage(of: record)?.flatMap { promptCompletion($0) }
+        } ?? lastUsageObject(in: tail).flatMap { promptCompletion($0) }
+    }
+
+    /// The part every count's name has in the OpenAI, Responses and Anthropic APIs
+    /// (`prompt_tokens`, `input_tokens`, ...). A tail without it, or a `\u` escape that could
+    /// spell it, has no usage: one search over the tail answers the stream that reports
+    /// none (OpenAI's without `include_usage`), instead of a search for records and
+    /// another for `usage` objects.
+    private static let countsMarker: StaticString = "_tokens"
 
     /// OpenAI's Responses API: `usage` with `input_tokens` and `output_tokens`, at the top
     /// level of a whole response, or inside `response` of the last `response.completed`
     /// (or `.incomplete`, `.failed`) event of a stream.
     public static func scanResponses(_ tail: [UInt8]) -> TokenUsage? {
-        tail.withUnsafeBytes { tail in
-            lastDocument(in: tail, marker: "_tokens") { record in
-                var usage: TailObject.Member?, response: TailObject.Member?
-                guard record.walk(maxDepth: maxDepth, { member in
-                    if member.keyIs("usage") { usage = member } else if member.keyIs("response") { response = member }
-                }) else { return nil }
-                if let usage { return usage.object.flatMap { inputOutput($0) } }
-                return response?.object.flatMap { usageMember(of: $0) }?.object.flatMap { inputOutput($0) }
-            } ?? lastUsageObject(in: tail).flatMap { inputOutput($0) }
-        }
+        tail.withUnsafeBytes(responses(in:))
+    }
+
+    private static func responses(in tail: UnsafeRawBufferPointer) -> TokenUsage? {
+        guard mayHold(countsMarker, in: tail) else { return nil }
+        return lastDocument(in: tail, marker: countsMarker) { record in
+            var usage: TailObject.Member?, response: TailObject.Member?
+            guard record.walk(maxDepth: maxDepth, { member in
+                if member.keyIs("usage") { usage = member } else if member.keyIs("response") { response = member }
+            }) else { return nil }
+            if let usage { return usage.object.flatMap { inputOutput($0) } }
+            return response?.object.flatMap { usageMember(of: $0) }?.object.flatMap { inputOutput($0) }
+        } ?? lastUsageObject(in: tail).flatMap { inputOutput($0) }
     }
 
     /// Anthropic's Messages API: `usage` with `input_tokens` and `output_tokens` at the top
@@ -86,17 +107,19 @@ public enum TokenScanner {
     /// `input_tokens` is optional in Anthropic's API (Ollama sends it); without it the input
     /// count comes from the `message_start` event, when the tail still holds it.
     public static func scanAnthropic(_ tail: [UInt8]) -> TokenUsage? {
-        tail.withUnsafeBytes { tail -> TokenUsage? in
-            guard var usage = lastDocument(in: tail, marker: "_tokens", { record in
-                topLevelUsage(of: record)?.flatMap { inputOutput($0) }
-            }) ?? lastUsageObject(in: tail).flatMap({ inputOutput($0) }) else {
-                return nil
-            }
-            if usage.promptTokens == 0, let start = lastDocument(in: tail, marker: "_start", messageStartUsage) {
-                usage.promptTokens = start.promptTokens
-            }
-            return usage
+        tail.withUnsafeBytes(anthropic(in:))
+    }
+
+    private static func anthropic(in tail: UnsafeRawBufferPointer) -> TokenUsage? {
+        guard mayHold(countsMarker, in: tail), var usage = lastDocument(in: tail, marker: countsMarker, { record in
+            topLevelUsage(of: record)?.flatMap { inputOutput($0) }
+        }) ?? lastUsageObject(in: tail).flatMap({ inputOutput($0) }) else {
+            return nil
         }
+        if usage.promptTokens == 0, let start = lastDocument(in: tail, marker: "_start", messageStartUsage) {
+            usage.promptTokens = start.promptTokens
+        }
+        return usage
     }
 
     /// `message.usage` of a `message_start` event.
