@@ -18,6 +18,12 @@ struct TailObject {
             key.matches(name, in: bytes)
         }
 
+        /// The key's length in bytes when it has no escapes (its text is its bytes); nil
+        /// when it has some, and only `keyIs` can tell what it says.
+        var plainKeyLength: Int? {
+            key.hasEscapes ? nil : key.contentEnd - key.contentStart
+        }
+
         /// The value when it is a non-negative integer written without fraction or exponent
         /// that fits in `Int` (what `JSONNumber.integerValue` accepts, `-0` included); nil otherwise.
         var count: Int? {

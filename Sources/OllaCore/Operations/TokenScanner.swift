@@ -49,12 +49,25 @@ public enum TokenScanner {
         var eval: Int?, load: Int?, total: Int?
         // Each assignment keeps the last member of a repeated key, as Go's decoder does.
         let valid = record.walk(maxDepth: maxDepth) { member in
-            if member.keyIs("done") { done = member.isTrue }
-            else if member.keyIs("prompt_eval_count") { prompt = member.count }
-            else if member.keyIs("eval_count") { completion = member.count }
-            else if member.keyIs("eval_duration") { eval = member.count }
-            else if member.keyIs("load_duration") { load = member.count }
-            else if member.keyIs("total_duration") { total = member.count }
+            // Most members of a final line (model, created_at, message, done_reason, the other
+            // durations) are none of the six: a plain key's length rules them out at once.
+            switch member.plainKeyLength {
+            case 4: if member.keyIs("done") { done = member.isTrue }
+            case 10: if member.keyIs("eval_count") { completion = member.count }
+            case 13:
+                if member.keyIs("eval_duration") { eval = member.count }
+                else if member.keyIs("load_duration") { load = member.count }
+            case 14: if member.keyIs("total_duration") { total = member.count }
+            case 17: if member.keyIs("prompt_eval_count") { prompt = member.count }
+            case .some: break
+            case nil:
+                if member.keyIs("done") { done = member.isTrue }
+                else if member.keyIs("prompt_eval_count") { prompt = member.count }
+                else if member.keyIs("eval_count") { completion = member.count }
+                else if member.keyIs("eval_duration") { eval = member.count }
+                else if member.keyIs("load_duration") { load = member.count }
+                else if member.keyIs("total_duration") { total = member.count }
+            }
         }
         guard valid, done, prompt != nil || completion != nil else { return nil }
         return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0,
