@@ -21,6 +21,17 @@ struct RequestLabels: Hashable, Sendable {
     var status: Int
 }
 
+/// Where one label set's values are in the tables a finished request updates
+/// (`CappedTable` slots); nil: not known yet (time to first byte) or not recorded (the
+/// endpoint table skips requests Olla answered itself).
+struct RequestSlots: Sendable {
+    var requests: Int
+    var timeToFirstByte: Int?
+    var duration: Int
+    var responseBytes: Int
+    var endpoint: Int?
+}
+
 struct TokenTotals: Sendable {
     var prompt = 0
     var completion = 0
@@ -40,6 +51,8 @@ extension Metrics {
         var rejections: [RejectionReason: Int] = [:]
         var coldLoads: CappedTable<String, Int>
         var waitEstimateError = Histogram(upperBounds: Histogram.waitErrorBounds)
+        /// Where each label set seen lately is in the tables `recordRequest` writes.
+        var requestSlots: [RequestLabels: RequestSlots] = [:]
         var inFlight = 0
         var totalRequests = 0
         var failedRequests = 0
@@ -64,30 +77,61 @@ extension Metrics {
             let failed = status < 100 || status >= 500
             totalRequests += 1
             if failed { failedRequests += 1 }
-            // Fold the model, the label clients control; endpoints come from the
-            // configuration and routes are normalised by the caller, so both stay bounded.
-            requests.update(RequestLabels(endpoint: endpoint, model: model, route: route, status: status), initial: 0, fold: {
-                RequestLabels(endpoint: $0.endpoint, model: Metrics.other, route: $0.route, status: $0.status)
-            }) { $0 += 1 }
-            let routeKey = LabelPair(endpoint, route)
-            let foldRoute: (LabelPair) -> LabelPair = { LabelPair($0.first, Metrics.other) }
+            let labels = RequestLabels(endpoint: endpoint, model: model, route: route, status: status)
+            // One hash of the labels for a label set seen before; the tables are then
+            // written through their slots.
+            var slots = requestSlots[labels] ?? resolveSlots(labels)
+            requests.update(slot: slots.requests) { $0 += 1 }
             if let ttfb {
-                timeToFirstByte.update(routeKey, initial: Histogram(upperBounds: Histogram.ttfbBounds), fold: foldRoute) {
-                    $0.observe(ttfb.seconds)
+                let slot = slots.timeToFirstByte ?? timeToFirstByte.slot(
+                    for: LabelPair(endpoint, route), initial: { Histogram(upperBounds: Histogram.ttfbBounds) }, fold: Self.foldRoute)
+                if slots.timeToFirstByte == nil {
+                    slots.timeToFirstByte = slot
+                    remember(slots, for: labels)
                 }
+                timeToFirstByte.update(slot: slot) { $0.observe(ttfb.seconds) }
             }
-            duration.update(routeKey, initial: Histogram(upperBounds: Histogram.durationBounds), fold: foldRoute) {
-                $0.observe(elapsed.seconds)
-            }
-            responseBytes.update(endpoint, initial: 0, fold: { _ in Metrics.other }) { $0 += max(0, bytesOut) }
-            guard endpoint != Metrics.none else { return }
-            let window = latencyWindowSize
-            endpoints.update(endpoint, initial: EndpointRequestStats(latency: LatencyWindow(capacity: window)), fold: { _ in Metrics.other }) {
+            duration.update(slot: slots.duration) { $0.observe(elapsed.seconds) }
+            responseBytes.update(slot: slots.responseBytes) { $0 += max(0, bytesOut) }
+            guard let endpointSlot = slots.endpoint else { return }
+            endpoints.update(slot: endpointSlot) {
                 $0.requests += 1
                 if failed { $0.failures += 1 }
                 $0.bytesOut += max(0, bytesOut)
                 $0.latency.record(elapsed)
             }
+        }
+
+        private static func foldRoute(_ key: LabelPair) -> LabelPair { LabelPair(key.first, Metrics.other) }
+
+        /// Finds (or makes) the slots of a label set in every table `recordRequest` writes,
+        /// as the tables fold it: the model, the label clients control, folds first;
+        /// endpoints come from the configuration and routes are normalised by the caller,
+        /// so both stay bounded. The time to first byte's slot is found on the first
+        /// request with one (that table only holds label sets that had one).
+        private mutating func resolveSlots(_ labels: RequestLabels) -> RequestSlots {
+            let routeKey = LabelPair(labels.endpoint, labels.route)
+            let window = latencyWindowSize
+            let slots = RequestSlots(
+                requests: requests.slot(for: labels, initial: { 0 }, fold: {
+                    RequestLabels(endpoint: $0.endpoint, model: Metrics.other, route: $0.route, status: $0.status)
+                }),
+                timeToFirstByte: nil,
+                duration: duration.slot(
+                    for: routeKey, initial: { Histogram(upperBounds: Histogram.durationBounds) }, fold: Self.foldRoute),
+                responseBytes: responseBytes.slot(for: labels.endpoint, initial: { 0 }, fold: { _ in Metrics.other }),
+                endpoint: labels.endpoint == Metrics.none ? nil : endpoints.slot(
+                    for: labels.endpoint, initial: { EndpointRequestStats(latency: LatencyWindow(capacity: window)) },
+                    fold: { _ in Metrics.other }))
+            remember(slots, for: labels)
+            return slots
+        }
+
+        /// Keeps `slots` for the next request with `labels`, while the cache has room (it
+        /// holds at most as many label sets as a table; beyond that, requests resolve theirs).
+        private mutating func remember(_ slots: RequestSlots, for labels: RequestLabels) {
+            guard requestSlots[labels] != nil || requestSlots.count < requests.capacity else { return }
+            requestSlots[labels] = slots
         }
 
         func snapshot() -> MetricsSnapshot {

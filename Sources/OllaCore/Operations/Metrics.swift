@@ -96,7 +96,7 @@ public final class Metrics: Sendable {
 
     /// Counters and latency window of one endpoint.
     public func endpointStats(_ endpoint: String) -> EndpointRequestStats {
-        state.withLock { $0.endpoints.values[endpoint] } ?? EndpointRequestStats()
+        state.withLock { $0.endpoints.value(for: endpoint) } ?? EndpointRequestStats()
     }
 
     /// A consistent copy of every metric.
