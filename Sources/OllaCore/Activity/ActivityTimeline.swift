@@ -69,7 +69,7 @@ public struct ActivityTimeline: Sendable {
             if let ttfb = request.timeToFirstByte { bucket.sample(ttfb) }
         }
         guard let usage = request.usage, usage.completionTokens > 0 else { return }
-        spread(Double(usage.completionTokens), over: usage.evalDuration ?? .zero, endingAt: instant)
+        spread(Double(usage.completionTokens), over: usage.evalDuration ?? .zero, endingAt: instant, inBucket: number)
     }
 
     /// The buckets from `number - count + 1` through `number`, oldest first; buckets
@@ -86,14 +86,17 @@ public struct ActivityTimeline: Sendable {
 
     /// Adds `tokens` to the buckets covering `[end - duration, end]`, in proportion to
     /// the overlap; all of them to the last bucket when the duration is zero. Only the
-    /// part inside the ring is kept.
-    private mutating func spread(_ tokens: Double, over duration: Duration, endingAt end: ContinuousClock.Instant) {
-        guard duration > .zero else {
-            update(bucketNumber(at: end)) { $0.completionTokens += tokens }
+    /// part inside the ring is kept. `last` is the number of the bucket `end` falls in.
+    private mutating func spread(_ tokens: Double, over duration: Duration, endingAt end: ContinuousClock.Instant,
+                                 inBucket last: Int) {
+        let start = end - duration
+        let lastStart = origin + bucketWidth * last
+        // No time, or all of it inside the last bucket (a short generation): every token
+        // goes there, as the overlap loop below would put them (overlap / duration is 1).
+        guard duration > .zero, start <= lastStart || end > lastStart + bucketWidth else {
+            update(last) { $0.completionTokens += tokens }
             return
         }
-        let start = end - duration
-        let last = bucketNumber(at: end)
         let first = max(bucketNumber(at: start), last - bucketCount + 1)
         for number in first...last {
             let bucketStart = origin + bucketWidth * number
