@@ -8,7 +8,9 @@ extension Exchange {
         var tokens = facts.tail.isEmpty ? nil : facts.tail.withUnsafeBytes { kept in
             TokenScanner.scan(UnsafeRawBufferPointer(rebasing: kept.suffix(RequestStateMachine.tailSize)), flavor: route.flavor)
         }
-        if facts.respondedWithStream, tokens?.evalDuration == nil, let headAt = facts.headAt {
+        // Counts without timing (the OpenAI, Anthropic and Responses shapes): the stream's
+        // own length stands in. Checked in order of cost: most answers stop at the first test.
+        if tokens != nil, tokens?.evalDuration == nil, let headAt = facts.headAt, facts.respondedWithStream {
             tokens?.streamDuration = now - headAt
         }
         return AccessRecord(
