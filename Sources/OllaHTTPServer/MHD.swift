@@ -1,4 +1,5 @@
 import CMicroHTTPD
+import Glibc
 import OllaCore
 import OllaEngine
 
@@ -105,6 +106,13 @@ enum MHD {
             _ = MHD_get_connection_values(connection, .HEADER_KIND, collectHeader, pointer)
         }
         return headers
+    }
+
+    /// Whether the access handler's `version` argument is HTTP/1.0 (libmicrohttpd refuses
+    /// versions other than 1.0 and 1.1 itself).
+    static func isHTTP10(_ version: UnsafePointer<CChar>?) -> Bool {
+        guard let version else { return false }
+        return strcmp(version, MHD_HTTP_VERSION_1_0) == 0
     }
 
     /// The value of the first request header named `name` (any letter case), or nil.

@@ -8,14 +8,15 @@ import OllaEngine
 enum ServerCallbacks {
     /// The block libmicrohttpd allocates, zeroed, with every proxied response and hands the
     /// reader, in bytes. A sized body is read through it: as large as the body, at most 32 KiB
-    /// (bulk transfers). A body of unknown length (streams) goes out chunked and libmicrohttpd
-    /// reads it straight into the write buffer in the connection's pool, so the block only
-    /// serves HTTP/1.0 clients there: 4 KiB. Measured by `make bench-instructions`: the
-    /// fixed 32 KiB block was 32 KiB of heap per open stream.
+    /// (bulk transfers). A body of unknown length (streams) goes out chunked to an HTTP/1.1
+    /// client, and libmicrohttpd reads it straight into the write buffer in the connection's
+    /// pool, never through the block: 64 bytes (it must not be 0). To an HTTP/1.0 client it goes
+    /// out close-delimited through the block: 4 KiB. Measured by `make bench-instructions`: the
+    /// fixed 32 KiB block was 32 KiB of heap per open stream, a 4 KiB one 4 KiB.
     /// Source: libmicrohttpd 0.9.75, response.c `MHD_create_response_from_callback`,
     /// connection.c `try_ready_chunked_body` / `try_ready_normal_body`.
-    static func readerBlockSize(contentLength: UInt64?) -> Int {
-        guard let contentLength else { return 4 * 1024 }
+    static func readerBlockSize(contentLength: UInt64?, http10: Bool) -> Int {
+        guard let contentLength else { return http10 ? 4 * 1024 : 64 }
         return Int(min(max(contentLength, 1), 32 * 1024))
     }
 
@@ -67,7 +68,7 @@ enum ServerCallbacks {
             }
             // No body bytes pending: the body is complete (the exchange ends it on the first
             // such call) and libmicrohttpd asks for the answer.
-            return answer(context: context, exchange: exchange)
+            return answer(context: context, exchange: exchange, http10: MHD.isHTTP10(version))
         }
     }
 
@@ -107,7 +108,7 @@ enum ServerCallbacks {
             })
     }
 
-    private static func answer(context: RequestContext, exchange: Exchange) -> MHD_Result {
+    private static func answer(context: RequestContext, exchange: Exchange, http10: Bool) -> MHD_Result {
         switch exchange.pollAnswer() {
         case .wait:
             return MHD.yes
@@ -119,7 +120,7 @@ enum ServerCallbacks {
             context.responseQueued(stallTimeout: exchange.clientStallTimeout)
             return MHD.queueStreaming(
                 status: status, headers: headers, contentLength: contentLength,
-                blockSize: readerBlockSize(contentLength: contentLength),
+                blockSize: readerBlockSize(contentLength: contentLength, http10: http10),
                 context: context, reader: reader, free: releaseReader, on: context.connection)
         }
     }
