@@ -157,12 +157,16 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         let wasResumed = resumed.exchange(false, ordering: .relaxed)
         if daemonReady {
             daemonReady = false
-            daemonDeadline = nil
             MHD.run(daemon)
         } else if wasResumed || daemonDeadline.map({ now >= $0 }) == true {
-            daemonDeadline = nil
             MHD.runUnpolled(daemon)
+        } else {
+            return
         }
+        // Asked here, after every run, not only by `timeout(now:)`: the worker skips asking
+        // for timeouts in rounds with work pending, and a run that left work (0) must not
+        // wait for a round without any.
+        daemonDeadline = MHD.timeoutMilliseconds(daemon).map { now + .milliseconds($0) }
     }
 
     /// The daemon's epoll fd is ready: `eventsHandled` runs it. A watched client socket
