@@ -17,7 +17,8 @@
 # once to a request line that cannot be one (a NUL, control byte or garbage before the
 # method, a control byte in it); 0004 stops clearing the connection's memory pool between
 # keep-alive requests (a 32 KiB memset per request that nothing needs); 0005 adds
-# olla_MHD_run_unpolled, MHD_run without the epoll_wait Olla's own wait made needless.
+# olla_MHD_run_unpolled, MHD_run without the epoll_wait Olla's own wait made needless; 0006
+# keeps a suspended connection's socket in the epoll set (no epoll_ctl per suspension).
 # Each patch starts with what it does. See docs/security.md.
 # Debian's only patch to this release fixes the PostProcessor, which is not compiled here.
 #
