@@ -53,6 +53,13 @@ public struct PlacementEstimate: Sendable, Equatable {
     /// serve, while this one loads) would otherwise wait one more generation per slot
     /// there. 0 unless cold with copies elsewhere.
     public var queueRelief: Double = 0
+    /// Seconds the requests held for this model must have waited, in all, before `victim`'s
+    /// last resident copy is evicted for it (rent or buy; see
+    /// `ResidencyScheduler.weighLastCopy`). 0: nothing is owed.
+    public var lastCopyRent: Double = 0
+    /// An extra copy judged before the model's generation time was learned anywhere: the
+    /// queue it would relieve is a guess, so it ranks after every other option in its tier.
+    public var speculative = false
 
     /// Creates an estimate.
     public init(candidate: SchedulingCandidate, residency: Residency, queueWait: Double, loadTime: Double,
@@ -77,10 +84,13 @@ public struct PlacementEstimate: Sendable, Equatable {
     public var cost: Double { queueWait + loadTime + evictionPenalty - queueRelief }
 
     /// Rent or buy: an eviction of a saturated victim waits until the model's held requests
-    /// have waited, in all, as long as the eviction is expected to cost the victim's users.
+    /// have waited, in all, as long as the eviction is expected to cost the victim's users;
+    /// an eviction of a wanted last copy waits until they have paid `lastCopyRent`.
     /// Waiting is "rent", evicting "buying"; paying rent up to the price before buying is
     /// never worse than twice the best choice made knowing the future (the ski-rental bound).
-    public var awaitsPayment: Bool { victim != nil && victimSaturated && uncoveredPenalty > 0 }
+    public var awaitsPayment: Bool {
+        victim != nil && ((victimSaturated && uncoveredPenalty > 0) || lastCopyRent > penaltyCredit)
+    }
 
     /// Seconds to the first token, as the client will see it.
     public var expectedWait: Double { queueWait + loadTime }

@@ -3,9 +3,10 @@ extension ResidencyScheduler {
     /// (routable instances that have the model, in configuration order).
     ///
     /// 1. Each candidate gets an estimate: queue wait + load when not resident + eviction
-    ///    penalty (`estimate`). When no candidate holds the model, waiting cannot end by
-    ///    itself, and the time the model's held requests have waited (`heldWaiting`) pays
-    ///    the penalty off.
+    ///    penalty (`estimate`), weighed for the last copies it would evict and the copies
+    ///    it would add (`weighLastCopy`). When no candidate holds the model, waiting cannot
+    ///    end by itself, and the time the model's held requests have waited (`heldWaiting`)
+    ///    pays the penalty off.
     /// 2. Tiers: the highest `priority` tier whose best estimate is within
     ///    `tier_max_wait` serves; a lower tier only when no higher one can (down, lacks the
     ///    model — then it is not a candidate — or too slow). When every tier is too slow,
@@ -15,7 +16,8 @@ extension ResidencyScheduler {
     ///    unknown before busy, then configuration order.
     /// 4. When the winner can start the request now it is dispatched; otherwise it is held
     ///    (late binding) and decided again when something changes. An eviction of a
-    ///    saturated victim not yet paid for is held too (rent or buy, `awaitsPayment`).
+    ///    saturated victim, or of a wanted last copy, not yet paid for is held too (rent or
+    ///    buy, `awaitsPayment`).
     ///
     /// The order returned is the failover order: the chosen tier, then the other tiers,
     /// highest priority first, each by cost.
@@ -27,8 +29,12 @@ extension ResidencyScheduler {
         var estimates = candidates.enumerated().map {
             (index: $0.offset, estimate: estimate(model, on: $0.element, now: now, queuedBehind: queuedBehind))
         }
-        if !estimates.contains(where: { $0.estimate.residency != .cold }) {
+        let heldNowhere = !estimates.contains(where: { $0.estimate.residency != .cold })
+        if heldNowhere {
             for i in estimates.indices { estimates[i].estimate.penaltyCredit = max(0, heldWaiting) }
+        }
+        for i in estimates.indices {
+            weighLastCopy(&estimates[i].estimate, for: model, heldNowhere: heldNowhere, now: now)
         }
         let tiers = Dictionary(grouping: estimates, by: \.estimate.candidate.priority)
             .sorted { $0.key > $1.key }
@@ -42,8 +48,10 @@ extension ResidencyScheduler {
         return ordered[0].canStartNow && !ordered[0].awaitsPayment ? .dispatch(ordered) : .hold(ordered)
     }
 
-    /// The within-tier order: cost (50 ms granularity), load per weight, state, position.
+    /// The within-tier order: speculative copies last, then cost (50 ms granularity), load
+    /// per weight, state, position.
     static func better(_ a: (index: Int, estimate: PlacementEstimate), _ b: (index: Int, estimate: PlacementEstimate)) -> Bool {
+        if a.estimate.speculative != b.estimate.speculative { return b.estimate.speculative }
         let (costA, costB) = (Int((a.estimate.cost * 20).rounded()), Int((b.estimate.cost * 20).rounded()))
         if costA != costB { return costA < costB }
         let (x, y) = (a.estimate.candidate, b.estimate.candidate)

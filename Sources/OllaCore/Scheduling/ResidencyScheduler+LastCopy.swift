@@ -1,0 +1,61 @@
+extension ResidencyScheduler {
+    /// Keeps each wanted model's last resident copy where its users find it, as a static
+    /// model→instance map does, without giving up the copies a busy model earns.
+    ///
+    /// A model whose only resident copy is evicted is reloaded by its next request: one
+    /// load for the instance and a load's wait for that user, nearly always (keep-alive is
+    /// minutes, a wanted model's next request comes sooner). So, for an estimate that evicts
+    /// the last copy of a model with recent demand:
+    ///
+    /// - **Rent before buying** (`model` held nowhere): the eviction waits until the
+    ///   requests held for `model` have waited, in all, the victim's reload time (or the
+    ///   eviction penalty, when lower); twice that while requests for the victim are held
+    ///   too, since they start on it first. Requests of the victim that arrive meanwhile
+    ///   are served without a load, and requests for `model` that arrive share the load
+    ///   that follows: the two models alternate less (the ski-rental bound keeps the cost
+    ///   within twice the best choice made knowing the future).
+    /// - **An extra copy pays the reload it causes** (`model` resident elsewhere): the load
+    ///   is optional, and the victim's next user pays a whole reload for it, so the penalty
+    ///   is at least one reload (the demand-ratio discount of `evictionPenalty` is for a
+    ///   model that must load somewhere). And the copy is torn down again by that request,
+    ///   expected 1 ÷ the victim's request rate from now: it relieves at most the queue it
+    ///   can serve until then, so its `queueRelief` is capped at that time less its own
+    ///   wait and load.
+    ///
+    /// And an extra copy judged before `model`'s generation time was learned anywhere is
+    /// `speculative`: the queue it would relieve is a guess (start-up defaults), so the
+    /// copies that hold `model` serve first, and the guess is replaced by what they show.
+    func weighLastCopy(_ estimate: inout PlacementEstimate, for model: String, heldNowhere: Bool,
+                       now: ContinuousClock.Instant) {
+        let instance = estimate.candidate.name
+        let extraCopy = !heldNowhere && estimate.residency == .cold && copies(of: model, except: instance) > 0
+        if extraCopy, !generationLearned(model) {
+            estimate.speculative = true
+            return
+        }
+        guard let shown = estimate.victim, estimate.evictionPenalty > 0, !estimate.victimSaturated else { return }
+        let victim = ModelName.canonical(shown)
+        guard copies(of: victim, except: instance) == 0, demand.level(victim, now: now) >= 0.05 else { return }
+        let reload = loadTime(victim, on: instance)
+        if heldNowhere {
+            estimate.lastCopyRent = held[victim, default: 0] > 0
+                ? Self.rentWhileVictimHeld * reload : min(estimate.evictionPenalty, reload)
+        } else if extraCopy {
+            estimate.evictionPenalty = max(estimate.evictionPenalty, reload)
+            let rate = demand.rate(victim, now: now, minWindow: reload)
+            let returnsIn = rate > 0 ? 1 / rate : .infinity
+            estimate.queueRelief = min(estimate.queueRelief,
+                                       max(0, returnsIn - estimate.queueWait - estimate.loadTime))
+        }
+    }
+
+    /// The rent, in reloads of the victim, owed before evicting a wanted last copy while
+    /// requests for it are held: they would start on it at once, so the eviction would cost
+    /// them a reload on top of the next user's.
+    public static let rentWhileVictimHeld = 2.0
+
+    /// Whether one request of `model` has been seen to end anywhere (its slot time is learned).
+    func generationLearned(_ model: String) -> Bool {
+        instances.values.contains { $0.costs[model]?.generationTime.value != nil }
+    }
+}

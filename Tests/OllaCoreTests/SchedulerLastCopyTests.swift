@@ -1,0 +1,140 @@
+import Testing
+import OllaCore
+
+/// The rules that keep a wanted model's last resident copy where its users find it (rent
+/// before evicting it, a copy lives until the victim returns, no copy on guesses), on an
+/// injected clock: no sockets.
+@Suite("Scheduler: last copies, rent before evicting, no speculative copies")
+struct SchedulerLastCopyTests {
+    let t0 = ContinuousClock.now
+    let llama = ModelName.canonical("llama3")
+    let mistral = ModelName.canonical("mistral")
+    let gemma = ModelName.canonical("gemma")
+    let phi = ModelName.canonical("phi")
+    let qwen = ModelName.canonical("qwen")
+
+    func at(_ seconds: Double) -> ContinuousClock.Instant { t0 + .schedulingSeconds(seconds) }
+
+    /// Instances with one slot and one resident model each (2 s default load).
+    func fleet(_ names: [String]) -> ResidencyScheduler {
+        ResidencyScheduler(settings: .init(defaultLoadTime: .seconds(2)), instances: names.map {
+            .init(name: $0, numParallel: 1, maxLoadedModels: 1)
+        })
+    }
+
+    func steady(_ scheduler: inout ResidencyScheduler, _ model: String, perSecond: Double, from: Double, to: Double) {
+        var t = from
+        while t < to {
+            scheduler.requested(model, now: at(t))
+            t += 1 / perSecond
+        }
+    }
+
+    /// `c` holds mistral, wanted 0.4 times a second; it was learned to load in 1.2 s there.
+    /// gemma, wanted 0.3 times a second, is resident nowhere.
+    func sharedInstance() -> ResidencyScheduler {
+        var scheduler = fleet(["c", "d"])
+        scheduler.learn(mistral, displayName: "mistral", on: "c",
+                        timings: .init(loadDuration: .milliseconds(1200), totalDuration: .milliseconds(1800)),
+                        observedSeconds: nil, now: t0)
+        steady(&scheduler, mistral, perSecond: 0.4, from: 0, to: 30)
+        steady(&scheduler, gemma, perSecond: 0.3, from: 0, to: 30)
+        return scheduler
+    }
+
+    @Test func aRareModelRentsBeforeEvictingAWantedLastCopy() throws {
+        let scheduler = sharedInstance()
+        let candidates: [SchedulingCandidate] = [.init(name: "c")]
+        let first = scheduler.decide(gemma, candidates: candidates, now: at(30))
+        guard case .hold(let order) = first else { Issue.record("expected a hold, got \(first)"); return }
+        let evict = try #require(order.first)
+        // The rent is the victim's learned reload (1.2 s), less than the penalty (1.2 × 4/3).
+        #expect(evict.victim == "mistral" && evict.awaitsPayment)
+        #expect(abs(evict.lastCopyRent - 1.2) < 1e-9, "rent \(evict.lastCopyRent)")
+        #expect(evict.evictionPenalty > evict.lastCopyRent)
+        #expect(first.reason.hasPrefix("held until the wait pays for evicting mistral: cold on c"))
+        // Held requests for gemma that waited 1 s in all have not paid; 1.2 s have.
+        let early = scheduler.decide(gemma, candidates: candidates, now: at(30.5), heldWaiting: 1.0)
+        #expect(early.estimates.first?.awaitsPayment == true)
+        let paid = scheduler.decide(gemma, candidates: candidates, now: at(31), heldWaiting: 1.2)
+        guard case .dispatch(let go) = paid else { Issue.record("expected a dispatch, got \(paid)"); return }
+        #expect(go.first?.candidate.name == "c")
+    }
+
+    @Test func aRareModelEvictsAModelNobodyWantsAtOnce() {
+        var scheduler = sharedInstance()
+        // d holds phi, not asked for in a long time: gemma goes there now, mistral stays.
+        scheduler.observed([.init(model: phi, name: "phi")], on: "d", now: at(30))
+        let placement = scheduler.decide(gemma, candidates: [.init(name: "c"), .init(name: "d")], now: at(30))
+        guard case .dispatch(let order) = placement else { Issue.record("expected a dispatch, got \(placement)"); return }
+        #expect(order.first?.candidate.name == "d" && order.first?.lastCopyRent == 0)
+    }
+
+    @Test func aVictimWithRequestsHeldCostsTwoReloadsOfRent() {
+        var scheduler = sharedInstance()
+        scheduler.held = [mistral: 1, gemma: 1]
+        let candidates: [SchedulingCandidate] = [.init(name: "c")]
+        let placement = scheduler.decide(gemma, candidates: candidates, now: at(30), heldWaiting: 1.2)
+        #expect(placement.estimates.first.map { abs($0.lastCopyRent - 2.4) < 1e-9 } == true)
+        #expect(placement.estimates.first?.awaitsPayment == true)
+        let paid = scheduler.decide(gemma, candidates: candidates, now: at(31), heldWaiting: 2.4)
+        guard case .dispatch = paid else { Issue.record("expected a dispatch, got \(paid)"); return }
+    }
+
+    /// a serves llama3 (learned: 1.5 s loads, 0.5 s a request, four requests a second: more
+    /// than a's two); b holds qwen.
+    func busyCopy(qwenPerSecond: Double) -> ResidencyScheduler {
+        var scheduler = fleet(["a", "b"])
+        scheduler.learn(llama, displayName: "llama3", on: "a",
+                        timings: .init(loadDuration: .milliseconds(1500), totalDuration: .seconds(2)),
+                        observedSeconds: nil, now: t0)
+        scheduler.observed([.init(model: qwen, name: "qwen")], on: "b", now: t0)
+        steady(&scheduler, llama, perSecond: 4, from: 0, to: 30)
+        steady(&scheduler, qwen, perSecond: qwenPerSecond, from: 0, to: 30)
+        scheduler.dispatched(1, model: llama, displayName: "llama3", to: "a", estimatedWait: 0, now: at(30))
+        scheduler.firstByte(1, succeeded: true, now: at(30))
+        return scheduler
+    }
+
+    @Test func anExtraCopyRelievesOnlyUntilTheVictimReturns() throws {
+        let candidates: [SchedulingCandidate] = [.init(name: "a"), .init(name: "b")]
+        // qwen is back within 1.25 s, before a copy of llama3 would even have loaded: the
+        // copy relieves nothing, and the requests wait for a.
+        let soon = busyCopy(qwenPerSecond: 0.8)
+        let stay = soon.decide(llama, candidates: candidates, now: at(30.1), queuedBehind: 5)
+        let copy = try #require(stay.estimates.first { $0.candidate.name == "b" })
+        #expect(copy.queueRelief == 0 && copy.victim == "qwen")
+        // qwen's 2 s reload × (0.8 ÷ 4 requests a second) = 0.4 s, raised to one whole reload.
+        #expect(abs(copy.evictionPenalty - 2.0) < 1e-9, "penalty \(copy.evictionPenalty)")
+        #expect(stay.estimates.first?.candidate.name == "a")
+        // qwen wanted once in 20 s: the copy serves the queue long before qwen returns.
+        let rarely = busyCopy(qwenPerSecond: 0.05)
+        let earned = rarely.decide(llama, candidates: candidates, now: at(30.1), queuedBehind: 5)
+        guard case .dispatch(let order) = earned else { Issue.record("expected a dispatch, got \(earned)"); return }
+        #expect(order.first?.candidate.name == "b" && (order.first?.queueRelief ?? 0) > 2)
+    }
+
+    @Test func noExtraCopyBeforeTheFirstAnswerIsLearned() {
+        var scheduler = fleet(["a", "b"])
+        steady(&scheduler, llama, perSecond: 4, from: 0, to: 10)
+        // The first request loads llama3 on a; nothing is learned yet (5 s generations assumed).
+        scheduler.dispatched(1, model: llama, displayName: "llama3", to: "a", estimatedWait: 0, now: at(10))
+        let candidates: [SchedulingCandidate] = [.init(name: "a"), .init(name: "b")]
+        let guess = scheduler.decide(llama, candidates: candidates, now: at(10.1), queuedBehind: 3)
+        guard case .hold(let order) = guess else { Issue.record("expected a hold, got \(guess)"); return }
+        #expect(order.first?.candidate.name == "a")
+        #expect(order.last?.candidate.name == "b" && order.last?.speculative == true)
+        // Its answer teaches 1.5 s loads and 0.5 s requests: four a second are more than a
+        // serves, and with three held a copy on the empty b pays.
+        scheduler.firstByte(1, succeeded: true, now: at(11.6))
+        scheduler.learn(llama, displayName: "llama3", on: "a",
+                        timings: .init(loadDuration: .milliseconds(1500), totalDuration: .seconds(2)),
+                        observedSeconds: nil, now: at(12.1))
+        scheduler.ended(1, now: at(12.1))
+        scheduler.dispatched(2, model: llama, displayName: "llama3", to: "a", estimatedWait: 0, now: at(12.1))
+        scheduler.firstByte(2, succeeded: true, now: at(12.1))
+        let learned = scheduler.decide(llama, candidates: candidates, now: at(12.2), queuedBehind: 3)
+        guard case .dispatch(let copy) = learned else { Issue.record("expected a dispatch, got \(learned)"); return }
+        #expect(copy.first?.candidate.name == "b" && copy.first?.speculative == false)
+    }
+}
