@@ -94,7 +94,9 @@ extension RequestStateMachine {
     /// candidate while one is left (`.abandon`); any other head becomes the answer.
     mutating func upstreamHeadReceived(_ head: UpstreamHead, at now: ContinuousClock.Instant) -> (Action, HeadDisposition) {
         switch state {
-        case .connecting(let attempt, let client):
+        case .connecting:
+            // Every path below sets the next state: the attempt is moved out, not copied.
+            guard case .connecting(let attempt, let client) = takeState() else { preconditionFailure() }
             facts.headAt = now
             facts.upstreamStatus = head.status
             if RetryPolicy.retries(status: head.status), hasAttemptLeft(after: attempt) {
@@ -104,7 +106,7 @@ extension RequestStateMachine {
             facts.responseContentType = HeaderRules.value(of: "content-type", in: head.headers)
             let framing = facts.responseChunked ? RecordFraming(contentType: facts.responseContentType) : nil
             let answer = Answer(head: .backend(head), transfer: .running(attempt.upload), response: ResponseBuffer(framing: framing))
-            return (enterAnswering(answer, client: client), .accept)
+            return (enterAnswering(consume answer, client: client), .accept)
         case .answering(let answer, _) where !answer.transferRunning:
             // Sent before the cancel reached the loop: recorded, then dropped.
             facts.headAt = now
@@ -153,7 +155,9 @@ extension RequestStateMachine {
     mutating func upstreamFinished(_ failure: UpstreamFailure?) -> Action {
         let endpoint = facts.endpoint?.name
         switch state {
-        case .connecting(let attempt, let client):
+        case .connecting:
+            // Every path below sets the next state: the attempt is moved out, not copied.
+            guard case .connecting(let attempt, let client) = takeState() else { preconditionFailure() }
             guard let failure else {
                 let error = ProxyError(.badGateway, "backend closed the connection without a response")
                 return enterAnswering(Answer(head: .error(error), transfer: .finished, response: ResponseBuffer(framing: nil)),
