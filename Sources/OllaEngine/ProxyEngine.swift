@@ -183,7 +183,7 @@ public final class ProxyEngine: Sendable {
     private func exchangeFinished(_ exchange: Exchange, _ record: AccessRecord) {
         live.withLock { _ = $0.removeValue(forKey: exchange.id) }
         metrics.inFlight(-1)
-        let route = MetricsRoute.name(String(exchange.route.path))
+        let route = exchange.route.metricsLabel
         metrics.requestCompleted(endpoint: record.endpoint, model: record.model, route: route, status: record.status,
                                  bytesOut: record.bytesSent, timeToFirstByte: record.timeToFirstByte, duration: record.duration)
         activity.record(RecentRequest(

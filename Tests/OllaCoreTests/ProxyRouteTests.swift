@@ -54,6 +54,15 @@ import Testing
         #expect(forward("GET", "/olla/ollama/api/chat")?.handling == nil, "a method the table does not list")
     }
 
+    /// The metrics label found at classification is `MetricsRoute.name` of the path.
+    @Test func theMetricsLabelIsTheRouteName() {
+        for target in ["/api/chat", "/api/generate?x=1", "/api/blobs/sha256:abc", "/v1/models/m", "/api/unknown",
+                       "/v1/chat/completions", "/internal/status", "/"] {
+            guard let route = forward("POST", "/olla/ollama" + target) else { continue }
+            #expect(route.metricsLabel == MetricsRoute.name(String(route.path)), "\(target)")
+        }
+    }
+
     @Test func openAIPathsUseTheOpenAIFlavor() {
         #expect(forward("POST", "/olla/ollama/v1/chat/completions")?.flavor == .openAI)
         #expect(forward("GET", "/olla/ollama/v1/models/llama3:8b")?.flavor == .openAI)

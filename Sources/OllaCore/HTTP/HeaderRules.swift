@@ -42,7 +42,7 @@ public enum HeaderRules {
         peerAddress: String,
         requestID: String
     ) -> [HTTPHeader] {
-        let hasConnection = client.contains { HTTPHeaderName.matches($0.name, "connection") }
+        let firstConnection = client.firstIndex { HTTPHeaderName.matches($0.name, "connection") }
         var forwardedFor: String? = nil
         var via: String? = nil
         var host: String? = nil
@@ -55,7 +55,7 @@ public enum HeaderRules {
             case .host: host = header.value
             case .replaced, .dropped: continue
             case .kept:
-                if !hasConnection || !connectionLists(header.name, in: client) { out.append(header) }
+                if !(firstConnection.map { connectionLists(header.name, in: client[$0...]) } ?? false) { out.append(header) }
             }
         }
         out.append(("X-Olla-Request-ID", requestID))
@@ -72,11 +72,12 @@ public enum HeaderRules {
     /// `reservingCapacity`: room for that many more headers the caller appends (Olla's own),
     /// so the answer's header list is allocated once.
     public static func clientResponseHeaders(upstream: [HTTPHeader], reservingCapacity extra: Int = 0) -> [HTTPHeader] {
-        let hasConnection = upstream.contains { HTTPHeaderName.matches($0.name, "connection") }
+        let firstConnection = upstream.firstIndex { HTTPHeaderName.matches($0.name, "connection") }
         var out: [HTTPHeader] = []
         out.reserveCapacity(upstream.count + extra)
         for header in upstream where !isHopByHop(header.name) && !HTTPHeaderName.matches(header.name, "content-length")
-            && !hasOllaPrefix(header.name) && !(hasConnection && connectionLists(header.name, in: upstream)) {
+            && !hasOllaPrefix(header.name)
+            && !(firstConnection.map { connectionLists(header.name, in: upstream[$0...]) } ?? false) {
             out.append(header)
         }
         return out
@@ -96,12 +97,22 @@ public enum HeaderRules {
 
     /// What happens to the client header `name` on its way to the backend.
     static func outboundRule(_ name: String) -> Outbound {
-        if isHopByHop(name) { return .dropped }
-        return outboundNames.first { HTTPHeaderName.matches(name, $0.name) }?.rule ?? .kept
+        let count = name.utf8.count
+        if isHopByHop(name, count: count) { return .dropped }
+        for entry in outboundNames where entry.name.utf8CodeUnitCount == count && HTTPHeaderName.matches(name, entry.name) {
+            return entry.rule
+        }
+        return .kept
     }
 
-    static func isHopByHop(_ name: String) -> Bool {
-        hopByHop.contains { HTTPHeaderName.matches(name, $0) }
+    static func isHopByHop(_ name: String) -> Bool { isHopByHop(name, count: name.utf8.count) }
+
+    /// `count`: `name`'s length in bytes; only names of that length are compared byte by byte.
+    private static func isHopByHop(_ name: String, count: Int) -> Bool {
+        for candidate in hopByHop where candidate.utf8CodeUnitCount == count && HTTPHeaderName.matches(name, candidate) {
+            return true
+        }
+        return false
     }
 
     /// The options of every `Connection` header (RFC 9110 §7.6.1: each names a header that
@@ -119,7 +130,8 @@ public enum HeaderRules {
     /// Whether a `Connection` header among `headers` lists `name` (RFC 9110 §7.6.1), compared
     /// byte-wise and ASCII-case-insensitively option by option, without splitting or copying
     /// the values (what `connectionOptions` and `isListed` decide, without their array).
-    static func connectionLists(_ name: String, in headers: [HTTPHeader]) -> Bool {
+    /// The callers pass the headers from the first `Connection` on.
+    static func connectionLists(_ name: String, in headers: some Collection<HTTPHeader>) -> Bool {
         var name = name
         return name.withUTF8 { wanted in
             headers.contains { header in

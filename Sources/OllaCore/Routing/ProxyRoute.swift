@@ -32,9 +32,8 @@ public enum ProxyRoute: Sendable, Equatable {
     /// A request to forward to a backend, with what the route table says about it.
     public struct Forward: Sendable, Equatable {
         /// The target sent upstream: the raw path and query without Olla's prefix.
-        public var upstreamTarget: String {
-            didSet { path = upstreamTarget.pathBeforeQuery }
-        }
+        /// Not settable: the facts below are derived from it once.
+        public private(set) var upstreamTarget: String
         /// The path part of the upstream target, found once (it is read several times per request).
         public private(set) var path: Substring
         /// The API family, which shapes the errors Olla makes for this request.
@@ -52,11 +51,13 @@ public enum ProxyRoute: Sendable, Equatable {
         /// this method; nil otherwise. `OllamaOperation.classify(method:route:)` reads it
         /// instead of looking the route up again.
         public var handling: OllamaRoute.Handling?
+        /// The `route` label of its metrics (`MetricsRoute.name` of `path`), found once.
+        public var metricsLabel: String
 
         /// A forwarded route with every fact given; `takesSlot` defaults to true (a route the
-        /// table does not list), `handling` to nil.
+        /// table does not list), `handling` to nil, `metricsLabel` to `MetricsRoute.name(path)`.
         public init(upstreamTarget: String, flavor: APIFlavor, modelKeys: [String], streamsUpload: Bool,
-                    takesSlot: Bool = true, handling: OllamaRoute.Handling? = nil) {
+                    takesSlot: Bool = true, handling: OllamaRoute.Handling? = nil, metricsLabel: String? = nil) {
             self.upstreamTarget = upstreamTarget
             self.path = upstreamTarget.pathBeforeQuery
             self.flavor = flavor
@@ -64,6 +65,7 @@ public enum ProxyRoute: Sendable, Equatable {
             self.streamsUpload = streamsUpload
             self.takesSlot = takesSlot
             self.handling = handling
+            self.metricsLabel = metricsLabel ?? MetricsRoute.name(String(path))
         }
     }
 
@@ -113,7 +115,8 @@ public enum ProxyRoute: Sendable, Equatable {
             modelKeys: modelKeys,
             streamsUpload: route?.handling == .blob && (method == "POST" || method == "HEAD"),
             takesSlot: route?.takesSlot ?? true,
-            handling: methodListed ? route?.handling : nil)
+            handling: methodListed ? route?.handling : nil,
+            metricsLabel: route?.label)
     }
 
     /// The API family of a raw request target, for errors Olla makes before classifying it.
