@@ -31,6 +31,20 @@ import Testing
         #expect(!HeaderRules.isListed("x-secre", in: options))
     }
 
+    @Test func trimmingSpacesTrimsSpacesAndTabsOnly() {
+        #expect(" a ".trimmingSpaces() == "a")
+        #expect("\tb\t ".trimmingSpaces() == "b")
+        #expect("c".trimmingSpaces() == "c")
+        #expect("".trimmingSpaces() == "")
+        #expect(" \t ".trimmingSpaces() == "")
+        #expect("a b".trimmingSpaces() == "a b")
+        #expect(Substring(" 12 ").trimmingSpaces() == "12")
+        // A space followed by a combining mark is one Character, not a space: kept.
+        #expect(" \u{301}x".trimmingSpaces() == " \u{301}x")
+        #expect("x \u{301}".trimmingSpaces() == "x \u{301}")
+        #expect("\r\n1".trimmingSpaces() == "\r\n1")
+    }
+
     @Test func connectionListsMatchesOptionsInPlace() {
         let headers: [HTTPHeader] = [("Connection", " keep-alive ,\tX-Secret"), ("Via", "x"), ("connection", "Close,")]
         #expect(HeaderRules.connectionLists("x-secret", in: headers))

@@ -195,7 +195,13 @@ extension Substring {
 extension StringProtocol {
     /// Trims spaces and tabs (HTTP's optional whitespace) without Foundation.
     public func trimmingSpaces() -> String {
+        // Nothing to trim when neither end byte is a space or a tab (a Character equal to
+        // " " or "\t" is that one byte): the usual header value, without a Character walk.
         var slice = Substring(self)
+        if let first = slice.utf8.first, let last = slice.utf8.last,
+           first != UInt8(ascii: " "), first != UInt8(ascii: "\t"), last != UInt8(ascii: " "), last != UInt8(ascii: "\t") {
+            return String(slice)
+        }
         while let c = slice.first, c == " " || c == "\t" { slice.removeFirst() }
         while let c = slice.last, c == " " || c == "\t" { slice.removeLast() }
         return String(slice)
