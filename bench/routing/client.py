@@ -20,6 +20,7 @@ class Outcome:
     endpoint: str = ""
     load_ns: int = 0
     reason: str = ""                  # X-Olla-Routing-Reason (BENCH_TRACE)
+    ended: Optional[float] = None     # loop time the stream ended (BENCH_TRACE: when the slot freed)
 
 
 async def read_body(reader, headers: dict, on_data) -> None:
@@ -100,6 +101,7 @@ async def chat(host: str, port: int, prefix: str, model: str, tokens: int, timeo
     except (ConnectionError, OSError, asyncio.IncompleteReadError, ValueError):
         out.kind = "cut" if got_head and out.status == 200 else "reset"
     finally:
+        out.ended = loop.time()
         if writer is not None:
             writer.close()
     return out

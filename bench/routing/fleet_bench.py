@@ -50,6 +50,16 @@ from report import markdown, percentile, table, verdicts  # noqa: E402
 from scenarios import Scenario, scenarios  # noqa: E402
 
 POLICIES = ["least-connections", "model-aware", "residency-aware", "static-map"]
+# BENCH_BASELINE=/path/to/olla adds a row "residency-aware@baseline": the same balancer from
+# another binary, in the same run (a change's effect, free of run-to-run noise);
+# BENCH_BASELINE=label=/path,label2=/path2 adds one row per binary ("residency-aware@label").
+BASELINE = "residency-aware@"
+
+
+def baselines() -> dict:
+    spec = os.environ.get("BENCH_BASELINE", "")
+    items = [x for x in spec.split(",") if x]
+    return dict((x.split("=", 1) if "=" in x else ("baseline", x)) for x in items)
 CAPACITY = os.environ.get("BENCH_CAPACITY", "1") != "0"
 
 
@@ -123,7 +133,14 @@ async def start_olla(binary: Path, config: dict, tmp: Path, log_path: Path, want
         await asyncio.sleep(0.1)
 
 
-async def run_policy(scn: Scenario, policy: str, seconds: float, seed: int, olla_bin: str) -> dict:
+async def run_policy(scn: Scenario, policy: str, seconds: float, seed: int, olla_bin: str,
+                     label: str = "") -> dict:
+    if policy.startswith(BASELINE):
+        label = policy[len(BASELINE):]
+        result = await run_policy(scn, "residency-aware", seconds, seed, baselines()[label],
+                                  label=f"residency-aware-{label}")
+        result["policy"] = policy
+        return result
     fleet = [FleetOllama(s.name, s.models, max_loaded=s.max_loaded, num_parallel=s.num_parallel,
                          load_s=s.load_s, s_per_token=s.s_per_token, prompt_eval_s=s.prompt_eval_s,
                          seed=seed) for s in scn.instances]
@@ -215,9 +232,10 @@ async def run_policy(scn: Scenario, policy: str, seconds: float, seed: int, olla
                              "max": max(v) if v else None,
                              "waited_for_load": sum(1 for o in ok if o.model == m and o.load_ns > 2e8)}
                          for m in scn.models for v in [[o.ttfc for o in ok if o.model == m]]},
-            # BENCH_TRACE=1: every request in order, to see what a balancer decided and why.
+            # BENCH_TRACE=1: every request in order, to see what a balancer decided and why
+            # (start, model, instance, TTFC, load s, reason, end; seconds from the run's start).
             **({"trace": [[round(o.started - t0, 2), o.model, o.endpoint, o.ttfc and round(o.ttfc, 2),
-                           round(o.load_ns / 1e9, 2), o.reason] for o in sorted(outcomes, key=lambda o: o.started)]}
+                           round(o.load_ns / 1e9, 2), o.reason, o.ended and round(o.ended - t0, 2)] for o in sorted(outcomes, key=lambda o: o.started)]}
                if os.environ.get("BENCH_TRACE") == "1" else {}),
         }
     finally:
@@ -232,7 +250,7 @@ async def run_policy(scn: Scenario, policy: str, seconds: float, seed: int, olla
         if log_path.exists():   # kept for whoever tunes a balancer: .build-bench/routing-logs/
             logs = REPO / ".build-bench" / "routing-logs"
             logs.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(log_path, logs / f"{scn.key}-{policy}.log")
+            shutil.copyfile(log_path, logs / f"{scn.key}-{label or policy}.log")
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -262,7 +280,8 @@ def main() -> int:
     all_scn = scenarios()
     keys = [k.strip() for k in os.environ.get("BENCH_SCENARIOS", ",".join(all_scn)).split(",") if k.strip()]
     out_path = Path(os.environ.get("BENCH_OUT", REPO / ".build-bench" / "routing-results.json"))
-    print(f"bench-routing: {len(keys)} scenarios x {len(POLICIES)} policies side by side, {seconds:.0f} s each, "
+    policies = POLICIES + [BASELINE + label for label in baselines()]
+    print(f"bench-routing: {len(keys)} scenarios x {len(policies)} policies side by side, {seconds:.0f} s each, "
           f"seed {seed}, olla {olla_bin}")
     report = {"seconds": seconds, "seed": seed, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "scenarios": {}}
@@ -272,9 +291,9 @@ def main() -> int:
         print(f"\n## ({key}) {scn.title}" + (f"\n{scn.note}" if scn.note else ""), flush=True)
         procs = [subprocess.Popen([sys.executable, "-u", __file__, "--worker", f"{key}:{p}", str(seconds),
                                    str(seed), olla_bin], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for p in POLICIES]
+                 for p in policies]
         results = []
-        for p, proc in zip(POLICIES, procs):
+        for p, proc in zip(policies, procs):
             try:
                 out, err = proc.communicate(timeout=seconds + 150)
             except subprocess.TimeoutExpired:
