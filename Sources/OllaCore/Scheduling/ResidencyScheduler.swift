@@ -177,3 +177,47 @@ public struct ResidencyScheduler: Sendable, Equatable {
         return estimate
     }
 }
+
+extension ResidencyScheduler {
+    /// Join the shortest expected delay when nothing can beat it: whether a request for
+    /// `model` that `decide` would hold goes into its best instance's own queue at once.
+    ///
+    /// Late binding pays off when another instance may free up first; it costs a round trip
+    /// (the slot frees, Olla hears of it, sends the request, the instance reads it) when the
+    /// request ends up where it would have queued anyway. Behind a load in progress that is
+    /// known in advance: the request is sent at once when its best instance is loading the
+    /// model (predicted, or the request Olla sent to load it has no answer yet: `/api/ps`
+    /// lists a model from the start of its load), so its wait is the load and what is queued
+    /// behind it, not a slot that may free any moment; the wait is within `tier_max_wait`; the
+    /// instance is not refusing requests (503); and no other instance of the tier could start
+    /// it sooner even at best — a busy holder may free any moment, another loading one is
+    /// ready only after its load, one without the model only after a load. Requests waiting
+    /// for a busy loaded model stay in Olla's queue, bounded by `queue_length` and `queue_timeout`.
+    public func joinsQueue(_ model: String, _ estimates: [PlacementEstimate], now: ContinuousClock.Instant) -> Bool {
+        guard let best = estimates.first, best.residency != .cold, !best.canStartNow, !best.awaitsPayment,
+              best.expectedWait <= settings.tierMaxWait.schedulingSeconds,
+              let instance = instances[best.candidate.name] else { return false }
+        guard best.residency == .loading || Self.isLoading(model, on: instance) else { return false }
+        if let busyUntil = instance.busyUntil, busyUntil > now { return false }
+        let rivals = estimates.dropFirst().filter { $0.candidate.priority == best.candidate.priority }
+        return rivals.allSatisfy { best.expectedWait < earliestStart(model, $0, now: now) }
+    }
+
+    /// Whether the request Olla sent to load `model` on `instance` has no answer yet.
+    static func isLoading(_ model: String, on instance: InstanceResidency) -> Bool {
+        instance.running.values.contains { $0.model == model && $0.expectedColdLoad && $0.firstByteAt == nil }
+    }
+
+    /// The soonest `estimate`'s instance could surely not beat: after a load when it lacks
+    /// the model, after the rest of its load when it is loading with a slot free, and at once
+    /// when its slots are taken (a generation's length is not known in advance: it may free
+    /// any moment after its load).
+    func earliestStart(_ model: String, _ estimate: PlacementEstimate, now: ContinuousClock.Instant) -> Double {
+        switch estimate.residency {
+        case .cold: return estimate.loadTime
+        case .loading, .loaded:
+            guard estimate.canStartNow else { return 0 }
+            return instances[estimate.candidate.name]?.models[model]?.secondsUntilReady(now: now) ?? 0
+        }
+    }
+}

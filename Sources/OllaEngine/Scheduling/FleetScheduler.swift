@@ -71,7 +71,7 @@ public final class FleetScheduler: Sendable {
             state.core.requested(model, now: now)
             // Nothing held and nothing reported held: the counts are empty already.
             if !state.holds.isEmpty || !state.core.held.isEmpty { state.core.held = state.holds.lengths }
-            let placement = state.core.decide(model, candidates: candidates, now: now)
+            let placement = state.core.decide(model, candidates: candidates, now: now).joiningQueue(model, state.core, now: now)
             if case .dispatch(let estimates) = placement, state.holds.count(model) == 0 {
                 state.core.dispatched(id, model: model, displayName: displayName, to: estimates[0].candidate.name,
                                       estimatedWait: estimates[0].expectedWait, now: now)
@@ -219,6 +219,7 @@ public final class FleetScheduler: Sendable {
                 let placement = state.core.decide(model, candidates: candidates, now: now,
                                                   heldWaiting: state.holds.totalWait(model, now: now),
                                                   queuedBehind: state.holds.count(model) - 1)
+                    .joiningQueue(model, state.core, now: now)
                 guard case .dispatch(let estimates) = placement else { stuck.insert(model); continue }
                 state.holds.removeFirst(model)
                 state.waiters[first.id] = nil
@@ -236,5 +237,14 @@ public final class FleetScheduler: Sendable {
     static func retryAfter(_ placement: Placement) -> Int {
         let best = placement.estimates.first?.expectedWait ?? 5
         return Int(min(60, max(1, best.rounded(.up))))
+    }
+}
+
+extension Placement {
+    /// `.hold` turned into `.dispatch` when the best instance's own queue is where the
+    /// request would end up anyway (`ResidencyScheduler.joinsQueue`).
+    func joiningQueue(_ model: String, _ scheduler: ResidencyScheduler, now: ContinuousClock.Instant) -> Placement {
+        guard case .hold(let estimates) = self, scheduler.joinsQueue(model, estimates, now: now) else { return self }
+        return .dispatch(estimates)
     }
 }

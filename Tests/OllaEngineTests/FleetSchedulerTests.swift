@@ -1,0 +1,109 @@
+import Synchronization
+import Testing
+@testable import OllaCore
+@testable import OllaEngine
+
+/// Late binding as the engine runs it: `FleetScheduler` with its hold queue, fed dispatches
+/// and attempt ends on an injected clock, releasing held requests to a recording stand-in
+/// for the exchange. No sockets, no sleeping.
+@Suite("Fleet scheduler: late binding")
+struct FleetSchedulerTests {
+    let t0 = ContinuousClock.now
+    func at(_ seconds: Double) -> ContinuousClock.Instant { t0 + .schedulingSeconds(seconds) }
+
+    /// A held request that records what the scheduler did with it.
+    final class Recorder: HeldRequest {
+        let candidates: [SchedulingCandidate]
+        let released = Mutex<[String]>([])
+        let refused = Mutex<[String]>([])
+        init(_ candidates: [SchedulingCandidate]) { self.candidates = candidates }
+        func holdCandidates() -> [SchedulingCandidate] { candidates }
+        func release(_ placement: [PlacementEstimate], reason: String) {
+            released.withLock { $0.append(placement[0].candidate.name) }
+        }
+        func refuse(_ error: ProxyError, retryAfterSeconds: Int) {
+            refused.withLock { $0.append(error.message) }
+        }
+    }
+
+    /// Instances with one slot and one resident model each, loads learned at 1 s.
+    func scheduler(_ specs: [(String, Int)]) -> FleetScheduler {
+        let endpoints = specs.map { name, priority -> EndpointConfig in
+            var endpoint = EndpointConfig(name: name, url: EndpointURL(scheme: .http, host: "127.0.0.1", port: 1),
+                                          priority: priority)
+            endpoint.numParallel = 1
+            endpoint.maxLoadedModels = 1
+            return endpoint
+        }
+        return FleetScheduler(settings: .init(defaultLoadTime: .seconds(1)), endpoints: endpoints)
+    }
+
+    func dispatchedTo(_ admission: FleetScheduler.Admission) -> String? {
+        guard case .dispatch(let placement) = admission else { return nil }
+        return placement.estimates.first?.candidate.name
+    }
+
+    @Test func aHeldRequestGoesToTheFirstHolderThatFrees() {
+        let fleet = scheduler([("a", 100), ("b", 100)])
+        let candidates: [SchedulingCandidate] = [.init(name: "a"), .init(name: "b")]
+        // Two requests load llama3 on both instances and keep their slots.
+        #expect(dispatchedTo(fleet.admit(1, model: "llama3", candidates: candidates, now: t0)) == "a")
+        let busyA = candidates.map { $0.name == "a" ? SchedulingCandidate(name: "a", inFlight: 1) : $0 }
+        #expect(dispatchedTo(fleet.admit(2, model: "llama3", candidates: busyA, now: t0)) == "b")
+        // The third cannot start anywhere: held in Olla, not sent into either queue (both are
+        // loading and b's slot may free as soon as a's).
+        guard case .held = fleet.admit(3, model: "llama3", candidates: candidates, now: at(0.1)) else {
+            Issue.record("expected the third request to be held"); return
+        }
+        let held = Recorder(candidates)
+        fleet.attach(3, model: "llama3", request: held, now: at(0.1))
+        fleet.pump(now: at(2))
+        #expect(held.released.withLock { $0 }.isEmpty, "both slots are still busy")
+        // b's request ends first: the held request goes there at once, with no timer tick.
+        fleet.attemptEnded(2, now: at(2.5))
+        #expect(held.released.withLock { $0 } == ["b"])
+        #expect(fleet.heldCounts.isEmpty)
+        #expect(fleet.snapshot.instances["b"]?.runningCount(ModelName.canonical("llama3")) == 1)
+    }
+
+    @Test func aRequestBehindALoadJoinsThatQueueWhenNoInstanceOfItsTierCouldStartItSooner() {
+        let fleet = scheduler([("fast", 100), ("slow", 10)])
+        let candidates: [SchedulingCandidate] = [.init(name: "fast", priority: 100), .init(name: "slow", priority: 10)]
+        #expect(dispatchedTo(fleet.admit(1, model: "llama3", candidates: candidates, now: t0)) == "fast")
+        // llama3 is loading on fast, its one slot taken: the next request would wait for the
+        // load and the first generation. Nothing in fast's tier could start it sooner, so it
+        // goes into fast's queue now instead of a round trip after the first one ends.
+        let second = fleet.admit(2, model: "llama3", candidates: candidates, now: at(0.2))
+        #expect(dispatchedTo(second) == "fast")
+        if case .dispatch(let placement) = second { #expect(placement.reason.hasPrefix("loading on fast")) }
+        #expect(fleet.heldCounts.isEmpty)
+        // /api/ps lists a model from the start of its load: the load is over only when the
+        // request that loads it is answered, so the next request joins that queue too.
+        fleet.observed([loaded("llama3:latest")], on: "fast", now: at(0.3))
+        #expect(dispatchedTo(fleet.admit(3, model: "llama3", candidates: candidates, now: at(0.4))) == "fast")
+        // Once loaded, a request waiting for its busy slot is held in Olla's queue (bounded by
+        // queue_length and queue_timeout): a slot may free any moment.
+        fleet.headReceived(1, endpoint: "fast", status: 200, now: at(1.1))
+        guard case .held = fleet.admit(4, model: "llama3", candidates: candidates, now: at(1.2)) else {
+            Issue.record("expected a request for a busy loaded slot to be held"); return
+        }
+    }
+
+    func loaded(_ name: String) -> LoadedModel {
+        LoadedModel(name: name, digest: nil, size: nil, sizeVRAM: nil, expiresAt: nil, contextLength: nil, raw: .null)
+    }
+
+    @Test func aRequestBehindALoadStaysHeldWhileAnotherHolderOfItsTierMayFreeFirst() {
+        let fleet = scheduler([("a", 100), ("b", 100)])
+        #expect(dispatchedTo(fleet.admit(1, model: "llama3", candidates: [.init(name: "a"), .init(name: "b")], now: t0)) == "a")
+        #expect(dispatchedTo(fleet.admit(2, model: "llama3", candidates: [.init(name: "a", inFlight: 1), .init(name: "b")],
+                                         now: at(0.9))) == "b")
+        fleet.headReceived(1, endpoint: "a", status: 200, now: at(1))
+        // At 1.2 s b is still loading with its one slot taken, and a is loaded but busy: a
+        // may free any moment, so the third request waits in Olla for whichever frees first.
+        let third = fleet.admit(3, model: "llama3", candidates: [.init(name: "a", inFlight: 1), .init(name: "b", inFlight: 1)],
+                                now: at(1.2))
+        guard case .held(let placement) = third else { Issue.record("expected a hold, got \(third)"); return }
+        #expect(placement.estimates.map(\.residency) == [.loading, .loaded])
+    }
+}
