@@ -17,7 +17,7 @@ struct FleetSchedulerTests {
         let released = Mutex<[String]>([])
         let refused = Mutex<[String]>([])
         init(_ candidates: [SchedulingCandidate]) { self.candidates = candidates }
-        func holdCandidates() -> [SchedulingCandidate] { candidates }
+        func holdCandidates(model: String) -> [SchedulingCandidate] { candidates }
         func release(_ placement: [PlacementEstimate], reason: String) {
             released.withLock { $0.append(placement[0].candidate.name) }
         }
