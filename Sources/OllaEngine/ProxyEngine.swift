@@ -168,7 +168,7 @@ public final class ProxyEngine: Sendable {
                 requestID: requestID, method: head.method, route: MetricsRoute.name(path), model: nil, endpoint: nil,
                 status: response.status, timeToFirstByte: nil, duration: .zero, reason: "answered by olla"))
         }
-        if generation.requestLogging {
+        if generation.requestLogging, logger.logLevel <= .info {
             var metadata: Logger.Metadata = [
                 "method": "\(head.method)", "path": "\(path)", "status": .stringConvertible(response.status),
                 "bytes": .stringConvertible(response.body.count), "endpoint": "olla", "duration_ms": .stringConvertible(0),
@@ -194,7 +194,8 @@ public final class ProxyEngine: Sendable {
             metrics.tokens(endpoint: endpoint, model: record.model ?? "none", promptTokens: usage.promptTokens,
                            completionTokens: usage.completionTokens, evalDuration: usage.evalDuration ?? .zero)
         }
-        guard exchange.context.requestLogging else { return }
+        // The line's metadata is built only when the line is written (level info or below).
+        guard exchange.context.requestLogging, logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
             "request_id": "\(record.requestID)",
             "method": "\(record.method)",

@@ -24,14 +24,24 @@ struct LineLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var merged = self.metadata
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
-        let line = format == .json
-            ? Self.json(level: event.level, message: "\(event.message)", metadata: merged)
-            : Self.logfmt(level: event.level, message: "\(event.message)", metadata: merged)
+        // The handler's own metadata is usually empty: then the event's is used as it is,
+        // without merging two dictionaries per line.
+        let merged: Logger.Metadata
+        if metadata.isEmpty {
+            merged = event.metadata ?? [:]
+        } else {
+            var both = metadata
+            if let extra = event.metadata { both.merge(extra) { $1 } }
+            merged = both
+        }
+        var bytes: [UInt8]
+        if format == .json {
+            bytes = Self.jsonBytes(level: event.level, message: "\(event.message)", metadata: merged)
+        } else {
+            bytes = Array(Self.logfmt(level: event.level, message: "\(event.message)", metadata: merged).utf8)
+        }
+        bytes.append(UInt8(ascii: "\n"))
         Self.writeLock.withLock { _ in
-            var bytes = Array(line.utf8)
-            bytes.append(UInt8(ascii: "\n"))
             bytes.withUnsafeBytes { buffer in
                 var offset = 0
                 while offset < buffer.count {
@@ -43,13 +53,25 @@ struct LineLogHandler: LogHandler {
         }
     }
 
-    static func json(level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {
-        var line = #"{"time":""# + Timestamp.now() + #"","level":""# + level.rawValue + #"","msg":"#
-            + quote(message)
+    /// The JSON line, written into one byte buffer: no String per piece (an access-log line
+    /// cost ~95 K instructions built from Strings).
+    static func jsonBytes(level: Logger.Level, message: String, metadata: Logger.Metadata) -> [UInt8] {
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        line.append(contentsOf: #"{"time":""#.utf8)
+        Timestamp.append(to: &line)
+        line.append(contentsOf: #"","level":""#.utf8)
+        line.append(contentsOf: level.rawValue.utf8)
+        line.append(contentsOf: #"","msg":"#.utf8)
+        JSONString.append(message, to: &line, escapingHTML: false)
         for key in metadata.keys.sorted() {
-            line += "," + quote(key) + ":" + jsonValue(metadata[key]!)
+            line.append(UInt8(ascii: ","))
+            JSONString.append(key, to: &line, escapingHTML: false)
+            line.append(UInt8(ascii: ":"))
+            appendJSONValue(metadata[key]!, to: &line)
         }
-        return line + "}"
+        line.append(UInt8(ascii: "}"))
+        return line
     }
 
     static func logfmt(level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {
@@ -61,17 +83,36 @@ struct LineLogHandler: LogHandler {
     }
 
     /// Numbers recorded as `.stringConvertible` stay JSON numbers; everything else is a string.
-    private static func jsonValue(_ value: Logger.Metadata.Value) -> String {
+    /// `Int` and `Int64` (what the access log records) are written without the dynamic cast
+    /// to `any BinaryInteger` or a String.
+    private static func appendJSONValue(_ value: Logger.Metadata.Value, to output: inout [UInt8]) {
         switch value {
+        case .string(let text):
+            JSONString.append(text, to: &output, escapingHTML: false)
+        case .stringConvertible(let number as Int):
+            LogLineBytes.appendDecimal(number, to: &output)
+        case .stringConvertible(let number as Int64):
+            LogLineBytes.appendDecimal(Int(number), to: &output)
         case .stringConvertible(let number) where number is any BinaryInteger || number is Double:
-            return "\(number)"
+            output.append(contentsOf: "\(number)".utf8)
         case .array(let items):
-            return "[" + items.map(jsonValue).joined(separator: ",") + "]"
+            output.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                appendJSONValue(item, to: &output)
+            }
+            output.append(UInt8(ascii: "]"))
         case .dictionary(let entries):
-            return "{" + entries.keys.sorted().map { quote($0) + ":" + jsonValue(entries[$0]!) }
-                .joined(separator: ",") + "}"
+            output.append(UInt8(ascii: "{"))
+            for (index, key) in entries.keys.sorted().enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                JSONString.append(key, to: &output, escapingHTML: false)
+                output.append(UInt8(ascii: ":"))
+                appendJSONValue(entries[key]!, to: &output)
+            }
+            output.append(UInt8(ascii: "}"))
         default:
-            return quote("\(value)")
+            JSONString.append("\(value)", to: &output, escapingHTML: false)
         }
     }
 
@@ -89,17 +130,21 @@ struct LineLogHandler: LogHandler {
 /// RFC 3339 UTC timestamps with milliseconds, without Foundation.
 enum Timestamp {
     static func now() -> String {
+        var bytes: [UInt8] = []
+        append(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the current time, `2026-11-30T12:34:56.789Z`.
+    static func append(to output: inout [UInt8]) {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         var seconds = spec.tv_sec
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return pad(parts.tm_year + 1900, 4) + "-" + pad(parts.tm_mon + 1, 2) + "-" + pad(parts.tm_mday, 2)
-            + "T" + pad(parts.tm_hour, 2) + ":" + pad(parts.tm_min, 2) + ":" + pad(parts.tm_sec, 2)
-            + "." + pad(Int32(spec.tv_nsec / 1_000_000), 3) + "Z"
+        LogLineBytes.appendTimestamp(
+            year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday),
+            hour: Int(parts.tm_hour), minute: Int(parts.tm_min), second: Int(parts.tm_sec),
+            millisecond: Int(spec.tv_nsec / 1_000_000), to: &output)
     }
 }
