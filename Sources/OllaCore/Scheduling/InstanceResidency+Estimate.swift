@@ -8,7 +8,10 @@ extension InstanceResidency {
     ///   requests still ahead;
     /// - cold: a load (`loadTime`), after any load in progress, and after a running model
     ///   finishes when every resident model is busy and no more fit.
-    func estimate(_ model: String, candidate: SchedulingCandidate, loadTime: Double, generationTime: Double,
+    ///
+    /// `loadTime` and `generationTime` (seconds) are asked for only where the answer depends
+    /// on them: a loaded model with a free slot, the usual case, needs neither.
+    func estimate(_ model: String, candidate: SchedulingCandidate, loadTime: () -> Double, generationTime: () -> Double,
                   now: ContinuousClock.Instant) -> PlacementEstimate {
         let busy = busyUntil.map { max(0, ($0 - now).schedulingSeconds) } ?? 0
         let blocked = secondsUntilLoadsEnd(now: now, except: model)
@@ -28,6 +31,7 @@ extension InstanceResidency {
                                          queueWait: SchedulerSettings.slotProbeWait, loadTime: 0, canStartNow: true)
             }
             let rounds = Double((count - slots) / slots)
+            let generationTime = generationTime()
             let wait = max(busy, ready, blocked, secondsUntilSlotFrees(model, generationTime: generationTime, now: now)
                 + rounds * generationTime)
             return PlacementEstimate(candidate: candidate, residency: residency, queueWait: wait, loadTime: 0,
@@ -35,13 +39,13 @@ extension InstanceResidency {
         }
         let idleVictim = predictedVictim(now: now, sparing: model)
         let full = reportsResidency && models.count >= maxLoadedModels && idleVictim == nil
-        let waitForRoom = full ? secondsUntilAnySlotFrees(generationTime: generationTime, now: now) : 0
+        let waitForRoom = full ? secondsUntilAnySlotFrees(generationTime: generationTime(), now: now) : 0
         let wait = max(busy, blocked, waitForRoom)
         // When full with every model busy, the load evicts the model that goes idle first
         // (the oldest running request's): it is charged now, so waiting for a busy instance
         // never looks cheaper than evicting an idle one only because its victim is not known yet.
         let victim = idleVictim ?? (full ? firstToGoIdle() : nil)
-        return PlacementEstimate(candidate: candidate, residency: .cold, queueWait: wait, loadTime: loadTime,
+        return PlacementEstimate(candidate: candidate, residency: .cold, queueWait: wait, loadTime: loadTime(),
                                  victim: victim, canStartNow: busy == 0 && blocked == 0 && !full)
     }
 

@@ -26,6 +26,14 @@ extension ResidencyScheduler {
     /// in all, and how many of them are held behind this one (see `estimate`).
     public func decide(_ model: String, candidates: [SchedulingCandidate], now: ContinuousClock.Instant,
                        heldWaiting: Double = 0, queuedBehind: Int = 0) -> Placement {
+        if candidates.count == 1 {
+            // One candidate is one tier of one: the same steps without the grouping and sorts.
+            var only = estimate(model, on: candidates[0], now: now, queuedBehind: queuedBehind)
+            let heldNowhere = only.residency == .cold
+            if heldNowhere { only.penaltyCredit = max(0, heldWaiting) }
+            weighLastCopy(&only, for: model, heldNowhere: heldNowhere, now: now)
+            return only.canStartNow && !only.awaitsPayment ? .dispatch([only]) : .hold([only])
+        }
         var estimates = candidates.enumerated().map {
             (index: $0.offset, estimate: estimate(model, on: $0.element, now: now, queuedBehind: queuedBehind))
         }

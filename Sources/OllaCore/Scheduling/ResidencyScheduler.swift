@@ -155,8 +155,8 @@ public struct ResidencyScheduler: Sendable, Equatable {
             return PlacementEstimate(candidate: candidate, residency: .cold, queueWait: 0,
                                      loadTime: loadTime(model, on: candidate.name), canStartNow: true)
         }
-        var estimate = instance.estimate(model, candidate: candidate, loadTime: loadTime(model, on: candidate.name),
-                                         generationTime: generationTime(model, on: candidate.name), now: now)
+        var estimate = instance.estimate(model, candidate: candidate, loadTime: { loadTime(model, on: candidate.name) },
+                                         generationTime: { generationTime(model, on: candidate.name) }, now: now)
         if let victim = estimate.victim {
             estimate.evictionPenalty = evictionPenalty(victim, on: candidate.name, for: model, now: now)
             estimate.victimSaturated = (remainingUtilisation(victim, except: candidate.name, now: now) ?? 0) >= 1
