@@ -28,4 +28,30 @@ import Testing
         #expect(held("a\n") == 0)
         #expect(held("{\"status\":\"success\"}") == 0)
     }
+
+    /// The word-at-a-time search agrees with a byte loop wherever the line feeds fall relative
+    /// to 8-byte words, for lengths around word sizes and with none at all.
+    @Test func holdingTheFinalLineAtEveryAlignment() {
+        func reference(_ bytes: [UInt8]) -> Int {
+            guard var index = bytes.lastIndex(of: 0x0A) else { return 0 }
+            if index == bytes.count - 1 {
+                guard let previous = bytes[..<index].lastIndex(of: 0x0A) else { return 0 }
+                index = previous
+            }
+            return index + 1
+        }
+        for length in [0, 1, 7, 8, 9, 15, 16, 17, 33, 64, 100] {
+            var bytes = [UInt8](repeating: UInt8(ascii: "x"), count: length)
+            #expect(bytes.withUnsafeBytes { RecordFraming.endBeforeFinalLine(in: $0) } == 0)
+            for first in 0..<length {
+                for second in [first, length - 1, (first + 9) % length] {
+                    bytes = [UInt8](repeating: UInt8(ascii: "x"), count: length)
+                    bytes[first] = 0x0A
+                    bytes[second] = 0x0A
+                    let got = bytes.withUnsafeBytes { RecordFraming.endBeforeFinalLine(in: $0) }
+                    #expect(got == reference(bytes), "length \(length), line feeds at \(first), \(second)")
+                }
+            }
+        }
+    }
 }
