@@ -26,17 +26,11 @@ def _chat(c, olla, marker, extra=()):
     return c.read_head(5)
 
 
-def test_hang_up_on_a_later_request_of_a_keep_alive_connection(olla, mock):
-    c = RawClient(olla.host, olla.port, timeout=10)
+def _leave_a_stalled_stream(c, olla, marker) -> float:
+    """Starts a chat whose backend stalls after its first chunk, reads up to that chunk, then
+    closes the client socket; returns when it closed (monotonic seconds)."""
     try:
-        for _ in range(2):
-            resp = _chat(c, olla, _marker())
-            assert resp.status == 200, resp.describe()
-            for _piece in c.iter_body(resp, 5):
-                pass
-            assert resp.complete, f"keep-alive request not complete: {resp.error}"
-        m = _marker()
-        resp = _chat(c, olla, m, [("X-Mock-Stall-After", "1")])
+        resp = _chat(c, olla, marker, [("X-Mock-Stall-After", "1")])
         assert resp.status == 200, resp.describe()
         for _t, data in c.iter_body(resp, 5):
             if b"\n" in data:
@@ -45,6 +39,19 @@ def test_hang_up_on_a_later_request_of_a_keep_alive_connection(olla, mock):
     finally:
         t_close = time.monotonic()
         c.close()
+    return t_close
+
+
+def test_hang_up_on_a_later_request_of_a_keep_alive_connection(olla, mock):
+    c = RawClient(olla.host, olla.port, timeout=10)
+    for _ in range(2):
+        resp = _chat(c, olla, _marker())
+        assert resp.status == 200, resp.describe()
+        for _piece in c.iter_body(resp, 5):
+            pass
+        assert resp.complete, f"keep-alive request not complete: {resp.error}"
+    m = _marker()
+    t_close = _leave_a_stalled_stream(c, olla, m)
     rec = mock.wait_request(("X-Test-Marker", m), 5)
     assert rec is not None, "the third request never reached the backend"
     conn = mock.conn(rec.conn_id)
@@ -65,17 +72,7 @@ def test_idle_keep_alive_close_then_new_connections_are_still_watched(olla, mock
         c.close()
     time.sleep(0.2)
     m = _marker()
-    c = RawClient(olla.host, olla.port, timeout=10)
-    try:
-        resp = _chat(c, olla, m, [("X-Mock-Stall-After", "1")])
-        assert resp.status == 200, resp.describe()
-        for _t, data in c.iter_body(resp, 5):
-            if b"\n" in data:
-                break
-        time.sleep(0.3)
-    finally:
-        t_close = time.monotonic()
-        c.close()
+    t_close = _leave_a_stalled_stream(RawClient(olla.host, olla.port, timeout=10), olla, m)
     rec = mock.wait_request(("X-Test-Marker", m), 5)
     conn = mock.conn(rec.conn_id)
     closed = mock.wait_for(lambda: conn.closed_at, timeout=3.0)
