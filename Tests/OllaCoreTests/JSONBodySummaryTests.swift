@@ -6,32 +6,7 @@ import Testing
 @Suite struct JSONBodySummaryTests {
     /// The plain reading: parse, take the first member of each key.
     static func reference(_ body: [UInt8], modelKeys: [String]) -> RequestBodySummary {
-        guard let node = try? JSONParser().parse(body), case .object(let members) = node.value else {
-            return RequestBodySummary()
-        }
-        func first(_ key: String) -> JSONValue? { members.first { $0.key == key }?.node.value }
-        var model: String?
-        for key in modelKeys where model == nil {
-            model = members.lazy.compactMap { member -> String? in
-                guard member.key == key, case .string(let value) = member.node.value else { return nil }
-                return value
-            }.first
-        }
-        func isEmpty(_ value: JSONValue?) -> Bool {
-            switch value {
-            case nil, .null: true
-            case .string(let text): text.isEmpty
-            case .array(let items): items.isEmpty
-            default: false
-            }
-        }
-        let keepAliveIsZero: Bool = switch first("keep_alive") {
-        case .number(let number): number.doubleValue == 0
-        case .string(let text): (try? DurationParser.parse(text)) == .zero
-        default: false
-        }
-        return RequestBodySummary(model: model, isObject: true, keepAliveIsZero: keepAliveIsZero,
-                                  promptIsEmpty: isEmpty(first("prompt")), messagesIsEmpty: isEmpty(first("messages")))
+        RequestBodySummaryReference.summary(of: body, modelKeys: modelKeys)
     }
 
     static let bodies: [String] = [

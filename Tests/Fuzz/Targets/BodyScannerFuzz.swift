@@ -32,22 +32,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if case .bool(let value) = member.node.value { expectedStream = value; break }
     }
     precondition(stream == expectedStream, "scanner stream \(String(describing: stream)) != parser \(String(describing: expectedStream))")
-    func first(_ key: String) -> JSONValue? { members.first { $0.key == key }?.node.value }
-    func isEmpty(_ value: JSONValue?) -> Bool {
-        switch value {
-        case nil, .null: true
-        case .string(let text): text.isEmpty
-        case .array(let items): items.isEmpty
-        default: false
-        }
-    }
-    let keepAliveIsZero: Bool = switch first("keep_alive") {
-    case .number(let number): number.doubleValue == 0
-    case .string(let text): (try? DurationParser.parse(text)) == .zero
-    default: false
-    }
-    let expected = RequestBodySummary(model: expectedModel?.value, isObject: true, keepAliveIsZero: keepAliveIsZero,
-                                      promptIsEmpty: isEmpty(first("prompt")), messagesIsEmpty: isEmpty(first("messages")))
+    let expected = RequestBodySummaryReference.summary(of: body, modelKeys: modelKeys)
     precondition(summary == expected, "summary \(summary) != parser \(expected)")
     return 0
 }
