@@ -62,13 +62,21 @@ def test_only_holders_receive_model_requests(cluster):
 
 def test_model_names_match_like_ollama(cluster):
     cl = cluster(SPEC)
-    for spelled in ("MISTRAL:7B", "Phi3:Mini", "llama3.2:latest", "LLAMA3.2"):
+    # Ollama fills in its default host and namespace and drops a scheme (types/model/name.go),
+    # so every one of these names a model the fleet lists as "llama3.2:latest" / "mistral:7b".
+    wants = {"MISTRAL:7B": "c", "Phi3:Mini": "c", "llama3.2:latest": "a", "LLAMA3.2": "a",
+             "library/llama3.2": "a", "registry.ollama.ai/library/llama3.2:latest": "a",
+             "Registry.Ollama.AI/Library/Mistral:7b": "c", "https://registry.ollama.ai/library/mistral:7b": "c"}
+    for spelled, want in wants.items():
         r = jreq(cl.t, "POST", "/api/show", {"model": spelled})
-        want = {"MISTRAL:7B": "c", "Phi3:Mini": "c", "llama3.2:latest": "a", "LLAMA3.2": "a"}[spelled]
         # the mock itself is case-sensitive, so only the routing is checked here
         assert r.header("X-Olla-Endpoint") == want, (
             f"/api/show {spelled!r} should route to {want} (names are case-insensitive, x == x:latest); "
             f"got {r.header('X-Olla-Endpoint')!r}: {r.describe()}")
+    # Any other namespace or host is another model, which no instance has.
+    for other in ("jmorgan/llama3.2", "myhost/library/llama3.2"):
+        r = jreq(cl.t, "POST", "/api/show", {"model": other})
+        assert r.status == 404, f"/api/show {other!r} names a model nobody has: want 404, got {r.describe()}"
 
 
 def test_strict_unknown_model_is_404_in_ollama_words(cluster):

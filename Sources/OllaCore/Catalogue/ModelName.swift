@@ -6,10 +6,14 @@
 /// `:` in the *last* `/`-separated segment: in `myhost:5000/team/coder` the `:5000` is a
 /// port, and the model has no tag.
 ///
-/// Deliberately not folded: Ollama's default host and namespace. Ollama itself treats
-/// `registry.ollama.ai/library/llama3` as `llama3`, but a name's path is kept as written
-/// here (`library/llama3` stays `library/llama3:latest`), so such a name only matches a
-/// model listed under that same path.
+/// Ollama also fills in its default host and namespace (`registry.ollama.ai/library/`) and
+/// drops an `http://` or `https://` in front (`types/model/name.go`: `ParseName` with
+/// `FillDefault`, compared by `EqualFold`), so `library/llama3`,
+/// `registry.ollama.ai/library/llama3:latest` and `https://registry.ollama.ai/library/Llama3`
+/// name `llama3:latest` too, and `registry.ollama.ai/jmorgan/tiny` names `jmorgan/tiny`. The
+/// canonical form leaves those defaults out, as Ollama's `/api/tags` shows names
+/// (`DisplayShortest`): a default part is dropped only from the left and only while every
+/// part before it was a default too, so `myhost/library/llama3` keeps its path.
 public enum ModelName {
     /// The tag Ollama assumes when a name has none.
     public static let defaultTag = "latest"
@@ -46,23 +50,77 @@ public enum ModelName {
             if name[index] == UInt8(ascii: ":") { lastColon = index; break }
             index -= 1
         }
+        let start = lastSlash < 0 ? 0 : defaultsEnd(of: name, before: lastSlash)
         let suffix: StaticString = lastColon < 0 ? ":latest" : lastColon == baseEnd - 1 ? "latest" : ""
-        return String(unsafeUninitializedCapacity: name.count + suffix.utf8CodeUnitCount) { output in
+        return String(unsafeUninitializedCapacity: name.count - start + suffix.utf8CodeUnitCount) { output in
             var written = 0
             func append(_ byte: UInt8) {
                 output[written] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
                 written += 1
             }
-            for index in 0..<baseEnd { append(name[index]) }
+            for index in start..<baseEnd { append(name[index]) }
             for offset in 0..<suffix.utf8CodeUnitCount { append(suffix.utf8Start[offset]) }
             for index in baseEnd..<name.count { append(name[index]) }
             return written
         }
     }
 
+    /// Where a name starts once Ollama's defaults in front of it are dropped: an `http://` or
+    /// `https://` (exact case, as `name.go`'s `parts` strips it), then the default host when
+    /// three segments are left, then the namespace `library` when two are left (`[host/]
+    /// [namespace/]model`: with two segments the host is the default one). Names Ollama
+    /// would refuse (more than three segments, an empty segment, no model part) are kept whole.
+    /// - Parameter lastSlash: the offset of the name's last `/`.
+    static func defaultsEnd(of name: UnsafeBufferPointer<UInt8>, before lastSlash: Int) -> Int {
+        var start = 0
+        if hasPrefix(name, at: 0, "http://", foldingCase: false) {
+            start = 7
+        } else if hasPrefix(name, at: 0, "https://", foldingCase: false) {
+            start = 8
+        }
+        guard start <= lastSlash else { return start }
+        var firstSlash = -1, slashes = 0
+        for index in start...lastSlash where name[index] == UInt8(ascii: "/") {
+            if firstSlash < 0 { firstSlash = index }
+            slashes += 1
+        }
+        if slashes > 2 { return start }
+        if slashes == 2 {
+            guard firstSlash - start == 18, hasPrefix(name, at: start, "registry.ollama.ai", foldingCase: true)
+            else { return start }
+            start = firstSlash + 1
+        }
+        guard lastSlash - start == 7, hasPrefix(name, at: start, "library", foldingCase: true),
+              lastSlash + 1 < name.count, name[lastSlash + 1] != UInt8(ascii: ":"), name[lastSlash + 1] != UInt8(ascii: "@")
+        else { return start }
+        return lastSlash + 1
+    }
+
+    /// Whether `name` holds `prefix` at `offset`, ASCII letters compared case-insensitively
+    /// when `foldingCase`.
+    private static func hasPrefix(_ name: UnsafeBufferPointer<UInt8>, at offset: Int, _ prefix: StaticString,
+                                  foldingCase: Bool) -> Bool {
+        let count = prefix.utf8CodeUnitCount
+        guard name.count - offset >= count else { return false }
+        for index in 0..<count {
+            var byte = name[offset + index]
+            if foldingCase, byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") { byte |= 0x20 }
+            if byte != prefix.utf8Start[index] { return false }
+        }
+        return true
+    }
+
     /// `canonical` by `String` operations, for names with non-ASCII characters.
     static func unicodeCanonical(_ name: String) -> String {
-        let lowered = name.lowercased()
+        // The defaults are ASCII: find where they end on the bytes, before lowering.
+        var bytes = Array(name.utf8)
+        let start = bytes.withUnsafeBufferPointer { buffer -> Int in
+            let (base, _) = splitDigest(Substring(name))
+            guard let lastSlash = base.utf8.lastIndex(of: UInt8(ascii: "/")) else { return 0 }
+            return defaultsEnd(of: buffer, before: name.utf8.distance(from: name.utf8.startIndex, to: lastSlash))
+        }
+        bytes.removeFirst(start)
+        let lowered = String(decoding: bytes, as: UTF8.self).lowercased()
         let (base, digest) = splitDigest(lowered)
         let lastSegment = base[lastSegmentStart(of: base)...]
         var result = String(base)
