@@ -5,8 +5,12 @@ import Synchronization
 /// Keeps the registry true: probes each endpoint on its own schedule, and discovers what
 /// models each one has and has loaded.
 ///
-/// One scheduler loop wakes every `tick` and starts the probes that are due, so each endpoint
-/// keeps its own `check_interval` (and its own backoff) instead of sharing one global timer.
+/// One scheduler loop starts the probes that are due, so each endpoint keeps its own
+/// `check_interval` (and its own backoff) instead of sharing one global timer. Between rounds
+/// it sleeps until the next thing due (at most `longestSleep`; `tick` while requests are held,
+/// whose bounds and rents run on time), woken early by the registry's `WakeSignal` when
+/// something that changes what is due happens: an idle daemon wakes once a second, not ten
+/// times.
 ///
 /// Probes and inventory reads (model discovery, `/api/ps` polls) hold separate claims: a
 /// hung instance's discovery may wait up to `model_discovery.timeout` per request, and a
@@ -14,7 +18,12 @@ import Synchronization
 /// one inventory read are in flight per endpoint, so a hung instance does not collect a
 /// pile of waiting requests either.
 public final class EndpointMonitor: Sendable {
+    /// How often held requests are reconsidered (their wait bounds, rents that ran out).
     static let tick: Duration = .milliseconds(100)
+    /// The longest sleep between rounds, whatever is due: a bound on how late anything the
+    /// wake-ups do not cover can be noticed (the first `/api/ps` poll of an instance that
+    /// just got traffic is one).
+    static let longestSleep: Duration = .seconds(1)
 
     private let registry: EndpointRegistry
     private let fetcher: Fetcher
@@ -63,22 +72,32 @@ public final class EndpointMonitor: Sendable {
     public func run() async {
         while !Task.isCancelled {
             let now = ContinuousClock.now
-            for (endpoint, due) in registry.probeSchedule() where due <= now && probing.claim(endpoint.name) {
+            var wake = now + Self.longestSleep
+            for (endpoint, due) in registry.probeSchedule() where !probing.contains(endpoint.name) {
+                guard due <= now else {
+                    wake = min(wake, due)
+                    continue
+                }
+                guard probing.claim(endpoint.name) else { continue }
                 Task {
                     let next = await self.probe(endpoint)
                     self.probing.release(endpoint.name)
                     self.startReading(next, endpoint)
+                    self.registry.wake.ring()  // its next probe is scheduled now
                 }
             }
-            for endpoint in registry.endpoints where discoveryDue(endpoint.name, now: now) {
-                startReading(.models, endpoint)
-            }
-            for endpoint in registry.endpoints where residencyDue(endpoint, now: now) {
-                startReading(.loaded, endpoint)
+            for endpoint in registry.endpoints {
+                if discoveryDue(endpoint.name, now: now) {
+                    startReading(.models, endpoint)
+                } else if residencyDue(endpoint, now: now) {
+                    startReading(.loaded, endpoint)
+                }
+                if let due = nextRead(endpoint) { wake = min(wake, due) }
             }
             // Held requests past their wait bound are refused, and the others reconsidered.
             registry.scheduler.pump(now: now)
-            try? await Task.sleep(for: Self.tick)
+            if registry.scheduler.holdsRequests { wake = min(wake, now + Self.tick) }
+            await registry.wake.sleep(until: wake)
         }
     }
 
@@ -150,6 +169,7 @@ public final class EndpointMonitor: Sendable {
         Task {
             await self.read(what, endpoint)
             self.reading.release(endpoint.name)
+            self.registry.wake.ring()  // a listing that waited for this read may start
         }
     }
 
@@ -244,6 +264,22 @@ public final class EndpointMonitor: Sendable {
               !reading.contains(endpoint.name), registry.scheduler.isActive(endpoint.name) else { return false }
         let last = lastResidencyPoll.withLock { $0[endpoint.name] }
         return last.map { now - $0 >= Self.activeResidencyInterval } ?? true
+    }
+
+    /// When the next inventory read of `endpoint` falls due (a periodic listing, or the
+    /// `/api/ps` poll of an instance in use); nil when none is scheduled or one is in flight
+    /// (its end rings the wake signal).
+    private func nextRead(_ endpoint: EndpointConfig) -> ContinuousClock.Instant? {
+        guard registry.snapshot.view(endpoint.name)?.isRoutable == true, !reading.contains(endpoint.name) else { return nil }
+        var due: ContinuousClock.Instant? = nil
+        if discovery.enabled, let last = lastDiscovery.withLock({ $0[endpoint.name] }) {
+            due = last + discovery.interval
+        }
+        if endpoint.type == .ollama, registry.scheduler.isActive(endpoint.name) {
+            let poll = lastResidencyPoll.withLock { $0[endpoint.name] }.map { $0 + Self.activeResidencyInterval } ?? .now
+            due = min(due ?? poll, poll)
+        }
+        return due
     }
 
     private func log(_ transition: EndpointHealth.Transition, _ endpoint: EndpointConfig) {

@@ -18,6 +18,9 @@ public final class EndpointRegistry: Sendable {
     /// The `residency-aware` balancer's state: what each instance holds, learned costs, the
     /// hold queue. Carried over on reload.
     public let scheduler: FleetScheduler
+    /// Rung when something changes what the endpoint monitor must do next (a probe moved
+    /// earlier, a request held); the monitor sleeps on it. Carried over on reload.
+    public let wake: WakeSignal
 
     struct LiveState {
         var health: EndpointHealth
@@ -48,11 +51,12 @@ public final class EndpointRegistry: Sendable {
         self.inFlight = counters
         self.streaming = streams
         self.blobs = previous?.blobs ?? BlobPlacement()
+        self.wake = previous?.wake ?? WakeSignal()
         if let kept = previous?.scheduler {
             kept.configure(settings: scheduling, endpoints: endpoints)
             self.scheduler = kept
         } else {
-            self.scheduler = FleetScheduler(settings: scheduling, endpoints: endpoints)
+            self.scheduler = FleetScheduler(settings: scheduling, endpoints: endpoints, wake: wake)
         }
         self.published = Mutex(RoutingSnapshot(endpoints: [], inventories: []))
         republish(now: now)
@@ -107,13 +111,15 @@ public final class EndpointRegistry: Sendable {
         _ endpoint: String, now: ContinuousClock.Instant = .now,
         _ change: (inout EndpointHealth) -> EndpointHealth.Transition?
     ) -> EndpointHealth.Transition? {
-        let transition = live.withLock { states -> EndpointHealth.Transition? in
-            guard var state = states[endpoint] else { return nil }
+        let (transition, probeSooner) = live.withLock { states -> (EndpointHealth.Transition?, Bool) in
+            guard var state = states[endpoint] else { return (nil, false) }
+            let probeWasDue = state.health.nextProbeAt
             let transition = change(&state.health)
             states[endpoint] = state
-            return transition
+            return (transition, state.health.nextProbeAt < probeWasDue)
         }
         if transition != nil { republish(now: now) }
+        if probeSooner { wake.ring() }
         return transition
     }
 

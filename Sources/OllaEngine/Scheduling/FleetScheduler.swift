@@ -10,6 +10,9 @@ import Synchronization
 /// after the lock is released.
 public final class FleetScheduler: Sendable {
     private let state: Mutex<State>
+    /// Rung when a request is held: the endpoint monitor then reconsiders held requests
+    /// every `EndpointMonitor.tick` (their wait bounds, rents that ran out).
+    private let wake: WakeSignal
 
     struct State {
         var core: ResidencyScheduler
@@ -33,8 +36,9 @@ public final class FleetScheduler: Sendable {
         case refused(ProxyError, retryAfterSeconds: Int)
     }
 
-    /// A scheduler for `endpoints` with `settings`.
-    public init(settings: SchedulerSettings, endpoints: [EndpointConfig]) {
+    /// A scheduler for `endpoints` with `settings`; `wake` is rung when a request is held.
+    public init(settings: SchedulerSettings, endpoints: [EndpointConfig], wake: WakeSignal = WakeSignal()) {
+        self.wake = wake
         let core = ResidencyScheduler(settings: settings, instances: endpoints.map(Self.instanceConfig))
         state = Mutex(State(core: core, holds: HoldQueue(maxLength: settings.queueLength, maxWait: settings.queueTimeout)))
     }
@@ -58,6 +62,9 @@ public final class FleetScheduler: Sendable {
 
     /// Requests held per model (canonical name).
     public var heldCounts: [String: Int] { state.withLock { $0.holds.lengths } }
+
+    /// Whether any request is held now.
+    public var holdsRequests: Bool { state.withLock { !$0.holds.isEmpty } }
 
     // MARK: Requests
 
@@ -95,7 +102,9 @@ public final class FleetScheduler: Sendable {
             state.waiters[id] = Waiter(request: request, model: ModelName.canonical(displayName), displayName: displayName)
             return true
         }
-        if known { pump(now: now) }
+        guard known else { return }
+        pump(now: now)
+        wake.ring()
     }
 
     /// Request `id` left (its client hung up, or it completed): it is no longer held.

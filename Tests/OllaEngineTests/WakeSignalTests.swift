@@ -1,0 +1,40 @@
+import Testing
+@testable import OllaEngine
+
+/// `WakeSignal`: what ends a sleep. No assertion on how long anything took: a sleep that
+/// should have ended and did not would hang the test (the hour-long deadlines), and one that
+/// ended too early is caught by the state it left.
+@Suite struct WakeSignalTests {
+    @Test func aRingBeforeTheSleepEndsItAtOnceAndIsUsedUp() async {
+        let signal = WakeSignal()
+        signal.ring()
+        signal.ring()  // two rings between sleeps are one
+        await signal.sleep(until: .now + .seconds(3600))
+        // The ring was used up: the next sleep lasts until its own deadline.
+        let start = ContinuousClock.now
+        await signal.sleep(until: start + .milliseconds(20))
+        #expect(ContinuousClock.now >= start + .milliseconds(20))
+    }
+
+    @Test func aRingDuringTheSleepEndsIt() async {
+        let signal = WakeSignal()
+        let sleeper = Task { await signal.sleep(until: .now + .seconds(3600)) }
+        while !signal.isSleeping { try? await Task.sleep(for: .milliseconds(1)) }
+        signal.ring()
+        await sleeper.value
+    }
+
+    @Test func theDeadlineEndsTheSleep() async {
+        let signal = WakeSignal()
+        let deadline = ContinuousClock.now + .milliseconds(10)
+        await signal.sleep(until: deadline)
+        #expect(ContinuousClock.now >= deadline)
+    }
+
+    @Test func cancellingTheSleeperEndsItsSleep() async {
+        let signal = WakeSignal()
+        let sleeper = Task { await signal.sleep(until: .now + .seconds(3600)) }
+        sleeper.cancel()
+        await sleeper.value
+    }
+}
