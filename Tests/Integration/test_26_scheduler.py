@@ -1,6 +1,7 @@
 """Scenario 26: the residency-aware scheduler (docs/routing.md "The residency-aware scheduler"):
 late binding in Olla's hold queue, its bounds, clients leaving it, priority tiers as the docs'
-example says, and an instance that streams while its probe times out stays busy, not offline."""
+example says (routing.md's and configuration.md's), an instance that streams while its probe times
+out stays busy, not offline, and the metrics of the loads Olla caused and of its estimates' error."""
 import json
 import re
 import socket
@@ -13,7 +14,7 @@ import pytest
 
 from conftest import PATIENT_HEALTH, endpoint_ex
 from fleet_ollama import FleetOllama
-from helpers import jreq, wait_until
+from helpers import PromText, jreq, raw_request, wait_until
 
 pytestmark = pytest.mark.daemon_only
 
@@ -211,6 +212,74 @@ def test_docs_fallback_example_laptop_serves_only_when_needed(cluster):
                                                                "messages": [{"role": "user", "content": "x"}]}
                                      ).header("X-Olla-Endpoint") == "laptop", 10, 0.2)
     assert served, "with gpu-box and workstation down the laptop must serve"
+
+
+def configuration_fallback_example() -> dict:
+    text = (REPO / "docs" / "configuration.md").read_text()
+    section = text[text.index("A GPU box with a workstation as fallback"):]
+    return json.loads(re.search(r"```json\n(.*?)\n```", section, re.S).group(1))
+
+
+def test_configuration_fallback_example_workstation_serves_only_when_the_gpu_box_cannot(cluster):
+    # configuration.md's "A GPU box with a workstation as fallback", as written (the default
+    # balancer, its proxy keys and priorities): three clients at once all go to the GPU box,
+    # queueing there rather than spilling over; with the GPU box down the workstation serves.
+    example = configuration_fallback_example()
+    spec = []
+    for ep in example["discovery"]["static"]["endpoints"]:
+        item = {k: v for k, v in ep.items() if k not in ("url", "type")}
+        item.update({"models": ["llama3.2"], "loaded": ["llama3.2"], **PATIENT_HEALTH})
+        spec.append(item)
+    cl = cluster(spec, overrides={"proxy": example["proxy"]})
+    got = Counter()
+    errors = []
+
+    def client(n):
+        for i in range(3):
+            r = jreq(cl.t, "POST", "/api/chat", {"model": "llama3.2", "stream": True,
+                                                "messages": [{"role": "user", "content": f"{n}-{i}"}]},
+                     headers=[("X-Mock-Chunks", "4"), ("X-Mock-Chunk-Delay-Ms", "100")], timeout=15)
+            if r.status != 200:
+                errors.append(r.describe())
+            got[r.header("X-Olla-Endpoint")] += 1
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert not errors, errors
+    assert sum(got.values()) == 9 and got["workstation"] == 0, (
+        f"three clients, nine chats: the workstation is a fallback: {dict(got)}")
+    cl["gpu-box"].stop()
+    served = wait_until(lambda: jreq(cl.t, "POST", "/api/chat", {"model": "llama3.2", "stream": False,
+                                                               "messages": [{"role": "user", "content": "x"}]}
+                                     ).header("X-Olla-Endpoint") == "workstation", 10, 0.2)
+    assert served, "with the GPU box down the workstation must serve"
+
+
+def test_metrics_count_the_loads_olla_caused_and_the_error_of_its_estimates(fleet, olla_factory):
+    # Nothing loaded: the first chat loads the model (0.3 s, reported in load_duration) where
+    # Olla expected default_load_time (5 s): a cold load caused, an estimate ~4.7 s off.
+    # The second finds it loaded and free: estimated 0, no load.
+    (a,) = fleet(("a", {"max_loaded": 1, "load_s": 0.3, "s_per_token": 0.01}))
+    d = start_olla(olla_factory, [a], num_parallel=1, max_loaded_models=1,
+                   overrides={"proxy": {"scheduler": {"default_load_time": "5s"}}})
+    for _ in range(2):
+        r = jreq(d.target, "POST", "/api/chat", chat(3))
+        assert r.status == 200 and r.complete, r.describe()
+
+    def scrape() -> PromText:
+        m = raw_request("127.0.0.1", d.port, "GET", "/internal/metrics", timeout=5)
+        assert m.status == 200, m.describe()
+        return PromText(m.body.decode())
+    # Both are counted once their exchanges complete (just after the client's last byte).
+    assert wait_until(lambda: scrape().value("olla_scheduler_wait_error_seconds_count") == 2, 5, 0.05), (
+        scrape().show("olla_scheduler_wait_error_seconds"))
+    p = scrape()
+    assert p.value("olla_scheduler_cold_loads_total", endpoint="a") == 1, p.show("olla_scheduler_cold_loads_total")
+    # The first estimate was 5 s against ~0.3 s (more on a loaded machine); the second ~0.
+    error = p.value("olla_scheduler_wait_error_seconds_sum")
+    assert 2.5 < error < 5.0, p.show("olla_scheduler_wait_error_seconds")
 
 
 def test_probe_timeout_while_streaming_is_busy_not_offline(cluster):
