@@ -106,7 +106,7 @@ extension RequestStateMachine {
             facts.responseContentType = HeaderRules.value(of: "content-type", in: head.headers)
             let framing = facts.responseChunked ? RecordFraming(contentType: facts.responseContentType) : nil
             let answer = Answer(head: .backend(head), transfer: .running(attempt.upload), response: ResponseBuffer(framing: framing))
-            return (enterAnswering(consume answer, client: client), .accept)
+            return (enterAnswering(answer, client: client), .accept)
         case .answering(let answer, _) where !answer.transferRunning:
             // Sent before the cancel reached the loop: recorded, then dropped.
             facts.headAt = now
@@ -125,28 +125,25 @@ extension RequestStateMachine {
     /// the chunk and offers it again after `unpauseTransfer`).
     mutating func upstreamBodyReceived(_ bytes: UnsafeRawBufferPointer) -> (Action, BodyAcceptance) {
         switch state {
-        case .answering:
-            break
+        case .answering(let answer, let client):
+            // Once per chunk: the answer is changed in place (a reference), the state is
+            // written only when the client wakes.
+            guard answer.transferRunning else { return (.none, .accepted) }  // cancelled: dropped
+            if answer.response.queue.count >= limits.highWater {
+                answer.response.intake = .paused
+                return (.none, .pause)
+            }
+            answer.response.intake = .open
+            answer.response.append(bytes)
+            if limits.keepsTail { facts.keepTail(bytes, size: Self.tailSize) }
+            guard client == .suspended, answer.wakesSuspendedClient else { return (.none, .accepted) }
+            state = .answering(answer, .flowing)
+            return (.resumeClient, .accepted)
         case .finished:
             return (.none, .accepted)
         default:
             impossible("upstreamBodyReceived")
         }
-        // Once per chunk: the answer is moved out and back, not copied.
-        guard case .answering(var answer, let client) = takeState() else { preconditionFailure() }
-        guard answer.transferRunning else {  // cancelled: dropped
-            state = .answering(consume answer, client)
-            return (.none, .accepted)
-        }
-        if answer.response.queue.count >= limits.highWater {
-            answer.response.intake = .paused
-            state = .answering(consume answer, client)
-            return (.none, .pause)
-        }
-        answer.response.intake = .open
-        answer.response.append(bytes)
-        if limits.keepsTail { facts.keepTail(bytes, size: Self.tailSize) }
-        return (enterAnswering(consume answer, client: client), .accepted)
     }
 
     /// The transfer ended. Before a head, a connect failure moves on to the next candidate
@@ -169,9 +166,8 @@ extension RequestStateMachine {
             let error = RetryPolicy.error(for: failure, endpoint: endpoint)
             return enterAnswering(Answer(head: .error(error), transfer: .failed(failure), response: ResponseBuffer(framing: nil)),
                                   client: client)
-        case .answering(var answer, let client):
+        case .answering(let answer, let client):
             guard answer.transferRunning else { return .none }
-            state = .modifying
             if let failure {
                 answer.transfer = .failed(failure)
                 answer.response.appendTrailer(ProxyError(.badGateway, RetryPolicy.describe(failure, endpoint: endpoint)),
@@ -196,8 +192,7 @@ extension RequestStateMachine {
             let (action, read) = take(from: &attempt.upload, into: destination, client: client)
             state = .connecting(attempt, action.client ?? client)
             return (action, read)
-        case .answering(var answer, let client):
-            state = .modifying
+        case .answering(let answer, let client):
             guard let (action, read) = answer.withRunningUpload({ take(from: &$0, into: destination, client: client) }) else {
                 state = .answering(answer, client)
                 return (.none, .pause)  // cancelled: the cancel is on its way
@@ -265,8 +260,7 @@ extension RequestStateMachine {
             _ = enterAnswering(Answer(head: .error(error), transfer: .failed(failure), response: ResponseBuffer(framing: nil)),
                                client: .flowing)
             return client == .suspended ? .cancelTransferAndResumeClient : .cancelTransfer
-        case .answering(var answer, let client) where answer.transferRunning:
-            state = .modifying
+        case .answering(let answer, let client) where answer.transferRunning:
             answer.transfer = .failed(failure)
             answer.response.appendTrailer(error, facts: facts, flavor: limits.flavor)
             state = .answering(answer, .flowing)
@@ -315,11 +309,9 @@ extension RequestStateMachine {
     /// Moves to (or stays in) `answering`, resuming a client that waits for the answer or for
     /// body bytes. A client held back by upload backpressure stays suspended while the
     /// transfer still takes its bytes.
-    private mutating func enterAnswering(_ answer: consuming Answer, client: Client) -> Action {
-        var uploadComplete = true
-        if case .running(.streamed(let upload)) = answer.transfer { uploadComplete = upload.complete }
-        let wake = client == .suspended && (uploadComplete || !answer.transferRunning)
-        state = .answering(consume answer, wake ? .flowing : client)
+    private mutating func enterAnswering(_ answer: Answer, client: Client) -> Action {
+        let wake = client == .suspended && answer.wakesSuspendedClient
+        state = .answering(answer, wake ? .flowing : client)
         return wake ? .resumeClient : .none
     }
 }

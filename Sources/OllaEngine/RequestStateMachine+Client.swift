@@ -28,9 +28,8 @@ extension RequestStateMachine {
             }
             state = .connecting(attempt, action.client ?? client)
             return (action, nil)
-        case .answering(var answer, let client):
+        case .answering(let answer, let client):
             guard limits.streamsUpload else { impossible("clientBodyReceived (buffered body after it completed)") }
-            state = .modifying
             // With no transfer left to take them, the rest of a streamed body is dropped.
             let action = answer.withRunningUpload { upload in
                 upload.withStreamed { queueUpload(bytes, into: &$0, client: client) }
@@ -60,9 +59,8 @@ extension RequestStateMachine {
             }
             state = .connecting(attempt, client)
             return action
-        case .answering(var answer, let client):
+        case .answering(let answer, let client):
             guard limits.streamsUpload else { impossible("clientBodyComplete (buffered body completed twice)") }
-            state = .modifying
             let action = answer.withRunningUpload { $0.withStreamed { Self.completeUpload(&$0) } }.flatMap { $0 } ?? .none
             state = .answering(answer, client)
             return action
@@ -101,13 +99,10 @@ extension RequestStateMachine {
         case .finished:
             // Resumed only so the server can release the connection: never suspend again.
             return (.none, .respondError(ProxyError(.badRequest, "client closed the connection")))
-        case .answering(var answer, let client):
+        case .answering(let answer, _):
             guard let head = answer.head else { impossible("pollAnswer (the head was already queued)") }
-            state = .modifying
             answer.head = nil
-            let poll = queue(head, &answer)
-            state = .answering(answer, client)
-            return (.none, poll)
+            return (.none, queue(head, answer))
         case .held(let body, let client):
             state = .held(body, .suspended)
             return (client == .flowing ? .suspendClient : .none, .wait)
@@ -124,7 +119,7 @@ extension RequestStateMachine {
 
     /// The head goes to the server. A backend answer that is already complete (the usual case
     /// for small replies) goes as one buffer, head and body in one write, without a reader.
-    private mutating func queue(_ head: Answer.Head, _ answer: inout Answer) -> Poll {
+    private mutating func queue(_ head: Answer.Head, _ answer: Answer) -> Poll {
         switch head {
         case .backend(let head):
             facts.status = head.status
@@ -151,42 +146,35 @@ extension RequestStateMachine {
         switch state {
         case .finished:
             return (.none, .abort)
-        case .answering:
-            // Once or twice per chunk: the answer is moved out and back, not copied.
-            guard case .answering(var answer, let client) = takeState() else { preconditionFailure() }
-            guard answer.head == nil else {
-                state = .answering(consume answer, client)
-                impossible("readResponse (before the head was queued)")
+        case .answering(let answer, _):
+            // Once or twice per chunk: the answer is read and drained in place (a reference);
+            // the state is written only when the client is suspended.
+            guard answer.head == nil else { impossible("readResponse (before the head was queued)") }
+            let running: Bool
+            switch answer.transfer {
+            case .none, .running: running = true
+            case .finished, .failed, .cancelled: running = false
             }
-            let idle: Bool
-            if case .none = answer.transfer { idle = true } else { idle = false }
             let limit = answer.response.sendableBytes(
-                room: destination.count, running: answer.transferRunning || idle,
+                room: destination.count, running: running,
                 holdsFinalRecord: facts.changesHoldings, lowWater: limits.lowWater)
             let n = limit == 0 ? 0 : answer.response.queue.drain(
                 into: UnsafeMutableRawBufferPointer(rebasing: destination[0..<limit]))
-            // `consume`: the answer moves back into the state; without it the optimizer copies
-            // it (a retain of every reference inside) and destroys the local after.
             if n > 0 {
                 facts.bytesSent += Int64(n)
-                var action = Action.none
                 if answer.response.intake == .paused && answer.response.queue.count <= limits.lowWater {
                     answer.response.intake = .resuming
-                    action = .unpauseTransfer
+                    return (.unpauseTransfer, .bytes(n))
                 }
-                state = .answering(consume answer, client)
-                return (action, .bytes(n))
+                return (.none, .bytes(n))
             }
             switch answer.transfer {
             case .finished:
-                state = .answering(consume answer, client)
                 return (.none, .end)
             case .failed, .cancelled:
-                let read: Exchange.ResponseRead = answer.response.trailerWritten ? .end : .abort
-                state = .answering(consume answer, client)
-                return (.none, read)
+                return (.none, answer.response.trailerWritten ? .end : .abort)
             case .none, .running:
-                state = .answering(consume answer, .suspended)
+                state = .answering(answer, .suspended)
                 return (.suspendClient, .suspended)
             }
         case .receivingBody, .awaitingUploadRoute, .routing, .held, .connecting, .fanningOut, .modifying:
@@ -258,7 +246,7 @@ extension RequestStateMachine.Upload {
 
 extension RequestStateMachine.Answer {
     /// Runs `body` on the running transfer's upload in place; nil when no transfer runs.
-    mutating func withRunningUpload<R>(_ body: (inout RequestStateMachine.Upload) -> R) -> R? {
+    func withRunningUpload<R>(_ body: (inout RequestStateMachine.Upload) -> R) -> R? {
         guard case .running(var upload) = transfer else { return nil }
         transfer = .none  // drop the second reference: no copy
         defer { transfer = .running(upload) }

@@ -14,16 +14,25 @@ final class EventPoller {
     let wakeFD: Int32
     /// What each watched descriptor is registered with (events, data), to skip no-op changes.
     private var registered: [Int32: (events: UInt32, data: UInt64)] = [:]
-    private var readyData = [UInt64](repeating: 0, count: 256)
-    private var readyEvents = [UInt32](repeating: 0, count: 256)
+    /// How many ready descriptors one wait returns at most.
+    static let capacity = 256
+    /// Where a wait's ready events land: raw buffers allocated once, so a wait (one per loop
+    /// round) pays neither the run-time exclusivity checks of a class's array properties nor
+    /// their uniqueness checks.
+    private let readyData = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
+    private let readyEvents = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
 
     init() throws(SystemError) {
         epollFD = try System.epollCreate()
         do {
-            wakeFD = try System.eventFD()
+            readyData.initialize(repeating: 0, count: Self.capacity)
+        readyEvents.initialize(repeating: 0, count: Self.capacity)
+        wakeFD = try System.eventFD()
             try System.epollControl(epollFD, cepoll_ctl_add, wakeFD, events: cepoll_in, data: Self.wakeData)
         } catch {
             System.close(epollFD)
+            readyData.deallocate()
+            readyEvents.deallocate()
             throw error
         }
     }
@@ -31,6 +40,8 @@ final class EventPoller {
     deinit {
         System.close(wakeFD)
         System.close(epollFD)
+        readyData.deallocate()
+        readyEvents.deallocate()
     }
 
     /// Adds `fd` or changes what it is watched for. A descriptor number the set still holds
@@ -70,12 +81,8 @@ final class EventPoller {
     /// Waits up to `timeoutMilliseconds` and calls `ready(data, events)` for each descriptor
     /// with events. Wakeups are consumed here.
     func wait(timeoutMilliseconds: Int, _ ready: (UInt64, UInt32) -> Void) {
-        let count = readyData.withUnsafeMutableBufferPointer { data in
-            readyEvents.withUnsafeMutableBufferPointer { events in
-                System.epollWait(epollFD, data: data.baseAddress!, events: events.baseAddress!,
-                                 capacity: data.count, timeoutMilliseconds: timeoutMilliseconds)
-            }
-        }
+        let count = System.epollWait(epollFD, data: readyData, events: readyEvents,
+                                     capacity: Self.capacity, timeoutMilliseconds: timeoutMilliseconds)
         for index in 0..<count {
             let data = readyData[index]
             if data == Self.wakeData {
