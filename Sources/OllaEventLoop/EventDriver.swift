@@ -23,6 +23,36 @@ public protocol EventDriver: AnyObject {
     var needsTicks: Bool { get }
     /// The longest the loop may sleep before this driver needs `process` (nil: no limit).
     func timeout(now: ContinuousClock.Instant) -> Duration?
+    /// `hasPendingWork`, `needsTicks` and the deadline of `timeout(now:)` at once: what the
+    /// worker asks each driver once per round before it waits (only when nothing else is
+    /// pending). A driver that keeps its next deadline answers without arithmetic on
+    /// durations; the default asks the three members above.
+    func waitNeed(now: ContinuousClock.Instant) -> WaitNeed
     /// The loop has ended: release what the driver holds for it (no more calls follow).
     func workerStopped()
+}
+
+/// What one driver needs of the worker's coming wait (`EventDriver.waitNeed(now:)`).
+public struct WaitNeed: Sendable, Equatable {
+    /// Work the watched descriptors do not announce: the loop must not sleep.
+    public var pendingWork: Bool
+    /// The driver has timeouts to check (`tick`).
+    public var needsTicks: Bool
+    /// When the driver next needs `process` (nil: no limit).
+    public var deadline: ContinuousClock.Instant?
+
+    /// A need as stated.
+    public init(pendingWork: Bool, needsTicks: Bool, deadline: ContinuousClock.Instant?) {
+        self.pendingWork = pendingWork
+        self.needsTicks = needsTicks
+        self.deadline = deadline
+    }
+}
+
+extension EventDriver {
+    /// The need from `hasPendingWork`, `needsTicks` and `timeout(now:)` (added to `now`).
+    public func waitNeed(now: ContinuousClock.Instant) -> WaitNeed {
+        if hasPendingWork { return WaitNeed(pendingWork: true, needsTicks: needsTicks, deadline: nil) }
+        return WaitNeed(pendingWork: false, needsTicks: needsTicks, deadline: timeout(now: now).map { now + $0 })
+    }
 }

@@ -17,6 +17,27 @@ public enum WaitPlan {
         return wait
     }
 
+    /// The same plan from the drivers' needs, as the worker asks them once per round: 0 when
+    /// any has work pending; otherwise up to the next tick while any needs ticks (rounded
+    /// down, at least 1 ms), else up to a second, and no later than the earliest deadline
+    /// (rounded up; a passed deadline gives 0). A deadline after a coming tick needs no
+    /// arithmetic on durations (the per-round cost of the loop is per forwarded chunk).
+    public static func milliseconds(now: ContinuousClock.Instant, nextTick: ContinuousClock.Instant,
+                                    needs: some Sequence<WaitNeed>) -> Int {
+        var ticking = false
+        var deadline: ContinuousClock.Instant?
+        for need in needs {
+            if need.pendingWork { return 0 }
+            ticking = ticking || need.needsTicks
+            if let next = need.deadline, deadline.map({ next < $0 }) ?? true { deadline = next }
+        }
+        var wait = ticking ? max(1, wholeMilliseconds(nextTick - now)) : idleMilliseconds
+        if let deadline, !(ticking && nextTick > now && deadline >= nextTick) {
+            wait = min(wait, max(0, millisecondsRoundedUp(deadline - now)))
+        }
+        return wait
+    }
+
     /// `duration` in whole milliseconds, rounded down.
     static func wholeMilliseconds(_ duration: Duration) -> Int {
         let (seconds, attoseconds) = duration.components

@@ -152,10 +152,8 @@ public final class Worker: @unchecked Sendable {
                 for driver in drivers { driver.tick(now: now) }
             }
             // Posted work may have added a driver or left work for one: go round again.
-            let pendingWork = ranWork || posted.load(ordering: .relaxed) || drivers.contains { $0.hasPendingWork }
-            let wait = pendingWork ? 0 : WaitPlan.milliseconds(
-                now: now, nextTick: ticker.next, ticking: drivers.contains { $0.needsTicks },
-                pendingWork: false, timeouts: drivers.lazy.compactMap { $0.timeout(now: now) })
+            let wait = ranWork || posted.load(ordering: .relaxed) ? 0 : WaitPlan.milliseconds(
+                now: now, nextTick: ticker.next, needs: drivers.lazy.map { $0.waitNeed(now: now) })
             poller.wait(timeoutMilliseconds: wait) { data, events in
                 drivers[Int(data >> 32)].descriptorReady(Int32(truncatingIfNeeded: data), events: Events(rawValue: events))
             }

@@ -50,26 +50,29 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     private let options: Options
     // Set by start() on the main thread before the worker drives this server; afterwards used
     // only on the loop thread (process, stopAccepting) or after it has ended (stop).
-    private var daemon: OpaquePointer?
-    private var listenFD: Int32 = -1
-    private var epollFD: Int32 = -1
+    // The loop-confined fields below are read every round of the worker loop: nothing else can
+    // access them, so the run-time exclusivity check of a class's `var` (~80 instructions per
+    // access, several per round and so per forwarded chunk) is left out.
+    @exclusivity(unchecked) private var daemon: OpaquePointer?
+    @exclusivity(unchecked) private var listenFD: Int32 = -1
+    @exclusivity(unchecked) private var epollFD: Int32 = -1
     /// A connection was resumed since the daemon last ran (set from any thread).
     private let resumed = Atomic<Bool>(false)
     /// libmicrohttpd's epoll fd was ready since the daemon last ran (or it has not run yet,
     /// or Olla changed its listening state). Loop thread only.
-    private var daemonReady = true
+    @exclusivity(unchecked) private var daemonReady = true
     /// When libmicrohttpd's own timeouts next need a run (idle connections, or at once when
     /// it left work pending); nil: none pending. Set by `timeout(now:)`. Loop thread only.
-    private var daemonDeadline: ContinuousClock.Instant?
+    @exclusivity(unchecked) private var daemonDeadline: ContinuousClock.Instant?
     /// Client sockets watched for hang-up, and their requests. Loop thread only.
-    private var hangUpWatch: [Int32: RequestContext] = [:]
+    @exclusivity(unchecked) private var hangUpWatch: [Int32: RequestContext] = [:]
     /// Client sockets in the worker's epoll set for hang-up. A socket is added at its
     /// connection's first suspension and stays until the connection closes, so the requests
     /// that follow on a keep-alive connection cost no epoll_ctl. Loop thread only.
-    private var watchedSockets: Set<Int32> = []
+    @exclusivity(unchecked) private var watchedSockets: Set<Int32> = []
     /// Requests with a streamed response whose client may stall (`server.write_timeout`).
     /// Loop thread only.
-    private var stallWatch: [ObjectIdentifier: RequestContext] = [:]
+    @exclusivity(unchecked) private var stallWatch: [ObjectIdentifier: RequestContext] = [:]
     /// The origin of the nanosecond times `ClientReadClock` compares.
     private static let clockOrigin = ContinuousClock.now
     /// The most a wait may last before libmicrohttpd's own timeouts are checked, in ms.
@@ -154,7 +157,8 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     /// next wait). Measured by `make bench-instructions`: about three syscalls per request.
     private func runDaemonIfDue(now: ContinuousClock.Instant) {
         guard let daemon else { return }
-        let wasResumed = resumed.exchange(false, ordering: .relaxed)
+        // A load first: the exchange (a locked instruction) only when a resume happened.
+        let wasResumed = resumed.load(ordering: .relaxed) && resumed.exchange(false, ordering: .relaxed)
         if daemonReady {
             daemonReady = false
             MHD.run(daemon)
@@ -224,6 +228,14 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         let timeout = Duration.milliseconds(min(milliseconds, Self.maxTimeoutMilliseconds))
         daemonDeadline = now + timeout
         return timeout
+    }
+
+    /// What the worker asks once per round: a resume pending, stall checks, and the daemon's
+    /// deadline as read after its last run (`runDaemonIfDue`; only a run changes it, and a
+    /// resume, which sets `resumed`, leads to one) — no libmicrohttpd call and no arithmetic
+    /// on durations per round.
+    public func waitNeed(now: ContinuousClock.Instant) -> WaitNeed {
+        WaitNeed(pendingWork: resumed.load(ordering: .relaxed), needsTicks: !stallWatch.isEmpty, deadline: daemonDeadline)
     }
 
     /// The loop ended: let go of the requests watched for hang-up and stall (the daemon

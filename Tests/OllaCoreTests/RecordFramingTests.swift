@@ -55,3 +55,39 @@ import Testing
         }
     }
 }
+
+@Suite struct RecordFramingSearchTests {
+    /// The sixteen-at-a-time line-feed search agrees with a byte loop wherever the line feeds
+    /// fall relative to 16-byte blocks and 8-byte words, from every start, with none at all.
+    @Test func firstLineFeedAtEveryAlignment() {
+        for length in [0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 47, 100] {
+            let plain = [UInt8](repeating: UInt8(ascii: "x"), count: length)
+            #expect(plain.withUnsafeBytes { RecordFraming.firstLineFeed(in: $0, from: 0) } == nil)
+            for first in 0..<length {
+                for second in [first, length - 1, (first + 17) % length] {
+                    var bytes = plain
+                    bytes[first] = 0x0A
+                    bytes[second] = 0x0A
+                    for start in Set([0, 1, first, min(first + 1, length), max(0, second - 3), length]) {
+                        let expected = bytes[start...].firstIndex(of: 0x0A)
+                        let got = bytes.withUnsafeBytes { RecordFraming.firstLineFeed(in: $0, from: start) }
+                        #expect(got == expected, "length \(length), line feeds at \(first), \(second), from \(start)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records end where a byte loop says, for NDJSON and SSE, across block boundaries.
+    @Test func recordEndsAcrossBlocks() {
+        for padding in 0..<40 {
+            let line = "{\"x\":\"" + String(repeating: "a", count: padding) + "\"}"
+            let ndjson = Array((line + "\n" + line + "\n").utf8)
+            #expect(ndjson.withUnsafeBytes { RecordFraming.ndjson.firstRecordEnd(in: $0) } == line.utf8.count + 1)
+            let sse = Array(("data: " + line + "\n\ndata: x\n\n").utf8)
+            #expect(sse.withUnsafeBytes { RecordFraming.serverSentEvents.firstRecordEnd(in: $0) } == line.utf8.count + 8)
+            let split = Array(("data: " + line + "\ndata: y\n\n").utf8)
+            #expect(split.withUnsafeBytes { RecordFraming.serverSentEvents.firstRecordEnd(in: $0) } == split.count)
+        }
+    }
+}

@@ -73,3 +73,75 @@ import Testing
         #expect(next)
     }
 }
+
+@Suite struct WaitPlanFromNeedsTests {
+    let now = ContinuousClock.now
+
+    private func need(pending: Bool = false, ticks: Bool = false, in timeout: Duration? = nil) -> WaitNeed {
+        WaitNeed(pendingWork: pending, needsTicks: ticks, deadline: timeout.map { now + $0 })
+    }
+
+    private func wait(tickIn: Duration = .milliseconds(100), _ needs: [WaitNeed]) -> Int {
+        WaitPlan.milliseconds(now: now, nextTick: now + tickIn, needs: needs)
+    }
+
+    @Test func anyPendingDriverMeansNoSleep() {
+        #expect(wait([need(ticks: true, in: .seconds(5)), need(pending: true)]) == 0)
+    }
+
+    @Test func withoutNeedsTheLoopSleepsASecond() {
+        #expect(wait([]) == WaitPlan.idleMilliseconds)
+        #expect(wait([need(), need()]) == WaitPlan.idleMilliseconds)
+    }
+
+    @Test func oneDriverTickingMakesTheLoopTick() {
+        #expect(wait(tickIn: .milliseconds(73), [need(), need(ticks: true)]) == 73)
+    }
+
+    @Test func theEarliestDeadlineOfAnyDriverWins() {
+        #expect(wait([need(in: .milliseconds(250)), need(in: .microseconds(39_100))]) == 40)
+        #expect(wait(tickIn: .milliseconds(10), [need(ticks: true, in: .milliseconds(40))]) == 10)
+        #expect(wait([need(in: .milliseconds(-3))]) == 0)
+    }
+
+    /// The plan from needs is the plan from the members it replaces, on a grid of ticks,
+    /// deadlines and flags that includes passed ticks, passed deadlines and ties.
+    @Test func agreesWithThePlanFromTimeouts() {
+        let offsets: [Duration] = [.milliseconds(-5), .zero, .microseconds(300), .milliseconds(1), .microseconds(1_700),
+                                   .milliseconds(73), .milliseconds(100), .microseconds(100_400), .seconds(2)]
+        for tickIn in offsets {
+            for ticking in [false, true] {
+                for first in [nil] + offsets.map(Optional.some) {
+                    for second in [nil] + offsets.map(Optional.some) {
+                        let needs = [need(ticks: ticking, in: first), need(in: second)]
+                        let expected = WaitPlan.milliseconds(
+                            now: now, nextTick: now + tickIn, ticking: ticking, pendingWork: false,
+                            timeouts: [first, second].compactMap { $0 })
+                        #expect(wait(tickIn: tickIn, needs) == expected, "tick \(tickIn), \(String(describing: first)), \(String(describing: second))")
+                    }
+                }
+            }
+        }
+    }
+
+    /// A driver that only has the three separate members answers the same through the default.
+    @Test func theDefaultNeedIsMadeOfTheSeparateMembers() {
+        let driver = FixedDriver(pending: false, ticks: true, timeout: .milliseconds(7))
+        #expect(driver.waitNeed(now: now) == WaitNeed(pendingWork: false, needsTicks: true, deadline: now + .milliseconds(7)))
+        #expect(FixedDriver(pending: true, ticks: false, timeout: nil).waitNeed(now: now).pendingWork)
+    }
+}
+
+private final class FixedDriver: EventDriver {
+    let pending: Bool, ticks: Bool, fixedTimeout: Duration?
+    init(pending: Bool, ticks: Bool, timeout: Duration?) { (self.pending, self.ticks, self.fixedTimeout) = (pending, ticks, timeout) }
+    func attached(to worker: Worker) {}
+    func process(now: ContinuousClock.Instant) {}
+    func descriptorReady(_ fd: Int32, events: Worker.Events) {}
+    func eventsHandled(now: ContinuousClock.Instant) {}
+    func tick(now: ContinuousClock.Instant) {}
+    var hasPendingWork: Bool { pending }
+    var needsTicks: Bool { ticks }
+    func timeout(now: ContinuousClock.Instant) -> Duration? { fixedTimeout }
+    func workerStopped() {}
+}
