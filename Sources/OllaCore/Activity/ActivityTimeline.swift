@@ -44,24 +44,40 @@ public struct ActivityTimeline: Sendable {
     /// How many buckets the ring keeps; older ones are dropped.
     public let bucketCount: Int
     private var ring: [Bucket]
+    /// `bucketWidth` in nanoseconds.
+    private let widthNanoseconds: Int64
 
     /// An empty timeline of `bucketCount` buckets of `bucketWidth` (both at least 1 unit).
     public init(origin: ContinuousClock.Instant, bucketWidth: Duration = .seconds(2), bucketCount: Int = 300) {
         self.origin = origin
         self.bucketWidth = max(bucketWidth, .milliseconds(1))
         self.bucketCount = max(1, bucketCount)
+        widthNanoseconds = Self.nanoseconds(self.bucketWidth)
         ring = (0..<self.bucketCount).map { _ in Bucket(number: -1) }
     }
 
     /// The number of the bucket `instant` falls in (instants before `origin` fall in 0).
     public func bucketNumber(at instant: ContinuousClock.Instant) -> Int {
-        guard instant > origin else { return 0 }
-        return Int((instant - origin) / bucketWidth)
+        bucketNumber(atOffset: Self.nanoseconds(instant - origin))
+    }
+
+    /// The bucket `offset` nanoseconds after `origin` falls in (0 for offsets before it).
+    private func bucketNumber(atOffset offset: Int64) -> Int {
+        offset > 0 ? Int(offset / widthNanoseconds) : 0
+    }
+
+    /// `duration` in whole nanoseconds (ContinuousClock's resolution, and Ollama's), saturated.
+    /// The timeline computes in these: `Duration`'s own `/` and `*` go through generic
+    /// 128-bit arithmetic and a conversion to `Double`, ~2 K instructions per record.
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let value = duration.attoseconds / 1_000_000_000
+        return value > Int128(Int64.max) ? .max : value < Int128(Int64.min) ? .min : Int64(value)
     }
 
     /// Counts `request`, which ended at `instant`.
     public mutating func record(_ request: RecentRequest, at instant: ContinuousClock.Instant) {
-        let number = bucketNumber(at: instant)
+        let offset = Self.nanoseconds(instant - origin)
+        let number = bucketNumber(atOffset: offset)
         update(number) { bucket in
             bucket.requests += 1
             if request.failed { bucket.errors += 1 }
@@ -69,7 +85,8 @@ public struct ActivityTimeline: Sendable {
             if let ttfb = request.timeToFirstByte { bucket.sample(ttfb) }
         }
         guard let usage = request.usage, usage.completionTokens > 0 else { return }
-        spread(Double(usage.completionTokens), over: usage.evalDuration ?? .zero, endingAt: instant, inBucket: number)
+        spread(Double(usage.completionTokens), over: Self.nanoseconds(usage.evalDuration ?? .zero), endingAt: offset,
+               inBucket: number)
     }
 
     /// The buckets from `number - count + 1` through `number`, oldest first; buckets
@@ -86,23 +103,25 @@ public struct ActivityTimeline: Sendable {
 
     /// Adds `tokens` to the buckets covering `[end - duration, end]`, in proportion to
     /// the overlap; all of them to the last bucket when the duration is zero. Only the
-    /// part inside the ring is kept. `last` is the number of the bucket `end` falls in.
-    private mutating func spread(_ tokens: Double, over duration: Duration, endingAt end: ContinuousClock.Instant,
-                                 inBucket last: Int) {
-        let start = end - duration
-        let lastStart = origin + bucketWidth * last
+    /// part inside the ring is kept. Times are nanoseconds: `end` after `origin`, `last`
+    /// the number of the bucket it falls in.
+    private mutating func spread(_ tokens: Double, over duration: Int64, endingAt end: Int64, inBucket last: Int) {
+        let width = widthNanoseconds
+        let (difference, overflow) = end.subtractingReportingOverflow(duration)
+        let start = overflow ? .min : difference
+        let lastStart = width * Int64(last)
         // No time, or all of it inside the last bucket (a short generation): every token
         // goes there, as the overlap loop below would put them (overlap / duration is 1).
-        guard duration > .zero, start <= lastStart || end > lastStart + bucketWidth else {
+        guard duration > 0, start <= lastStart || end > lastStart + width else {
             update(last) { $0.completionTokens += tokens }
             return
         }
-        let first = max(bucketNumber(at: start), last - bucketCount + 1)
+        let first = max(bucketNumber(atOffset: start), last - bucketCount + 1)
         for number in first...last {
-            let bucketStart = origin + bucketWidth * number
-            let overlap = min(end, bucketStart + bucketWidth) - max(start, bucketStart)
-            guard overlap > .zero else { continue }
-            update(number) { $0.completionTokens += tokens * (overlap / duration) }
+            let bucketStart = width * Int64(number)
+            let overlap = min(end, bucketStart + width) - max(start, bucketStart)
+            guard overlap > 0 else { continue }
+            update(number) { $0.completionTokens += tokens * (Double(overlap) / Double(duration)) }
         }
     }
 

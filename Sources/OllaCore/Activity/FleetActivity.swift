@@ -40,7 +40,11 @@ public final class FleetActivity: Sendable {
     public init(origin: ContinuousClock.Instant = .now, recentCapacity: Int = 100,
                 bucketWidth: Duration = .seconds(2), bucketCount: Int = 300) {
         self.recentCapacity = max(1, recentCapacity)
-        state = Mutex(State(timeline: ActivityTimeline(origin: origin, bucketWidth: bucketWidth, bucketCount: bucketCount)))
+        var state = State(timeline: ActivityTimeline(origin: origin, bucketWidth: bucketWidth, bucketCount: bucketCount))
+        // The list is full after the first `recentCapacity` requests and stays so: room for
+        // all of them at once, instead of copying the entries each time the array grows.
+        state.recent.reserveCapacity(self.recentCapacity)
+        self.state = Mutex(state)
     }
 
     /// Records `request`, which ended at `now`.
