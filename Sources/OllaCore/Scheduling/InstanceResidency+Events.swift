@@ -64,18 +64,18 @@ extension InstanceResidency {
         if let probe = slotProbe {
             if probe.id == id {
                 slotProbe = nil
-            } else if running[probe.id]?.model == request.model, running[probe.id]?.firstByteAt == nil {
+            } else if let other = running[probe.id], other.model == request.model, other.firstByteAt == nil {
                 slotProbe = (probe.id, true)
             }
         }
-        if var resident = models[request.model] {
-            resident.lastUsed = now
-            resident.expiresAt = max(resident.expiresAt, now + SchedulerSettings.ollamaKeepAlive)
-            if request.firstByteAt == nil, resident.isLoading(now: now), runningCount(request.model) == 0 {
+        // The model's entry is found once (a String hash) and changed where it lies.
+        if let index = models.index(forKey: request.model) {
+            if request.firstByteAt == nil, models.values[index].isLoading(now: now), runningCount(request.model) == 0 {
                 // Ended before any answer (refused, cancelled): the load may never have started.
-                models[request.model] = nil
+                models.remove(at: index)
             } else {
-                models[request.model] = resident
+                models.values[index].lastUsed = now
+                models.values[index].expiresAt = max(models.values[index].expiresAt, now + SchedulerSettings.ollamaKeepAlive)
             }
         }
         return request
@@ -91,12 +91,23 @@ extension InstanceResidency {
     /// which it does only when the load can start at once.
     public mutating func learn(_ model: String, displayName: String, timings: GenerationTimings,
                                observedSeconds: Double?, expectedColdLoad: Bool = true, now: ContinuousClock.Instant) {
-        var learned = costs[model] ?? LearnedCosts()
-        let load = timings.loadDuration?.schedulingSeconds ?? 0
-        if timings.wasColdLoad {
-            if expectedColdLoad { learned.loadTime.observe(load) }
-            coldLoads += 1
+        if timings.wasColdLoad { coldLoads += 1 }
+        // Both entries are found once (a String hash each) and changed where they lie; a
+        // default is built only when the model has none.
+        Self.observe(timings, observedSeconds: observedSeconds, expectedColdLoad: expectedColdLoad,
+                     into: &costs[model, default: LearnedCosts()])
+        if reportsResidency {
+            models[model, default: ResidentModel(
+                name: displayName, phase: .loaded, lastUsed: now, expiresAt: now + SchedulerSettings.ollamaKeepAlive)
+            ].phase = .loaded
         }
+    }
+
+    /// What a final chunk's `timings` teach about a model's costs (see `learn`).
+    private static func observe(_ timings: GenerationTimings, observedSeconds: Double?, expectedColdLoad: Bool,
+                                into learned: inout LearnedCosts) {
+        let load = timings.loadDuration?.schedulingSeconds ?? 0
+        if timings.wasColdLoad, expectedColdLoad { learned.loadTime.observe(load) }
         if let total = timings.totalDuration?.schedulingSeconds {
             learned.generationTime.observe(max(0, total - load))
         } else if let observedSeconds {
@@ -104,13 +115,6 @@ extension InstanceResidency {
         }
         if let count = timings.evalCount, let eval = timings.evalDuration?.schedulingSeconds, eval > 0 {
             learned.tokensPerSecond.observe(Double(count) / eval)
-        }
-        costs[model] = learned
-        if reportsResidency {
-            var resident = models[model] ?? ResidentModel(
-                name: displayName, phase: .loaded, lastUsed: now, expiresAt: now + SchedulerSettings.ollamaKeepAlive)
-            resident.phase = .loaded
-            models[model] = resident
         }
     }
 
