@@ -23,3 +23,13 @@ extension Exchange {
             routingDecision: facts.plan?.decision.rawValue, routingReason: facts.plan?.reason)
     }
 }
+
+extension AccessRecord {
+    /// The access-log line of this record.
+    var logLine: AccessLogLine {
+        AccessLogLine(requestID: requestID, method: method, path: path, status: status, bytes: bytesSent,
+                      durationMilliseconds: duration.wholeMilliseconds, model: model, endpoint: endpoint,
+                      timeToFirstByteMilliseconds: timeToFirstByte?.wholeMilliseconds,
+                      promptTokens: tokens?.promptTokens, completionTokens: tokens?.completionTokens)
+    }
+}

@@ -55,6 +55,8 @@ public final class ProxyEngine: Sendable {
     /// The last API requests and the timeline the fleet page shows.
     public let activity = FleetActivity()
     let logger: Logger
+    /// The logger's handler when it writes access lines from their fields (the daemon's does).
+    private let accessLogWriter: (any AccessLogWriter)?
     let startedAt = ContinuousClock.now
     private let current: Mutex<(generation: Generation, context: ExchangeContext)?> = Mutex(nil)
     private let live = Mutex<[UInt64: Exchange]>([:])
@@ -64,6 +66,7 @@ public final class ProxyEngine: Sendable {
     /// returning once the catalogue shows it.
     public init(generation: Generation, logger: Logger, refreshInventory: @escaping @Sendable (String) async -> Void) {
         self.logger = logger
+        accessLogWriter = logger.handler as? any AccessLogWriter
         self.refreshInventory = refreshInventory
         install(generation)
     }
@@ -169,13 +172,10 @@ public final class ProxyEngine: Sendable {
                 status: response.status, timeToFirstByte: nil, duration: .zero, reason: "answered by olla"))
         }
         if generation.requestLogging, logger.logLevel <= .info {
-            var metadata: Logger.Metadata = [
-                "method": "\(head.method)", "path": "\(path)", "status": .stringConvertible(response.status),
-                "bytes": .stringConvertible(response.body.count), "endpoint": "olla", "duration_ms": .stringConvertible(0),
-                "client": "\(gate.client)",
-            ]
-            if let requestID { metadata["request_id"] = "\(requestID)" }
-            logger.info("request", metadata: metadata)
+            logger.access(AccessLogLine(requestID: requestID, method: head.method, path: path, status: response.status,
+                                        bytes: Int64(response.body.count), durationMilliseconds: 0, endpoint: "olla",
+                                        client: gate.client),
+                          writer: accessLogWriter)
         }
         return response
     }
@@ -194,24 +194,9 @@ public final class ProxyEngine: Sendable {
             metrics.tokens(endpoint: endpoint, model: record.model ?? "none", promptTokens: usage.promptTokens,
                            completionTokens: usage.completionTokens, evalDuration: usage.evalDuration ?? .zero)
         }
-        // The line's metadata is built only when the line is written (level info or below).
+        // The line is built only when it is written (level info or below).
         guard exchange.context.requestLogging, logger.logLevel <= .info else { return }
-        var metadata: Logger.Metadata = [
-            "request_id": "\(record.requestID)",
-            "method": "\(record.method)",
-            "path": "\(record.path)",
-            "status": .stringConvertible(record.status),
-            "bytes": .stringConvertible(record.bytesSent),
-            "duration_ms": .stringConvertible(record.duration.wholeMilliseconds),
-        ]
-        if let model = record.model { metadata["model"] = "\(model)" }
-        if let endpoint = record.endpoint { metadata["endpoint"] = "\(endpoint)" }
-        if let ttfb = record.timeToFirstByte { metadata["ttfb_ms"] = .stringConvertible(ttfb.wholeMilliseconds) }
-        if let usage = record.tokens {
-            metadata["prompt_tokens"] = .stringConvertible(usage.promptTokens)
-            metadata["completion_tokens"] = .stringConvertible(usage.completionTokens)
-        }
-        logger.info("request", metadata: metadata)
+        logger.access(record.logLine, writer: accessLogWriter)
     }
 
     /// Requests still in flight.

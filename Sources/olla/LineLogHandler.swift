@@ -1,13 +1,14 @@
 import Glibc
 import Logging
 import OllaCore
+import OllaEngine
 import Synchronization
 
 /// Writes one log line per event, as JSON or logfmt, to stdout or stderr.
 ///
 /// Lines go out with a single `write(2)` each, so lines from different threads never
 /// interleave; the mutex only orders them.
-struct LineLogHandler: LogHandler {
+struct LineLogHandler: LogHandler, AccessLogWriter {
     enum Format: Sendable { case json, logfmt }
 
     private static let writeLock = Mutex(())
@@ -24,24 +25,60 @@ struct LineLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
+        write(level: event.level, message: "\(event.message)", metadata: event.metadata)
+    }
+
+    /// An access-log line, written from its fields (no metadata dictionary, no sort): the
+    /// bytes `log(event:)` writes for the event `request` with the line's metadata.
+    func writeAccessLine(_ line: AccessLogLine) {
+        guard metadata.isEmpty else {
+            // The handler's own metadata joins the line's: the general path sorts them together.
+            write(level: .info, message: "request", metadata: line.metadata)
+            return
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(320)
+        switch format {
+        case .json:
+            bytes.append(contentsOf: #"{"time":""#.utf8)
+            Timestamp.append(to: &bytes)
+            bytes.append(contentsOf: #"","level":"info","msg":"request""#.utf8)
+            line.appendJSONMembers(to: &bytes)
+            bytes.append(UInt8(ascii: "}"))
+        case .logfmt:
+            bytes.append(contentsOf: "time=".utf8)
+            Timestamp.append(to: &bytes)
+            bytes.append(contentsOf: " level=info msg=request".utf8)
+            line.appendLogfmtFields(to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "\n"))
+        Self.emit(bytes, to: fd)
+    }
+
+    private func write(level: Logger.Level, message: String, metadata extra: Logger.Metadata?) {
         // The handler's own metadata is usually empty: then the event's is used as it is,
         // without merging two dictionaries per line.
         let merged: Logger.Metadata
         if metadata.isEmpty {
-            merged = event.metadata ?? [:]
+            merged = extra ?? [:]
         } else {
             var both = metadata
-            if let extra = event.metadata { both.merge(extra) { $1 } }
+            if let extra { both.merge(extra) { $1 } }
             merged = both
         }
         var bytes: [UInt8]
         if format == .json {
-            bytes = Self.jsonBytes(level: event.level, message: "\(event.message)", metadata: merged)
+            bytes = Self.jsonBytes(level: level, message: message, metadata: merged)
         } else {
-            bytes = Array(Self.logfmt(level: event.level, message: "\(event.message)", metadata: merged).utf8)
+            bytes = Array(Self.logfmt(level: level, message: message, metadata: merged).utf8)
         }
         bytes.append(UInt8(ascii: "\n"))
-        Self.writeLock.withLock { _ in
+        Self.emit(bytes, to: fd)
+    }
+
+    /// Writes `bytes` with as few `write(2)` calls as it takes, one line at a time.
+    private static func emit(_ bytes: [UInt8], to fd: Int32) {
+        writeLock.withLock { _ in
             bytes.withUnsafeBytes { buffer in
                 var offset = 0
                 while offset < buffer.count {
@@ -135,16 +172,11 @@ enum Timestamp {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Appends the current time, `2026-11-30T12:34:56.789Z`.
+    /// Appends the current time, `2026-11-30T12:34:56.789Z` (the calendar arithmetic is
+    /// `LogLineBytes`', not `gmtime_r`'s).
     static func append(to output: inout [UInt8]) {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
-        var seconds = spec.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        LogLineBytes.appendTimestamp(
-            year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday),
-            hour: Int(parts.tm_hour), minute: Int(parts.tm_min), second: Int(parts.tm_sec),
-            millisecond: Int(spec.tv_nsec / 1_000_000), to: &output)
+        LogLineBytes.appendTimestamp(unixSeconds: Int(spec.tv_sec), nanoseconds: Int(spec.tv_nsec), to: &output)
     }
 }

@@ -24,9 +24,53 @@ public enum LogLineBytes {
         output.append(UInt8(ascii: "Z"))
     }
 
+    /// Appends the UTC time `seconds` (and `nanoseconds`) after the Unix epoch as
+    /// `appendTimestamp(year:...)` writes it, `2026-11-30T12:34:56.789Z` (what `gmtime_r`
+    /// gives, without its call: Howard Hinnant's `civil_from_days`, proleptic Gregorian).
+    public static func appendTimestamp(unixSeconds seconds: Int, nanoseconds: Int, to output: inout [UInt8]) {
+        let (days, secondOfDay) = floorDivision(seconds, 86_400)
+        // Days since 0000-03-01, in eras of 400 years (146,097 days).
+        let shifted = days + 719_468
+        let (era, dayOfEra) = floorDivision(shifted, 146_097)
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthFromMarch = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
+        let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        appendTimestamp(year: year, month: month, day: day, hour: secondOfDay / 3_600,
+                        minute: secondOfDay % 3_600 / 60, second: secondOfDay % 60,
+                        millisecond: nanoseconds / 1_000_000, to: &output)
+    }
+
+    /// `value / divisor` rounded down, and the remainder (`0..<divisor`); `divisor` > 0.
+    private static func floorDivision(_ value: Int, _ divisor: Int) -> (Int, Int) {
+        let (quotient, remainder) = value.quotientAndRemainder(dividingBy: divisor)
+        return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
+    }
+
     /// Appends `value` in decimal, as `String(value)` writes it.
     public static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
         appendPadded(value, width: 0, to: &output)
+    }
+
+    /// Appends `value` in decimal, as `String(value)` writes it.
+    public static func appendDecimal(_ value: Int64, to output: inout [UInt8]) {
+        appendPadded(Int(value), width: 0, to: &output)
+    }
+
+    /// Appends a logfmt value: `text` itself when it is not empty and holds no byte up to
+    /// the space, no `"` and no `=`; otherwise `text` quoted as a JSON string (no HTML escapes).
+    public static func appendLogfmtValue(_ text: String, to output: inout [UInt8]) {
+        var text = text
+        let plain = text.withUTF8 { utf8 in
+            !utf8.isEmpty && !utf8.contains { $0 <= 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") }
+        }
+        if plain {
+            output.append(contentsOf: text.utf8)
+        } else {
+            JSONString.append(text, to: &output, escapingHTML: false)
+        }
     }
 
     /// `value` in decimal after as many zeros as make `String(value)` `width` characters long.
