@@ -185,9 +185,14 @@
     return el("div", null, el("span", { class: "k" }, label), el("span", { class: "v" }, value));
   }
 
-  // Ollama's own rule: a name without a tag means ":latest".
+  // Ollama's own rule (types/model/name.go), as ModelName.canonical: case-insensitive, a
+  // scheme and the default host and namespace in front left out, no tag means ":latest".
   function canonical(name) {
-    return name.slice(name.lastIndexOf("/") + 1).includes(":") ? name : name + ":latest";
+    const parts = name.replace(/^https?:\/\//, "").toLowerCase().split("/");
+    if (parts.length === 3 && parts[0] === "registry.ollama.ai") parts.shift();
+    if (parts.length === 2 && parts[0] === "library" && /^[^:@]/.test(parts[1])) parts.shift();
+    const folded = parts.join("/");
+    return folded.slice(folded.lastIndexOf("/") + 1).includes(":") ? folded : folded + ":latest";
   }
 
   // What Olla knows of one model on one instance: learned by the residency-aware

@@ -19,9 +19,20 @@ import Testing
     @Test func aRingDuringTheSleepEndsIt() async {
         let signal = WakeSignal()
         let sleeper = Task { await signal.sleep(until: .now + .seconds(3600)) }
-        while !signal.isSleeping { try? await Task.sleep(for: .milliseconds(1)) }
+        while signal.sleeping == 0 { try? await Task.sleep(for: .milliseconds(1)) }
         signal.ring()
         await sleeper.value
+    }
+
+    /// A reload runs the old and the new endpoint monitor side by side for a moment.
+    @Test func aRingEndsEverySleepInProgress() async {
+        let signal = WakeSignal()
+        let first = Task { await signal.sleep(until: .now + .seconds(3600)) }
+        let second = Task { await signal.sleep(until: .now + .seconds(3600)) }
+        while signal.sleeping < 2 { try? await Task.sleep(for: .milliseconds(1)) }
+        signal.ring()
+        await first.value
+        await second.value
     }
 
     @Test func theDeadlineEndsTheSleep() async {

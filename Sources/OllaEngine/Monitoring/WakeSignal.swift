@@ -1,8 +1,9 @@
 import Synchronization
 
-/// A doorbell for a loop that sleeps until its next deadline: `ring()` ends the sleep in
+/// A doorbell for a loop that sleeps until its next deadline: `ring()` ends every sleep in
 /// progress early, or, when nobody sleeps, the next one at once (rings in between are
-/// remembered as one, so none is lost between two sleeps).
+/// remembered as one, so none is lost between two sleeps). On a reload the old and the new
+/// endpoint monitor sleep on the same signal for a moment: a ring wakes both.
 ///
 /// The endpoint monitor sleeps on one of these instead of waking on a fixed tick: an idle
 /// daemon then wakes only when something is due, and whatever changes what is due (a probe
@@ -10,7 +11,7 @@ import Synchronization
 public final class WakeSignal: Sendable {
     private struct State {
         var rung = false
-        var sleeper: CheckedContinuation<Void, Never>?
+        var sleepers: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
@@ -18,24 +19,22 @@ public final class WakeSignal: Sendable {
     /// A signal nobody has rung.
     public init() {}
 
-    /// Ends the sleep in progress, or the next one at once when none is in progress.
+    /// Ends every sleep in progress, or the next one at once when none is in progress.
     public func ring() {
-        let sleeper = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let sleeper = state.sleeper else {
-                state.rung = true
-                return nil
-            }
-            state.sleeper = nil
-            return sleeper
+        let sleepers = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            if state.sleepers.isEmpty { state.rung = true }
+            defer { state.sleepers = [] }
+            return state.sleepers
         }
-        sleeper?.resume()
+        for sleeper in sleepers { sleeper.resume() }
     }
 
-    /// Whether a sleep is in progress (tests wait for it before ringing).
-    var isSleeping: Bool { state.withLock { $0.sleeper != nil } }
+    /// How many sleeps are in progress (tests wait for them before ringing).
+    var sleeping: Int { state.withLock { $0.sleepers.count } }
 
     /// Sleeps until `deadline`, a `ring()`, or the calling task's cancellation, whichever
-    /// comes first. One sleeper at a time (a second is a programming error and traps).
+    /// comes first. A ring meant for another sleeper may end it too: callers re-check what
+    /// is due after every wake-up.
     public func sleep(until deadline: ContinuousClock.Instant) async {
         let timer = Task { [weak self] in
             do { try await Task.sleep(until: deadline, clock: .continuous) } catch { return }
@@ -48,8 +47,7 @@ public final class WakeSignal: Sendable {
                         state.rung = false
                         return true
                     }
-                    precondition(state.sleeper == nil, "WakeSignal: one sleeper at a time")
-                    state.sleeper = continuation
+                    state.sleepers.append(continuation)
                     return false
                 }
                 if ringing { continuation.resume() }
