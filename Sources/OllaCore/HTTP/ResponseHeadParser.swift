@@ -25,6 +25,9 @@ public struct ResponseHeadParser: Sendable {
         if bytes.starts(with: Self.httpPrefix) {
             status = Self.parseStatus(bytes)
             headers.removeAll(keepingCapacity: true)
+            // One allocation for a usual head (Ollama sends 3-4 fields, a proxy in front a few
+            // more) instead of growing through 1, 2, 4 and 8.
+            headers.reserveCapacity(8)
             return nil
         }
         guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return nil }
