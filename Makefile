@@ -15,9 +15,11 @@ RELEASE_BIN := .build/release/olla
 NEED := scripts/need-debian-packages.sh
 
 # Debian packages, by the step that needs them. Add yours to the step that needs it.
-# libmicrohttpd is built from Debian's source with Olla's patches (scripts/libmicrohttpd/):
-# the build needs a C compiler, make, patch, xz and curl for that.
-BUILD_DEBS := libcurl4-openssl-dev pkg-config gcc make patch xz-utils curl ca-certificates
+# libmicrohttpd and libcurl are built from Debian's source with Olla's patches
+# (scripts/libmicrohttpd/, scripts/libcurl/): the build needs a C compiler, make, patch, xz and
+# curl for those, dpkg-dev and Debian's archive keyring to fetch and unpack curl's source
+# package through apt, and OpenSSL's headers (libcurl links Debian's libssl3 dynamically).
+BUILD_DEBS := libssl-dev pkg-config gcc make patch xz-utils curl ca-certificates dpkg-dev debian-archive-keyring
 DEMO_DEBS := python3
 TEST_DEBS := python3 curl iproute2
 PACKAGE_TEST_DEBS := dpkg-dev binutils gzip lintian debootstrap curl python3
@@ -39,6 +41,7 @@ build-deps:
 	@command -v $(SWIFT) >/dev/null || { echo "swift not found: install Swift 6 (https://www.swift.org/install/linux/) and put it on PATH" >&2; exit 1; }
 	@$(NEED) --for "building Olla" $(BUILD_DEBS)
 	@scripts/libmicrohttpd/build.sh
+	@scripts/libcurl/build.sh
 
 test-deps: $(VENV)/.installed browser-test-deps
 

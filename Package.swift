@@ -23,8 +23,9 @@ let package = Package(
         .systemLibrary(
             name: "CCurl",
             path: "Modules/CCurl",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
+            // Debian 12's curl source package rebuilt with Olla's patches: `make build-deps`
+            // runs scripts/libcurl/build.sh (see docs/security.md).
+            pkgConfig: "libcurl-olla"
         ),
         .systemLibrary(name: "CGlibcMalloc", path: "Modules/CGlibcMalloc"),
         // epoll and eventfd for the worker loop (Glibc's Swift module exports neither).

@@ -624,6 +624,8 @@ COMPONENTS = ("Olla (Swift)", "Swift runtime", "libcurl", "libmicrohttpd", "libc
 def component(obj, fl):
     if "microhttpd" in fl:
         return "libmicrohttpd"
+    if "libcurl-olla/" in fl:  # linked in statically (scripts/libcurl/build.sh)
+        return "libcurl"
     if obj.endswith("proxy-under-test"):
         return "Olla (Swift)" if fl.endswith(".swift") or "compiler-generated" in fl or fl == "???" else "other"
     if "/swift/" in obj or "libswift" in obj or "libdispatch" in obj or "libBlocksRuntime" in obj:

@@ -62,10 +62,19 @@ log "version $VERSION ($ARCH)"
 # Full RELRO and immediate binding, as Debian's hardening flags give C programs.
 BUILD_FLAGS=(-c release --static-swift-stdlib --scratch-path "$SCRATCH"
     -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now)
-log "$SWIFT build ${BUILD_FLAGS[*]} --product olla"
-"$SWIFT" build "${BUILD_FLAGS[@]}" --product olla >&2
 BIN_DIR=$("$SWIFT" build "${BUILD_FLAGS[@]}" --show-bin-path)
 BIN="$BIN_DIR/olla"
+# libcurl is linked in statically (scripts/libcurl/build.sh): a package is built against
+# Debian's current curl revision, with its security fixes. When Debian has published a newer
+# one, the library is rebuilt, and the binary relinked (SwiftPM does not see the library change).
+log "scripts/libcurl/build.sh --refresh"
+scripts/libcurl/build.sh --refresh >&2
+LIBCURL_OLLA="${PREFIX:-/usr/local}/lib/libcurl-olla.a"
+if [ -f "$BIN" ] && [ "$LIBCURL_OLLA" -nt "$BIN" ]; then
+    rm -f "$BIN"
+fi
+log "$SWIFT build ${BUILD_FLAGS[*]} --product olla"
+"$SWIFT" build "${BUILD_FLAGS[@]}" --product olla >&2
 [ -x "$BIN" ] || die "no binary at $BIN"
 BUILT_VERSION=$("$BIN" --version)
 [ "$BUILT_VERSION" = "$UPSTREAM" ] || die "built binary reports version '$BUILT_VERSION', expected '$UPSTREAM'"

@@ -9,6 +9,13 @@
 #include <curl/curl.h>
 #include <stdint.h>
 
+// Why: Olla needs the libcurl that scripts/libcurl/build.sh makes (Debian 12's curl source
+// package with Olla's patches, static). Only that build defines this symbol, so linking
+// against any other libcurl fails here ("undefined reference to olla_libcurl_patched": run
+// `make build-deps`).
+extern const int olla_libcurl_patched;
+static inline int ccurl_patched_build(void) { return olla_libcurl_patched; }
+
 typedef size_t (*ccurl_data_callback)(char *buffer, size_t size, size_t nitems, void *userdata);
 
 // Why: curl_easy_setopt is variadic; one typed wrapper per argument type.

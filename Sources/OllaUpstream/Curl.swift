@@ -22,7 +22,12 @@ enum Curl {
 
     // MARK: Global and multi handle
 
+    /// True in a binary linked against scripts/libcurl/build.sh's libcurl; referring to its
+    /// marker symbol is what makes linking against any other libcurl fail.
+    static var isPatchedBuild: Bool { ccurl_patched_build() == 1 }
+
     static func globalInit() throws(CurlError) {
+        precondition(isPatchedBuild)
         try check(curl_global_init(Int(CURL_GLOBAL_DEFAULT)), "curl_global_init")
     }
 

@@ -39,6 +39,8 @@ Faults can be scripted three ways (request headers win over rules):
       X-Mock-Huge-Mode: chunked|length
       X-Mock-Echo: 1                  answer with a JSON description of the request received
       X-Mock-Resp-Headers: {"X-A":"1"} extra response headers (JSON object)
+      X-Mock-Close-Idle-Ms: 0         answer with keep-alive, then close the connection this
+                                      many ms later without reading on (a short idle timeout)
 
 2. From Python (in-process): ``mock.add_rule(path="/api/chat", times=1, status=503)``,
    ``mock.fail_next(2, status=500)``, ``mock.reset()``.
@@ -235,6 +237,7 @@ FAULT_KEYS = {
     "resp_headers": dict,
     "error_body": str,
     "load_ms": float,
+    "close_idle_ms": float,
 }
 
 HEADER_FAULTS = {
@@ -251,6 +254,7 @@ HEADER_FAULTS = {
     "x-mock-huge-mode": "huge_mode",
     "x-mock-echo": "echo",
     "x-mock-resp-headers": "resp_headers",
+    "x-mock-close-idle-ms": "close_idle_ms",
 }
 
 
@@ -857,6 +861,12 @@ class MockOllama:
             await self._dispatch(ctx)
         finally:
             req.finished_at = time.monotonic()
+        idle_close = ctx.faults.get("close_idle_ms")
+        if idle_close is not None and ctx.keep_alive and not ctx.closed:
+            # The answer promised keep-alive; the connection closes anyway once idle (FIN, or
+            # RST when a request sent meanwhile sits unread), never reading that request.
+            await conn.sleep(idle_close / 1000.0)
+            return False
         return ctx.keep_alive and not ctx.closed
 
     # ---- fault resolution ------------------------------------------------------------
