@@ -83,13 +83,18 @@ struct SchedulerLastCopyTests {
 
     /// a serves llama3 (learned: 1.5 s loads, 0.5 s a request, four requests a second: more
     /// than a's two); b holds qwen.
-    func busyCopy(qwenPerSecond: Double) -> ResidencyScheduler {
+    /// `llamaFound`: requests for llama3 held when each of its requests arrived (from
+    /// `burstFrom` seconds on: before that none).
+    func busyCopy(qwenPerSecond: Double, llamaFound: Int = 0, burstFrom: Double = 0) -> ResidencyScheduler {
         var scheduler = fleet(["a", "b"])
         scheduler.learn(llama, displayName: "llama3", on: "a",
                         timings: .init(loadDuration: .milliseconds(1500), totalDuration: .seconds(2)),
                         observedSeconds: nil, now: t0)
         scheduler.observed([.init(model: qwen, name: "qwen")], on: "b", now: t0)
-        steady(&scheduler, llama, perSecond: 4, from: 0, to: 30)
+        steady(&scheduler, llama, perSecond: 4, from: 0, to: burstFrom)
+        scheduler.held = [llama: llamaFound]
+        steady(&scheduler, llama, perSecond: 4, from: burstFrom, to: 30)
+        scheduler.held = [:]
         steady(&scheduler, qwen, perSecond: qwenPerSecond, from: 0, to: 30)
         scheduler.dispatched(1, model: llama, displayName: "llama3", to: "a", estimatedWait: 0, now: at(30))
         scheduler.firstByte(1, succeeded: true, now: at(30))
@@ -112,6 +117,44 @@ struct SchedulerLastCopyTests {
         let earned = rarely.decide(llama, candidates: candidates, now: at(30.1), queuedBehind: 5)
         guard case .dispatch(let order) = earned else { Issue.record("expected a dispatch, got \(earned)"); return }
         #expect(order.first?.candidate.name == "b" && (order.first?.queueRelief ?? 0) > 2)
+    }
+
+    @Test func demandThatOutgrewItsCopiesEarnsACopyWithoutTheWholeReload() throws {
+        let candidates: [SchedulingCandidate] = [.init(name: "a"), .init(name: "b")]
+        // As above, qwen is back within 1.25 s; but llama3's requests met a queue of two on
+        // average (a has one slot): the queue does not empty by itself, the copy is not optional.
+        let outgrown = busyCopy(qwenPerSecond: 0.8, llamaFound: 2)
+        #expect(outgrown.outgrowsCopies(llama, except: "b"))
+        let placement = outgrown.decide(llama, candidates: candidates, now: at(30.1), queuedBehind: 5)
+        guard case .dispatch(let order) = placement else { Issue.record("expected a dispatch, got \(placement)"); return }
+        let copy = try #require(order.first)
+        #expect(copy.candidate.name == "b" && copy.victim == "qwen")
+        // qwen's 2 s reload × (0.8 ÷ 4 requests a second), not raised to a whole reload.
+        #expect(abs(copy.evictionPenalty - 0.4) < 0.03, "penalty \(copy.evictionPenalty)")
+        // Not capped by qwen's return: 5 held + (4 − 2 a second served by a) × 1.5 s of load,
+        // each saving a's 0.5 s.
+        #expect(abs(copy.queueRelief - 4.0) < 0.1, "relief \(copy.queueRelief)")
+        // A burst — the last second's requests found two held, the 29 before found none —
+        // is a queue that comes and goes: the floor and the cap stay.
+        let burst = busyCopy(qwenPerSecond: 0.8, llamaFound: 2, burstFrom: 29)
+        #expect(!burst.outgrowsCopies(llama, except: "b"))
+        let stay = burst.decide(llama, candidates: candidates, now: at(30.1), queuedBehind: 5)
+        let refused = try #require(stay.estimates.first { $0.candidate.name == "b" })
+        #expect(abs(refused.evictionPenalty - 2.0) < 1e-9 && refused.queueRelief == 0)
+        #expect(stay.estimates.first?.candidate.name == "a")
+    }
+
+    @Test func theQueueFoundIsAveragedOverTheRequestsAsTheCountIs() {
+        var demand = ModelDemand()
+        #expect(demand.queueFound(llama) == 0)
+        for _ in 0..<10 { demand.requested(llama, now: at(9), waiting: 3) }
+        #expect(abs(demand.queueFound(llama) - 3) < 1e-9)
+        // Ten more that found nothing, a minute after the last: the older ten count half
+        // (5 requests that found 15 held, and 10 that found none).
+        for _ in 0..<10 { demand.requested(llama, now: at(69), waiting: 0) }
+        #expect(abs(demand.queueFound(llama) - 1.0) < 1e-6, "\(demand.queueFound(llama))")
+        // Another model's queue is its own.
+        #expect(demand.queueFound(mistral) == 0)
     }
 
     @Test func noExtraCopyBeforeTheFirstAnswerIsLearned() {

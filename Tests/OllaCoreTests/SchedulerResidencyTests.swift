@@ -236,9 +236,15 @@ struct SchedulerResidencyTests {
 /// docs/routing.md "A worked example", as written: the numbers in, the choice out.
 @Suite("Scheduler: the documented worked example")
 struct SchedulerWorkedExampleTests {
-    @Test func routingDocsWorkedExample() {
+    let llama = "llama3.2:latest"
+    let qwen = "qwen2.5:latest"
+    let mistral = "mistral:latest"
+    let candidates = ["gpu-a", "gpu-b", "gpu-c"].map { SchedulingCandidate(name: $0) }
+
+    /// The example's fleet at the moment the request arrives; `llamaFound`: requests for
+    /// llama3.2 held when each of its 12 recent requests arrived.
+    func example(llamaFound: Int = 0) -> (ResidencyScheduler, ContinuousClock.Instant) {
         let t0 = ContinuousClock.now
-        let (llama, qwen, mistral) = ("llama3.2:latest", "qwen2.5:latest", "mistral:latest")
         var scheduler = ResidencyScheduler(
             settings: SchedulerSettings(defaultLoadTime: .milliseconds(1500)),
             instances: ["gpu-a", "gpu-b", "gpu-c"].map { .init(name: $0, numParallel: 1, maxLoadedModels: 1) })
@@ -255,9 +261,15 @@ struct SchedulerWorkedExampleTests {
         scheduler.firstByte(1, succeeded: true, now: start)
         let now = start + .milliseconds(1200)
         for (model, count) in [(llama, 12), (qwen, 3), (mistral, 6)] {
+            scheduler.held = model == llama ? [llama: llamaFound] : [:]
             for _ in 0..<count { scheduler.requested(model, now: now) }
         }
-        let candidates = ["gpu-a", "gpu-b", "gpu-c"].map { SchedulingCandidate(name: $0) }
+        scheduler.held = [:]
+        return (scheduler, now)
+    }
+
+    @Test func routingDocsWorkedExample() {
+        let (scheduler, now) = example()
         let placement = scheduler.decide(llama, candidates: candidates, now: now)
         let costs = placement.estimates.map { ($0.candidate.name, ($0.cost * 1000).rounded() / 1000) }
         // An extra copy is charged at least one whole reload of the last copy it evicts:
@@ -275,5 +287,15 @@ struct SchedulerWorkedExampleTests {
         #expect(queued.estimates.map { ($0.cost * 1000).rounded() / 1000 } == [-5.0, -5.0, 2.8])
         guard case .dispatch = queued else { Issue.record("gpu-b can start now: \(queued)"); return }
         #expect(queued.reason == "cold on gpu-b ~1.5 s, evicts qwen2.5; cold on gpu-c ~1.5 s, evicts mistral")
+    }
+
+    @Test func routingDocsWorkedExampleWithAStandingQueue() {
+        // Had llama3.2's requests found two held on average (a standing queue: more than
+        // gpu-a's one slot), its demand would have outgrown its copy: no whole reload, gpu-b at 1.875 s.
+        let (outgrown, now) = example(llamaFound: 2)
+        #expect(outgrown.outgrowsCopies(llama, except: "gpu-b"))
+        let copy = outgrown.decide(llama, candidates: candidates, now: now)
+        #expect(copy.estimates.map { ($0.cost * 1000).rounded() / 1000 } == [1.875, 2.25, 2.8])
+        guard case .dispatch = copy else { Issue.record("gpu-b can start now: \(copy)"); return }
     }
 }

@@ -2,8 +2,14 @@
 /// `SchedulerSettings.demandHalfLife`. It weighs what an eviction destroys: evicting a
 /// model nobody asked for in minutes costs nothing; evicting the busiest one costs its
 /// next user a load.
+///
+/// Beside the count it keeps, decayed alike, how many requests each arrival found already
+/// held for its model: their ratio is the queue the model's requests met lately
+/// (`queueFound`), which tells demand its copies cannot keep up with from a burst they absorb.
 public struct ModelDemand: Sendable, Equatable {
-    private var counts: [String: (value: Double, at: ContinuousClock.Instant)] = [:]
+    /// Per model: the decayed request count, the decayed sum of the requests each of them
+    /// found held, and when both were last updated.
+    private var counts: [String: (value: Double, queued: Double, at: ContinuousClock.Instant)] = [:]
     private let halfLife: Double
     /// The first request counted: how long demand has been watched.
     private var since: ContinuousClock.Instant?
@@ -13,9 +19,12 @@ public struct ModelDemand: Sendable, Equatable {
         self.halfLife = max(1e-3, halfLife.schedulingSeconds)
     }
 
-    /// Counts one request for `model` (canonical name) at `now`.
-    public mutating func requested(_ model: String, now: ContinuousClock.Instant) {
-        counts[model] = (level(model, now: now) + 1, now)
+    /// Counts one request for `model` (canonical name) at `now`, which found `waiting`
+    /// requests for it already held (Olla's queue).
+    public mutating func requested(_ model: String, now: ContinuousClock.Instant, waiting: Int = 0) {
+        let decay = counts[model].map { Self.halving(max(0, (now - $0.at).schedulingSeconds) / halfLife) } ?? 0
+        let old = counts[model] ?? (0, 0, now)
+        counts[model] = (old.value * decay + 1, old.queued * decay + Double(max(0, waiting)), now)
         if since == nil { since = now }
         if counts.count > 4_096 { forgetFaded(now: now) }
     }
@@ -25,6 +34,14 @@ public struct ModelDemand: Sendable, Equatable {
         guard let entry = counts[model] else { return 0 }
         let elapsed = max(0, (now - entry.at).schedulingSeconds)
         return entry.value * Self.halving(elapsed / halfLife)
+    }
+
+    /// The mean number of requests for `model` each of its recent requests found already
+    /// held (weighted as the count is: halving every half-life): the queue its requests met
+    /// lately. 0 for a model never requested.
+    public func queueFound(_ model: String) -> Double {
+        guard let entry = counts[model], entry.value > 0 else { return 0 }
+        return entry.queued / entry.value
     }
 
     /// The request rate of `model` per second the decayed count stands for, over at least
@@ -60,8 +77,9 @@ public struct ModelDemand: Sendable, Equatable {
         counts = counts.filter { level($0.key, now: now) > 0.01 }
     }
 
-    /// Equal demand: the same half-life and the same decayed count per model.
+    /// Equal demand: the same half-life and the same decayed counts per model.
     public static func == (a: ModelDemand, b: ModelDemand) -> Bool {
         a.halfLife == b.halfLife && a.since == b.since && a.counts.mapValues(\.value) == b.counts.mapValues(\.value)
+            && a.counts.mapValues(\.queued) == b.counts.mapValues(\.queued)
     }
 }

@@ -1,7 +1,8 @@
 extension ResidencyScheduler {
-    /// A request for `model` (canonical) arrived: counts towards its demand.
+    /// A request for `model` (canonical) arrived: counts towards its demand, with the
+    /// requests for it it found held (`held`, as the hold queue last reported them).
     public mutating func requested(_ model: String, now: ContinuousClock.Instant) {
-        demand.requested(model, now: now)
+        demand.requested(model, now: now, waiting: held[model, default: 0])
     }
 
     /// Request `id` for `model` is (now) being sent to `instance`. A request that was

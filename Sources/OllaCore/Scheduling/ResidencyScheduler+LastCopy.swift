@@ -21,6 +21,11 @@ extension ResidencyScheduler {
     ///   expected 1 ÷ the victim's request rate from now: it relieves at most the queue it
     ///   can serve until then, so its `queueRelief` is capped at that time less its own
     ///   wait and load.
+    /// - **Unless `model`'s demand has outgrown its copies** (`outgrowsCopies`): its requests
+    ///   met, on average over the last minutes, a queue of at least one request per slot of
+    ///   its copies. Then the copy is not optional — the queue it relieves does not empty by
+    ///   itself — and it is weighed as any load: the demand-ratio penalty, the whole relief.
+    ///   The floor and the cap stay for a copy a burst asks for (a queue that comes and goes).
     ///
     /// And an extra copy judged before `model`'s generation time was learned anywhere is
     /// `speculative`: the queue it would relieve is a guess (start-up defaults), so the
@@ -40,7 +45,7 @@ extension ResidencyScheduler {
         if heldNowhere {
             estimate.lastCopyRent = held[victim, default: 0] > 0
                 ? Self.rentWhileVictimHeld * reload : min(estimate.evictionPenalty, reload)
-        } else if extraCopy {
+        } else if extraCopy, !outgrowsCopies(model, except: instance) {
             estimate.evictionPenalty = max(estimate.evictionPenalty, reload)
             let rate = demand.rate(victim, now: now, minWindow: reload)
             let returnsIn = rate > 0 ? 1 / rate : .infinity
@@ -53,6 +58,17 @@ extension ResidencyScheduler {
     /// requests for it are held: they would start on it at once, so the eviction would cost
     /// them a reload on top of the next user's.
     public static let rentWhileVictimHeld = 2.0
+
+    /// Whether `model`'s demand has outgrown its copies other than the one on `instance`:
+    /// its recent requests found, on average, at least one request held per slot of those
+    /// copies (`ModelDemand.queueFound`) — a standing queue, each request waiting a whole
+    /// round of generations, not a burst the copies absorbed. Averaged over the demand's
+    /// half-life, so one burst does not make it true, and a queue an extra copy has just
+    /// emptied does not make it false at once.
+    public func outgrowsCopies(_ model: String, except instance: String) -> Bool {
+        let slots = otherCopies(model, except: instance).slots
+        return slots > 0 && demand.queueFound(model) >= Double(slots)
+    }
 
     /// Whether one request of `model` has been seen to end anywhere (its slot time is learned).
     func generationLearned(_ model: String) -> Bool {
