@@ -26,7 +26,10 @@
 # Why a rebuild: libcurl's share of a small proxied request (~70 K instructions, docs/
 # benchmarks.md) is mostly work Olla does not need done that way. 0001 exports the symbol
 # `olla_libcurl_patched`, which Olla's shim refers to, so a build that picked up an unpatched
-# libcurl fails to link. Each patch starts with what it does and why. See docs/security.md.
+# libcurl fails to link; 0002 appends the request head to its buffer in runs instead of a
+# byte at a time through the printf engine; 0003 skips the liveness poll of a connection used
+# less than a second ago when the request can be sent again on a fresh one. Each patch
+# starts with what it does and why. See docs/security.md.
 #
 # What is compiled: HTTP and HTTPS (OpenSSL, linked dynamically against Debian's libssl3, so
 # its security updates apply without rebuilding Olla), IPv6, Unix sockets, the threaded
