@@ -26,7 +26,8 @@ Measured (see docs/benchmarks.md, "Instructions and syscalls"):
 Environment: OLLA_BIN (required), BENCH_BIN (streamsrv, streamcli), BENCH_OUT (results.json,
 table.txt; default the temp dir), INSTR_N (small requests, default 200), INSTR_STREAMS
 (streams per window, default 30), INSTR_CHUNKS (K, default 40: the 4 KiB tail Olla keeps for the end is full in both runs), INSTR_TOP (top-N, default 25),
-INSTR_CASES (subset of small,chunk,end,bulk,heap,rss).
+INSTR_CASES (subset of small,chunk,end,bulk,heap,rss), INSTR_LOGGING (default: Olla with the
+default logging, an access-log line per request).
 """
 import json
 import os
@@ -53,6 +54,9 @@ N_SMALL = int(os.environ.get("INSTR_N", "200"))
 S = int(os.environ.get("INSTR_STREAMS", "30"))
 K = int(os.environ.get("INSTR_CHUNKS", "40"))
 TOP = int(os.environ.get("INSTR_TOP", "25"))
+# INSTR_LOGGING=default: Olla runs with the logging a user gets (request_logging on, level
+# info: one access-log line per request) instead of request_logging off and level warn.
+DEFAULT_LOGGING = os.environ.get("INSTR_LOGGING") == "default"
 CASES = os.environ.get("INSTR_CASES", "small,chunk,end,bulk,heap,rss").split(",")
 HEAP_STREAMS = 200
 RSS_STREAMS = 1000
@@ -138,12 +142,12 @@ def olla_conf(port, backend_port, level="warn"):
     # follows it) inside a measured window would be counted as request cost. streamsrv runs
     # any number of streams at once: num_parallel says so, or the scheduler would hold them.
     cfg = {
-        "server": {"host": "127.0.0.1", "port": port, "request_logging": False},
+        "server": {"host": "127.0.0.1", "port": port, "request_logging": DEFAULT_LOGGING},
         "proxy": {"read_timeout": "0s"},
         "discovery": {"static": {"endpoints": [
             {"name": "b", "url": f"http://127.0.0.1:{backend_port}", "type": "ollama",
              "check_interval": "1h", "num_parallel": 1024}]}},
-        "logging": {"level": level},
+        "logging": {"level": "info" if DEFAULT_LOGGING else level},
     }
     path = os.path.join(TMP, f"cfg-{port}.json")
     with open(path, "w") as f:
@@ -769,7 +773,7 @@ def main():
         "valgrind": subprocess.run(["valgrind", "--version"], capture_output=True, text=True).stdout.strip(),
         "commit": subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True,
                                  text=True).stdout.strip(),
-        "N": N_SMALL, "S": S, "K": K,
+        "N": N_SMALL, "S": S, "K": K, "olla_logging": "default" if DEFAULT_LOGGING else "request_logging off",
     }
     log(f"temp dir {TMP}; {facts}")
     shutil.copy2(OLLA, OLLA_COPY)
@@ -852,7 +856,8 @@ def report(facts):
     text = [f"Olla instruction benchmark — {facts['date']} — nproc {facts['nproc']}, kernel {facts['kernel']}; "
             f"{facts['nginx']}; olla {facts['olla']} ({facts['commit']}); {facts['valgrind']}; "
             f"N={N_SMALL}/{2 * N_SMALL} small requests, {S_CHUNK} streams x {K}/{2 * K} chunks "
-            f"every {GAP_MS} ms, {S} stream ends per window"]
+            f"every {GAP_MS} ms, {S} stream ends per window"
+            + ("; Olla with the default logging (an access-log line per request)" if DEFAULT_LOGGING else "")]
     w = max(len(r[0]) for r in rows)
     hdr = f"| {'per ...':<{w}} | {'nginx':>9} | {'olla':>9} | {'olla/nginx':>10} | {'target':>9} |"
     text += [hdr, "|" + "|".join("-" * len(c) for c in hdr.split("|")[1:-1]) + "|"]
