@@ -18,8 +18,8 @@ extension AccessLogLine {
         var metadata: Logger.Metadata = [:]
         forEachField { key, value in
             switch value {
-            case .text(let text): metadata["\(key)"] = .string(text)
-            case .number(let number): metadata["\(key)"] = .stringConvertible(number)
+            case .text(let text): metadata["\(key.name)"] = .string(text)
+            case .number(let number): metadata["\(key.name)"] = .stringConvertible(number)
             }
         }
         return metadata

@@ -88,6 +88,11 @@ enum ByteSearch {
     static func hasPrefix(_ needle: UnsafeRawBufferPointer, in bytes: UnsafeRawBufferPointer, at index: Int) -> Bool {
         guard index >= 0, index + needle.count <= bytes.count else { return false }
         var offset = 0
+        // Eight bytes per step while eight remain (field names are 4-20 bytes).
+        while offset + 8 <= needle.count {
+            if word(bytes, at: index + offset) != word(needle, at: offset) { return false }
+            offset += 8
+        }
         while offset < needle.count {
             if bytes[index + offset] != needle[offset] { return false }
             offset += 1

@@ -56,19 +56,46 @@ public struct AccessLogLine: Sendable {
 
     /// One member per field present, in key order: the text of the fields as a line's
     /// metadata, shared by both formats. `Value` says how each is written.
-    public func forEachField(_ body: (StaticString, Value) -> Void) {
-        body("bytes", .number(bytes))
-        if let client { body("client", .text(client)) }
-        if let completionTokens { body("completion_tokens", .number(Int64(completionTokens))) }
-        body("duration_ms", .number(durationMilliseconds))
-        if let endpoint { body("endpoint", .text(endpoint)) }
-        body("method", .text(method))
-        if let model { body("model", .text(model)) }
-        body("path", .text(path))
-        if let promptTokens { body("prompt_tokens", .number(Int64(promptTokens))) }
-        if let requestID { body("request_id", .text(requestID)) }
-        body("status", .number(Int64(status)))
-        if let timeToFirstByteMilliseconds { body("ttfb_ms", .number(timeToFirstByteMilliseconds)) }
+    public func forEachField(_ body: (Key, Value) -> Void) {
+        body(.bytes, .number(bytes))
+        if let client { body(.client, .text(client)) }
+        if let completionTokens { body(.completionTokens, .number(Int64(completionTokens))) }
+        body(.durationMilliseconds, .number(durationMilliseconds))
+        if let endpoint { body(.endpoint, .text(endpoint)) }
+        body(.method, .text(method))
+        if let model { body(.model, .text(model)) }
+        body(.path, .text(path))
+        if let promptTokens { body(.promptTokens, .number(Int64(promptTokens))) }
+        if let requestID { body(.requestID, .text(requestID)) }
+        body(.status, .number(Int64(status)))
+        if let timeToFirstByteMilliseconds { body(.timeToFirstByteMilliseconds, .number(timeToFirstByteMilliseconds)) }
+    }
+
+    /// A field's key, with what each format writes before its value (one append each).
+    public struct Key: Sendable {
+        /// The key, as metadata names it.
+        public let name: StaticString
+        /// `,"name":`
+        let jsonPrefix: StaticString
+        /// ` name=`
+        let logfmtPrefix: StaticString
+
+        static let bytes = Key(name: "bytes", jsonPrefix: #","bytes":"#, logfmtPrefix: " bytes=")
+        static let client = Key(name: "client", jsonPrefix: #","client":"#, logfmtPrefix: " client=")
+        static let completionTokens = Key(name: "completion_tokens", jsonPrefix: #","completion_tokens":"#,
+                                          logfmtPrefix: " completion_tokens=")
+        static let durationMilliseconds = Key(name: "duration_ms", jsonPrefix: #","duration_ms":"#,
+                                              logfmtPrefix: " duration_ms=")
+        static let endpoint = Key(name: "endpoint", jsonPrefix: #","endpoint":"#, logfmtPrefix: " endpoint=")
+        static let method = Key(name: "method", jsonPrefix: #","method":"#, logfmtPrefix: " method=")
+        static let model = Key(name: "model", jsonPrefix: #","model":"#, logfmtPrefix: " model=")
+        static let path = Key(name: "path", jsonPrefix: #","path":"#, logfmtPrefix: " path=")
+        static let promptTokens = Key(name: "prompt_tokens", jsonPrefix: #","prompt_tokens":"#,
+                                      logfmtPrefix: " prompt_tokens=")
+        static let requestID = Key(name: "request_id", jsonPrefix: #","request_id":"#, logfmtPrefix: " request_id=")
+        static let status = Key(name: "status", jsonPrefix: #","status":"#, logfmtPrefix: " status=")
+        static let timeToFirstByteMilliseconds = Key(name: "ttfb_ms", jsonPrefix: #","ttfb_ms":"#,
+                                                     logfmtPrefix: " ttfb_ms=")
     }
 
     /// A field's value: a string, or an integer written in decimal.
@@ -84,11 +111,7 @@ public struct AccessLogLine: Sendable {
     /// after its `msg` (strings escaped as `JSONString` does, without HTML escapes).
     public func appendJSONMembers(to output: inout [UInt8]) {
         forEachField { key, value in
-            output.append(UInt8(ascii: ","))
-            output.append(JSONByte.quote)
-            output.append(contentsOf: key.bytes)
-            output.append(JSONByte.quote)
-            output.append(UInt8(ascii: ":"))
+            output.append(contentsOf: key.jsonPrefix.bytes)
             switch value {
             case .text(let text): JSONString.append(text, to: &output, escapingHTML: false)
             case .number(let number): LogLineBytes.appendDecimal(number, to: &output)
@@ -99,9 +122,7 @@ public struct AccessLogLine: Sendable {
     /// Appends ` key=value` per field, as the logfmt formatter writes a line's metadata.
     public func appendLogfmtFields(to output: inout [UInt8]) {
         forEachField { key, value in
-            output.append(UInt8(ascii: " "))
-            output.append(contentsOf: key.bytes)
-            output.append(UInt8(ascii: "="))
+            output.append(contentsOf: key.logfmtPrefix.bytes)
             switch value {
             case .text(let text): LogLineBytes.appendLogfmtValue(text, to: &output)
             case .number(let number): LogLineBytes.appendDecimal(number, to: &output)

@@ -38,9 +38,39 @@ public enum LogLineBytes {
         let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
         let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        appendTimestamp(year: year, month: month, day: day, hour: secondOfDay / 3_600,
-                        minute: secondOfDay % 3_600 / 60, second: secondOfDay % 60,
-                        millisecond: nanoseconds / 1_000_000, to: &output)
+        let millisecond = nanoseconds / 1_000_000
+        guard (0...9_999).contains(year), (0...999).contains(millisecond) else {
+            appendTimestamp(year: year, month: month, day: day, hour: secondOfDay / 3_600,
+                            minute: secondOfDay % 3_600 / 60, second: secondOfDay % 60,
+                            millisecond: millisecond, to: &output)
+            return
+        }
+        // Every field fits its width: the 24 bytes are written on the stack and appended once.
+        var text: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &text) { bytes in
+            func put(_ value: Int, _ width: Int, at offset: Int) {
+                var value = value
+                for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                    bytes[index] = UInt8(truncatingIfNeeded: 0x30 + value % 10)
+                    value /= 10
+                }
+            }
+            put(year, 4, at: 0)
+            bytes[4] = UInt8(ascii: "-")
+            put(month, 2, at: 5)
+            bytes[7] = UInt8(ascii: "-")
+            put(day, 2, at: 8)
+            bytes[10] = UInt8(ascii: "T")
+            put(secondOfDay / 3_600, 2, at: 11)
+            bytes[13] = UInt8(ascii: ":")
+            put(secondOfDay % 3_600 / 60, 2, at: 14)
+            bytes[16] = UInt8(ascii: ":")
+            put(secondOfDay % 60, 2, at: 17)
+            bytes[19] = UInt8(ascii: ".")
+            put(millisecond, 3, at: 20)
+            bytes[23] = UInt8(ascii: "Z")
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<24]))
+        }
     }
 
     /// `value / divisor` rounded down, and the remainder (`0..<divisor`); `divisor` > 0.

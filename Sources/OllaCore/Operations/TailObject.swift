@@ -32,6 +32,16 @@ struct TailObject {
             if negative { index += 1 }
             guard index < value.upperBound, JSONByte.isDigit(bytes[index]) else { return nil }
             var result = 0
+            // Up to 18 digits cannot overflow `Int`: no overflow checks for them.
+            if value.upperBound - index <= 18 {
+                while index < value.upperBound {
+                    let digit = bytes[index] &- JSONByte.zero
+                    guard digit < 10 else { return nil }
+                    result = result &* 10 &+ Int(digit)
+                    index += 1
+                }
+                return negative && result != 0 ? nil : result
+            }
             while index < value.upperBound {
                 let byte = bytes[index]
                 guard JSONByte.isDigit(byte) else { return nil }
