@@ -20,9 +20,11 @@ static inline int cmhd_patched_build(void) { return olla_libmicrohttpd_patched; 
 // Why: MHD_SIZE_UNKNOWN is a ((uint64_t) -1LL) macro, which Swift does not import.
 static const uint64_t cmhd_size_unknown = MHD_SIZE_UNKNOWN;
 
-// Why: MHD_CONTENT_READER_END_OF_STREAM / END_WITH_ERROR are casts of -1 / -2 to ssize_t.
+// Why: MHD_CONTENT_READER_END_OF_STREAM / END_WITH_ERROR (and the patched build's
+// OLLA_MHD_CONTENT_READER_MORE_ROOM) are casts of -1 / -2 / -3 to ssize_t.
 static const ssize_t cmhd_reader_end_of_stream = MHD_CONTENT_READER_END_OF_STREAM;
 static const ssize_t cmhd_reader_end_with_error = MHD_CONTENT_READER_END_WITH_ERROR;
+static const ssize_t cmhd_reader_more_room = OLLA_MHD_CONTENT_READER_MORE_ROOM;
 
 // Why: MHD_start_daemon is variadic. All options travel in one MHD_OPTION_ARRAY.
 static inline struct MHD_Daemon *cmhd_start_daemon(unsigned int flags,

@@ -73,10 +73,21 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     /// Requests with a streamed response whose client may stall (`server.write_timeout`).
     /// Loop thread only.
     @exclusivity(unchecked) private var stallWatch: [ObjectIdentifier: RequestContext] = [:]
+    /// Bytes a response reader read but kept back while libmicrohttpd grows the connection's
+    /// buffer for a record longer than it (see `ServerCallbacks.chunkedReader`). Rarely
+    /// non-empty. Loop thread only.
+    @exclusivity(unchecked) private var readerOverflow: [ObjectIdentifier: [UInt8]] = [:]
     /// The origin of the nanosecond times `ClientReadClock` compares.
     private static let clockOrigin = ContinuousClock.now
     /// The most a wait may last before libmicrohttpd's own timeouts are checked, in ms.
     static let maxTimeoutMilliseconds = 60_000
+    /// The bytes a connection's libmicrohttpd pool starts with (its request head, read
+    /// buffer and reply write buffer). It grows, up to `maxHeaderSize` + 16 KiB, only for a
+    /// larger head, a body read or a chunked reply written in larger pieces, and goes back
+    /// between requests (scripts/libmicrohttpd/0007). 4 KiB holds a usual head and, once
+    /// the head is read, the chunks of a stream, as Go's net/http's 4 KiB buffers (Ollama)
+    /// do. Measured by `make bench-instructions` (heap per open stream).
+    static let connectionMemoryStart = 4 * 1024
 
     /// A server for `worker`, forwarding through `transport` (the same worker's). Call
     /// `start()`, then `worker.register(server)`.
@@ -104,11 +115,13 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         let items: [MHD_OptionItem] = [
             MHD.option(.LISTEN_SOCKET, Int(socket.fd)),
             MHD.option(.CONNECTION_TIMEOUT, max(0, options.readTimeoutSeconds)),
-            // libmicrohttpd keeps a connection's request head and its output buffer in one pool
-            // of this size, and clears it between requests: keep it just above the header limit.
+            // libmicrohttpd keeps a connection's request head, its read buffer and its output
+            // buffer in one pool, which may grow to this size: just above the header limit.
             // Headers up to 16 KiB past the limit still fit, so Olla answers them with its own
-            // JSON 431; only larger ones meet libmicrohttpd's plain 431.
+            // JSON 431; only larger ones meet libmicrohttpd's 431.
             MHD.option(.CONNECTION_MEMORY_LIMIT, options.maxHeaderSize + 16 * 1024),
+            // The pool starts at this size and grows only where it would run out (patch 0007).
+            MHD.option(.OLLA_CONNECTION_MEMORY_START, Self.connectionMemoryStart),
             MHD.option(.CONNECTION_LIMIT, options.maxConnections),
             MHD.option(.NOTIFY_COMPLETED, unsafeBitCast(ServerCallbacks.completed, to: Int.self), me),
             MHD.option(.URI_LOG_CALLBACK, unsafeBitCast(ServerCallbacks.uriLog, to: Int.self), me),
@@ -244,6 +257,7 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         hangUpWatch.removeAll()
         watchedSockets.removeAll()
         stallWatch.removeAll()
+        readerOverflow.removeAll()
     }
 
     // MARK: Watching clients (loop thread)
@@ -279,6 +293,29 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         worker.assertInLoop()
         hangUpWatch[socket] = nil
         if watchedSockets.remove(socket) != nil { worker.forget(socket) }
+    }
+
+    // MARK: Records longer than the connection's buffer (loop thread)
+
+    /// Copies the bytes kept back for `context`'s reader to the start of `destination` (which
+    /// is larger than they are: the buffer grew since) and forgets them; returns their count.
+    func takeReaderOverflow(of context: RequestContext, into destination: UnsafeMutableRawBufferPointer) -> Int {
+        guard !readerOverflow.isEmpty, let kept = readerOverflow.removeValue(forKey: ObjectIdentifier(context)) else {
+            return 0
+        }
+        precondition(kept.count <= destination.count, "libmicrohttpd's buffer shrank under a kept record")
+        kept.withUnsafeBytes { destination.copyMemory(from: $0) }
+        return kept.count
+    }
+
+    /// Keeps `bytes` (read from `context`'s exchange, not yet sent) for its reader's next call.
+    func keepReaderOverflow(of context: RequestContext, _ bytes: UnsafeRawBufferPointer) {
+        readerOverflow[ObjectIdentifier(context)] = Array(bytes)
+    }
+
+    /// The request is over: nothing kept for it will be sent.
+    func dropReaderOverflow(of context: RequestContext) {
+        if !readerOverflow.isEmpty { readerOverflow[ObjectIdentifier(context)] = nil }
     }
 
     func watchForStall(_ context: RequestContext) {

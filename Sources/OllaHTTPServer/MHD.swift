@@ -93,6 +93,13 @@ enum MHD {
         return fd >= 0 ? fd : nil
     }
 
+    /// Whether a content reader on `connection` that returns `cmhd_reader_more_room` gets a
+    /// larger buffer (`olla_MHD_connection_chunk_can_grow`, patch 0007): its pool is below
+    /// its limit and has not failed to grow.
+    static func chunkCanGrow(_ connection: OpaquePointer) -> Bool {
+        olla_MHD_connection_chunk_can_grow(connection) == .YES
+    }
+
     /// The client's address as text ("unknown" when libmicrohttpd has none).
     static func peerAddress(_ connection: OpaquePointer) -> String {
         SocketAddress.text(cmhd_connection_peer(connection))

@@ -118,15 +118,21 @@ enum ServerCallbacks {
         case .proxied(let status, let headers, let contentLength):
             context.phase = .answered
             context.responseQueued(stallTimeout: exchange.clientStallTimeout)
+            // Without a length, libmicrohttpd sends the body chunked to an HTTP/1.1 client
+            // (its reader may ask for a larger buffer) and close-delimited to HTTP/1.0.
+            let chunked = contentLength == nil && !http10
             return MHD.queueStreaming(
                 status: status, headers: headers, contentLength: contentLength,
                 blockSize: readerBlockSize(contentLength: contentLength, http10: http10),
-                context: context, reader: reader, free: releaseReader, on: context.connection)
+                context: context, reader: chunked ? chunkedReader : reader, free: releaseReader,
+                on: context.connection)
         }
     }
 
-    /// Fills libmicrohttpd's buffer from the exchange. Returning 0 is only allowed after the
-    /// exchange suspended the connection: otherwise libmicrohttpd would poll the reader in a loop.
+    /// Fills libmicrohttpd's buffer from the exchange (a body of known length, or one sent
+    /// close-delimited to an HTTP/1.0 client: read through the response's block). Returning 0
+    /// is only allowed after the exchange suspended the connection: otherwise libmicrohttpd
+    /// would poll the reader in a loop.
     static let reader: MHD_ContentReaderCallback = { cls, _, buffer, max in
         guard let cls, let buffer else { return cmhd_reader_end_with_error }
         let context = Unmanaged<RequestContext>.fromOpaque(cls).takeUnretainedValue()
@@ -147,6 +153,54 @@ enum ServerCallbacks {
         }
     }
 
+    /// `reader` for a body libmicrohttpd sends chunked, which it reads straight into its
+    /// write buffer in the connection's pool. That pool starts small (patch 0007), so the
+    /// buffer may be shorter than the record (NDJSON line, SSE event) the exchange would send
+    /// next, and one record per chunk is the contract (docs/api.md "Bodies", test_43). When a
+    /// read fills the whole buffer without ending a record and libmicrohttpd can give a larger
+    /// one, the bytes are kept aside (`HTTPServer.readerOverflow`) and the reader answers
+    /// `cmhd_reader_more_room`: the pool grows and the next call starts with them. At the
+    /// pool's limit the record is split, as it was before at the fixed pool's size.
+    static let chunkedReader: MHD_ContentReaderCallback = { cls, _, buffer, max in
+        guard let cls, let buffer else { return cmhd_reader_end_with_error }
+        let context = Unmanaged<RequestContext>.fromOpaque(cls).takeUnretainedValue()
+        let server = context.server
+        server.worker.assertInLoop()
+        guard let exchange = context.exchange else { return cmhd_reader_end_with_error }
+        let destination = UnsafeMutableRawBufferPointer(start: buffer, count: max)
+        let kept = server.takeReaderOverflow(of: context, into: destination)
+        if kept == max {  // the buffer could not grow after all (no memory): split here
+            context.clientRead()
+            return kept
+        }
+        switch exchange.readResponse(into: UnsafeMutableRawBufferPointer(rebasing: destination[kept...])) {
+        case .bytes(let n):
+            let filled = kept + n
+            if filled == max, destination[max - 1] != lineFeed, MHD.chunkCanGrow(context.connection) {
+                server.keepReaderOverflow(of: context, UnsafeRawBufferPointer(destination))
+                return cmhd_reader_more_room
+            }
+            context.clientRead()
+            return filled
+        case .suspended:
+            // The exchange suspended the connection; what was kept waits for the rest.
+            if kept > 0 { server.keepReaderOverflow(of: context, UnsafeRawBufferPointer(rebasing: destination[..<kept])) }
+            return 0
+        case .end where kept > 0:
+            context.clientRead()
+            return kept  // the next call finds the end again
+        case .end:
+            context.responseEnded()
+            return cmhd_reader_end_of_stream
+        case .abort:
+            context.responseEnded()
+            return cmhd_reader_end_with_error
+        }
+    }
+
+    /// The byte that ends every NDJSON line and SSE event.
+    private static let lineFeed: UInt8 = 0x0A
+
     static let releaseReader: MHD_ContentReaderFreeCallback = { cls in
         guard let cls else { return }
         Unmanaged<RequestContext>.fromOpaque(cls).release()
@@ -160,6 +214,7 @@ enum ServerCallbacks {
         let context = Unmanaged<RequestContext>.fromOpaque(pointer).takeRetainedValue()
         context.server.worker.assertInLoop()
         context.stopWatching()
+        context.server.dropReaderOverflow(of: context)
         if let exchange = context.exchange {
             exchange.clientCompleted(successfully: code == .REQUEST_TERMINATED_COMPLETED_OK)
             context.exchange = nil
