@@ -169,27 +169,56 @@ enum MHD {
     private static func queue(
         _ handle: OpaquePointer, status: Int, headers: [HTTPHeader], on connection: OpaquePointer
     ) -> MHD_Result {
-        for header in headers { addHeader(header, to: handle) }
+        addHeaders(headers, to: handle)
         let result = MHD_queue_response(connection, UInt32(status), handle)
         MHD_destroy_response(handle)
         return result
     }
 
-    /// Adds one header. libmicrohttpd refuses what it writes itself (`Content-Length`,
+    /// Adds every header in one call (`olla_MHD_add_response_headers`, patch 0008): names
+    /// and values written back to back into one buffer, each ended by a NUL, which
+    /// libmicrohttpd copies into one allocation per response. One at a time
+    /// (`MHD_add_response_header`) it cost a `calloc` and two `strdup`s per header, and three
+    /// `free`s when the response was destroyed: ~1.4 K instructions per header, 11 headers
+    /// on a small answer (`make bench-instructions`).
+    /// libmicrohttpd leaves out what it writes itself (`Content-Length`,
     /// `Transfer-Encoding: chunked` it decides, `Date`... when told so) and names or values
-    /// with CR/LF (response splitting); a refused header is not sent, which is exactly what
-    /// those rules want, so the refusal needs no further handling.
-    /// The C strings are borrowed with `withCString`: a native or literal String hands over
-    /// its own NUL-terminated bytes (a short one is copied to the stack), where passing the
-    /// String to the `const char *` parameter directly built a `utf8CString` array on the heap
-    /// for each name and value (22 allocations per answer of 11 headers; libmicrohttpd copies
-    /// both anyway).
-    @discardableResult
-    static func addHeader(_ header: HTTPHeader, to response: OpaquePointer) -> Bool {
-        header.name.withCString { name in
-            header.value.withCString { value in
-                MHD_add_response_header(response, name, value) == .YES
+    /// with CR/LF (response splitting); a left-out header is not sent, which is exactly what
+    /// those rules want, so the refusal needs no further handling. A name or value is cut at
+    /// a NUL byte, as passing it as a C string did before: a NUL can never end one pair and
+    /// start another.
+    static func addHeaders(_ headers: [HTTPHeader], to response: OpaquePointer) {
+        guard !headers.isEmpty else { return }
+        var capacity = 0
+        for header in headers { capacity += header.name.utf8.count + header.value.utf8.count + 2 }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+            var end = 0
+            for header in headers {
+                end = appendCString(header.name, to: buffer, at: end)
+                end = appendCString(header.value, to: buffer, at: end)
             }
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: end) { block in
+                _ = olla_MHD_add_response_headers(response, block, end)
+            }
+        }
+    }
+
+    /// Writes `text`'s bytes up to its first NUL, then a NUL, at `offset`; returns the offset
+    /// after it. `buffer` has room for all of `text`'s bytes and the NUL.
+    private static func appendCString(_ text: String, to buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) -> Int {
+        var text = text
+        return text.withUTF8 { (bytes: UnsafeBufferPointer<UInt8>) -> Int in
+            var count = 0
+            if let start = bytes.baseAddress {
+                if let nul = memchr(start, 0, bytes.count) {
+                    count = UnsafeRawPointer(nul) - UnsafeRawPointer(start)
+                } else {
+                    count = bytes.count
+                }
+                if count > 0 { (buffer.baseAddress! + offset).update(from: start, count: count) }
+            }
+            buffer[offset + count] = 0
+            return offset + count + 1
         }
     }
 }

@@ -18,7 +18,10 @@
 # method, a control byte in it); 0004 stops clearing the connection's memory pool between
 # keep-alive requests (a 32 KiB memset per request that nothing needs); 0005 adds
 # olla_MHD_run_unpolled, MHD_run without the epoll_wait Olla's own wait made needless; 0006
-# keeps a suspended connection's socket in the epoll set (no epoll_ctl per suspension).
+# keeps a suspended connection's socket in the epoll set (no epoll_ctl per suspension); 0007
+# lets a connection's memory pool start small and grow only where it would run out
+# (MHD_OPTION_OLLA_CONNECTION_MEMORY_START: 32 KiB per open stream -> 4 KiB); 0008 adds a
+# response's headers in one call and one allocation (olla_MHD_add_response_headers).
 # Each patch starts with what it does. See docs/security.md.
 # Debian's only patch to this release fixes the PostProcessor, which is not compiled here.
 #
