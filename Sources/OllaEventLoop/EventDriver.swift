@@ -3,7 +3,8 @@
 ///
 /// Lifecycle: `attached(to:)` once, on the loop thread; then every round of the loop calls
 /// `process(now:)`, waits, hands each ready descriptor the driver watches to
-/// `descriptorReady(_:events:)`, then calls `eventsHandled(now:)`; `tick(now:)` comes about
+/// `descriptorReady(_:events:)`, then calls `eventsHandled(now:)` (a round with work pending
+/// may go on to the next round's `process` at once instead, never two rounds in a row); `tick(now:)` comes about
 /// every `Worker.tickInterval` while any driver `needsTicks`; `workerStopped()` comes once,
 /// last, when the loop ends. Every call is made on the worker's loop thread.
 public protocol EventDriver: AnyObject {
@@ -23,10 +24,10 @@ public protocol EventDriver: AnyObject {
     var needsTicks: Bool { get }
     /// The longest the loop may sleep before this driver needs `process` (nil: no limit).
     func timeout(now: ContinuousClock.Instant) -> Duration?
-    /// `hasPendingWork`, `needsTicks` and the deadline of `timeout(now:)` at once: what the
-    /// worker asks each driver once per round before it waits (only when nothing else is
-    /// pending). A driver that keeps its next deadline answers without arithmetic on
-    /// durations; the default asks the three members above.
+    /// `hasPendingWork`, `needsTicks` and `timeout(now:)` at once: what the worker asks each
+    /// driver once per round before it waits (only when nothing else is pending). A driver
+    /// that keeps its next deadline answers without asking its library; the default asks
+    /// the three members above.
     func waitNeed(now: ContinuousClock.Instant) -> WaitNeed
     /// The loop has ended: release what the driver holds for it (no more calls follow).
     func workerStopped()
@@ -38,21 +39,24 @@ public struct WaitNeed: Sendable, Equatable {
     public var pendingWork: Bool
     /// The driver has timeouts to check (`tick`).
     public var needsTicks: Bool
-    /// When the driver next needs `process` (nil: no limit).
-    public var deadline: ContinuousClock.Instant?
+    /// The longest the loop may sleep before the driver needs `process` (nil: no limit). A
+    /// duration, not an instant: `Duration` has a fixed layout, `ContinuousClock.Instant` does
+    /// not (a resilient type of the concurrency library), so a need holding an instant was
+    /// copied through value witnesses, several times per round.
+    public var timeout: Duration?
 
     /// A need as stated.
-    public init(pendingWork: Bool, needsTicks: Bool, deadline: ContinuousClock.Instant?) {
+    public init(pendingWork: Bool, needsTicks: Bool, timeout: Duration?) {
         self.pendingWork = pendingWork
         self.needsTicks = needsTicks
-        self.deadline = deadline
+        self.timeout = timeout
     }
 }
 
 extension EventDriver {
-    /// The need from `hasPendingWork`, `needsTicks` and `timeout(now:)` (added to `now`).
+    /// The need from `hasPendingWork`, `needsTicks` and `timeout(now:)`.
     public func waitNeed(now: ContinuousClock.Instant) -> WaitNeed {
-        if hasPendingWork { return WaitNeed(pendingWork: true, needsTicks: needsTicks, deadline: nil) }
-        return WaitNeed(pendingWork: false, needsTicks: needsTicks, deadline: timeout(now: now).map { now + $0 })
+        if hasPendingWork { return WaitNeed(pendingWork: true, needsTicks: needsTicks, timeout: nil) }
+        return WaitNeed(pendingWork: false, needsTicks: needsTicks, timeout: timeout(now: now))
     }
 }

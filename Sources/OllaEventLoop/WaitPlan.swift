@@ -19,23 +19,25 @@ public enum WaitPlan {
 
     /// The same plan from the drivers' needs, as the worker asks them once per round: 0 when
     /// any has work pending; otherwise up to the next tick while any needs ticks (rounded
-    /// down, at least 1 ms), else up to a second, and no later than the earliest deadline
-    /// (rounded up; a passed deadline gives 0). A deadline after a coming tick needs no
-    /// arithmetic on durations (the per-round cost of the loop is per forwarded chunk).
+    /// down, at least 1 ms), else up to a second, and no longer than the shortest timeout
+    /// (rounded up; a passed one gives 0). A timeout beyond a coming tick is not converted to
+    /// milliseconds (the loop's cost per round is paid per forwarded chunk).
     public static func milliseconds(now: ContinuousClock.Instant, nextTick: ContinuousClock.Instant,
                                     needs: some Sequence<WaitNeed>) -> Int {
         var ticking = false
-        var deadline: ContinuousClock.Instant?
+        var shortest: Duration?
         for need in needs {
             if need.pendingWork { return 0 }
             ticking = ticking || need.needsTicks
-            if let next = need.deadline, deadline.map({ next < $0 }) ?? true { deadline = next }
+            if let timeout = need.timeout, shortest.map({ timeout < $0 }) ?? true { shortest = timeout }
         }
-        var wait = ticking ? max(1, wholeMilliseconds(nextTick - now)) : idleMilliseconds
-        if let deadline, !(ticking && nextTick > now && deadline >= nextTick) {
-            wait = min(wait, max(0, millisecondsRoundedUp(deadline - now)))
+        guard ticking else {
+            return shortest.map { min(idleMilliseconds, max(0, millisecondsRoundedUp($0))) } ?? idleMilliseconds
         }
-        return wait
+        let untilTick = nextTick - now
+        let wait = max(1, wholeMilliseconds(untilTick))
+        guard let shortest, !(untilTick > .zero && shortest >= untilTick) else { return wait }
+        return min(wait, max(0, millisecondsRoundedUp(shortest)))
     }
 
     /// `duration` in whole milliseconds, rounded down.

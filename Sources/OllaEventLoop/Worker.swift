@@ -60,11 +60,17 @@ public final class Worker: @unchecked Sendable {
     public var isInLoop: Bool { loopThread.load(ordering: .relaxed) == System.currentThread() }
 
     /// Debug builds: traps unless called on the loop thread (or while no loop runs).
+    /// Inlinable, so a release build of a caller in another module (every libmicrohttpd and
+    /// curl callback, several per forwarded chunk) compiles it to nothing instead of a call.
+    @inlinable
     public func assertInLoop(file: StaticString = #fileID, line: UInt = #line) {
-        assert({
-            let owner = loopThread.load(ordering: .relaxed)
-            return owner == 0 || owner == System.currentThread()
-        }(), "\(name): called off its loop thread", file: file, line: line)
+        assert(isInLoopOrIdle, "\(name): called off its loop thread", file: file, line: line)
+    }
+
+    /// Whether the caller runs on the loop thread, or no loop runs.
+    @usableFromInline var isInLoopOrIdle: Bool {
+        let owner = loopThread.load(ordering: .relaxed)
+        return owner == 0 || owner == System.currentThread()
     }
 
     /// Runs `work` on the loop thread at the top of a coming round. Work posted after `stop`
@@ -142,6 +148,8 @@ public final class Worker: @unchecked Sendable {
         // the round started, so a driver's timeout can fire up to one round's processing late
         // (microseconds; timeouts here are milliseconds and more).
         var now = ContinuousClock.now
+        // Whether the last round went on without waiting (see below).
+        var skippedWait = false
         while true {
             for driver in drivers { driver.process(now: now) }
             guard let ranWork = runInbox() else { break }
@@ -154,6 +162,15 @@ public final class Worker: @unchecked Sendable {
             // Posted work may have added a driver or left work for one: go round again.
             let wait = ranWork || posted.load(ordering: .relaxed) ? 0 : WaitPlan.milliseconds(
                 now: now, nextTick: ticker.next, needs: drivers.lazy.map { $0.waitNeed(now: now) })
+            // Work pending: the next round's `process` does it at once (it covers what
+            // `eventsHandled` does), without an `epoll_wait(0)` first — a transfer started by
+            // a request the server just read cost one such empty syscall and round. Never
+            // twice in a row, so ready descriptors are still read between busy rounds.
+            if wait == 0 && !skippedWait {
+                skippedWait = true
+                continue
+            }
+            skippedWait = false
             poller.wait(timeoutMilliseconds: wait) { data, events in
                 drivers[Int(data >> 32)].descriptorReady(Int32(truncatingIfNeeded: data), events: Events(rawValue: events))
             }

@@ -243,12 +243,13 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         return timeout
     }
 
-    /// What the worker asks once per round: a resume pending, stall checks, and the daemon's
-    /// deadline as read after its last run (`runDaemonIfDue`; only a run changes it, and a
-    /// resume, which sets `resumed`, leads to one) — no libmicrohttpd call and no arithmetic
-    /// on durations per round.
+    /// What the worker asks once per round: a resume pending, stall checks, and the time
+    /// left until the daemon's deadline as read after its last run (`runDaemonIfDue`; only a
+    /// run changes it, and a resume, which sets `resumed`, leads to one) — no libmicrohttpd
+    /// call per round.
     public func waitNeed(now: ContinuousClock.Instant) -> WaitNeed {
-        WaitNeed(pendingWork: resumed.load(ordering: .relaxed), needsTicks: !stallWatch.isEmpty, deadline: daemonDeadline)
+        WaitNeed(pendingWork: resumed.load(ordering: .relaxed), needsTicks: !stallWatch.isEmpty,
+                 timeout: daemonDeadline.map { $0 - now })
     }
 
     /// The loop ended: let go of the requests watched for hang-up and stall (the daemon

@@ -30,7 +30,11 @@ final class RequestContext: ClientConnection, @unchecked Sendable {
 
     let connection: OpaquePointer
     let rawTarget: String
-    unowned let server: HTTPServer
+    /// The server outlives every context (the daemon, and with it every connection and its
+    /// completion callback, is stopped before the server goes), so the reference is neither
+    /// counted nor checked: `unowned` cost an atomic retain and release per access, twice per
+    /// forwarded chunk (suspend, resume) and once per read (the reader's loop check).
+    unowned(unsafe) let server: HTTPServer
     var phase: Phase = .new
     private var watchingHangUp = false
     var exchange: Exchange?

@@ -78,7 +78,7 @@ import Testing
     let now = ContinuousClock.now
 
     private func need(pending: Bool = false, ticks: Bool = false, in timeout: Duration? = nil) -> WaitNeed {
-        WaitNeed(pendingWork: pending, needsTicks: ticks, deadline: timeout.map { now + $0 })
+        WaitNeed(pendingWork: pending, needsTicks: ticks, timeout: timeout)
     }
 
     private func wait(tickIn: Duration = .milliseconds(100), _ needs: [WaitNeed]) -> Int {
@@ -98,7 +98,7 @@ import Testing
         #expect(wait(tickIn: .milliseconds(73), [need(), need(ticks: true)]) == 73)
     }
 
-    @Test func theEarliestDeadlineOfAnyDriverWins() {
+    @Test func theShortestTimeoutOfAnyDriverWins() {
         #expect(wait([need(in: .milliseconds(250)), need(in: .microseconds(39_100))]) == 40)
         #expect(wait(tickIn: .milliseconds(10), [need(ticks: true, in: .milliseconds(40))]) == 10)
         #expect(wait([need(in: .milliseconds(-3))]) == 0)
@@ -127,7 +127,7 @@ import Testing
     /// A driver that only has the three separate members answers the same through the default.
     @Test func theDefaultNeedIsMadeOfTheSeparateMembers() {
         let driver = FixedDriver(pending: false, ticks: true, timeout: .milliseconds(7))
-        #expect(driver.waitNeed(now: now) == WaitNeed(pendingWork: false, needsTicks: true, deadline: now + .milliseconds(7)))
+        #expect(driver.waitNeed(now: now) == WaitNeed(pendingWork: false, needsTicks: true, timeout: .milliseconds(7)))
         #expect(FixedDriver(pending: true, ticks: false, timeout: nil).waitNeed(now: now).pendingWork)
     }
 }
