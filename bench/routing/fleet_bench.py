@@ -233,9 +233,10 @@ async def run_policy(scn: Scenario, policy: str, seconds: float, seed: int, olla
                              "waited_for_load": sum(1 for o in ok if o.model == m and o.load_ns > 2e8)}
                          for m in scn.models for v in [[o.ttfc for o in ok if o.model == m]]},
             # BENCH_TRACE=1: every request in order, to see what a balancer decided and why
-            # (start, model, instance, TTFC, load s, reason, end; seconds from the run's start).
-            **({"trace": [[round(o.started - t0, 2), o.model, o.endpoint, o.ttfc and round(o.ttfc, 2),
-                           round(o.load_ns / 1e9, 2), o.reason, o.ended and round(o.ended - t0, 2)] for o in sorted(outcomes, key=lambda o: o.started)]}
+            # (start, model, instance, TTFC, load s, reason, end; seconds from the run's start, to
+            # the millisecond: a slot's handover from one stream to the next is tens of ms).
+            **({"trace": [[round(o.started - t0, 3), o.model, o.endpoint, o.ttfc and round(o.ttfc, 3),
+                           round(o.load_ns / 1e9, 3), o.reason, o.ended and round(o.ended - t0, 3)] for o in sorted(outcomes, key=lambda o: o.started)]}
                if os.environ.get("BENCH_TRACE") == "1" else {}),
         }
     finally:
