@@ -96,6 +96,27 @@ def olla_config(scn: Scenario, policy: str, port: int, fleet: list, capacity: bo
     }
 
 
+def slot_handover(ok: list) -> dict:
+    """How fast a busy slot passes to the next request that waited for it (no load): its first
+    chunk minus the end of the latest stream on the same instance before it, median in ms,
+    for requests Olla held (late binding) and for the others (queued in the instance). The
+    physical floor is prompt evaluation plus one token; what is above it is the hand-over's
+    cost (for a held request: Olla hears the end, dispatches, the instance reads it)."""
+    ends: dict = {}
+    for o in ok:
+        if o.endpoint and o.ended is not None:
+            ends.setdefault(o.endpoint, []).append(o.ended)
+    gaps: dict = {"held": [], "queued": []}
+    for o in ok:
+        if not o.endpoint or o.ttfc is None or o.ttfc < 0.1 or o.load_ns > 2e8:
+            continue
+        first = o.started + o.ttfc
+        before = [e for e in ends.get(o.endpoint, []) if o.started < e <= first]
+        if before and first - max(before) < 0.5:
+            gaps["held" if o.reason.startswith("held") else "queued"].append(first - max(before))
+    return {k: {"n": len(v), "median_ms": round(1000 * percentile(v, 50), 1)} for k, v in gaps.items() if v}
+
+
 async def loop_lag_monitor(samples: list, stop: asyncio.Event):
     """How late the worker's own event loop wakes up: the measurement's noise floor."""
     loop = asyncio.get_running_loop()
@@ -227,6 +248,7 @@ async def run_policy(scn: Scenario, policy: str, seconds: float, seed: int, olla
             "served": {n: s["completed"] for n, s in stats.items()},
             "rejected_503": sum(s["rejected"] for s in stats.values()),
             "loop_lag_p99_ms": round(1000 * (percentile(lag, 99) or 0), 1),
+            "handover": slot_handover(ok),
             # Per model: where the tail comes from (for whoever tunes a balancer).
             "by_model": {m: {"requests": len(v), "p50": percentile(v, 50), "p90": percentile(v, 90),
                              "max": max(v) if v else None,
@@ -309,6 +331,10 @@ def main() -> int:
         lags = [r.get("loop_lag_p99_ms") for r in results if "loop_lag_p99_ms" in r]
         if lags:
             print(f"(simulator event-loop lag p99: {max(lags):.0f} ms)")
+        handovers = [f"{r['policy']} " + ", ".join(f"{k} {h['median_ms']:.0f} ms (n={h['n']})" for k, h in r["handover"].items())
+                     for r in results if r.get("handover")]
+        if handovers:
+            print("(slot handover, first chunk after the stream before it ended, median: " + "; ".join(handovers) + ")")
         v = verdicts(scn, results)
         print("\n".join(v), flush=True)
         all_verdicts += v
