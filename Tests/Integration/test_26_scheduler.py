@@ -171,22 +171,27 @@ def _get(d, path: str) -> bytes:
         return r.read()
 
 
-def routing_example() -> dict:
-    text = (REPO / "docs" / "routing.md").read_text()
-    section = text[text.index("## Example: three instances"):]
-    return json.loads(re.search(r"```json\n(.*?)\n```", section, re.S).group(1))
-
-
-def test_docs_fallback_example_laptop_serves_only_when_needed(cluster):
-    example = routing_example()
+def _example_spec(example: dict) -> list:
+    """The cluster of a docs example: its endpoints' keys as written, each with llama3.2 loaded
+    and patient probes (a probe missed on a loaded machine would hand chats to the fallback)."""
     spec = []
     for ep in example["discovery"]["static"]["endpoints"]:
         item = {k: v for k, v in ep.items() if k not in ("url", "type")}
-        # patient probes: a probe missed on a loaded machine would hand chats to the laptop
         item.update({"models": ["llama3.2"], "loaded": ["llama3.2"], **PATIENT_HEALTH})
         spec.append(item)
-    overrides = {"proxy": example["proxy"], "model_registry": {"routing_strategy": {"type": "strict"}}}
-    cl = cluster(spec, overrides=overrides)
+    return spec
+
+
+def _serves(cl, name: str) -> bool:
+    """Whether a chat goes to `name` within 10 s (the others' outage seen by their probes)."""
+    return wait_until(lambda: jreq(cl.t, "POST", "/api/chat", {"model": "llama3.2", "stream": False,
+                                                             "messages": [{"role": "user", "content": "x"}]}
+                                   ).header("X-Olla-Endpoint") == name, 10, 0.2)
+
+
+def _three_clients_chat(cl) -> tuple[Counter, list]:
+    """Three clients at once, three streamed chats each (0.4 s per answer): where the nine
+    went (by X-Olla-Endpoint), and the answers that were not 200."""
     got = Counter()
     errors = []
 
@@ -203,15 +208,27 @@ def test_docs_fallback_example_laptop_serves_only_when_needed(cluster):
         th.start()
     for th in threads:
         th.join(30)
+    return got, errors
+
+
+def routing_example() -> dict:
+    text = (REPO / "docs" / "routing.md").read_text()
+    section = text[text.index("## Example: three instances"):]
+    return json.loads(re.search(r"```json\n(.*?)\n```", section, re.S).group(1))
+
+
+def test_docs_fallback_example_laptop_serves_only_when_needed(cluster):
+    example = routing_example()
+    spec = _example_spec(example)
+    overrides = {"proxy": example["proxy"], "model_registry": {"routing_strategy": {"type": "strict"}}}
+    cl = cluster(spec, overrides=overrides)
+    got, errors = _three_clients_chat(cl)
     assert not errors, errors
     assert sum(got.values()) == 9 and got["laptop"] == 0, f"three clients, nine chats: the laptop is a fallback: {dict(got)}"
     # With both higher-priority instances down, the laptop serves.
     cl["gpu-box"].stop()
     cl["workstation"].stop()
-    served = wait_until(lambda: jreq(cl.t, "POST", "/api/chat", {"model": "llama3.2", "stream": False,
-                                                               "messages": [{"role": "user", "content": "x"}]}
-                                     ).header("X-Olla-Endpoint") == "laptop", 10, 0.2)
-    assert served, "with gpu-box and workstation down the laptop must serve"
+    assert _serves(cl, "laptop"), "with gpu-box and workstation down the laptop must serve"
 
 
 def configuration_fallback_example() -> dict:
@@ -225,36 +242,14 @@ def test_configuration_fallback_example_workstation_serves_only_when_the_gpu_box
     # balancer, its proxy keys and priorities): three clients at once all go to the GPU box,
     # queueing there rather than spilling over; with the GPU box down the workstation serves.
     example = configuration_fallback_example()
-    spec = []
-    for ep in example["discovery"]["static"]["endpoints"]:
-        item = {k: v for k, v in ep.items() if k not in ("url", "type")}
-        item.update({"models": ["llama3.2"], "loaded": ["llama3.2"], **PATIENT_HEALTH})
-        spec.append(item)
+    spec = _example_spec(example)
     cl = cluster(spec, overrides={"proxy": example["proxy"]})
-    got = Counter()
-    errors = []
-
-    def client(n):
-        for i in range(3):
-            r = jreq(cl.t, "POST", "/api/chat", {"model": "llama3.2", "stream": True,
-                                                "messages": [{"role": "user", "content": f"{n}-{i}"}]},
-                     headers=[("X-Mock-Chunks", "4"), ("X-Mock-Chunk-Delay-Ms", "100")], timeout=15)
-            if r.status != 200:
-                errors.append(r.describe())
-            got[r.header("X-Olla-Endpoint")] += 1
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(3)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(30)
+    got, errors = _three_clients_chat(cl)
     assert not errors, errors
     assert sum(got.values()) == 9 and got["workstation"] == 0, (
         f"three clients, nine chats: the workstation is a fallback: {dict(got)}")
     cl["gpu-box"].stop()
-    served = wait_until(lambda: jreq(cl.t, "POST", "/api/chat", {"model": "llama3.2", "stream": False,
-                                                               "messages": [{"role": "user", "content": "x"}]}
-                                     ).header("X-Olla-Endpoint") == "workstation", 10, 0.2)
-    assert served, "with the GPU box down the workstation must serve"
+    assert _serves(cl, "workstation"), "with the GPU box down the workstation must serve"
 
 
 def test_metrics_count_the_loads_olla_caused_and_the_error_of_its_estimates(fleet, olla_factory):
