@@ -41,6 +41,18 @@ public final class ProxyEngine: Sendable {
         }
     }
 
+    /// The generation in force and its exchanges' context, behind one reference: each
+    /// request takes them once, and copying the `Generation` struct out of the lock retained
+    /// every part of it.
+    private final class Installed: Sendable {
+        let generation: Generation
+        let context: ExchangeContext
+        init(generation: Generation, context: ExchangeContext) {
+            self.generation = generation
+            self.context = context
+        }
+    }
+
     /// Callbacks from exchanges back to the engine and the monitor.
     struct Hooks: Sendable {
         var finished: @Sendable (Exchange, AccessRecord) -> Void
@@ -58,7 +70,7 @@ public final class ProxyEngine: Sendable {
     /// The logger's handler when it writes access lines from their fields (the daemon's does).
     private let accessLogWriter: (any AccessLogWriter)?
     let startedAt = ContinuousClock.now
-    private let current: Mutex<(generation: Generation, context: ExchangeContext)?> = Mutex(nil)
+    private let current: Mutex<Installed?> = Mutex(nil)
     private let live = Mutex<[UInt64: Exchange]>([:])
     private let refreshInventory: @Sendable (String) async -> Void
 
@@ -76,7 +88,8 @@ public final class ProxyEngine: Sendable {
         let context = ExchangeContext(settings: generation.settings, router: generation.router,
                                       registry: generation.registry, requestLogging: generation.requestLogging,
                                       hooks: hooks())
-        current.withLock { $0 = (generation, context) }
+        let installed = Installed(generation: generation, context: context)
+        current.withLock { $0 = installed }
     }
 
     /// The configuration in force now.
@@ -109,47 +122,47 @@ public final class ProxyEngine: Sendable {
     /// the exchange that will proxy it. `transport` is the outbound loop of the worker that
     /// received the request.
     public func begin(head: InboundHead, client: ClientConnection, transport: UpstreamTransport) -> Begin {
-        let (generation, context) = current.withLock { $0! }
-        var gate = RequestGate(head: head, policy: generation.policy, metrics: metrics)
-        if let refusal = gate.refuseAmbiguousFraming() { return .respond(finishLocal(refusal, head, gate, generation)) }
-        if let answer = gate.preflightOrOversize() { return .respond(finishLocal(answer, head, gate, generation)) }
+        let installed = current.withLock { $0! }
+        var gate = RequestGate(head: head, policy: installed.generation.policy, metrics: metrics)
+        if let refusal = gate.refuseAmbiguousFraming() { return .respond(finishLocal(refusal, head, gate, installed)) }
+        if let answer = gate.preflightOrOversize() { return .respond(finishLocal(answer, head, gate, installed)) }
         switch Self.disposition(method: head.method, rawTarget: head.rawTarget) {
         case .internalRoute(let route):
             let answer = gate.admitInternal(route) ?? InternalRoutes.answer(
-                route, registry: generation.registry, metrics: metrics, activity: activity, startedAt: startedAt,
+                route, registry: installed.generation.registry, metrics: metrics, activity: activity, startedAt: startedAt,
                 ifNoneMatch: HeaderRules.value(of: "if-none-match", in: head.headers))
-            return .respond(finishLocal(answer, head, gate, generation))
+            return .respond(finishLocal(answer, head, gate, installed))
         case .heartbeat:
             let answer = gate.admit(scope: .health, needsKey: false) ?? Self.heartbeat
-            return .respond(finishLocal(answer, head, gate, generation))
+            return .respond(finishLocal(answer, head, gate, installed))
         case .notFound(let error):
-            return .respond(finishLocal(.error(error, flavor: .native), head, gate, generation))
+            return .respond(finishLocal(.error(error, flavor: .native), head, gate, installed))
         case .forward(let route):
             if let refusal = gate.admit(scope: .proxy, needsKey: true, flavor: route.flavor) {
-                return .respond(finishLocal(refusal, head, gate, generation))
+                return .respond(finishLocal(refusal, head, gate, installed))
             }
             return beginForward(head: head, route: route, client: client, transport: transport,
-                                generation: generation, context: context, gate: gate)
+                                installed: installed, gate: gate)
         }
     }
 
     private func beginForward(
         head: InboundHead, route: ProxyRoute.Forward, client: ClientConnection, transport: UpstreamTransport,
-        generation: Generation, context: ExchangeContext, gate: RequestGate
+        installed: Installed, gate: RequestGate
     ) -> Begin {
         let requestID = RequestID.resolve(inbound: HeaderRules.value(of: "x-request-id", in: head.headers))
         switch Self.forwardDecision(method: head.method, route: route, declaredLength: head.declaredLength,
-                                    maxBodySize: generation.settings.maxBodySize,
-                                    registry: generation.registry, requestID: requestID) {
+                                    maxBodySize: installed.generation.settings.maxBodySize,
+                                    registry: installed.generation.registry, requestID: requestID) {
         case .answer(let answer):
-            return .respond(finishLocal(answer, head, gate, generation, requestID: requestID, route: route.path))
+            return .respond(finishLocal(answer, head, gate, installed, requestID: requestID, route: route.path))
         case .bodyTooLarge(let error):
             metrics.rejected(reason: .bodyTooLarge)
-            return .respond(finishLocal(.error(error, flavor: route.flavor, requestID: requestID), head, gate, generation,
+            return .respond(finishLocal(.error(error, flavor: route.flavor, requestID: requestID), head, gate, installed,
                                         requestID: requestID, route: route.path))
         case .exchange(let operation):
             let exchange = Exchange(id: TransferID.next(), requestID: requestID, head: head, route: route,
-                                    operation: operation, client: client, transport: transport, context: context,
+                                    operation: operation, client: client, transport: transport, context: installed.context,
                                     extraResponseHeaders: gate.responseHeaders)
             live.withLock { $0[exchange.id] = exchange }
             metrics.inFlight(1)
@@ -159,7 +172,7 @@ public final class ProxyEngine: Sendable {
 
     /// Adds CORS headers to an answer Olla makes itself, and records it. `route` is given
     /// for API requests (under the proxy prefix), which the fleet page lists too.
-    private func finishLocal(_ response: LocalResponse, _ head: InboundHead, _ gate: RequestGate, _ generation: Generation,
+    private func finishLocal(_ response: LocalResponse, _ head: InboundHead, _ gate: RequestGate, _ installed: Installed,
                              requestID: String? = nil, route: Substring? = nil) -> LocalResponse {
         var response = response
         response.headers += gate.responseHeaders
@@ -171,7 +184,7 @@ public final class ProxyEngine: Sendable {
                 requestID: requestID, method: head.method, route: MetricsRoute.name(path), model: nil, endpoint: nil,
                 status: response.status, timeToFirstByte: nil, duration: .zero, reason: "answered by olla"))
         }
-        if generation.requestLogging, logger.logLevel <= .info {
+        if installed.generation.requestLogging, logger.logLevel <= .info {
             logger.access(AccessLogLine(requestID: requestID, method: head.method, path: path, status: response.status,
                                         bytes: Int64(response.body.count), durationMilliseconds: 0, endpoint: "olla",
                                         client: gate.client),

@@ -2,7 +2,9 @@ import OllaCore
 
 /// The protections in front of the proxy: header size, rate limits, API keys, CORS, and who
 /// may read the internal routes. Built from `server.*` and swapped whole on reload.
-public struct AccessPolicy: Sendable {
+/// A class: every request's gate holds it, and a copy of the struct retained each of its
+/// parts (a dozen reference-count operations per request).
+public final class AccessPolicy: Sendable {
     /// `server.request_limits.max_header_size`: the most bytes a request head may have (431 above).
     public let maxHeaderSize: Int
     /// The rate limiter; nil when `server.rate_limits` is off. Kept across reloads that leave

@@ -1,7 +1,11 @@
 import OllaCore
 
 /// An immutable picture of every endpoint and the merged catalogue, taken once per request.
-public struct RoutingSnapshot: Sendable {
+///
+/// A class: every request takes the published snapshot at least once (admission, routing,
+/// catalogue answers), and as a struct each copy retained and released every array, set and
+/// string inside it (~50 reference-count operations); a reference is one.
+public final class RoutingSnapshot: Sendable {
     /// One endpoint as routing sees it: configuration, health and last inventory.
     public struct EndpointView: Sendable {
         /// The endpoint's configuration.
@@ -71,16 +75,23 @@ public struct RoutingSnapshot: Sendable {
     public let nativeCatalogue: Catalogue
 
     /// Per canonical model name, the indices in `endpoints` of the routable endpoints whose
-    /// inventory lists it, in configuration order.
+    /// inventory lists it, in configuration order: every type (what the OpenAI family may
+    /// use), and the `ollama` ones only (the native and Anthropic APIs; `EndpointView.speaks`).
     private let routableHoldersByKey: [String: [Int]]
+    private let routableOllamaHoldersByKey: [String: [Int]]
 
     init(endpoints: [EndpointView], inventories: [EndpointInventory]) {
         self.endpoints = endpoints
         var holders: [String: [Int]] = [:]
+        var ollamaHolders: [String: [Int]] = [:]
         for (index, view) in endpoints.enumerated() where view.isRoutable {
-            for key in view.modelKeys { holders[key, default: []].append(index) }
+            for key in view.modelKeys {
+                holders[key, default: []].append(index)
+                if view.config.type == .ollama { ollamaHolders[key, default: []].append(index) }
+            }
         }
         self.routableHoldersByKey = holders
+        self.routableOllamaHoldersByKey = ollamaHolders
         self.catalogue = Catalogue(inventories)
         self.nativeCatalogue = inventories.allSatisfy { $0.kind == .ollama }
             ? catalogue : Catalogue(inventories.filter { $0.kind == .ollama })
@@ -111,8 +122,7 @@ public struct RoutingSnapshot: Sendable {
     /// name is `key`, as indices in `endpoints`, in configuration order: one hash lookup,
     /// computed per snapshot, not a scan of every endpoint per request.
     public func routableHolders(ofKey key: String, speaking flavor: APIFlavor) -> [Int] {
-        guard let holders = routableHoldersByKey[key] else { return [] }
-        return holders.allSatisfy { endpoints[$0].speaks(flavor) } ? holders : holders.filter { endpoints[$0].speaks(flavor) }
+        (flavor.isOpenAIFamily ? routableHoldersByKey[key] : routableOllamaHoldersByKey[key]) ?? []
     }
 
     /// Endpoints that are down now but reported the model before, among those that serve

@@ -183,7 +183,7 @@ public final class Router: Sendable {
     /// hold in Olla's queue, or refuse when that queue is full.
     /// `holders`: indices in `snapshot.endpoints` (`RoutingSnapshot.routableHolders`).
     private func schedule(_ id: UInt64, model: String, holders: [Int], in snapshot: RoutingSnapshot) -> RoutingPlan {
-        let candidates = holders.map { schedulingCandidate(snapshot.endpoints[$0]) }
+        let candidates = holders.map { schedulingCandidate(snapshot.endpoints, $0) }
         switch registry.scheduler.admit(id, model: model, candidates: candidates) {
         case .dispatch(let placement):
             let targets = placement.estimates.compactMap { estimate in
@@ -209,7 +209,7 @@ public final class Router: Sendable {
         let key = ModelName.canonical(model)
         return registry.snapshot.endpoints.filter { view in
             view.isRoutable && view.speaks(flavor) && view.holds(key)
-        }.map { schedulingCandidate($0) }
+        }.map { schedulingCandidate($0.config, state: $0.state) }
     }
 
     /// The plan for a held request the scheduler released with `estimates`.
@@ -219,9 +219,14 @@ public final class Router: Sendable {
         return released
     }
 
-    private func schedulingCandidate(_ view: RoutingSnapshot.EndpointView) -> SchedulingCandidate {
-        SchedulingCandidate(name: view.config.name, priority: view.config.priority, weight: view.config.weight,
-                            state: view.state, inFlight: registry.inFlightCount(view.config.name))
+    /// The scheduler's view of `views[index]`, read in place (a view is a large struct: no copy).
+    private func schedulingCandidate(_ views: [RoutingSnapshot.EndpointView], _ index: Int) -> SchedulingCandidate {
+        schedulingCandidate(views[index].config, state: views[index].state)
+    }
+
+    private func schedulingCandidate(_ config: EndpointConfig, state: EndpointState) -> SchedulingCandidate {
+        SchedulingCandidate(name: config.name, priority: config.priority, weight: config.weight,
+                            state: state, inFlight: registry.inFlightCount(config.name))
     }
 
     private func targets(_ estimates: [PlacementEstimate], among views: [RoutingSnapshot.EndpointView]) -> [EndpointTarget] {
