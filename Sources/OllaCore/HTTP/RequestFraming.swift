@@ -109,11 +109,14 @@ public enum RequestFraming: Sendable, Equatable {
     /// parser see `Transfer-Encoding` where another sees an unknown field. Field values hold
     /// no control characters other than tab (RFC 9110 §5.5): a bare CR is a line end to some
     /// parsers and not to others.
+    /// Both checks read the bytes in place (every header of every request passes here).
     private static func checkSyntax(_ header: HTTPHeader) throws(ProxyError) {
-        guard isToken(header.name) else {
+        var name = header.name
+        guard !name.isEmpty, name.withUTF8({ $0.allSatisfy(isTokenByte) }) else {
             throw ProxyError(.badRequest, "malformed header field name: \(quoted(header.name))")
         }
-        if header.value.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) {
+        var value = header.value
+        if value.withUTF8({ $0.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) }) {
             throw ProxyError(.badRequest, "control character in the value of header \(header.name)")
         }
     }
@@ -123,13 +126,21 @@ public enum RequestFraming: Sendable, Equatable {
         !text.isEmpty && text.utf8.allSatisfy(isTokenByte)
     }
 
+    /// `tchar` (RFC 9110 §5.6.2) as two 64-bit masks over the ASCII bytes: `!#$%&'*+-.^_`|~`,
+    /// digits and letters.
+    private static let tcharLow: UInt64 = {
+        var mask: UInt64 = 0
+        for byte in "!#$%&'*+-.0123456789".utf8 { mask |= 1 << UInt64(byte) }
+        return mask
+    }()
+    private static let tcharHigh: UInt64 = {
+        var mask: UInt64 = 0
+        for byte in "ABCDEFGHIJKLMNOPQRSTUVWXYZ^_`abcdefghijklmnopqrstuvwxyz|~".utf8 { mask |= 1 << UInt64(byte - 64) }
+        return mask
+    }()
+
     private static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
+        byte < 64 ? tcharLow & (1 << UInt64(byte)) != 0 : byte < 128 && tcharHigh & (1 << UInt64(byte - 64)) != 0
     }
 
     /// A client-supplied value inside an error message: quoted and cut short.

@@ -73,21 +73,21 @@ public enum ProxyRoute: Sendable, Equatable {
     public static let prefix = "/olla/ollama"
     /// OpenAI-compatible clients may also use this prefix; only `/v1/*` lives under it.
     public static let openAIPrefix = "/olla/openai"
-    /// `openAIPrefix` + `/v1/`, and the lengths in characters of the two prefixes: constants,
+    /// `openAIPrefix` + `/v1/`, and the lengths in bytes of the two prefixes: constants,
     /// not recomputed per request.
     private static let openAIV1Prefix = openAIPrefix + "/v1/"
-    private static let prefixCount = prefix.count
-    private static let openAIPrefixCount = openAIPrefix.count
+    private static let prefixCount = prefix.utf8.count
+    private static let openAIPrefixCount = openAIPrefix.utf8.count
     /// The model's body key when the route table names none.
     private static let defaultModelKeys = ["model"]
 
     /// Classifies a raw request target such as `/olla/ollama/api/chat?x=1`.
     public static func classify(method: String, rawTarget: String) -> ProxyRoute {
         if rawTarget.hasPrefix(openAIV1Prefix) {
-            return .forward(forward(method: method, upstreamTarget: String(rawTarget.dropFirst(openAIPrefixCount))))
+            return .forward(forward(method: method, upstreamTarget: String(rawTarget.droppingASCIIPrefix(openAIPrefixCount))))
         }
         guard rawTarget.hasPrefix(prefix) else { return .notFound }
-        let rest = rawTarget.dropFirst(prefixCount)
+        let rest = rawTarget.droppingASCIIPrefix(prefixCount)
         if let first = rest.first, first != "/" && first != "?" {
             return .notFound  // e.g. /olla/ollamax
         }
@@ -126,5 +126,13 @@ public enum ProxyRoute: Sendable, Equatable {
             return OllamaRouteTable.api(path: path.dropFirst(base.count))
         }
         return .native
+    }
+}
+
+extension String {
+    /// The string after its first `count` bytes, which are an ASCII prefix the caller checked
+    /// (`hasPrefix`): a byte offset, not a walk over `count` Characters.
+    fileprivate func droppingASCIIPrefix(_ count: Int) -> Substring {
+        self[utf8.index(startIndex, offsetBy: count)...]
     }
 }
