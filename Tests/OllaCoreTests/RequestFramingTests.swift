@@ -27,6 +27,23 @@ import Testing
         #expect(framing([("Content-Length", "5")], version: "HTTP/1.0") == .length(5))
     }
 
+    /// Every byte in a field name: accepted exactly when it is a `tchar` (RFC 9110 §5.6.2,
+    /// the list written out here as the RFC gives it), refused with 400 otherwise; the check
+    /// reads the bytes from bit masks.
+    @Test func fieldNameBytesAreTheTokenCharacters() {
+        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        for byte in UInt8(0)...UInt8(127) {
+            let name = String(decoding: [UInt8(ascii: "X"), byte, UInt8(ascii: "y")], as: UTF8.self)
+            if tchar.contains(byte) {
+                #expect(framing([host, (name, "1")]) == .noBody, "byte \(byte)")
+            } else {
+                #expect(status([host, (name, "1")]) == 400, "byte \(byte)")
+            }
+        }
+        #expect(status([host, ("X\u{e9}y", "1")]) == 400)
+        #expect(status([host, ("", "1")]) == 400)
+    }
+
     /// Coding names are case-insensitive (RFC 9112 §7), and libmicrohttpd compares them so too:
     /// both sides dechunk, so there is nothing to smuggle.
     @Test func chunkedInAnyLetterCaseIsChunked() {
