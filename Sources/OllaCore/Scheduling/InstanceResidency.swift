@@ -81,13 +81,14 @@ public struct InstanceResidency: Sendable, Equatable {
 
     /// Whether `model` (canonical) is resident or loading.
     public func holds(_ model: String) -> Bool {
-        !reportsResidency || models[model] != nil
+        // `index(forKey:)`: `models[model] != nil` copied the entry out as an Optional first.
+        !reportsResidency || models.index(forKey: model) != nil
     }
 
     /// The model Ollama would evict to make room at `now`: an idle one (no request of Olla's
     /// running), least recently used first; nil when there is room or nothing is idle.
     public func predictedVictim(now: ContinuousClock.Instant, sparing model: String) -> String? {
-        guard reportsResidency, models[model] == nil, models.count >= maxLoadedModels else { return nil }
+        guard reportsResidency, models.index(forKey: model) == nil, models.count >= maxLoadedModels else { return nil }
         return models.filter { $0.key != model && runningCount($0.key) == 0 && !$0.value.isLoading(now: now) }
             .min { ($0.value.lastUsed, $0.key) < ($1.value.lastUsed, $1.key) }?.key
     }
@@ -95,7 +96,13 @@ public struct InstanceResidency: Sendable, Equatable {
     /// A load of another model in progress at `now`: Ollama admits requests in arrival order,
     /// so one that needs a load holds up the requests behind it (server/sched.go).
     public func secondsUntilLoadsEnd(now: ContinuousClock.Instant, except model: String) -> Double {
-        models.filter { $0.key != model }.map { $0.value.secondsUntilReady(now: now) }.max() ?? 0
+        // A loop, not filter/map/max: no dictionary and array built per estimate.
+        var latest: Double? = nil
+        for (key, resident) in models where key != model {
+            let seconds = resident.secondsUntilReady(now: now)
+            if latest.map({ seconds > $0 }) ?? true { latest = seconds }
+        }
+        return latest ?? 0
     }
 
     /// The learned costs of `model` here, if any.
