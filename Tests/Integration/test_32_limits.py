@@ -136,6 +136,33 @@ def test_header_beyond_the_connection_buffer_is_still_431(lim, mock):
     assert not mock.find_requests(header=("X-Olla-Request-ID", "huge-head")), "forwarded despite 431"
 
 
+def test_query_of_many_arguments_is_forwarded_whole(lim, mock):
+    """A query of hundreds of short arguments under max_header_size is an ordinary request
+    (Ollama's Go server parses a query only when asked): answered, and forwarded with its
+    query byte for byte. libmicrohttpd once split it into arguments in the connection's
+    buffer and, when that ran out, never answered at all."""
+    query = "&".join(f"a{i}=1" for i in range(250))  # 1.6 KB, under the 2 KiB limit with the rest of the head
+    for target in (f"/api/chat?{query}", f"/api/chat?{'x=' + 'y' * 1600}"):
+        rid = f"many-args-{len(target)}"
+        try:
+            r = jreq(lim.target, "POST", target, {"model": "llama3.2", "stream": False,
+                                                   "messages": [{"role": "user", "content": "hi"}]},
+                     headers=[("X-Request-ID", rid)], timeout=10)
+        except AssertionError as e:
+            raise AssertionError(f"POST {target[:40]}... ({len(target)} bytes): no response at all ({e})")
+        assert r.status == 200, r.describe()
+        got = mock.find_requests(header=("X-Olla-Request-ID", rid))
+        assert len(got) == 1 and got[0].target == target, (
+            f"the backend must get the target as sent: {[g.target[:60] for g in got]}")
+
+
+def test_query_over_limit_is_431(lim, mock):
+    """A request line past max_header_size is refused like a head past it."""
+    query = "&".join(f"a{i}=1" for i in range(600))  # 3.9 KB
+    r = jreq(lim.target, "GET", f"/api/tags?{query}", headers=[("X-Request-ID", "long-query")], timeout=10)
+    assert_json_error(r, 431, f"GET /api/tags with a {len(query)}-byte query (max_header_size {MAX_HEADER})")
+
+
 def test_header_under_limit_passes(lim, mock):
     r = jreq(lim.target, "GET", "/api/version", headers=[("X-Filler", "f" * (MAX_HEADER - 400))])
     assert r.status == 200, f"headers well under max_header_size must pass: {r.describe()}"

@@ -143,6 +143,28 @@ def test_heads_too_large_for_the_buffer_get_one_answer(olla, daemon, what, head)
     alive(olla.port)
 
 
+@pytest.mark.parametrize("arguments", [500, 1000, 2000])
+def test_a_query_of_many_arguments_is_answered(olla, daemon, arguments):
+    """Hundreds of short query arguments within the default head limit (16 KiB) are an
+    ordinary request, as for Ollama's Go server (which parses a query only when asked).
+    libmicrohttpd split the query into arguments in the connection's memory and, when that
+    ran out (~500 arguments), queued a 431 it never sent: no answer at all (patch 0009)."""
+    query = "&".join(f"a{i}=1" for i in range(arguments))
+    head = f"GET /olla/ollama/api/version?{query} HTTP/1.1\r\nHost: olla\r\nConnection: close\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", olla.port), timeout=10) as s:
+        s.sendall(head)
+        raw = b""
+        try:
+            while chunk := s.recv(65536):
+                raw += chunk
+        except socket.timeout:
+            pass
+    responses = split_responses(raw)
+    assert len(responses) == 1 and responses[0][0] == 200, (
+        f"GET with {arguments} query arguments ({len(query)} bytes): want one 200, got {raw[:300]!r}")
+    alive(olla.port)
+
+
 def test_nul_bytes_do_not_break_the_daemon(olla, daemon):
     """libmicrohttpd reads C strings; a NUL anywhere in the head is refused (see
     test_request_line_that_cannot_be_one_is_refused_at_once and the NUL cases above). None of

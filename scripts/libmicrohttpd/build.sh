@@ -21,7 +21,9 @@
 # keeps a suspended connection's socket in the epoll set (no epoll_ctl per suspension); 0007
 # lets a connection's memory pool start small and grow only where it would run out
 # (MHD_OPTION_OLLA_CONNECTION_MEMORY_START: 32 KiB per open stream -> 4 KiB); 0008 adds a
-# response's headers in one call and one allocation (olla_MHD_add_response_headers).
+# response's headers in one call and one allocation (olla_MHD_add_response_headers); 0009
+# stops splitting the query into GET arguments Olla never reads (a long query ran the
+# connection's pool out and was never answered).
 # Each patch starts with what it does. See docs/security.md.
 # Debian's only patch to this release fixes the PostProcessor, which is not compiled here.
 #
