@@ -145,11 +145,9 @@ enum ServerCallbacks {
         case .suspended:
             return 0
         case .end:
-            context.responseEnded()
-            return cmhd_reader_end_of_stream
+            return finished(context, aborted: false)
         case .abort:
-            context.responseEnded()
-            return cmhd_reader_end_with_error
+            return finished(context, aborted: true)
         }
     }
 
@@ -190,12 +188,16 @@ enum ServerCallbacks {
             context.clientRead()
             return kept  // the next call finds the end again
         case .end:
-            context.responseEnded()
-            return cmhd_reader_end_of_stream
+            return finished(context, aborted: false)
         case .abort:
-            context.responseEnded()
-            return cmhd_reader_end_with_error
+            return finished(context, aborted: true)
         }
+    }
+
+    /// The readers' answer once the exchange's answer ended (`aborted`: cut short).
+    private static func finished(_ context: RequestContext, aborted: Bool) -> Int {
+        context.responseEnded()
+        return aborted ? cmhd_reader_end_with_error : cmhd_reader_end_of_stream
     }
 
     /// The byte that ends every NDJSON line and SSE event.

@@ -211,14 +211,15 @@ def _three_clients_chat(cl) -> tuple[Counter, list]:
     return got, errors
 
 
-def routing_example() -> dict:
-    text = (REPO / "docs" / "routing.md").read_text()
-    section = text[text.index("## Example: three instances"):]
+def docs_example(page: str, heading: str) -> dict:
+    """The first JSON block after `heading` in docs/`page`, as written there."""
+    text = (REPO / "docs" / page).read_text()
+    section = text[text.index(heading):]
     return json.loads(re.search(r"```json\n(.*?)\n```", section, re.S).group(1))
 
 
 def test_docs_fallback_example_laptop_serves_only_when_needed(cluster):
-    example = routing_example()
+    example = docs_example("routing.md", "## Example: three instances")
     spec = _example_spec(example)
     overrides = {"proxy": example["proxy"], "model_registry": {"routing_strategy": {"type": "strict"}}}
     cl = cluster(spec, overrides=overrides)
@@ -231,17 +232,11 @@ def test_docs_fallback_example_laptop_serves_only_when_needed(cluster):
     assert _serves(cl, "laptop"), "with gpu-box and workstation down the laptop must serve"
 
 
-def configuration_fallback_example() -> dict:
-    text = (REPO / "docs" / "configuration.md").read_text()
-    section = text[text.index("A GPU box with a workstation as fallback"):]
-    return json.loads(re.search(r"```json\n(.*?)\n```", section, re.S).group(1))
-
-
 def test_configuration_fallback_example_workstation_serves_only_when_the_gpu_box_cannot(cluster):
     # configuration.md's "A GPU box with a workstation as fallback", as written (the default
     # balancer, its proxy keys and priorities): three clients at once all go to the GPU box,
     # queueing there rather than spilling over; with the GPU box down the workstation serves.
-    example = configuration_fallback_example()
+    example = docs_example("configuration.md", "A GPU box with a workstation as fallback")
     spec = _example_spec(example)
     cl = cluster(spec, overrides={"proxy": example["proxy"]})
     got, errors = _three_clients_chat(cl)

@@ -50,15 +50,8 @@ if [ -f "$LIB_FILE" ] && grep -qx "# olla-stamp: $STAMP" "$PC_FILE" 2>/dev/null;
     exit 0
 fi
 
-as_root=()
-if [ "$(id -u)" != 0 ] && ! { mkdir -p "$PREFIX/lib" 2>/dev/null && [ -w "$PREFIX/lib" ]; }; then
-    if command -v sudo >/dev/null 2>&1 && { [ -t 0 ] || sudo -n true 2>/dev/null; }; then
-        as_root=(sudo)
-    else
-        echo "cannot write to $PREFIX: run as root, or PREFIX=... $0" >&2
-        exit 1
-    fi
-fi
+# shellcheck source=../install-as.sh
+. "$HERE/../install-as.sh"
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

@@ -1,4 +1,4 @@
-"""Scenario 55: a connection's buffer starts small and grows with what it holds.
+"""Scenario 56: a connection's buffer starts small and grows with what it holds.
 
 libmicrohttpd keeps a connection's request head, its read buffer and its reply's write buffer
 in one pool; Olla's build starts it at 4 KiB and grows it, up to `max_header_size` + 16 KiB,
@@ -50,17 +50,23 @@ def small_requests(c: RawClient, olla, mock):
     assert len(lines) == 31 and lines[-1]["done"] is True, lines[-3:]
 
 
+def forwarded_chat(c, olla, mock, headers, query=""):
+    """One non-streamed chat on connection `c` with `headers` (and `query` after the path),
+    answered 200: the backend's record of it."""
+    m = marker()
+    c.send_request("POST", olla.path("/api/chat") + query, [("X-Test-Marker", m)] + headers
+                   + [("Content-Type", "application/json")], chat(False))
+    r = c.read_response()
+    assert r.status == 200, r.describe()
+    return mock.find_requests(header=("X-Test-Marker", m))[0]
+
+
 @pytest.mark.parametrize("size", [100, 1500, 2100, 4000, 4200, 8200, 12000, MAX_HEADER - 700])
 def test_one_long_header_forwarded_whole(olla, mock, size):
     with RawClient(olla.host, olla.port) as c:
         small_requests(c, olla, mock)
-        m = marker()
         value = "".join(chr(ord("a") + i % 26) for i in range(size))
-        c.send_request("POST", olla.path("/api/chat"), [("X-Test-Marker", m), ("X-Long", value),
-                                                         ("Content-Type", "application/json")], chat(False))
-        r = c.read_response()
-        assert r.status == 200, r.describe()
-        rec = mock.find_requests(header=("X-Test-Marker", m))[0]
+        rec = forwarded_chat(c, olla, mock, [("X-Long", value)])
         assert rec.header("X-Long") == value
         small_requests(c, olla, mock)
 
@@ -68,12 +74,7 @@ def test_one_long_header_forwarded_whole(olla, mock, size):
 def test_many_headers_forwarded_in_order(olla, mock):
     names = [(f"X-Many-{i:03d}", f"value-{i}-" + "v" * 40) for i in range(180)]  # ~11 KB
     with RawClient(olla.host, olla.port) as c:
-        m = marker()
-        c.send_request("POST", olla.path("/api/chat"), [("X-Test-Marker", m)] + names
-                       + [("Content-Type", "application/json")], chat(False))
-        r = c.read_response()
-        assert r.status == 200, r.describe()
-        rec = mock.find_requests(header=("X-Test-Marker", m))[0]
+        rec = forwarded_chat(c, olla, mock, names)
         got = [(k, v) for k, v in rec.headers if k.startswith("X-Many-")]
         assert got == names
         small_requests(c, olla, mock)
@@ -82,13 +83,7 @@ def test_many_headers_forwarded_in_order(olla, mock):
 def test_many_query_arguments_forwarded(olla, mock):
     query = "&".join(f"a{i}={i}" for i in range(350))  # 350 arguments: an entry each in the pool (~22 KB)
     with RawClient(olla.host, olla.port) as c:
-        m = marker()
-        c.send_request("POST", olla.path("/api/chat") + "?" + query, [("X-Test-Marker", m),
-                                                                       ("Content-Type", "application/json")],
-                       chat(False))
-        r = c.read_response()
-        assert r.status == 200, r.describe()
-        rec = mock.find_requests(header=("X-Test-Marker", m))[0]
+        rec = forwarded_chat(c, olla, mock, [], query="?" + query)
         assert rec.target == "/api/chat?" + query
         small_requests(c, olla, mock)
 
@@ -96,12 +91,7 @@ def test_many_query_arguments_forwarded(olla, mock):
 def test_many_cookies_forwarded(olla, mock):
     cookie = "; ".join(f"c{i}=v{i}" for i in range(250))  # 250 cookies: a copy and an entry each in the pool (~19 KB)
     with RawClient(olla.host, olla.port) as c:
-        m = marker()
-        c.send_request("POST", olla.path("/api/chat"), [("X-Test-Marker", m), ("Cookie", cookie),
-                                                         ("Content-Type", "application/json")], chat(False))
-        r = c.read_response()
-        assert r.status == 200, r.describe()
-        rec = mock.find_requests(header=("X-Test-Marker", m))[0]
+        rec = forwarded_chat(c, olla, mock, [("Cookie", cookie)])
         assert rec.header("Cookie") == cookie
         small_requests(c, olla, mock)
 
