@@ -73,10 +73,6 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     /// Requests with a streamed response whose client may stall (`server.write_timeout`).
     /// Loop thread only.
     @exclusivity(unchecked) private var stallWatch: [ObjectIdentifier: RequestContext] = [:]
-    /// Bytes a response reader read but kept back while libmicrohttpd grows the connection's
-    /// buffer for a record longer than it (see `ServerCallbacks.chunkedReader`). Rarely
-    /// non-empty. Loop thread only.
-    @exclusivity(unchecked) private var readerOverflow: [ObjectIdentifier: [UInt8]] = [:]
     /// The origin of the nanosecond times `ClientReadClock` compares.
     private static let clockOrigin = ContinuousClock.now
     /// The most a wait may last before libmicrohttpd's own timeouts are checked, in ms.
@@ -258,7 +254,6 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         hangUpWatch.removeAll()
         watchedSockets.removeAll()
         stallWatch.removeAll()
-        readerOverflow.removeAll()
     }
 
     // MARK: Watching clients (loop thread)
@@ -294,29 +289,6 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         worker.assertInLoop()
         hangUpWatch[socket] = nil
         if watchedSockets.remove(socket) != nil { worker.forget(socket) }
-    }
-
-    // MARK: Records longer than the connection's buffer (loop thread)
-
-    /// Copies the bytes kept back for `context`'s reader to the start of `destination` (which
-    /// is larger than they are: the buffer grew since) and forgets them; returns their count.
-    func takeReaderOverflow(of context: RequestContext, into destination: UnsafeMutableRawBufferPointer) -> Int {
-        guard !readerOverflow.isEmpty, let kept = readerOverflow.removeValue(forKey: ObjectIdentifier(context)) else {
-            return 0
-        }
-        precondition(kept.count <= destination.count, "libmicrohttpd's buffer shrank under a kept record")
-        kept.withUnsafeBytes { destination.copyMemory(from: $0) }
-        return kept.count
-    }
-
-    /// Keeps `bytes` (read from `context`'s exchange, not yet sent) for its reader's next call.
-    func keepReaderOverflow(of context: RequestContext, _ bytes: UnsafeRawBufferPointer) {
-        readerOverflow[ObjectIdentifier(context)] = Array(bytes)
-    }
-
-    /// The request is over: nothing kept for it will be sent.
-    func dropReaderOverflow(of context: RequestContext) {
-        if !readerOverflow.isEmpty { readerOverflow[ObjectIdentifier(context)] = nil }
     }
 
     func watchForStall(_ context: RequestContext) {

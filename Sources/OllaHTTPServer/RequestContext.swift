@@ -42,11 +42,29 @@ final class RequestContext: ClientConnection, @unchecked Sendable {
     let readClock = ClientReadClock()
     /// How long the client may read nothing while response bytes wait (nil: no limit).
     private(set) var stallTimeout: Duration?
+    /// Bytes the chunked reader read but kept back while libmicrohttpd grows the connection's
+    /// buffer for a record longer than it (`ServerCallbacks.chunkedReader`); rarely set.
+    private var keptRecordStart: [UInt8]?
 
     init(connection: OpaquePointer, rawTarget: String, server: HTTPServer) {
         self.connection = connection
         self.rawTarget = rawTarget
         self.server = server
+    }
+
+    /// Copies the bytes kept back for the reader to the start of `destination` (larger than
+    /// they are: the buffer grew since) and forgets them; returns their count. Loop thread.
+    func takeKeptRecordStart(into destination: UnsafeMutableRawBufferPointer) -> Int {
+        guard let kept = keptRecordStart else { return 0 }
+        keptRecordStart = nil
+        precondition(kept.count <= destination.count, "libmicrohttpd's buffer shrank under a kept record")
+        kept.withUnsafeBytes { destination.copyMemory(from: $0) }
+        return kept.count
+    }
+
+    /// Keeps `bytes` (read from the exchange, not yet sent) for the reader's next call.
+    func keepRecordStart(_ bytes: UnsafeRawBufferPointer) {
+        keptRecordStart = Array(bytes)
     }
 
     /// Suspends the connection and, the first time, has the worker loop watch its socket for

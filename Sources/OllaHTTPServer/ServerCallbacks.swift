@@ -156,17 +156,16 @@ enum ServerCallbacks {
     /// buffer may be shorter than the record (NDJSON line, SSE event) the exchange would send
     /// next, and one record per chunk is the contract (docs/api.md "Bodies", test_43). When a
     /// read fills the whole buffer without ending a record and libmicrohttpd can give a larger
-    /// one, the bytes are kept aside (`HTTPServer.readerOverflow`) and the reader answers
+    /// one, the bytes are kept aside (`RequestContext.keepRecordStart`) and the reader answers
     /// `cmhd_reader_more_room`: the pool grows and the next call starts with them. At the
     /// pool's limit the record is split, as it was before at the fixed pool's size.
     static let chunkedReader: MHD_ContentReaderCallback = { cls, _, buffer, max in
         guard let cls, let buffer else { return cmhd_reader_end_with_error }
         let context = Unmanaged<RequestContext>.fromOpaque(cls).takeUnretainedValue()
-        let server = context.server
-        server.worker.assertInLoop()
+        context.server.worker.assertInLoop()
         guard let exchange = context.exchange else { return cmhd_reader_end_with_error }
         let destination = UnsafeMutableRawBufferPointer(start: buffer, count: max)
-        let kept = server.takeReaderOverflow(of: context, into: destination)
+        let kept = context.takeKeptRecordStart(into: destination)
         if kept == max {  // the buffer could not grow after all (no memory): split here
             context.clientRead()
             return kept
@@ -175,14 +174,14 @@ enum ServerCallbacks {
         case .bytes(let n):
             let filled = kept + n
             if filled == max, destination[max - 1] != lineFeed, MHD.chunkCanGrow(context.connection) {
-                server.keepReaderOverflow(of: context, UnsafeRawBufferPointer(destination))
+                context.keepRecordStart(UnsafeRawBufferPointer(destination))
                 return cmhd_reader_more_room
             }
             context.clientRead()
             return filled
         case .suspended:
             // The exchange suspended the connection; what was kept waits for the rest.
-            if kept > 0 { server.keepReaderOverflow(of: context, UnsafeRawBufferPointer(rebasing: destination[..<kept])) }
+            if kept > 0 { context.keepRecordStart(UnsafeRawBufferPointer(rebasing: destination[..<kept])) }
             return 0
         case .end where kept > 0:
             context.clientRead()
@@ -216,7 +215,6 @@ enum ServerCallbacks {
         let context = Unmanaged<RequestContext>.fromOpaque(pointer).takeRetainedValue()
         context.server.worker.assertInLoop()
         context.stopWatching()
-        context.server.dropReaderOverflow(of: context)
         if let exchange = context.exchange {
             exchange.clientCompleted(successfully: code == .REQUEST_TERMINATED_COMPLETED_OK)
             context.exchange = nil

@@ -8,20 +8,13 @@ public enum LogLineBytes {
     /// a negative field is written as `String` writes it, after the padding zeros.
     public static func appendTimestamp(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int,
                                        millisecond: Int, to output: inout [UInt8]) {
-        appendPadded(year, width: 4, to: &output)
-        output.append(UInt8(ascii: "-"))
-        appendPadded(month, width: 2, to: &output)
-        output.append(UInt8(ascii: "-"))
-        appendPadded(day, width: 2, to: &output)
-        output.append(UInt8(ascii: "T"))
-        appendPadded(hour, width: 2, to: &output)
-        output.append(UInt8(ascii: ":"))
-        appendPadded(minute, width: 2, to: &output)
-        output.append(UInt8(ascii: ":"))
-        appendPadded(second, width: 2, to: &output)
-        output.append(UInt8(ascii: "."))
-        appendPadded(millisecond, width: 3, to: &output)
-        output.append(UInt8(ascii: "Z"))
+        // Off the access log's path (out-of-range years and tests): the array costs nothing there.
+        let fields = [(year, 4, "-"), (month, 2, "-"), (day, 2, "T"), (hour, 2, ":"), (minute, 2, ":"),
+                      (second, 2, "."), (millisecond, 3, "Z")] as [(Int, Int, Unicode.Scalar)]
+        for (value, width, separator) in fields {
+            appendPadded(value, width: width, to: &output)
+            output.append(UInt8(ascii: separator))
+        }
     }
 
     /// Appends the UTC time `seconds` (and `nanoseconds`) after the Unix epoch as
