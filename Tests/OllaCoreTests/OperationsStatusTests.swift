@@ -123,7 +123,8 @@ struct OperationsStatusTests {
     @Test func ollamaFinalLine() {
         let usage = TokenScanner.scanOllama(ollamaTail)
         #expect(usage == TokenUsage(promptTokens: 26, completionTokens: 298, evalDuration: .nanoseconds(4_799_921_000),
-                                      loadDuration: .nanoseconds(2_154_458), totalDuration: .nanoseconds(5_191_566_416)))
+                                      loadDuration: .nanoseconds(2_154_458), totalDuration: .nanoseconds(5_191_566_416),
+                                      promptEvalDuration: .nanoseconds(383_809_000)))
         #expect(usage?.timings?.wasColdLoad == false)
         #expect(TokenScanner.scan(ollamaTail, flavor: .native) == usage)
     }

@@ -32,8 +32,8 @@ public enum TokenScanner {
 
     /// Ollama's `/api/chat` and `/api/generate`: the last complete JSON line (or the
     /// whole non-streamed body) with `"done":true`, reading `prompt_eval_count`,
-    /// `eval_count`, and `eval_duration`, `load_duration`, `total_duration` (nanoseconds;
-    /// ollama/ollama api/types.go `Metrics`).
+    /// `eval_count`, and `eval_duration`, `load_duration`, `total_duration`,
+    /// `prompt_eval_duration` (nanoseconds; ollama/ollama api/types.go `Metrics`).
     public static func scanOllama(_ tail: [UInt8]) -> TokenUsage? {
         tail.withUnsafeBytes(ollama(in:))
     }
@@ -46,11 +46,11 @@ public enum TokenScanner {
     private static func ollamaUsage(_ record: TailObject) -> TokenUsage? {
         var done = false
         var prompt: Int?, completion: Int?
-        var eval: Int?, load: Int?, total: Int?
+        var eval: Int?, load: Int?, total: Int?, promptEval: Int?
         // Each assignment keeps the last member of a repeated key, as Go's decoder does.
         let valid = record.walk(maxDepth: maxDepth) { member in
-            // Most members of a final line (model, created_at, message, done_reason, the other
-            // durations) are none of the six: a plain key's length rules them out at once.
+            // Most members of a final line (model, created_at, message, done_reason) are none
+            // of the seven: a plain key's length rules them out at once.
             switch member.plainKeyLength {
             case 4: if member.keyIs("done") { done = member.isTrue }
             case 10: if member.keyIs("eval_count") { completion = member.count }
@@ -59,6 +59,7 @@ public enum TokenScanner {
                 else if member.keyIs("load_duration") { load = member.count }
             case 14: if member.keyIs("total_duration") { total = member.count }
             case 17: if member.keyIs("prompt_eval_count") { prompt = member.count }
+            case 20: if member.keyIs("prompt_eval_duration") { promptEval = member.count }
             case .some: break
             case nil:
                 if member.keyIs("done") { done = member.isTrue }
@@ -67,12 +68,14 @@ public enum TokenScanner {
                 else if member.keyIs("eval_duration") { eval = member.count }
                 else if member.keyIs("load_duration") { load = member.count }
                 else if member.keyIs("total_duration") { total = member.count }
+                else if member.keyIs("prompt_eval_duration") { promptEval = member.count }
             }
         }
         guard valid, done, prompt != nil || completion != nil else { return nil }
         return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0,
                           evalDuration: eval.map { .nanoseconds($0) }, loadDuration: load.map { .nanoseconds($0) },
-                          totalDuration: total.map { .nanoseconds($0) })
+                          totalDuration: total.map { .nanoseconds($0) },
+                          promptEvalDuration: promptEval.map { .nanoseconds($0) })
     }
 
     /// OpenAI-compatible responses: a `usage` object with `prompt_tokens` and

@@ -24,7 +24,8 @@ public enum TokenScannerReference {
 
     /// Ollama's `/api/chat` and `/api/generate`: the last complete JSON line (or the
     /// whole non-streamed body) with `"done":true`, reading `prompt_eval_count`,
-    /// `eval_count`, and `eval_duration`, `load_duration`, `total_duration` (nanoseconds).
+    /// `eval_count`, and `eval_duration`, `load_duration`, `total_duration`,
+    /// `prompt_eval_duration` (nanoseconds).
     public static func scanOllama(_ tail: [UInt8]) -> TokenUsage? {
         lastDocument(in: tail) { object in
             guard object.member("done") == .bool(true) else { return nil }
@@ -34,7 +35,8 @@ public enum TokenScannerReference {
             func nanoseconds(_ key: String) -> Duration? { count(object.member(key)).map { Duration.nanoseconds($0) } }
             return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0,
                               evalDuration: nanoseconds("eval_duration"), loadDuration: nanoseconds("load_duration"),
-                              totalDuration: nanoseconds("total_duration"))
+                              totalDuration: nanoseconds("total_duration"),
+                              promptEvalDuration: nanoseconds("prompt_eval_duration"))
         }
     }
 

@@ -14,6 +14,9 @@ public struct TokenUsage: Sendable, Equatable {
     public var loadDuration: Duration?
     /// The whole request inside Ollama (`total_duration`); nil when not reported.
     public var totalDuration: Duration?
+    /// Time Ollama spent evaluating the prompt (`prompt_eval_duration`); nil when not reported
+    /// (OpenAI, Anthropic and Responses shapes; an Ollama answer whose prompt was cached whole).
+    public var promptEvalDuration: Duration?
     /// Wall time from the answer's head to its end, set by the engine for a streamed answer
     /// whose API reports no timing (Anthropic Messages, OpenAI Responses and chat). Ollama
     /// writes a stream's head with its first token, so this is the time the rest took.
@@ -21,12 +24,13 @@ public struct TokenUsage: Sendable, Equatable {
 
     /// Creates usage from a backend's counts; `streamDuration` is set later by the engine.
     public init(promptTokens: Int, completionTokens: Int, evalDuration: Duration? = nil,
-                loadDuration: Duration? = nil, totalDuration: Duration? = nil) {
+                loadDuration: Duration? = nil, totalDuration: Duration? = nil, promptEvalDuration: Duration? = nil) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
         self.evalDuration = evalDuration
         self.loadDuration = loadDuration
         self.totalDuration = totalDuration
+        self.promptEvalDuration = promptEvalDuration
     }
 
     /// The timings the scheduler learns from; nil when the answer reported none. A streamed
