@@ -53,6 +53,12 @@ enum RequestOptions {
             try Curl.set(easy, CURLOPT_READFUNCTION, callback: readCallback)
             try Curl.set(easy, CURLOPT_READDATA, pointer: context)
             try Curl.set(easy, CURLOPT_POSTFIELDSIZE_LARGE, offset: length)
+            // A streamed body cannot be sent twice: what the read callback handed out is gone.
+            // On a reused keep-alive connection that the backend closes as the request arrives
+            // (its idle timeout racing our reuse), libcurl's resend would need exactly that, so
+            // the attempt would fail. A new connection costs one connect against a body of over
+            // a MiB, and no backend can have timed it out (test_55).
+            try Curl.set(easy, CURLOPT_FRESH_CONNECT, 1)
             if request.method != "POST" { try Curl.set(easy, CURLOPT_CUSTOMREQUEST, request.method) }
             return
         }
