@@ -78,6 +78,18 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         post(.unpause(transferID))
     }
 
+    /// Frees the pooled easy handles beyond `keeping` (each about 16 KiB with what libcurl
+    /// allocates for it), on the worker's loop at the top of a coming round, then calls
+    /// `done` there. For after a burst of streams (the daemon's memory trim): the pool grows
+    /// to the burst's concurrency, up to `TransferTable.poolLimit`, and would otherwise keep
+    /// that memory for good. `done` never runs once the worker has stopped.
+    public func shedIdleHandles(keeping: Int, then done: @escaping @Sendable () -> Void) {
+        worker.execute { [self] in
+            transfers.releaseIdleHandles(keeping: keeping)
+            done()
+        }
+    }
+
     private func post(_ command: Command) {
         let accepted = commands.withLock { commands -> Bool in
             guard !commands.stopped else { return false }

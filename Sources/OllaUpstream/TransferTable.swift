@@ -43,8 +43,13 @@ final class TransferTable {
         if let entry = byHandle.removeValue(forKey: transfer.easy) { giveBack(entry.handle) }
     }
 
-    /// Frees every idle handle (the worker stopped).
-    func releaseIdleHandles() {
-        idleHandles.removeAll()
+    /// Frees idle handles beyond the `keeping` most recently used (all of them by default:
+    /// the worker stopped).
+    func releaseIdleHandles(keeping: Int = 0) {
+        guard idleHandles.count > keeping else { return }
+        idleHandles.removeFirst(idleHandles.count - max(0, keeping))
     }
+
+    /// How many idle handles the pool holds.
+    var idleHandleCount: Int { idleHandles.count }
 }

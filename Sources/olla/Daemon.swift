@@ -42,7 +42,7 @@ struct Daemon {
         logEndpoints(logger, monitors)
         adviseWhenNothingAnswers(logger, registry)
         let housekeeping = Task { await Self.housekeep(engine) }
-        let memoryTrimming = Task { await Self.trimMemoryAfterBursts(engine, logger: logger) }
+        let memoryTrimming = Task { await Self.trimMemoryAfterBursts(engine, transports: transports, logger: logger) }
         let servers = zip(workers, transports).map { worker, transport in
             HTTPServer(engine: engine, transport: transport, worker: worker, options: wiring.serverOptions)
         }
