@@ -13,11 +13,12 @@ struct FleetSchedulerTests {
 
     /// A held request that records what the scheduler did with it.
     final class Recorder: HeldRequest {
-        let candidates: [SchedulingCandidate]
+        /// The instances it may go to (a test may make one routable later).
+        let candidates: Mutex<[SchedulingCandidate]>
         let released = Mutex<[String]>([])
         let refused = Mutex<[String]>([])
-        init(_ candidates: [SchedulingCandidate]) { self.candidates = candidates }
-        func holdCandidates(model: String) -> [SchedulingCandidate] { candidates }
+        init(_ candidates: [SchedulingCandidate]) { self.candidates = Mutex(candidates) }
+        func holdCandidates(model: String) -> [SchedulingCandidate] { candidates.withLock { $0 } }
         func release(_ placement: [PlacementEstimate], reason: String) {
             released.withLock { $0.append(placement[0].candidate.name) }
         }
@@ -88,6 +89,75 @@ struct FleetSchedulerTests {
         guard case .held = fleet.admit(4, model: "llama3", candidates: candidates, now: at(1.2)) else {
             Issue.record("expected a request for a busy loaded slot to be held"); return
         }
+    }
+
+    @Test func aNewCopyGoesToTheHeldRequestWhoseTurnComesAfterItsLoad() {
+        let fleet = scheduler([("a", 100), ("b", 100), ("c", 100)])
+        let all: [SchedulingCandidate] = [.init(name: "a"), .init(name: "b"), .init(name: "c")]
+        for name in ["a", "b"] { fleet.observed([loaded("llama3:latest")], on: name, now: t0) }
+        fleet.learn("llama3", on: "a", timings: GenerationTimings(loadDuration: .zero, totalDuration: .milliseconds(600)),
+                    observedSeconds: nil, expectedColdLoad: false, now: t0)
+        #expect(dispatchedTo(fleet.admit(1, model: "llama3", candidates: [.init(name: "a")], now: t0)) == "a")
+        #expect(dispatchedTo(fleet.admit(2, model: "llama3", candidates: [.init(name: "b")], now: t0)) == "b")
+        // Four more arrive while c is not routable (its probe has not answered yet): held.
+        var recorders: [UInt64: Recorder] = [:]
+        for id in UInt64(3)...6 {
+            let onlyAB: [SchedulingCandidate] = [.init(name: "a"), .init(name: "b")]
+            guard case .held = fleet.admit(id, model: "llama3", candidates: onlyAB, now: at(0.05)) else {
+                Issue.record("expected request \(id) held"); return
+            }
+            recorders[id] = Recorder(onlyAB)
+            fleet.attach(id, model: "llama3", request: recorders[id]!, now: at(0.05))
+        }
+        #expect(recorders.values.allSatisfy { $0.released.withLock { $0 }.isEmpty })
+        // At 0.1 s c is routable and can load a copy (1 s). a and b free at 0.6 s and again at
+        // 1.2 s: the first two in line start there sooner; the third's turn comes after the
+        // load, so it takes c.
+        for recorder in recorders.values { recorder.candidates.withLock { $0 = all } }
+        fleet.pump(now: at(0.1))
+        let released = (3...6).map { recorders[UInt64($0)]!.released.withLock { $0 } }
+        #expect(released == [[], [], ["c"], []])
+        #expect(fleet.heldCounts == [ModelName.canonical("llama3"): 3])
+        // The first in line takes the first slot that frees.
+        fleet.attemptEnded(1, now: at(0.6))
+        #expect(recorders[3]!.released.withLock { $0 } == ["a"])
+    }
+
+    @Test func aRequestFindsTheQueueAsItIsNotAsTheLastDecisionLeftIt() {
+        let fleet = scheduler([("a", 100)])
+        fleet.observed([loaded("llama3:latest")], on: "a", now: t0)
+        let llama = ModelName.canonical("llama3")
+        #expect(dispatchedTo(fleet.admit(1, model: "llama3", candidates: [.init(name: "a")], now: t0)) == "a")
+        let second = Recorder([.init(name: "a")])
+        guard case .held = fleet.admit(2, model: "llama3", candidates: [.init(name: "a")], now: at(0.1)) else {
+            Issue.record("expected a hold"); return
+        }
+        fleet.attach(2, model: "llama3", request: second, now: at(0.1))
+        // The slot frees and the held request goes: nothing is held any more.
+        fleet.attemptEnded(1, now: at(1))
+        #expect(second.released.withLock { $0 } == ["a"])
+        fleet.attemptEnded(2, now: at(2))
+        // The next request finds no queue (the count the last pump left behind said one), so
+        // no request of llama3 has met one yet.
+        _ = fleet.admit(3, model: "llama3", candidates: [.init(name: "a")], now: at(2.1))
+        #expect(fleet.snapshot.demand.queueFound(llama) == 0)
+    }
+
+    @Test func aFreeSlotOfTheModelIsTakenRatherThanWaitingForABetterRankedLoad() {
+        let free = PlacementEstimate(candidate: .init(name: "a"), residency: .loaded, queueWait: 0, loadTime: 0,
+                                     canStartNow: true)
+        var rent = PlacementEstimate(candidate: .init(name: "b"), residency: .cold, queueWait: 0, loadTime: 1,
+                                     evictionPenalty: 0.2, victim: "qwen", canStartNow: true)
+        rent.lastCopyRent = 1.5  // the load evicts a wanted last copy: it waits for its rent
+        rent.queueRelief = 2      // and ranks first for the queue it would relieve
+        #expect(Placement.hold([rent, free]).takingAFreeSlot() == .dispatch([free, rent]))
+        // A free slot in a lower tier does not count, nor does a cold instance that could load now.
+        var lower = free
+        lower.candidate.priority = 10
+        #expect(Placement.hold([rent, lower]).takingAFreeSlot() == .hold([rent, lower]))
+        let cold = PlacementEstimate(candidate: .init(name: "c"), residency: .cold, queueWait: 0, loadTime: 1,
+                                     canStartNow: true)
+        #expect(Placement.hold([rent, cold]).takingAFreeSlot() == .hold([rent, cold]))
     }
 
     func loaded(_ name: String) -> LoadedModel {

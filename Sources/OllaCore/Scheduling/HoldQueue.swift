@@ -49,6 +49,16 @@ public struct HoldQueue<ID: Hashable & Sendable>: Sendable {
         return entry
     }
 
+    /// The requests held for `model`, first in line first.
+    public func entries(_ model: String) -> [Entry] { queues[model] ?? [] }
+
+    /// Removes `id` from `model`'s queue (it is being dispatched out of turn).
+    public mutating func remove(_ id: ID, model: String) {
+        guard var queue = queues[model], let index = queue.firstIndex(where: { $0.id == id }) else { return }
+        queue.remove(at: index)
+        queues[model] = queue.isEmpty ? nil : queue
+    }
+
     /// Removes `id` wherever it is (its client left). Returns whether it was held.
     @discardableResult
     public mutating func remove(_ id: ID) -> Bool {

@@ -75,10 +75,13 @@ public final class FleetScheduler: Sendable {
                       now: ContinuousClock.Instant = .now) -> Admission {
         let model = ModelName.canonical(displayName)
         return state.withLock { state -> Admission in
-            state.core.requested(model, now: now)
+            // The held counts first: the demand keeps the queue this request finds (a pump may
+            // have dispatched held requests since they were last reported).
             // Nothing held and nothing reported held: the counts are empty already.
             if !state.holds.isEmpty || !state.core.held.isEmpty { state.core.held = state.holds.lengths }
-            let placement = state.core.decide(model, candidates: candidates, now: now).joiningQueue(model, state.core, now: now)
+            state.core.requested(model, now: now)
+            let placement = state.core.decide(model, candidates: candidates, now: now).takingAFreeSlot()
+                .joiningQueue(model, state.core, now: now)
             if case .dispatch(let estimates) = placement, state.holds.count(model) == 0 {
                 state.core.dispatched(id, model: model, displayName: displayName, to: estimates[0].candidate.name,
                                       estimatedWait: estimates[0].expectedWait, now: now)
@@ -228,18 +231,34 @@ public final class FleetScheduler: Sendable {
                 let placement = state.core.decide(model, candidates: candidates, now: now,
                                                   heldWaiting: state.holds.totalWait(model, now: now),
                                                   queuedBehind: state.holds.count(model) - 1)
-                    .joiningQueue(model, state.core, now: now)
+                    .takingAFreeSlot().joiningQueue(model, state.core, now: now)
                 guard case .dispatch(let estimates) = placement else { stuck.insert(model); continue }
-                state.holds.removeFirst(model)
-                state.waiters[first.id] = nil
-                state.core.dispatched(first.id, model: model, displayName: waiter.displayName,
+                // A new copy goes to the held request that would otherwise start last; the
+                // older ones keep the slots that free before the copy is loaded.
+                let (entry, taker) = Self.loadTaker(model, estimates, state: state) ?? (first, waiter)
+                state.holds.remove(entry.id, model: model)
+                state.waiters[entry.id] = nil
+                state.core.dispatched(entry.id, model: model, displayName: taker.displayName,
                                       to: estimates[0].candidate.name, estimatedWait: estimates[0].expectedWait, now: now)
-                let waited = PlacementEstimate.seconds((now - first.heldAt).schedulingSeconds)
-                releases.append((waiter.request, estimates, "held \(waited) s, then \(placement.reason)"))
+                let waited = PlacementEstimate.seconds((now - entry.heldAt).schedulingSeconds)
+                releases.append((taker.request, estimates, "held \(waited) s, then \(placement.reason)"))
             }
         }
         for (request, error, retryAfter) in refusals { request.refuse(error, retryAfterSeconds: retryAfter) }
         for (request, estimates, reason) in releases { request.release(estimates, reason: reason) }
+    }
+
+    /// The held request of `model` to send to the load `estimates` starts, when it is not
+    /// the first in line (`ResidencyScheduler.loadTaker`); nil: the first.
+    private static func loadTaker(_ model: String, _ estimates: [PlacementEstimate],
+                                  state: State) -> (HoldQueue<UInt64>.Entry, Waiter)? {
+        let queue = state.holds.entries(model)
+        let index = state.core.loadTaker(model, estimates, held: queue.count)
+        // A request admitted a moment ago may not be attached yet: the one before it then.
+        for turn in stride(from: index, to: 0, by: -1) {
+            if let waiter = state.waiters[queue[turn].id] { return (queue[turn], waiter) }
+        }
+        return nil
     }
 
     /// Seconds a refused client should wait: the best estimate, at least 1, at most 60.
@@ -250,6 +269,21 @@ public final class FleetScheduler: Sendable {
 }
 
 extension Placement {
+    /// `.hold` turned into `.dispatch` to a free slot of the model in the chosen tier, when
+    /// the best estimate is one that cannot start now (a load that awaits payment, a copy
+    /// whose queue relief ranks it first). Waiting for it would leave that slot idle beside
+    /// the request; a load is still made, for a request further back in line (`loadTaker`).
+    func takingAFreeSlot() -> Placement {
+        guard case .hold(let estimates) = self, let best = estimates.first,
+              let free = estimates.firstIndex(where: {
+                  $0.candidate.priority == best.candidate.priority && $0.residency != .cold && $0.canStartNow
+                      && !$0.awaitsPayment
+              }) else { return self }
+        var ordered = estimates
+        ordered.insert(ordered.remove(at: free), at: 0)
+        return .dispatch(ordered)
+    }
+
     /// `.hold` turned into `.dispatch` when the best instance's own queue is where the
     /// request would end up anyway (`ResidencyScheduler.joinsQueue`).
     func joiningQueue(_ model: String, _ scheduler: ResidencyScheduler, now: ContinuousClock.Instant) -> Placement {
