@@ -9,9 +9,14 @@ public struct InboundHead: Sendable {
     /// `HTTP/1.0` or `HTTP/1.1`.
     public var httpVersion: String
     /// The request's header fields, in order, names as sent.
-    public var headers: [HTTPHeader]
+    public let headers: [HTTPHeader]
     /// The client's address as text (`127.0.0.1`, `::1`), for `X-Forwarded-For` and the log.
     public var peerAddress: String
+    /// The first `Content-Length` as a number (nil: none, or not a number), read once here:
+    /// the body limit, the state machine and `announcesBody` all ask.
+    let declaredLength: Int64?
+    /// Whether the client announced a body (a length above zero, or chunked framing).
+    let announcesBody: Bool
 
     /// A head as the server parsed it.
     public init(method: String, rawTarget: String, httpVersion: String, headers: [HTTPHeader], peerAddress: String) {
@@ -20,17 +25,23 @@ public struct InboundHead: Sendable {
         self.httpVersion = httpVersion
         self.headers = headers
         self.peerAddress = peerAddress
-    }
-
-    /// Whether the client announced a body (a length above zero, or chunked framing).
-    var announcesBody: Bool {
-        if let te = HeaderRules.value(of: "transfer-encoding", in: headers), !te.isEmpty { return true }
-        if let length = declaredLength { return length > 0 }
-        return false
-    }
-
-    var declaredLength: Int64? {
-        HeaderRules.value(of: "content-length", in: headers).flatMap { Int64($0.trimmingSpaces()) }
+        // One pass for the first of each field (`HeaderRules.value(of:in:)` would be two).
+        var length: String? = nil
+        var coding: String? = nil
+        for header in headers where length == nil || coding == nil {
+            if length == nil, HTTPHeaderName.matches(header.name, "content-length") {
+                length = header.value
+            } else if coding == nil, HTTPHeaderName.matches(header.name, "transfer-encoding") {
+                coding = header.value
+            }
+        }
+        let declared = length.flatMap { Int64($0.trimmingSpaces()) }
+        self.declaredLength = declared
+        if let coding, !coding.isEmpty {
+            self.announcesBody = true
+        } else {
+            self.announcesBody = declared.map { $0 > 0 } ?? false
+        }
     }
 }
 

@@ -6,6 +6,13 @@ import Testing
         #expect("/api/chat?a=1?b".pathBeforeQuery == "/api/chat")
         #expect("/api/chat".pathBeforeQuery == "/api/chat")
         #expect("?x".pathBeforeQuery == "")
+        #expect("".pathBeforeQuery == "")
+        #expect("/api/tags?".pathBeforeQuery == "/api/tags")
+        // Longer than a small string, non-ASCII before the query, and a substring.
+        #expect("/olla/ollama/api/show/modèle-très-long?x=1".pathBeforeQuery == "/olla/ollama/api/show/modèle-très-long")
+        let target = "GET /olla/ollama/api/chat?stream=1 HTTP/1.1".split(separator: " ")[1]
+        #expect(target.pathBeforeQuery == "/olla/ollama/api/chat")
+        #expect(target.pathBeforeQuery.endIndex == target.utf8.firstIndex(of: UInt8(ascii: "?")))
     }
 
     @Test func caseInsensitiveOnlyForLetters() {

@@ -44,6 +44,19 @@ import Testing
         ]
         #expect(names(HeaderRules.clientResponseHeaders(upstream: upstream)) == ["content-type", "date", "x-custom"])
     }
+
+    /// A name any `Connection` field lists is hop-by-hop, before or after that field, in
+    /// either direction, whatever its case and the list's spacing; a prefix of it is not.
+    @Test func namesAConnectionFieldListsAreDroppedBothWays() {
+        let fields: [HTTPHeader] = [
+            ("X-Before", "1"), ("Connection", "keep-alive"), ("X-Keep", "2"), ("x-after", "3"),
+            ("connection", " X-BEFORE ,\tX-After"), ("X-Afte", "4"), ("Keep-Alive", "timeout=5"),
+        ]
+        #expect(names(HeaderRules.clientResponseHeaders(upstream: fields)) == ["x-keep", "x-afte"])
+        let forwarded = HeaderRules.upstreamRequestHeaders(client: fields, peerAddress: "::1", requestID: "r")
+        #expect(Array(names(forwarded).prefix(2)) == ["x-keep", "x-afte"])
+        #expect(!names(forwarded).contains("x-before") && !names(forwarded).contains("x-after"))
+    }
 }
 
 @Suite struct RequestIDTests {

@@ -44,4 +44,13 @@ import Testing
             #expect(error?.message == "malformed Host header", "\(value.debugDescription)")
         }
     }
+
+    /// Every byte value in a `Host`: accepted exactly when Go's `validHostByte` accepts it
+    /// (letters, digits and `!$%&'()*+,-.:;=[]_~`), checked against that list written out.
+    @Test func everyByteIsAcceptedExactlyWhenGoAcceptsIt() {
+        let allowed = Set("!$%&'()*+,-.:;=[]_~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        for byte in UInt8.min...UInt8.max {
+            #expect(RequestHost.isHostByte(byte) == allowed.contains(byte), "byte \(byte)")
+        }
+    }
 }

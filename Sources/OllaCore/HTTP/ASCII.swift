@@ -5,6 +5,12 @@ extension StringProtocol {
     /// The part before the first `?`: the path of a request target.
     public var pathBeforeQuery: Substring {
         let string = Substring(self)
+        // Searched in the contiguous bytes when there are (always, for native strings): a
+        // search through the UTF-8 view cost ~20 instructions a byte.
+        if let offset = string.utf8.withContiguousStorageIfAvailable({ $0.firstIndex(of: UInt8(ascii: "?")) }) {
+            guard let offset else { return string }
+            return string[..<string.utf8.index(string.utf8.startIndex, offsetBy: offset)]
+        }
         guard let index = string.utf8.firstIndex(of: UInt8(ascii: "?")) else { return string }
         return string[..<index]
     }

@@ -17,7 +17,7 @@ public enum RequestHost {
     ///   without an authority).
     public static func check(httpVersion: String, headers: [HTTPHeader]) throws(ProxyError) {
         var host: String?
-        for header in headers where header.name.equalsIgnoringASCIICase("host") {
+        for header in headers where HTTPHeaderName.matches(header.name, "host") {
             guard host == nil else { throw ProxyError(.badRequest, "too many Host headers") }
             host = header.value
         }
@@ -25,21 +25,25 @@ public enum RequestHost {
             if httpVersion == "HTTP/1.0" { return }
             throw ProxyError(.badRequest, "missing required Host header")
         }
-        guard host.utf8.allSatisfy(isHostByte) else { throw ProxyError(.badRequest, "malformed Host header") }
+        var bytes = host
+        guard bytes.withUTF8({ $0.allSatisfy(isHostByte) }) else { throw ProxyError(.badRequest, "malformed Host header") }
     }
 
     /// Whether `byte` may appear in a `Host` value: the unreserved and sub-delims characters
     /// of RFC 3986 §3.2.2, `%` (pct-encoded, IPv6 zones), `:` (port, IPv6) and `[` `]`.
     static func isHostByte(_ byte: UInt8) -> Bool {
+        // A switch, not a `Set` of the punctuation: no hash per byte of every request's `Host`.
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-             UInt8(ascii: "A")...UInt8(ascii: "Z"):
+             UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             // The punctuation Go's `validHostByte` allows: `!$%&'()*+,-.:;=[]_~`.
+             UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","),
+             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: ":"), UInt8(ascii: ";"), UInt8(ascii: "="),
+             UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "_"), UInt8(ascii: "~"):
             return true
         default:
-            return hostPunctuation.contains(byte)
+            return false
         }
     }
-
-    /// The punctuation Go's `validHostByte` allows.
-    private static let hostPunctuation: Set<UInt8> = Set("!$%&'()*+,-.:;=[]_~".utf8)
 }

@@ -8,7 +8,8 @@ public enum RequestTarget {
     /// - Throws: `ProxyError` 400 (`badRequest`) naming the problem.
     public static func check(_ raw: String) throws(ProxyError) {
         guard !raw.isEmpty else { throw ProxyError(.badRequest, "empty request target") }
-        if raw.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
+        var bytes = raw  // read in place through `withUTF8`, not byte by byte through the view
+        if bytes.withUTF8({ $0.contains(where: { $0 <= 0x20 || $0 == 0x7F }) }) {
             throw ProxyError(.badRequest, "request target contains whitespace or a control character")
         }
     }

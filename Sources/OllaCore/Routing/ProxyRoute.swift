@@ -105,18 +105,22 @@ public enum ProxyRoute: Sendable, Equatable {
         let path = upstreamTarget.pathBeforeQuery
         // A known path with another method keeps its path's facts (Ollama answers 405), but
         // has no handling (`OllamaOperation.other`).
-        let route = OllamaRouteTable.route(path: path)
-        let methodListed = route?.methods.contains(method) ?? false
+        // The table's entry is unwrapped once (each `route?.` copied the whole entry out).
+        guard let route = OllamaRouteTable.route(path: path) else {
+            return Forward(upstreamTarget: upstreamTarget, flavor: OllamaRouteTable.api(path: path),
+                           modelKeys: defaultModelKeys, streamsUpload: false, takesSlot: true, handling: nil,
+                           metricsLabel: nil)
+        }
         var modelKeys = defaultModelKeys
-        if case .body(let keys)? = route?.model { modelKeys = keys }
+        if case .body(let keys) = route.model { modelKeys = keys }
         return Forward(
             upstreamTarget: upstreamTarget,
-            flavor: route?.api ?? OllamaRouteTable.api(path: path),
+            flavor: route.api,
             modelKeys: modelKeys,
-            streamsUpload: route?.handling == .blob && (method == "POST" || method == "HEAD"),
-            takesSlot: route?.takesSlot ?? true,
-            handling: methodListed ? route?.handling : nil,
-            metricsLabel: route?.label)
+            streamsUpload: route.handling == .blob && (method == "POST" || method == "HEAD"),
+            takesSlot: route.takesSlot,
+            handling: route.methods.contains(method) ? route.handling : nil,
+            metricsLabel: route.label)
     }
 
     /// The API family of a raw request target, for errors Olla makes before classifying it.

@@ -21,7 +21,8 @@ struct RequestGate {
         self.policy = policy
         self.metrics = metrics
         self.client = policy.clientAddress(head)
-        let origin = HeaderRules.value(of: "origin", in: head.headers)
+        // `Origin` matters only while CORS is on: no scan of the headers otherwise.
+        let origin = policy.cors.isEnabled ? HeaderRules.value(of: "origin", in: head.headers) : nil
         let crossOrigin = policy.cors.isEnabled
             && CORSPolicy.isCrossOrigin(origin: origin, host: HeaderRules.value(of: "host", in: head.headers))
         self.origin = crossOrigin ? origin : nil

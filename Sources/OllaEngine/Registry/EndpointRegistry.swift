@@ -112,11 +112,12 @@ public final class EndpointRegistry: Sendable {
         _ change: (inout EndpointHealth) -> EndpointHealth.Transition?
     ) -> EndpointHealth.Transition? {
         let (transition, probeSooner) = live.withLock { states -> (EndpointHealth.Transition?, Bool) in
-            guard var state = states[endpoint] else { return (nil, false) }
-            let probeWasDue = state.health.nextProbeAt
-            let transition = change(&state.health)
-            states[endpoint] = state
-            return (transition, state.health.nextProbeAt < probeWasDue)
+            // Changed in place through the index: one hash of the name, no copy of the state
+            // out of the table and back (every answer's head passes here).
+            guard let index = states.index(forKey: endpoint) else { return (nil, false) }
+            let probeWasDue = states.values[index].health.nextProbeAt
+            let transition = change(&states.values[index].health)
+            return (transition, states.values[index].health.nextProbeAt < probeWasDue)
         }
         if transition != nil { republish(now: now) }
         if probeSooner { wake.ring() }
