@@ -21,8 +21,9 @@ enum RequestOptions {
         try Curl.set(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
         // No proxy variable in the environment: say so, and libcurl skips its per-transfer lookups.
         if !ProxyEnvironment.isSet { try Curl.set(easy, CURLOPT_NOPROXY, "*") }
-        // libcurl's receive buffer stays at its 16 KiB default: 8 KiB saved 8 KiB per open
-        // stream but halved a 100 MB answer's MB/s in make bench (docs/benchmarks.md).
+        // libcurl's receive buffer stays at its 16 KiB default: one per worker, lent to a
+        // transfer per read (libcurl-olla's patch 0004), so its size costs no memory per open
+        // stream; 8 KiB halved a 100 MB answer's MB/s in make bench (docs/benchmarks.md).
         try Curl.set(easy, CURLOPT_HTTPHEADER, pointer: headerList)
         try Curl.set(easy, CURLOPT_HEADERFUNCTION, callback: headerCallback)
         try Curl.set(easy, CURLOPT_HEADERDATA, pointer: context)

@@ -28,7 +28,12 @@
 # `olla_libcurl_patched`, which Olla's shim refers to, so a build that picked up an unpatched
 # libcurl fails to link; 0002 appends the request head to its buffer in runs instead of a
 # byte at a time through the printf engine; 0003 skips the liveness poll of a connection used
-# less than a second ago when the request can be sent again on a fresh one. Each patch
+# less than a second ago when the request can be sent again on a fresh one; 0004 reads every
+# transfer's answer into one receive buffer per multi handle, lent per read, instead of a
+# 16 KiB buffer each open stream holds; 0005 keeps an easy handle's parse of its URL while
+# the next transfer sets the same URL string; 0006 writes the request line, Host,
+# Content-Length and the connection cache's key without the printf engine; 0007 skips the
+# poll after a read that left a plain socket empty (one per forwarded chunk). Each patch
 # starts with what it does and why. See docs/security.md.
 #
 # What is compiled: HTTP and HTTPS (OpenSSL, linked dynamically against Debian's libssl3, so
