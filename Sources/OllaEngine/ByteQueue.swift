@@ -6,19 +6,27 @@
 /// enum value that the `switch` keeps alive, so a value array there is not uniquely referenced
 /// and every append copied the whole queue (60 M instructions per MiB of a bulk answer, against
 /// 3 M with the bytes in a reference). A queue has one owner (its request, under the exchange's
-/// lock), so copies of a `ByteQueue` share their bytes; nothing copies one to keep it.
+/// lock), so copies of a `ByteQueue` share their bytes; nothing copies one to keep it but an
+/// answer's tail (`AnswerTail`), which reads the answer's last bytes where they lie.
 ///
 /// The storage is a raw buffer with its positions in a `ManagedBuffer` header, reached through
 /// a pointer: appending and draining are a `memcpy` each, without the run-time exclusivity
 /// checks every access to a class's `var` costs (`swift_beginAccess`, ~80 instructions each)
 /// or an array's bookkeeping; both ran once or twice per forwarded chunk.
 public struct ByteQueue: Sendable {
-    /// Where the bytes are: `base[start..<end]` is unread, `capacity` bytes are allocated.
+    /// Where the bytes are: `base[start..<end]` is unread, `capacity` bytes are allocated;
+    /// `base[0..<start]` were drained and are still there (bytes are appended in order from
+    /// the front after every move), of which up to `keptDrained` are kept when bytes move.
     fileprivate struct Positions {
         var base: UnsafeMutableRawPointer?
         var capacity = 0
         var start = 0
         var end = 0
+        /// How many drained bytes to keep when the bytes move (`keepDrained`); 0: none.
+        var keptDrained = 0
+
+        /// Where the bytes worth keeping begin: the unread ones, and up to `keptDrained` before them.
+        var keepFrom: Int { keptDrained == 0 ? start : max(0, start - keptDrained) }
     }
 
     /// The buffer, freed with the last copy of the queue.
@@ -48,6 +56,19 @@ public struct ByteQueue: Sendable {
 
     /// Bytes queued and not yet drained.
     public var count: Int { withPositions { $0.end - $0.start } }
+
+    /// Keeps up to `count` drained bytes behind the unread ones from now on, so the last bytes
+    /// that went through the queue can be read (`withLastBytes`) without a copy of each append.
+    public func keepDrained(_ count: Int) {
+        withPositions { $0.keptDrained = count }
+    }
+
+    /// Runs `body` on the last bytes appended, drained or not: the unread ones and the
+    /// drained ones still kept (`keepDrained`), at most `limit`.
+    public func withLastBytes<R>(_ limit: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let (base, from, end) = withPositions { p in (p.base, max(p.end - limit, p.keepFrom), p.end) }
+        return try body(UnsafeRawBufferPointer(start: base.map { $0 + from }, count: end - from))
+    }
 
     /// Appends a copy of `bytes` at the back.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
@@ -83,32 +104,48 @@ public struct ByteQueue: Sendable {
         return try body(UnsafeRawBufferPointer(start: base.map { $0 + start }, count: end - start))
     }
 
-    /// Makes room for `count` more bytes at the back: unread bytes move to the front when
-    /// that is enough, else the buffer grows (at least doubling).
+    /// Makes room for `count` more bytes at the back: the bytes worth keeping (unread, and
+    /// kept drained ones) move to the front when that is enough, else the buffer grows (at
+    /// least doubling).
     private static func makeRoom(_ count: Int, in p: inout Positions) {
         if p.end + count <= p.capacity { return }
-        let unread = p.end - p.start
-        if unread + count <= p.capacity, let base = p.base {
-            base.copyMemory(from: base + p.start, byteCount: unread)
+        let kept = p.end - p.keepFrom
+        if kept + count <= p.capacity, p.base != nil {
+            moveToFront(&p)
         } else {
-            let capacity = max(minimumCapacity, 2 * p.capacity, unread + count)
-            let grown = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
-            if let base = p.base {
-                grown.copyMemory(from: base + p.start, byteCount: unread)
-                base.deallocate()
-            }
-            p.base = grown
-            p.capacity = capacity
+            reallocate(&p, capacity: max(minimumCapacity, 2 * p.capacity, kept + count))
         }
-        p.start = 0
-        p.end = unread
     }
 
-    /// Keeps memory bounded by what is unread rather than by what ever passed through: an
-    /// empty queue starts over at the front (and gives back a buffer grown past
-    /// `keptCapacity`), and unread bytes move to the front once the consumed part dominates.
+    /// Moves the bytes worth keeping to the front of the buffer.
+    private static func moveToFront(_ p: inout Positions) {
+        let from = p.keepFrom
+        if from > 0, let base = p.base { base.copyMemory(from: base + from, byteCount: p.end - from) }
+        p.start -= from
+        p.end -= from
+    }
+
+    /// Moves the bytes worth keeping into a new buffer of `capacity` bytes (none: freed).
+    private static func reallocate(_ p: inout Positions, capacity: Int) {
+        let from = p.keepFrom
+        let kept = p.end - from
+        let moved = capacity > 0 ? UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16) : nil
+        if let base = p.base {
+            if let moved { moved.copyMemory(from: base + from, byteCount: kept) }
+            base.deallocate()
+        }
+        p.base = moved
+        p.capacity = capacity
+        p.start -= from
+        p.end = kept
+    }
+
+    /// Keeps memory bounded by what is unread (and kept) rather than by what ever passed
+    /// through: an empty queue starts over at the front (and gives back a buffer grown past
+    /// `keptCapacity`, keeping its kept drained bytes in a small one), and the bytes worth
+    /// keeping move to the front once the consumed part dominates.
     private static func compact(_ p: inout Positions) {
-        if p.start == p.end {
+        if p.start == p.end && p.keptDrained == 0 {
             p.start = 0
             p.end = 0
             if p.capacity > keptCapacity {
@@ -116,11 +153,10 @@ public struct ByteQueue: Sendable {
                 p.base = nil
                 p.capacity = 0
             }
-        } else if p.start >= 64 * 1024 && p.start * 2 >= p.end, let base = p.base {
-            let unread = p.end - p.start
-            base.copyMemory(from: base + p.start, byteCount: unread)
-            p.start = 0
-            p.end = unread
+        } else if p.start == p.end && p.capacity > keptCapacity {
+            reallocate(&p, capacity: max(minimumCapacity, 2 * p.keptDrained))
+        } else if p.start >= 64 * 1024 && p.start * 2 >= p.end {
+            moveToFront(&p)
         }
     }
 }

@@ -30,8 +30,9 @@ struct RequestFacts {
     var responseContentType: String?
     /// The backend answer has no `Content-Length` (chunked, or close-delimited).
     var responseChunked = true
-    /// The answer's last bytes, where the token counts are (`RequestStateMachine.tailSize`).
-    var tail: [UInt8] = []
+    /// The answer's last bytes, where the token counts are (`RequestStateMachine.tailSize`;
+    /// up to twice that many are kept).
+    var tail = AnswerTail()
     /// The instance counting this request as in flight now.
     var inFlight: InFlight?
     /// What the scheduler recorded about the last attempt, once it ended.

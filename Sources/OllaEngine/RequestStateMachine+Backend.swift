@@ -105,7 +105,9 @@ extension RequestStateMachine {
             facts.responseChunked = head.contentLength == nil
             facts.responseContentType = HeaderRules.value(of: "content-type", in: head.headers)
             let framing = facts.responseChunked ? RecordFraming(contentType: facts.responseContentType) : nil
-            let answer = Answer(head: .backend(head), transfer: .running(attempt.upload), response: ResponseBuffer(framing: framing))
+            let response = ResponseBuffer(framing: framing)
+            if limits.keepsTail { facts.tail = AnswerTail(following: response.queue, limit: 2 * Self.tailSize) }
+            let answer = Answer(head: .backend(head), transfer: .running(attempt.upload), response: response)
             return (enterAnswering(answer, client: client), .accept)
         case .answering(let answer, _) where !answer.transferRunning:
             // Sent before the cancel reached the loop: recorded, then dropped.
@@ -134,8 +136,7 @@ extension RequestStateMachine {
                 return (.none, .pause)
             }
             answer.response.intake = .open
-            answer.response.append(bytes)
-            if limits.keepsTail { facts.keepTail(bytes, size: Self.tailSize) }
+            answer.response.append(bytes)  // the tail too (`AnswerTail`)
             guard client == .suspended, answer.wakesSuspendedClient else { return (.none, .accepted) }
             state = .answering(answer, .flowing)
             return (.resumeClient, .accepted)
@@ -170,6 +171,7 @@ extension RequestStateMachine {
             guard answer.transferRunning else { return .none }
             if let failure {
                 answer.transfer = .failed(failure)
+                facts.tail.freeze()
                 answer.response.appendTrailer(ProxyError(.badGateway, RetryPolicy.describe(failure, endpoint: endpoint)),
                                               facts: facts, flavor: limits.flavor)
             } else {
@@ -262,6 +264,7 @@ extension RequestStateMachine {
             return client == .suspended ? .cancelTransferAndResumeClient : .cancelTransfer
         case .answering(let answer, let client) where answer.transferRunning:
             answer.transfer = .failed(failure)
+            facts.tail.freeze()
             answer.response.appendTrailer(error, facts: facts, flavor: limits.flavor)
             state = .answering(answer, .flowing)
             return client == .suspended ? .cancelTransferAndResumeClient : .cancelTransfer
@@ -332,15 +335,8 @@ extension RequestStateMachine.Attempt {
 }
 
 extension RequestFacts {
-    /// Keeps the last `size` bytes of the answer, trimmed in batches so a stream of small
-    /// chunks costs a copy of each chunk and an occasional shift.
-    mutating func keepTail(_ bytes: UnsafeRawBufferPointer, size: Int) {
-        tail.append(contentsOf: bytes.count > size ? UnsafeRawBufferPointer(rebasing: bytes.suffix(size)) : bytes)
-        if tail.count > 2 * size { tail.removeFirst(tail.count - size) }
-    }
-
     /// The kept tail, at most `size` bytes.
     func tailBytes(size: Int) -> [UInt8] {
-        tail.count > size ? Array(tail.suffix(size)) : tail
+        tail.withUnsafeBytes { Array($0.suffix(size)) }
     }
 }

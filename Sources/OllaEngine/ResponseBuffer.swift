@@ -69,7 +69,7 @@ struct ResponseBuffer {
     /// SSE error event), once. A body of known length gets nothing: it is cut instead.
     mutating func appendTrailer(_ error: ProxyError, facts: RequestFacts, flavor: APIFlavor) {
         let sequenceNumber = flavor == .openAIResponses
-            ? TokenScanner.lastSequenceNumber(in: facts.tail).map { $0 + 1 } : nil
+            ? TokenScanner.lastSequenceNumber(in: facts.tail.bytes).map { $0 + 1 } : nil
         guard facts.responseChunked, !trailerWritten, let trailer = error.streamTrailer(
             contentType: facts.responseContentType, flavor: flavor, sequenceNumber: sequenceNumber) else {
             return

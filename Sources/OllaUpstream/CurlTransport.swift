@@ -33,11 +33,30 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     private let multi: Curl.Multi
     /// Queued commands, and whether the worker has stopped (then nothing is queued any more).
     private let commands = Mutex<(queue: [Command], stopped: Bool)>(([], false))
+    /// Set after a command is queued: a round takes the queue's lock only then (most rounds
+    /// have nothing queued; two lock round trips per round were ~0.3 K instructions per
+    /// forwarded chunk).
+    private let queued = Atomic<Bool>(false)
     private let transfers = TransferTable()
-    /// When libcurl wants `curl_multi_socket_action(CURL_SOCKET_TIMEOUT)` (its timer callback).
-    private var curlTimerDeadline: ContinuousClock.Instant?
+    /// libcurl's timer (its timer callback): when it wants
+    /// `curl_multi_socket_action(CURL_SOCKET_TIMEOUT)`. Loop thread only, like every field
+    /// below, so their run-time exclusivity checks (~80 instructions per access, several per
+    /// round) are left out.
+    @exclusivity(unchecked) private var curlTimer = CurlTimer.unset
+    /// libcurl acted (a socket or timer action, a handle added or removed) since finished
+    /// transfers were last collected: only then can `curl_multi_info_read` have news.
+    @exclusivity(unchecked) private var curlActed = false
     /// Transfers whose socket the worker could not watch, to end after the current callback.
-    private var unwatchable: [Curl.Easy: SystemError] = [:]
+    @exclusivity(unchecked) private var unwatchable: [Curl.Easy: SystemError] = [:]
+
+    /// libcurl's timer as its callback set it. "At once" is kept apart from a deadline: a
+    /// transfer started in a round sets it after the round's clock reading, and it must run
+    /// in that round, without a fresh clock reading every round to find out.
+    enum CurlTimer {
+        case unset
+        case now
+        case at(ContinuousClock.Instant)
+    }
 
     /// Creates the multi handle and registers with `worker`. Throws when libcurl cannot be
     /// initialised or refuses an option.
@@ -100,6 +119,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
             Self.refuseAfterStop(command)
             return
         }
+        queued.store(true, ordering: .releasing)
         worker.wake()
     }
 
@@ -119,9 +139,9 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     public func process(now: ContinuousClock.Instant) {
         worker.assertInLoop()
         drainCommands()
-        // A fresh clock: a transfer started just now set libcurl's timer to "at once" after
-        // the round's `now` was taken, and must be kicked off in this round, not the next.
-        runCurlTimerIfDue()
+        // A transfer started just now set libcurl's timer to "at once" (`CurlTimer.now`): it
+        // is kicked off in this round, not the next.
+        runCurlTimerIfDue(now: now)
         collectFinished()
     }
 
@@ -132,36 +152,45 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         if events.contains(.readable) { mask |= CURL_CSELECT_IN }
         if events.contains(.writable) { mask |= CURL_CSELECT_OUT }
         if !events.isDisjoint(with: .error) { mask |= CURL_CSELECT_ERR }
+        curlActed = true
         Curl.socketAction(multi, fd, mask)
     }
 
     /// Runs libcurl's timer when due and hands finished transfers to their delegates.
     public func eventsHandled(now: ContinuousClock.Instant) {
         worker.assertInLoop()
-        runCurlTimerIfDue()
+        runCurlTimerIfDue(now: now)
         collectFinished()
     }
 
     /// First-byte and idle timeouts.
     public func tick(now: ContinuousClock.Instant) {
         worker.assertInLoop()
-        for transfer in transfers.all {
-            if let failure = transfer.expiredTimeout(now: now) {
-                remove(transfer)
-                transfer.delegate.upstreamFinished(failure)
-            }
+        for (transfer, failure) in transfers.expired(now: now) {
+            remove(transfer)
+            transfer.delegate.upstreamFinished(failure)
         }
     }
 
     /// Commands are queued (posted by a callback of this round).
-    public var hasPendingWork: Bool { commands.withLock { !$0.queue.isEmpty } }
+    public var hasPendingWork: Bool { queued.load(ordering: .relaxed) }
 
     /// Transfers run, so their timeouts need checking.
     public var needsTicks: Bool { !transfers.isEmpty }
 
     /// Until libcurl's own timer (connect timeouts, the start of a new transfer).
     public func timeout(now: ContinuousClock.Instant) -> Duration? {
-        curlTimerDeadline.map { $0 - now }
+        switch curlTimer {
+        case .unset: nil
+        case .now: .zero
+        case .at(let deadline): deadline - now
+        }
+    }
+
+    /// The three members above at once, without the protocol's defaults between them.
+    public func waitNeed(now: ContinuousClock.Instant) -> WaitNeed {
+        if queued.load(ordering: .relaxed) { return WaitNeed(pendingWork: true, needsTicks: needsTicks, timeout: nil) }
+        return WaitNeed(pendingWork: false, needsTicks: needsTicks, timeout: timeout(now: now))
     }
 
     /// Ends every transfer (each delegate hears `stoppedFailure`), refuses what is still
@@ -206,12 +235,19 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
 
     fileprivate func curlWantsTimer(_ milliseconds: Int) {
         worker.assertInLoop()
-        curlTimerDeadline = milliseconds < 0 ? nil : .now + .milliseconds(milliseconds)
+        switch milliseconds {
+        case ..<0: curlTimer = .unset
+        case 0: curlTimer = .now
+        default: curlTimer = .at(.now + .milliseconds(milliseconds))
+        }
     }
 
     // MARK: Commands
 
     private func drainCommands() {
+        // An exchange, not a load and a store: a command queued between the two would wait
+        // unseen (the round after it would sleep).
+        guard queued.load(ordering: .relaxed), queued.exchange(false, ordering: .acquiring) else { return }
         let pending = commands.withLock { commands -> [Command] in
             // Taking the shared array and clearing it in place allocates: not when it is empty.
             if commands.queue.isEmpty { return [] }
@@ -244,6 +280,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         do {
             try RequestOptions.apply(request, to: handle.easy, headerList: headerList,
                                      context: Unmanaged.passUnretained(transfer).toOpaque())
+            curlActed = true
             try Curl.add(multi, handle.easy)
         } catch {
             transfers.giveBack(handle)
@@ -256,6 +293,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     private func unpause(_ id: UInt64) {
         guard let transfer = transfers[id] else { return }
         transfer.lastActivity = .now
+        curlActed = true
         do {
             try Curl.pauseContinue(transfer.easy)
         } catch {
@@ -264,16 +302,25 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         }
     }
 
-    /// Reads the clock only when libcurl has a timer set (twice per round otherwise, for nothing).
-    private func runCurlTimerIfDue() {
-        guard let deadline = curlTimerDeadline, deadline <= .now else { return }
-        curlTimerDeadline = nil
+    /// Runs libcurl's timer when it is due at the round's `now` (a deadline that falls within
+    /// the round is met by the next one: the wait was planned to end there).
+    private func runCurlTimerIfDue(now: ContinuousClock.Instant) {
+        switch curlTimer {
+        case .unset: return
+        case .now: break
+        case .at(let deadline): guard deadline <= now else { return }
+        }
+        curlTimer = .unset
+        curlActed = true
         Curl.socketAction(multi, CURL_SOCKET_TIMEOUT, 0)
     }
 
-    /// Hands finished transfers back to their delegates.
+    /// Hands finished transfers back to their delegates: only after libcurl acted, since a
+    /// transfer finishes only inside one of its calls.
     private func collectFinished() {
         failUnwatchable()
+        guard curlActed else { return }
+        curlActed = false
         while let (easy, code) = Curl.nextFinished(multi) {
             guard let transfer = transfers[easy] else { continue }
             let failure = Transfer.failure(for: code, headDelivered: transfer.headDelivered)
@@ -299,6 +346,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
 
     /// Removes a transfer from the multi handle and the table (its handle goes back to the pool).
     private func remove(_ transfer: Transfer) {
+        curlActed = true
         Curl.remove(multi, transfer.easy)
         transfers.remove(transfer)
     }

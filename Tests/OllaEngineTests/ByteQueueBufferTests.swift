@@ -76,4 +76,81 @@ import Testing
         while queue.count > 0 { rest += drain(&queue, max: 4096) }
         #expect(first + rest == bytes + pattern(10, from: 0))
     }
+
+    /// What `withLastBytes(limit)` must show after a history of appends and drains: the last
+    /// bytes appended, at most the unread ones plus `kept` drained ones, at most `limit`.
+    private func expectedLast(_ appended: [UInt8], unread: Int, kept: Int, limit: Int) -> [UInt8] {
+        Array(appended.suffix(min(limit, unread + kept)))
+    }
+
+    @Test func keptDrainedBytesStayReadableThroughMovesGrowthAndCompaction() {
+        var queue = ByteQueue()
+        let kept = 8192
+        queue.keepDrained(kept)
+        var appended: [UInt8] = [], got: [UInt8] = []
+        var next = 0
+        // Chunk sizes like a stream's (small records) and a bulk answer's (past the 1 MiB a
+        // drained buffer is given back at), drained to empty or partly.
+        for (i, size) in [1, 160, 160, 4000, 5000, 9000, 3, 160, 70_000, 200, 2 << 20, 17, 160, 160].enumerated() {
+            let bytes = pattern(size, from: next)
+            next += size
+            appended += bytes
+            append(&queue, bytes)
+            got += drain(&queue, max: i.isMultiple(of: 3) ? size / 2 + 1 : size + 100_000)
+            let unread = queue.count
+            for limit in [0, 1, 100, 4096, kept, 2 * kept] {
+                // Only what the queue must keep is checked: it may keep more drained bytes
+                // until they move (up to the limit asked, they are the right ones).
+                let shown = queue.withLastBytes(limit) { Array($0) }
+                let least = expectedLast(appended, unread: unread, kept: kept, limit: limit)
+                #expect(shown.count >= least.count && shown.count <= limit, "size \(size) limit \(limit)")
+                #expect(shown == Array(appended.suffix(shown.count)), "size \(size) limit \(limit)")
+            }
+        }
+        while queue.count > 0 { got += drain(&queue, max: 999) }
+        #expect(got == appended)
+    }
+
+    @Test func aQueueThatKeepsNothingShowsOnlyItsUnreadBytes() {
+        var queue = ByteQueue()
+        append(&queue, Array("abcdef".utf8))
+        _ = drain(&queue, max: 4)
+        queue.withLastBytes(100) { #expect(Array($0) == Array("ef".utf8)) }
+        _ = drain(&queue, max: 4)
+        queue.withLastBytes(100) { #expect($0.isEmpty) }
+    }
+
+    @Test func keptBytesDoNotGrowTheBufferOfAShortStream() {
+        var queue = ByteQueue()
+        queue.keepDrained(8192)
+        for i in 0..<100 {
+            append(&queue, pattern(160, from: i))
+            _ = drain(&queue, max: 4096)
+        }
+        // 100 records of 160 bytes, each drained at once: the buffer holds the kept 8 KiB and
+        // one record, so it grew to 16 KiB and no further.
+        queue.withLastBytes(1 << 20) { #expect($0.count >= 8192 && $0.count <= 16 * 1024) }
+    }
+}
+
+/// An answer's tail (`AnswerTail`): the backend's last bytes, read in its response queue.
+@Suite struct AnswerTailTests {
+    @Test func theTailFollowsTheQueueUntilFrozen() {
+        var queue = ByteQueue()
+        var tail = AnswerTail(following: queue, limit: 8)
+        #expect(tail.isEmpty)
+        "0123456789".utf8CString.dropLast().withUnsafeBytes { queue.append($0) }
+        var out = [UInt8](repeating: 0, count: 10)
+        _ = out.withUnsafeMutableBytes { queue.drain(into: $0) }
+        #expect(tail.bytes == Array("23456789".utf8), "drained bytes stay in the tail")
+        tail.freeze()
+        queue.append("\n{\"error\":\"x\"}\n")
+        #expect(tail.bytes == Array("23456789".utf8), "Olla's error record is not the backend's")
+        #expect(!tail.isEmpty)
+    }
+
+    @Test func noTailIsEmpty() {
+        let tail = AnswerTail()
+        #expect(tail.isEmpty && tail.bytes.isEmpty)
+    }
 }

@@ -145,3 +145,26 @@ private final class FixedDriver: EventDriver {
     func timeout(now: ContinuousClock.Instant) -> Duration? { fixedTimeout }
     func workerStopped() {}
 }
+
+@Suite struct WaitPlanMillisecondsTests {
+    /// The conversions as first written, through `Duration.components` only.
+    private func reference(_ duration: Duration) -> (whole: Int, up: Int) {
+        let (seconds, attoseconds) = duration.components
+        let (milliseconds, rest) = attoseconds.quotientAndRemainder(dividingBy: 1_000_000_000_000_000)
+        return (Int(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000),
+                Int(clamping: seconds * 1000 + milliseconds + (rest > 0 ? 1 : 0)))
+    }
+
+    @Test func sixtyFourBitPathAgreesWithComponents() {
+        var durations: [Duration] = [.zero, .nanoseconds(1), .nanoseconds(-1), .milliseconds(1), .milliseconds(-1),
+                                     .microseconds(999), .microseconds(-999), .microseconds(1_001), .microseconds(-1_001),
+                                     .seconds(9), .seconds(-9), .seconds(10), .seconds(-10), .seconds(3600), .seconds(-3600),
+                                     .milliseconds(9_223), .milliseconds(9_224), .milliseconds(-9_224)]
+        for step in stride(from: -20_000_000, through: 20_000_000, by: 123_457) { durations.append(.microseconds(step)) }
+        for duration in durations {
+            let expected = reference(duration)
+            #expect(WaitPlan.wholeMilliseconds(duration) == expected.whole, "\(duration)")
+            #expect(WaitPlan.millisecondsRoundedUp(duration) == expected.up, "\(duration)")
+        }
+    }
+}
