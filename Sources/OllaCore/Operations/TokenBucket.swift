@@ -50,11 +50,3 @@ struct TokenBucket: Sendable {
         return Int(((level - tokens) / tokensPerSecond).rounded(.up))
     }
 }
-
-extension Duration {
-    /// The duration in (fractional) seconds.
-    var seconds: Double {
-        let (whole, attoseconds) = components
-        return Double(whole) + Double(attoseconds) / 1e18
-    }
-}

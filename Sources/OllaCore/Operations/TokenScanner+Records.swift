@@ -88,7 +88,7 @@ extension TokenScanner {
 
 /// Where a marker (a piece of a field name) or a `\u` escape occurs in a tail, last first.
 ///
-/// Candidates are found by their first two bytes (`_c` of `_count`, `\u`), sixteen
+/// Candidates are found by their first two bytes (`_c` of `_count`, `\u`), sixty-four
 /// positions per step with SIMD compares (SSE2's `pcmpeqb`/`pmovmskb` on x86-64), then
 /// checked whole. A tail that holds no usage is searched to its start, so the step's cost
 /// is the cost of every stream end without counts (OpenAI's without `include_usage`): about
@@ -124,11 +124,26 @@ private struct MarkerSearch {
         if let base = tail.baseAddress {
             let first = SIMD16<UInt8>(repeating: marker[0]), second = SIMD16<UInt8>(repeating: marker[1])
             let backslash = SIMD16<UInt8>(repeating: JSONByte.backslash), u = SIMD16<UInt8>(repeating: JSONByte.lowercaseU)
-            while end >= 16 {
-                // Positions end-16 ..< end and the byte after each: bytes end-16 ... end.
-                let these = base.loadUnaligned(fromByteOffset: end - 16, as: SIMD16<UInt8>.self)
-                let next = base.loadUnaligned(fromByteOffset: end - 15, as: SIMD16<UInt8>.self)
-                if any(((these .== first) .& (next .== second)) .| ((these .== backslash) .& (next .== u))) { break }
+            /// Which of the sixteen positions `start ..< start + 16` start a candidate (the
+            /// bytes `start ... start + 16` are read).
+            func candidates(at start: Int) -> SIMDMask<SIMD16<Int8>> {
+                let these = base.loadUnaligned(fromByteOffset: start, as: SIMD16<UInt8>.self)
+                let next = base.loadUnaligned(fromByteOffset: start + 1, as: SIMD16<UInt8>.self)
+                return ((these .== first) .& (next .== second)) .| ((these .== backslash) .& (next .== u))
+            }
+            /// Whether any lane is set: the mask's two words or'ed (`any(_:)` of a mask built
+            /// from four blocks was compiled as a call to a generic `min()`).
+            func holdsAny(_ mask: SIMDMask<SIMD16<Int8>>) -> Bool {
+                let words = unsafeBitCast(mask, to: SIMD2<UInt64>.self)
+                return words[0] | words[1] != 0
+            }
+            // Sixty-four positions per test while the tail has no candidate (one branch
+            // instead of four), then the block of sixteen that holds the last one.
+            while end >= 64, !holdsAny(candidates(at: end - 16) .| candidates(at: end - 32)
+                                       .| candidates(at: end - 48) .| candidates(at: end - 64)) {
+                end -= 64
+            }
+            while end >= 16, !holdsAny(candidates(at: end - 16)) {
                 end -= 16
             }
         }

@@ -44,6 +44,13 @@ public enum TokenScanner {
     }
 
     private static func ollamaUsage(_ record: TailObject) -> TokenUsage? {
+        if let decided = ollamaUsageInOnePass(record.bytes) { return decided }
+        return ollamaUsageWalking(record)
+    }
+
+    /// The final line's fields by a walk of its members (`TailObject`): what the one pass
+    /// (`ollamaUsageInOnePass`) leaves undecided, and its reference in the tests.
+    static func ollamaUsageWalking(_ record: TailObject) -> TokenUsage? {
         var done = false
         var prompt: Int?, completion: Int?
         var eval: Int?, load: Int?, total: Int?, promptEval: Int?

@@ -1,0 +1,42 @@
+import Testing
+@testable import OllaCore
+
+/// The marker search behind `TokenScanner.mayHold` (sixty-four positions per test, then
+/// sixteen, then one): a marker or a `\u` is found wherever it lies relative to those
+/// blocks, and a filler that only resembles one is not.
+@Suite struct TokenScannerMarkerSearchTests {
+    static func holds(_ text: [UInt8], _ marker: StaticString = "_tokens") -> Bool {
+        text.withUnsafeBytes { TokenScanner.mayHold(marker, in: $0) }
+    }
+
+    @Test func aMarkerAtEveryPositionIsFound() {
+        for length in [7, 16, 17, 63, 64, 65, 130, 200, 257] {
+            for position in 0...(length - 7) {
+                var text = Array(repeating: UInt8(ascii: "x"), count: length)
+                text.replaceSubrange(position..<(position + 7), with: Array("_tokens".utf8))
+                #expect(Self.holds(text), "length \(length), marker at \(position)")
+            }
+        }
+    }
+
+    @Test func anEscapeAtEveryPositionIsFound() {
+        for length in [2, 16, 64, 65, 129, 200] {
+            for position in 0...(length - 2) {
+                var text = Array(repeating: UInt8(ascii: "_"), count: length)
+                text[position] = UInt8(ascii: "\\")
+                text[position + 1] = UInt8(ascii: "u")
+                #expect(Self.holds(text), "length \(length), escape at \(position)")
+            }
+        }
+    }
+
+    @Test func nearMissesAreNotCandidates() {
+        // `_t` without the rest, `\` before other letters, `_` and `t` split by a block edge.
+        let filler = Array(String(repeating: "_tok _t \\n \\t u_ t_", count: 20).utf8)
+        for length in [0, 1, 15, 16, 63, 64, 65, filler.count] {
+            #expect(!Self.holds(Array(filler.prefix(length))), "length \(length)")
+        }
+        #expect(Self.holds(filler + Array("_tokens".utf8)))
+        #expect(Self.holds(Array("_tokens".utf8) + filler))
+    }
+}
