@@ -33,8 +33,9 @@
 # 16 KiB buffer each open stream holds; 0005 keeps an easy handle's parse of its URL while
 # the next transfer sets the same URL string; 0006 writes the request line, Host,
 # Content-Length and the connection cache's key without the printf engine; 0007 skips the
-# poll after a read that left a plain socket empty (one per forwarded chunk). Each patch
-# starts with what it does and why. See docs/security.md.
+# poll after a read that left a plain socket empty (one per forwarded chunk); 0008 skips
+# header lines by their first byte in libcurl's header lookups and prunes the DNS cache at
+# most once a second. Each patch starts with what it does and why. See docs/security.md.
 #
 # What is compiled: HTTP and HTTPS (OpenSSL, linked dynamically against Debian's libssl3, so
 # its security updates apply without rebuilding Olla), IPv6, Unix sockets, the threaded
