@@ -26,7 +26,7 @@ Measured (see docs/benchmarks.md, "Instructions and syscalls"):
 Environment: OLLA_BIN (required), BENCH_BIN (streamsrv, streamcli), BENCH_OUT (results.json,
 table.txt; default the temp dir), INSTR_N (small requests, default 200), INSTR_STREAMS
 (streams per window, default 30), INSTR_CHUNKS (K, default 40: the 4 KiB tail Olla keeps for the end is full in both runs), INSTR_TOP (top-N, default 25),
-INSTR_CASES (subset of small,chunk,end,bulk,heap,rss), INSTR_LOGGING (default: Olla with the
+INSTR_CASES (subset of small,chunk,end,bulk,heap,rss), INSTR_END_TRIES (windows per end kind, lowest kept, default 2), INSTR_LOGGING (default: Olla with the
 default logging, an access-log line per request).
 """
 import json
@@ -54,6 +54,8 @@ N_SMALL = int(os.environ.get("INSTR_N", "200"))
 S = int(os.environ.get("INSTR_STREAMS", "30"))
 K = int(os.environ.get("INSTR_CHUNKS", "40"))
 TOP = int(os.environ.get("INSTR_TOP", "25"))
+# Windows per stream-end kind; the lowest is reported (see measure_target).
+END_TRIES = int(os.environ.get("INSTR_END_TRIES", "2"))
 # INSTR_LOGGING=default: Olla runs with the logging a user gets (request_logging on, level
 # info: one access-log line per request) instead of request_logging off and level warn.
 DEFAULT_LOGGING = os.environ.get("INSTR_LOGGING") == "default"
@@ -515,9 +517,17 @@ def measure_target(kind, tool, stream_port, fixed_port, backend, res):
         if "end" in CASES:
             for k in END_KINDS:
                 log(f"  {kind} {tool}: stream ends, {k}")
-                res[f"end {k}"] = measure_end(meter, port, idle, k, backend)
-                if tool == "strace":
-                    res[f"end {k}"]["by_syscall"] = meter.last
+                # Twice, the lower kept: a window of S ends lasts 0.3-1.4 s under callgrind, and
+                # Olla's /api/ps poll of an instance in use (once a second, ~200 K) lands in it
+                # or not; the idle correction, measured with no stream open, holds no poll.
+                tries = []
+                for _ in range(END_TRIES):
+                    tries.append(measure_end(meter, port, idle, k, backend))
+                    if tool == "strace":
+                        tries[-1]["by_syscall"] = meter.last
+                best = min(tries, key=lambda r: r["per_end"])
+                best["tries_per_end"] = [r["per_end"] for r in tries]
+                res[f"end {k}"] = best
         stop(f"{kind}-{tool}-stream", p)
     return out
 
