@@ -26,7 +26,7 @@ Measured (see docs/benchmarks.md, "Instructions and syscalls"):
 Environment: OLLA_BIN (required), BENCH_BIN (streamsrv, streamcli), BENCH_OUT (results.json,
 table.txt; default the temp dir), INSTR_N (small requests, default 200), INSTR_STREAMS
 (streams per window, default 30), INSTR_CHUNKS (K, default 40: the 4 KiB tail Olla keeps for the end is full in both runs), INSTR_TOP (top-N, default 25),
-INSTR_CASES (subset of small,chunk,end,bulk,heap,rss), INSTR_END_TRIES (windows per end kind, lowest kept, default 2), INSTR_LOGGING (default: Olla with the
+INSTR_CASES (subset of small,chunk,end,bulk,heap,rss), INSTR_END_TRIES (windows per end kind, lowest kept, default 2), INSTR_IDLE_STREAMS (streams held open beside the chunk windows, default 0), INSTR_LOGGING (default: Olla with the
 default logging, an access-log line per request).
 """
 import json
@@ -54,6 +54,9 @@ N_SMALL = int(os.environ.get("INSTR_N", "200"))
 S = int(os.environ.get("INSTR_STREAMS", "30"))
 K = int(os.environ.get("INSTR_CHUNKS", "40"))
 TOP = int(os.environ.get("INSTR_TOP", "25"))
+# Streams held open and silent beside the chunk windows' streams (a server with many open
+# streams): the cost per forwarded chunk must not grow with them.
+IDLE_STREAMS = int(os.environ.get("INSTR_IDLE_STREAMS", "0"))
 # Windows per stream-end kind; the lowest is reported (see measure_target).
 END_TRIES = int(os.environ.get("INSTR_END_TRIES", "2"))
 # INSTR_LOGGING=default: Olla runs with the logging a user gets (request_logging on, level
@@ -506,9 +509,15 @@ def measure_target(kind, tool, stream_port, fixed_port, backend, res):
         idle = idle_rate(meter)
         res["stream_idle_per_s"] = idle
         if "chunk" in CASES:
+            background = None
+            if IDLE_STREAMS:
+                log(f"  {kind} {tool}: {IDLE_STREAMS} idle streams held open beside the chunk windows")
+                background, _ = idle_streams(port, IDLE_STREAMS, hold_s=600)
             for k in CHUNK_KINDS:
                 log(f"  {kind} {tool}: chunks, {k}")
                 res[f"chunk {k}"] = measure_chunks(meter, port, idle, k)
+            if background:
+                close_idle(background)
         if "bulk" in CASES:
             log(f"  {kind} {tool}: bulk answer, {BULK_BYTES >> 20} MiB")
             res["bulk"] = measure_bulk(meter, port, idle)
@@ -784,6 +793,7 @@ def main():
         "commit": subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True,
                                  text=True).stdout.strip(),
         "N": N_SMALL, "S": S, "K": K, "olla_logging": "default" if DEFAULT_LOGGING else "request_logging off",
+        "idle_streams": IDLE_STREAMS,
     }
     log(f"temp dir {TMP}; {facts}")
     shutil.copy2(OLLA, OLLA_COPY)
@@ -867,6 +877,7 @@ def report(facts):
             f"{facts['nginx']}; olla {facts['olla']} ({facts['commit']}); {facts['valgrind']}; "
             f"N={N_SMALL}/{2 * N_SMALL} small requests, {S_CHUNK} streams x {K}/{2 * K} chunks "
             f"every {GAP_MS} ms, {S} stream ends per window"
+            + (f"; {IDLE_STREAMS} idle streams open beside the chunk windows" if IDLE_STREAMS else "")
             + ("; Olla with the default logging (an access-log line per request)" if DEFAULT_LOGGING else "")]
     w = max(len(r[0]) for r in rows)
     hdr = f"| {'per ...':<{w}} | {'nginx':>9} | {'olla':>9} | {'olla/nginx':>10} | {'target':>9} |"

@@ -23,7 +23,8 @@
 # (MHD_OPTION_OLLA_CONNECTION_MEMORY_START: 32 KiB per open stream -> 4 KiB); 0008 adds a
 # response's headers in one call and one allocation (olla_MHD_add_response_headers); 0009
 # stops splitting the query into GET arguments Olla never reads (a long query ran the
-# connection's pool out and was never answered).
+# connection's pool out and was never answered); 0010 resumes a connection without walking
+# every suspended one (the work per forwarded chunk grew with the number of open streams).
 # Each patch starts with what it does. See docs/security.md.
 # Debian's only patch to this release fixes the PostProcessor, which is not compiled here.
 #
