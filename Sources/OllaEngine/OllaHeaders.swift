@@ -36,7 +36,8 @@ struct OllaHeaders {
         if let model { headers.append(("X-Olla-Model", model)) }
         if let endpoint { headers.append(("X-Olla-Backend-Type", endpoint.type.rawValue)) }
         if let headAt {
-            headers.append(("X-Olla-Response-Time", "\((headAt - startedAt).wholeMilliseconds)ms"))
+            // `String(_:)` and a literal: interpolation went through `description` by dynamic dispatch.
+            headers.append(("X-Olla-Response-Time", String((headAt - startedAt).wholeMilliseconds) + "ms"))
         }
         if let plan { plan.appendHeaders(to: &headers) }
         headers.append(contentsOf: extra)

@@ -45,6 +45,21 @@ import Testing
         #expect(names(HeaderRules.clientResponseHeaders(upstream: upstream)) == ["content-type", "date", "x-custom"])
     }
 
+    /// `isHopByHop` says yes exactly for the names of `hopByHop`, in any letter case, and no
+    /// for names of the same lengths that differ in one byte.
+    @Test func hopByHopNamesAreExactlyTheListedOnes() {
+        for candidate in HeaderRules.hopByHop {
+            let name = candidate.description
+            #expect(HeaderRules.isHopByHop(name), "\(name)")
+            #expect(HeaderRules.isHopByHop(name.uppercased()), "\(name)")
+            #expect(!HeaderRules.isHopByHop(String(name.dropLast()) + "x"), "\(name)")
+            #expect(!HeaderRules.isHopByHop("x" + name), "\(name)")
+        }
+        for other in ["", "t", "host", "trailers", "upgrades", "connectionx", "content-length", "via", "x-te"] {
+            #expect(!HeaderRules.isHopByHop(other), "\(other)")
+        }
+    }
+
     /// A name any `Connection` field lists is hop-by-hop, before or after that field, in
     /// either direction, whatever its case and the list's spacing; a prefix of it is not.
     @Test func namesAConnectionFieldListsAreDroppedBothWays() {

@@ -41,9 +41,12 @@ public final class AccessPolicy: Sendable {
 
     /// The address rate limits and logs attribute a request to.
     func clientAddress(_ head: InboundHead) -> String {
-        ClientAddress.resolve(
-            peer: head.peerAddress, forwardedFor: HeaderRules.value(of: "x-forwarded-for", in: head.headers),
-            trustedProxies: rateLimits.trustedProxyCIDRs, trustProxyHeaders: rateLimits.trustProxyHeaders)
+        // `X-Forwarded-For` is read only when it is trusted (`resolve` ignores it otherwise):
+        // no scan of the headers for the usual configuration.
+        let trusted = rateLimits.trustProxyHeaders
+        return ClientAddress.resolve(
+            peer: head.peerAddress, forwardedFor: trusted ? HeaderRules.value(of: "x-forwarded-for", in: head.headers) : nil,
+            trustedProxies: rateLimits.trustedProxyCIDRs, trustProxyHeaders: trusted)
     }
 
     /// The request line and headers as they arrived, in bytes (CRLFs included).

@@ -21,10 +21,12 @@ struct RequestGate {
         self.policy = policy
         self.metrics = metrics
         self.client = policy.clientAddress(head)
-        // `Origin` matters only while CORS is on: no scan of the headers otherwise.
+        // `Origin` matters only while CORS is on, and `Host` only beside an `Origin`
+        // (`isCrossOrigin` is false without one): no scan of the headers for either otherwise.
         let origin = policy.cors.isEnabled ? HeaderRules.value(of: "origin", in: head.headers) : nil
-        let crossOrigin = policy.cors.isEnabled
-            && CORSPolicy.isCrossOrigin(origin: origin, host: HeaderRules.value(of: "host", in: head.headers))
+        let crossOrigin = origin.map {
+            CORSPolicy.isCrossOrigin(origin: $0, host: HeaderRules.value(of: "host", in: head.headers))
+        } ?? false
         self.origin = crossOrigin ? origin : nil
         self.corsHeaders = crossOrigin ? policy.cors.responseHeaders(origin: origin) : []
     }

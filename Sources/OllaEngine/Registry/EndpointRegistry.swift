@@ -115,13 +115,21 @@ public final class EndpointRegistry: Sendable {
             // Changed in place through the index: one hash of the name, no copy of the state
             // out of the table and back (every answer's head passes here).
             guard let index = states.index(forKey: endpoint) else { return (nil, false) }
-            let probeWasDue = states.values[index].health.nextProbeAt
-            let transition = change(&states.values[index].health)
-            return (transition, states.values[index].health.nextProbeAt < probeWasDue)
+            return Self.apply(change, to: &states.values[index].health)
         }
         if transition != nil { republish(now: now) }
         if probeSooner { wake.ring() }
         return transition
+    }
+
+    /// `change` applied to `health` in place (one access: reading the health through the
+    /// table's subscript copied the whole live state out), and whether it brought the next
+    /// probe forward.
+    private static func apply(_ change: (inout EndpointHealth) -> EndpointHealth.Transition?,
+                              to health: inout EndpointHealth) -> (EndpointHealth.Transition?, Bool) {
+        let probeWasDue = health.nextProbeAt
+        let transition = change(&health)
+        return (transition, health.nextProbeAt < probeWasDue)
     }
 
     /// The next time each endpoint wants a probe.
