@@ -19,10 +19,10 @@ extension InstanceResidency {
             models[model] = ResidentModel(
                 name: displayName, phase: .loading(readyAt: now + .schedulingSeconds(start + loadTime)),
                 lastUsed: now, expiresAt: now + SchedulerSettings.ollamaKeepAlive)
-        } else if var resident = models[model] {
-            resident.lastUsed = now
-            resident.expiresAt = max(resident.expiresAt, now + SchedulerSettings.ollamaKeepAlive)
-            models[model] = resident
+        } else if let index = models.index(forKey: model) {
+            // Changed where it lies (one hash; a copy out and the setter back cost two).
+            models.values[index].lastUsed = now
+            models.values[index].expiresAt = max(models.values[index].expiresAt, now + SchedulerSettings.ollamaKeepAlive)
         }
         if !cold, let slots = slotsPerModel, runningCount(model) >= slots, maySendSlotProbe(model) {
             slotProbe = (id, false)
@@ -36,17 +36,17 @@ extension InstanceResidency {
     /// is loaded and the request holds a slot: as many requests of one model streaming at
     /// once as seen here is how many slots the model has (when not configured).
     public mutating func firstByte(_ id: UInt64, succeeded: Bool, now: ContinuousClock.Instant) {
-        guard var request = running[id], request.firstByteAt == nil else { return }
-        request.firstByteAt = now
-        running[id] = request
+        // Both entries are found once (a hash each) and changed where they lie: copying the
+        // request and the model out and storing them back cost ~2.5 K per request.
+        guard let index = running.index(forKey: id), let model = Self.markFirstByte(&running.values[index], at: now)
+        else { return }
         guard succeeded else { return }
-        if var resident = models[request.model] {
-            resident.phase = .loaded
-            resident.lastUsed = now
-            models[request.model] = resident
+        if let resident = models.index(forKey: model) {
+            models.values[resident].phase = .loaded
+            models.values[resident].lastUsed = now
         }
         if configuredParallel == nil {
-            let streaming = running.values.filter { $0.model == request.model && $0.firstByteAt != nil }.count
+            let streaming = running.values.filter { $0.model == model && $0.firstByteAt != nil }.count
             if let probe = slotProbe, probe.id == id {
                 // The probe had to wait for another request to end: the learned slots are the bound.
                 if streaming <= learnedParallel && probe.sawEnd { parallelConfirmed = true }
@@ -54,6 +54,13 @@ extension InstanceResidency {
             }
             learnedParallel = max(learnedParallel, streaming)
         }
+    }
+
+    /// Stamps `request`'s first byte at `now` in place; its model, or nil when it had one already.
+    private static func markFirstByte(_ request: inout RunningRequest, at now: ContinuousClock.Instant) -> String? {
+        guard request.firstByteAt == nil else { return nil }
+        request.firstByteAt = now
+        return request.model
     }
 
     /// Request `id` ended (answered, failed or abandoned): its slot is free again.
