@@ -43,6 +43,10 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     /// below, so their run-time exclusivity checks (~80 instructions per access, several per
     /// round) are left out.
     @exclusivity(unchecked) private var curlTimer = CurlTimer.unset
+    /// The timer's deadline was compared with the round's clock reading and is not due yet.
+    /// The next `process` gets that same reading (the worker reads its clock once per round,
+    /// after the wait): it need not compare again unless libcurl set the timer since.
+    @exclusivity(unchecked) private var curlTimerNotDue = false
     /// libcurl acted (a socket or timer action, a handle added or removed) since finished
     /// transfers were last collected: only then can `curl_multi_info_read` have news.
     @exclusivity(unchecked) private var curlActed = false
@@ -141,7 +145,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         drainCommands()
         // A transfer started just now set libcurl's timer to "at once" (`CurlTimer.now`): it
         // is kicked off in this round, not the next.
-        runCurlTimerIfDue(now: now)
+        runCurlTimerIfDue(now: now, checkedAtThisClock: true)
         collectFinished()
     }
 
@@ -159,7 +163,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     /// Runs libcurl's timer when due and hands finished transfers to their delegates.
     public func eventsHandled(now: ContinuousClock.Instant) {
         worker.assertInLoop()
-        runCurlTimerIfDue(now: now)
+        runCurlTimerIfDue(now: now, checkedAtThisClock: false)
         collectFinished()
     }
 
@@ -235,6 +239,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
 
     fileprivate func curlWantsTimer(_ milliseconds: Int) {
         worker.assertInLoop()
+        curlTimerNotDue = false
         switch milliseconds {
         case ..<0: curlTimer = .unset
         case 0: curlTimer = .now
@@ -304,12 +309,19 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
 
     /// Runs libcurl's timer when it is due at the round's `now` (a deadline that falls within
     /// the round is met by the next one: the wait was planned to end there).
-    private func runCurlTimerIfDue(now: ContinuousClock.Instant) {
+    /// `checkedAtThisClock`: the last look may have used this same `now` (`curlTimerNotDue`).
+    private func runCurlTimerIfDue(now: ContinuousClock.Instant, checkedAtThisClock: Bool) {
         switch curlTimer {
         case .unset: return
         case .now: break
-        case .at(let deadline): guard deadline <= now else { return }
+        case .at(let deadline):
+            if checkedAtThisClock && curlTimerNotDue { return }
+            guard deadline <= now else {
+                curlTimerNotDue = true
+                return
+            }
         }
+        curlTimerNotDue = false
         curlTimer = .unset
         curlActed = true
         Curl.socketAction(multi, CURL_SOCKET_TIMEOUT, 0)
