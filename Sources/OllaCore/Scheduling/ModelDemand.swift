@@ -6,10 +6,15 @@
 /// Beside the count it keeps, decayed alike, how many requests each arrival found already
 /// held for its model: their ratio is the queue the model's requests met lately
 /// (`queueFound`), which tells demand its copies cannot keep up with from a burst they absorb.
+///
+/// And where each model can be served: the instances its last request was offered to
+/// (`homes`), which a fleet-wide placement plan needs for every model, not only the one asked for.
 public struct ModelDemand: Sendable, Equatable {
     /// Per model: the decayed request count, the decayed sum of the requests each of them
     /// found held, and when both were last updated.
     private var counts: [String: (value: Double, queued: Double, at: ContinuousClock.Instant)] = [:]
+    /// Per model: the instances its last request could be served by, in configuration order.
+    private var offers: [String: [String]] = [:]
     private let halfLife: Double
     /// The first request counted: how long demand has been watched.
     private var since: ContinuousClock.Instant?
@@ -20,14 +25,26 @@ public struct ModelDemand: Sendable, Equatable {
     }
 
     /// Counts one request for `model` (canonical name) at `now`, which found `waiting`
-    /// requests for it already held (Olla's queue).
-    public mutating func requested(_ model: String, now: ContinuousClock.Instant, waiting: Int = 0) {
+    /// requests for it already held (Olla's queue); `offeredBy`: the instances that could
+    /// serve it (the request's candidates), or nil to leave what is known of them unchanged.
+    public mutating func requested(_ model: String, now: ContinuousClock.Instant, waiting: Int = 0,
+                                   offeredBy candidates: [SchedulingCandidate]? = nil) {
+        if let candidates, !(offers[model]?.elementsEqual(candidates, by: { $0 == $1.name }) ?? false) {
+            offers[model] = candidates.map { $0.name }
+        }
         let decay = counts[model].map { Self.halving(max(0, (now - $0.at).schedulingSeconds) / halfLife) } ?? 0
         let old = counts[model] ?? (0, 0, now)
         counts[model] = (old.value * decay + 1, old.queued * decay + Double(max(0, waiting)), now)
         if since == nil { since = now }
         if counts.count > 4_096 { forgetFaded(now: now) }
     }
+
+    /// The instances that could serve `model` when it was last requested, in configuration
+    /// order (empty when never told).
+    public func homes(_ model: String) -> [String] { offers[model] ?? [] }
+
+    /// Every model with a recorded request, by name.
+    public var models: [String] { counts.keys.sorted() }
 
     /// The decayed request count of `model` at `now` (0 for a model never requested).
     public func level(_ model: String, now: ContinuousClock.Instant) -> Double {
@@ -75,11 +92,12 @@ public struct ModelDemand: Sendable, Equatable {
 
     private mutating func forgetFaded(now: ContinuousClock.Instant) {
         counts = counts.filter { level($0.key, now: now) > 0.01 }
+        offers = offers.filter { counts[$0.key] != nil }
     }
 
     /// Equal demand: the same half-life and the same decayed counts per model.
     public static func == (a: ModelDemand, b: ModelDemand) -> Bool {
         a.halfLife == b.halfLife && a.since == b.since && a.counts.mapValues(\.value) == b.counts.mapValues(\.value)
-            && a.counts.mapValues(\.queued) == b.counts.mapValues(\.queued)
+            && a.counts.mapValues(\.queued) == b.counts.mapValues(\.queued) && a.offers == b.offers
     }
 }

@@ -31,7 +31,8 @@ extension ResidencyScheduler {
             var only = estimate(model, on: candidates[0], now: now, queuedBehind: queuedBehind)
             let heldNowhere = only.residency == .cold
             if heldNowhere { only.penaltyCredit = max(0, heldWaiting) }
-            weighLastCopy(&only, for: model, heldNowhere: heldNowhere, now: now)
+            let plan = only.victim == nil ? nil : plan(now: now)
+            weighLastCopy(&only, for: model, heldNowhere: heldNowhere, plan: plan, now: now)
             return only.canStartNow && !only.awaitsPayment ? .dispatch([only]) : .hold([only])
         }
         var estimates = candidates.enumerated().map {
@@ -41,8 +42,10 @@ extension ResidencyScheduler {
         if heldNowhere {
             for i in estimates.indices { estimates[i].estimate.penaltyCredit = max(0, heldWaiting) }
         }
+        // The plan only matters to a load that evicts: computed once, when one does.
+        let plan = estimates.contains { $0.estimate.victim != nil } ? plan(now: now) : nil
         for i in estimates.indices {
-            weighLastCopy(&estimates[i].estimate, for: model, heldNowhere: heldNowhere, now: now)
+            weighLastCopy(&estimates[i].estimate, for: model, heldNowhere: heldNowhere, plan: plan, now: now)
         }
         let tiers = Dictionary(grouping: estimates, by: \.estimate.candidate.priority)
             .sorted { $0.key > $1.key }

@@ -1,8 +1,10 @@
 extension ResidencyScheduler {
     /// A request for `model` (canonical) arrived: counts towards its demand, with the
-    /// requests for it it found held (`held`, as the hold queue last reported them).
-    public mutating func requested(_ model: String, now: ContinuousClock.Instant) {
-        demand.requested(model, now: now, waiting: held[model, default: 0])
+    /// requests for it it found held (`held`, as the hold queue last reported them), and the
+    /// instances that could serve it (`offeredBy`, for the placement plan; nil: unchanged).
+    public mutating func requested(_ model: String, offeredBy candidates: [SchedulingCandidate]? = nil,
+                                   now: ContinuousClock.Instant) {
+        demand.requested(model, now: now, waiting: held[model, default: 0], offeredBy: candidates)
     }
 
     /// Request `id` for `model` is (now) being sent to `instance`. A request that was

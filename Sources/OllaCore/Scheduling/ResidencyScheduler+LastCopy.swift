@@ -14,6 +14,12 @@ extension ResidencyScheduler {
     ///   are served without a load, and requests for `model` that arrive share the load
     ///   that follows: the two models alternate less (the ski-rental bound keeps the cost
     ///   within twice the best choice made knowing the future).
+    ///   Except by the fleet-wide `plan` (`PlacementPlan`): a victim it keeps on that
+    ///   instance costs at least one whole reload (it comes back there) and rents; a victim
+    ///   taking its turn in the last slot beside a model the plan keeps, wanted no more than
+    ///   `model`, owes no rent (its turn is to make room; a rarer model still rents). Turns
+    ///   on an instance that keeps nothing still rent: measured on bench-routing's (a), they
+    ///   alternated more without it.
     /// - **An extra copy pays the reload it causes** (`model` resident elsewhere): the load
     ///   is optional, and the victim's next user pays a whole reload for it, so the penalty
     ///   is at least one reload (the demand-ratio discount of `evictionPenalty` is for a
@@ -31,7 +37,7 @@ extension ResidencyScheduler {
     /// `speculative`: the queue it would relieve is a guess (start-up defaults), so the
     /// copies that hold `model` serve first, and the guess is replaced by what they show.
     func weighLastCopy(_ estimate: inout PlacementEstimate, for model: String, heldNowhere: Bool,
-                       now: ContinuousClock.Instant) {
+                       plan: PlacementPlan? = nil, now: ContinuousClock.Instant) {
         let instance = estimate.candidate.name
         let extraCopy = !heldNowhere && estimate.residency == .cold && copies(of: model, except: instance) > 0
         if extraCopy, !generationLearned(model) {
@@ -43,6 +49,21 @@ extension ResidencyScheduler {
         guard copies(of: victim, except: instance) == 0, demand.level(victim, now: now) >= 0.05 else { return }
         let reload = loadTime(victim, on: instance)
         if heldNowhere {
+            // The fleet-wide plan, for a load that must happen somewhere: a victim it keeps
+            // there comes back there, so its eviction costs at least its reload, and rent; one
+            // it does not keep (it takes turns in the instance's last slot, or lives
+            // elsewhere) beside a model it keeps, and wanted no more than `model`, owes no
+            // rent: that turn is the plan. Turns on
+            // an instance that keeps nothing, and a victim the plan does not know (no request
+            // said where it is offered), rent as before.
+            if let plan, plan.home[victim] != nil {
+                if plan.keeps(victim, on: instance) {
+                    estimate.evictionPenalty = max(estimate.evictionPenalty, reload)
+                } else if !(plan.kept[instance]?.isEmpty ?? true),
+                          demand.level(victim, now: now) <= demand.level(model, now: now) {
+                    return
+                }
+            }
             estimate.lastCopyRent = held[victim, default: 0] > 0
                 ? Self.rentWhileVictimHeld * reload : min(estimate.evictionPenalty, reload)
         } else if extraCopy, !outgrowsCopies(model, except: instance) {

@@ -79,7 +79,7 @@ public final class FleetScheduler: Sendable {
             // have dispatched held requests since they were last reported).
             // Nothing held and nothing reported held: the counts are empty already.
             if !state.holds.isEmpty || !state.core.held.isEmpty { state.core.held = state.holds.lengths }
-            state.core.requested(model, now: now)
+            state.core.requested(model, offeredBy: candidates, now: now)
             let placement = state.core.decide(model, candidates: candidates, now: now).takingAFreeSlot()
                 .joiningQueue(model, state.core, now: now)
             if case .dispatch(let estimates) = placement, state.holds.count(model) == 0 {
