@@ -43,6 +43,37 @@ extension TokenScanner {
                           totalDuration: total.map { .nanoseconds($0) },
                           promptEvalDuration: promptEval.map { .nanoseconds($0) })
     }
+
+    /// What `openAIUsageWalking` answers for `record` (an OpenAI chunk or body: the last
+    /// top-level `usage` object's `prompt_tokens` and `completion_tokens`), read in one pass
+    /// the same way: the usage object's members are read while it is checked, instead of a
+    /// second walk over it. Nil when this pass does not decide (a key with escapes, a usage
+    /// object holding objects or arrays, anything malformed).
+    static func openAIUsageInOnePass(_ record: UnsafeRawBufferPointer) -> TokenUsage?? {
+        guard let base = record.baseAddress else { return nil }
+        var chunk = OnePassObject(bytes: record, base: base)
+        /// The last top-level `usage` member: nil before one, `.some(nil)` when its value is
+        /// not an object (`null`), else its two counts.
+        var usage: (prompt: Int?, completion: Int?)?? = nil
+        guard chunk.opens() else { return nil }
+        if !chunk.closesAtOnce() {
+            while true {
+                guard let key = chunk.key() else { return nil }
+                if chunk.keyIs("usage", key), chunk.startsObject {
+                    guard let counts = chunk.countsObject("prompt_tokens", "completion_tokens") else { return nil }
+                    usage = .some(counts)
+                } else {
+                    guard chunk.value() != nil else { return nil }
+                    if chunk.keyIs("usage", key) { usage = .some(nil) }
+                }
+                guard let more = chunk.separator() else { return nil }
+                if !more { break }
+            }
+        }
+        guard chunk.endsHere() else { return nil }
+        guard let counts = usage ?? nil, counts.prompt != nil || counts.completion != nil else { return .some(nil) }
+        return TokenUsage(promptTokens: counts.prompt ?? 0, completionTokens: counts.completion ?? 0)
+    }
 }
 
 /// A cursor over one JSON object for `ollamaUsageInOnePass`: each step mirrors a step of
@@ -152,6 +183,29 @@ private struct OnePassObject {
             guard first != JSONByte.openBrace, first != JSONByte.openBracket, scalar() != nil,
                   let more = separator() else { return false }
             if !more { return true }
+        }
+    }
+
+    /// Whether the next byte opens an object.
+    @inline(__always)
+    var startsObject: Bool {
+        index < count && base.load(fromByteOffset: index, as: UInt8.self) == JSONByte.openBrace
+    }
+
+    /// An object of plain members (as `flatObject`), with the last `promptKey` and
+    /// `completionKey` members' counts; nil for anything else.
+    @inline(__always)
+    mutating func countsObject(_ promptKey: StaticString, _ completionKey: StaticString) -> (prompt: Int?, completion: Int?)? {
+        guard consume(JSONByte.openBrace) else { return nil }
+        var prompt: Int?, completion: Int?
+        if closesAtOnce() { return (nil, nil) }
+        while true {
+            guard let key = key(), index < count else { return nil }
+            let first = base.load(fromByteOffset: index, as: UInt8.self)
+            guard first != JSONByte.openBrace, first != JSONByte.openBracket, let value = scalar() else { return nil }
+            if keyIs(promptKey, key) { prompt = value.count } else if keyIs(completionKey, key) { completion = value.count }
+            guard let more = separator() else { return nil }
+            if !more { return (prompt, completion) }
         }
     }
 

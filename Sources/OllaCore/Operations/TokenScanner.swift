@@ -94,9 +94,19 @@ public enum TokenScanner {
 
     private static func openAI(in tail: UnsafeRawBufferPointer) -> TokenUsage? {
         guard mayHold(countsMarker, in: tail) else { return nil }
-        return lastDocument(in: tail, marker: countsMarker) { record in
-            topLevelUsage(of: record)?.flatMap { promptCompletion($0) }
-        } ?? lastUsageObject(in: tail).flatMap { promptCompletion($0) }
+        return lastDocument(in: tail, marker: countsMarker, openAIUsage)
+            ?? lastUsageObject(in: tail).flatMap { promptCompletion($0) }
+    }
+
+    private static func openAIUsage(_ record: TailObject) -> TokenUsage? {
+        if let decided = openAIUsageInOnePass(record.bytes) { return decided }
+        return openAIUsageWalking(record)
+    }
+
+    /// An OpenAI record's usage by walks of its members (`TailObject`): what the one pass
+    /// (`openAIUsageInOnePass`) leaves undecided, and its reference in the tests.
+    static func openAIUsageWalking(_ record: TailObject) -> TokenUsage? {
+        topLevelUsage(of: record)?.flatMap { promptCompletion($0) }
     }
 
     /// The part every count's name has in the OpenAI, Responses and Anthropic APIs
