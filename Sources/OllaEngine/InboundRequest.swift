@@ -25,16 +25,7 @@ public struct InboundHead: Sendable {
         self.httpVersion = httpVersion
         self.headers = headers
         self.peerAddress = peerAddress
-        // One pass for the first of each field (`HeaderRules.value(of:in:)` would be two).
-        var length: String? = nil
-        var coding: String? = nil
-        for header in headers where length == nil || coding == nil {
-            if length == nil, HTTPHeaderName.matches(header.name, "content-length") {
-                length = header.value
-            } else if coding == nil, HTTPHeaderName.matches(header.name, "transfer-encoding") {
-                coding = header.value
-            }
-        }
+        let (length, coding) = HeaderRules.framingFields(in: headers)
         let declared = length.flatMap { Int64($0.trimmingSpaces()) }
         self.declaredLength = declared
         if let coding, !coding.isEmpty {

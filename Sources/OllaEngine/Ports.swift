@@ -123,17 +123,8 @@ public struct UpstreamHead: Sendable {
     }
 
     /// `Content-Length` unless a `Transfer-Encoding` is present (RFC 9112 §6.3: it wins).
-    /// One pass for the first of each field (`HeaderRules.value(of:in:)` would be two).
     static func declaredLength(in headers: [HTTPHeader]) -> UInt64? {
-        var length: String? = nil
-        var coding: String? = nil
-        for header in headers where length == nil || coding == nil {
-            if length == nil, HTTPHeaderName.matches(header.name, "content-length") {
-                length = header.value
-            } else if coding == nil, HTTPHeaderName.matches(header.name, "transfer-encoding") {
-                coding = header.value
-            }
-        }
+        let (length, coding) = HeaderRules.framingFields(in: headers)
         if let coding, !coding.isEmpty { return nil }
         return length.flatMap { UInt64($0.trimmingSpaces()) }
     }

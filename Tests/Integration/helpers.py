@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Optional
@@ -580,3 +581,66 @@ def split_responses(data: bytes) -> list[tuple[int, dict, bytes]]:
         out.append((int(status), headers, rest[:n]))
         rest = rest[n:]
     return out
+
+
+class RawBackend:
+    """A loopback HTTP/1.1 backend on plain sockets, for scenarios whose answers must be written
+    byte for byte as some real server writes them (odd header case, records split across
+    writes): it reads each request (head and Content-Length body) on a keep-alive connection
+    and hands it to ``answer``, which writes the whole answer and returns whether to keep the
+    connection. ``accepted`` counts connections; ``answer`` gets the connection's number."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.accepted = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def answer(self, conn: socket.socket, method: str, path: str, number: int) -> bool:
+        raise NotImplementedError
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            threading.Thread(target=self._serve, args=(conn, self.accepted), daemon=True).start()
+
+    def _serve(self, conn: socket.socket, number: int):
+        buf = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                lines = head.decode().split("\r\n")
+                method, path, _ = lines[0].split(" ")
+                length = 0
+                for line in lines[1:]:
+                    name, _, value = line.partition(":")
+                    if name.strip().lower() == "content-length":
+                        length = int(value.strip())
+                while len(buf) < length:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                buf = buf[length:]
+                if not self.answer(conn, method, path, number):
+                    return
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self.sock.close()

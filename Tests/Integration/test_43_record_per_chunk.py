@@ -8,12 +8,12 @@ docs/api.md "Bodies".
 """
 import json
 import socket
-import threading
 import time
 
 import pytest
 
 from conftest import FAST_HEALTH, endpoint_ex
+from helpers import RawBackend
 
 pytestmark = pytest.mark.daemon_only
 
@@ -37,68 +37,26 @@ def sse_writes():
     return writes, evs + [done]
 
 
-class RecordBackend:
+class RecordBackend(RawBackend):
     """An Ollama-enough backend whose streams write records in odd groupings (one TCP
     write per chunk)."""
 
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn):
-        buf = b""
-        try:
-            while True:
-                while b"\r\n\r\n" not in buf:
-                    data = conn.recv(65536)
-                    if not data:
-                        return
-                    buf += data
-                head, buf = buf.split(b"\r\n\r\n", 1)
-                lines = head.decode().split("\r\n")
-                method, path, _ = lines[0].split(" ")
-                length = 0
-                for h in lines[1:]:
-                    k, _, v = h.partition(":")
-                    if k.strip().lower() == "content-length":
-                        length = int(v.strip())
-                while len(buf) < length:
-                    buf += conn.recv(65536)
-                buf = buf[length:]
-                if path in ("/api/chat", "/v1/chat/completions"):
-                    writes, _ = ndjson_writes() if path == "/api/chat" else sse_writes()
-                    ctype = b"application/x-ndjson" if path == "/api/chat" else b"text/event-stream"
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: " + ctype + b"\r\nTransfer-Encoding: chunked\r\n\r\n")
-                    for w in writes:
-                        conn.sendall(b"%x\r\n" % len(w) + w + b"\r\n")
-                        time.sleep(0.02)
-                    conn.sendall(b"0\r\n\r\n")
-                    continue
-                body = {"/api/tags": TAGS, "/api/ps": {"models": []}, "/api/version": {"version": "0.12.0"}}.get(
-                    path, {"status": "ok"})
-                data = json.dumps(body).encode() if path != "/" else b"Ollama is running"
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(data)
-                             + (b"" if method == "HEAD" else data))
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    def close(self):
-        self.sock.close()
+    def answer(self, conn, method, path, number):
+        if path in ("/api/chat", "/v1/chat/completions"):
+            writes, _ = ndjson_writes() if path == "/api/chat" else sse_writes()
+            ctype = b"application/x-ndjson" if path == "/api/chat" else b"text/event-stream"
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: " + ctype + b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+            for w in writes:
+                conn.sendall(b"%x\r\n" % len(w) + w + b"\r\n")
+                time.sleep(0.02)
+            conn.sendall(b"0\r\n\r\n")
+            return True
+        body = {"/api/tags": TAGS, "/api/ps": {"models": []}, "/api/version": {"version": "0.12.0"}}.get(
+            path, {"status": "ok"})
+        data = json.dumps(body).encode() if path != "/" else b"Ollama is running"
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(data)
+                     + (b"" if method == "HEAD" else data))
+        return True
 
 
 def chunks_of(port, path, body):

@@ -9,13 +9,11 @@ connection (a second request follows on it: the first answer must end at its len
 close that never comes), and `connection: close` (the next request goes out on a new
 connection). Every answer reaches the client whole."""
 import json
-import socket
-import threading
 
 import pytest
 
 from conftest import FAST_HEALTH, endpoint_ex
-from helpers import RawClient, ndjson_lines
+from helpers import RawBackend, RawClient, ndjson_lines
 
 pytestmark = pytest.mark.daemon_only
 
@@ -27,74 +25,37 @@ SHOW = json.dumps({"modelfile": "FROM case", "details": {"family": "case"}}).enc
 EMBED = json.dumps({"model": "case", "embeddings": [[0.5, -0.25]]}).encode()
 
 
-class CaseBackend:
+class CaseBackend(RawBackend):
     """An Ollama-enough backend whose answers spell their headers in odd case."""
 
     def __init__(self):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.connections = {"/api/show": [], "/api/embed": []}
-        self.accepted = 0
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
-    def _accept(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            threading.Thread(target=self._serve, args=(conn, self.accepted), daemon=True).start()
-
-    def _serve(self, conn, number):
-        buf = b""
-        try:
-            while True:
-                while b"\r\n\r\n" not in buf:
-                    data = conn.recv(65536)
-                    if not data:
-                        return
-                    buf += data
-                head, buf = buf.split(b"\r\n\r\n", 1)
-                lines = head.decode().split("\r\n")
-                method, path, _ = lines[0].split(" ")
-                length = sum(int(v) for k, _, v in (h.partition(":") for h in lines[1:])
-                             if k.strip().lower() == "content-length")
-                while len(buf) < length:
-                    buf += conn.recv(65536)
-                buf = buf[length:]
-                if path in self.connections:
-                    self.connections[path].append(number)
-                if path == "/api/chat":
-                    conn.sendall(b"HTTP/1.1 200 OK\r\ndate: Mon, 30 Nov 2026 00:00:00 GMT\r\n"
-                                 b"content-type: application/x-ndjson\r\nx-case: 1\r\n"
-                                 b"transfer-encoding: chunked\r\n\r\n")
-                    for record in RECORDS:
-                        conn.sendall(b"%x\r\n" % len(record) + record + b"\r\n")
-                    conn.sendall(b"0\r\n\r\n")
-                elif path == "/api/embed":
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nServer: case\r\nCONTENT-TYPE: application/json\r\n"
-                                 b"CONTENT-LENGTH: %d\r\nx-after: 1\r\n\r\n" % len(EMBED) + EMBED)
-                elif path == "/api/show":
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nx-before: 1\r\ncontent-type: application/json\r\n"
-                                 b"content-length: %d\r\nconnection: close\r\n\r\n" % len(SHOW) + SHOW)
-                    return
-                else:
-                    body = {"/api/tags": TAGS, "/api/ps": {"models": []}, "/api/version": {"version": "0.12.0"}}.get(
-                        path, {"status": "ok"})
-                    data = json.dumps(body).encode() if path != "/" else b"Ollama is running"
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
-                                 % len(data) + (b"" if method == "HEAD" else data))
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    def close(self):
-        self.sock.close()
+    def answer(self, conn, method, path, number):
+        if path in self.connections:
+            self.connections[path].append(number)
+        if path == "/api/chat":
+            conn.sendall(b"HTTP/1.1 200 OK\r\ndate: Mon, 30 Nov 2026 00:00:00 GMT\r\n"
+                         b"content-type: application/x-ndjson\r\nx-case: 1\r\n"
+                         b"transfer-encoding: chunked\r\n\r\n")
+            for record in RECORDS:
+                conn.sendall(b"%x\r\n" % len(record) + record + b"\r\n")
+            conn.sendall(b"0\r\n\r\n")
+        elif path == "/api/embed":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nServer: case\r\nCONTENT-TYPE: application/json\r\n"
+                         b"CONTENT-LENGTH: %d\r\nx-after: 1\r\n\r\n" % len(EMBED) + EMBED)
+        elif path == "/api/show":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nx-before: 1\r\ncontent-type: application/json\r\n"
+                         b"content-length: %d\r\nconnection: close\r\n\r\n" % len(SHOW) + SHOW)
+            return False
+        else:
+            body = {"/api/tags": TAGS, "/api/ps": {"models": []}, "/api/version": {"version": "0.12.0"}}.get(
+                path, {"status": "ok"})
+            data = json.dumps(body).encode() if path != "/" else b"Ollama is running"
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                         % len(data) + (b"" if method == "HEAD" else data))
+        return True
 
 
 @pytest.fixture(scope="module")

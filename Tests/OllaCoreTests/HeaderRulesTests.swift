@@ -4,6 +4,18 @@ import Testing
 @Suite struct HeaderRulesTests {
     private func names(_ headers: [HTTPHeader]) -> [String] { headers.map { $0.name.lowercased() } }
 
+    @Test func framingFieldsAreTheFirstOfEachInAnyCase() {
+        let headers: [HTTPHeader] = [
+            ("Host", "a"), ("CONTENT-LENGTH", " 12 "), ("x-content-length", "1"), ("Content-Length", "99"),
+            ("transfer-encoding", "chunked"), ("Transfer-Encoding", "gzip"),
+        ]
+        let fields = HeaderRules.framingFields(in: headers)
+        #expect(fields.contentLength == " 12 ")
+        #expect(fields.transferEncoding == "chunked")
+        let none = HeaderRules.framingFields(in: [("Content-Lengthy", "3"), ("Host", "a")])
+        #expect(none.contentLength == nil && none.transferEncoding == nil)
+    }
+
     @Test func dropsHopByHopOriginAndRecomputedHeaders() {
         let client: [HTTPHeader] = [
             ("Host", "olla.local:40114"), ("Connection", "keep-alive, X-Secret"), ("Keep-Alive", "timeout=5"),

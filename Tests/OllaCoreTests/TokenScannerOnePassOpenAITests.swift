@@ -71,31 +71,16 @@ import Testing
 
     @Test func everyCutAgrees() {
         for record in Self.records {
-            let bytes = Array(record.utf8)
-            for cut in 0..<bytes.count {
-                expectAgreement(Array(bytes[cut...]), "suffix from \(cut)")
-                expectAgreement(Array(bytes[..<cut]), "prefix to \(cut)")
+            for cut in JSONVariants.cuts(of: Array(record.utf8)) {
+                expectAgreement(cut.bytes, cut.label)
             }
         }
     }
 
     @Test func seededMutationsAgree() {
         var random = SplitMix64(seed: 1415)
-        let alphabet = Array(#"{}[]":,\u0 19e-.tfn_E+\#t\#n\#r"#.utf8)
         for record in Self.records where !record.isEmpty {
-            let original = Array(record.utf8)
-            for _ in 0..<60 {
-                var bytes = original
-                for _ in 0..<(1 + Int(random.next() % 3)) {
-                    guard !bytes.isEmpty else { break }
-                    let index = Int(random.next() % UInt64(bytes.count))
-                    let replacement = alphabet[Int(random.next() % UInt64(alphabet.count))]
-                    switch random.next() % 4 {
-                    case 0: bytes.remove(at: index)
-                    case 1: bytes.insert(replacement, at: index)
-                    default: bytes[index] = replacement
-                    }
-                }
+            for bytes in JSONVariants.mutations(of: Array(record.utf8), random: &random) {
                 expectAgreement(bytes, "mutation")
             }
         }

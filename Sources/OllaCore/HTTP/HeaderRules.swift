@@ -100,6 +100,22 @@ public enum HeaderRules {
         }
     }
 
+    /// The first `Content-Length` and the first `Transfer-Encoding` value of `headers`, as
+    /// sent (not trimmed), found in one pass (`value(of:in:)` twice would be two): what frames a
+    /// message body (RFC 9112 §6.1–6.3), for the inbound head and the backend's head alike.
+    public static func framingFields(in headers: [HTTPHeader]) -> (contentLength: String?, transferEncoding: String?) {
+        var length: String? = nil
+        var coding: String? = nil
+        for header in headers where length == nil || coding == nil {
+            if length == nil, HTTPHeaderName.matches(header.name, "content-length") {
+                length = header.value
+            } else if coding == nil, HTTPHeaderName.matches(header.name, "transfer-encoding") {
+                coding = header.value
+            }
+        }
+        return (length, coding)
+    }
+
     /// What happens to the client header `name` on its way to the backend.
     static func outboundRule(_ name: String) -> Outbound {
         let count = name.utf8.count
