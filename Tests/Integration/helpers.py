@@ -603,6 +603,17 @@ class RawBackend:
     def answer(self, conn: socket.socket, method: str, path: str, number: int) -> bool:
         raise NotImplementedError
 
+    @staticmethod
+    def answer_basics(conn: socket.socket, method: str, path: str, tags: dict):
+        """What Olla's health checks and catalogue refreshes ask, answered as Ollama does:
+        `/` (text), `/api/tags` (``tags``), `/api/ps` (nothing loaded), `/api/version`;
+        anything else ``{"status": "ok"}``; no body for HEAD."""
+        body = {"/api/tags": tags, "/api/ps": {"models": []}, "/api/version": {"version": "0.12.0"}}.get(
+            path, {"status": "ok"})
+        data = json.dumps(body).encode() if path != "/" else b"Ollama is running"
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                     % len(data) + (b"" if method == "HEAD" else data))
+
     def _accept(self):
         while True:
             try:

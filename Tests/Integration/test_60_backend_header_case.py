@@ -50,11 +50,7 @@ class CaseBackend(RawBackend):
                          b"content-length: %d\r\nconnection: close\r\n\r\n" % len(SHOW) + SHOW)
             return False
         else:
-            body = {"/api/tags": TAGS, "/api/ps": {"models": []}, "/api/version": {"version": "0.12.0"}}.get(
-                path, {"status": "ok"})
-            data = json.dumps(body).encode() if path != "/" else b"Ollama is running"
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
-                         % len(data) + (b"" if method == "HEAD" else data))
+            self.answer_basics(conn, method, path, TAGS)
         return True
 
 
