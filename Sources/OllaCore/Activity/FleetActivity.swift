@@ -48,18 +48,21 @@ public final class FleetActivity: Sendable {
     }
 
     /// Records `request`, which ended at `now`.
-    public func record(_ request: RecentRequest, now: ContinuousClock.Instant = .now) {
+    public func record(_ request: consuming RecentRequest, now: ContinuousClock.Instant = .now) {
         let capacity = recentCapacity
+        // The entry is made before the lock and swapped into its slot: no copy of its strings
+        // (a retain and a release each), and the entry it replaces is freed after the lock.
+        var entry = Entry(sequence: 0, finishedAt: now, request: request)
         state.withLock { state in
             state.sequence += 1
-            let entry = Entry(sequence: state.sequence, finishedAt: now, request: request)
+            entry.sequence = state.sequence
+            state.timeline.record(entry.request, at: now)
             if state.recent.count < capacity {
                 state.recent.append(entry)
             } else {
-                state.recent[state.nextSlot] = entry
+                swap(&state.recent[state.nextSlot], &entry)
             }
             state.nextSlot = (state.nextSlot + 1) % capacity
-            state.timeline.record(request, at: now)
         }
     }
 
