@@ -34,7 +34,7 @@ extension Exchange: HeldRequest {
         if let timings, (200..<300).contains(record.status) {
             let streamed = record.timeToFirstByte.map { (record.duration - $0).schedulingSeconds }
             context.registry.scheduler.learn(model, on: endpoint, timings: timings, observedSeconds: streamed,
-                                             expectedColdLoad: facts.lastRun?.expectedColdLoad ?? false)
+                                             expectedColdLoad: facts.lastRunExpectedColdLoad)
         }
         context.scheduled(endpoint: endpoint, coldLoad: timings?.wasColdLoad ?? false,
                           estimatedWait: facts.plan?.estimatedWait, timeToFirstByte: record.timeToFirstByte)

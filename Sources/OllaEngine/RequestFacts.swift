@@ -16,7 +16,18 @@ struct RequestFacts {
     /// unknown (a streamed upload without `Content-Length`, sent chunked).
     var bodyLength: Int64?
     /// When the latest backend head arrived (`X-Olla-Response-Time`, time to first byte).
-    var headAt: ContinuousClock.Instant?
+    var headAt: ContinuousClock.Instant? {
+        get { headSinceEpoch.map { Self.epoch + $0 } }
+        set { headSinceEpoch = newValue.map { Self.epoch.duration(to: $0) } }
+    }
+    /// `headAt`, stored as its distance from `epoch`. `ContinuousClock.Instant` is a resilient
+    /// type of the concurrency library, so a stored one gave these facts a layout known only
+    /// at run time: every copy, move and destroy of them (several per request) went through
+    /// value-witness calls and metadata lookups. `Duration` has a fixed layout, and the
+    /// conversion is exact (both count attoseconds).
+    var headSinceEpoch: Duration?
+    /// Any fixed instant will do; the first one asked for.
+    private static let epoch = ContinuousClock.now
     /// The status of the latest backend head.
     var upstreamStatus: Int?
     /// The request changes what an instance holds (pull, create, copy, delete, a load):
@@ -35,8 +46,9 @@ struct RequestFacts {
     var tail = AnswerTail()
     /// The instance counting this request as in flight now.
     var inFlight: InFlight?
-    /// What the scheduler recorded about the last attempt, once it ended.
-    var lastRun: RunningRequest?
+    /// Whether the scheduler expected the last attempt to load its model (from its record of
+    /// the attempt, once it ended; the record itself holds instants, see `headAt`).
+    var lastRunExpectedColdLoad = false
 
     /// An instance's in-flight count that includes this request.
     struct InFlight: Equatable {
