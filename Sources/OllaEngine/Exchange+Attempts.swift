@@ -9,7 +9,7 @@ extension Exchange {
     func startAttempt(_ start: Action.Start) {
         let endpoint = start.endpoint
         attemptEnded(start.replacedInFlight, scheduled: start.scheduled)
-        context.registry.requestStarted(on: endpoint.name)
+        context.registry.requestStarted(on: endpoint.name, slot: endpoint.slot)
         if start.scheduled, let model = start.model {
             context.registry.scheduler.attemptStarted(id, model: model, endpoint: endpoint.name)
         }
@@ -39,8 +39,8 @@ extension Exchange {
     @discardableResult
     func attemptEnded(_ inFlight: RequestFacts.InFlight?, scheduled: Bool) -> RunningRequest? {
         guard let inFlight else { return nil }
-        if inFlight.streaming { context.registry.streamEnded(on: inFlight.endpoint) }
-        context.registry.requestEnded(on: inFlight.endpoint)
+        if inFlight.streaming { context.registry.streamEnded(on: inFlight.endpoint, slot: inFlight.slot) }
+        context.registry.requestEnded(on: inFlight.endpoint, slot: inFlight.slot)
         guard scheduled, let ended = context.registry.scheduler.attemptEnded(id) else { return nil }
         return ended.request
     }

@@ -223,7 +223,7 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
             let (action, disposition) = machine.upstreamHeadReceived(head, at: .now)
             return (action, (disposition, endpoint, streams, machine.facts.plan?.scheduled ?? false))
         }
-        if let streams { context.registry.streamStarted(on: streams) }
+        if let streams { context.registry.streamStarted(on: streams.endpoint, slot: streams.slot) }
         if let endpoint { context.reportOutcome(endpoint: endpoint, status: head.status) }
         if let endpoint, scheduled { context.registry.scheduler.headReceived(id, endpoint: endpoint, status: head.status) }
         if disposition == .abandon, let endpoint {

@@ -73,18 +73,23 @@ public struct EndpointTarget: Sendable, Equatable {
     public var extraHeaders: [HTTPHeader]
     /// The API the endpoint speaks, reported to clients as `X-Olla-Backend-Type`.
     public var type: EndpointType
+    /// The endpoint's position in its registry's configuration (`EndpointRegistry.endpoints`)
+    /// for a target from a `RoutingSnapshot`: the registry finds its request counts there
+    /// without hashing the name. Nil: counted by name.
+    public var slot: Int?
 
     /// A target with every part given.
     public init(name: String, baseURL: String, priority: Int, extraHeaders: [HTTPHeader] = [],
-                type: EndpointType = .ollama) {
+                type: EndpointType = .ollama, slot: Int? = nil) {
         self.name = name
         self.baseURL = baseURL
         self.priority = priority
         self.extraHeaders = extraHeaders
         self.type = type
+        self.slot = slot
     }
 
-    /// Equal when every field is (header order included).
+    /// Equal when every field is (header order included); the slot is not compared.
     public static func == (a: EndpointTarget, b: EndpointTarget) -> Bool {
         a.name == b.name && a.baseURL == b.baseURL && a.priority == b.priority && a.type == b.type
             && a.extraHeaders.elementsEqual(b.extraHeaders) { $0.name == $1.name && $0.value == $1.value }

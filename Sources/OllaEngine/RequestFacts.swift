@@ -53,6 +53,8 @@ struct RequestFacts {
     /// An instance's in-flight count that includes this request.
     struct InFlight: Equatable {
         var endpoint: String
+        /// Its position in the registry (`EndpointTarget.slot`): counted there without a lookup by name.
+        var slot: Int?
         /// Also counted as streaming an answer (a 2xx head came).
         var streaming = false
     }

@@ -9,11 +9,11 @@ extension RequestStateMachine {
     }
 
     /// A head with `status` arrived: a 2xx answer also counts as a stream on the instance.
-    /// Returns the instance the first time, nil otherwise.
-    mutating func noteStreaming(status: Int) -> String? {
+    /// Returns the instance's count the first time, nil otherwise.
+    mutating func noteStreaming(status: Int) -> RequestFacts.InFlight? {
         guard (200..<300).contains(status), var inFlight = facts.inFlight, !inFlight.streaming else { return nil }
         inFlight.streaming = true
         facts.inFlight = inFlight
-        return inFlight.endpoint
+        return inFlight
     }
 }

@@ -295,7 +295,7 @@ extension RequestStateMachine {
     private mutating func start(_ attempt: Attempt, client: Client) -> Action {
         facts.endpoint = attempt.endpoint
         let replaced = facts.inFlight
-        facts.inFlight = RequestFacts.InFlight(endpoint: attempt.endpoint.name)
+        facts.inFlight = RequestFacts.InFlight(endpoint: attempt.endpoint.name, slot: attempt.endpoint.slot)
         state = .connecting(attempt, client)
         var body: RequestBody? = nil
         if case .buffered(let buffered, _) = attempt.upload { body = buffered }

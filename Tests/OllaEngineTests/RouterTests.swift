@@ -246,6 +246,40 @@ import Testing
                                               extraHeaders: view.config.headers, type: .openAICompatible))
     }
 
+    /// A snapshot's targets carry their endpoint's position in the registry (`slot`), where the
+    /// registry counts their requests without hashing the name: the same counts as by name. A
+    /// slot that is not the named endpoint's (a target from another registry) counts by name.
+    @Test func targetsCountByTheirSlotAsByName() throws {
+        let (registry, _) = try fixture()
+        let targets = registry.snapshot.endpoints.map(\.target)
+        #expect(targets.map(\.slot) == [0, 1, 2, 3])
+        let b = targets[1]
+        registry.requestStarted(on: b.name, slot: b.slot)
+        registry.requestStarted(on: "b")
+        #expect(registry.inFlightCount("b") == 2)
+        #expect(registry.inFlightCount("b", slot: b.slot) == 2)
+        registry.streamStarted(on: b.name, slot: b.slot)
+        #expect(registry.streamingCount("b") == 1)
+        registry.requestStarted(on: "c", slot: b.slot)  // the slot is b's: counted by name
+        #expect(registry.inFlightCount("c") == 1 && registry.inFlightCount("b") == 2)
+        #expect(registry.inFlightCount("a", slot: 99) == 0)
+        registry.streamEnded(on: b.name, slot: b.slot)
+        registry.requestEnded(on: b.name, slot: b.slot)
+        registry.requestEnded(on: "b", slot: nil)
+        registry.requestEnded(on: "c", slot: 3)
+        #expect(registry.streamingCount("b") == 0)
+        #expect(targets.allSatisfy { registry.inFlightCount($0.name, slot: $0.slot) == 0 })
+        // A reload keeps an unchanged endpoint's counts, and its new targets find them by slot.
+        registry.requestStarted(on: "c", slot: 2)
+        let reloaded = EndpointRegistry(endpoints: [try Self.endpoint("c"), try Self.endpoint("a", priority: 200)],
+                                        carryingOver: registry)
+        let c = try #require(reloaded.snapshot.view("c")?.target)
+        #expect(c.slot == 0)
+        #expect(reloaded.inFlightCount("c", slot: c.slot) == 1)
+        reloaded.requestEnded(on: "c", slot: 2)  // the old slot: counted by name, the same counter
+        #expect(registry.inFlightCount("c") == 0 && reloaded.inFlightCount("c", slot: 0) == 0)
+    }
+
     /// `/api/version` reports the lowest routable version, the last known one while every
     /// Ollama instance is down, and nothing (Olla says why) when none ever reported one.
     @Test func ollamaVersionIsTheLowestThenTheLastKnown() throws {

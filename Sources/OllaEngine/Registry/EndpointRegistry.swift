@@ -12,8 +12,11 @@ public final class EndpointRegistry: Sendable {
     public let endpoints: [EndpointConfig]
     private let live: Mutex<[String: LiveState]>
     private let published: Mutex<RoutingSnapshot>
-    private let inFlight: [String: InFlightCounter]
-    private let streaming: [String: InFlightCounter]
+    /// Each endpoint's request counts, by name, and in the order of `endpoints`: an
+    /// `EndpointTarget` from this registry's snapshot carries its endpoint's position there
+    /// (`slot`), so the request path counts without hashing the name.
+    private let counters: [String: EndpointCounters]
+    private let countersBySlot: [EndpointCounters]
     private let blobs: BlobPlacement
     /// The `residency-aware` balancer's state: what each instance holds, learned costs, the
     /// hold queue. Carried over on reload.
@@ -33,23 +36,20 @@ public final class EndpointRegistry: Sendable {
                 scheduling: SchedulerSettings = .defaults, now: ContinuousClock.Instant = .now) {
         self.endpoints = endpoints
         var states: [String: LiveState] = [:]
-        var counters: [String: InFlightCounter] = [:]
-        var streams: [String: InFlightCounter] = [:]
+        var counters: [String: EndpointCounters] = [:]
         let kept = previous?.live.withLock { $0 } ?? [:]
         for endpoint in endpoints {
             if let old = previous?.endpoint(named: endpoint.name), old == endpoint, let state = kept[endpoint.name] {
                 states[endpoint.name] = state
-                counters[endpoint.name] = previous?.inFlight[endpoint.name] ?? InFlightCounter()
-                streams[endpoint.name] = previous?.streaming[endpoint.name] ?? InFlightCounter()
+                counters[endpoint.name] = previous?.counters[endpoint.name] ?? EndpointCounters()
             } else {
                 states[endpoint.name] = LiveState(health: EndpointHealth(config: endpoint, now: now))
-                counters[endpoint.name] = InFlightCounter()
-                streams[endpoint.name] = InFlightCounter()
+                counters[endpoint.name] = EndpointCounters()
             }
         }
         self.live = Mutex(states)
-        self.inFlight = counters
-        self.streaming = streams
+        self.counters = counters
+        self.countersBySlot = endpoints.map { counters[$0.name]! }
         self.blobs = previous?.blobs ?? BlobPlacement()
         self.wake = previous?.wake ?? WakeSignal()
         if let kept = previous?.scheduler {
@@ -72,34 +72,45 @@ public final class EndpointRegistry: Sendable {
 
     // MARK: In-flight requests
 
+    // Each takes the endpoint's name and, when the caller has it, its target's `slot`: then
+    // no String is hashed (five lookups per request before).
+
+    /// The counters of `endpoint`: at `slot` when that is its position here (a target from
+    /// this registry's snapshot: the names share their storage, so the check is one compare),
+    /// else by name.
+    private func counters(_ endpoint: String, slot: Int?) -> EndpointCounters? {
+        if let slot, countersBySlot.indices.contains(slot), endpoints[slot].name == endpoint { return countersBySlot[slot] }
+        return counters[endpoint]
+    }
+
     /// Counts a request sent to `endpoint` (the least-connections balancer and the status page read it).
-    public func requestStarted(on endpoint: String) {
-        inFlight[endpoint]?.add(1)
+    public func requestStarted(on endpoint: String, slot: Int? = nil) {
+        counters(endpoint, slot: slot)?.inFlight.add(1)
     }
 
     /// Counts a request to `endpoint` as ended.
-    public func requestEnded(on endpoint: String) {
-        inFlight[endpoint]?.add(-1)
+    public func requestEnded(on endpoint: String, slot: Int? = nil) {
+        counters(endpoint, slot: slot)?.inFlight.add(-1)
     }
 
     /// Requests in flight to `endpoint` now; 0 for an unknown name.
-    public func inFlightCount(_ endpoint: String) -> Int {
-        inFlight[endpoint]?.value ?? 0
+    public func inFlightCount(_ endpoint: String, slot: Int? = nil) -> Int {
+        counters(endpoint, slot: slot)?.inFlight.value ?? 0
     }
 
     /// A response from `endpoint` started streaming to a client (its head arrived).
-    public func streamStarted(on endpoint: String) {
-        streaming[endpoint]?.add(1)
+    public func streamStarted(on endpoint: String, slot: Int? = nil) {
+        counters(endpoint, slot: slot)?.streaming.add(1)
     }
 
     /// That response ended.
-    public func streamEnded(on endpoint: String) {
-        streaming[endpoint]?.add(-1)
+    public func streamEnded(on endpoint: String, slot: Int? = nil) {
+        counters(endpoint, slot: slot)?.streaming.add(-1)
     }
 
     /// Responses `endpoint` is streaming now: evidence that it is alive whatever a probe says.
     public func streamingCount(_ endpoint: String) -> Int {
-        streaming[endpoint]?.value ?? 0
+        counters[endpoint]?.streaming.value ?? 0
     }
 
     // MARK: Health feedback
@@ -183,11 +194,11 @@ public final class EndpointRegistry: Sendable {
     /// after it, would hide that change until the next one).
     private func republish(now: ContinuousClock.Instant) {
         live.withLock { states in
-            let views = endpoints.map { endpoint -> RoutingSnapshot.EndpointView in
+            let views = endpoints.enumerated().map { slot, endpoint -> RoutingSnapshot.EndpointView in
                 let state = states[endpoint.name]!
                 return RoutingSnapshot.EndpointView(
                     config: endpoint, state: state.health.state, isRoutable: state.health.isRoutable,
-                    inventory: state.inventory)
+                    inventory: state.inventory, slot: slot)
             }
             let snapshot = RoutingSnapshot(endpoints: views, inventories: views.compactMap { view in
                 view.isRoutable ? view.inventory : nil
@@ -197,7 +208,18 @@ public final class EndpointRegistry: Sendable {
     }
 }
 
-/// A per-endpoint count of requests in flight, updated on the request path without a lock.
+/// One endpoint's live request counts, updated on the request path without a lock; carried
+/// over on reload while the endpoint's configuration is unchanged.
+final class EndpointCounters: Sendable {
+    /// Requests in flight to the endpoint.
+    let inFlight = InFlightCounter()
+    /// Answers the endpoint is streaming to clients now.
+    let streaming = InFlightCounter()
+
+    init() {}
+}
+
+/// A count updated without a lock.
 final class InFlightCounter: Sendable {
     private let count = Atomic<Int>(0)
     func add(_ delta: Int) { count.wrappingAdd(delta, ordering: .relaxed) }

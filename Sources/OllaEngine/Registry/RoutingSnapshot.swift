@@ -10,7 +10,7 @@ public final class RoutingSnapshot: Sendable {
     public struct EndpointView: Sendable {
         /// The endpoint's configuration.
         public var config: EndpointConfig {
-            didSet { target = Self.target(of: config) }
+            didSet { target = Self.target(of: config, slot: target.slot) }
         }
         /// Where a request routed here goes (name, base URL, headers, type), composed once
         /// per snapshot instead of once per request.
@@ -31,18 +31,20 @@ public final class RoutingSnapshot: Sendable {
         public private(set) var loadedKeys: Set<String>
 
         /// A view of one endpoint; the canonical model names are computed here, once.
-        public init(config: EndpointConfig, state: EndpointState, isRoutable: Bool, inventory: EndpointInventory?) {
+        /// `slot`: the endpoint's position in its registry (`EndpointTarget.slot`).
+        public init(config: EndpointConfig, state: EndpointState, isRoutable: Bool, inventory: EndpointInventory?,
+                    slot: Int? = nil) {
             self.config = config
-            self.target = Self.target(of: config)
+            self.target = Self.target(of: config, slot: slot)
             self.state = state
             self.isRoutable = isRoutable
             self.inventory = inventory
             (modelKeys, loadedKeys) = Self.keys(of: inventory)
         }
 
-        private static func target(of config: EndpointConfig) -> EndpointTarget {
+        private static func target(of config: EndpointConfig, slot: Int?) -> EndpointTarget {
             EndpointTarget(name: config.name, baseURL: config.url.baseURL, priority: config.priority,
-                           extraHeaders: config.headers, type: config.type)
+                           extraHeaders: config.headers, type: config.type, slot: slot)
         }
 
         /// Whether the inventory lists the model whose canonical name is `key`.

@@ -209,7 +209,7 @@ public final class Router: Sendable {
         let key = ModelName.canonical(model)
         return registry.snapshot.endpoints.filter { view in
             view.isRoutable && view.speaks(flavor) && view.holds(key)
-        }.map { schedulingCandidate($0.config, state: $0.state) }
+        }.map { schedulingCandidate($0.config, state: $0.state, slot: $0.target.slot) }
     }
 
     /// The plan for a held request the scheduler released with `estimates`.
@@ -221,12 +221,13 @@ public final class Router: Sendable {
 
     /// The scheduler's view of `views[index]`, read in place (a view is a large struct: no copy).
     private func schedulingCandidate(_ views: [RoutingSnapshot.EndpointView], _ index: Int) -> SchedulingCandidate {
-        schedulingCandidate(views[index].config, state: views[index].state)
+        schedulingCandidate(views[index].config, state: views[index].state, slot: views[index].target.slot)
     }
 
-    private func schedulingCandidate(_ config: EndpointConfig, state: EndpointState) -> SchedulingCandidate {
+    private func schedulingCandidate(_ config: EndpointConfig, state: EndpointState,
+                                     slot: Int?) -> SchedulingCandidate {
         SchedulingCandidate(name: config.name, priority: config.priority, weight: config.weight,
-                            state: state, inFlight: registry.inFlightCount(config.name))
+                            state: state, inFlight: registry.inFlightCount(config.name, slot: slot))
     }
 
     private func targets(_ estimates: [PlacementEstimate], among views: [RoutingSnapshot.EndpointView]) -> [EndpointTarget] {
@@ -274,7 +275,7 @@ public final class Router: Sendable {
         let candidates = views.map { view in
             BalancerCandidate(
                 name: view.config.name, priority: view.config.priority, weight: view.config.weight,
-                inFlight: registry.inFlightCount(view.config.name), state: view.state,
+                inFlight: registry.inFlightCount(view.config.name, slot: view.target.slot), state: view.state,
                 modelLoaded: modelKey.map { view.hasLoaded($0) } ?? false)
         }
         let ordered = balancer.order(candidates, turn: turn.wrappingAdd(1, ordering: .relaxed).oldValue)
