@@ -89,4 +89,22 @@ import Testing
     func pathsOutsideThePrefixAreNotFound(target: String) {
         #expect(ProxyRoute.classify(method: "GET", rawTarget: target) == .notFound)
     }
+
+    /// The prefixes are compared on the bytes, but decide as `hasPrefix` (Characters): a
+    /// combining mark right after a prefix, or after the `/` that follows it, joins that
+    /// Character, so the prefix (or the `/`) is not there.
+    @Test(arguments: ["/olla/openai/v1/\u{301}chat/completions", "/olla/ollama\u{301}/api/tags",
+                      "/olla/ollama/\u{301}api/tags", "/olla/openai/v1\u{301}/models"])
+    func aCombiningMarkAfterAPrefixIsNotThePrefix(target: String) {
+        #expect(ProxyRoute.classify(method: "GET", rawTarget: target) == .notFound)
+    }
+
+    @Test func aCombiningMarkFurtherOnIsForwardedAsSent() throws {
+        let route = try #require(forward("GET", "/olla/ollama/api/t\u{301}ags?x=\u{301}"))
+        #expect(route.upstreamTarget == "/api/t\u{301}ags?x=\u{301}")
+        #expect(route.path == "/api/t\u{301}ags")
+        let openAI = try #require(forward("GET", "/olla/openai/v1/m\u{301}odels"))
+        #expect(openAI.upstreamTarget == "/v1/m\u{301}odels")
+        #expect(openAI.flavor == .openAI)
+    }
 }

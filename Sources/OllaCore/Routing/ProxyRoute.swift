@@ -58,8 +58,16 @@ public enum ProxyRoute: Sendable, Equatable {
         /// table does not list), `handling` to nil, `metricsLabel` to `MetricsRoute.name(path)`.
         public init(upstreamTarget: String, flavor: APIFlavor, modelKeys: [String], streamsUpload: Bool,
                     takesSlot: Bool = true, handling: OllamaRoute.Handling? = nil, metricsLabel: String? = nil) {
+            self.init(upstreamTarget: upstreamTarget, path: upstreamTarget.pathBeforeQuery, flavor: flavor,
+                      modelKeys: modelKeys, streamsUpload: streamsUpload, takesSlot: takesSlot, handling: handling,
+                      metricsLabel: metricsLabel)
+        }
+
+        /// The same, with `path` (`upstreamTarget.pathBeforeQuery`) found by the caller already.
+        init(upstreamTarget: String, path: Substring, flavor: APIFlavor, modelKeys: [String], streamsUpload: Bool,
+             takesSlot: Bool, handling: OllamaRoute.Handling?, metricsLabel: String?) {
             self.upstreamTarget = upstreamTarget
-            self.path = upstreamTarget.pathBeforeQuery
+            self.path = path
             self.flavor = flavor
             self.modelKeys = modelKeys
             self.streamsUpload = streamsUpload
@@ -83,31 +91,34 @@ public enum ProxyRoute: Sendable, Equatable {
 
     /// Classifies a raw request target such as `/olla/ollama/api/chat?x=1`.
     public static func classify(method: String, rawTarget: String) -> ProxyRoute {
-        if rawTarget.hasPrefix(openAIV1Prefix) {
-            return .forward(forward(method: method, upstreamTarget: String(rawTarget.droppingASCIIPrefix(openAIPrefixCount))))
+        // The prefixes are compared byte by byte (`hasPrefix` cost ~180 instructions each) and
+        // the path is found once, then handed on (`forward` and `Forward` each found it again).
+        if rawTarget.hasASCIIPrefix(openAIV1Prefix) {
+            let upstreamTarget = String(rawTarget.droppingASCIIPrefix(openAIPrefixCount))
+            return .forward(forward(method: method, upstreamTarget: upstreamTarget, path: upstreamTarget.pathBeforeQuery))
         }
-        guard rawTarget.hasPrefix(prefix) else { return .notFound }
+        guard rawTarget.hasASCIIPrefix(prefix) else { return .notFound }
         let rest = rawTarget.droppingASCIIPrefix(prefixCount)
-        if let first = rest.first, first != "/" && first != "?" {
+        let first = rest.first  // a Character: `/` with a combining mark is not `/`
+        if let first, first != "/" && first != "?" {
             return .notFound  // e.g. /olla/ollamax
         }
-        let upstreamTarget = rest.first == "/" ? String(rest) : "/" + rest
+        let upstreamTarget = first == "/" ? String(rest) : "/" + rest
         let path = upstreamTarget.pathBeforeQuery
         if path == "/" && (method == "GET" || method == "HEAD") {
             return .heartbeat
         }
-        return .forward(forward(method: method, upstreamTarget: upstreamTarget))
+        return .forward(forward(method: method, upstreamTarget: upstreamTarget, path: path))
     }
 
-    /// What `OllamaRouteTable` says about a forwarded target. A route Ollama does not list
-    /// (a newer release's) still has its model read from the body's `model`.
-    private static func forward(method: String, upstreamTarget: String) -> Forward {
-        let path = upstreamTarget.pathBeforeQuery
+    /// What `OllamaRouteTable` says about a forwarded target whose path is `path`. A route
+    /// Ollama does not list (a newer release's) still has its model read from the body's `model`.
+    private static func forward(method: String, upstreamTarget: String, path: Substring) -> Forward {
         // A known path with another method keeps its path's facts (Ollama answers 405), but
         // has no handling (`OllamaOperation.other`).
         // The table's entry is unwrapped once (each `route?.` copied the whole entry out).
         guard let route = OllamaRouteTable.route(path: path) else {
-            return Forward(upstreamTarget: upstreamTarget, flavor: OllamaRouteTable.api(path: path),
+            return Forward(upstreamTarget: upstreamTarget, path: path, flavor: OllamaRouteTable.api(path: path),
                            modelKeys: defaultModelKeys, streamsUpload: false, takesSlot: true, handling: nil,
                            metricsLabel: nil)
         }
@@ -115,6 +126,7 @@ public enum ProxyRoute: Sendable, Equatable {
         if case .body(let keys) = route.model { modelKeys = keys }
         return Forward(
             upstreamTarget: upstreamTarget,
+            path: path,
             flavor: route.api,
             modelKeys: modelKeys,
             streamsUpload: route.handling == .blob && (method == "POST" || method == "HEAD"),
@@ -135,8 +147,25 @@ public enum ProxyRoute: Sendable, Equatable {
 
 extension String {
     /// The string after its first `count` bytes, which are an ASCII prefix the caller checked
-    /// (`hasPrefix`): a byte offset, not a walk over `count` Characters.
+    /// (`hasASCIIPrefix`): a byte offset, not a walk over `count` Characters.
     fileprivate func droppingASCIIPrefix(_ count: Int) -> Substring {
         self[utf8.index(startIndex, offsetBy: count)...]
+    }
+
+    /// `hasPrefix(prefix)` for an ASCII `prefix` of letters, digits and `/`, decided on the
+    /// contiguous bytes. `hasPrefix` compares Characters: the bytes decide alike unless a
+    /// non-ASCII scalar follows the prefix (a combining mark would join its last Character,
+    /// and no other bytes are canonically equivalent to such a prefix), so only then is it asked.
+    fileprivate func hasASCIIPrefix(_ prefix: String) -> Bool {
+        var decided: Bool? = nil
+        _ = utf8.withContiguousStorageIfAvailable { bytes in
+            _ = prefix.utf8.withContiguousStorageIfAvailable { prefix in
+                // A plain loop: the generic `starts(with:)` cost as much as `hasPrefix`.
+                guard bytes.count >= prefix.count else { decided = false; return }
+                for index in 0..<prefix.count where bytes[index] != prefix[index] { decided = false; return }
+                if bytes.count == prefix.count || bytes[prefix.count] < 0x80 { decided = true }
+            }
+        }
+        return decided ?? hasPrefix(prefix)
     }
 }
