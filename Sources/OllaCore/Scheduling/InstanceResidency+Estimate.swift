@@ -15,8 +15,11 @@ extension InstanceResidency {
                   now: ContinuousClock.Instant) -> PlacementEstimate {
         let busy = busyUntil.map { max(0, ($0 - now).schedulingSeconds) } ?? 0
         let blocked = secondsUntilLoadsEnd(now: now, except: model)
-        if holds(model) {
-            let ready = models[model]?.secondsUntilReady(now: now) ?? 0
+        // The model's entry is found once (a String hash) and read where it lies (`holds`, then
+        // `models[model]`, hashed twice and copied the entry out).
+        let resident = models.index(forKey: model)
+        if !reportsResidency || resident != nil {  // `holds(model)`
+            let ready = resident.map { models.values[$0].secondsUntilReady(now: now) } ?? 0
             let residency: PlacementEstimate.Residency = ready > 0 ? .loading : .loaded
             let count = runningCount(model)
             guard let slots = slotsPerModel, count >= slots else {

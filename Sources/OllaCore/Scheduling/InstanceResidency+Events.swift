@@ -7,7 +7,9 @@ extension InstanceResidency {
     @discardableResult
     public mutating func dispatched(_ id: UInt64, model: String, displayName: String, loadTime: Double,
                                     estimatedWait: Double, now: ContinuousClock.Instant) -> String? {
-        let cold = !holds(model)
+        // The model's entry is found once (a String hash): `holds` and the update below looked it up twice.
+        let resident = models.index(forKey: model)
+        let cold = reportsResidency && resident == nil  // `!holds(model)`
         var evicted: String? = nil
         if cold {
             evicted = predictedVictim(now: now, sparing: model)
@@ -19,8 +21,8 @@ extension InstanceResidency {
             models[model] = ResidentModel(
                 name: displayName, phase: .loading(readyAt: now + .schedulingSeconds(start + loadTime)),
                 lastUsed: now, expiresAt: now + SchedulerSettings.ollamaKeepAlive)
-        } else if let index = models.index(forKey: model) {
-            // Changed where it lies (one hash; a copy out and the setter back cost two).
+        } else if let index = resident {
+            // Changed where it lies (a copy out and the setter back cost two more hashes).
             models.values[index].lastUsed = now
             models.values[index].expiresAt = max(models.values[index].expiresAt, now + SchedulerSettings.ollamaKeepAlive)
         }

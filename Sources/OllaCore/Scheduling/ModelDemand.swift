@@ -29,12 +29,25 @@ public struct ModelDemand: Sendable, Equatable {
     /// serve it (the request's candidates), or nil to leave what is known of them unchanged.
     public mutating func requested(_ model: String, now: ContinuousClock.Instant, waiting: Int = 0,
                                    offeredBy candidates: [SchedulingCandidate]? = nil) {
-        if let candidates, !(offers[model]?.elementsEqual(candidates, by: { $0 == $1.name }) ?? false) {
-            offers[model] = candidates.map { $0.name }
+        // Each table's entry is found once (a String hash) and changed where it lies: reading,
+        // copying and storing it back cost four hashes on every request's path.
+        if let candidates {
+            if let index = offers.index(forKey: model) {
+                if !offers.values[index].elementsEqual(candidates, by: { $0 == $1.name }) {
+                    offers.values[index] = candidates.map { $0.name }
+                }
+            } else {
+                offers[model] = candidates.map { $0.name }
+            }
         }
-        let decay = counts[model].map { Self.halving(max(0, (now - $0.at).schedulingSeconds) / halfLife) } ?? 0
-        let old = counts[model] ?? (0, 0, now)
-        counts[model] = (old.value * decay + 1, old.queued * decay + Double(max(0, waiting)), now)
+        let found = Double(max(0, waiting))
+        if let index = counts.index(forKey: model) {
+            let old = counts.values[index]
+            let decay = Self.halving(max(0, (now - old.at).schedulingSeconds) / halfLife)
+            counts.values[index] = (old.value * decay + 1, old.queued * decay + found, now)
+        } else {
+            counts[model] = (1, found, now)
+        }
         if since == nil { since = now }
         if counts.count > 4_096 { forgetFaded(now: now) }
     }

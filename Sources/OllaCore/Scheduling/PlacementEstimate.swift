@@ -133,7 +133,10 @@ public enum Placement: Sendable, Equatable {
 
     /// The reason header's text: the deciding estimate, then the runner-up.
     public var reason: String {
-        let parts = estimates.prefix(2).map(\.summary).joined(separator: "; ")
+        // The two summaries joined by hand: `prefix(2).map(\.summary).joined` built an array
+        // and joined it, on every scheduled request's path.
+        var parts = estimates.first?.summary ?? ""
+        if estimates.count > 1 { parts += "; " + estimates[1].summary }
         switch self {
         case .dispatch: return parts
         case .hold:

@@ -90,7 +90,7 @@ public final class Router: Sendable {
         let key = ModelName.canonical(model)
         let holders = snapshot.routableHolders(ofKey: key, speaking: request.route.flavor)
         if !holders.isEmpty, balancer.strategy == .residencyAware, let id = request.id, request.route.takesSlot {
-            return schedule(id, model: model, holders: holders, in: snapshot)
+            return schedule(id, model: model, key: key, holders: holders, in: snapshot)
         }
         if !holders.isEmpty {
             let ordered = order(holders.map { snapshot.endpoints[$0] }, modelKey: key)
@@ -181,10 +181,11 @@ public final class Router: Sendable {
 
     /// Places a model-bound request with the `residency-aware` scheduler: dispatch now,
     /// hold in Olla's queue, or refuse when that queue is full.
-    /// `holders`: indices in `snapshot.endpoints` (`RoutingSnapshot.routableHolders`).
-    private func schedule(_ id: UInt64, model: String, holders: [Int], in snapshot: RoutingSnapshot) -> RoutingPlan {
+    /// `key`: `ModelName.canonical(model)`; `holders`: indices in `snapshot.endpoints`
+    /// (`RoutingSnapshot.routableHolders`).
+    private func schedule(_ id: UInt64, model: String, key: String, holders: [Int], in snapshot: RoutingSnapshot) -> RoutingPlan {
         let candidates = holders.map { schedulingCandidate(snapshot.endpoints, $0) }
-        switch registry.scheduler.admit(id, model: model, candidates: candidates) {
+        switch registry.scheduler.admit(id, model: model, key: key, candidates: candidates) {
         case .dispatch(let placement):
             let targets = placement.estimates.compactMap { estimate in
                 holders.first { snapshot.endpoints[$0].config.name == estimate.candidate.name }.map { snapshot.endpoints[$0].target }

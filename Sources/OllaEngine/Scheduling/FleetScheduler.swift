@@ -71,9 +71,11 @@ public final class FleetScheduler: Sendable {
     /// Decides request `id` for `model` among `candidates` at `now`: dispatch (the slot is
     /// counted at once), hold, or refuse when the model's queue is full. A model that has
     /// requests held already holds newcomers behind them: first come, first served.
-    public func admit(_ id: UInt64, model displayName: String, candidates: [SchedulingCandidate],
+    /// `key`: `ModelName.canonical(model)` when the caller has it (the router does), so it is
+    /// not computed twice per request.
+    public func admit(_ id: UInt64, model displayName: String, key: String? = nil, candidates: [SchedulingCandidate],
                       now: ContinuousClock.Instant = .now) -> Admission {
-        let model = ModelName.canonical(displayName)
+        let model = key ?? ModelName.canonical(displayName)
         return state.withLock { state -> Admission in
             // The held counts first: the demand keeps the queue this request finds (a pump may
             // have dispatched held requests since they were last reported).
