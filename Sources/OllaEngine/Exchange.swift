@@ -181,13 +181,17 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
     /// The server is done with this request; `successfully` is false when the client did not
     /// get the whole answer (it left, or its connection failed).
     public func clientCompleted(successfully: Bool) {
-        let (action, (ended, finalFacts)) = event { machine in
+        // The facts leave the lock through captured variables, not in the event's result: a
+        // tuple holding them was copied and destroyed through run-time value witnesses.
+        var facts = RequestFacts()
+        var ended: RequestFacts.InFlight?
+        run { machine in
             let action = successfully ? machine.clientCompleted() : machine.clientLeft()
-            return (action, (machine.takeInFlight(), machine.facts))
+            ended = machine.takeInFlight()
+            facts = machine.facts
+            return action
         }
-        perform(action)
         context.registry.scheduler.leave(id)
-        var facts = finalFacts
         if let lastRun = attemptEnded(ended, scheduled: facts.plan?.scheduled ?? false) {
             facts.lastRunExpectedColdLoad = lastRun.expectedColdLoad
         }

@@ -127,9 +127,12 @@ extension RequestStateMachine {
     /// the chunk and offers it again after `unpauseTransfer`).
     mutating func upstreamBodyReceived(_ bytes: UnsafeRawBufferPointer) -> (Action, BodyAcceptance) {
         switch state {
-        case .answering(let answer, let client):
-            // Once per chunk: the answer is changed in place (a reference), the state is
-            // written only when the client wakes.
+        case .answering:
+            // Once per chunk: the answer is changed in place (a reference). Moved out and back,
+            // not bound by the `switch`: a binding copies the payload (a retain and a release
+            // of the answer, and outlined copies of the state, per chunk).
+            guard case .answering(let answer, var client) = takeState() else { preconditionFailure() }
+            defer { state = .answering(answer, client) }
             guard answer.transferRunning else { return (.none, .accepted) }  // cancelled: dropped
             if answer.response.queue.count >= limits.highWater {
                 answer.response.intake = .paused
@@ -138,7 +141,7 @@ extension RequestStateMachine {
             answer.response.intake = .open
             answer.response.append(bytes)  // the tail too (`AnswerTail`)
             guard client == .suspended, answer.wakesSuspendedClient else { return (.none, .accepted) }
-            state = .answering(answer, .flowing)
+            client = .flowing
             return (.resumeClient, .accepted)
         case .finished:
             return (.none, .accepted)

@@ -43,7 +43,6 @@ public struct TokenUsage: Sendable, Equatable {
             return GenerationTimings(evalCount: completionTokens - 1, evalDuration: streamDuration)
         }
         return GenerationTimings(loadDuration: loadDuration, totalDuration: totalDuration,
-                                 evalCount: completionTokens, evalDuration: evalDuration,
-                                 promptEvalDuration: promptEvalDuration)
+                                 evalCount: completionTokens, evalDuration: evalDuration)
     }
 }
