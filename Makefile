@@ -138,11 +138,12 @@ bench-instructions:
 	bench/instructions.sh
 
 ## The routing benchmark of issue 9: least-connections, model-aware, residency-aware and a static
-## model->instance map side by side on a simulated Ollama fleet, ~6 min (docs/benchmarks.md).
-## BENCH_SECONDS per scenario (default 60), BENCH_QUICK=1 for a 2-minute smoke run.
+## model->instance map side by side on a simulated Ollama fleet, seeds 1-3 pooled, ~18 min
+## (docs/benchmarks.md). BENCH_SECONDS per scenario and seed (default 60), BENCH_SEED=N for one
+## seed (~6 min), BENCH_QUICK=1 for a 2-minute smoke run.
 .PHONY: bench-routing
 bench-routing: release
-	OLLA_BIN=$(CURDIR)/$(RELEASE_BIN) timeout -s INT $${BENCH_TIMEOUT:-1200} $(PYTHON) -u bench/routing/fleet_bench.py
+	OLLA_BIN=$(CURDIR)/$(RELEASE_BIN) timeout -s INT $${BENCH_TIMEOUT:-3600} $(PYTHON) -u bench/routing/fleet_bench.py
 
 ## libFuzzer targets over the parsers of outside input (Tests/Fuzz, docs/security.md):
 ## FUZZ_SECONDS each (all targets, or the names in FUZZ_TARGETS), built under .build-fuzz.

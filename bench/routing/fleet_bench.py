@@ -19,7 +19,8 @@ p50/p90/p99, cold loads and evictions (the instances' own counters), failed requ
 cut, requests completed. PASS/FAIL lines follow the issue's targets.
 
 Environment: BENCH_SECONDS (per scenario, default 60), BENCH_QUICK=1 (15 s, a smoke check),
-BENCH_SCENARIOS (e.g. "a,e"), BENCH_SEED (default 1), OLLA_BIN (default .build/release/olla),
+BENCH_SCENARIOS (e.g. "a,e"), BENCH_SEEDS (default "1,2,3": each scenario runs once per seed and is
+judged on every seed's requests pooled; BENCH_SEED=N: one seed), OLLA_BIN (default .build/release/olla),
 BENCH_OUT (JSON results, default .build-bench/routing-results.json), BENCH_CAPACITY=0 (endpoints
 do not state num_parallel / max_loaded_models).
 
@@ -240,6 +241,7 @@ async def run_policy(scn: Scenario, policy: str, seconds: float, seed: int, olla
             "policy": policy, "seconds": round(wall, 1), "capacity_keys": capacity_given, "requests": len(outcomes), "completed": len(ok),
             "p50": percentile(ttfc, 50), "p90": percentile(ttfc, 90), "p99": percentile(ttfc, 99),
             "mean": sum(ttfc) / len(ttfc) if ttfc else None,
+            "ttfc": [round(t, 4) for t in ttfc],   # every completed request's, for pooling over seeds
             "cold_loads": loads, "loads_per_min": loads * 60.0 / wall,
             "evictions": sum(s["evictions"] for s in stats.values()),
             "errors": sum(1 for o in outcomes if not o.ok and o.kind != "cut"),
@@ -282,6 +284,65 @@ async def run_policy(scn: Scenario, policy: str, seconds: float, seed: int, olla
 # ---------------------------------------------------------------------------------------
 
 
+def bench_seeds(quick: bool) -> list:
+    """The seeds to run: BENCH_SEEDS ("1,2,3"), else BENCH_SEED (one), else 1, 2, 3 (1 with
+    BENCH_QUICK=1). One seed is one draw of every user's models, token counts and think times:
+    a median of ~130 requests moves by ±0.1 s between seeds, and between two runs of one
+    binary on one seed (docs/benchmarks.md, "Measuring"), so the targets are judged on the
+    requests of several seeds pooled."""
+    if os.environ.get("BENCH_SEEDS"):
+        return [int(x) for x in os.environ["BENCH_SEEDS"].split(",") if x.strip()]
+    if os.environ.get("BENCH_SEED"):
+        return [int(os.environ["BENCH_SEED"])]
+    return [1] if quick else [1, 2, 3]
+
+
+def run_side_by_side(key: str, policies: list, seconds: float, seed: int, olla_bin: str) -> list:
+    """Every policy on scenario `key` with `seed`, at the same time (one worker process each)."""
+    procs = [subprocess.Popen([sys.executable, "-u", __file__, "--worker", f"{key}:{p}", str(seconds),
+                               str(seed), olla_bin], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for p in policies]
+    results = []
+    for p, proc in zip(policies, procs):
+        try:
+            out, err = proc.communicate(timeout=seconds + 150)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        line = [ln for ln in out.splitlines() if ln.startswith("RESULT ")]
+        if line:
+            results.append(json.loads(line[-1][7:]))
+        else:
+            results.append({"policy": p, "unavailable": f"worker failed: {err.strip()[-300:]}"})
+    return results
+
+
+def pooled(runs: list) -> list:
+    """One result per policy over several seeds' runs: counts summed, percentiles over every
+    completed request of every run (a policy unavailable in any run is unavailable)."""
+    out = []
+    for i, first in enumerate(runs[0]["results"]):
+        each = [run["results"][i] for run in runs]
+        gone = [r for r in each if "unavailable" in r]
+        if gone:
+            out.append(gone[0])
+            continue
+        ttfc = [t for r in each for t in r["ttfc"]]
+        wall = sum(r["seconds"] for r in each)
+        served: dict = {}
+        for r in each:
+            for name, n in r["served"].items():
+                served[name] = served.get(name, 0) + n
+        total = {k: sum(r[k] for r in each) for k in ("requests", "completed", "cold_loads", "evictions", "errors",
+                                                         "cut", "rejected_503")}
+        out.append({"policy": first["policy"], "seconds": round(wall, 1), **total,
+                    "p50": percentile(ttfc, 50), "p90": percentile(ttfc, 90), "p99": percentile(ttfc, 99),
+                    "mean": sum(ttfc) / len(ttfc) if ttfc else None, "loads_per_min": total["cold_loads"] * 60.0 / wall,
+                    "served": served, "p50_per_seed": [r["p50"] for r in each],
+                    "loop_lag_p99_ms": max(r["loop_lag_p99_ms"] for r in each)})
+    return out
+
+
 def main() -> int:
     if len(sys.argv) > 2 and sys.argv[1] == "--markdown":
         print(markdown(json.loads(Path(sys.argv[2]).read_text())))
@@ -295,7 +356,7 @@ def main() -> int:
 
     quick = os.environ.get("BENCH_QUICK") == "1"
     seconds = float(os.environ.get("BENCH_SECONDS", "15" if quick else "60"))
-    seed = int(os.environ.get("BENCH_SEED", "1"))
+    seeds = bench_seeds(quick)
     olla_bin = str(Path(os.environ.get("OLLA_BIN", REPO / ".build" / "release" / "olla")).resolve())
     if not Path(olla_bin).exists():
         print(f"bench-routing: no Olla binary at {olla_bin} (run `swift build -c release` or set OLLA_BIN)")
@@ -305,40 +366,38 @@ def main() -> int:
     out_path = Path(os.environ.get("BENCH_OUT", REPO / ".build-bench" / "routing-results.json"))
     policies = POLICIES + [BASELINE + label for label in baselines()]
     print(f"bench-routing: {len(keys)} scenarios x {len(policies)} policies side by side, {seconds:.0f} s each, "
-          f"seed {seed}, olla {olla_bin}")
-    report = {"seconds": seconds, "seed": seed, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+          f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}, olla {olla_bin}")
+    report = {"seconds": seconds, "seeds": seeds, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "scenarios": {}}
     all_verdicts = []
     for key in keys:
         scn = all_scn[key]
         print(f"\n## ({key}) {scn.title}" + (f"\n{scn.note}" if scn.note else ""), flush=True)
-        procs = [subprocess.Popen([sys.executable, "-u", __file__, "--worker", f"{key}:{p}", str(seconds),
-                                   str(seed), olla_bin], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for p in policies]
-        results = []
-        for p, proc in zip(policies, procs):
-            try:
-                out, err = proc.communicate(timeout=seconds + 150)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                out, err = proc.communicate()
-            line = [ln for ln in out.splitlines() if ln.startswith("RESULT ")]
-            if line:
-                results.append(json.loads(line[-1][7:]))
-            else:
-                results.append({"policy": p, "unavailable": f"worker failed: {err.strip()[-300:]}"})
-        print(table(scn, results))
-        lags = [r.get("loop_lag_p99_ms") for r in results if "loop_lag_p99_ms" in r]
-        if lags:
-            print(f"(simulator event-loop lag p99: {max(lags):.0f} ms)")
-        handovers = [f"{r['policy']} " + ", ".join(f"{k} {h['median_ms']:.0f} ms (n={h['n']})" for k, h in r["handover"].items())
-                     for r in results if r.get("handover")]
-        if handovers:
-            print("(slot handover, first chunk after the stream before it ended, median: " + "; ".join(handovers) + ")")
+        runs = []
+        for seed in seeds:
+            results = run_side_by_side(key, policies, seconds, seed, olla_bin)
+            runs.append({"seed": seed, "results": results})
+            if len(seeds) > 1:
+                print(f"\n### ({key}) seed {seed}")
+            print(table(scn, results))
+            lags = [r.get("loop_lag_p99_ms") for r in results if "loop_lag_p99_ms" in r]
+            if lags:
+                print(f"(simulator event-loop lag p99: {max(lags):.0f} ms)")
+            handovers = [f"{r['policy']} " + ", ".join(f"{k} {h['median_ms']:.0f} ms (n={h['n']})" for k, h in r["handover"].items())
+                         for r in results if r.get("handover")]
+            if handovers:
+                print("(slot handover, first chunk after the stream before it ended, median: " + "; ".join(handovers) + ")")
+            if len(seeds) > 1:
+                print("(this seed alone, not judged: " + "; ".join(verdicts(scn, results)) + ")", flush=True)
+        results = runs[0]["results"] if len(runs) == 1 else pooled(runs)
+        if len(runs) > 1:
+            print(f"\n### ({key}) seeds {', '.join(map(str, seeds))} pooled (judged)")
+            print(table(scn, results))
         v = verdicts(scn, results)
         print("\n".join(v), flush=True)
         all_verdicts += v
-        report["scenarios"][key] = {"title": scn.title, "note": scn.note, "results": results, "verdicts": v}
+        report["scenarios"][key] = {"title": scn.title, "note": scn.note, "results": results, "verdicts": v,
+                                    **({"runs": runs} if len(runs) > 1 else {})}
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(report, indent=1))
     fails = sum(1 for v in all_verdicts if v.startswith("FAIL"))

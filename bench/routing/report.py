@@ -22,16 +22,20 @@ def fmt_s(v: Optional[float]) -> str:
 
 
 def table(scn: Scenario, results: list) -> str:
-    rows = ["| policy | requests | completed | TTFC p50 s | p90 s | p99 s | cold loads (/min) | evictions | errors | cut | completed per instance |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    """One row per policy; results pooled over several seeds add each seed's own p50."""
+    seeds = any("p50_per_seed" in r for r in results)
+    rows = ["| policy | requests | completed | TTFC p50 s | p90 s | p99 s | cold loads (/min) | evictions | errors | cut | completed per instance |"
+            + (" p50 per seed s |" if seeds else ""),
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|" + ("---|" if seeds else "")]
     for r in results:
         if "unavailable" in r:
-            rows.append("| " + " | ".join([r["policy"], f"not available: {r['unavailable']}"] + [""] * 9) + " |")
+            rows.append("| " + " | ".join([r["policy"], f"not available: {r['unavailable']}"] + [""] * (10 if seeds else 9)) + " |")
             continue
         served = ", ".join(f"{n} {c}" for n, c in r["served"].items())
         rows.append(f"| {r['policy']} | {r['requests']} | {r['completed']} | {fmt_s(r['p50'])} | {fmt_s(r['p90'])} | "
                     f"{fmt_s(r['p99'])} | {r['cold_loads']} ({r['loads_per_min']:.0f}) | {r['evictions']} | "
-                    f"{r['errors']} | {r['cut']} | {served} |")
+                    f"{r['errors']} | {r['cut']} | {served} |"
+                    + (" " + ", ".join(fmt_s(x) for x in r.get("p50_per_seed", [])) + " |" if seeds else ""))
     return "\n".join(rows)
 
 

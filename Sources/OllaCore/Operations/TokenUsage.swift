@@ -43,6 +43,7 @@ public struct TokenUsage: Sendable, Equatable {
             return GenerationTimings(evalCount: completionTokens - 1, evalDuration: streamDuration)
         }
         return GenerationTimings(loadDuration: loadDuration, totalDuration: totalDuration,
-                                 evalCount: completionTokens, evalDuration: evalDuration)
+                                 evalCount: completionTokens, evalDuration: evalDuration,
+                                 promptEvalDuration: promptEvalDuration)
     }
 }

@@ -117,7 +117,12 @@ extension InstanceResidency {
                                 into learned: inout LearnedCosts) {
         let load = timings.loadDuration?.schedulingSeconds ?? 0
         if timings.wasColdLoad, expectedColdLoad { learned.loadTime.observe(load) }
-        if let total = timings.totalDuration?.schedulingSeconds {
+        if let prompt = timings.promptEvalDuration?.schedulingSeconds, let eval = timings.evalDuration?.schedulingSeconds {
+            // The slot's own time: `total_duration - load_duration` also counts the wait for a
+            // busy slot of a request that joined a queue (Ollama's load_duration ends when the
+            // model is ready, its slot wait comes after).
+            learned.generationTime.observe(prompt + eval)
+        } else if let total = timings.totalDuration?.schedulingSeconds {
             learned.generationTime.observe(max(0, total - load))
         } else if let observedSeconds {
             learned.generationTime.observe(observedSeconds)

@@ -4,7 +4,8 @@ public struct LearnedCosts: Sendable, Equatable {
     /// Seconds a cold load took (`load_duration` of responses that loaded the model).
     public var loadTime = DecayingAverage()
     /// Seconds one request occupies a slot once the model is resident
-    /// (`total_duration - load_duration`, or the observed stream when not reported).
+    /// (`prompt_eval_duration + eval_duration`; else `total_duration - load_duration`, which
+    /// includes any wait for a busy slot; else the observed stream).
     public var generationTime = DecayingAverage()
     /// Generated tokens per second (`eval_count / eval_duration`).
     public var tokensPerSecond = DecayingAverage()
@@ -24,14 +25,17 @@ public struct GenerationTimings: Sendable, Equatable {
     public var evalCount: Int?
     /// `eval_duration`: time spent generating them.
     public var evalDuration: Duration?
+    /// `prompt_eval_duration`: time spent evaluating the prompt, once the request had a slot.
+    public var promptEvalDuration: Duration?
 
     /// Creates timings; missing fields are nil.
     public init(loadDuration: Duration? = nil, totalDuration: Duration? = nil, evalCount: Int? = nil,
-                evalDuration: Duration? = nil) {
+                evalDuration: Duration? = nil, promptEvalDuration: Duration? = nil) {
         self.loadDuration = loadDuration
         self.totalDuration = totalDuration
         self.evalCount = evalCount
         self.evalDuration = evalDuration
+        self.promptEvalDuration = promptEvalDuration
     }
 
     /// Whether the request paid for a model load (`load_duration` ≥ the cold threshold).
