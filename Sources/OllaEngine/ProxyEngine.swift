@@ -198,15 +198,12 @@ public final class ProxyEngine: Sendable {
         metrics.inFlight(-1)
         let route = exchange.route.metricsLabel
         metrics.requestCompleted(endpoint: record.endpoint, model: record.model, route: route, status: record.status,
-                                 bytesOut: record.bytesSent, timeToFirstByte: record.timeToFirstByte, duration: record.duration)
+                                 bytesOut: record.bytesSent, timeToFirstByte: record.timeToFirstByte, duration: record.duration,
+                                 tokens: record.tokens)
         activity.record(RecentRequest(
             requestID: record.requestID, method: record.method, route: route, model: record.model,
             endpoint: record.endpoint, status: record.status, timeToFirstByte: record.timeToFirstByte,
             duration: record.duration, usage: record.tokens, decision: record.routingDecision, reason: record.routingReason))
-        if let usage = record.tokens, let endpoint = record.endpoint {
-            metrics.tokens(endpoint: endpoint, model: record.model ?? "none", promptTokens: usage.promptTokens,
-                           completionTokens: usage.completionTokens, evalDuration: usage.evalDuration ?? .zero)
-        }
         // The line is built only when it is written (level info or below).
         guard exchange.context.requestLogging, logger.logLevel <= .info else { return }
         logger.access(record.logLine, writer: accessLogWriter)

@@ -30,12 +30,25 @@ struct RequestSlots: Sendable {
     var duration: Int
     var responseBytes: Int
     var endpoint: Int?
+    /// Found on the first request of the label set with token counts.
+    var tokens: Int?
 }
 
 struct TokenTotals: Sendable {
     var prompt = 0
     var completion = 0
     var lastTokensPerSecond: Double?
+
+    /// Adds one answer's counts; `evalDuration` is the backend's generation time, and when
+    /// positive sets the generation speed to `completion / evalDuration`.
+    mutating func add(prompt promptTokens: Int, completion completionTokens: Int, evalDuration: Duration) {
+        prompt += max(0, promptTokens)
+        completion += max(0, completionTokens)
+        let seconds = evalDuration.seconds
+        if seconds > 0 {
+            lastTokensPerSecond = Double(max(0, completionTokens)) / seconds
+        }
+    }
 }
 
 extension Metrics {
@@ -72,7 +85,7 @@ extension Metrics {
 
         mutating func recordRequest(
             endpoint: String, model: String, route: String, status: Int,
-            bytesOut: Int64, timeToFirstByte ttfb: Duration?, duration elapsed: Duration
+            bytesOut: Int64, timeToFirstByte ttfb: Duration?, duration elapsed: Duration, tokens usage: TokenUsage?
         ) {
             let failed = status < 100 || status >= 500
             totalRequests += 1
@@ -93,16 +106,31 @@ extension Metrics {
             }
             duration.update(slot: slots.duration) { $0.observe(elapsed.seconds) }
             responseBytes.update(slot: slots.responseBytes) { $0 += max(0, bytesOut) }
-            guard let endpointSlot = slots.endpoint else { return }
-            endpoints.update(slot: endpointSlot) {
-                $0.requests += 1
-                if failed { $0.failures += 1 }
-                $0.bytesOut += max(0, bytesOut)
-                $0.latency.record(elapsed)
+            if let endpointSlot = slots.endpoint {
+                endpoints.update(slot: endpointSlot) {
+                    $0.requests += 1
+                    if failed { $0.failures += 1 }
+                    $0.bytesOut += max(0, bytesOut)
+                    $0.latency.record(elapsed)
+                }
+            }
+            // After the request's own tables, as a separate `Metrics.tokens` call came after
+            // them: the token table admits label sets in the same order.
+            guard let usage else { return }
+            let slot = slots.tokens ?? tokens.slot(for: LabelPair(endpoint, model), initial: { TokenTotals() }, fold: Self.foldSecond)
+            if slots.tokens == nil {
+                slots.tokens = slot
+                remember(slots, for: labels)
+            }
+            tokens.update(slot: slot) {
+                $0.add(prompt: usage.promptTokens, completion: usage.completionTokens, evalDuration: usage.evalDuration ?? .zero)
             }
         }
 
         private static func foldRoute(_ key: LabelPair) -> LabelPair { LabelPair(key.first, Metrics.other) }
+
+        /// The fold of the tables keyed by (endpoint, model): the model becomes `other`.
+        static func foldSecond(_ key: LabelPair) -> LabelPair { LabelPair(key.first, Metrics.other) }
 
         /// Finds (or makes) the slots of a label set in every table `recordRequest` writes,
         /// as the tables fold it: the model, the label clients control, folds first;

@@ -28,18 +28,22 @@ public final class Metrics: Sendable {
     ///   - endpoint: The endpoint that answered; nil when Olla answered itself.
     ///   - model: The requested model, if any.
     ///   - route: The normalised route, e.g. `"/api/chat"`.
-    ///   - status: The HTTP status sent; 0 when none was (client gone, backend failed).
+    ///   - status: The HTTP status sent; 499 when the client left first.
     ///   - bytesOut: Response body bytes sent to the client.
     ///   - timeToFirstByte: From request start to the first response byte, if one was sent.
     ///   - duration: From request start to the end of the response.
+    ///   - tokens: The token usage the answer reported, recorded as `tokens(endpoint:…)`
+    ///     records it (under `model`, or `"none"`) when `endpoint` is not nil: with the
+    ///     request's other metrics, under one lock and without hashing its labels again.
     public func requestCompleted(
         endpoint: String?, model: String?, route: String, status: Int,
-        bytesOut: Int64, timeToFirstByte: Duration?, duration: Duration
+        bytesOut: Int64, timeToFirstByte: Duration?, duration: Duration, tokens: TokenUsage? = nil
     ) {
         state.withLock { state in
             state.recordRequest(
                 endpoint: endpoint ?? Self.none, model: model ?? Self.none, route: route, status: status,
-                bytesOut: bytesOut, timeToFirstByte: timeToFirstByte, duration: duration)
+                bytesOut: bytesOut, timeToFirstByte: timeToFirstByte, duration: duration,
+                tokens: endpoint == nil ? nil : tokens)
         }
     }
 
@@ -68,15 +72,9 @@ public final class Metrics: Sendable {
     /// speed gauge is set to `completionTokens / evalDuration`.
     public func tokens(endpoint: String, model: String, promptTokens: Int, completionTokens: Int, evalDuration: Duration) {
         state.withLock { state in
-            let seconds = evalDuration.seconds
-            state.tokens.update(
-                LabelPair(endpoint, model), initial: TokenTotals(), fold: { LabelPair($0.first, Self.other) }
-            ) { totals in
-                totals.prompt += max(0, promptTokens)
-                totals.completion += max(0, completionTokens)
-                if seconds > 0 {
-                    totals.lastTokensPerSecond = Double(max(0, completionTokens)) / seconds
-                }
+            let slot = state.tokens.slot(for: LabelPair(endpoint, model), initial: { TokenTotals() }, fold: State.foldSecond)
+            state.tokens.update(slot: slot) {
+                $0.add(prompt: promptTokens, completion: completionTokens, evalDuration: evalDuration)
             }
         }
     }

@@ -7,11 +7,12 @@ extension TokenScanner {
     ///
     /// Only documents holding `marker` are read: `extract` must need a field whose name
     /// contains it. A name can also be spelled with `\u` escapes, so a record holding `\u`
-    /// is read too (backends escape `<`, `>` and `&` that way in text).
-    static func lastDocument(in tail: UnsafeRawBufferPointer, marker: StaticString,
+    /// is read too (backends escape `<`, `>` and `&` that way in text). `lastMarker`: what
+    /// `lastMarker(marker, in: tail)` answered, when the caller asked it first.
+    static func lastDocument(in tail: UnsafeRawBufferPointer, marker: StaticString, lastMarker known: Int? = nil,
                              _ extract: (TailObject) -> TokenUsage?) -> TokenUsage? {
         let markers = MarkerSearch(tail: tail, marker: marker.bytes)
-        guard var candidate = markers.last(before: tail.count) else { return nil }
+        guard var candidate = known ?? markers.last(before: tail.count) else { return nil }
         if let usage = extract(TailObject(bytes: tail)) { return usage }
         while true {
             let lineStart = ByteSearch.lastIndex(of: JSONByte.lineFeed, in: tail, 0..<candidate).map { $0 + 1 } ?? 0
@@ -34,7 +35,14 @@ extension TokenScanner {
     /// Whether `tail` holds `marker` or a `\u` escape anywhere: false means no record or
     /// object in it can name a field containing `marker`.
     static func mayHold(_ marker: StaticString, in tail: UnsafeRawBufferPointer) -> Bool {
-        MarkerSearch(tail: tail, marker: marker.bytes).last(before: tail.count) != nil
+        lastMarker(marker, in: tail) != nil
+    }
+
+    /// Where the last `marker` or `\u` escape of `tail` starts; nil means no record or
+    /// object in it can name a field containing `marker`. Handed on to `lastDocument`, which
+    /// would search for it again.
+    static func lastMarker(_ marker: StaticString, in tail: UnsafeRawBufferPointer) -> Int? {
+        MarkerSearch(tail: tail, marker: marker.bytes).last(before: tail.count)
     }
 
     /// The last `"usage": {...}` object in the tail, found by its key. Answers whose last

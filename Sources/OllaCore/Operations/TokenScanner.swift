@@ -93,8 +93,8 @@ public enum TokenScanner {
     }
 
     private static func openAI(in tail: UnsafeRawBufferPointer) -> TokenUsage? {
-        guard mayHold(countsMarker, in: tail) else { return nil }
-        return lastDocument(in: tail, marker: countsMarker, openAIUsage)
+        guard let last = lastMarker(countsMarker, in: tail) else { return nil }
+        return lastDocument(in: tail, marker: countsMarker, lastMarker: last, openAIUsage)
             ?? lastUsageObject(in: tail).flatMap { promptCompletion($0) }
     }
 
@@ -124,8 +124,8 @@ public enum TokenScanner {
     }
 
     private static func responses(in tail: UnsafeRawBufferPointer) -> TokenUsage? {
-        guard mayHold(countsMarker, in: tail) else { return nil }
-        return lastDocument(in: tail, marker: countsMarker) { record in
+        guard let last = lastMarker(countsMarker, in: tail) else { return nil }
+        return lastDocument(in: tail, marker: countsMarker, lastMarker: last) { record in
             var usage: TailObject.Member?, response: TailObject.Member?
             guard record.walk(maxDepth: maxDepth, { member in
                 if member.keyIs("usage") { usage = member } else if member.keyIs("response") { response = member }
@@ -144,7 +144,7 @@ public enum TokenScanner {
     }
 
     private static func anthropic(in tail: UnsafeRawBufferPointer) -> TokenUsage? {
-        guard mayHold(countsMarker, in: tail), var usage = lastDocument(in: tail, marker: countsMarker, { record in
+        guard let last = lastMarker(countsMarker, in: tail), var usage = lastDocument(in: tail, marker: countsMarker, lastMarker: last, { record in
             topLevelUsage(of: record)?.flatMap { inputOutput($0) }
         }) ?? lastUsageObject(in: tail).flatMap({ inputOutput($0) }) else {
             return nil
