@@ -21,6 +21,13 @@ struct JSONBodyScannerTests {
         #expect(found?.value == "llama3.2:3b")
     }
 
+    /// An ASCII value is decoded by the fast path, anything else validated: the same Strings.
+    @Test(arguments: ["llama3.2:3b", "", "a", "Qwen2.5-Coder:32B-instruct-q4_K_M", "läma:ünïcode", "模型:latest", "🦙"])
+    func decodesASCIIAndUnicodeValuesAlike(name: String) {
+        #expect(model(#"{"model":"\#(name)"}"#)?.value == name)
+        #expect(model(#"{"model":"\#(name)\u0041"}"#)?.value == name + "A")
+    }
+
     @Test func toleratesWhitespaceEverywhere() {
         let found = model(" \r\n\t{ \n \"model\" \t:\r\n \"qwen\" \n } \n")
         #expect(found?.value == "qwen")

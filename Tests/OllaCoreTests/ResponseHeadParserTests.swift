@@ -46,6 +46,16 @@ import Testing
         #expect(heads("\r\nX: y\r\n\r\n").isEmpty)
     }
 
+    /// A status line is one that starts with `HTTP/` exactly (compared byte by byte): a line
+    /// that only nearly does is a header line, or nothing.
+    @Test func onlyHTTPSlashStartsAStatusLine() {
+        #expect(heads("HTTP/1.1 200 OK\r\n\r\n").map(\.status) == [200])
+        for nearly in ["HTTP 200 OK", "HTTp/1.1 200 OK", "http/1.1 200 OK", "HTT", "HTTP", "XTTP/1.1 200 OK"] {
+            #expect(heads(nearly + "\r\nA: 1\r\n\r\n").isEmpty, "\(nearly)")
+        }
+        #expect(heads("HTTP/ 200 OK\r\nA: 1\r\n\r\n").map(\.status) == [200])
+    }
+
     @Test func linesWithoutAColonAreIgnored() {
         let result = heads("HTTP/1.1 200 OK\r\nnot a header\r\n: empty name\r\n\r\n")
         #expect(result.first?.headers.count == 1)

@@ -35,7 +35,13 @@
 # Content-Length and the connection cache's key without the printf engine; 0007 skips the
 # poll after a read that left a plain socket empty (one per forwarded chunk); 0008 skips
 # header lines by their first byte in libcurl's header lookups and prunes the DNS cache at
-# most once a second. Each patch starts with what it does and why. See docs/security.md.
+# most once a second; 0009 skips the walk over the connection cache for connect-only
+# connections when a handle that never made one is removed, and free() of option strings
+# that are not set at each reset; 0010 lets response lines starting with 's' or 'a' skip
+# the header comparisons when cookies, HSTS and alt-svc are compiled out; 0011 copies the
+# TLS settings into a transfer's new connection struct only when it is kept (or compared:
+# TLS, proxies), not for each reuse of a cached connection. Each patch starts
+# with what it does and why. See docs/security.md.
 #
 # What is compiled: HTTP and HTTPS (OpenSSL, linked dynamically against Debian's libssl3, so
 # its security updates apply without rebuilding Olla), IPv6, Unix sockets, the threaded

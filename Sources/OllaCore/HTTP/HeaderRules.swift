@@ -106,11 +106,15 @@ public enum HeaderRules {
     public static func framingFields(in headers: [HTTPHeader]) -> (contentLength: String?, transferEncoding: String?) {
         var length: String? = nil
         var coding: String? = nil
-        for header in headers where length == nil || coding == nil {
-            if length == nil, HTTPHeaderName.matches(header.name, "content-length") {
-                length = header.value
-            } else if coding == nil, HTTPHeaderName.matches(header.name, "transfer-encoding") {
-                coding = header.value
+        // Through the buffer, as `value(of:in:)`: each name is read in place, not copied
+        // (retained and released) out of its tuple.
+        headers.withUnsafeBufferPointer { headers in
+            for index in headers.indices where length == nil || coding == nil {
+                if length == nil, HTTPHeaderName.matches(headers[index].name, "content-length") {
+                    length = headers[index].value
+                } else if coding == nil, HTTPHeaderName.matches(headers[index].name, "transfer-encoding") {
+                    coding = headers[index].value
+                }
             }
         }
         return (length, coding)

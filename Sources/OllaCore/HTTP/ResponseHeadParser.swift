@@ -22,7 +22,7 @@ public struct ResponseHeadParser: Sendable {
         while end > 0 && (line[end - 1] == 0x0A || line[end - 1] == 0x0D) { end -= 1 }
         if end == 0 { return endOfHead() }
         let bytes = UnsafeRawBufferPointer(rebasing: line[..<end])
-        if bytes.starts(with: Self.httpPrefix) {
+        if Self.startsWithHTTP(bytes) {
             status = Self.parseStatus(bytes)
             headers.removeAll(keepingCapacity: true)
             // One allocation for a usual head (Ollama sends 3-4 fields, a proxy in front a few
@@ -40,7 +40,12 @@ public struct ResponseHeadParser: Sendable {
         return nil
     }
 
-    private static let httpPrefix: [UInt8] = Array("HTTP/".utf8)
+    /// Whether `line` starts with `HTTP/` (a status line), compared byte by byte: the generic
+    /// `starts(with:)` against an array, a lazy global, cost ~100 instructions per line.
+    static func startsWithHTTP(_ line: UnsafeRawBufferPointer) -> Bool {
+        line.count >= 5 && line[0] == UInt8(ascii: "H") && line[1] == UInt8(ascii: "T") && line[2] == UInt8(ascii: "T")
+            && line[3] == UInt8(ascii: "P") && line[4] == UInt8(ascii: "/")
+    }
 
     private mutating func endOfHead() -> Head? {
         guard let status else { return nil }

@@ -24,7 +24,11 @@ public struct CircuitBreaker: Sendable, Equatable {
     /// Of those, the failures in which the endpoint answered (see above).
     public private(set) var answeredFailures = 0
     /// When the current cool-down ends; `nil` while closed.
-    public private(set) var openUntil: ContinuousClock.Instant?
+    public var openUntil: ContinuousClock.Instant? { cooldownEnd?.instant }
+    /// `openUntil`, stored with a fixed layout (`StoredInstant`): `isOpen` is read for every
+    /// answer's health report, and testing an optional instant for nil went through run-time
+    /// value witnesses (~280 instructions).
+    private var cooldownEnd: StoredInstant?
     /// How many times in a row the breaker has opened without closing in between;
     /// drives the cool-down escalation.
     public private(set) var trips = 0
@@ -41,22 +45,22 @@ public struct CircuitBreaker: Sendable, Equatable {
     }
 
     /// Whether routing is blocked: open, trial outcome not yet reported.
-    public var isOpen: Bool { openUntil != nil }
+    public var isOpen: Bool { cooldownEnd != nil }
 
     /// Whether the next reported outcome will be the half-open trial.
     public func isHalfOpen(now: ContinuousClock.Instant) -> Bool {
-        guard let openUntil else { return false }
-        return now >= openUntil
+        guard let cooldownEnd else { return false }
+        return now >= cooldownEnd.instant
     }
 
     /// Whether the cool-down holds: the breaker is open because the endpoint answered with
     /// failures, which only time (then a trial) can clear. False while closed, and while
     /// open only for unreachability.
-    public var holdsUntilCooldownEnds: Bool { openUntil != nil && answeredFailures > 0 }
+    public var holdsUntilCooldownEnds: Bool { cooldownEnd != nil && answeredFailures > 0 }
 
     /// Records a success. Closes the breaker unless it is still cooling down.
     public mutating func recordSuccess(now: ContinuousClock.Instant) {
-        if let openUntil, now < openUntil { return }
+        if let cooldownEnd, now < cooldownEnd.instant { return }
         close()
     }
 
@@ -64,7 +68,7 @@ public struct CircuitBreaker: Sendable, Equatable {
     /// for unreachability, this contradicts every failure behind it: closed at once.
     /// Otherwise the same as `recordSuccess`.
     public mutating func recordProbeSuccess(now: ContinuousClock.Instant) {
-        if openUntil != nil && answeredFailures == 0 {
+        if cooldownEnd != nil && answeredFailures == 0 {
             close()
         } else {
             recordSuccess(now: now)
@@ -74,7 +78,7 @@ public struct CircuitBreaker: Sendable, Equatable {
     private mutating func close() {
         consecutiveFailures = 0
         answeredFailures = 0
-        openUntil = nil
+        cooldownEnd = nil
         trips = 0
     }
 
@@ -84,9 +88,9 @@ public struct CircuitBreaker: Sendable, Equatable {
     public mutating func recordFailure(now: ContinuousClock.Instant, answered: Bool = true) {
         consecutiveFailures += 1
         if answered { answeredFailures += 1 }
-        if let openUntil {
+        if let cooldownEnd {
             // Still cooling down: the failure was already "priced in".
-            guard now >= openUntil else { return }
+            guard now >= cooldownEnd.instant else { return }
             open(now: now)
         } else if consecutiveFailures >= threshold {
             open(now: now)
@@ -95,7 +99,7 @@ public struct CircuitBreaker: Sendable, Equatable {
 
     private mutating func open(now: ContinuousClock.Instant) {
         trips += 1
-        openUntil = now + currentCooldown
+        cooldownEnd = StoredInstant(now + currentCooldown)
     }
 
     /// The cool-down of the current trip: `cooldown × 2^(trips-1)`, capped.

@@ -24,7 +24,7 @@ extension InstanceResidency {
         } else if let index = resident {
             // Changed where it lies (a copy out and the setter back cost two more hashes).
             models.values[index].lastUsed = now
-            models.values[index].expiresAt = max(models.values[index].expiresAt, now + SchedulerSettings.ollamaKeepAlive)
+            models.values[index].keepUntilAtLeast(now + SchedulerSettings.ollamaKeepAlive)
         }
         if !cold, let slots = slotsPerModel, runningCount(model) >= slots, maySendSlotProbe(model) {
             slotProbe = (id, false)
@@ -44,7 +44,7 @@ extension InstanceResidency {
         else { return }
         guard succeeded else { return }
         if let resident = models.index(forKey: model) {
-            models.values[resident].phase = .loaded
+            models.values[resident].markLoaded()
             models.values[resident].lastUsed = now
         }
         if configuredParallel == nil {
@@ -60,7 +60,7 @@ extension InstanceResidency {
 
     /// Stamps `request`'s first byte at `now` in place; its model, or nil when it had one already.
     private static func markFirstByte(_ request: inout RunningRequest, at now: ContinuousClock.Instant) -> String? {
-        guard request.firstByteAt == nil else { return nil }
+        guard !request.hasFirstByte else { return nil }
         request.firstByteAt = now
         return request.model
     }
@@ -79,12 +79,12 @@ extension InstanceResidency {
         }
         // The model's entry is found once (a String hash) and changed where it lies.
         if let index = models.index(forKey: request.model) {
-            if request.firstByteAt == nil, models.values[index].isLoading(now: now), runningCount(request.model) == 0 {
+            if !request.hasFirstByte, models.values[index].isLoading(now: now), runningCount(request.model) == 0 {
                 // Ended before any answer (refused, cancelled): the load may never have started.
                 models.remove(at: index)
             } else {
                 models.values[index].lastUsed = now
-                models.values[index].expiresAt = max(models.values[index].expiresAt, now + SchedulerSettings.ollamaKeepAlive)
+                models.values[index].keepUntilAtLeast(now + SchedulerSettings.ollamaKeepAlive)
             }
         }
         return request
@@ -108,7 +108,7 @@ extension InstanceResidency {
         if reportsResidency {
             models[model, default: ResidentModel(
                 name: displayName, phase: .loaded, lastUsed: now, expiresAt: now + SchedulerSettings.ollamaKeepAlive)
-            ].phase = .loaded
+            ].markLoaded()
         }
     }
 

@@ -11,37 +11,64 @@ public struct ResidentModel: Sendable, Equatable {
     /// The model's name as first seen (for display); the key is its canonical form.
     public var name: String
     /// Loading or loaded.
-    public var phase: Phase
+    public var phase: Phase {
+        get { readyAt.map { .loading(readyAt: $0.instant) } ?? .loaded }
+        set {
+            if case .loading(let readyAt) = newValue { self.readyAt = StoredInstant(readyAt) } else { readyAt = nil }
+        }
+    }
     /// When a request last used it: Ollama's eviction order (least recently used first).
-    public var lastUsed: ContinuousClock.Instant
+    public var lastUsed: ContinuousClock.Instant {
+        get { lastUse.instant }
+        set { lastUse = StoredInstant(newValue) }
+    }
     /// When Ollama will unload it if unused (from `/api/ps`, else last use + keep-alive).
-    public var expiresAt: ContinuousClock.Instant
+    public var expiresAt: ContinuousClock.Instant {
+        get { expiry.instant }
+        set { expiry = StoredInstant(newValue) }
+    }
     /// Bytes of GPU memory it holds (`size_vram` from `/api/ps`), when known.
     public var sizeVRAM: Int?
     /// Whether `/api/ps` listed it at least once (else it is only Olla's prediction).
     public var confirmed: Bool
 
+    // The instants above, stored with a fixed layout (`StoredInstant`): this record is copied
+    // several times per request (read out of its instance's table), and with instants stored
+    // every copy and destroy went through run-time value witnesses. `readyAt`: nil once loaded.
+    private var readyAt: StoredInstant?
+    private var lastUse: StoredInstant
+    private var expiry: StoredInstant
+
     /// Creates a record.
     public init(name: String, phase: Phase, lastUsed: ContinuousClock.Instant, expiresAt: ContinuousClock.Instant,
                 sizeVRAM: Int? = nil, confirmed: Bool = false) {
         self.name = name
-        self.phase = phase
-        self.lastUsed = lastUsed
-        self.expiresAt = expiresAt
+        if case .loading(let readyAt) = phase { self.readyAt = StoredInstant(readyAt) }
+        self.lastUse = StoredInstant(lastUsed)
+        self.expiry = StoredInstant(expiresAt)
         self.sizeVRAM = sizeVRAM
         self.confirmed = confirmed
     }
 
     /// Whether the model is still loading at `now`.
     public func isLoading(now: ContinuousClock.Instant) -> Bool {
-        if case .loading = phase { return true }
-        return false
+        readyAt != nil
     }
 
     /// Seconds until the load is expected to end (0 once loaded or overdue).
     public func secondsUntilReady(now: ContinuousClock.Instant) -> Double {
-        guard case .loading(let readyAt) = phase else { return 0 }
-        return max(0, (readyAt - now).schedulingSeconds)
+        guard let readyAt else { return 0 }
+        return max(0, (readyAt.instant - now).schedulingSeconds)
+    }
+
+    /// Marks it loaded (`phase = .loaded`, without building a `Phase`, whose layout is known only at run time).
+    public mutating func markLoaded() {
+        readyAt = nil
+    }
+
+    /// Extends its expiry to at least `expiry` (`expiresAt = max(expiresAt, expiry)`), compared as stored.
+    public mutating func keepUntilAtLeast(_ expiry: ContinuousClock.Instant) {
+        self.expiry = max(self.expiry, StoredInstant(expiry))
     }
 }
 
@@ -50,18 +77,31 @@ public struct RunningRequest: Sendable, Equatable {
     /// The model it runs (canonical name).
     public var model: String
     /// When it was sent.
-    public var dispatchedAt: ContinuousClock.Instant
+    public var dispatchedAt: ContinuousClock.Instant {
+        get { dispatched.instant }
+        set { dispatched = StoredInstant(newValue) }
+    }
     /// When its first response byte arrived (it then holds one of the model's slots).
-    public var firstByteAt: ContinuousClock.Instant?
+    public var firstByteAt: ContinuousClock.Instant? {
+        get { firstByte?.instant }
+        set { firstByte = newValue.map(StoredInstant.init) }
+    }
+    /// Whether its first response byte arrived (`firstByteAt != nil`, read as stored).
+    public var hasFirstByte: Bool { firstByte != nil }
     /// Whether Olla expected it to load its model.
     public var expectedColdLoad: Bool
     /// The wait Olla estimated when it chose this instance, in seconds.
     public var estimatedWait: Double
 
+    // The instants above, stored with a fixed layout (`StoredInstant`, as in `ResidentModel`):
+    // the running requests' table is read and changed at every event of every request.
+    private var dispatched: StoredInstant
+    private var firstByte: StoredInstant?
+
     /// Creates a record.
     public init(model: String, dispatchedAt: ContinuousClock.Instant, expectedColdLoad: Bool, estimatedWait: Double) {
         self.model = model
-        self.dispatchedAt = dispatchedAt
+        self.dispatched = StoredInstant(dispatchedAt)
         self.expectedColdLoad = expectedColdLoad
         self.estimatedWait = estimatedWait
     }

@@ -1,0 +1,147 @@
+"""Scenario 63: pooled libcurl handles reuse, drop and replace backend connections as before,
+and answer headers libcurl does not act on reach the client as the backend sent them.
+
+libcurl-olla's patches 0009-0011 (scripts/libcurl/) change libcurl's bookkeeping around a
+transfer: a handle removed after its transfer no longer walks the connection cache for
+connect-only connections (0009); a transfer's new connection struct gets its copies of the TLS
+settings only when no cached connection is reused (0011); response lines starting with `s` or
+`a` (`Server`, `Set-Cookie`, `Strict-Transport-Security`, `Alt-Svc`, ...) skip libcurl's
+header comparisons in a build without cookies, HSTS and alt-svc (0010). Here:
+- answers with those lines around their `Content-Length` reach the client with every such
+  header value as sent, and their length framing still holds: the next request goes out on the
+  same backend connection;
+- a backend that ends every third connection with `Connection: close` gets the requests of one
+  client connection on exactly the connections that reuse and replacement predict;
+- clients in parallel (several pooled handles, several cached connections at once) all get
+  their whole answers, and the connections are reused afterwards."""
+import json
+import threading
+import time
+
+import pytest
+
+from conftest import PATIENT_HEALTH, endpoint_ex
+from helpers import RawBackend, RawClient
+
+pytestmark = pytest.mark.daemon_only
+
+TAGS = {"models": [{"name": "reuse:latest", "model": "reuse:latest", "modified_at": "2024-01-01T00:00:00Z",
+                    "size": 1, "digest": "d" * 64, "details": {}}]}
+SHOW = json.dumps({"modelfile": "FROM reuse", "details": {"family": "reuse"}}).encode()
+EMBED = json.dumps({"model": "reuse", "embeddings": [[0.5, -0.25]]}).encode()
+# Lines libcurl reads past: each starts with 's' or 'a', in varied case, some repeated.
+S_AND_A_LINES = [
+    ("Server", "reuse-backend/1.0"),
+    ("Set-Cookie", "a=1; Path=/"),
+    ("set-cookie", "b=2; HttpOnly"),
+    ("Strict-Transport-Security", "max-age=63072000"),
+    ("Alt-Svc", 'h3=":443"; ma=86400'),
+    ("Age", "0"),
+    ("accept-ranges", "bytes"),
+    ("SS-Custom", "s"),
+]
+CLOSE_EVERY = 3
+PARALLEL_CLIENTS = 4
+
+
+class ReuseBackend(RawBackend):
+    """`/api/show` answers carry the 's'/'a' lines around their Content-Length; `/api/embed`
+    answers end every third connection with `Connection: close` and are a little slow (so
+    parallel clients hold several connections at once)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.used = {"/api/show": [], "/api/embed": []}
+        self.answered_on = {}
+        super().__init__()
+
+    def answer(self, conn, method, path, number):
+        if path == "/api/show":
+            with self.lock:
+                self.used[path].append(number)
+            half = len(S_AND_A_LINES) // 2
+            head = "".join(f"{n}: {v}\r\n" for n, v in S_AND_A_LINES[:half])
+            head += f"Content-Type: application/json\r\nContent-Length: {len(SHOW)}\r\n"
+            head += "".join(f"{n}: {v}\r\n" for n, v in S_AND_A_LINES[half:])
+            conn.sendall(b"HTTP/1.1 200 OK\r\n" + head.encode() + b"\r\n" + SHOW)
+            return True
+        if path == "/api/embed":
+            with self.lock:
+                self.used[path].append(number)
+                self.answered_on[number] = self.answered_on.get(number, 0) + 1
+                last = self.answered_on[number] == CLOSE_EVERY
+            time.sleep(0.02)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s\r\n"
+                         % (len(EMBED), b"Connection: close\r\n" if last else b"") + EMBED)
+            return not last
+        self.answer_basics(conn, method, path, TAGS)
+        return True
+
+
+@pytest.fixture
+def reuse_backend():
+    b = ReuseBackend()
+    yield b
+    b.close()
+
+
+def embed(c: RawClient):
+    c.send_request("POST", "/olla/ollama/api/embed", [("Content-Type", "application/json")],
+                   b'{"model":"reuse","input":"x"}')
+    return c.read_response(10)
+
+
+def test_headers_libcurl_reads_past_are_forwarded_and_framing_holds(olla_factory, reuse_backend):
+    d = olla_factory.start(endpoints=[endpoint_ex("reuse", reuse_backend.url, **PATIENT_HEALTH)])
+    with RawClient(d.target.host, d.target.port, timeout=10) as c:
+        for i in range(3):
+            c.send_request("POST", "/olla/ollama/api/show", [("Content-Type", "application/json")],
+                           b'{"model":"reuse"}')
+            r = c.read_response(10)
+            assert r.status == 200 and r.complete and r.body == SHOW, f"request {i}: {r.describe()}"
+            for name in {n.lower() for n, _ in S_AND_A_LINES}:
+                sent = [v for n, v in S_AND_A_LINES if n.lower() == name]
+                got = [v for v in r.header_all(name) if name != "server" or v in sent]
+                assert got == sent, f"request {i}: {name}: the backend sent {sent}, the client got {r.header_all(name)}"
+    used = reuse_backend.used["/api/show"]
+    assert len(used) == 3 and len(set(used)) == 1, \
+        f"answers framed by Content-Length among 's'/'a' lines keep the connection: connections used {used}"
+
+
+def test_connections_reused_closed_and_replaced(olla_factory, reuse_backend):
+    d = olla_factory.start(endpoints=[endpoint_ex("reuse", reuse_backend.url, **PATIENT_HEALTH)])
+    count = 4 * CLOSE_EVERY
+    with RawClient(d.target.host, d.target.port, timeout=10) as c:
+        for i in range(count):
+            r = embed(c)
+            assert r.status == 200 and r.complete and r.body == EMBED, f"request {i}: {r.describe()}"
+    used = reuse_backend.used["/api/embed"]
+    runs = [used[i:i + CLOSE_EVERY] for i in range(0, count, CLOSE_EVERY)]
+    assert all(len(set(run)) == 1 for run in runs) and len({run[0] for run in runs}) == len(runs), \
+        f"each connection serves {CLOSE_EVERY} requests, then a new one replaces it: connections used {used}"
+
+    # Several pooled handles with connections in the cache at once, then reused.
+    failures, lock = [], threading.Lock()
+
+    def client(k):
+        try:
+            with RawClient(d.target.host, d.target.port, timeout=10) as pc:
+                for i in range(5):
+                    r = embed(pc)
+                    if not (r.status == 200 and r.complete and r.body == EMBED):
+                        with lock:
+                            failures.append(f"client {k} request {i}: {r.describe()}")
+        except Exception as e:  # noqa: BLE001 - reported below
+            with lock:
+                failures.append(f"client {k}: {e!r}")
+
+    before = len(reuse_backend.used["/api/embed"])
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(PARALLEL_CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not failures, failures
+    parallel = reuse_backend.used["/api/embed"][before:]
+    assert len(parallel) == 5 * PARALLEL_CLIENTS, f"requests answered: {len(parallel)}"
+    assert len(set(parallel)) < len(parallel), f"no connection was reused: {parallel}"
