@@ -14,8 +14,13 @@
 // 0.9.75 with patches: its own error answers written once, with JSON bodies). Only that
 // build defines this symbol, so linking against any other libmicrohttpd fails here
 // ("undefined reference to olla_libmicrohttpd_patched": run `make build-deps`).
+// Patch 0011 exports the second: Olla's response reader suspends the connection in the call
+// that returns its last bytes, which only a build with that patch sends before suspending.
 extern const int olla_libmicrohttpd_patched;
-static inline int cmhd_patched_build(void) { return olla_libmicrohttpd_patched; }
+extern const int olla_libmicrohttpd_holds_reader_suspension;
+static inline int cmhd_patched_build(void) {
+    return olla_libmicrohttpd_patched && olla_libmicrohttpd_holds_reader_suspension;
+}
 
 // Why: MHD_SIZE_UNKNOWN is a ((uint64_t) -1LL) macro, which Swift does not import.
 static const uint64_t cmhd_size_unknown = MHD_SIZE_UNKNOWN;
@@ -40,6 +45,13 @@ static inline int cmhd_connection_fd(struct MHD_Connection *connection) {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
     return info == NULL ? -1 : info->connect_fd;
+}
+
+// Why: MHD_get_connection_info is variadic.
+static inline int cmhd_connection_suspended(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_SUSPENDED);
+    return info != NULL && info->suspended == MHD_YES;
 }
 
 // Why: MHD_get_connection_info is variadic; the peer address sits in a union.

@@ -160,8 +160,15 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
     }
 
     /// Fills `destination` (libmicrohttpd's buffer) with response bytes.
-    public func readResponse(into destination: UnsafeMutableRawBufferPointer) -> ResponseRead {
-        let (action, read) = event { $0.readResponse(into: destination) }
+    /// `suspendingWhenDrained`: the server keeps a `ClientConnection.suspend()` made during
+    /// this call from taking effect until the bytes returned are sent (libmicrohttpd-olla's
+    /// patch 0011); the read that hands over the last buffered bytes of a running transfer
+    /// then suspends the client itself, and the server does not call again only to be told
+    /// to suspend (one read per forwarded chunk instead of two).
+    public func readResponse(
+        into destination: UnsafeMutableRawBufferPointer, suspendingWhenDrained: Bool = false
+    ) -> ResponseRead {
+        let (action, read) = event { $0.readResponse(into: destination, suspendingWhenDrained: suspendingWhenDrained) }
         perform(action)
         return read
     }

@@ -142,7 +142,12 @@ extension RequestStateMachine {
 
     /// Fills the server's buffer with response bytes. When nothing can go out yet, the client
     /// is suspended before the reader returns (a reader returning 0 otherwise spins).
-    mutating func readResponse(into destination: UnsafeMutableRawBufferPointer) -> (Action, Exchange.ResponseRead) {
+    /// `suspendingWhenDrained`: the server holds a suspension asked for with bytes until they
+    /// are sent, so the read that empties the queue of a running transfer suspends at once
+    /// instead of leaving that to the next read, which would find nothing.
+    mutating func readResponse(
+        into destination: UnsafeMutableRawBufferPointer, suspendingWhenDrained: Bool = false
+    ) -> (Action, Exchange.ResponseRead) {
         switch state {
         case .finished:
             return (.none, .abort)
@@ -165,6 +170,10 @@ extension RequestStateMachine {
                 if answer.response.intake == .paused && answer.response.queue.count <= limits.lowWater {
                     answer.response.intake = .resuming
                     return (.unpauseTransfer, .bytes(n))
+                }
+                if suspendingWhenDrained && running && answer.response.queue.count == 0 {
+                    state = .answering(answer, .suspended)
+                    return (.suspendClient, .bytes(n))
                 }
                 return (.none, .bytes(n))
             }

@@ -207,13 +207,23 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     }
 
     /// Reports clients that read nothing for longer than their stall timeout (once each).
+    /// A connection libmicrohttpd holds suspended has sent everything it had: its client is
+    /// not stalled, and its clock stops until the resume. (The reader that hands over a
+    /// stream's last buffered bytes suspends at once, and libmicrohttpd holds that suspension
+    /// until the client took them (patch 0011), so the clock keeps running until then and
+    /// is stopped here.)
     public func tick(now: ContinuousClock.Instant) {
         worker.assertInLoop()
         guard !stallWatch.isEmpty else { return }
         let nanoseconds = ClientReadClock.nanoseconds(now - Self.clockOrigin) + 2
         let stalled = stallWatch.values.filter { context in
-            guard let limit = context.stallTimeout else { return false }
-            return context.readClock.hasStalled(now: nanoseconds, limit: limit)
+            guard let limit = context.stallTimeout,
+                  context.readClock.hasStalled(now: nanoseconds, limit: limit) else { return false }
+            if MHD.isSuspended(context.connection) {
+                context.readClock.pause()
+                return false
+            }
+            return true
         }
         for context in stalled {
             stallWatch[ObjectIdentifier(context)] = nil

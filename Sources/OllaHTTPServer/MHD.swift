@@ -87,6 +87,13 @@ enum MHD {
         MHD_resume_connection(connection)
     }
 
+    /// Whether libmicrohttpd holds `connection` suspended now. A suspension asked for inside
+    /// a content reader that returned bytes takes effect only once they are sent (patch 0011):
+    /// until then this answers false.
+    static func isSuspended(_ connection: OpaquePointer) -> Bool {
+        cmhd_connection_suspended(connection) != 0
+    }
+
     /// The connection's socket, or nil when libmicrohttpd has none to report.
     static func connectionFD(_ connection: OpaquePointer) -> Int32? {
         let fd = cmhd_connection_fd(connection)

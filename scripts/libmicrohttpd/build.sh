@@ -24,7 +24,10 @@
 # response's headers in one call and one allocation (olla_MHD_add_response_headers); 0009
 # stops splitting the query into GET arguments Olla never reads (a long query ran the
 # connection's pool out and was never answered); 0010 resumes a connection without walking
-# every suspended one (the work per forwarded chunk grew with the number of open streams).
+# every suspended one (the work per forwarded chunk grew with the number of open streams);
+# 0011 holds a suspension the content reader asks for while returning data until that data
+# is sent (one reader call per forwarded chunk instead of two) and exports the symbol
+# olla_libmicrohttpd_holds_reader_suspension, which Olla's shim refers to as well.
 # Each patch starts with what it does. See docs/security.md.
 # Debian's only patch to this release fixes the PostProcessor, which is not compiled here.
 #
