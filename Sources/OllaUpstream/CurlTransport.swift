@@ -253,14 +253,17 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         // An exchange, not a load and a store: a command queued between the two would wait
         // unseen (the round after it would sleep).
         guard queued.load(ordering: .relaxed), queued.exchange(false, ordering: .acquiring) else { return }
-        let pending = commands.withLock { commands -> [Command] in
+        var pending = commands.withLock { commands -> [Command] in
             // Taking the shared array and clearing it in place allocates: not when it is empty.
             if commands.queue.isEmpty { return [] }
             let taken = commands.queue
             commands.queue.removeAll(keepingCapacity: true)
             return taken
         }
-        for command in pending {
+        // Each command is moved out of the array (`popLast`, in queue order once reversed):
+        // `for command in pending` copied each one, a start command with its whole request.
+        pending.reverse()
+        while let command = pending.popLast() {
             switch command {
             case .start(let request, let delegate): begin(request, delegate)
             case .cancel(let id): if let transfer = transfers[id] { remove(transfer) }
