@@ -267,6 +267,7 @@ class FleetOllama:
         self.stats = Stats()
         self.load_log: list = []     # (monotonic time, model) of every cold load started
         self.evict_log: list = []    # (monotonic time, model evicted)
+        self.unload_log: list = []   # (monotonic time, model) of every unload request (keep_alive 0)
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self._server: Optional[asyncio.AbstractServer] = None
         self._thread: Optional[threading.Thread] = None
@@ -686,6 +687,7 @@ class FleetOllama:
         created = rfc3339(time.time())
         if empty and not openai:
             if keep_alive == 0:     # routes.go: an empty prompt with keep_alive 0 unloads
+                self.unload_log.append((time.monotonic(), model))
                 r = self.runners.get(model)
                 if r is not None:
                     r.session_s = 0.0

@@ -6,6 +6,7 @@ extension SchedulerSettings {
             defaultLoadTime: try reader.duration("default_load_time", default: defaults.defaultLoadTime, .positive),
             queueLength: try reader.integer("queue_length", in: Self.queueLengthRange, default: defaults.queueLength),
             queueTimeout: try reader.duration("queue_timeout", default: defaults.queueTimeout, .positive),
-            tierMaxWait: try reader.duration("tier_max_wait", default: defaults.tierMaxWait))
+            tierMaxWait: try reader.duration("tier_max_wait", default: defaults.tierMaxWait),
+            unloadVictims: try reader.bool("unload_victims", default: defaults.unloadVictims))
     }
 }

@@ -7,8 +7,10 @@ public enum PrometheusRenderer {
     /// The `Content-Type` of the rendered text.
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    /// The exposition text for `metrics` and the endpoint rows.
-    public static func render(metrics: MetricsSnapshot, endpoints: [EndpointStatusRow]) -> String {
+    /// The exposition text for `metrics` and the endpoint rows; `unloads`: the unloads the
+    /// residency-aware scheduler sent to make room, per endpoint (`FleetScheduler.unloadsSent`).
+    public static func render(metrics: MetricsSnapshot, endpoints: [EndpointStatusRow],
+                              unloads: [(endpoint: String, count: Int)] = []) -> String {
         var out = PrometheusText()
 
         out.family("olla_requests_total", .counter, "Requests completed, by endpoint, model, normalised route and status.")
@@ -58,6 +60,12 @@ public enum PrometheusRenderer {
                    "Model loads caused by requests the residency-aware scheduler placed (final chunk's load_duration).")
         for sample in metrics.coldLoads {
             out.sample("olla_scheduler_cold_loads_total", [("endpoint", sample.endpoint)], sample.count)
+        }
+
+        out.family("olla_scheduler_unloads_total", .counter,
+                   "Models the residency-aware scheduler unloaded (keep_alive 0) to choose what a load evicts.")
+        for sample in unloads {
+            out.sample("olla_scheduler_unloads_total", [("endpoint", sample.endpoint)], sample.count)
         }
 
         out.family("olla_scheduler_wait_error_seconds", .histogram,

@@ -45,6 +45,7 @@ extension StatusRenderer {
             "max_loaded_models": .integer(instance.maxLoadedModels),
             "running": .integer(instance.running.count),
             "cold_loads": .integer(instance.coldLoads),
+            "unloads_sent": .integer(instance.unloadsSent),
             "resident": .array(resident),
             "learned": .array(learned),
         ])

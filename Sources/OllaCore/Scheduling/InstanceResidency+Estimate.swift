@@ -48,8 +48,12 @@ extension InstanceResidency {
         // (the oldest running request's): it is charged now, so waiting for a busy instance
         // never looks cheaper than evicting an idle one only because its victim is not known yet.
         let victim = idleVictim ?? (full ? firstToGoIdle() : nil)
-        return PlacementEstimate(candidate: candidate, residency: .cold, queueWait: wait, loadTime: loadTime(),
-                                 victim: victim, canStartNow: busy == 0 && blocked == 0 && !full)
+        // An unload Olla sent to make room: the load goes once it is answered.
+        let unloading = awaitsUnload(now: now)
+        var estimate = PlacementEstimate(candidate: candidate, residency: .cold, queueWait: wait, loadTime: loadTime(),
+                                         victim: victim, canStartNow: busy == 0 && blocked == 0 && !full && !unloading)
+        estimate.afterUnloading = roomMadeBy
+        return estimate
     }
 
     /// Seconds until the oldest running request of `model` is expected to finish; never

@@ -17,6 +17,7 @@ extension InstanceResidency {
                 models[evicted] = nil
                 predictedEvictions.insert(evicted)
             }
+            roomMadeBy = nil
             let start = secondsUntilLoadsEnd(now: now, except: model)
             models[model] = ResidentModel(
                 name: displayName, phase: .loading(readyAt: now + .schedulingSeconds(start + loadTime)),
@@ -163,7 +164,8 @@ extension InstanceResidency {
     }
 
     /// `/api/ps` listed `listed` at `now`: the truth replaces predictions, except for models
-    /// Olla's own requests are using or loading (the poll may predate them). A model that
+    /// Olla's own requests are using or loading (the poll may predate them) and a model Olla
+    /// has just unloaded (`listingRacedUnload`). A model that
     /// vanished before its expiry was evicted for room, so at most as many as are listed
     /// now fit (when `max_loaded_models` is not configured); more listed than believed to
     /// fit raises the bound.
@@ -175,7 +177,7 @@ extension InstanceResidency {
             if resident.confirmed, resident.expiresAt > now + .seconds(1) { evictedEarly = true }
             models[model] = nil
         }
-        for entry in listed {
+        for entry in listed where !listingRacedUnload(entry.model, now: now) {
             var resident = models[entry.model] ?? ResidentModel(
                 name: entry.name, phase: .loaded,
                 lastUsed: entry.expiresIn.map { now + $0 - SchedulerSettings.ollamaKeepAlive } ?? now,

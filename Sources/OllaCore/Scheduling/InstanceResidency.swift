@@ -38,6 +38,18 @@ public struct InstanceResidency: Sendable, Equatable {
     var predictedEvictions: Set<String> = []
     /// Cold loads Olla caused here (final chunks with a load), for metrics.
     public internal(set) var coldLoads = 0
+    /// The unload Olla sent here to make room (`InstanceResidency+Unload.swift`) and has no
+    /// answer to yet: loads here wait for it.
+    public internal(set) var unloadInFlight: (model: String, sentAt: ContinuousClock.Instant)?
+    /// The model Olla unloaded here to make room for the next load (named in its reason).
+    public internal(set) var roomMadeBy: String?
+    /// Unloads Olla sent here to make room, for metrics.
+    public internal(set) var unloadsSent = 0
+    /// The model (canonical) Olla last unloaded here, and when: a poll that raced the
+    /// unload, or an Ollama still unloading it, lists it for a moment (`unloadListingGrace`).
+    var recentUnload: (model: String, sentAt: ContinuousClock.Instant)?
+    /// After an unload was refused or failed, Olla sends none here until then.
+    var unloadsPausedUntil: ContinuousClock.Instant?
 
     /// An instance nothing is known about yet.
     public init(name: String, numParallel: Int? = nil, maxLoadedModels: Int? = nil, reportsResidency: Bool = true) {

@@ -60,6 +60,14 @@ public struct PlacementEstimate: Sendable, Equatable {
     /// An extra copy judged before the model's generation time was learned anywhere: the
     /// queue it would relieve is a guess, so it ranks after every other option in its tier.
     public var speculative = false
+    /// Whether Olla unloads `victim` itself (`keep_alive: 0`) before this load, instead of
+    /// leaving the choice to Ollama, which would evict `spared` (see
+    /// `ResidencyScheduler.choosingVictim`): the request waits for the unload's answer.
+    public var unloadsVictim = false
+    /// The model Ollama would have evicted when Olla unloads `victim` instead.
+    public var spared: String?
+    /// The model Olla unloaded on this instance to make room for this load (for the reason).
+    public var afterUnloading: String?
 
     /// Creates an estimate.
     public init(candidate: SchedulingCandidate, residency: Residency, queueWait: Double, loadTime: Double,
@@ -92,6 +100,14 @@ public struct PlacementEstimate: Sendable, Equatable {
         victim != nil && ((victimSaturated && uncoveredPenalty > 0) || lastCopyRent > penaltyCredit)
     }
 
+    /// Whether the request is sent now: it can start, owes no rent, and waits for no unload
+    /// of Olla's (`unloadsVictim`: the unload goes first, the request after its answer).
+    public var startsNow: Bool { canStartNow && !awaitsPayment && !unloadsVictim }
+
+    /// Whether this estimate, first in a held placement, asks Olla to send the unload of
+    /// `victim` now: the load could start but for that unload, and nothing else is owed.
+    public var ordersUnload: Bool { unloadsVictim && canStartNow && !awaitsPayment }
+
     /// Seconds to the first token, as the client will see it.
     public var expectedWait: Double { queueWait + loadTime }
 
@@ -104,7 +120,10 @@ public struct PlacementEstimate: Sendable, Equatable {
         case .loading:
             return "loading on \(name) ~\(Self.seconds(queueWait)) s"
         case .cold:
-            let evicts = victim.map { ", evicts \($0)" } ?? ""
+            var evicts = victim.map { ", evicts \($0)" } ?? afterUnloading.map { ", after unloading \($0)" } ?? ""
+            if unloadsVictim, let victim {
+                evicts = ", unloads \(victim)" + (spared.map { " (not \($0))" } ?? "")
+            }
             return "cold on \(name) ~\(Self.seconds(expectedWait)) s\(evicts)"
         }
     }
@@ -142,6 +161,9 @@ public enum Placement: Sendable, Equatable {
         case .hold:
             if let first = estimates.first, first.awaitsPayment {
                 return "held until the wait pays for evicting \(first.victim ?? "a busy copy"): " + parts
+            }
+            if let first = estimates.first, first.unloadsVictim, let victim = first.victim {
+                return "held until \(first.candidate.name) has unloaded \(victim): " + parts
             }
             return "held for a free slot: " + parts
         }

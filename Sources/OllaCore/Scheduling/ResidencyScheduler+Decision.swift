@@ -3,7 +3,9 @@ extension ResidencyScheduler {
     /// (routable instances that have the model, in configuration order).
     ///
     /// 1. Each candidate gets an estimate: queue wait + load when not resident + eviction
-    ///    penalty (`estimate`), weighed for the last copies it would evict and the copies
+    ///    penalty (`estimate`), with the victim Olla unloads itself when Ollama's would be
+    ///    one the placement plan keeps (`choosingVictim`),
+    ///    weighed for the last copies it would evict and the copies
     ///    it would add (`weighLastCopy`). When no candidate holds the model, waiting cannot
     ///    end by itself, and the time the model's held requests have waited (`heldWaiting`)
     ///    pays the penalty off.
@@ -17,7 +19,8 @@ extension ResidencyScheduler {
     /// 4. When the winner can start the request now it is dispatched; otherwise it is held
     ///    (late binding) and decided again when something changes. An eviction of a
     ///    saturated victim, or of a wanted last copy, not yet paid for is held too (rent or
-    ///    buy, `awaitsPayment`).
+    ///    buy, `awaitsPayment`), and so is a load that waits for Olla's unload of its
+    ///    victim (`ordersUnload`: the caller sends it, the request goes after its answer).
     ///
     /// The order returned is the failover order: the chosen tier, then the other tiers,
     /// highest priority first, each by cost.
@@ -32,8 +35,9 @@ extension ResidencyScheduler {
             let heldNowhere = only.residency == .cold
             if heldNowhere { only.penaltyCredit = max(0, heldWaiting) }
             let plan = only.victim == nil ? nil : plan(now: now)
+            choosingVictim(&only, for: model, plan: plan, now: now)
             weighLastCopy(&only, for: model, heldNowhere: heldNowhere, plan: plan, now: now)
-            return only.canStartNow && !only.awaitsPayment ? .dispatch([only]) : .hold([only])
+            return only.startsNow ? .dispatch([only]) : .hold([only])
         }
         var estimates = candidates.enumerated().map {
             (index: $0.offset, estimate: estimate(model, on: $0.element, now: now, queuedBehind: queuedBehind))
@@ -45,6 +49,7 @@ extension ResidencyScheduler {
         // The plan only matters to a load that evicts: computed once, when one does.
         let plan = estimates.contains { $0.estimate.victim != nil } ? plan(now: now) : nil
         for i in estimates.indices {
+            choosingVictim(&estimates[i].estimate, for: model, plan: plan, now: now)
             weighLastCopy(&estimates[i].estimate, for: model, heldNowhere: heldNowhere, plan: plan, now: now)
         }
         let tiers = Dictionary(grouping: estimates, by: \.estimate.candidate.priority)
@@ -56,7 +61,7 @@ extension ResidencyScheduler {
             ?? tiers.indices.min { tiers[$0][0].estimate.cost < tiers[$1][0].estimate.cost }!
         let ordered = (tiers[chosen] + tiers.enumerated().filter { $0.offset != chosen }.flatMap(\.element))
             .map(\.estimate)
-        return ordered[0].canStartNow && !ordered[0].awaitsPayment ? .dispatch(ordered) : .hold(ordered)
+        return ordered[0].startsNow ? .dispatch(ordered) : .hold(ordered)
     }
 
     /// The within-tier order: speculative copies last, then cost (50 ms granularity), load

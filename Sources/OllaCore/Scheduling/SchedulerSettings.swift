@@ -12,6 +12,11 @@ public struct SchedulerSettings: Sendable, Equatable {
     /// `tier_max_wait`: a lower `priority` tier serves a model only when every instance of
     /// the higher tier expects a longer wait than this. Default 30s.
     public var tierMaxWait: Duration
+    /// `unload_victims`: before a load into a full instance whose idle model Ollama would
+    /// evict (least recently used) is one the placement plan keeps there, Olla unloads an idle
+    /// model the plan does not keep (`keep_alive: 0`), waits for the answer, then sends the
+    /// load (`ResidencyScheduler+Unload.swift`). Default true.
+    public var unloadVictims: Bool
 
     /// The valid range of `queue_length`.
     public static let queueLengthRange = 1...100_000
@@ -37,11 +42,12 @@ public struct SchedulerSettings: Sendable, Equatable {
 
     /// Creates settings; every parameter defaults to the documented default.
     public init(defaultLoadTime: Duration = .seconds(5), queueLength: Int = 512,
-                queueTimeout: Duration = .seconds(300), tierMaxWait: Duration = .seconds(30)) {
+                queueTimeout: Duration = .seconds(300), tierMaxWait: Duration = .seconds(30), unloadVictims: Bool = true) {
         self.defaultLoadTime = defaultLoadTime
         self.queueLength = queueLength
         self.queueTimeout = queueTimeout
         self.tierMaxWait = tierMaxWait
+        self.unloadVictims = unloadVictims
     }
 
     /// The settings used when `proxy.scheduler` is absent.

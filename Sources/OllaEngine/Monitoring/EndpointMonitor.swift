@@ -96,8 +96,21 @@ public final class EndpointMonitor: Sendable {
             }
             // Held requests past their wait bound are refused, and the others reconsidered.
             registry.scheduler.pump(now: now)
+            sendUnloads()
             if registry.scheduler.holdsRequests { wake = min(wake, now + Self.tick) }
             await registry.wake.sleep(until: wake)
+        }
+    }
+
+    /// Sends the unloads the scheduler ordered to make room (`ModelUnloader`), each in its own task.
+    private func sendUnloads() {
+        for order in registry.scheduler.takeUnloadOrders() {
+            guard let endpoint = registry.endpoint(named: order.instance) else {
+                registry.scheduler.unloadAnswered(order, succeeded: false)
+                continue
+            }
+            let unloader = ModelUnloader(fetcher: fetcher, logger: logger)
+            Task { await unloader.send(order, to: endpoint, scheduler: self.registry.scheduler) }
         }
     }
 

@@ -65,7 +65,8 @@ enum InternalRoutes {
             return json(StatusRenderer.models(registry.snapshot.catalogue, scheduler: registry.scheduler.snapshot,
                                               held: registry.scheduler.heldCounts, now: .now))
         case .metrics:
-            let text = PrometheusRenderer.render(metrics: metrics.snapshot(), endpoints: rows(registry, metrics))
+            let text = PrometheusRenderer.render(metrics: metrics.snapshot(), endpoints: rows(registry, metrics),
+                                                 unloads: registry.scheduler.unloadsSent)
             return LocalResponse(status: 200, headers: [("Content-Type", PrometheusRenderer.contentType)], body: Array(text.utf8))
         }
     }

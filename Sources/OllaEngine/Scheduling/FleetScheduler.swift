@@ -9,15 +9,17 @@ import Synchronization
 /// last free slot); what follows from them (starting a held request, refusing one) runs
 /// after the lock is released.
 public final class FleetScheduler: Sendable {
-    private let state: Mutex<State>
+    let state: Mutex<State>
     /// Rung when a request is held: the endpoint monitor then reconsiders held requests
     /// every `EndpointMonitor.tick` (their wait bounds, rents that ran out).
-    private let wake: WakeSignal
+    let wake: WakeSignal
 
     struct State {
         var core: ResidencyScheduler
         var holds: HoldQueue<UInt64>
         var waiters: [UInt64: Waiter] = [:]
+        /// Unloads decided and not yet taken by the sender (`takeUnloadOrders`).
+        var unloads: [UnloadOrder] = []
     }
 
     struct Waiter {
@@ -84,6 +86,7 @@ public final class FleetScheduler: Sendable {
             state.core.requested(model, offeredBy: candidates, now: now)
             let placement = state.core.decide(model, candidates: candidates, now: now).takingAFreeSlot()
                 .joiningQueue(model, state.core, now: now)
+            _ = state.orderUnload(placement, for: model, now: now)  // rung by `attach`, which follows a hold
             if case .dispatch(let estimates) = placement, state.holds.count(model) == 0 {
                 state.core.dispatched(id, model: model, displayName: displayName, to: estimates[0].candidate.name,
                                       estimatedWait: estimates[0].expectedWait, now: now)
@@ -202,6 +205,7 @@ public final class FleetScheduler: Sendable {
     public func pump(now: ContinuousClock.Instant = .now) {
         var releases: [(HeldRequest, [PlacementEstimate], String)] = []
         var refusals: [(HeldRequest, ProxyError, Int)] = []
+        var ordered = false
         state.withLock { state in
             guard !state.holds.isEmpty else { return }
             for id in state.holds.expire(now: now) {
@@ -234,6 +238,7 @@ public final class FleetScheduler: Sendable {
                                                   heldWaiting: state.holds.totalWait(model, now: now),
                                                   queuedBehind: state.holds.count(model) - 1)
                     .takingAFreeSlot().joiningQueue(model, state.core, now: now)
+                ordered = state.orderUnload(placement, for: model, now: now) || ordered
                 guard case .dispatch(let estimates) = placement else { stuck.insert(model); continue }
                 // A new copy goes to the held request that would otherwise start last; the
                 // older ones keep the slots that free before the copy is loaded.
@@ -246,6 +251,7 @@ public final class FleetScheduler: Sendable {
                 releases.append((taker.request, estimates, "held \(waited) s, then \(placement.reason)"))
             }
         }
+        if ordered { wake.ring() }  // the endpoint monitor sends the unloads
         for (request, error, retryAfter) in refusals { request.refuse(error, retryAfterSeconds: retryAfter) }
         for (request, estimates, reason) in releases { request.release(estimates, reason: reason) }
     }

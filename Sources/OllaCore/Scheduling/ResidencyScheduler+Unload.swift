@@ -1,0 +1,73 @@
+/// An unload Olla sends to make room for a load (`POST /api/generate` with
+/// `{"model": model, "keep_alive": 0}`: Ollama's own way, server/routes.go).
+public struct UnloadOrder: Sendable, Equatable {
+    /// The endpoint's configured name.
+    public var instance: String
+    /// The model to unload, as the instance lists it.
+    public var model: String
+    /// The model the room is for (canonical).
+    public var forModel: String
+
+    /// Creates an order.
+    public init(instance: String, model: String, forModel: String) {
+        self.instance = instance
+        self.model = model
+        self.forModel = forModel
+    }
+}
+
+extension ResidencyScheduler {
+    /// Olla, not Ollama, chooses what a load evicts, when Ollama's choice would undo the
+    /// placement plan.
+    ///
+    /// Ollama makes room by evicting an idle model — the shortest keep-alive first, then by
+    /// name (server/sched.go findRunnerToUnload; the residency model predicts the least
+    /// recently used) — and knows nothing of the fleet. The plan (`PlacementPlan`) keeps the
+    /// most wanted models on an instance and lets the others take turns in its last slot;
+    /// when Ollama's victim is a model the plan keeps there, the evicted model comes back (a
+    /// reload) while the one whose turn it was stays. So, with `unload_victims` on, an
+    /// estimate whose victim the plan keeps on that instance takes instead the least recently
+    /// used idle model there that the plan does not keep, with no request of Olla's running
+    /// or held for it: Olla unloads it (`keep_alive: 0`), waits for the answer, then sends the
+    /// load. Its penalty and rent are weighed for that victim (`weighLastCopy`).
+    func choosingVictim(_ estimate: inout PlacementEstimate, for model: String, plan: PlacementPlan?,
+                        now: ContinuousClock.Instant) {
+        guard settings.unloadVictims, let plan, estimate.residency == .cold, let shown = estimate.victim,
+              let instance = instances[estimate.candidate.name], instance.mayUnload(now: now) else { return }
+        let ollamas = ModelName.canonical(shown)
+        let name = instance.name
+        // Only Ollama's idle victim: when every model is busy, the load waits for one anyway.
+        guard instance.predictedVictim(now: now, sparing: model) == ollamas, plan.keeps(ollamas, on: name),
+              let chosen = instance.idleModels(sparing: model, now: now).first(where: {
+                  !plan.keeps($0, on: name) && held[$0, default: 0] == 0
+              }) else { return }
+        estimate.victim = instance.models[chosen]?.name ?? chosen
+        estimate.spared = shown
+        estimate.unloadsVictim = true
+        estimate.evictionPenalty = evictionPenalty(chosen, on: name, for: model, now: now)
+        estimate.victimSaturated = (remainingUtilisation(chosen, except: name, now: now) ?? 0) >= 1
+    }
+
+    /// The unload to send for `placement` at `now`, when its best estimate orders one
+    /// (`PlacementEstimate.ordersUnload`): the residency model drops the victim at once and
+    /// holds loads there until the answer (`unloadAnswered`). Nil otherwise, and when the
+    /// victim has a request of Olla's running or held by now (never unloaded under a request).
+    public mutating func orderUnload(_ placement: Placement, for model: String,
+                                     now: ContinuousClock.Instant) -> UnloadOrder? {
+        guard case .hold(let estimates) = placement, let best = estimates.first, best.ordersUnload,
+              let shown = best.victim, let index = instances.index(forKey: best.candidate.name),
+              instances.values[index].mayUnload(now: now) else { return nil }
+        let victim = ModelName.canonical(shown)
+        guard instances.values[index].idleModels(sparing: model, now: now).contains(victim),
+              held[victim, default: 0] == 0 else { return nil }
+        let name = instances.values[index].models[victim]?.name ?? shown
+        instances.values[index].unloadSent(victim, now: now)
+        return UnloadOrder(instance: best.candidate.name, model: name, forModel: model)
+    }
+
+    /// The unload `order` was answered at `now` (`succeeded`: a 2xx status).
+    public mutating func unloadAnswered(_ order: UnloadOrder, succeeded: Bool, now: ContinuousClock.Instant) {
+        guard let index = instances.index(forKey: order.instance) else { return }
+        instances.values[index].unloadAnswered(succeeded: succeeded, now: now)
+    }
+}
