@@ -79,7 +79,8 @@ struct ConfigValidationTests {
         (#"{"proxy": {"scheduler": {"queue_length": 0}}}"#, "config.json:1: proxy.scheduler.queue_length: must be between 1 and 100000, found 0"),
         (#"{"proxy": {"scheduler": {"queue_timeout": "0"}}}"#, "config.json:1: proxy.scheduler.queue_timeout: must be greater than 0, found 0s"),
         (#"{"proxy": {"scheduler": {"tier_max_wait": "-1s"}}}"#, #"config.json:1: proxy.scheduler.tier_max_wait: invalid duration "-1s": negative durations are not allowed"#),
-        (#"{"proxy": {"scheduler": {"queue_len": 5}}}"#, "config.json:1: proxy.scheduler.queue_len: unknown key (valid keys: default_load_time, queue_length, queue_timeout, tier_max_wait)"),
+        (#"{"proxy": {"scheduler": {"unload_victims": "yes"}}}"#, #"config.json:1: proxy.scheduler.unload_victims: expected true or false, found string "yes""#),
+        (#"{"proxy": {"scheduler": {"queue_len": 5}}}"#, "config.json:1: proxy.scheduler.queue_len: unknown key (valid keys: default_load_time, queue_length, queue_timeout, tier_max_wait, unload_victims)"),
     ])
     func proxyRules(_ text: String, _ expected: String) {
         #expect(failure(text) == expected)
@@ -101,12 +102,13 @@ struct ConfigValidationTests {
     @Test func schedulerKeysAndEndpointCapacity() throws {
         let config = try parse(#"""
         {"proxy": {"scheduler": {"default_load_time": "1500ms", "queue_length": 8, "queue_timeout": "1m",
-                                 "tier_max_wait": "0s"}},
+                                 "tier_max_wait": "0s", "unload_victims": false}},
          "discovery": {"static": {"endpoints": [
             {"name": "a", "url": "http://a", "type": "ollama", "num_parallel": 4, "max_loaded_models": 1}]}}}
         """#)
         #expect(config.proxy.scheduler == SchedulerSettings(
-            defaultLoadTime: .milliseconds(1500), queueLength: 8, queueTimeout: .seconds(60), tierMaxWait: .zero))
+            defaultLoadTime: .milliseconds(1500), queueLength: 8, queueTimeout: .seconds(60), tierMaxWait: .zero,
+            unloadVictims: false))
         let endpoint = try #require(config.discovery.staticEndpoints.endpoints.first)
         #expect(endpoint.numParallel == 4 && endpoint.maxLoadedModels == 1)
         let base = #"{"discovery": {"static": {"endpoints": [{"name": "a", "url": "http://a", "type": "ollama", "#

@@ -2,8 +2,9 @@ import Testing
 import OllaCore
 
 /// Olla choosing what a load evicts (`ResidencyScheduler+Unload.swift`): when Ollama's own
-/// victim (its least recently used idle model) is one the placement plan keeps, Olla unloads
-/// a model the plan lets take turns, waits for the answer, then loads. Injected clock, no sockets.
+/// victim (its least recently used idle model) is one the placement plan keeps, or is wanted
+/// clearly more than another idle model there, Olla unloads that other one, waits for the
+/// answer, then loads. Injected clock, no sockets.
 @Suite("Scheduler: Olla unloads the plan's victim")
 struct SchedulerUnloadTests {
     let t0 = ContinuousClock.now
@@ -69,6 +70,22 @@ struct SchedulerUnloadTests {
         #expect(evicted == nil)
         let after = try #require(scheduler.instances["gpu-d"])
         #expect(Set(after.models.keys) == ["qwen2.5:latest", gemma] && after.roomMadeBy == nil)
+    }
+
+    @Test func ofTwoTurnsTheLeastWantedGoes() throws {
+        // gpu-d holds gemma (wanted 6, idle longest) and phi3 (wanted 4), both taking turns;
+        // qwen2.5 asks for room. Ollama would evict gemma; Olla unloads phi3: under
+        // independent requests the model wanted least is the one least likely back soon.
+        var (scheduler, now) = fleet()
+        scheduler.observed([.init(model: "gemma:latest", name: "gemma", expiresIn: .seconds(200)),
+                            .init(model: "phi3:latest", name: "phi3", expiresIn: .seconds(300))], on: "gpu-d", now: now)
+        let placement = scheduler.decide("qwen2.5:latest", candidates: onD, now: now)
+        let best = try #require(placement.estimates.first)
+        #expect(best.victim == "phi3" && best.spared == "gemma" && best.ordersUnload)
+        // Wanted nearly as much (within `leastWantedMargin`): Ollama's choice stands.
+        for _ in 0..<1 { scheduler.requested("phi3:latest", now: now) }
+        let close = scheduler.decide("qwen2.5:latest", candidates: onD, now: now)
+        #expect(close.estimates.first?.victim == "gemma" && close.estimates.first?.unloadsVictim == false)
     }
 
     @Test func turnedOffOllamaChoosesAsBefore() {

@@ -37,16 +37,25 @@ extension ResidencyScheduler {
         let ollamas = ModelName.canonical(shown)
         let name = instance.name
         // Only Ollama's idle victim: when every model is busy, the load waits for one anyway.
-        guard instance.predictedVictim(now: now, sparing: model) == ollamas, plan.keeps(ollamas, on: name),
-              let chosen = instance.idleModels(sparing: model, now: now).first(where: {
-                  !plan.keeps($0, on: name) && held[$0, default: 0] == 0
-              }) else { return }
+        guard instance.predictedVictim(now: now, sparing: model) == ollamas else { return }
+        // Olla's victim: an idle model the plan does not keep there before one it keeps, then
+        // the one wanted least (decayed demand), then the least recently used.
+        func rank(_ m: String) -> (Int, Double) { (plan.keeps(m, on: name) ? 1 : 0, demand.level(m, now: now)) }
+        guard let chosen = instance.idleModels(sparing: model, now: now)
+            .filter({ held[$0, default: 0] == 0 })
+            .min(by: { rank($0) < rank($1) }), chosen != ollamas else { return }
+        let (mine, theirs) = (rank(chosen), rank(ollamas))
+        guard mine.0 < theirs.0 || (mine.0 == theirs.0 && mine.1 < Self.leastWantedMargin * theirs.1) else { return }
         estimate.victim = instance.models[chosen]?.name ?? chosen
         estimate.spared = shown
         estimate.unloadsVictim = true
         estimate.evictionPenalty = evictionPenalty(chosen, on: name, for: model, now: now)
         estimate.victimSaturated = (remainingUtilisation(chosen, except: name, now: now) ?? 0) >= 1
     }
+
+    /// Olla unloads a model other than Ollama's victim only when it is wanted less than this
+    /// share of the victim's demand (both kept, or both not kept by the plan).
+    static let leastWantedMargin = 0.8
 
     /// The unload to send for `placement` at `now`, when its best estimate orders one
     /// (`PlacementEstimate.ordersUnload`): the residency model drops the victim at once and
