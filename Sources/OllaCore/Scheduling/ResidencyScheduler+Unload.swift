@@ -25,11 +25,15 @@ extension ResidencyScheduler {
     /// recently used) — and knows nothing of the fleet. The plan (`PlacementPlan`) keeps the
     /// most wanted models on an instance and lets the others take turns in its last slot;
     /// when Ollama's victim is a model the plan keeps there, the evicted model comes back (a
-    /// reload) while the one whose turn it was stays. So, with `unload_victims` on, an
-    /// estimate whose victim the plan keeps on that instance takes instead the least recently
-    /// used idle model there that the plan does not keep, with no request of Olla's running
-    /// or held for it: Olla unloads it (`keep_alive: 0`), waits for the answer, then sends the
-    /// load. Its penalty and rent are weighed for that victim (`weighLastCopy`).
+    /// reload) while the one whose turn it was stays; and recency is a poor guide to the next
+    /// request. So, with `unload_victims` on, Olla ranks the idle models there with no request
+    /// of Olla's running or held for them: one the plan does not keep there before one it
+    /// keeps, then the least wanted (decayed demand: with independent requests the model
+    /// wanted least is the least likely back soon — least frequently used, where Ollama's rule
+    /// is least recently used). When its first is not Ollama's victim, and is not kept where
+    /// Ollama's is, or is wanted less than `leastWantedMargin` of it, Olla unloads it
+    /// (`keep_alive: 0`), waits for the answer, then sends the load. Its penalty and rent are
+    /// weighed for that victim (`weighLastCopy`).
     func choosingVictim(_ estimate: inout PlacementEstimate, for model: String, plan: PlacementPlan?,
                         now: ContinuousClock.Instant) {
         guard settings.unloadVictims, let plan, estimate.residency == .cold, let shown = estimate.victim,

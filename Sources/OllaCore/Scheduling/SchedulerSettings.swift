@@ -13,9 +13,10 @@ public struct SchedulerSettings: Sendable, Equatable {
     /// the higher tier expects a longer wait than this. Default 30s.
     public var tierMaxWait: Duration
     /// `unload_victims`: before a load into a full instance whose idle model Ollama would
-    /// evict (least recently used) is one the placement plan keeps there, Olla unloads an idle
-    /// model the plan does not keep (`keep_alive: 0`), waits for the answer, then sends the
-    /// load (`ResidencyScheduler+Unload.swift`). Default true.
+    /// evict (least recently used) is one the placement plan keeps there, or one wanted
+    /// clearly more than another idle model there, Olla unloads that other model
+    /// (`keep_alive: 0`), waits for the answer, then sends the load
+    /// (`ResidencyScheduler+Unload.swift`). Default true.
     public var unloadVictims: Bool
 
     /// The valid range of `queue_length`.
