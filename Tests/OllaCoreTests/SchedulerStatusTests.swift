@@ -32,6 +32,6 @@ struct SchedulerStatusTests {
                         observedSeconds: nil, now: t0)
         let body = String(decoding: StatusRenderer.models(Catalogue([]), scheduler: scheduler,
                                                           held: [llama: 3], now: t0 + .seconds(2)), as: UTF8.self)
-        #expect(body == #"{"total":0,"models":[],"instances":[{"endpoint":"gpu-a","num_parallel":2,"num_parallel_known":true,"max_loaded_models":1,"running":0,"cold_loads":1,"resident":[{"model":"llama3:latest","state":"loaded","confirmed":true,"running":0,"size_vram":4000,"idle_ms":2000}],"learned":[{"model":"llama3:latest","load_time_ms":1500,"generation_time_ms":2000,"tokens_per_second":50.0,"loads_seen":1,"generations_seen":1}]}],"held":[{"model":"llama3:latest","count":3}]}"#)
+        #expect(body == #"{"total":0,"models":[],"instances":[{"endpoint":"gpu-a","num_parallel":2,"num_parallel_known":true,"max_loaded_models":1,"running":0,"cold_loads":1,"unloads_sent":0,"resident":[{"model":"llama3:latest","state":"loaded","confirmed":true,"running":0,"size_vram":4000,"idle_ms":2000}],"learned":[{"model":"llama3:latest","load_time_ms":1500,"generation_time_ms":2000,"tokens_per_second":50.0,"loads_seen":1,"generations_seen":1}]}],"held":[{"model":"llama3:latest","count":3}]}"#)
     }
 }
