@@ -3,7 +3,7 @@
 One instance with room for two models offers qwen2.5, phi3 and gemma2. qwen2.5 is wanted most
 (the placement plan keeps it there); phi3 and gemma2 take turns in the second slot. qwen2.5 is
 resident but idle longest, so Ollama, asked for gemma2, would evict it (its least recently used
-idle model). With `proxy.scheduler.unload_victims` on (the default), Olla first sends the
+idle model). With `proxy.scheduler.unload_victims` on, Olla first sends the
 instance `{"model": "phi3:mini", "keep_alive": 0}` (Ollama's unload), waits for the answer, then
 the request: the mock shows the unload arriving before gemma2's load, and qwen2.5 survives.
 Turned off, Ollama's own choice evicts qwen2.5."""
@@ -51,7 +51,7 @@ def fill(d):
 
 
 def test_olla_unloads_the_turn_before_the_load_and_the_kept_model_survives(instance, olla_factory):
-    d = start(olla_factory, instance)
+    d = start(olla_factory, instance, unload_victims=True)
     fill(d)
     assert set(instance.runners) == {KEPT, TURN}
     r = ask(d, ASKING)
