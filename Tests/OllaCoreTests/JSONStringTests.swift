@@ -64,4 +64,28 @@ import Testing
         #expect(String(decoding: JSONWriter().render(.string(text)), as: UTF8.self) == JSONString.quote(text))
         #expect(ProxyError(.badRequest, text).body(for: .native) == #"{"error":"# + JSONString.quote(text) + "}")
     }
+
+    /// Without HTML escapes, plain ASCII is passed a word at a time: the output is what the
+    /// byte-at-a-time path writes (the HTML-escaping one, its three escapes put back), for
+    /// texts of every length mixing plain bytes with each kind of byte that stops the skip.
+    @Test func withoutHTMLEscapesTheWordAtATimePathWritesTheSameBytes() {
+        // No `u`: putting `<`, `>` and `&` back must not match an escaped backslash's text.
+        let pieces: [[UInt8]] = [
+            Array("abcdefgh".utf8), Array("/api/chat?x=1".utf8), Array("llama3.2:latest".utf8), [0x20], [0x7E], [0x7F],
+            [JSONByte.quote], [JSONByte.backslash], [0x00], [0x0A], [0x1F], Array("<".utf8), Array(">".utf8), Array("&".utf8),
+            Array("é".utf8), Array("😀".utf8), [0xE2, 0x80, 0xA8], [0xE2, 0x80, 0xA9], [0xFF], [0xC3], [0xE2, 0x80],
+        ]
+        var random = SplitMix64(seed: 2028)
+        for length in 0..<400 {
+            var text: [UInt8] = []
+            for _ in 0..<(length % 12) { text += pieces[Int(random.next() % UInt64(pieces.count))] }
+            let plainRun = Int(random.next() % 20)
+            text.insert(contentsOf: Array(repeating: UInt8(ascii: "m"), count: plainRun), at: Int(random.next() % UInt64(text.count + 1)))
+            let expected = quoted(bytes: text, html: true)
+                .replacing(#"\u003c"#, with: "<")
+                .replacing(#"\u003e"#, with: ">")
+                .replacing(#"\u0026"#, with: "&")
+            #expect(quoted(bytes: text, html: false) == expected, "\(text)")
+        }
+    }
 }

@@ -3,9 +3,10 @@
 extension Duration {
     private static let attosecondsPerMillisecond: Int64 = 1_000_000_000_000_000
 
-    /// Whole milliseconds, truncated.
+    /// Whole milliseconds, truncated. Through `secondsAndAttoseconds`: `components`' values
+    /// without its 128-bit division for the durations of a request (two per access-log line).
     public var wholeMilliseconds: Int64 {
-        let (seconds, attoseconds) = components
+        let (seconds, attoseconds) = secondsAndAttoseconds
         return seconds * 1000 + attoseconds / Self.attosecondsPerMillisecond
     }
 

@@ -27,6 +27,12 @@ public enum JSONString {
         var start = 0
         var index = 0
         while index < bytes.count {
+            if !escapingHTML {
+                // Plain ASCII (no control byte, quote or backslash: the text of an access-log
+                // line) is passed a word at a time; what stops the skip is handled below.
+                index = ByteSearch.skipPlainStringBytes(in: bytes, from: index)
+                guard index < bytes.count else { break }
+            }
             let byte = bytes[index]
             if byte < 0x80 {
                 if isPlain(byte, escapingHTML: escapingHTML) {
