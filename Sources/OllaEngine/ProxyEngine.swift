@@ -71,7 +71,7 @@ public final class ProxyEngine: Sendable {
     private let accessLogWriter: (any AccessLogWriter)?
     let startedAt = ContinuousClock.now
     private let current: Mutex<Installed?> = Mutex(nil)
-    private let live = Mutex<[UInt64: Exchange]>([:])
+    private let live = Mutex<LiveExchanges>(LiveExchanges())
     private let refreshInventory: @Sendable (String) async -> Void
 
     /// `refreshInventory` re-reads an endpoint's models after a management call changed them,
@@ -164,7 +164,7 @@ public final class ProxyEngine: Sendable {
             let exchange = Exchange(id: TransferID.next(), requestID: requestID, head: head, route: route,
                                     operation: operation, client: client, transport: transport, context: installed.context,
                                     extraResponseHeaders: gate.responseHeaders)
-            live.withLock { $0[exchange.id] = exchange }
+            live.withLock { $0.add(exchange) }
             metrics.inFlight(1)
             return .proxy(exchange)
         }
@@ -194,7 +194,7 @@ public final class ProxyEngine: Sendable {
     }
 
     private func exchangeFinished(_ exchange: Exchange, _ record: AccessRecord) {
-        live.withLock { _ = $0.removeValue(forKey: exchange.id) }
+        live.withLock { _ = $0.byID.removeValue(forKey: exchange.id) }
         metrics.inFlight(-1)
         let route = exchange.route.metricsLabel
         metrics.requestCompleted(endpoint: record.endpoint, model: record.model, route: route, status: record.status,
@@ -210,11 +210,21 @@ public final class ProxyEngine: Sendable {
     }
 
     /// Requests still in flight.
-    public var liveCount: Int { live.withLock { $0.count } }
+    public var liveCount: Int { live.withLock { $0.byID.count } }
+
+    /// The most requests in flight at once since the last call (at least those in flight
+    /// now). The heap trim samples once a second, and a burst that begins and ends between
+    /// two samples would go unseen by `liveCount` (its memory then stayed resident).
+    public func takeLivePeak() -> Int {
+        live.withLock { live in
+            defer { live.peak = live.byID.count }
+            return max(live.peak, live.byID.count)
+        }
+    }
 
     /// Ends every stream still running (shutdown deadline): each gets an error trailer.
     public func terminateAll(reason: String) {
-        let exchanges = live.withLock { Array($0.values) }
+        let exchanges = live.withLock { Array($0.byID.values) }
         for exchange in exchanges { exchange.terminate(reason: reason) }
     }
 
@@ -235,5 +245,17 @@ extension UpstreamFailure {
         case .transferFailed: "transfer_failed"
         case .refused(let status): "status_\(status)"
         }
+    }
+}
+
+/// The exchanges in flight by id, and the most there were at once since
+/// `ProxyEngine.takeLivePeak()` last asked.
+private struct LiveExchanges {
+    var byID: [UInt64: Exchange] = [:]
+    var peak = 0
+
+    mutating func add(_ exchange: Exchange) {
+        byID[exchange.id] = exchange
+        peak = max(peak, byID.count)
     }
 }

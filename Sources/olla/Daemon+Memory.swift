@@ -13,7 +13,8 @@ extension Daemon {
     /// with a long round, or stopping); the trim then goes ahead without the rest.
     static let handleShedWait: Duration = .seconds(1)
 
-    /// Samples the live exchange count once a second and gives freed heap memory back to
+    /// Samples the live exchange count (and the most that were live at once since the previous
+    /// sample, `ProxyEngine.takeLivePeak`) once a second and gives freed heap memory back to
     /// the kernel after a burst of streams has ended (see `MemoryTrimPolicy` for why and
     /// when). First each worker frees the easy handles its pool grew to during the burst
     /// (`CurlTransport.shedIdleHandles`: up to 256 per worker, ~16 KiB each — most of what
@@ -24,7 +25,9 @@ extension Daemon {
         let clock = ContinuousClock()
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
-            guard policy.shouldTrim(live: engine.liveCount, now: clock.now) else { continue }
+            // The peak since the last sample: a burst shorter than a second counts too.
+            let peak = engine.takeLivePeak()
+            guard policy.shouldTrim(live: engine.liveCount, peakSinceLastSample: peak, now: clock.now) else { continue }
             let started = clock.now
             await shedPooledHandles(transports, clock: clock)
             let released = malloc_trim(0) == 1

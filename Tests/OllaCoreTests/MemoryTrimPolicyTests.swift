@@ -9,6 +9,10 @@ import Testing
         policy.shouldTrim(live: live, now: now)
     }
 
+    private func trim(_ policy: inout MemoryTrimPolicy, live: Int, peak: Int, now: ContinuousClock.Instant) -> Bool {
+        policy.shouldTrim(live: live, peakSinceLastSample: peak, now: now)
+    }
+
     @Test func trimsOnceABurstHasMostlyEnded() {
         var policy = MemoryTrimPolicy()
         #expect(trim(&policy, live: 1000, now: start) == false)
@@ -22,6 +26,23 @@ import Testing
         var policy = MemoryTrimPolicy()
         #expect(trim(&policy, live: MemoryTrimPolicy.minimumPeak - 1, now: start) == false)
         #expect(trim(&policy, live: 0, now: start + .seconds(1)) == false)
+    }
+
+    @Test func aBurstBetweenTwoSamplesIsSeenThroughItsPeak() {
+        var policy = MemoryTrimPolicy()
+        #expect(trim(&policy, live: 0, peak: 0, now: start) == false)
+        // 1,000 streams opened and closed within the second between two samples.
+        #expect(trim(&policy, live: 0, peak: 1000, now: start + .seconds(1)))
+        #expect(trim(&policy, live: 0, peak: 0, now: start + .seconds(30)) == false)
+    }
+
+    @Test func aBurstBetweenSamplesWithinTheIntervalIsTrimmedOnceItHasPassed() {
+        var policy = MemoryTrimPolicy()
+        #expect(trim(&policy, live: 0, peak: 1000, now: start))
+        // A second burst, unseen by the samples themselves, 2 s after that trim.
+        #expect(trim(&policy, live: 0, peak: 1000, now: start + .seconds(2)) == false)
+        #expect(trim(&policy, live: 0, peak: 0, now: start + .seconds(5)) == false)
+        #expect(trim(&policy, live: 0, peak: 0, now: start + .seconds(10)))
     }
 
     @Test func trimsAtMostOncePerInterval() {

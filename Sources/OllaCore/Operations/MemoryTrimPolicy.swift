@@ -26,7 +26,15 @@ public struct MemoryTrimPolicy: Sendable {
     /// Records a sample of the live exchange count; returns true when the caller should trim
     /// now (the peak then starts again from `live`).
     public mutating func shouldTrim(live: Int, now: ContinuousClock.Instant) -> Bool {
-        peak = max(peak, live)
+        shouldTrim(live: live, peakSinceLastSample: live, now: now)
+    }
+
+    /// Records a sample of the live exchange count and the most that were live at once since
+    /// the previous sample: a burst that begins and ends between two samples (a second apart)
+    /// counts too. Returns true when the caller should trim now (the peak then starts again
+    /// from `live`).
+    public mutating func shouldTrim(live: Int, peakSinceLastSample: Int, now: ContinuousClock.Instant) -> Bool {
+        peak = max(peak, peakSinceLastSample, live)
         guard peak >= Self.minimumPeak, live <= peak / 4 else { return false }
         if let lastTrim, now - lastTrim < Self.minimumInterval { return false }
         lastTrim = now
