@@ -29,7 +29,8 @@ def strict(mock, tmp_root):
     from conftest import DaemonFactory
     f = DaemonFactory(tmp_root, mock)
     try:
-        yield f.start(overrides={"server": {"write_timeout": "1s"}}).target
+        # proxy.read_timeout (3 s in the suite's config) would end the backend's silence below.
+        yield f.start(overrides={"server": {"write_timeout": "1s"}, "proxy": {"read_timeout": "60s"}}).target
     finally:
         f.cleanup()
 
