@@ -13,6 +13,7 @@ extension Exchange: HeldRequest {
         var plan = context.router.releasedPlan(placement, reason: reason)
         let (action, _) = event { machine in
             plan.estimatedWait = machine.facts.plan?.estimatedWait
+            plan.modelKey = machine.facts.plan?.modelKey
             return (machine.heldRequestReleased(plan), ())
         }
         guard case .startAttempt = action else {
@@ -33,7 +34,8 @@ extension Exchange: HeldRequest {
         let timings = record.tokens?.timings
         if let timings, (200..<300).contains(record.status) {
             let streamed = record.timeToFirstByte.map { (record.duration - $0).schedulingSeconds }
-            context.registry.scheduler.learn(model, on: endpoint, timings: timings, observedSeconds: streamed,
+            context.registry.scheduler.learn(model, key: facts.plan?.modelKey, on: endpoint, timings: timings,
+                                             observedSeconds: streamed,
                                              expectedColdLoad: facts.lastRunExpectedColdLoad)
         }
         context.scheduled(endpoint: endpoint, coldLoad: timings?.wasColdLoad ?? false,

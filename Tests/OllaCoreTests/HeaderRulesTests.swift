@@ -84,6 +84,26 @@ import Testing
         #expect(Array(names(forwarded).prefix(2)) == ["x-keep", "x-afte"])
         #expect(!names(forwarded).contains("x-before") && !names(forwarded).contains("x-after"))
     }
+
+    /// `Connection` fields that are all exactly `keep-alive` name no header either list keeps
+    /// (they are not looked at per header); any other shape is read option by option as before.
+    @Test func aKeepAliveOnlyConnectionDropsNothingElse() {
+        let kept: [HTTPHeader] = [("Connection", "Keep-Alive"), ("X-A", "1"), ("", "empty name"), ("connection", "keep-alive")]
+        #expect(names(HeaderRules.clientResponseHeaders(upstream: kept)) == ["x-a", ""])
+        #expect(Array(names(HeaderRules.upstreamRequestHeaders(client: kept, peerAddress: "::1", requestID: "r")).prefix(2))
+                == ["x-a", ""])
+        // A second field beside a keep-alive one; a trailing empty element names the empty name.
+        let cases: [(connection: String, kept: [String])] = [
+            ("keep-alive, x-a", ["", "x-b"]), ("keep-alive,", ["x-a", "x-b"]), (" keep-alive", ["x-a", "", "x-b"]),
+            ("keep-alive ,X-A", ["", "x-b"]), ("x-a", ["", "x-b"]),
+        ]
+        for (connection, expected) in cases {
+            let fields: [HTTPHeader] = [("Connection", "keep-alive"), ("X-A", "1"), ("", "e"), ("Connection", connection), ("X-B", "2")]
+            #expect(names(HeaderRules.clientResponseHeaders(upstream: fields)) == expected, "\(connection)")
+            let forwarded = HeaderRules.upstreamRequestHeaders(client: fields, peerAddress: "::1", requestID: "r")
+            #expect(Array(names(forwarded).prefix(expected.count)) == expected, "\(connection)")
+        }
+    }
 }
 
 @Suite struct RequestIDTests {

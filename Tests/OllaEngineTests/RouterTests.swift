@@ -89,6 +89,22 @@ import Testing
         #expect(Set(router.schedulingCandidates(model: "llama3", flavor: .anthropic).map(\.name)) == ["a", "b"])
     }
 
+    /// A request the scheduler places carries its canonical model name in the plan, for the
+    /// scheduler's lesson at its end; a request ordered without the scheduler carries none.
+    @Test func aScheduledPlanCarriesTheCanonicalModelName() throws {
+        let (registry, ordered) = try fixture()
+        let scheduling = Router(registry: registry, strategy: .strict, balancer: Balancer(strategy: .residencyAware),
+                                pullTarget: .best)
+        var chat = request("/api/chat", model: "Llama3")
+        chat.id = 7
+        let plan = scheduling.plan(chat)
+        #expect(plan.scheduled)
+        #expect(plan.modelKey == ModelName.canonical("Llama3"))
+        #expect(plan.modelKey == "llama3:latest")
+        #expect(ordered.plan(chat).modelKey == nil)
+        registry.scheduler.attemptEnded(7)
+    }
+
     @Test func unknownRoutesNamingAModelAreRoutedByIt() throws {
         let (_, router) = try fixture()
         let plan = router.plan(request("/api/next/thing", model: "qwen2.5:0.5b"))

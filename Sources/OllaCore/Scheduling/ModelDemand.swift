@@ -12,12 +12,14 @@
 public struct ModelDemand: Sendable, Equatable {
     /// Per model: the decayed request count, the decayed sum of the requests each of them
     /// found held, and when both were last updated.
-    private var counts: [String: (value: Double, queued: Double, at: ContinuousClock.Instant)] = [:]
+    /// (`at` and `since` as `StoredInstant`: a table entry holding a `ContinuousClock.Instant`
+    /// was copied through run-time value witnesses at every lookup, on every request's path.)
+    private var counts: [String: (value: Double, queued: Double, at: StoredInstant)] = [:]
     /// Per model: the instances its last request could be served by, in configuration order.
     private var offers: [String: [String]] = [:]
     private let halfLife: Double
     /// The first request counted: how long demand has been watched.
-    private var since: ContinuousClock.Instant?
+    private var since: StoredInstant?
 
     /// An empty record.
     public init(halfLife: Duration = SchedulerSettings.demandHalfLife) {
@@ -43,12 +45,12 @@ public struct ModelDemand: Sendable, Equatable {
         let found = Double(max(0, waiting))
         if let index = counts.index(forKey: model) {
             let old = counts.values[index]
-            let decay = Self.halving(max(0, (now - old.at).schedulingSeconds) / halfLife)
-            counts.values[index] = (old.value * decay + 1, old.queued * decay + found, now)
+            let decay = Self.halving(max(0, (now - old.at.instant).schedulingSeconds) / halfLife)
+            counts.values[index] = (old.value * decay + 1, old.queued * decay + found, StoredInstant(now))
         } else {
-            counts[model] = (1, found, now)
+            counts[model] = (1, found, StoredInstant(now))
         }
-        if since == nil { since = now }
+        if since == nil { since = StoredInstant(now) }
         if counts.count > 4_096 { forgetFaded(now: now) }
     }
 
@@ -62,7 +64,7 @@ public struct ModelDemand: Sendable, Equatable {
     /// The decayed request count of `model` at `now` (0 for a model never requested).
     public func level(_ model: String, now: ContinuousClock.Instant) -> Double {
         guard let entry = counts[model] else { return 0 }
-        let elapsed = max(0, (now - entry.at).schedulingSeconds)
+        let elapsed = max(0, (now - entry.at.instant).schedulingSeconds)
         return entry.value * Self.halving(elapsed / halfLife)
     }
 
@@ -85,7 +87,7 @@ public struct ModelDemand: Sendable, Equatable {
     public func rate(_ model: String, now: ContinuousClock.Instant, minWindow: Double = 1) -> Double {
         let level = level(model, now: now)
         guard level > 0, let since else { return 0 }
-        let watched = max(minWindow, (now - since).schedulingSeconds, 1e-3)
+        let watched = max(minWindow, (now - since.instant).schedulingSeconds, 1e-3)
         let window = halfLife / Self.ln2 * (1 - Self.halving(watched / halfLife))
         return window > 0 ? level / window : 0
     }

@@ -193,11 +193,13 @@ public final class Router: Sendable {
             var routed = plan(.forward(targets), .routed, placement.reason)
             routed.scheduled = true
             routed.estimatedWait = placement.estimates.first?.expectedWait
+            routed.modelKey = key
             return routed
         case .held(let placement):
             var held = plan(.hold(model: model), .routed, placement.reason)
             held.scheduled = true
             held.estimatedWait = placement.estimates.first?.expectedWait
+            held.modelKey = key
             return held
         case .refused(let error, let retryAfter):
             return plan(.reject(error, retryAfterSeconds: retryAfter), .rejected, "hold queue for '\(model)' is full")

@@ -35,6 +35,9 @@ public struct RoutingPlan: Sendable {
     /// The scheduler's estimate of the time to first token when the request arrived, in
     /// seconds (compared with the real one in metrics).
     public var estimatedWait: Double? = nil
+    /// The request's canonical model name (`ModelName.canonical`), when the router scheduled
+    /// it: what the scheduler learns under at the end, not computed a second time.
+    public var modelKey: String? = nil
 
     /// The `X-Olla-Routing-*` headers that explain the decision to the client.
     public var headers: [HTTPHeader] {

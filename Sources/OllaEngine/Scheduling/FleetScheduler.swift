@@ -152,11 +152,13 @@ public final class FleetScheduler: Sendable {
         return ended
     }
 
-    /// A final chunk from `endpoint` reported `timings` for `model`.
-    func learn(_ displayName: String, on endpoint: String, timings: GenerationTimings, observedSeconds: Double?,
-               expectedColdLoad: Bool, now: ContinuousClock.Instant = .now) {
+    /// A final chunk from `endpoint` reported `timings` for `model`; `key`: its canonical name
+    /// when the caller has it (the router's plan), else computed here.
+    func learn(_ displayName: String, key: String? = nil, on endpoint: String, timings: GenerationTimings,
+               observedSeconds: Double?, expectedColdLoad: Bool, now: ContinuousClock.Instant = .now) {
+        let model = key ?? ModelName.canonical(displayName)
         state.withLock { state in
-            state.core.learn(ModelName.canonical(displayName), displayName: displayName, on: endpoint, timings: timings,
+            state.core.learn(model, displayName: displayName, on: endpoint, timings: timings,
                              observedSeconds: observedSeconds, expectedColdLoad: expectedColdLoad, now: now)
         }
     }
