@@ -17,17 +17,13 @@ struct RequestFacts {
     var bodyLength: Int64?
     /// When the latest backend head arrived (`X-Olla-Response-Time`, time to first byte).
     var headAt: ContinuousClock.Instant? {
-        get { headSinceEpoch.map { Self.epoch + $0 } }
-        set { headSinceEpoch = newValue.map { Self.epoch.duration(to: $0) } }
+        get { headStored?.instant }
+        set { headStored = newValue.map(StoredInstant.init) }
     }
-    /// `headAt`, stored as its distance from `epoch`. `ContinuousClock.Instant` is a resilient
-    /// type of the concurrency library, so a stored one gave these facts a layout known only
-    /// at run time: every copy, move and destroy of them (several per request) went through
-    /// value-witness calls and metadata lookups. `Duration` has a fixed layout, and the
-    /// conversion is exact (both count attoseconds).
-    var headSinceEpoch: Duration?
-    /// Any fixed instant will do; the first one asked for.
-    private static let epoch = ContinuousClock.now
+    /// `headAt`, stored with a fixed layout (`StoredInstant`): with a stored
+    /// `ContinuousClock.Instant` these facts had a layout known only at run time, and every
+    /// copy, move and destroy of them (several per request) went through value-witness calls.
+    var headStored: StoredInstant?
     /// The status of the latest backend head.
     var upstreamStatus: Int?
     /// The request changes what an instance holds (pull, create, copy, delete, a load):

@@ -1,14 +1,14 @@
 import Testing
 @testable import OllaEngine
 
-/// `RequestFacts.headAt` is stored as a distance from a fixed instant (a fixed-layout value);
+/// `RequestFacts.headAt` is stored as a `StoredInstant` (a distance from a fixed instant);
 /// what is read back is exactly what was written.
 @Suite struct RequestFactsTests {
     @Test func headAtReadsBackTheInstantWritten() {
         var facts = RequestFacts()
         #expect(facts.headAt == nil)
         let now = ContinuousClock.now
-        // Before and after the epoch (the first instant the facts asked for), and sub-nanosecond.
+        // Before and after the reference (the first instant `StoredInstant` asked for), and sub-nanosecond.
         for instant in [now, now - .seconds(3_600), now + .milliseconds(42), now + .nanoseconds(1),
                         now + Duration(secondsComponent: 0, attosecondsComponent: 7)] {
             facts.headAt = instant

@@ -40,12 +40,13 @@ public struct ResponseHeadParser: Sendable {
         return nil
     }
 
-    /// Whether `line` starts with `HTTP/` (a status line), compared byte by byte: the generic
+    /// Whether `line` starts with `HTTP/` (a status line), compared on the bytes: the generic
     /// `starts(with:)` against an array, a lazy global, cost ~100 instructions per line.
     static func startsWithHTTP(_ line: UnsafeRawBufferPointer) -> Bool {
-        line.count >= 5 && line[0] == UInt8(ascii: "H") && line[1] == UInt8(ascii: "T") && line[2] == UInt8(ascii: "T")
-            && line[3] == UInt8(ascii: "P") && line[4] == UInt8(ascii: "/")
+        ByteSearch.hasPrefix(Self.statusLinePrefix.bytes, in: line, at: 0)
     }
+
+    private static let statusLinePrefix: StaticString = "HTTP/"
 
     private mutating func endOfHead() -> Head? {
         guard let status else { return nil }

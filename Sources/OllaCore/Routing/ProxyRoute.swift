@@ -160,9 +160,11 @@ extension String {
         var decided: Bool? = nil
         _ = utf8.withContiguousStorageIfAvailable { bytes in
             _ = prefix.utf8.withContiguousStorageIfAvailable { prefix in
-                // A plain loop: the generic `starts(with:)` cost as much as `hasPrefix`.
-                guard bytes.count >= prefix.count else { decided = false; return }
-                for index in 0..<prefix.count where bytes[index] != prefix[index] { decided = false; return }
+                // Not the generic `starts(with:)`: it cost as much as `hasPrefix`.
+                guard ByteSearch.hasPrefix(UnsafeRawBufferPointer(prefix), in: UnsafeRawBufferPointer(bytes), at: 0) else {
+                    decided = false
+                    return
+                }
                 if bytes.count == prefix.count || bytes[prefix.count] < 0x80 { decided = true }
             }
         }
