@@ -17,7 +17,7 @@ extension InstanceResidency {
                 models[evicted] = nil
                 predictedEvictions.insert(evicted)
             }
-            roomMadeBy = nil
+            lastUnload?.roomTaken = true
             let start = secondsUntilLoadsEnd(now: now, except: model)
             models[model] = ResidentModel(
                 name: displayName, phase: .loading(readyAt: now + .schedulingSeconds(start + loadTime)),

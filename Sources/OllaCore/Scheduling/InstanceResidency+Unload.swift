@@ -11,16 +11,16 @@ extension InstanceResidency {
 
     /// Whether a poll at `now` listing `model` (canonical) is one that raced Olla's unload of it.
     func listingRacedUnload(_ model: String, now: ContinuousClock.Instant) -> Bool {
-        guard let recent = recentUnload, recent.model == model else { return false }
-        return now - recent.sentAt < Self.unloadListingGrace
+        guard let unload = lastUnload, unload.model == model else { return false }
+        return now - unload.sentAt.instant < Self.unloadListingGrace
     }
 
     /// Whether a load here must wait for the answer to Olla's unload at `now`: sent after
     /// the unload on another connection, the load could reach Ollama first and evict the
     /// model Ollama chooses (server/sched.go findRunnerToUnload) instead of the one unloaded.
     public func awaitsUnload(now: ContinuousClock.Instant) -> Bool {
-        guard let unload = unloadInFlight else { return false }
-        return now - unload.sentAt < Self.unloadAnswerBound
+        guard let unload = lastUnload, !unload.answered else { return false }
+        return now - unload.sentAt.instant < Self.unloadAnswerBound
     }
 
     /// Whether Olla may send an unload here at `now`: none in flight, none failed lately.
@@ -44,9 +44,7 @@ extension InstanceResidency {
         models[model] = nil
         // A poll that raced the unload may still list it: no evidence that more fit.
         predictedEvictions.insert(model)
-        unloadInFlight = (name, now)
-        recentUnload = (model, now)
-        roomMadeBy = name
+        lastUnload = SentUnload(model: model, name: name, sentAt: StoredInstant(now))
         unloadsSent += 1
     }
 
@@ -54,11 +52,25 @@ extension InstanceResidency {
     /// to expire first, `done_reason: "unload"`), or refused or failed (Olla then leaves
     /// evictions to Ollama here for `unloadPause`; the next poll says what is resident).
     public mutating func unloadAnswered(succeeded: Bool, now: ContinuousClock.Instant) {
-        unloadInFlight = nil
-        if !succeeded {
-            roomMadeBy = nil
-            recentUnload = nil
+        if succeeded {
+            lastUnload?.answered = true
+        } else {
+            lastUnload = nil
             unloadsPausedUntil = now + Self.unloadPause
         }
     }
+}
+
+/// An unload Olla sent to an instance to make room (`InstanceResidency.lastUnload`).
+struct SentUnload: Sendable {
+    /// The model unloaded (canonical).
+    var model: String
+    /// The model as the instance lists it (for the reason header).
+    var name: String
+    /// When the unload was sent.
+    var sentAt: StoredInstant
+    /// Whether its answer came (a 2xx; a refusal or failure drops the whole record).
+    var answered = false
+    /// Whether a load has taken the room it made (its reason named the unloaded model).
+    var roomTaken = false
 }

@@ -38,16 +38,16 @@ public struct InstanceResidency: Sendable, Equatable {
     var predictedEvictions: Set<String> = []
     /// Cold loads Olla caused here (final chunks with a load), for metrics.
     public internal(set) var coldLoads = 0
-    /// The unload Olla sent here to make room (`InstanceResidency+Unload.swift`) and has no
-    /// answer to yet: loads here wait for it.
-    public internal(set) var unloadInFlight: (model: String, sentAt: ContinuousClock.Instant)?
-    /// The model Olla unloaded here to make room for the next load (named in its reason).
-    public internal(set) var roomMadeBy: String?
+    /// The last unload Olla sent here to make room (`InstanceResidency+Unload.swift`),
+    /// until it is refused or fails: whether loads here wait for its answer
+    /// (`awaitsUnload`), which poll listing is stale (`listingRacedUnload`), what the next
+    /// load's reason names (`roomMadeBy`).
+    var lastUnload: SentUnload?
+    /// The model Olla unloaded here to make room for the next load (named in its reason);
+    /// nil once a load took that room.
+    public var roomMadeBy: String? { lastUnload.flatMap { $0.roomTaken ? nil : $0.name } }
     /// Unloads Olla sent here to make room, for metrics.
     public internal(set) var unloadsSent = 0
-    /// The model (canonical) Olla last unloaded here, and when: a poll that raced the
-    /// unload, or an Ollama still unloading it, lists it for a moment (`unloadListingGrace`).
-    var recentUnload: (model: String, sentAt: ContinuousClock.Instant)?
     /// After an unload was refused or failed, Olla sends none here until then.
     var unloadsPausedUntil: ContinuousClock.Instant?
 
