@@ -85,29 +85,11 @@ struct PlacementPlanTests {
         #expect(PlacementPlan([resident, stronger, third], capacity: ["a": 2], loadTime: 1.5, halfLife: 60).kept["a"] == ["s"])
     }
 
-    /// docs/routing.md "The placement plan", as written: `gpu-c` has room for one model and
-    /// offers mistral and gemma; `gpu-d` has room for two and offers qwen, gemma and phi3;
-    /// loads take 1.5 s. `gpu-c` holds mistral; `gpu-d` holds qwen and phi3, phi3 used
-    /// longer ago. Demand, watched ten minutes: qwen 10, mistral 8, gemma 6, phi3 4.
-    /// `offered`: whether the requests said where each model is offered.
+    /// docs/routing.md "The placement plan", as written (`PlanExampleFleet`); phi3 used
+    /// longer ago than qwen. `offered`: whether the requests said where each model is offered.
     func turns(offered: Bool = true) -> (ResidencyScheduler, ContinuousClock.Instant) {
-        var scheduler = ResidencyScheduler(settings: .init(defaultLoadTime: .milliseconds(1500)), instances: [
-            .init(name: "gpu-c", numParallel: 1, maxLoadedModels: 1), .init(name: "gpu-d", numParallel: 1, maxLoadedModels: 2),
-        ])
-        let offers: [String: [SchedulingCandidate]] = ["qwen2.5:latest": [.init(name: "gpu-d")],
-                                                       "mistral:latest": [.init(name: "gpu-c")],
-                                                       "gemma:latest": [.init(name: "gpu-c"), .init(name: "gpu-d")],
-                                                       "phi3:latest": [.init(name: "gpu-d")]]
-        let counts = [("qwen2.5:latest", 10), ("mistral:latest", 8), ("gemma:latest", 6), ("phi3:latest", 4)]
-        for (model, _) in counts { scheduler.requested(model, offeredBy: offered ? offers[model] : nil, now: t0) }
-        let now = at(600)
-        for (model, count) in counts {
-            for _ in 0..<count { scheduler.requested(model, offeredBy: offered ? offers[model] : nil, now: now) }
-        }
-        scheduler.observed([.init(model: "mistral:latest", name: "mistral")], on: "gpu-c", now: now)
-        scheduler.observed([.init(model: "qwen2.5:latest", name: "qwen2.5", expiresIn: .seconds(300)),
-                            .init(model: "phi3:latest", name: "phi3", expiresIn: .seconds(200))], on: "gpu-d", now: now)
-        return (scheduler, now)
+        PlanExampleFleet.scheduler(t0: t0, unloadVictims: true, offered: offered,
+                                   qwenExpiresIn: .seconds(300), phi3ExpiresIn: .seconds(200))
     }
 
     @Test func routingDocsPlanExample() {

@@ -14,24 +14,7 @@ struct SchedulerUnloadTests {
     /// keeps qwen2.5 and lets gemma and phi3 take turns; it holds qwen2.5 and phi3 — but
     /// here qwen2.5 is the one idle longest, so Ollama would evict it for gemma.
     func fleet(unloadVictims: Bool = true) -> (ResidencyScheduler, ContinuousClock.Instant) {
-        var scheduler = ResidencyScheduler(
-            settings: .init(defaultLoadTime: .milliseconds(1500), unloadVictims: unloadVictims), instances: [
-                .init(name: "gpu-c", numParallel: 1, maxLoadedModels: 1), .init(name: "gpu-d", numParallel: 1, maxLoadedModels: 2),
-            ])
-        let offers: [String: [SchedulingCandidate]] = ["qwen2.5:latest": [.init(name: "gpu-d")],
-                                                       "mistral:latest": [.init(name: "gpu-c")],
-                                                       "gemma:latest": [.init(name: "gpu-c"), .init(name: "gpu-d")],
-                                                       "phi3:latest": [.init(name: "gpu-d")]]
-        let counts = [("qwen2.5:latest", 10), ("mistral:latest", 8), ("gemma:latest", 6), ("phi3:latest", 4)]
-        for (model, _) in counts { scheduler.requested(model, offeredBy: offers[model], now: t0) }
-        let now = at(600)
-        for (model, count) in counts {
-            for _ in 0..<count { scheduler.requested(model, offeredBy: offers[model], now: now) }
-        }
-        scheduler.observed([.init(model: "mistral:latest", name: "mistral")], on: "gpu-c", now: now)
-        scheduler.observed([.init(model: "qwen2.5:latest", name: "qwen2.5", expiresIn: .seconds(200)),
-                            .init(model: "phi3:latest", name: "phi3", expiresIn: .seconds(300))], on: "gpu-d", now: now)
-        return (scheduler, now)
+        PlanExampleFleet.scheduler(t0: t0, unloadVictims: unloadVictims, qwenExpiresIn: .seconds(200), phi3ExpiresIn: .seconds(300))
     }
 
     let gemma = "gemma:latest"
