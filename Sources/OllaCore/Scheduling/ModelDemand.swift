@@ -11,15 +11,38 @@
 /// (`homes`), which a fleet-wide placement plan needs for every model, not only the one asked for.
 public struct ModelDemand: Sendable, Equatable {
     /// Per model: the decayed request count, the decayed sum of the requests each of them
-    /// found held, and when both were last updated.
+    /// found held, when both were last updated, and the instances its last request could be
+    /// served by, in configuration order (nil: never told).
     /// (`at` and `since` as `StoredInstant`: a table entry holding a `ContinuousClock.Instant`
-    /// was copied through run-time value witnesses at every lookup, on every request's path.)
-    private var counts: [String: (value: Double, queued: Double, at: StoredInstant)] = [:]
-    /// Per model: the instances its last request could be served by, in configuration order.
-    private var offers: [String: [String]] = [:]
+    /// was copied through run-time value witnesses at every lookup, on every request's path.
+    /// The offers live in the same entry so a request hashes the model's name once, not once
+    /// per table.)
+    private var counts: [String: Entry] = [:]
     private let halfLife: Double
     /// The first request counted: how long demand has been watched.
     private var since: StoredInstant?
+
+    /// One model's record (see `counts`).
+    private struct Entry: Sendable {
+        var value: Double
+        var queued: Double
+        var at: StoredInstant
+        var offers: [String]?
+
+        /// Decays the record to `now` and counts one request that found `found` held.
+        mutating func count(found: Double, now: ContinuousClock.Instant, halfLife: Double) {
+            let decay = ModelDemand.halving(max(0, (now - at.instant).schedulingSeconds) / halfLife)
+            value = value * decay + 1
+            queued = queued * decay + found
+            at = StoredInstant(now)
+        }
+
+        /// Records `candidates` as the model's offers (kept as they are when unchanged).
+        mutating func offer(_ candidates: [SchedulingCandidate]) {
+            if offers?.elementsEqual(candidates, by: { $0 == $1.name }) ?? false { return }
+            offers = candidates.map { $0.name }
+        }
+    }
 
     /// An empty record.
     public init(halfLife: Duration = SchedulerSettings.demandHalfLife) {
@@ -31,24 +54,14 @@ public struct ModelDemand: Sendable, Equatable {
     /// serve it (the request's candidates), or nil to leave what is known of them unchanged.
     public mutating func requested(_ model: String, now: ContinuousClock.Instant, waiting: Int = 0,
                                    offeredBy candidates: [SchedulingCandidate]? = nil) {
-        // Each table's entry is found once (a String hash) and changed where it lies: reading,
+        // The model's entry is found once (a String hash) and changed where it lies: reading,
         // copying and storing it back cost four hashes on every request's path.
-        if let candidates {
-            if let index = offers.index(forKey: model) {
-                if !offers.values[index].elementsEqual(candidates, by: { $0 == $1.name }) {
-                    offers.values[index] = candidates.map { $0.name }
-                }
-            } else {
-                offers[model] = candidates.map { $0.name }
-            }
-        }
         let found = Double(max(0, waiting))
         if let index = counts.index(forKey: model) {
-            let old = counts.values[index]
-            let decay = Self.halving(max(0, (now - old.at.instant).schedulingSeconds) / halfLife)
-            counts.values[index] = (old.value * decay + 1, old.queued * decay + found, StoredInstant(now))
+            counts.values[index].count(found: found, now: now, halfLife: halfLife)
+            if let candidates { counts.values[index].offer(candidates) }
         } else {
-            counts[model] = (1, found, StoredInstant(now))
+            counts[model] = Entry(value: 1, queued: found, at: StoredInstant(now), offers: candidates?.map { $0.name })
         }
         if since == nil { since = StoredInstant(now) }
         if counts.count > 4_096 { forgetFaded(now: now) }
@@ -56,7 +69,7 @@ public struct ModelDemand: Sendable, Equatable {
 
     /// The instances that could serve `model` when it was last requested, in configuration
     /// order (empty when never told).
-    public func homes(_ model: String) -> [String] { offers[model] ?? [] }
+    public func homes(_ model: String) -> [String] { counts[model]?.offers ?? [] }
 
     /// Every model with a recorded request, by name.
     public var models: [String] { counts.keys.sorted() }
@@ -107,12 +120,12 @@ public struct ModelDemand: Sendable, Equatable {
 
     private mutating func forgetFaded(now: ContinuousClock.Instant) {
         counts = counts.filter { level($0.key, now: now) > 0.01 }
-        offers = offers.filter { counts[$0.key] != nil }
     }
 
     /// Equal demand: the same half-life and the same decayed counts per model.
     public static func == (a: ModelDemand, b: ModelDemand) -> Bool {
         a.halfLife == b.halfLife && a.since == b.since && a.counts.mapValues(\.value) == b.counts.mapValues(\.value)
-            && a.counts.mapValues(\.queued) == b.counts.mapValues(\.queued) && a.offers == b.offers
+            && a.counts.mapValues(\.queued) == b.counts.mapValues(\.queued)
+            && a.counts.compactMapValues(\.offers) == b.counts.compactMapValues(\.offers)
     }
 }

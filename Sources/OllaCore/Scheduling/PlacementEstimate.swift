@@ -116,7 +116,14 @@ public struct PlacementEstimate: Sendable, Equatable {
         let name = candidate.name
         switch residency {
         case .loaded:
-            return queueWait < 0.05 ? "loaded on \(name), free" : "loaded on \(name), queue ~\(Self.seconds(queueWait)) s"
+            guard queueWait < 0.05 else { return "loaded on \(name), queue ~\(Self.seconds(queueWait)) s" }
+            // Every request to a free loaded model says this: appended into one buffer sized
+            // once (the interpolation cost ~1 K instructions per request).
+            var text = "loaded on "
+            text.reserveCapacity(16 + name.utf8.count)
+            text += name
+            text += ", free"
+            return text
         case .loading:
             return "loading on \(name) ~\(Self.seconds(queueWait)) s"
         case .cold:

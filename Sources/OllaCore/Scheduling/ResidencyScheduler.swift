@@ -151,19 +151,22 @@ public struct ResidencyScheduler: Sendable, Equatable {
     /// requests for the same model held behind this one, which an extra copy would serve too.
     public func estimate(_ model: String, on candidate: SchedulingCandidate, now: ContinuousClock.Instant,
                          queuedBehind: Int = 0) -> PlacementEstimate {
-        guard let instance = instances[candidate.name] else {
+        // Read where it lies, through its index: `instances[name]` copied the whole
+        // `InstanceResidency` out (a retain and release of each of its tables) per candidate.
+        guard let index = instances.index(forKey: candidate.name) else {
             return PlacementEstimate(candidate: candidate, residency: .cold, queueWait: 0,
                                      loadTime: loadTime(model, on: candidate.name), canStartNow: true)
         }
-        var estimate = instance.estimate(model, candidate: candidate, loadTime: { loadTime(model, on: candidate.name) },
-                                         generationTime: { generationTime(model, on: candidate.name) }, now: now)
+        var estimate = instances.values[index].estimate(
+            model, candidate: candidate, loadTime: { loadTime(model, on: candidate.name) },
+            generationTime: { generationTime(model, on: candidate.name) }, now: now)
         if let victim = estimate.victim {
             estimate.evictionPenalty = evictionPenalty(victim, on: candidate.name, for: model, now: now)
             estimate.victimSaturated = (remainingUtilisation(victim, except: candidate.name, now: now) ?? 0) >= 1
-            estimate.victim = instance.models[victim]?.name ?? victim
+            estimate.victim = instances.values[index].models[victim]?.name ?? victim
         }
         // Only a cold estimate needs the other copies (a scan of every instance).
-        if estimate.residency == .cold, instance.reportsResidency {
+        if estimate.residency == .cold, instances.values[index].reportsResidency {
             let others = otherCopies(model, except: candidate.name)
             guard others.slots > 0 else { return estimate }
             // An extra copy takes work off the other copies' queue: the requests held behind
