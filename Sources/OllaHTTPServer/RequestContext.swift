@@ -12,7 +12,8 @@ import Synchronization
 ///
 /// Concurrency: libmicrohttpd runs every callback of one connection on the worker loop thread,
 /// so the mutable fields below are touched by that thread only. `resume()` comes from any
-/// thread: it reads the immutable `connection` and the atomic read clock only.
+/// thread; off the loop it posts the resume to the loop (libmicrohttpd is built without
+/// threads: every call into it must come from the loop thread).
 final class RequestContext: ClientConnection, @unchecked Sendable {
     enum Phase {
         /// Waiting for the first access-handler call.
@@ -37,6 +38,9 @@ final class RequestContext: ClientConnection, @unchecked Sendable {
     unowned(unsafe) let server: HTTPServer
     var phase: Phase = .new
     private var watchingHangUp = false
+    /// The completion callback ran: the connection is closed or serves its next request, and a
+    /// resume posted before that must not touch it. Loop thread.
+    private var completed = false
     var exchange: Exchange?
     /// The client's read clock for `server.write_timeout` (see `ClientReadClock`).
     let readClock = ClientReadClock()
@@ -79,16 +83,27 @@ final class RequestContext: ClientConnection, @unchecked Sendable {
         }
     }
 
-    /// Called from the completion callback: the socket is about to be closed.
+    /// Called from the completion callback: the socket is about to be closed (or to serve the
+    /// connection's next request).
     func stopWatching() {
+        completed = true
         if stallTimeout != nil { server.stopWatchingForStall(self) }
         guard watchingHangUp, let fd = socketDescriptor else { return }
         watchingHangUp = false
         server.stopWatchingForHangUp(socket: fd)
     }
 
-    /// Any thread.
+    /// Any thread. libmicrohttpd is built without threads (no mutex pairs per forwarded chunk,
+    /// scripts/libmicrohttpd/build.sh), so only the loop thread may call into it: a resume
+    /// decided on another thread (a fan-out's answer, a held request's) is posted to the loop,
+    /// one round later, and dropped there if the request completed meanwhile.
     func resume() {
+        guard server.worker.isInLoop else {
+            server.worker.execute { [self] in
+                if !completed { resume() }
+            }
+            return
+        }
         MHD.resume(connection)
         readClock.restart()
         server.connectionResumed()
