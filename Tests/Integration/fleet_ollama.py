@@ -12,10 +12,12 @@ server does with a request before its first token. The rules follow Ollama's sch
   ``503 {"error":"server busy, please try again.  maximum pending requests exceeded"}``.
   One request at a time is scheduled, and while it waits (for a model that is still loading,
   or for room to be made) every request behind it waits too, even for resident models.
-* **Eviction.** Loading one more model than fits first unloads another: an idle one (the
-  shortest keep-alive first, then the least recently used; Ollama breaks that tie by name or
-  map order, this simulator by recency). When none is idle, the load waits until the chosen
-  one finishes its requests.
+* **Eviction.** Loading one more model than fits first unloads another: an idle one, the
+  shortest keep-alive first, then (``eviction="ollama"``) by the path of the model's file, as
+  Ollama does (server/sched.go ``ByDurationAndName``: the blob's digest, a fixed order unrelated
+  to use; here a digest derived from the name, not the one ``/api/tags`` shows), or
+  (``eviction="lru"``, the default) the least recently used. When none is idle, the load waits
+  until the chosen one finishes its requests.
 * **Parallel slots.** A resident model runs ``num_parallel`` requests at once
   (OLLAMA_NUM_PARALLEL, default 1); further admitted requests wait for a slot.
 * **Keep-alive.** A model stays resident ``keep_alive_s`` (OLLAMA_KEEP_ALIVE, 5 min) after
@@ -75,6 +77,12 @@ def normalize_model(name: str) -> str:
     """Ollama's name matching: case-insensitive, ``x`` is ``x:latest``."""
     n = name.strip().lower()
     return n if ":" in n.rsplit("/", 1)[-1] else n + ":latest"
+
+
+def model_file(model: str) -> str:
+    """The path of a model's file as Ollama names it (``.../blobs/sha256-<digest>``), here from
+    a digest derived from the name: the order Ollama breaks eviction ties in."""
+    return "blobs/sha256-" + hashlib.sha256(("model file " + normalize_model(model)).encode()).hexdigest()
 
 
 def model_entry(name: str) -> dict:
@@ -255,8 +263,11 @@ class FleetOllama:
                  max_queue: int = 512, keep_alive_s: float = 300.0, load_s: float = 1.5,
                  load_jitter: float = 0.1, s_per_token: float = 0.02, prompt_eval_s: float = 0.05,
                  default_tokens: int = 32, size_vram: int = 4_000_000_000, seed: int = 1,
-                 host: str = "127.0.0.1", port: int = 0):
+                 host: str = "127.0.0.1", port: int = 0, eviction: str = "lru"):
+        if eviction not in ("lru", "ollama"):
+            raise ValueError(f"eviction must be 'lru' or 'ollama', not {eviction!r}")
         self.name = name
+        self.eviction = eviction
         self.models = {normalize_model(m): model_entry(m) for m in models}
         self.max_loaded, self.num_parallel, self.max_queue = max_loaded, num_parallel, max_queue
         self.keep_alive_s, self.load_s, self.load_jitter = keep_alive_s, load_s, load_jitter
@@ -455,10 +466,13 @@ class FleetOllama:
         await self._unloaded.wait()
 
     def _runner_to_unload(self) -> Runner:
-        """An idle runner first; the shortest keep-alive first, then the least recently used.
-        With none idle, the first in that order (the load waits for it)."""
+        """An idle runner first; the shortest keep-alive first, then the model file's path
+        (``eviction="ollama"``) or the least recently used. With none idle, the first in that
+        order (the load waits for it)."""
+        def tie(r: Runner):
+            return model_file(r.model) if self.eviction == "ollama" else r.last_used
         order = sorted(self.runners.values(),
-                       key=lambda r: (r.session_s if r.session_s >= 0 else float("inf"), r.last_used))
+                       key=lambda r: (r.session_s if r.session_s >= 0 else float("inf"), tie(r)))
         for r in order:
             if r.ref_count == 0:
                 return r

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from fleet_ollama import SERVER_BUSY, FleetOllama
+from fleet_ollama import SERVER_BUSY, FleetOllama, model_file
 
 LOAD = 0.3
 TOKEN = 0.005
@@ -106,6 +106,18 @@ def test_lru_eviction_of_idle_models():
         assert sorted(ps_names(inst)) == ["alpha:latest", "gamma:latest"]
         s = inst.snapshot()["stats"]
         assert s["loads"] == 3 and s["evictions"] == 1
+
+
+def test_ollama_eviction_order_is_the_model_files_not_recency():
+    # eviction="ollama": among idle models with one keep-alive, the model file's path decides
+    # (server/sched.go ByDurationAndName), whichever was used last.
+    first = min(("alpha", "beta"), key=model_file)
+    other = "beta" if first == "alpha" else "alpha"
+    with fleet(max_loaded=2, eviction="ollama") as inst:
+        for m in (first, other, first, "gamma"):   # `other` is the least recently used
+            assert chat(inst, m).status == 200
+        assert sorted(ps_names(inst)) == sorted([f"{other}:latest", "gamma:latest"])
+        assert inst.snapshot()["stats"]["evictions"] == 1
 
 
 def test_load_waits_for_a_busy_model_and_blocks_the_queue_behind_it():

@@ -22,7 +22,8 @@ Environment: BENCH_SECONDS (per scenario, default 60), BENCH_QUICK=1 (15 s, a sm
 BENCH_SCENARIOS (e.g. "a,e"), BENCH_SEEDS (default "1,2,3": each scenario runs once per seed and is
 judged on every seed's requests pooled; BENCH_SEED=N: one seed), OLLA_BIN (default .build/release/olla),
 BENCH_OUT (JSON results, default .build-bench/routing-results.json), BENCH_CAPACITY=0 (endpoints
-do not state num_parallel / max_loaded_models).
+do not state num_parallel / max_loaded_models), BENCH_EVICTION=ollama (instances evict in Ollama's
+order, not the least recently used).
 
 Files: scenarios.py (fleets and workloads), client.py (the timed HTTP client), report.py
 (tables, PASS/FAIL), this file (workers and the orchestrator).
@@ -62,6 +63,10 @@ def baselines() -> dict:
     items = [x for x in spec.split(",") if x]
     return dict((x.split("=", 1) if "=" in x else ("baseline", x)) for x in items)
 CAPACITY = os.environ.get("BENCH_CAPACITY", "1") != "0"
+# Which idle model a simulated instance evicts: the least recently used ("lru", the default:
+# Olla's residency model predicts it), or Ollama's own order ("ollama": the shortest keep-alive,
+# then the model file's path, which Olla cannot see). docs/benchmarks.md, "What is simulated".
+EVICTION = os.environ.get("BENCH_EVICTION", "lru")
 
 
 # ---------------------------------------------------------------------------------------
@@ -165,7 +170,7 @@ async def run_policy(scn: Scenario, policy: str, seconds: float, seed: int, olla
         return result
     fleet = [FleetOllama(s.name, s.models, max_loaded=s.max_loaded, num_parallel=s.num_parallel,
                          load_s=s.load_s, s_per_token=s.s_per_token, prompt_eval_s=s.prompt_eval_s,
-                         seed=seed) for s in scn.instances]
+                         seed=seed, eviction=EVICTION) for s in scn.instances]
     for inst in fleet:
         await inst.start_async()
     by_name = {s.name: inst for s, inst in zip(scn.instances, fleet)}
@@ -366,8 +371,9 @@ def main() -> int:
     out_path = Path(os.environ.get("BENCH_OUT", REPO / ".build-bench" / "routing-results.json"))
     policies = POLICIES + [BASELINE + label for label in baselines()]
     print(f"bench-routing: {len(keys)} scenarios x {len(policies)} policies side by side, {seconds:.0f} s each, "
-          f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}, olla {olla_bin}")
-    report = {"seconds": seconds, "seeds": seeds, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+          f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}, eviction {EVICTION}, olla {olla_bin}")
+    report = {"seconds": seconds, "seeds": seeds, "eviction": EVICTION,
+              "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "scenarios": {}}
     all_verdicts = []
     for key in keys:
