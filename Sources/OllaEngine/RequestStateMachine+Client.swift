@@ -151,10 +151,15 @@ extension RequestStateMachine {
         switch state {
         case .finished:
             return (.none, .abort)
-        case .answering(let answer, _):
-            // Once or twice per chunk: the answer is read and drained in place (a reference);
-            // the state is written only when the client is suspended.
-            guard answer.head == nil else { impossible("readResponse (before the head was queued)") }
+        case .answering:
+            // Once per chunk: the answer is read and drained in place (a reference). Moved out
+            // and back, not bound by the `switch` (see `upstreamBodyReceived`).
+            guard case .answering(let answer, var client) = takeState() else { preconditionFailure() }
+            guard answer.head == nil else {
+                state = .answering(answer, client)
+                impossible("readResponse (before the head was queued)")
+            }
+            defer { state = .answering(answer, client) }
             let running: Bool
             switch answer.transfer {
             case .none, .running: running = true
@@ -172,7 +177,7 @@ extension RequestStateMachine {
                     return (.unpauseTransfer, .bytes(n))
                 }
                 if suspendingWhenDrained && running && answer.response.queue.count == 0 {
-                    state = .answering(answer, .suspended)
+                    client = .suspended
                     return (.suspendClient, .bytes(n))
                 }
                 return (.none, .bytes(n))
@@ -183,7 +188,7 @@ extension RequestStateMachine {
             case .failed, .cancelled:
                 return (.none, answer.response.trailerWritten ? .end : .abort)
             case .none, .running:
-                state = .answering(answer, .suspended)
+                client = .suspended
                 return (.suspendClient, .suspended)
             }
         case .receivingBody, .awaitingUploadRoute, .routing, .held, .connecting, .fanningOut, .modifying:

@@ -72,6 +72,32 @@ import Testing
         #expect(drained.0 == .unpauseTransfer && drained.2 == "{\"a\":1}\n")
     }
 
+    /// The read moves the answering state out and back (no copy of the answer per read):
+    /// every outcome leaves the same answer in place, with the client as the read left it.
+    @Test func everyReadPutsTheAnswerBackWithTheClientItLeft() {
+        var m = streaming()
+        guard case .answering(let answer, .flowing) = m.state else { Issue.record("not answering"); return }
+        _ = receive(&m, "{\"a\":1}\n{\"a\":2}\n")
+        _ = read(&m)
+        #expect(client(of: m, answer) == .flowing, "bytes left: still flowing")
+        _ = read(&m)
+        #expect(client(of: m, answer) == .suspended, "the emptying read suspended")
+        #expect(receive(&m, "{\"a\":3}").0 == .resumeClient)
+        #expect(read(&m).1 == .suspended, "half a record: nothing to send")
+        #expect(client(of: m, answer) == .suspended)
+        _ = receive(&m, "\n")
+        _ = m.upstreamFinished(nil)
+        #expect(read(&m).2 == "{\"a\":3}\n")
+        #expect(read(&m).1 == .end)
+        #expect(client(of: m, answer) == .flowing, "the end read keeps the client as it was")
+    }
+
+    /// The client of an answering machine whose answer is `answer` (nil otherwise).
+    private func client(of m: Machine, _ answer: Machine.Answer) -> Machine.Client? {
+        guard case .answering(let current, let client) = m.state, current === answer else { return nil }
+        return client
+    }
+
     @Test func withoutTheOptionTheEmptyingReadLeavesTheSuspensionToTheNext() {
         var m = streaming()
         _ = receive(&m, "{\"a\":1}\n")
