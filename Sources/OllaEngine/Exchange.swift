@@ -228,11 +228,18 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
 
     /// The backend's head; `.abandon` when the exchange retries elsewhere instead.
     public func upstreamHeadReceived(_ head: UpstreamHead) -> HeadDisposition {
-        let (action, (disposition, endpoint, streams, scheduled)) = event { machine in
-            let endpoint = machine.facts.endpoint?.name
-            let streams = machine.noteStreaming(status: head.status)
-            let (action, disposition) = machine.upstreamHeadReceived(head, at: .now)
-            return (action, (disposition, endpoint, streams, machine.facts.plan?.scheduled ?? false))
+        // What the event learns leaves the lock through captured variables, as in
+        // `clientCompleted`: a result tuple `(Action, (HeadDisposition, String?, InFlight?,
+        // Bool))` was copied through run-time tuple witnesses (~1.3 K instructions).
+        var endpoint: String?
+        var streams: RequestFacts.InFlight?
+        var scheduled = false
+        let (action, disposition) = event { machine in
+            endpoint = machine.facts.endpoint?.name
+            streams = machine.noteStreaming(status: head.status)
+            let result = machine.upstreamHeadReceived(head, at: .now)
+            scheduled = machine.facts.plan?.scheduled ?? false
+            return result
         }
         if let streams { context.registry.streamStarted(on: streams.endpoint, slot: streams.slot) }
         if let endpoint { context.reportOutcome(endpoint: endpoint, status: head.status) }
@@ -255,14 +262,21 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
     /// changed what an instance holds ends only once the catalogue shows the change: `ollama
     /// rm` followed at once by `ollama list` must not list the model again.
     public func upstreamFinished(_ failure: UpstreamFailure?) {
-        let (action, (endpoint, ended, scheduled, refreshFirst)) = event { machine in
-            let endpoint = machine.facts.endpoint?.name ?? "-"
-            let ended = machine.takeInFlight()
+        // Captured variables, not a result tuple (see `upstreamHeadReceived`).
+        var name = "-"
+        var ended: RequestFacts.InFlight?
+        var scheduled = false
+        var refreshFirst = false
+        let (action, _) = event { machine -> (Action, Void) in
+            name = machine.facts.endpoint?.name ?? "-"
+            ended = machine.takeInFlight()
             let status = machine.facts.upstreamStatus ?? 0
-            let refreshFirst = failure == nil && machine.facts.changesHoldings && (200..<300).contains(status)
+            refreshFirst = failure == nil && machine.facts.changesHoldings && (200..<300).contains(status)
             let action = refreshFirst ? Action.none : machine.upstreamFinished(failure)
-            return (action, (endpoint, ended, machine.facts.plan?.scheduled ?? false, refreshFirst))
+            scheduled = machine.facts.plan?.scheduled ?? false
+            return (action, ())
         }
+        let endpoint = name
         if let failure {
             context.attemptFailed(self, endpoint: endpoint, failure: failure)
             context.reportFailure(endpoint: endpoint, failure: failure)
