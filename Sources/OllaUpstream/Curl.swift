@@ -98,10 +98,6 @@ enum Curl {
         return easy
     }
 
-    static func reset(_ easy: Easy) {
-        curl_easy_reset(easy)
-    }
-
     static func cleanup(_ easy: Easy) {
         curl_easy_cleanup(easy)
     }
@@ -124,7 +120,7 @@ enum Curl {
         try check(ccurl_easy_setopt_offset(easy, option, curl_off_t(offset)), "curl_easy_setopt")
     }
 
-    static func set(_ easy: Easy, _ option: CURLoption, callback: ccurl_data_callback) throws(CurlError) {
+    static func set(_ easy: Easy, _ option: CURLoption, callback: ccurl_data_callback?) throws(CurlError) {
         try check(ccurl_easy_setopt_callback(easy, option, callback), "curl_easy_setopt")
     }
 

@@ -12,8 +12,9 @@ import Synchronization
 /// another thread they are followed by a wakeup of the worker (its eventfd, not
 /// `curl_multi_wakeup`: the loop waits in epoll, not in `curl_multi_poll`); from the loop
 /// thread itself (the common case: an inbound request on the same worker) they need no wakeup
-/// at all. Keep-alive connections live in the multi handle's cache, and easy handles are reset
-/// and reused, so a steady load opens no new connections and allocates no new handles.
+/// at all. Keep-alive connections live in the multi handle's cache, and easy handles are reused
+/// (not reset: each transfer sets every option it may change), so a steady load opens no new
+/// connections and allocates no new handles.
 public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sendable {
     enum Command {
         case start(UpstreamRequest, TransferDelegate)

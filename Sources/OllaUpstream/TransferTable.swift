@@ -31,13 +31,14 @@ final class TransferTable {
 
     subscript(easy: Curl.Easy) -> Transfer? { byHandle[easy]?.transfer }
 
-    /// A reset handle from the pool, or a new one.
+    /// A handle from the pool, or a new one with the options every transfer shares
+    /// (`RequestOptions.applyShared`). Pooled handles are not reset: `RequestOptions.apply`
+    /// sets every option a transfer may change.
     func takeHandle() throws(CurlError) -> EasyHandle {
-        if let handle = idleHandles.popLast() {
-            Curl.reset(handle.easy)
-            return handle
-        }
-        return try EasyHandle()
+        if let handle = idleHandles.popLast() { return handle }
+        let handle = try EasyHandle()
+        try RequestOptions.applyShared(to: handle.easy)
+        return handle
     }
 
     /// Returns a handle that never carried a transfer (its start failed) to the pool.

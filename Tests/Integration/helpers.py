@@ -603,6 +603,10 @@ class RawBackend:
     def answer(self, conn: socket.socket, method: str, path: str, number: int) -> bool:
         raise NotImplementedError
 
+    def received(self, number: int, method: str, path: str, headers: list, body: bytes):
+        """Called with each request's head lines (``[(name, value)]``) and body before
+        ``answer``; for scenarios that check what reached the backend."""
+
     @staticmethod
     def answer_basics(conn: socket.socket, method: str, path: str, tags: dict):
         """What Olla's health checks and catalogue refreshes ask, answered as Ollama does:
@@ -645,7 +649,9 @@ class RawBackend:
                     if not data:
                         return
                     buf += data
-                buf = buf[length:]
+                body, buf = buf[:length], buf[length:]
+                self.received(number, method, path,
+                              [(n.strip(), v.strip()) for n, _, v in (line.partition(":") for line in lines[1:])], body)
                 if not self.answer(conn, method, path, number):
                     return
         except OSError:

@@ -13,7 +13,15 @@ header comparisons in a build without cookies, HSTS and alt-svc (0010). Here:
 - a backend that ends every third connection with `Connection: close` gets the requests of one
   client connection on exactly the connections that reuse and replacement predict;
 - clients in parallel (several pooled handles, several cached connections at once) all get
-  their whole answers, and the connections are reused afterwards."""
+  their whole answers, and the connections are reused afterwards.
+
+Olla does not reset a pooled handle between transfers (`RequestOptions.apply` sets every option
+a transfer may change; libcurl-olla's 0012 starts the retry counter at zero per transfer): one
+client connection (one worker, its pool) sends every kind of request in changing order — a body
+Olla holds (POST, DELETE), a streamed body (over 1 MiB: a new backend connection), GET, HEAD, a
+DELETE without a body — and the backend sees each with its own method, its body or none, and
+`Content-Length` only with a body."""
+import hashlib
 import json
 import threading
 import time
@@ -145,3 +153,76 @@ def test_connections_reused_closed_and_replaced(olla_factory, reuse_backend):
     parallel = reuse_backend.used["/api/embed"][before:]
     assert len(parallel) == 5 * PARALLEL_CLIENTS, f"requests answered: {len(parallel)}"
     assert len(set(parallel)) < len(parallel), f"no connection was reused: {parallel}"
+
+
+class RecordingBackend(RawBackend):
+    """Records what reaches it for the client's requests: method, path, Content-Length,
+    Transfer-Encoding, the body's length and hash, and the connection."""
+
+    def __init__(self):
+        self.seen = []
+        super().__init__()
+
+    def received(self, number, method, path, headers, body):
+        if path.startswith("/api/m/") or path.startswith("/api/blobs/"):
+            values = {n.lower(): v for n, v in headers}
+            self.seen.append({"method": method, "path": path, "connection": number,
+                              "content-length": values.get("content-length"),
+                              "transfer-encoding": values.get("transfer-encoding"),
+                              "body": hashlib.sha256(body).hexdigest() if body else None})
+
+    def answer(self, conn, method, path, number):
+        if path.startswith("/api/m/") or path.startswith("/api/blobs/"):
+            data = json.dumps({"method": method}).encode()
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                         % len(data) + (b"" if method == "HEAD" else data))
+            return True
+        self.answer_basics(conn, method, path, TAGS)
+        return True
+
+
+def test_every_kind_of_request_in_turn_on_pooled_handles(olla_factory):
+    backend = RecordingBackend()
+    try:
+        d = olla_factory.start(endpoints=[endpoint_ex("reuse", backend.url, **PATIENT_HEALTH)])
+        big = bytes(range(256)) * (6 * 1024)  # 1.5 MiB: streamed through the read callback
+        digest = hashlib.sha256(big).hexdigest()
+        small = b'{"model":"reuse"}'
+        kinds = {
+            "post": ("POST", "/api/m/show", small),
+            "get": ("GET", "/api/m/get", None),
+            "head": ("HEAD", "/api/m/head", None),
+            "stream": ("POST", f"/api/blobs/sha256:{digest}", big),
+            "delete-body": ("DELETE", "/api/m/delete", small),
+            "delete": ("DELETE", "/api/m/gone", None),
+        }
+        # every kind after every other kind, on one client connection (one worker's pool)
+        order = ["post", "get", "head", "stream", "delete-body", "delete", "get", "post", "stream",
+                 "head", "delete", "post", "head", "get", "stream", "delete-body", "head", "post",
+                 "delete", "get", "delete-body", "post", "stream", "get", "delete", "stream"]
+        with RawClient(d.target.host, d.target.port, timeout=30) as c:
+            for i, kind in enumerate(order):
+                method, target, body = kinds[kind]
+                headers = [("Content-Type", "application/json")] if body is not None else []
+                c.send_request(method, "/olla/ollama" + target, headers, body)
+                r = c.read_response(30, method=method)
+                assert r.status == 200 and r.complete, f"{i} {kind}: {r.describe()}"
+                if method != "HEAD" and not target.startswith("/api/blobs/"):
+                    assert r.json() == {"method": method}, f"{i} {kind}: {r.body[:200]!r}"
+        seen = backend.seen
+        assert len(seen) == len(order), f"the backend saw {len(seen)} of {len(order)} requests: {seen}"
+        for i, (kind, got) in enumerate(zip(order, seen)):
+            method, target, body = kinds[kind]
+            want = {"method": method, "path": target,
+                    "content-length": str(len(body)) if body is not None else None,
+                    "transfer-encoding": None,
+                    "body": hashlib.sha256(body).hexdigest() if body is not None else None}
+            assert {k: got[k] for k in want} == want, f"request {i} ({kind} after {order[i - 1] if i else '-'}): {got}"
+        streamed = [i for i, kind in enumerate(order) if kind == "stream"]
+        for i in streamed:
+            earlier = {seen[j]["connection"] for j in range(i)}
+            assert seen[i]["connection"] not in earlier, f"request {i}: a streamed body goes out on a new connection"
+        held = [seen[i]["connection"] for i, kind in enumerate(order) if kind != "stream"]
+        assert len(set(held)) < len(held), f"requests without a streamed body never reused a connection: {held}"
+    finally:
+        backend.close()

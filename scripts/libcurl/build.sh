@@ -8,6 +8,7 @@
 #
 #   scripts/libcurl/build.sh             # does nothing when this exact build is installed
 #   scripts/libcurl/build.sh --refresh   # also rebuilds when Debian has a newer revision
+#   FORCE=1 scripts/libcurl/build.sh     # installs this tree's build even over a newer one
 #
 # The source comes through apt, with a private sources list and state directory (nothing in
 # the system's apt configuration or lists changes): `apt-get update` checks the Release
@@ -40,7 +41,9 @@
 # that are not set at each reset; 0010 lets response lines starting with 's' or 'a' skip
 # the header comparisons when cookies, HSTS and alt-svc are compiled out; 0011 copies the
 # TLS settings into a transfer's new connection struct only when it is kept (or compared:
-# TLS, proxies), not for each reuse of a cached connection. Each patch starts
+# TLS, proxies), not for each reuse of a cached connection; 0012 starts the retry counter at
+# zero for every transfer (only curl_easy_reset did: Olla no longer resets its pooled
+# handles between transfers). Each patch starts
 # with what it does and why. See docs/security.md.
 #
 # What is compiled: HTTP and HTTPS (OpenSSL, linked dynamically against Debian's libssl3, so
@@ -69,6 +72,21 @@ INSTALLED_REVISION=$(sed -n 's/^# debian-version: //p' "$PC_FILE" 2>/dev/null ||
 stamped() { [ -f "$LIB_FILE" ] && grep -qx "# olla-stamp: $STAMP" "$PC_FILE" 2>/dev/null; }
 if [ "$REFRESH" = 0 ] && stamped; then
     exit 0
+fi
+# The patches by name (`olla-patches:`): a tree that lacks some of the installed build's
+# patches (an older checkout, a branch not rebased yet on a shared machine) keeps the newer
+# build rather than reinstalling its own over it; every patch is behaviour-identical for
+# Olla's code, and 0001's symbol still links. FORCE=1 installs this tree's build anyway.
+PATCH_NAMES=$(for patch in "${PATCHES[@]}"; do basename "$patch" .patch; done | tr '\n' ' ')
+INSTALLED_PATCHES=$(sed -n 's/^# olla-patches: //p' "$PC_FILE" 2>/dev/null || true)
+if [ "${FORCE:-0}" != 1 ] && [ -f "$LIB_FILE" ] && [ -n "$INSTALLED_PATCHES" ]; then
+    missing=$(for name in $INSTALLED_PATCHES; do
+        case " $PATCH_NAMES " in *" $name "*) ;; *) printf '%s ' "$name" ;; esac
+    done)
+    if [ -n "$missing" ]; then
+        echo "libcurl-olla in $PREFIX has patches this tree lacks (${missing% }): kept (FORCE=1 $0 installs this tree's)" >&2
+        exit 0
+    fi
 fi
 
 for tool in apt-get dpkg-source dpkg-buildflags make gcc patch; do
@@ -156,6 +174,7 @@ done
 )
 cat > "$WORK/libcurl-olla.pc" <<PC
 # olla-stamp: $STAMP
+# olla-patches: ${PATCH_NAMES% }
 # debian-version: $REVISION
 prefix=$PREFIX
 Name: libcurl-olla
