@@ -115,6 +115,9 @@ enum MHD {
     /// Every request header in arrival order, names as the client spelled them.
     static func requestHeaders(_ connection: OpaquePointer) -> [HTTPHeader] {
         var headers: [HTTPHeader] = []
+        // Counted first (no iterator: a walk of the connection's list), so the array is
+        // allocated once instead of growing through 1, 2 and 4 fields.
+        headers.reserveCapacity(Int(max(0, MHD_get_connection_values(connection, .HEADER_KIND, nil, nil))))
         withUnsafeMutablePointer(to: &headers) { pointer in
             // Returns the number of headers, which the array already holds.
             _ = MHD_get_connection_values(connection, .HEADER_KIND, collectHeader, pointer)
@@ -137,8 +140,15 @@ enum MHD {
     private static let collectHeader: MHD_KeyValueIterator = { cls, _, key, value in
         guard let cls, let key else { return MHD_Result.YES }
         let headers = cls.assumingMemoryBound(to: [HTTPHeader].self)
-        headers.pointee.append((String(cString: key), value.map { String(cString: $0) } ?? ""))
+        // Up to the NUL, as `String(cString:)` read them; common names and values
+        // (`Host`, `Content-Type`, `application/json`...) come back as literals (`HeaderText`).
+        headers.pointee.append((cText(key), value.map(cText) ?? ""))
         return MHD_Result.YES
+    }
+
+    /// A NUL-terminated name or value as a String (`HeaderText.decode`).
+    private static func cText(_ text: UnsafePointer<CChar>) -> String {
+        HeaderText.decode(UnsafeRawBufferPointer(start: text, count: strlen(text)))
     }
 
     // MARK: Responses

@@ -170,3 +170,22 @@ import Testing
         #expect(error.message.utf8.count < 120)
     }
 }
+
+@Suite struct RequestFramingDigitsTests {
+    /// The one-pass reading agrees with the two-pass one it replaced (`allSatisfy` over the
+    /// digits, then `Int64(_:)`).
+    @Test func digitsAgreeWithIntegerParsing() {
+        let values = ["0", "7", "007", "81", "9223372036854775807", "9223372036854775808", "18446744073709551616",
+                      "99999999999999999999999999", "", " 4", "4 ", "+4", "-4", "4x", "0x10", "1_000", "٣",
+                      String(repeating: "9", count: 40) + "x", String(repeating: "0", count: 30) + "12"]
+        for value in values {
+            let expected: RequestFraming.Digits
+            if value.isEmpty || !value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+                expected = .malformed
+            } else {
+                expected = Int64(value).map { .number($0) } ?? .outOfRange
+            }
+            #expect(RequestFraming.digits(value) == expected, "'\(value)'")
+        }
+    }
+}

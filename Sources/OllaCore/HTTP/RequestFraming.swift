@@ -37,14 +37,24 @@ public enum RequestFraming: Sendable, Equatable {
         var firstLength: String? = nil
         var lengthsDiffer = false
         var codings: [String] = []
-        for header in headers {
-            try checkSyntax(header)
-            if HTTPHeaderName.matches(header.name, "content-length") {
-                if let firstLength { lengthsDiffer = lengthsDiffer || header.value != firstLength } else { firstLength = header.value }
-            } else if HTTPHeaderName.matches(header.name, "transfer-encoding") {
-                codings.append(header.value)
+        // Through the buffer: each field is read in place, not copied (its two Strings
+        // retained and released) out of the array.
+        let malformed = headers.withUnsafeBufferPointer { headers -> ProxyError? in
+            for index in headers.indices {
+                if let error = syntaxError(headers[index]) { return error }
+                if HTTPHeaderName.matches(headers[index].name, "content-length") {
+                    if let firstLength {
+                        lengthsDiffer = lengthsDiffer || headers[index].value != firstLength
+                    } else {
+                        firstLength = headers[index].value
+                    }
+                } else if HTTPHeaderName.matches(headers[index].name, "transfer-encoding") {
+                    codings.append(headers[index].value)
+                }
             }
+            return nil
         }
+        if let malformed { throw malformed }
         if !codings.isEmpty {
             guard firstLength == nil else {
                 throw ProxyError(.badRequest, "request has both Transfer-Encoding and Content-Length")
@@ -96,29 +106,76 @@ public enum RequestFraming: Sendable, Equatable {
 
     /// `Content-Length = 1*DIGIT` (RFC 9110 §8.6): no sign, no spaces, no list.
     private static func contentLength(_ value: String) throws(ProxyError) -> Int64 {
+        switch digits(value) {
+        case .number(let length): return length
+        case .malformed: throw ProxyError(.badRequest, "malformed Content-Length: \(quoted(value))")
+        case .outOfRange: throw ProxyError(.payloadTooLarge, "Content-Length \(value) is out of range")
+        }
+    }
+
+    /// What the digits of a `Content-Length` say.
+    enum Digits: Equatable {
+        /// One or more decimal digits, whose value fits in an `Int64`.
+        case number(Int64)
+        /// Empty, or a byte that is not a decimal digit.
+        case malformed
+        /// Decimal digits only, but more than an `Int64` holds.
+        case outOfRange
+    }
+
+    /// `value` read as decimal digits in one pass over its bytes (the generic `allSatisfy` and
+    /// then `Int64(_:)` read it twice, ~300 instructions for three digits). Leading zeros are
+    /// allowed, as `Int64(_:)` allows them.
+    static func digits(_ value: String) -> Digits {
+        let read = value.utf8.withContiguousStorageIfAvailable { bytes -> Digits in
+            guard !bytes.isEmpty else { return .malformed }
+            var number: Int64 = 0
+            var overflowed = false
+            for byte in bytes {
+                let digit = byte &- UInt8(ascii: "0")
+                guard digit < 10 else { return .malformed }
+                let (times10, o1) = number.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = times10.addingReportingOverflow(Int64(digit))
+                // Read on after an overflow: a later non-digit still makes it malformed.
+                overflowed = overflowed || o1 || o2
+                number = sum
+            }
+            return overflowed ? .outOfRange : .number(number)
+        }
+        if let read { return read }
+        // Not contiguous (never for a String built from bytes): the way it was read before.
         guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
-            throw ProxyError(.badRequest, "malformed Content-Length: \(quoted(value))")
+            return .malformed
         }
-        guard let length = Int64(value) else {
-            throw ProxyError(.payloadTooLarge, "Content-Length \(value) is out of range")
-        }
-        return length
+        return Int64(value).map { .number($0) } ?? .outOfRange
     }
 
     /// Field names are tokens (RFC 9110 §5.1): whitespace before the colon would make one
     /// parser see `Transfer-Encoding` where another sees an unknown field. Field values hold
     /// no control characters other than tab (RFC 9110 §5.5): a bare CR is a line end to some
     /// parsers and not to others.
-    /// Both checks read the bytes in place (every header of every request passes here).
-    private static func checkSyntax(_ header: HTTPHeader) throws(ProxyError) {
-        var name = header.name
-        guard !name.isEmpty, name.withUTF8({ $0.allSatisfy(isTokenByte) }) else {
-            throw ProxyError(.badRequest, "malformed header field name: \(quoted(header.name))")
+    /// Both checks read the bytes in place (every header of every request passes here), and
+    /// return the error rather than throw it: the caller walks the header list's buffer.
+    private static func syntaxError(_ header: HTTPHeader) -> ProxyError? {
+        let name = header.name.utf8
+        let nameIsToken = name.withContiguousStorageIfAvailable { bytes in
+            !bytes.isEmpty && bytes.allSatisfy(isTokenByte)
+        } ?? (!name.isEmpty && name.allSatisfy(isTokenByte))
+        guard nameIsToken else {
+            return ProxyError(.badRequest, "malformed header field name: \(quoted(header.name))")
         }
-        var value = header.value
-        if value.withUTF8({ $0.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) }) {
-            throw ProxyError(.badRequest, "control character in the value of header \(header.name)")
+        let value = header.value.utf8
+        let hasControl = value.withContiguousStorageIfAvailable { $0.contains(where: isControlByte) }
+            ?? value.contains(where: isControlByte)
+        if hasControl {
+            return ProxyError(.badRequest, "control character in the value of header \(header.name)")
         }
+        return nil
+    }
+
+    /// A control character other than tab (RFC 9110 §5.5).
+    private static func isControlByte(_ byte: UInt8) -> Bool {
+        (byte < 0x20 && byte != 0x09) || byte == 0x7F
     }
 
     /// `token = 1*tchar` (RFC 9110 §5.6.2).

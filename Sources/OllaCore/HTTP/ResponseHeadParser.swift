@@ -30,13 +30,16 @@ public struct ResponseHeadParser: Sendable {
             headers.reserveCapacity(8)
             return nil
         }
-        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        // A word at a time (the generic `firstIndex(of:)` cost ~75 instructions per line).
+        guard let colon = ByteSearch.firstIndex(of: UInt8(ascii: ":"), in: bytes, 0..<end) else { return nil }
         var valueStart = colon + 1
         while valueStart < end && (bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09) { valueStart += 1 }
         var valueEnd = end
         while valueEnd > valueStart && (bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09) { valueEnd -= 1 }
-        headers.append((String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<colon]), as: UTF8.self),
-                        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd]), as: UTF8.self)))
+        // Common names and values (`Content-Type`, `Date`, `keep-alive`...) are handed out as
+        // literals, not decoded (`HeaderText`).
+        headers.append((HeaderText.decode(UnsafeRawBufferPointer(rebasing: bytes[..<colon])),
+                        HeaderText.decode(UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd]))))
         return nil
     }
 
