@@ -28,6 +28,32 @@ import Testing
         #expect(snapshot.totalRequests == 6)
     }
 
+    /// Runs of one label set (steady traffic: the last request's slots are reused without a
+    /// lookup) interleaved with others record what a tally of the requests says.
+    @Test func runsOfOneLabelSetRecordWhatATallySays() {
+        let metrics = Metrics()
+        var random = SplitMix64(seed: 14)
+        var requests: [String: Int] = [:], firstBytes: [String: Int] = [:], completion: [String: Int] = [:]
+        for _ in 0..<60 {
+            let model = ["m1", "m2", "a-model-name-longer-than-fifteen-bytes"][Int(random.next() % 3)]
+            let status = [200, 200, 502][Int(random.next() % 3)]
+            for _ in 0..<Int(random.next() % 4) + 1 {
+                let ttfb: Duration? = random.next() % 2 == 0 ? nil : .milliseconds(5)
+                let tokens = random.next() % 2 == 0 ? nil : TokenUsage(promptTokens: 1, completionTokens: 2, evalDuration: nil)
+                metrics.requestCompleted(endpoint: "gpu", model: model, route: "/api/chat", status: status, bytesOut: 1,
+                                         timeToFirstByte: ttfb, duration: .milliseconds(1), tokens: tokens)
+                requests["\(model) \(status)", default: 0] += 1
+                if ttfb != nil { firstBytes["gpu", default: 0] += 1 }
+                if tokens != nil { completion[model, default: 0] += 2 }
+            }
+        }
+        let snapshot = metrics.snapshot()
+        #expect(Dictionary(uniqueKeysWithValues: snapshot.requests.map { ("\($0.model) \($0.status)", $0.count) }) == requests)
+        #expect(snapshot.timeToFirstByte.map(\.histogram.count) == [firstBytes["gpu", default: 0]])
+        #expect(Dictionary(uniqueKeysWithValues: snapshot.tokens.map { ($0.model, $0.completion) }) == completion)
+        #expect(snapshot.totalRequests == requests.values.reduce(0, +))
+    }
+
     @Test func requestsOllaAnsweredSkipTheEndpointTable() {
         let metrics = Metrics()
         for _ in 0..<3 {

@@ -5,7 +5,7 @@ extension StatusRenderer {
     public static func models(_ catalogue: Catalogue, scheduler: ResidencyScheduler, held: [String: Int],
                               now: ContinuousClock.Instant) -> [UInt8] {
         guard case .object(var members) = modelsValue(catalogue) else { return models(catalogue) }
-        let instances = scheduler.instances.keys.sorted().compactMap { scheduler.instances[$0] }
+        let instances = scheduler.fleet.sorted { $0.name < $1.name }
         members.append(field("instances", .array(instances.map { .synthesized(instance($0, now: now)) })))
         members.append(field("held", .array(held.keys.sorted().map { model in
             .synthesized(.makeObject(["model": .string(model), "count": .integer(held[model] ?? 0)]))

@@ -10,14 +10,26 @@ public struct SchedulingCandidate: Sendable, Equatable {
     public var state: EndpointState
     /// Requests Olla has in flight to the instance (all models).
     public var inFlight: Int
+    /// The endpoint's position in the routing snapshot (`EndpointTarget.slot`), when known:
+    /// the scheduler finds its instance there without hashing the name (checked by name, so
+    /// a slot from an older configuration is only slower). A hint, not part of its identity.
+    public var slot: Int?
 
     /// Creates a candidate.
-    public init(name: String, priority: Int = 100, weight: Int = 1, state: EndpointState = .healthy, inFlight: Int = 0) {
+    public init(name: String, priority: Int = 100, weight: Int = 1, state: EndpointState = .healthy, inFlight: Int = 0,
+                slot: Int? = nil) {
         self.name = name
         self.priority = priority
         self.weight = weight
         self.state = state
         self.inFlight = inFlight
+        self.slot = slot
+    }
+
+    /// Equal candidates: the same instance, tier, weight, state and load (the slot is a lookup hint).
+    public static func == (a: SchedulingCandidate, b: SchedulingCandidate) -> Bool {
+        a.name == b.name && a.priority == b.priority && a.weight == b.weight && a.state == b.state
+            && a.inFlight == b.inFlight
     }
 }
 

@@ -93,6 +93,6 @@ extension ResidencyScheduler {
 
     /// Whether one request of `model` has been seen to end anywhere (its slot time is learned).
     func generationLearned(_ model: String) -> Bool {
-        instances.values.contains { $0.costs[model]?.generationTime.value != nil }
+        fleet.contains { $0.costs[model]?.generationTime.value != nil }
     }
 }

@@ -17,7 +17,8 @@ extension ResidencyScheduler {
         // Each copy of the tier: when its next slot frees, and the seconds between its slots.
         var copies: [(next: Double, every: Double)] = estimates.dropFirst().compactMap { estimate in
             guard estimate.residency != .cold, estimate.candidate.priority == load.candidate.priority else { return nil }
-            let slots = instances[estimate.candidate.name]?.slotsPerModel ?? 1
+            let at = position(of: estimate.candidate.name, slot: estimate.candidate.slot)
+            let slots = at.flatMap { fleet[$0].slotsPerModel } ?? 1
             return (estimate.queueWait, generationTime(model, on: estimate.candidate.name) / Double(max(1, slots)))
         }
         guard !copies.isEmpty else { return 0 }

@@ -5,13 +5,13 @@ extension ResidencyScheduler {
     /// would evict, not kept: it follows demand and residency as they change.
     public func plan(now: ContinuousClock.Instant) -> PlacementPlan {
         var capacity: [String: Int] = [:]
-        for instance in instances.values where instance.reportsResidency {
+        for instance in fleet where instance.reportsResidency {
             capacity[instance.name] = instance.maxLoadedModels
         }
         let wanted = demand.models.map { model in
             PlacementPlan.Wanted(
                 model: model, rate: demand.rate(model, now: now), homes: demand.homes(model),
-                residentOn: Set(instances.values.filter { $0.reportsResidency && $0.holds(model) }.map { $0.name }))
+                residentOn: Set(fleet.filter { $0.reportsResidency && $0.holds(model) }.map { $0.name }))
         }
         return PlacementPlan(wanted, capacity: capacity, loadTime: typicalLoadTime,
                              halfLife: SchedulerSettings.demandHalfLife.schedulingSeconds)
@@ -20,7 +20,7 @@ extension ResidencyScheduler {
     /// Seconds a load takes on this fleet: the mean of every load learned, else `default_load_time`.
     var typicalLoadTime: Double {
         var sum = 0.0, count = 0
-        for instance in instances.values {
+        for instance in fleet {
             for costs in instance.costs.values {
                 if let load = costs.loadTime.value { sum += load; count += 1 }
             }

@@ -37,7 +37,7 @@ extension ResidencyScheduler {
     func choosingVictim(_ estimate: inout PlacementEstimate, for model: String, plan: PlacementPlan?,
                         now: ContinuousClock.Instant) {
         guard settings.unloadVictims, let plan, estimate.residency == .cold, let shown = estimate.victim,
-              let instance = instances[estimate.candidate.name], instance.mayUnload(now: now) else { return }
+              let instance = self.instance(named: estimate.candidate.name), instance.mayUnload(now: now) else { return }
         let ollamas = ModelName.canonical(shown)
         let name = instance.name
         // Only Ollama's idle victim: when every model is busy, the load waits for one anyway.
@@ -68,19 +68,19 @@ extension ResidencyScheduler {
     public mutating func orderUnload(_ placement: Placement, for model: String,
                                      now: ContinuousClock.Instant) -> UnloadOrder? {
         guard case .hold(let estimates) = placement, let best = estimates.first, best.ordersUnload,
-              let shown = best.victim, let index = instances.index(forKey: best.candidate.name),
-              instances.values[index].mayUnload(now: now) else { return nil }
+              let shown = best.victim, let at = position(of: best.candidate.name, slot: best.candidate.slot),
+              fleet[at].mayUnload(now: now) else { return nil }
         let victim = ModelName.canonical(shown)
-        guard instances.values[index].idleModels(sparing: model, now: now).contains(victim),
+        guard fleet[at].idleModels(sparing: model, now: now).contains(victim),
               held[victim, default: 0] == 0 else { return nil }
-        let name = instances.values[index].models[victim]?.name ?? shown
-        instances.values[index].unloadSent(victim, now: now)
+        let name = fleet[at].models[victim]?.name ?? shown
+        fleet[at].unloadSent(victim, now: now)
         return UnloadOrder(instance: best.candidate.name, model: name, forModel: model)
     }
 
     /// The unload `order` was answered at `now` (`succeeded`: a 2xx status).
     public mutating func unloadAnswered(_ order: UnloadOrder, succeeded: Bool, now: ContinuousClock.Instant) {
-        guard let index = instances.index(forKey: order.instance) else { return }
-        instances.values[index].unloadAnswered(succeeded: succeeded, now: now)
+        guard let at = position(of: order.instance) else { return }
+        fleet[at].unloadAnswered(succeeded: succeeded, now: now)
     }
 }

@@ -7,18 +7,43 @@
 public struct ResidencyScheduler: Sendable, Equatable {
     /// Fleet-wide constants.
     public var settings: SchedulerSettings
-    /// Every configured instance by name.
-    public internal(set) var instances: [String: InstanceResidency] = [:]
+    /// Every configured instance, in configuration order: an instance's position here is its
+    /// `slot` in the routing snapshot built from the same configuration.
+    ///
+    /// An array, not a table by name: each request's events found their instance by hashing
+    /// its name (four times per request), and reading a table's value copied the whole
+    /// record out (a retain and a release of each of its tables, ~600 instructions).
+    public internal(set) var fleet: [InstanceResidency] = []
+    /// Each instance's position in `fleet`, by name.
+    private(set) var positions: [String: Int] = [:]
     /// Recent demand per model (canonical name).
     public internal(set) var demand = ModelDemand()
-    /// Which instance runs each dispatched request.
-    var placements: [UInt64: String] = [:]
+    /// Which instance (its position in `fleet`) runs each dispatched request.
+    var placements: [UInt64: Int] = [:]
     /// Requests Olla holds per model (canonical) while no instance can start them, as the
     /// owner of the hold queue last reported them: work already waiting for a model's copies.
     public var held: [String: Int] = [:]
 
+    /// Every configured instance by name (status pages, tests): built on each call.
+    public var instances: [String: InstanceResidency] {
+        Dictionary(fleet.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+    }
+
+    /// The position in `fleet` of the instance called `name`, if configured: `slot` when the
+    /// caller has it (a candidate's, from the routing snapshot) and it holds that name, else
+    /// found by name (a hash). A slot from an older configuration fails the name check.
+    public func position(of name: String, slot: Int? = nil) -> Int? {
+        if let slot, fleet.indices.contains(slot), fleet[slot].name == name { return slot }
+        return positions[name]
+    }
+
+    /// The instance called `name`, if configured (a copy).
+    public func instance(named name: String) -> InstanceResidency? {
+        position(of: name).map { fleet[$0] }
+    }
+
     /// The instance request `id` was dispatched to, if it runs (or is about to).
-    public func placement(of id: UInt64) -> String? { placements[id] }
+    public func placement(of id: UInt64) -> String? { placements[id].map { fleet[$0].name } }
 
     /// One instance's configuration as the scheduler needs it.
     public struct InstanceConfig: Sendable, Equatable {
@@ -49,19 +74,30 @@ public struct ResidencyScheduler: Sendable, Equatable {
     /// Installs a new configuration (reload): instances whose capacity settings did not
     /// change keep what was learned about them; removed ones are forgotten.
     public mutating func configure(_ configs: [InstanceConfig]) {
-        var next: [String: InstanceResidency] = [:]
+        var next: [InstanceResidency] = []
+        var nextPositions: [String: Int] = [:]
         for config in configs {
-            if let old = instances[config.name], old.configuredParallel == config.numParallel,
+            let instance: InstanceResidency
+            if let old = self.instance(named: config.name), old.configuredParallel == config.numParallel,
                old.configuredMaxLoaded == config.maxLoadedModels, old.reportsResidency == config.reportsResidency {
-                next[config.name] = old
+                instance = old
             } else {
-                next[config.name] = InstanceResidency(name: config.name, numParallel: config.numParallel,
-                                                      maxLoadedModels: config.maxLoadedModels,
-                                                      reportsResidency: config.reportsResidency)
+                instance = InstanceResidency(name: config.name, numParallel: config.numParallel,
+                                             maxLoadedModels: config.maxLoadedModels,
+                                             reportsResidency: config.reportsResidency)
+            }
+            // A name configured twice: the last one wins, as it did in a table by name.
+            if let position = nextPositions[config.name] {
+                next[position] = instance
+            } else {
+                nextPositions[config.name] = next.count
+                next.append(instance)
             }
         }
-        instances = next
-        placements = placements.filter { next[$0.value] != nil }
+        // Running requests keep their instance at its new position; those of removed ones are forgotten.
+        placements = placements.compactMapValues { nextPositions[fleet[$0].name] }
+        fleet = next
+        positions = nextPositions
     }
 
     // MARK: Costs
@@ -69,8 +105,8 @@ public struct ResidencyScheduler: Sendable, Equatable {
     /// Seconds to load `model` on `instance`: learned there, else the mean learned on other
     /// instances, else `default_load_time`.
     public func loadTime(_ model: String, on instance: String) -> Double {
-        if let own = instances[instance]?.costs[model]?.loadTime.value { return own }
-        let elsewhere = instances.values.compactMap { $0.costs[model]?.loadTime.value }
+        if let own = position(of: instance).flatMap({ fleet[$0].costs[model]?.loadTime.value }) { return own }
+        let elsewhere = fleet.compactMap { $0.costs[model]?.loadTime.value }
         if !elsewhere.isEmpty { return elsewhere.reduce(0, +) / Double(elsewhere.count) }
         return settings.defaultLoadTime.schedulingSeconds
     }
@@ -78,10 +114,10 @@ public struct ResidencyScheduler: Sendable, Equatable {
     /// Seconds one request of `model` holds a slot on `instance`: learned there, else
     /// elsewhere, else the mean of everything learned, else a default.
     public func generationTime(_ model: String, on instance: String) -> Double {
-        if let own = instances[instance]?.costs[model]?.generationTime.value { return own }
-        let elsewhere = instances.values.compactMap { $0.costs[model]?.generationTime.value }
+        if let own = position(of: instance).flatMap({ fleet[$0].costs[model]?.generationTime.value }) { return own }
+        let elsewhere = fleet.compactMap { $0.costs[model]?.generationTime.value }
         if !elsewhere.isEmpty { return elsewhere.reduce(0, +) / Double(elsewhere.count) }
-        let all = instances.values.flatMap { $0.costs.values.compactMap(\.generationTime.value) }
+        let all = fleet.flatMap { $0.costs.values.compactMap(\.generationTime.value) }
         if !all.isEmpty { return all.reduce(0, +) / Double(all.count) }
         return SchedulerSettings.defaultGenerationTime
     }
@@ -134,13 +170,13 @@ public struct ResidencyScheduler: Sendable, Equatable {
 
     /// Instances other than `instance` holding (or loading) `model`.
     public func copies(of model: String, except instance: String) -> Int {
-        instances.values.filter { $0.name != instance && $0.reportsResidency && $0.models[model] != nil }.count
+        fleet.filter { $0.name != instance && $0.reportsResidency && $0.models[model] != nil }.count
     }
 
     /// The copies of `model` other than the one on `instance`: their slots in all, and the
     /// requests per second they serve (slots ÷ generation time each).
     func otherCopies(_ model: String, except instance: String) -> (slots: Int, capacity: Double) {
-        instances.values.filter { $0.name != instance && $0.reportsResidency && $0.models[model] != nil }
+        fleet.filter { $0.name != instance && $0.reportsResidency && $0.models[model] != nil }
             .reduce((0, 0.0)) { sum, copy in
                 let slots = copy.slotsPerModel ?? 1
                 return (sum.0 + slots, sum.1 + Double(slots) / max(0.001, generationTime(model, on: copy.name)))
@@ -151,22 +187,21 @@ public struct ResidencyScheduler: Sendable, Equatable {
     /// requests for the same model held behind this one, which an extra copy would serve too.
     public func estimate(_ model: String, on candidate: SchedulingCandidate, now: ContinuousClock.Instant,
                          queuedBehind: Int = 0) -> PlacementEstimate {
-        // Read where it lies, through its index: `instances[name]` copied the whole
-        // `InstanceResidency` out (a retain and release of each of its tables) per candidate.
-        guard let index = instances.index(forKey: candidate.name) else {
+        // Found by the candidate's slot (no hash) and read where it lies.
+        guard let at = position(of: candidate.name, slot: candidate.slot) else {
             return PlacementEstimate(candidate: candidate, residency: .cold, queueWait: 0,
                                      loadTime: loadTime(model, on: candidate.name), canStartNow: true)
         }
-        var estimate = instances.values[index].estimate(
+        var estimate = fleet[at].estimate(
             model, candidate: candidate, loadTime: { loadTime(model, on: candidate.name) },
             generationTime: { generationTime(model, on: candidate.name) }, now: now)
         if let victim = estimate.victim {
             estimate.evictionPenalty = evictionPenalty(victim, on: candidate.name, for: model, now: now)
             estimate.victimSaturated = (remainingUtilisation(victim, except: candidate.name, now: now) ?? 0) >= 1
-            estimate.victim = instances.values[index].models[victim]?.name ?? victim
+            estimate.victim = fleet[at].models[victim]?.name ?? victim
         }
         // Only a cold estimate needs the other copies (a scan of every instance).
-        if estimate.residency == .cold, instances.values[index].reportsResidency {
+        if estimate.residency == .cold, fleet[at].reportsResidency {
             let others = otherCopies(model, except: candidate.name)
             guard others.slots > 0 else { return estimate }
             // An extra copy takes work off the other copies' queue: the requests held behind
@@ -199,7 +234,8 @@ extension ResidencyScheduler {
     public func joinsQueue(_ model: String, _ estimates: [PlacementEstimate], now: ContinuousClock.Instant) -> Bool {
         guard let best = estimates.first, best.residency != .cold, !best.canStartNow, !best.awaitsPayment,
               best.expectedWait <= settings.tierMaxWait.schedulingSeconds,
-              let instance = instances[best.candidate.name] else { return false }
+              let at = position(of: best.candidate.name, slot: best.candidate.slot) else { return false }
+        let instance = fleet[at]
         guard best.residency == .loading || Self.isLoading(model, on: instance) else { return false }
         if let busyUntil = instance.busyUntil, busyUntil > now { return false }
         let rivals = estimates.dropFirst().filter { $0.candidate.priority == best.candidate.priority }
@@ -220,7 +256,8 @@ extension ResidencyScheduler {
         case .cold: return estimate.loadTime
         case .loading, .loaded:
             guard estimate.canStartNow else { return 0 }
-            return instances[estimate.candidate.name]?.models[model]?.secondsUntilReady(now: now) ?? 0
+            let at = position(of: estimate.candidate.name, slot: estimate.candidate.slot)
+            return at.flatMap { fleet[$0].models[model]?.secondsUntilReady(now: now) } ?? 0
         }
     }
 }

@@ -31,6 +31,9 @@ enum InternalRoutes {
     /// The route a request is for; nil for other methods, other paths and files the
     /// fleet page does not have.
     static func route(method: String, rawTarget: String) -> Route? {
+        // Only `GET` and `HEAD` reach them (`InternalRoute.route(method:path:)`): asked before
+        // the path is cut out of the target, since every API request (a POST) asks first.
+        guard method == "GET" || method == "HEAD" else { return nil }
         let path = rawTarget.pathBeforeQuery
         switch InternalRoute.route(method: method, path: path) {
         case nil: return nil

@@ -230,7 +230,7 @@ public final class Router: Sendable {
     private func schedulingCandidate(_ config: EndpointConfig, state: EndpointState,
                                      slot: Int?) -> SchedulingCandidate {
         SchedulingCandidate(name: config.name, priority: config.priority, weight: config.weight,
-                            state: state, inFlight: registry.inFlightCount(config.name, slot: slot))
+                            state: state, inFlight: registry.inFlightCount(config.name, slot: slot), slot: slot)
     }
 
     private func targets(_ estimates: [PlacementEstimate], among views: [RoutingSnapshot.EndpointView]) -> [EndpointTarget] {

@@ -22,7 +22,7 @@ extension FleetScheduler {
     /// Unloads sent here to make room, per endpoint (status pages, metrics).
     public var unloadsSent: [(endpoint: String, count: Int)] {
         state.withLock { state in
-            state.core.instances.values.filter { $0.unloadsSent > 0 }.map { ($0.name, $0.unloadsSent) }
+            state.core.fleet.filter { $0.unloadsSent > 0 }.map { ($0.name, $0.unloadsSent) }
                 .sorted { $0.0 < $1.0 }
         }
     }

@@ -89,7 +89,7 @@ public final class FleetScheduler: Sendable {
             _ = state.orderUnload(placement, for: model, now: now)  // rung by `attach`, which follows a hold
             if case .dispatch(let estimates) = placement, state.holds.count(model) == 0 {
                 state.core.dispatched(id, model: model, displayName: displayName, to: estimates[0].candidate.name,
-                                      estimatedWait: estimates[0].expectedWait, now: now)
+                                      slot: estimates[0].candidate.slot, estimatedWait: estimates[0].expectedWait, now: now)
                 return .dispatch(placement)
             }
             do {
@@ -200,7 +200,8 @@ public final class FleetScheduler: Sendable {
     /// residency is polled often.
     public func isActive(_ endpoint: String) -> Bool {
         state.withLock { state in
-            !(state.core.instances[endpoint]?.running.isEmpty ?? true) || !state.holds.isEmpty
+            let running = state.core.position(of: endpoint).map { !state.core.fleet[$0].running.isEmpty } ?? false
+            return running || !state.holds.isEmpty
         }
     }
 
