@@ -125,6 +125,23 @@ enum MHD {
         return headers
     }
 
+    /// The request's method as a String: the common ones as static strings (no copy, no
+    /// UTF-8 check), any other copied. libmicrohttpd hands over the method token as sent.
+    static func method(_ method: UnsafePointer<CChar>?) -> String {
+        guard let method else { return "GET" }
+        if strcmp(method, MHD_HTTP_METHOD_POST) == 0 { return "POST" }
+        if strcmp(method, MHD_HTTP_METHOD_GET) == 0 { return "GET" }
+        return String(cString: method)
+    }
+
+    /// The request's HTTP version as a String, the two libmicrohttpd accepts as static strings.
+    static func version(_ version: UnsafePointer<CChar>?) -> String {
+        guard let version else { return "HTTP/1.1" }
+        if strcmp(version, MHD_HTTP_VERSION_1_1) == 0 { return "HTTP/1.1" }
+        if strcmp(version, MHD_HTTP_VERSION_1_0) == 0 { return "HTTP/1.0" }
+        return String(cString: version)
+    }
+
     /// Whether the access handler's `version` argument is HTTP/1.0 (libmicrohttpd refuses
     /// versions other than 1.0 and 1.1 itself).
     static func isHTTP10(_ version: UnsafePointer<CChar>?) -> Bool {

@@ -76,9 +76,9 @@ enum ServerCallbacks {
         server: HTTPServer, context: RequestContext, method: UnsafePointer<CChar>?, version: UnsafePointer<CChar>?
     ) -> MHD_Result {
         let head = InboundHead(
-            method: method.map { String(cString: $0) } ?? "GET",
+            method: MHD.method(method),
             rawTarget: context.rawTarget,
-            httpVersion: version.map { String(cString: $0) } ?? "HTTP/1.1",
+            httpVersion: MHD.version(version),
             headers: MHD.requestHeaders(context.connection),
             peerAddress: MHD.peerAddress(context.connection))
         switch server.engine.begin(head: head, client: context, transport: server.transport) {
