@@ -43,7 +43,9 @@
 # TLS settings into a transfer's new connection struct only when it is kept (or compared:
 # TLS, proxies), not for each reuse of a cached connection; 0012 starts the retry counter at
 # zero for every transfer (only curl_easy_reset did: Olla no longer resets its pooled
-# handles between transfers). Each patch starts
+# handles between transfers); 0013 allocates a transfer's connect buffer only when its
+# connection is new (a transfer on a reused HTTP connection read nothing into its 16 KiB,
+# allocated and freed per request). Each patch starts
 # with what it does and why. See docs/security.md.
 #
 # What is compiled: HTTP and HTTPS (OpenSSL, linked dynamically against Debian's libssl3, so
