@@ -369,16 +369,22 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
 }
 
 /// libcurl's socket-API callbacks: non-capturing, finding the transport through `userp`.
+///
+/// The transport is lent to each call (`_withUnsafeGuaranteedRef`), not retained for it
+/// (`takeUnretainedValue()` costs a retain/release pair per call): the worker holds the
+/// transport until after its multi handle, the only caller of these, is cleaned up.
 enum CurlSockets {
     static let socketCallback: curl_socket_callback = { easy, socket, what, userp, _ in
         guard let userp else { return 0 }
-        Unmanaged<CurlTransport>.fromOpaque(userp).takeUnretainedValue().curlWantsSocket(socket, what: what, easy: easy)
+        Unmanaged<CurlTransport>.fromOpaque(userp)._withUnsafeGuaranteedRef {
+            $0.curlWantsSocket(socket, what: what, easy: easy)
+        }
         return 0
     }
 
     static let timerCallback: curl_multi_timer_callback = { _, timeout, userp in
         guard let userp else { return 0 }
-        Unmanaged<CurlTransport>.fromOpaque(userp).takeUnretainedValue().curlWantsTimer(timeout)
+        Unmanaged<CurlTransport>.fromOpaque(userp)._withUnsafeGuaranteedRef { $0.curlWantsTimer(timeout) }
         return 0
     }
 }
