@@ -180,4 +180,75 @@ struct SchedulerLastCopyTests {
         guard case .dispatch(let copy) = learned else { Issue.record("expected a dispatch, got \(learned)"); return }
         #expect(copy.first?.candidate.name == "b" && copy.first?.speculative == false)
     }
+
+    /// a serves llama3 (1.5 s loads, 0.5 s a request), wanted two requests a second — what a
+    /// serves, as in a closed loop where users wait for their answers; b holds qwen, wanted
+    /// `qwenPerSecond`, idle, learned to load in `qwenLoad` seconds there. Three requests for
+    /// llama3 are held.
+    func queueBesideIdleCopy(qwenPerSecond: Double, qwenLoad: Double = 2) -> ResidencyScheduler {
+        var scheduler = fleet(["a", "b"])
+        scheduler.learn(llama, displayName: "llama3", on: "a",
+                        timings: .init(loadDuration: .milliseconds(1500), totalDuration: .seconds(2)),
+                        observedSeconds: nil, now: t0)
+        scheduler.learn(qwen, displayName: "qwen", on: "b",
+                        timings: .init(loadDuration: .schedulingSeconds(qwenLoad), totalDuration: .schedulingSeconds(qwenLoad + 0.5)),
+                        observedSeconds: nil, now: t0)
+        steady(&scheduler, llama, perSecond: 2, from: 0, to: 90)
+        steady(&scheduler, qwen, perSecond: qwenPerSecond, from: 0, to: 90)
+        scheduler.dispatched(1, model: llama, displayName: "llama3", to: "a", estimatedWait: 0, now: at(90))
+        scheduler.firstByte(1, succeeded: true, now: at(90))
+        scheduler.held = [llama: 3]
+        return scheduler
+    }
+
+    let besideQueue: [SchedulingCandidate] = [.init(name: "a"), .init(name: "b")]
+
+    @Test func aRareModelsIdleCopyGivesWayToAQueueUntilItIsBack() throws {
+        // qwen wanted once in 5 s (one request per ten of llama3's): b idles beside llama3's
+        // queue. A copy of llama3 there loads (1.5 s) and serves 3.5 s before qwen's next
+        // request, more than qwen's 2 s reload: it relieves the queue for those 3.5 s, not
+        // only the two held behind, and pays no whole reload.
+        let idle = queueBesideIdleCopy(qwenPerSecond: 0.2)
+        let placement = idle.decide(llama, candidates: besideQueue, now: at(90.1), queuedBehind: 2)
+        guard case .dispatch(let order) = placement else { Issue.record("expected a dispatch, got \(placement)"); return }
+        let copy = try #require(order.first)
+        #expect(copy.candidate.name == "b" && copy.victim == "qwen")
+        // qwen's 2 s reload × (0.2 ÷ 2 requests a second).
+        #expect(abs(copy.evictionPenalty - 0.2) < 0.02, "penalty \(copy.evictionPenalty)")
+        #expect(abs(copy.queueRelief - 3.4) < 0.3, "relief \(copy.queueRelief)")
+        // Nothing held for llama3: no queue beside b. The copy is optional, as before: a
+        // whole reload, and the request waits for a's slot (0.4 s).
+        var noQueue = idle
+        noQueue.held = [:]
+        let waits = noQueue.decide(llama, candidates: besideQueue, now: at(90.1), queuedBehind: 2)
+        let optional = try #require(waits.estimates.first { $0.candidate.name == "b" })
+        #expect(abs(optional.evictionPenalty - 2.0) < 1e-9)
+        #expect(waits.estimates.first?.candidate.name == "a")
+        // A request for qwen held too: b's copy is not idle, it is about to serve.
+        var wanted = idle
+        wanted.held = [llama: 3, qwen: 1]
+        let kept = wanted.decide(llama, candidates: besideQueue, now: at(90.1), queuedBehind: 2)
+        #expect(kept.estimates.first?.candidate.name == "a")
+    }
+
+    @Test func anIdleCopyStaysWhenItsModelIsBackBeforeTheCopyPays() throws {
+        // qwen wanted once in 5 s, but it takes 4 s to reload: a copy of llama3 would serve
+        // 3.5 s before qwen is back, less than that reload. The floor and the cap stay.
+        let soon = queueBesideIdleCopy(qwenPerSecond: 0.2, qwenLoad: 4)
+        let placement = soon.decide(llama, candidates: besideQueue, now: at(90.1), queuedBehind: 2)
+        let copy = try #require(placement.estimates.first { $0.candidate.name == "b" })
+        #expect(abs(copy.evictionPenalty - 4.0) < 1e-9, "penalty \(copy.evictionPenalty)")
+        #expect(placement.estimates.first?.candidate.name == "a")
+    }
+
+    @Test func anIdleCopyStaysWhenItsModelIsNotRareBesideTheQueue() throws {
+        // qwen wanted once in 3.3 s, reloading in 1 s: a copy would serve 1.8 s before it is
+        // back, more than that reload; but qwen is wanted 0.15 times per request of llama3,
+        // more than one in eight: its users are too many to pay a reload each time.
+        let wanted = queueBesideIdleCopy(qwenPerSecond: 0.3, qwenLoad: 1)
+        let placement = wanted.decide(llama, candidates: besideQueue, now: at(90.1), queuedBehind: 2)
+        let copy = try #require(placement.estimates.first { $0.candidate.name == "b" })
+        #expect(abs(copy.evictionPenalty - 1.0) < 1e-9, "penalty \(copy.evictionPenalty)")
+        #expect(placement.estimates.first?.candidate.name == "a")
+    }
 }
