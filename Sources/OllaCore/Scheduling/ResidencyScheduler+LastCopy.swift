@@ -99,7 +99,7 @@ extension ResidencyScheduler {
     func givesWayToAQueue(_ victim: String, on instance: String, for model: String, serving: Double,
                           reload: Double, now: ContinuousClock.Instant) -> Bool {
         guard serving >= reload, held[model, default: 0] > 0, held[victim, default: 0] == 0,
-              let residency = instances[instance], residency.maxLoadedModels == 1, residency.running.isEmpty
+              let at = position(of: instance), fleet[at].maxLoadedModels == 1, fleet[at].running.isEmpty
         else { return false }
         return demand.level(victim, now: now) <= Self.rareBesideAQueue * demand.level(model, now: now)
     }
