@@ -360,7 +360,16 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
         case .startFanOut(let targets, let body):
             runFanOut(targets, body: body)
         case .hold(let model):
-            context.registry.scheduler.attach(id, model: model, request: self)
+            hold(model: model)
         }
+    }
+
+    /// Puts the request in the scheduler's hold queue. Kept out of `perform` (which runs twice
+    /// per forwarded chunk): the clock reading it passes is a `ContinuousClock.Instant`, a
+    /// type whose size is known only at run time, and a frame that holds one asks the runtime
+    /// for the type's metadata and sizes its stack on every call, whichever case runs.
+    @inline(never)
+    private func hold(model: String) {
+        context.registry.scheduler.attach(id, model: model, request: self)
     }
 }
