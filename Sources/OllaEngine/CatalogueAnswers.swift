@@ -36,15 +36,15 @@ enum CatalogueAnswers {
         let message = ollamas.isEmpty ? "no Ollama instance is configured"
             : "no Ollama instance has reported its version: \(why.detail)"
         var response = LocalResponse.error(ProxyError(.serviceUnavailable, message), flavor: .native, requestID: requestID)
-        response.headers.append(("Retry-After", String(why.retryAfterSeconds)))
+        response.headers.append(HTTPHeader("Retry-After", String(why.retryAfterSeconds)))
         return response
     }
 
     private static func json(_ body: [UInt8], _ requestID: String) -> LocalResponse {
         LocalResponse(status: 200, headers: [
-            ("Content-Type", "application/json; charset=utf-8"),
-            ("X-Olla-Request-ID", requestID),
-            ("X-Olla-Endpoint", "olla"),
+            HTTPHeader("Content-Type", "application/json; charset=utf-8"),
+            HTTPHeader("X-Olla-Request-ID", requestID),
+            HTTPHeader("X-Olla-Endpoint", "olla"),
         ], body: body)
     }
 }

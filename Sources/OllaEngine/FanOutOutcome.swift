@@ -64,16 +64,16 @@ enum FanOutOutcome: Equatable {
             if case .failed(let reason) = entry.outcome { return (entry.target.name, reason) }
             return nil
         }
-        var headers: [HTTPHeader] = [("X-Olla-Endpoint", outcomes.map(\.target.name).joined(separator: ","))]
-        if !succeeded.isEmpty { headers.append(("X-Olla-Fan-Out-Succeeded", succeeded.joined(separator: ","))) }
-        if !failed.isEmpty { headers.append(("X-Olla-Fan-Out-Failed", failed.map(\.0).joined(separator: ","))) }
+        var headers: [HTTPHeader] = [HTTPHeader("X-Olla-Endpoint", outcomes.map(\.target.name).joined(separator: ","))]
+        if !succeeded.isEmpty { headers.append(HTTPHeader("X-Olla-Fan-Out-Succeeded", succeeded.joined(separator: ","))) }
+        if !failed.isEmpty { headers.append(HTTPHeader("X-Olla-Fan-Out-Failed", failed.map(\.0).joined(separator: ","))) }
         guard !failed.isEmpty else {
             let first = results.first { if case .success = $0.1 { true } else { false } }
             guard let first, case .success(let response) = first.1 else {
                 return LocalResponse(status: 204, headers: headers, body: [])
             }
             var passed = HeaderRules.clientResponseHeaders(upstream: response.headers) + headers
-            passed.append(("X-Olla-Backend-Type", first.0.type.rawValue))
+            passed.append(HTTPHeader("X-Olla-Backend-Type", first.0.type.rawValue))
             return LocalResponse(status: response.status, headers: passed, body: response.body)
         }
         var message = "\(operation) failed on " + failed.map { "\($0.0) (\($0.1))" }.joined(separator: ", ")
@@ -87,7 +87,7 @@ enum FanOutOutcome: Equatable {
             var body = ""
             for name in succeeded { body += #"{"status":"# + JSONString.quote("\(name): success") + "}\n" }
             body += error.body(for: .native) + "\n"
-            headers.insert(("Content-Type", "application/x-ndjson"), at: 0)
+            headers.insert(HTTPHeader("Content-Type", "application/x-ndjson"), at: 0)
             return LocalResponse(status: 200, headers: headers, body: Array(body.utf8))
         }
         let status = outcomes.compactMap { entry -> Int? in

@@ -57,7 +57,7 @@ public final class Fetcher: Sendable {
             let delegate = FetchDelegate(request: request, continuation: continuation)
             var headers = request.headers
             if request.body != nil, HeaderRules.value(of: "content-type", in: headers) == nil {
-                headers.append(("Content-Type", "application/json"))
+                headers.append(HTTPHeader("Content-Type", "application/json"))
             }
             transport.start(UpstreamRequest(
                 transferID: TransferID.next(), url: request.url, method: request.method, headers: headers,

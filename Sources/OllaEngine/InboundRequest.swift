@@ -55,8 +55,8 @@ public struct LocalResponse: Sendable {
     /// Olla's error as a JSON response in the route's error shape (`{"error":"..."}` on
     /// `/api/*`, OpenAI's or Anthropic's object on `/v1/*`), with `X-Olla-Request-ID` when known.
     public static func error(_ error: ProxyError, flavor: APIFlavor, requestID: String? = nil) -> LocalResponse {
-        var headers: [HTTPHeader] = [("Content-Type", "application/json; charset=utf-8")]
-        if let requestID { headers.append(("X-Olla-Request-ID", requestID)) }
+        var headers: [HTTPHeader] = [HTTPHeader("Content-Type", "application/json; charset=utf-8")]
+        if let requestID { headers.append(HTTPHeader("X-Olla-Request-ID", requestID)) }
         return LocalResponse(status: error.status, headers: headers, body: Array(error.body(for: flavor, requestID: requestID).utf8))
     }
 }

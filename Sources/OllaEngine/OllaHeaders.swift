@@ -31,12 +31,12 @@ struct OllaHeaders {
     func backendAnswer(_ head: UpstreamHead) -> [HTTPHeader] {
         // One array, sized once: the backend's headers, then Olla's (at most 8), then the extras.
         var headers = HeaderRules.clientResponseHeaders(upstream: head.headers, reservingCapacity: 8 + extra.count)
-        headers.append(("X-Olla-Request-ID", requestID))
-        if let endpoint { headers.append(("X-Olla-Endpoint", endpoint.name)) }
-        if let model { headers.append(("X-Olla-Model", model)) }
-        if let endpoint { headers.append(("X-Olla-Backend-Type", endpoint.type.rawValue)) }
+        headers.append(HTTPHeader("X-Olla-Request-ID", requestID))
+        if let endpoint { headers.append(HTTPHeader("X-Olla-Endpoint", endpoint.name)) }
+        if let model { headers.append(HTTPHeader("X-Olla-Model", model)) }
+        if let endpoint { headers.append(HTTPHeader("X-Olla-Backend-Type", endpoint.type.rawValue)) }
         if let headAt {
-            headers.append(("X-Olla-Response-Time", Self.millisecondsText((headAt - startedAt).wholeMilliseconds)))
+            headers.append(HTTPHeader("X-Olla-Response-Time", Self.millisecondsText((headAt - startedAt).wholeMilliseconds)))
         }
         if let plan { plan.appendHeaders(to: &headers) }
         headers.append(contentsOf: extra)
@@ -76,7 +76,7 @@ struct OllaHeaders {
         var response = LocalResponse.error(error, flavor: flavor, requestID: requestID)
         response.headers += modelHeader + extra + routingHeaders
         if case .reject(_, let retryAfter?)? = plan?.target {
-            response.headers.append(("Retry-After", String(retryAfter)))
+            response.headers.append(HTTPHeader("Retry-After", String(retryAfter)))
         }
         return response
     }
@@ -84,11 +84,11 @@ struct OllaHeaders {
     /// A response Olla composed (a fan-out's merged answer).
     func localResponse(_ response: LocalResponse) -> LocalResponse {
         var response = response
-        response.headers.append(("X-Olla-Request-ID", requestID))
+        response.headers.append(HTTPHeader("X-Olla-Request-ID", requestID))
         response.headers += modelHeader + extra + routingHeaders
         return response
     }
 
-    private var modelHeader: [HTTPHeader] { model.map { [("X-Olla-Model", $0)] } ?? [] }
+    private var modelHeader: [HTTPHeader] { model.map { [HTTPHeader("X-Olla-Model", $0)] } ?? [] }
     private var routingHeaders: [HTTPHeader] { plan?.headers ?? [] }
 }

@@ -41,7 +41,7 @@ extension ProxyEngine {
 
     /// The heartbeat's answer, Ollama's own words for `GET /`.
     static let heartbeat = LocalResponse(
-        status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("Ollama is running".utf8))
+        status: 200, headers: [HTTPHeader("Content-Type", "text/plain; charset=utf-8")], body: Array("Ollama is running".utf8))
 
     /// What happens to a forwarded request before an exchange exists.
     enum ForwardDecision {

@@ -159,7 +159,7 @@ enum MHD {
         let headers = cls.assumingMemoryBound(to: [HTTPHeader].self)
         // Up to the NUL, as `String(cString:)` read them; common names and values
         // (`Host`, `Content-Type`, `application/json`...) come back as literals (`HeaderText`).
-        headers.pointee.append((cText(key), value.map(cText) ?? ""))
+        headers.pointee.append(HTTPHeader(cText(key), value.map(cText) ?? ""))
         return MHD_Result.YES
     }
 

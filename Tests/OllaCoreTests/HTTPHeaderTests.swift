@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func connectionOptionsAreTrimmedNotCopied() {
-        let options = HeaderRules.connectionOptions([("Connection", " keep-alive ,\tX-Secret"), ("connection", "Close")])
+        let options = HeaderRules.connectionOptions([HTTPHeader("Connection", " keep-alive ,\tX-Secret"), HTTPHeader("connection", "Close")])
         #expect(options == ["keep-alive", "X-Secret", "Close"])
         #expect(HeaderRules.isListed("x-secret", in: options))
         #expect(!HeaderRules.isListed("x-secre", in: options))
@@ -46,14 +46,14 @@ import Testing
     }
 
     @Test func connectionListsMatchesOptionsInPlace() {
-        let headers: [HTTPHeader] = [("Connection", " keep-alive ,\tX-Secret"), ("Via", "x"), ("connection", "Close,")]
+        let headers: [HTTPHeader] = [HTTPHeader("Connection", " keep-alive ,\tX-Secret"), HTTPHeader("Via", "x"), HTTPHeader("connection", "Close,")]
         #expect(HeaderRules.connectionLists("x-secret", in: headers))
         #expect(HeaderRules.connectionLists("KEEP-ALIVE", in: headers))
         #expect(HeaderRules.connectionLists("close", in: headers))
         #expect(!HeaderRules.connectionLists("x-secre", in: headers))
         #expect(!HeaderRules.connectionLists("x-secrets", in: headers))
         #expect(!HeaderRules.connectionLists("via", in: headers), "only Connection headers list options")
-        #expect(!HeaderRules.connectionLists("x-secret", in: [("X-Secret", "1")]))
+        #expect(!HeaderRules.connectionLists("x-secret", in: [HTTPHeader("X-Secret", "1")]))
         // The same answers as splitting the values (connectionOptions, isListed).
         for name in ["keep-alive", "X-Secret", "close", "x", "keep-alive ,"] {
             #expect(HeaderRules.connectionLists(name, in: headers)
@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test func valueFindsTheFirstHeaderByLowercaseName() {
-        let headers: [HTTPHeader] = [("X-A", "1"), ("Content-Type", "text/plain"), ("content-type", "second")]
+        let headers: [HTTPHeader] = [HTTPHeader("X-A", "1"), HTTPHeader("Content-Type", "text/plain"), HTTPHeader("content-type", "second")]
         #expect(HeaderRules.value(of: "content-type", in: headers) == "text/plain")
         #expect(HeaderRules.value(of: "x-a", in: headers) == "1")
         #expect(HeaderRules.value(of: "x-b", in: headers) == nil)
@@ -98,7 +98,7 @@ import Testing
         let base = EndpointConfig.localOllama
         #expect(Mirror(reflecting: base).children.count == 13)
         var other = base
-        other.headers = [("Authorization", "Bearer a")]
+        other.headers = [HTTPHeader("Authorization", "Bearer a")]
         #expect(base != other)
         var same = base
         same.headers = []

@@ -6,23 +6,23 @@ import Testing
 
     @Test func framingFieldsAreTheFirstOfEachInAnyCase() {
         let headers: [HTTPHeader] = [
-            ("Host", "a"), ("CONTENT-LENGTH", " 12 "), ("x-content-length", "1"), ("Content-Length", "99"),
-            ("transfer-encoding", "chunked"), ("Transfer-Encoding", "gzip"),
+            HTTPHeader("Host", "a"), HTTPHeader("CONTENT-LENGTH", " 12 "), HTTPHeader("x-content-length", "1"), HTTPHeader("Content-Length", "99"),
+            HTTPHeader("transfer-encoding", "chunked"), HTTPHeader("Transfer-Encoding", "gzip"),
         ]
         let fields = HeaderRules.framingFields(in: headers)
         #expect(fields.contentLength == " 12 ")
         #expect(fields.transferEncoding == "chunked")
-        let none = HeaderRules.framingFields(in: [("Content-Lengthy", "3"), ("Host", "a")])
+        let none = HeaderRules.framingFields(in: [HTTPHeader("Content-Lengthy", "3"), HTTPHeader("Host", "a")])
         #expect(none.contentLength == nil && none.transferEncoding == nil)
     }
 
     @Test func dropsHopByHopOriginAndRecomputedHeaders() {
         let client: [HTTPHeader] = [
-            ("Host", "olla.local:40114"), ("Connection", "keep-alive, X-Secret"), ("Keep-Alive", "timeout=5"),
-            ("TE", "trailers"), ("Upgrade", "h2c"), ("Proxy-Authorization", "Basic x"), ("X-Secret", "1"),
-            ("Origin", "http://evil.example"), ("Content-Length", "12"), ("Transfer-Encoding", "chunked"),
-            ("Expect", "100-continue"), ("Authorization", "Bearer k"), ("User-Agent", "ollama-python"),
-            ("Content-Type", "application/json"), ("X-Foo", "bar"),
+            HTTPHeader("Host", "olla.local:40114"), HTTPHeader("Connection", "keep-alive, X-Secret"), HTTPHeader("Keep-Alive", "timeout=5"),
+            HTTPHeader("TE", "trailers"), HTTPHeader("Upgrade", "h2c"), HTTPHeader("Proxy-Authorization", "Basic x"), HTTPHeader("X-Secret", "1"),
+            HTTPHeader("Origin", "http://evil.example"), HTTPHeader("Content-Length", "12"), HTTPHeader("Transfer-Encoding", "chunked"),
+            HTTPHeader("Expect", "100-continue"), HTTPHeader("Authorization", "Bearer k"), HTTPHeader("User-Agent", "ollama-python"),
+            HTTPHeader("Content-Type", "application/json"), HTTPHeader("X-Foo", "bar"),
         ]
         let out = HeaderRules.upstreamRequestHeaders(client: client, peerAddress: "10.0.0.9", requestID: "abc")
         let kept = names(out)
@@ -41,8 +41,8 @@ import Testing
     }
 
     @Test func extendsAnExistingForwardingChain() {
-        let client: [HTTPHeader] = [("X-Forwarded-For", "203.0.113.7"), ("X-Forwarded-For", "198.51.100.2"),
-                                    ("Via", "1.1 edge"), ("X-Olla-Request-ID", "spoofed")]
+        let client: [HTTPHeader] = [HTTPHeader("X-Forwarded-For", "203.0.113.7"), HTTPHeader("X-Forwarded-For", "198.51.100.2"),
+                                    HTTPHeader("Via", "1.1 edge"), HTTPHeader("X-Olla-Request-ID", "spoofed")]
         let out = HeaderRules.upstreamRequestHeaders(client: client, peerAddress: "127.0.0.1", requestID: "id1")
         #expect(HeaderRules.value(of: "x-forwarded-for", in: out) == "203.0.113.7, 198.51.100.2, 127.0.0.1")
         #expect(HeaderRules.value(of: "via", in: out) == "1.1 edge, 1.1 olla")
@@ -51,8 +51,8 @@ import Testing
 
     @Test func responseKeepsEndToEndHeadersOnly() {
         let upstream: [HTTPHeader] = [
-            ("Content-Type", "application/x-ndjson"), ("Transfer-Encoding", "chunked"), ("Connection", "close"),
-            ("Content-Length", "10"), ("X-Olla-Endpoint", "spoof"), ("Date", "Tue"), ("X-Custom", "1"),
+            HTTPHeader("Content-Type", "application/x-ndjson"), HTTPHeader("Transfer-Encoding", "chunked"), HTTPHeader("Connection", "close"),
+            HTTPHeader("Content-Length", "10"), HTTPHeader("X-Olla-Endpoint", "spoof"), HTTPHeader("Date", "Tue"), HTTPHeader("X-Custom", "1"),
         ]
         #expect(names(HeaderRules.clientResponseHeaders(upstream: upstream)) == ["content-type", "date", "x-custom"])
     }
@@ -76,8 +76,8 @@ import Testing
     /// either direction, whatever its case and the list's spacing; a prefix of it is not.
     @Test func namesAConnectionFieldListsAreDroppedBothWays() {
         let fields: [HTTPHeader] = [
-            ("X-Before", "1"), ("Connection", "keep-alive"), ("X-Keep", "2"), ("x-after", "3"),
-            ("connection", " X-BEFORE ,\tX-After"), ("X-Afte", "4"), ("Keep-Alive", "timeout=5"),
+            HTTPHeader("X-Before", "1"), HTTPHeader("Connection", "keep-alive"), HTTPHeader("X-Keep", "2"), HTTPHeader("x-after", "3"),
+            HTTPHeader("connection", " X-BEFORE ,\tX-After"), HTTPHeader("X-Afte", "4"), HTTPHeader("Keep-Alive", "timeout=5"),
         ]
         #expect(names(HeaderRules.clientResponseHeaders(upstream: fields)) == ["x-keep", "x-afte"])
         let forwarded = HeaderRules.upstreamRequestHeaders(client: fields, peerAddress: "::1", requestID: "r")
@@ -88,7 +88,7 @@ import Testing
     /// `Connection` fields that are all exactly `keep-alive` name no header either list keeps
     /// (they are not looked at per header); any other shape is read option by option as before.
     @Test func aKeepAliveOnlyConnectionDropsNothingElse() {
-        let kept: [HTTPHeader] = [("Connection", "Keep-Alive"), ("X-A", "1"), ("", "empty name"), ("connection", "keep-alive")]
+        let kept: [HTTPHeader] = [HTTPHeader("Connection", "Keep-Alive"), HTTPHeader("X-A", "1"), HTTPHeader("", "empty name"), HTTPHeader("connection", "keep-alive")]
         #expect(names(HeaderRules.clientResponseHeaders(upstream: kept)) == ["x-a", ""])
         #expect(Array(names(HeaderRules.upstreamRequestHeaders(client: kept, peerAddress: "::1", requestID: "r")).prefix(2))
                 == ["x-a", ""])
@@ -98,7 +98,7 @@ import Testing
             ("keep-alive ,X-A", ["", "x-b"]), ("x-a", ["", "x-b"]),
         ]
         for (connection, expected) in cases {
-            let fields: [HTTPHeader] = [("Connection", "keep-alive"), ("X-A", "1"), ("", "e"), ("Connection", connection), ("X-B", "2")]
+            let fields: [HTTPHeader] = [HTTPHeader("Connection", "keep-alive"), HTTPHeader("X-A", "1"), HTTPHeader("", "e"), HTTPHeader("Connection", connection), HTTPHeader("X-B", "2")]
             #expect(names(HeaderRules.clientResponseHeaders(upstream: fields)) == expected, "\(connection)")
             let forwarded = HeaderRules.upstreamRequestHeaders(client: fields, peerAddress: "::1", requestID: "r")
             #expect(Array(names(forwarded).prefix(expected.count)) == expected, "\(connection)")

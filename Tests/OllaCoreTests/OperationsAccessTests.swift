@@ -40,8 +40,8 @@ struct OperationsAccessTests {
         return names(headers)
     }
 
-    private func names(_ headers: [(String, String)]) -> [String: String] {
-        Dictionary(headers.map { ($0.0, $0.1) }, uniquingKeysWith: { $1 })
+    private func names(_ headers: [HTTPHeader]) -> [String: String] {
+        Dictionary(headers.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
     }
 
     private func refusal(_ preflight: CORSPolicy.Preflight) -> String? {

@@ -28,8 +28,8 @@ struct OperationsRateLimiterTests {
         #expect(decisions[0].limit == 60)
         #expect(decisions[2].resetSeconds == 3)  // 3 tokens at 1/s
         #expect(decisions[3].retryAfterSeconds == 1)
-        #expect(decisions[3].headers.map(\.0) == ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"])
-        #expect(decisions[3].headers.map(\.1) == ["60", "0", "3", "1"])
+        #expect(decisions[3].headers.map(\.name) == ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"])
+        #expect(decisions[3].headers.map(\.value) == ["60", "0", "3", "1"])
         #expect(decisions[0].headers.count == 3)
     }
 

@@ -15,16 +15,16 @@ import Testing
         return nil
     }
 
-    private let host: HTTPHeader = ("Host", "olla.local")
+    private let host: HTTPHeader = HTTPHeader("Host", "olla.local")
 
     @Test func plainHeadsAreFramedAsTheyAnnounce() {
         #expect(framing([host]) == .noBody)
-        #expect(framing([host, ("Content-Length", "81")]) == .length(81))
-        #expect(framing([host, ("content-length", "0")]) == .length(0))
-        #expect(framing([host, ("Content-Length", "007")]) == .length(7))
-        #expect(framing([host, ("Transfer-Encoding", "chunked")]) == .chunked)
-        #expect(framing([("transfer-encoding", "chunked")]) == .chunked)
-        #expect(framing([("Content-Length", "5")], version: "HTTP/1.0") == .length(5))
+        #expect(framing([host, HTTPHeader("Content-Length", "81")]) == .length(81))
+        #expect(framing([host, HTTPHeader("content-length", "0")]) == .length(0))
+        #expect(framing([host, HTTPHeader("Content-Length", "007")]) == .length(7))
+        #expect(framing([host, HTTPHeader("Transfer-Encoding", "chunked")]) == .chunked)
+        #expect(framing([HTTPHeader("transfer-encoding", "chunked")]) == .chunked)
+        #expect(framing([HTTPHeader("Content-Length", "5")], version: "HTTP/1.0") == .length(5))
     }
 
     /// Every byte in a field name: accepted exactly when it is a `tchar` (RFC 9110 §5.6.2,
@@ -35,69 +35,69 @@ import Testing
         for byte in UInt8(0)...UInt8(127) {
             let name = String(decoding: [UInt8(ascii: "X"), byte, UInt8(ascii: "y")], as: UTF8.self)
             if tchar.contains(byte) {
-                #expect(framing([host, (name, "1")]) == .noBody, "byte \(byte)")
+                #expect(framing([host, HTTPHeader(name, "1")]) == .noBody, "byte \(byte)")
             } else {
-                #expect(status([host, (name, "1")]) == 400, "byte \(byte)")
+                #expect(status([host, HTTPHeader(name, "1")]) == 400, "byte \(byte)")
             }
         }
-        #expect(status([host, ("X\u{e9}y", "1")]) == 400)
-        #expect(status([host, ("", "1")]) == 400)
+        #expect(status([host, HTTPHeader("X\u{e9}y", "1")]) == 400)
+        #expect(status([host, HTTPHeader("", "1")]) == 400)
     }
 
     /// Coding names are case-insensitive (RFC 9112 §7), and libmicrohttpd compares them so too:
     /// both sides dechunk, so there is nothing to smuggle.
     @Test func chunkedInAnyLetterCaseIsChunked() {
         for spelling in ["Chunked", "CHUNKED", "cHuNkEd"] {
-            #expect(framing([("Transfer-Encoding", spelling)]) == .chunked, "\(spelling)")
+            #expect(framing([HTTPHeader("Transfer-Encoding", spelling)]) == .chunked, "\(spelling)")
         }
     }
 
     /// RFC 9110 §8.6 allows repeated identical values; libmicrohttpd reads the first, which
     /// then equals every other.
     @Test func identicalRepeatedContentLengthsAreOneLength() {
-        #expect(framing([("Content-Length", "4"), ("Content-Length", "4")]) == .length(4))
-        #expect(framing([("Content-Length", "4"), ("X-A", "b"), ("content-length", "4")]) == .length(4))
+        #expect(framing([HTTPHeader("Content-Length", "4"), HTTPHeader("Content-Length", "4")]) == .length(4))
+        #expect(framing([HTTPHeader("Content-Length", "4"), HTTPHeader("X-A", "b"), HTTPHeader("content-length", "4")]) == .length(4))
     }
 
     @Test func transferEncodingWithContentLengthIsRefused() {
         for headers: [HTTPHeader] in [
-            [("Content-Length", "120"), ("Transfer-Encoding", "chunked")],  // CL.TE
-            [("Transfer-Encoding", "chunked"), ("Content-Length", "4")],    // TE.CL
-            [("Transfer-Encoding", "chunked"), ("Content-Length", "0")],
-            [("Transfer-Encoding", "chunked"), ("Content-Length", "+4")],
-            [("Transfer-Encoding", "gzip, chunked"), ("Content-Length", "4")],
+            [HTTPHeader("Content-Length", "120"), HTTPHeader("Transfer-Encoding", "chunked")],  // CL.TE
+            [HTTPHeader("Transfer-Encoding", "chunked"), HTTPHeader("Content-Length", "4")],    // TE.CL
+            [HTTPHeader("Transfer-Encoding", "chunked"), HTTPHeader("Content-Length", "0")],
+            [HTTPHeader("Transfer-Encoding", "chunked"), HTTPHeader("Content-Length", "+4")],
+            [HTTPHeader("Transfer-Encoding", "gzip, chunked"), HTTPHeader("Content-Length", "4")],
         ] {
             #expect(status(headers) == 400, "\(headers)")
         }
     }
 
     @Test func differingContentLengthsAreRefused() {
-        #expect(status([("Content-Length", "81"), ("Content-Length", "4")]) == 400)
-        #expect(status([("Content-Length", "4"), ("Content-Length", "04")]) == 400)
-        #expect(status([("Content-Length", "4"), ("Content-Length", "")]) == 400)
+        #expect(status([HTTPHeader("Content-Length", "81"), HTTPHeader("Content-Length", "4")]) == 400)
+        #expect(status([HTTPHeader("Content-Length", "4"), HTTPHeader("Content-Length", "04")]) == 400)
+        #expect(status([HTTPHeader("Content-Length", "4"), HTTPHeader("Content-Length", "")]) == 400)
     }
 
     /// One decimal number, nothing else: a list in one field ("4, 4" as well as "4, 5"),
     /// signs, spaces, hex and empty values are all malformed.
     @Test func malformedContentLengthsAreRefused() {
         for value in ["+81", "-1", "0x10", "", " ", "4, 5", "4, 4", "4,4", "1 2", "12a", "1.0", "١٢", "4\t"] {
-            #expect(status([("Content-Length", value)]) == 400, "'\(value)'")
+            #expect(status([HTTPHeader("Content-Length", value)]) == 400, "'\(value)'")
         }
     }
 
     @Test func lengthsBeyondASigned64BitCountAreTooLarge() {
-        #expect(framing([("Content-Length", "9223372036854775807")]) == .length(Int64.max))
-        #expect(status([("Content-Length", "9223372036854775808")]) == 413)
-        #expect(status([("Content-Length", "99999999999999999999999999")]) == 413)
+        #expect(framing([HTTPHeader("Content-Length", "9223372036854775807")]) == .length(Int64.max))
+        #expect(status([HTTPHeader("Content-Length", "9223372036854775808")]) == 413)
+        #expect(status([HTTPHeader("Content-Length", "99999999999999999999999999")]) == 413)
     }
 
     /// RFC 9112 §6.1: a coding Olla does not implement, before a final chunked, is 501.
     @Test func unimplementedCodingsBeforeChunkedAre501() {
         for value in ["gzip, chunked", "deflate,chunked", "compress, chunked", "x-custom ,  chunked"] {
-            #expect(status([("Transfer-Encoding", value)]) == 501, "\(value)")
+            #expect(status([HTTPHeader("Transfer-Encoding", value)]) == 501, "\(value)")
         }
-        #expect(status([("Transfer-Encoding", "gzip"), ("Transfer-Encoding", "chunked")]) == 501)
-        if case .failure(let error) = decide([("Transfer-Encoding", "gzip, chunked")]) {
+        #expect(status([HTTPHeader("Transfer-Encoding", "gzip"), HTTPHeader("Transfer-Encoding", "chunked")]) == 501)
+        if case .failure(let error) = decide([HTTPHeader("Transfer-Encoding", "gzip, chunked")]) {
             #expect(error.kind == .notImplemented)
             #expect(error.message.contains("'gzip'"))
         }
@@ -107,7 +107,7 @@ import Testing
     @Test func aFinalCodingOtherThanChunkedIsRefused() {
         for value in ["chunked, gzip", "identity", "gzip", "xchunked", "chunkedx", "chunked-false", "chunk", "ch unked",
                       "\"chunked\"", "chunked;", "chunked=1"] {
-            #expect(status([("Transfer-Encoding", value)]) == 400, "\(value)")
+            #expect(status([HTTPHeader("Transfer-Encoding", value)]) == 400, "\(value)")
         }
     }
 
@@ -115,16 +115,16 @@ import Testing
     /// the first field's whole value): refused rather than framed two ways.
     @Test func obfuscatedChunkedIsRefused() {
         for headers: [HTTPHeader] in [
-            [("Transfer-Encoding", "chunked ")],
-            [("Transfer-Encoding", "chunked\t")],
-            [("Transfer-Encoding", "chunked,")],
-            [("Transfer-Encoding", ", chunked")],
-            [("Transfer-Encoding", "chunked;ext=1")],
-            [("Transfer-Encoding", "")],
-            [("Transfer-Encoding", ""), ("Transfer-Encoding", "chunked")],
-            [("Transfer-Encoding", "chunked"), ("Transfer-Encoding", "chunked")],
-            [("Transfer-Encoding", "chunked, chunked")],
-            [("Transfer-Encoding", "chunked"), ("Transfer-Encoding", "identity")],
+            [HTTPHeader("Transfer-Encoding", "chunked ")],
+            [HTTPHeader("Transfer-Encoding", "chunked\t")],
+            [HTTPHeader("Transfer-Encoding", "chunked,")],
+            [HTTPHeader("Transfer-Encoding", ", chunked")],
+            [HTTPHeader("Transfer-Encoding", "chunked;ext=1")],
+            [HTTPHeader("Transfer-Encoding", "")],
+            [HTTPHeader("Transfer-Encoding", ""), HTTPHeader("Transfer-Encoding", "chunked")],
+            [HTTPHeader("Transfer-Encoding", "chunked"), HTTPHeader("Transfer-Encoding", "chunked")],
+            [HTTPHeader("Transfer-Encoding", "chunked, chunked")],
+            [HTTPHeader("Transfer-Encoding", "chunked"), HTTPHeader("Transfer-Encoding", "identity")],
         ] {
             #expect(status(headers) == 400, "\(headers)")
         }
@@ -132,38 +132,38 @@ import Testing
 
     /// RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 request means faulty framing.
     @Test func transferEncodingInHTTP10IsRefused() {
-        #expect(status([("Transfer-Encoding", "chunked")], version: "HTTP/1.0") == 400)
+        #expect(status([HTTPHeader("Transfer-Encoding", "chunked")], version: "HTTP/1.0") == 400)
     }
 
     /// A name with whitespace before the colon is `Transfer-Encoding` to a lenient parser and
     /// an unknown field to libmicrohttpd (RFC 9112 §5.1: reject with 400).
     @Test func fieldNamesMustBeTokens() {
         for name in ["Transfer-Encoding ", "Transfer-Encoding\t", " Content-Length", "Content Length", "", "X:Y", "Ä"] {
-            #expect(status([(name, "chunked")]) == 400, "'\(name)'")
+            #expect(status([HTTPHeader(name, "chunked")]) == 400, "'\(name)'")
         }
-        #expect(status([("X-Ok_1.2~!#$%&'*+^`|", "v")]) == nil)
+        #expect(status([HTTPHeader("X-Ok_1.2~!#$%&'*+^`|", "v")]) == nil)
     }
 
     @Test func controlCharactersInValuesAreRefused() {
         for value in ["a\rb", "a\nb", "a\u{0}b", "a\u{1}", "\u{7F}", "chunked\r"] {
-            #expect(status([("X-Anything", value)]) == 400, "\(value.debugDescription)")
+            #expect(status([HTTPHeader("X-Anything", value)]) == 400, "\(value.debugDescription)")
         }
-        #expect(status([("X-Anything", "tab\tand space, ünïcode and obs-text")]) == nil)
+        #expect(status([HTTPHeader("X-Anything", "tab\tand space, ünïcode and obs-text")]) == nil)
     }
 
     @Test func refusalsNameWhatIsWrongInTheRouteShape() {
-        guard case .failure(let error) = decide([("Transfer-Encoding", "chunked"), ("Content-Length", "4")]) else {
+        guard case .failure(let error) = decide([HTTPHeader("Transfer-Encoding", "chunked"), HTTPHeader("Content-Length", "4")]) else {
             Issue.record("accepted TE+CL")
             return
         }
         #expect(error.body(for: .native) == #"{"error":"request has both Transfer-Encoding and Content-Length"}"#)
         #expect(error.body(for: .openAI).hasPrefix(#"{"error":{"message":"request has both"#))
-        guard case .failure(let gzip) = decide([("Transfer-Encoding", "gzip, chunked")]) else { return }
+        guard case .failure(let gzip) = decide([HTTPHeader("Transfer-Encoding", "gzip, chunked")]) else { return }
         #expect(gzip.body(for: .openAI).contains(#""type":"invalid_request_error""#))
     }
 
     @Test func longClientValuesAreCutInMessages() {
-        guard case .failure(let error) = decide([("Content-Length", String(repeating: "9", count: 40) + "x" + String(repeating: "1", count: 500))]) else {
+        guard case .failure(let error) = decide([HTTPHeader("Content-Length", String(repeating: "9", count: 40) + "x" + String(repeating: "1", count: 500))]) else {
             Issue.record("accepted")
             return
         }

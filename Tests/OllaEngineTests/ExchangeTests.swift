@@ -50,7 +50,7 @@ import Testing
 
     private func head() -> InboundHead {
         InboundHead(method: "POST", rawTarget: "/olla/ollama/api/chat", httpVersion: "HTTP/1.1",
-                    headers: [("Host", "olla"), ("Content-Type", "application/json"), ("Content-Length", String(body.count))],
+                    headers: [HTTPHeader("Host", "olla"), HTTPHeader("Content-Type", "application/json"), HTTPHeader("Content-Length", String(body.count))],
                     peerAddress: "127.0.0.1")
     }
 
@@ -79,7 +79,7 @@ import Testing
         #expect(firstAddress != nil && firstAddress == second.inlineBody?.withUnsafeBytes { $0.baseAddress })
 
         // The head resumes the waiting client and is answered with Olla's headers.
-        #expect(exchange.upstreamHeadReceived(UpstreamHead(status: 200, headers: [("Content-Type", "application/x-ndjson")])) == .accept)
+        #expect(exchange.upstreamHeadReceived(UpstreamHead(status: 200, headers: [HTTPHeader("Content-Type", "application/x-ndjson")])) == .accept)
         guard case .proxied(let status, let headers, let length) = exchange.pollAnswer() else {
             Issue.record("expected a streamed answer"); return
         }

@@ -8,7 +8,7 @@ import Testing
     }
 
     private func answer(_ status: Int, _ body: String, ndjson: Bool = true) -> Result<Fetcher.Response, UpstreamFailure> {
-        .success(Fetcher.Response(status: status, headers: [("Content-Type", ndjson ? "application/x-ndjson" : "application/json")],
+        .success(Fetcher.Response(status: status, headers: [HTTPHeader("Content-Type", ndjson ? "application/x-ndjson" : "application/json")],
                                   body: Array(body.utf8), latency: .zero))
     }
 

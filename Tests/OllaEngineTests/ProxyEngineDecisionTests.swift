@@ -107,9 +107,9 @@ import Testing
     }
 
     @Test func aBackendAnswerNamesRequestInstanceModelTypeAndTime() {
-        let headers = OllaHeaders(requestID: "r1", startedAt: start, extra: [("Access-Control-Allow-Origin", "*")], facts: facts())
-            .backendAnswer(UpstreamHead(status: 200, headers: [("Content-Type", "application/json"), ("X-Olla-Endpoint", "spoofed"),
-                                                                ("Connection", "keep-alive")]))
+        let headers = OllaHeaders(requestID: "r1", startedAt: start, extra: [HTTPHeader("Access-Control-Allow-Origin", "*")], facts: facts())
+            .backendAnswer(UpstreamHead(status: 200, headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("X-Olla-Endpoint", "spoofed"),
+                                                                HTTPHeader("Connection", "keep-alive")]))
         #expect(value("X-Olla-Request-ID", headers) == "r1")
         #expect(value("X-Olla-Endpoint", headers) == "a")
         #expect(value("X-Olla-Model", headers) == "llama3")
@@ -138,7 +138,7 @@ import Testing
 
     @Test func aComposedAnswerGetsTheRequestID() {
         let response = OllaHeaders(requestID: "r3", startedAt: start, extra: [], facts: facts(model: nil, plan: nil))
-            .localResponse(LocalResponse(status: 200, headers: [("Content-Type", "application/json")], body: []))
+            .localResponse(LocalResponse(status: 200, headers: [HTTPHeader("Content-Type", "application/json")], body: []))
         #expect(response.headers.map(\.name) == ["Content-Type", "X-Olla-Request-ID"])
     }
 }

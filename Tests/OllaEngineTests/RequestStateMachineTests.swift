@@ -58,7 +58,7 @@ import Testing
 
     private func streaming(_ contentType: String, highWater: Int = 1 << 20) -> Machine {
         var m = forwarded(highWater: highWater)
-        _ = m.upstreamHeadReceived(UpstreamHead(status: 200, headers: [("Content-Type", contentType)]), at: .now)
+        _ = m.upstreamHeadReceived(UpstreamHead(status: 200, headers: [HTTPHeader("Content-Type", contentType)]), at: .now)
         _ = m.pollAnswer()
         return m
     }
@@ -91,7 +91,7 @@ import Testing
 
     @Test func aSmallCompleteAnswerGoesOutInOneWrite() {
         var m = forwarded()
-        _ = m.upstreamHeadReceived(UpstreamHead(status: 200, headers: [("Content-Length", "2")]), at: .now)
+        _ = m.upstreamHeadReceived(UpstreamHead(status: 200, headers: [HTTPHeader("Content-Length", "2")]), at: .now)
         _ = receive(&m, "ok")
         _ = m.upstreamFinished(nil)
         guard case .respondComplete(_, let body) = m.pollAnswer().1 else { Issue.record("expected whole answer"); return }
@@ -185,7 +185,7 @@ import Testing
 
     @Test func midStreamFailureOfAnAnthropicStreamEndsWithAnErrorEvent() {
         var m = forwarded([a], highWater: 1024, attempts: 1, keepsTail: true, flavor: .anthropic)
-        _ = m.upstreamHeadReceived(UpstreamHead(status: 200, headers: [("Content-Type", "text/event-stream")]), at: .now)
+        _ = m.upstreamHeadReceived(UpstreamHead(status: 200, headers: [HTTPHeader("Content-Type", "text/event-stream")]), at: .now)
         _ = m.pollAnswer()
         _ = receive(&m, "event: ping\ndata: {\"type\":\"ping\"}\n\n")
         _ = read(&m, max: 256)
@@ -197,7 +197,7 @@ import Testing
 
     @Test func anErrorEventAfterAPartialEventStandsOnItsOwn() {
         var m = forwarded([a], highWater: 1024, attempts: 1, keepsTail: true, flavor: .anthropic)
-        _ = m.upstreamHeadReceived(UpstreamHead(status: 200, headers: [("Content-Type", "text/event-stream")]), at: .now)
+        _ = m.upstreamHeadReceived(UpstreamHead(status: 200, headers: [HTTPHeader("Content-Type", "text/event-stream")]), at: .now)
         _ = m.pollAnswer()
         _ = receive(&m, "event: ping\ndata: {\"type\":\"pi")
         _ = m.upstreamFinished(.transferFailed("reset"))
@@ -217,7 +217,7 @@ import Testing
 
     @Test func midStreamFailureOfAResponsesStreamContinuesItsNumbering() {
         var m = forwarded([a], highWater: 1024, attempts: 1, keepsTail: true, flavor: .openAIResponses)
-        _ = m.upstreamHeadReceived(UpstreamHead(status: 200, headers: [("Content-Type", "text/event-stream")]), at: .now)
+        _ = m.upstreamHeadReceived(UpstreamHead(status: 200, headers: [HTTPHeader("Content-Type", "text/event-stream")]), at: .now)
         _ = m.pollAnswer()
         _ = receive(&m, "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":41}\n\n")
         _ = read(&m, max: 256)
@@ -228,7 +228,7 @@ import Testing
 
     @Test func midStreamFailureOfAKnownLengthBodyAborts() {
         var m = forwarded()
-        _ = m.upstreamHeadReceived(UpstreamHead(status: 200, headers: [("Content-Length", "100"), ("Content-Type", "application/json")]), at: .now)
+        _ = m.upstreamHeadReceived(UpstreamHead(status: 200, headers: [HTTPHeader("Content-Length", "100"), HTTPHeader("Content-Type", "application/json")]), at: .now)
         _ = m.pollAnswer()
         _ = m.upstreamFinished(.transferFailed("reset"))
         #expect(read(&m).1 == .abort)

@@ -265,7 +265,7 @@ extension RequestStateMachine.Action {
 extension RequestStateMachine {
     static let a = EndpointTarget(name: "a", baseURL: "http://127.0.0.1:1", priority: 1)
     static let b = EndpointTarget(name: "b", baseURL: "http://127.0.0.1:2", priority: 1)
-    static let ndjsonHead = UpstreamHead(status: 200, headers: [("Content-Type", "application/x-ndjson")])
+    static let ndjsonHead = UpstreamHead(status: 200, headers: [HTTPHeader("Content-Type", "application/x-ndjson")])
 
     static func fixture(streamsUpload: Bool = false, highWater: Int = 8, attempts: Int = 2, maxBody: Int64 = 0,
                         keepsTail: Bool = false, flavor: APIFlavor = .native, announced: Int64? = -1) -> Self {

@@ -17,17 +17,17 @@ private func headerLines(_ request: UpstreamRequest) -> [String] {
     }
 
     @Test func headersPassThroughInOrderAndCurlDefaultsAreSuppressed() {
-        let lines = headerLines(request(headers: [("X-B", "2"), ("x-a", "1")]))
+        let lines = headerLines(request(headers: [HTTPHeader("X-B", "2"), HTTPHeader("x-a", "1")]))
         #expect(lines == ["X-B: 2", "x-a: 1", "Expect:", "Accept:"])
     }
 
     @Test func emptyValueIsSentNotRemoved() {
         // curl reads `Name:` as "remove this header"; `Name;` sends it with an empty value.
-        #expect(headerLines(request(headers: [("X-Empty", "")])).first == "X-Empty;")
+        #expect(headerLines(request(headers: [HTTPHeader("X-Empty", "")])).first == "X-Empty;")
     }
 
     @Test func clientAcceptIsKept() {
-        let lines = headerLines(request(headers: [("ACCEPT", "application/x-ndjson")]))
+        let lines = headerLines(request(headers: [HTTPHeader("ACCEPT", "application/x-ndjson")]))
         #expect(lines == ["ACCEPT: application/x-ndjson", "Expect:"])
     }
 
@@ -39,7 +39,7 @@ private func headerLines(_ request: UpstreamRequest) -> [String] {
     }
 
     @Test func clientContentTypeIsKept() {
-        let lines = headerLines(request(headers: [("Content-Type", "application/json")], bodyLength: 10))
+        let lines = headerLines(request(headers: [HTTPHeader("Content-Type", "application/json")], bodyLength: 10))
         #expect(lines == ["Content-Type: application/json", "Expect:", "Accept:"])
     }
 
@@ -57,7 +57,7 @@ private func headerLines(_ request: UpstreamRequest) -> [String] {
 
     @Test func listIsLinkedInOrderAndEndsWithItsLastLine() {
         let buffer = HeaderListBuffer()
-        var node: Curl.HeaderList? = buffer.write(for: request([("A", "1"), ("B", "2")]))
+        var node: Curl.HeaderList? = buffer.write(for: request([HTTPHeader("A", "1"), HTTPHeader("B", "2")]))
         var texts: [String] = []
         while let current = node {
             texts.append(String(cString: current.pointee.data))
@@ -68,14 +68,14 @@ private func headerLines(_ request: UpstreamRequest) -> [String] {
 
     @Test func nextWriteReplacesThePreviousLines() {
         let buffer = HeaderListBuffer()
-        _ = buffer.write(for: request([("X-Long", String(repeating: "v", count: 300)), ("Y", "1"), ("Z", "2")]))
-        _ = buffer.write(for: request([("Accept", "text/plain")]))
+        _ = buffer.write(for: request([HTTPHeader("X-Long", String(repeating: "v", count: 300)), HTTPHeader("Y", "1"), HTTPHeader("Z", "2")]))
+        _ = buffer.write(for: request([HTTPHeader("Accept", "text/plain")]))
         #expect(buffer.lines == ["Accept: text/plain", "Expect:"])
     }
 
     @Test func growsPastItsStartingSizeAndKeepsEveryByte() {
         let buffer = HeaderListBuffer(textCapacity: 8, nodeCapacity: 1)
-        let headers: [HTTPHeader] = (0..<40).map { ("X-Header-\($0)", String(repeating: "é", count: $0)) }
+        let headers: [HTTPHeader] = (0..<40).map { HTTPHeader("X-Header-\($0)", String(repeating: "é", count: $0)) }
         _ = buffer.write(for: request(headers, bodyLength: 5))
         let expected = headers.map { $0.value.isEmpty ? $0.name + ";" : $0.name + ": " + $0.value }
             + ["Expect:", "Accept:", "Content-Type:"]

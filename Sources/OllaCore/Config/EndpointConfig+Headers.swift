@@ -16,7 +16,7 @@ extension EndpointConfig {
                 throw valueField.error("duplicate header \"\(name)\" (header names are case-insensitive; \"\(earlier)\" is already set)")
             }
             namesByLowercase[name.lowercased()] = name
-            headers.append((name, try headerValue(valueField)))
+            headers.append(HTTPHeader(name, try headerValue(valueField)))
         }
         return headers
     }

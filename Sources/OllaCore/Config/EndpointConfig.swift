@@ -83,8 +83,8 @@ public struct EndpointConfig: Sendable, Equatable {
     /// `modelURL` as an absolute URL.
     public var resolvedModelURL: String { url.resolving(modelURL) }
 
-    /// Every setting equal, headers in the same order. Written out because `HTTPHeader` is
-    /// a tuple, which cannot conform to `Equatable`: a new stored property belongs here too.
+    /// Every setting equal, headers in the same order. Written out (it predates `HTTPHeader`'s
+    /// `Equatable`): a new stored property belongs here too.
     public static func == (lhs: EndpointConfig, rhs: EndpointConfig) -> Bool {
         lhs.name == rhs.name && lhs.url == rhs.url && lhs.type == rhs.type && lhs.priority == rhs.priority
             && lhs.weight == rhs.weight && lhs.healthCheckURL == rhs.healthCheckURL && lhs.modelURL == rhs.modelURL

@@ -61,11 +61,11 @@ public enum HeaderRules {
                 }
             }
         }
-        out.append(("X-Olla-Request-ID", requestID))
-        out.append(("X-Forwarded-For", join(forwardedFor, peerAddress) ?? peerAddress))
-        if let host { out.append(("X-Forwarded-Host", host)) }
-        out.append(("X-Forwarded-Proto", "http"))
-        out.append(("Via", join(via, viaToken) ?? viaToken))
+        out.append(HTTPHeader("X-Olla-Request-ID", requestID))
+        out.append(HTTPHeader("X-Forwarded-For", join(forwardedFor, peerAddress) ?? peerAddress))
+        if let host { out.append(HTTPHeader("X-Forwarded-Host", host)) }
+        out.append(HTTPHeader("X-Forwarded-Proto", "http"))
+        out.append(HTTPHeader("Via", join(via, viaToken) ?? viaToken))
         return out
     }
 
@@ -91,7 +91,7 @@ public enum HeaderRules {
     /// The first value of a header, by case-insensitive name; `name` is written in lowercase
     /// (`HTTPHeaderName.matches`: a length check, then one pass over the bytes, no copy).
     public static func value(of name: StaticString, in headers: [HTTPHeader]) -> String? {
-        // Through the buffer: each name is read in place, not copied (retained) out of its tuple.
+        // Through the buffer: each name is read in place, not copied (retained) out of its field.
         headers.withUnsafeBufferPointer { headers in
             for index in headers.indices where HTTPHeaderName.matches(headers[index].name, name) {
                 return headers[index].value
@@ -107,7 +107,7 @@ public enum HeaderRules {
         var length: String? = nil
         var coding: String? = nil
         // Through the buffer, as `value(of:in:)`: each name is read in place, not copied
-        // (retained and released) out of its tuple.
+        // (retained and released) out of its field.
         headers.withUnsafeBufferPointer { headers in
             for index in headers.indices where length == nil || coding == nil {
                 if length == nil, HTTPHeaderName.matches(headers[index].name, "content-length") {

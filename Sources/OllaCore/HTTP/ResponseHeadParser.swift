@@ -38,7 +38,7 @@ public struct ResponseHeadParser: Sendable {
         while valueEnd > valueStart && (bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09) { valueEnd -= 1 }
         // Common names and values (`Content-Type`, `Date`, `keep-alive`...) are handed out as
         // literals, not decoded (`HeaderText`).
-        headers.append((HeaderText.decode(UnsafeRawBufferPointer(rebasing: bytes[..<colon])),
+        headers.append(HTTPHeader(HeaderText.decode(UnsafeRawBufferPointer(rebasing: bytes[..<colon])),
                         HeaderText.decode(UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd]))))
         return nil
     }

@@ -102,11 +102,11 @@ public struct CORSPolicy: Sendable {
         // Access-Control-Allow-Headers never covers `Authorization`.
         let headerList = allowsAnyHeader ? requested.joined(separator: ", ") : allowedHeaders.joined(separator: ", ")
         var headers = originHeaders(origin)
-        headers.append(("Access-Control-Allow-Methods", Self.allowedMethods.joined(separator: ", ")))
+        headers.append(HTTPHeader("Access-Control-Allow-Methods", Self.allowedMethods.joined(separator: ", ")))
         if !headerList.isEmpty {
-            headers.append(("Access-Control-Allow-Headers", headerList))
+            headers.append(HTTPHeader("Access-Control-Allow-Headers", headerList))
         }
-        headers.append(("Access-Control-Max-Age", String(maxAgeSeconds)))
+        headers.append(HTTPHeader("Access-Control-Max-Age", String(maxAgeSeconds)))
         return .allowed(headers)
     }
 
@@ -115,14 +115,14 @@ public struct CORSPolicy: Sendable {
     public func responseHeaders(origin: String?) -> [HTTPHeader] {
         guard let origin, allows(origin: origin) else { return [] }
         var headers = originHeaders(origin)
-        headers.append(("Access-Control-Expose-Headers", Self.exposedHeaders.joined(separator: ", ")))
+        headers.append(HTTPHeader("Access-Control-Expose-Headers", Self.exposedHeaders.joined(separator: ", ")))
         return headers
     }
 
     /// `Access-Control-Allow-Origin` plus `Vary: Origin`, so shared caches keep answers
     /// for different origins apart.
     private func originHeaders(_ origin: String) -> [HTTPHeader] {
-        [("Access-Control-Allow-Origin", allowsAnyOrigin ? "*" : origin), ("Vary", "Origin")]
+        [HTTPHeader("Access-Control-Allow-Origin", allowsAnyOrigin ? "*" : origin), HTTPHeader("Vary", "Origin")]
     }
 }
 

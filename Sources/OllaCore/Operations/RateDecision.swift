@@ -29,12 +29,12 @@ public struct RateDecision: Sendable, Equatable {
     public var headers: [HTTPHeader] {
         guard limit > 0 else { return [] }
         var headers: [HTTPHeader] = [
-            ("X-RateLimit-Limit", String(limit)),
-            ("X-RateLimit-Remaining", String(remaining)),
-            ("X-RateLimit-Reset", String(resetSeconds)),
+            HTTPHeader("X-RateLimit-Limit", String(limit)),
+            HTTPHeader("X-RateLimit-Remaining", String(remaining)),
+            HTTPHeader("X-RateLimit-Reset", String(resetSeconds)),
         ]
         if let retryAfterSeconds {
-            headers.append(("Retry-After", String(retryAfterSeconds)))
+            headers.append(HTTPHeader("Retry-After", String(retryAfterSeconds)))
         }
         return headers
     }

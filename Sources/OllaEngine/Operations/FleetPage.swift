@@ -59,10 +59,10 @@ enum FleetPage {
     /// policy allows only the page's own script, style and fetches: model names and other
     /// text from clients are shown as text, and even injected markup could not run.
     static let securityHeaders: [HTTPHeader] = [
-        ("Cache-Control", "no-cache"),
-        ("X-Content-Type-Options", "nosniff"),
-        ("Referrer-Policy", "no-referrer"),
-        ("Content-Security-Policy",
+        HTTPHeader("Cache-Control", "no-cache"),
+        HTTPHeader("X-Content-Type-Options", "nosniff"),
+        HTTPHeader("Referrer-Policy", "no-referrer"),
+        HTTPHeader("Content-Security-Policy",
          "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
             + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
     ]
@@ -75,17 +75,17 @@ enum FleetPage {
     /// The file, or `304 Not Modified` when `ifNoneMatch` names its current tag.
     static func response(_ asset: Asset, ifNoneMatch: String?) -> LocalResponse {
         let tag = asset.entityTag
-        var headers: [HTTPHeader] = [("ETag", tag)] + securityHeaders
+        var headers: [HTTPHeader] = [HTTPHeader("ETag", tag)] + securityHeaders
         if let ifNoneMatch, matches(ifNoneMatch, tag) {
             return LocalResponse(status: 304, headers: headers, body: [])
         }
-        headers.insert(("Content-Type", asset.contentType), at: 0)
+        headers.insert(HTTPHeader("Content-Type", asset.contentType), at: 0)
         return LocalResponse(status: 200, headers: headers, body: asset.body)
     }
 
     /// `/internal/ui` → `/internal/ui/` (308 keeps the method).
     static func redirect() -> LocalResponse {
-        LocalResponse(status: 308, headers: [("Location", path), ("Content-Type", "text/plain; charset=utf-8")],
+        LocalResponse(status: 308, headers: [HTTPHeader("Location", path), HTTPHeader("Content-Type", "text/plain; charset=utf-8")],
                       body: Array("see \(path)\n".utf8))
     }
 

@@ -70,7 +70,7 @@ enum InternalRoutes {
         case .metrics:
             let text = PrometheusRenderer.render(metrics: metrics.snapshot(), endpoints: rows(registry, metrics),
                                                  unloads: registry.scheduler.unloadsSent)
-            return LocalResponse(status: 200, headers: [("Content-Type", PrometheusRenderer.contentType)], body: Array(text.utf8))
+            return LocalResponse(status: 200, headers: [HTTPHeader("Content-Type", PrometheusRenderer.contentType)], body: Array(text.utf8))
         }
     }
 
@@ -88,6 +88,6 @@ enum InternalRoutes {
     }
 
     private static func json(_ body: [UInt8]) -> LocalResponse {
-        LocalResponse(status: 200, headers: [("Content-Type", "application/json; charset=utf-8")], body: body)
+        LocalResponse(status: 200, headers: [HTTPHeader("Content-Type", "application/json; charset=utf-8")], body: body)
     }
 }

@@ -46,7 +46,7 @@ struct RequestGate {
         } catch {
             metrics.rejected(reason: .badFraming)
             var response = LocalResponse.error(error, flavor: flavor)
-            response.headers.append(("Connection", "close"))
+            response.headers.append(HTTPHeader("Connection", "close"))
             return response
         }
     }
@@ -102,7 +102,7 @@ struct RequestGate {
         if needsKey, !policy.isAuthorized(head) {
             metrics.rejected(reason: .unauthorized)
             var response = LocalResponse.error(ProxyError(.unauthorized, "missing or invalid API key"), flavor: flavor)
-            response.headers.append(("WWW-Authenticate", "Bearer"))
+            response.headers.append(HTTPHeader("WWW-Authenticate", "Bearer"))
             return response
         }
         return nil

@@ -49,9 +49,9 @@ public struct RoutingPlan: Sendable {
 
     /// Appends the `X-Olla-Routing-*` headers to `headers` (no array of their own).
     func appendHeaders(to headers: inout [HTTPHeader]) {
-        headers.append(("X-Olla-Routing-Strategy", strategy.rawValue))
-        headers.append(("X-Olla-Routing-Decision", decision.rawValue))
-        headers.append(("X-Olla-Routing-Reason", reason))
+        headers.append(HTTPHeader("X-Olla-Routing-Strategy", strategy.rawValue))
+        headers.append(HTTPHeader("X-Olla-Routing-Decision", decision.rawValue))
+        headers.append(HTTPHeader("X-Olla-Routing-Reason", reason))
     }
 }
 

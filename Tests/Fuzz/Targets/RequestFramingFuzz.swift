@@ -11,8 +11,8 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     let version = String(lines[0])
     let headers: [HTTPHeader] = lines.dropFirst().map { line in
-        guard let colon = line.firstIndex(of: ":") else { return (String(line), "") }
-        return (String(line[..<colon]), String(line[line.index(after: colon)...]))
+        guard let colon = line.firstIndex(of: ":") else { return HTTPHeader(String(line), "") }
+        return HTTPHeader(String(line[..<colon]), String(line[line.index(after: colon)...]))
     }
     let lengths = headers.filter { $0.name.lowercased() == "content-length" }.map(\.value)
     let codings = headers.filter { $0.name.lowercased() == "transfer-encoding" }.map(\.value)
