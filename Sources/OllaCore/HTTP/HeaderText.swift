@@ -55,26 +55,10 @@ public enum HeaderText {
         return nil
     }
 
-    /// Whether `bytes` are exactly `literal`'s bytes; the caller picked a literal of the same length.
+    /// Whether `bytes` are exactly `literal`'s bytes (compared eight at a time by `ByteSearch`).
     @inline(__always)
     private static func spells(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
-        let count = literal.utf8CodeUnitCount
-        guard bytes.count == count, let start = bytes.baseAddress else { return false }
-        let expected = UnsafeRawPointer(literal.utf8Start)
-        // Eight bytes per step, then the rest one by one (`application/json; charset=utf-8`
-        // is 31 bytes: four words and seven bytes).
-        var index = 0
-        while index + 8 <= count {
-            if start.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                != expected.loadUnaligned(fromByteOffset: index, as: UInt64.self) { return false }
-            index += 8
-        }
-        while index < count {
-            if start.load(fromByteOffset: index, as: UInt8.self) != expected.load(fromByteOffset: index, as: UInt8.self) {
-                return false
-            }
-            index += 1
-        }
-        return true
+        let expected = UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
+        return bytes.count == expected.count && ByteSearch.hasPrefix(expected, in: bytes, at: 0)
     }
 }

@@ -127,7 +127,7 @@ public enum RequestFraming: Sendable, Equatable {
     /// then `Int64(_:)` read it twice, ~300 instructions for three digits). Leading zeros are
     /// allowed, as `Int64(_:)` allows them.
     static func digits(_ value: String) -> Digits {
-        let read = value.utf8.withContiguousStorageIfAvailable { bytes -> Digits in
+        func read(_ bytes: UnsafeBufferPointer<UInt8>) -> Digits {
             guard !bytes.isEmpty else { return .malformed }
             var number: Int64 = 0
             var overflowed = false
@@ -142,12 +142,10 @@ public enum RequestFraming: Sendable, Equatable {
             }
             return overflowed ? .outOfRange : .number(number)
         }
-        if let read { return read }
-        // Not contiguous (never for a String built from bytes): the way it was read before.
-        guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
-            return .malformed
-        }
-        return Int64(value).map { .number($0) } ?? .outOfRange
+        if let digits = value.utf8.withContiguousStorageIfAvailable(read) { return digits }
+        // Not contiguous (never for a String built from bytes): made contiguous, read the same way.
+        var copy = value
+        return copy.withUTF8(read)
     }
 
     /// Field names are tokens (RFC 9110 §5.1): whitespace before the colon would make one

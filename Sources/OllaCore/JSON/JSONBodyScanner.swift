@@ -66,9 +66,7 @@ public enum JSONBodyScanner {
 
     /// Whether `key` and `raw` hold the same bytes.
     private static func sameBytes(_ key: UnsafeBufferPointer<UInt8>, _ raw: UnsafeRawBufferPointer) -> Bool {
-        guard key.count == raw.count else { return false }
-        for index in 0..<key.count where key[index] != raw[index] { return false }
-        return true
+        key.count == raw.count && ByteSearch.hasPrefix(UnsafeRawBufferPointer(key), in: raw, at: 0)
     }
 
     static func decodeString(at start: Int, in body: UnsafeRawBufferPointer) -> String? {
