@@ -1,0 +1,472 @@
+"""A policy lab for `make bench-routing`'s fleets: a discrete-event simulation, no sockets.
+
+Which central routing policy *can* reach a target, before anyone builds it into Olla? A real
+bench-routing run takes minutes per variant and moves by +-0.05 s between runs; this lab runs
+one 60 s scenario in a few milliseconds, on the bench's own draws, so a policy can be judged on
+20+ seeds and a parameter grid in seconds.
+
+Simulated, after Tests/Integration/fleet_ollama.py (which follows Ollama's server/sched.go):
+each instance holds at most K models (LRU eviction of an idle one; a load waits while the victim
+is busy), loads take `load_s` (+-10 % jitter, seeded per instance as the bench seeds it), P
+requests per resident model run at once, and admission is one arrival-order queue per instance
+(while its head waits for a load or for room, everything behind it waits). A request holds its
+slot for prompt evaluation plus tokens x s_per_token; its first chunk comes after prompt
+evaluation plus one token. Users are the bench's closed loops with the bench's exact draws
+(`random.Random(f"{seed}:{key}:{user}")`: model, tokens, think, in that order). The proxy is
+free (no round trip) unless `--hop` says otherwise, and a policy sees the fleet's true state.
+Not simulated: keep-alive expiry, the 503 of a full queue, (e)'s kill and revive.
+
+Policies (a name plus `key=value` parameters, see POLICIES below): `lc` (least-connections:
+fewest in flight, sent at once into that instance's queue, as Olla's least-connections does),
+`static` (the scenario's static map), `noload` (every slot serves every model with no load,
+first come first served: bound.py's closed loop), `greedy` (an approximation of Olla's
+residency-aware scheduler today: held in the proxy, a freed instance takes the oldest request
+for its resident model, else the oldest held request of any model, loading it), `hold`
+(per-model holding with rare requests deferred and batched, fixed hot copies, newest-first
+with an age bound: the search space of docs/benchmarks.md "How far (b)'s median can go").
+
+    python3 bench/routing/lab.py b lc static greedy "hold T=2 N=2"     # pooled over seeds 1-20
+    python3 bench/routing/lab.py b --seeds 1-3 --seconds 60 lc
+    python3 bench/routing/lab.py b --search          # the grid behind docs/benchmarks.md's (b) numbers
+
+Reported as the bench judges: TTFC p50/p99 over every seed's requests pooled, and cold loads
+per 3 seeds (the bench's pooled run is 3 seeds x 60 s).
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import heapq
+import itertools
+import random
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scenarios import scenarios  # noqa: E402
+
+
+class Req:
+    __slots__ = ("user", "model", "tokens", "sent", "first", "inst", "held_at", "load")
+
+    def __init__(self, user, model, tokens, sent):
+        self.user, self.model, self.tokens, self.sent = user, model, tokens, sent
+        self.first = None       # time of the first chunk
+        self.inst = None        # the instance it was sent to
+        self.load = False       # it waited for a load of its model
+
+
+class Runner:
+    """One resident (or loading) model on an instance: Ollama's runnerRef."""
+    __slots__ = ("model", "loading", "ref", "busy", "slotq", "last_used", "expiring")
+
+    def __init__(self, model, now):
+        self.model, self.loading, self.ref, self.busy = model, True, 1, 0
+        self.slotq = collections.deque()
+        self.last_used, self.expiring = now, False
+
+
+class Sim:
+    def __init__(self):
+        self.now, self.heap, self.seq = 0.0, [], itertools.count()
+
+    def at(self, t, fn, *args):
+        heapq.heappush(self.heap, (t, next(self.seq), fn, args))
+
+    def run(self):
+        while self.heap:
+            self.now, _, fn, args = heapq.heappop(self.heap)
+            fn(*args)
+
+
+class Instance:
+    """A FleetOllama without sockets: arrival-order admission, K models, P slots a model."""
+
+    def __init__(self, sim, spec, seed, on_done, load_s=None):
+        self.sim, self.spec, self.name = sim, spec, spec.name
+        self.K, self.P = spec.max_loaded, spec.num_parallel
+        self.load_s = spec.load_s if load_s is None else load_s
+        self.rng = random.Random(f"{seed}:{spec.name}")
+        self.pending = collections.deque()
+        self.runners = {}
+        self.loads = self.evictions = 0
+        self.in_flight = 0      # sent and not finished (what least-connections counts)
+        self.on_done = on_done
+
+    # What a policy may ask -------------------------------------------------------------
+    def resident(self):
+        return [m for m, r in self.runners.items() if not r.expiring]
+
+    def idle(self):
+        return self.in_flight == 0
+
+    # Ollama's scheduler ----------------------------------------------------------------
+    def submit(self, req):
+        req.inst = self
+        self.pending.append(req)
+        self.pump()
+
+    def pump(self):
+        while self.pending:
+            req = self.pending[0]
+            r = self.runners.get(req.model)
+            if r is not None and (r.loading or r.expiring):
+                return                  # resumed when it is ready / unloaded
+            if r is not None:
+                self.pending.popleft()
+                self.use(r, req)
+                continue
+            if len(self.runners) >= self.K:
+                order = sorted(self.runners.values(), key=lambda x: x.last_used)
+                victim = next((x for x in order if x.ref == 0), order[0])
+                victim.expiring = True
+                if victim.ref == 0:
+                    self.unload(victim)
+                    continue
+                return
+            self.pending.popleft()
+            self.load(req)
+
+    def use(self, r, req):
+        r.ref += 1
+        r.last_used = self.sim.now
+        r.slotq.append(req)
+        self.start(r)
+
+    def load(self, req):
+        r = Runner(req.model, self.sim.now)
+        self.runners[req.model] = r
+        self.loads += 1
+        req.load = True
+        seconds = max(0.0, self.load_s * (1 + 0.1 * self.rng.uniform(-1, 1)))
+        self.sim.at(self.sim.now + seconds, self.loaded, r, req)
+
+    def loaded(self, r, req):
+        r.loading = False
+        r.last_used = self.sim.now
+        r.slotq.append(req)
+        self.start(r)
+        self.pump()
+
+    def start(self, r):
+        s = self.spec
+        while r.busy < self.P and r.slotq:
+            req = r.slotq.popleft()
+            r.busy += 1
+            req.first = self.sim.now + s.prompt_eval_s + s.s_per_token
+            self.sim.at(self.sim.now + s.prompt_eval_s + req.tokens * s.s_per_token, self.done, r, req)
+
+    def done(self, r, req):
+        r.busy -= 1
+        self.start(r)
+        r.ref -= 1
+        r.last_used = self.sim.now
+        if r.ref == 0 and r.expiring:
+            self.unload(r)
+            self.pump()
+        self.in_flight -= 1
+        self.on_done(self, req)
+
+    def unload(self, r):
+        if self.runners.get(r.model) is r:
+            del self.runners[r.model]
+            self.evictions += 1
+
+
+# ---------------------------------------------------------------------------------------
+# Policies: on_arrival(req), on_done(inst, req), on_tick(); they call lab.send(req, inst)
+# ---------------------------------------------------------------------------------------
+
+class Policy:
+    def __init__(self, lab, **params):
+        self.lab, self.p = lab, params
+
+    def on_arrival(self, req):
+        raise NotImplementedError
+
+    def on_done(self, inst, req):
+        pass
+
+    def on_tick(self):
+        pass
+
+
+class LeastConnections(Policy):
+    """Fewest in flight (ties: the first listed), sent at once into its queue."""
+
+    def on_arrival(self, req):
+        holders = [i for i in self.lab.fleet if req.model in i.spec.models]
+        self.lab.send(req, min(holders, key=lambda i: (-i.spec.priority, i.in_flight)))
+
+
+class StaticMap(Policy):
+    def on_arrival(self, req):
+        self.lab.send(req, self.lab.by_name[self.lab.scn.static_map[req.model]])
+
+
+class Held(Policy):
+    """Requests wait in the proxy; each free instance gets one at a time (late binding)."""
+
+    def __init__(self, lab, **params):
+        super().__init__(lab, **params)
+        self.held = collections.OrderedDict((m, collections.deque()) for m in lab.scn.models)
+
+    def on_arrival(self, req):
+        req.held_at = self.lab.sim.now
+        self.held[req.model].append(req)
+        self.dispatch()
+
+    def on_done(self, inst, req):
+        self.dispatch()
+
+    def on_tick(self):
+        self.dispatch()
+
+    def dispatch(self):
+        for inst in self.lab.fleet:
+            if inst.idle():
+                req = self.choose(inst)
+                if req is not None:
+                    self.held[req.model].remove(req)
+                    self.lab.send(req, inst)
+
+    def oldest(self, models, inst=None):
+        """The oldest held request for one of `models` (that `inst` holds, if given)."""
+        heads = [q[0] for m, q in self.held.items() if q and m in models
+                 and (inst is None or m in inst.spec.models)]
+        return min(heads, key=lambda r: r.held_at) if heads else None
+
+
+class NoLoad(Held):
+    """bound.py: first come first served over every slot, nothing ever loads."""
+
+    def choose(self, inst):
+        return self.oldest(self.held, inst)
+
+
+class Greedy(Held):
+    """~ Olla's residency-aware today: a free instance takes the oldest request for its
+    resident model, else the oldest of any model (and loads it). A (s, default 0 = FIFO): the
+    newest request for the resident model first, unless the oldest has waited A s."""
+
+    def __init__(self, lab, **params):
+        super().__init__(lab, **params)
+        self.A = float(params.get("A", 0))
+        if self.A > 0:
+            self.lab.every(0.05, self.dispatch)
+
+    def choose(self, inst):
+        if self.A > 0:
+            qs = [self.held[m] for m in inst.resident() if self.held[m]]
+            if qs:
+                q = qs[0]
+                return q[0] if self.lab.sim.now - q[0].held_at >= self.A else q[-1]
+        return self.oldest(inst.resident()) or self.oldest(self.held, inst)
+
+
+class Hold(Held):
+    """The search space for (b). Parameters:
+    T, N   a rare model (every model but the first) is loaded when its oldest held request has
+           waited T s or N of its requests are held; then its held requests are served there.
+    hot    a hot copy goes to a rare batch only while `hot` other instances keep the hot model.
+    back   after a rare batch, the instance goes back to the hot model at once (1) or keeps the
+           rare model until the hot queue is >= back requests (back > 1).
+    chain  after a rare batch, the other rare model's held requests go next, ripe or not (1).
+    A      newest hot request first, unless the oldest has waited A s (A=inf: never; A=0: FIFO).
+    sjf    with A > 0: the shortest answer (fewest tokens asked) first instead of the newest (1).
+    """
+
+    def __init__(self, lab, **params):
+        super().__init__(lab, **params)
+        g = lambda k, d: float(params.get(k, d))  # noqa: E731
+        self.T, self.N, self.hot_min = g("T", 0), g("N", 1), int(g("hot", 2))
+        self.A, self.back, self.chain = g("A", 0), int(g("back", 1)), bool(int(g("chain", 0)))
+        self.sjf = bool(int(g("sjf", 0)))
+        self.hot = lab.scn.models[0]
+        if self.A > 0 or self.T > 0:      # an age bound can pass between events
+            self.lab.every(0.05, self.dispatch)
+
+    def ripe(self, m):
+        q = self.held[m]
+        return q and (len(q) >= self.N or self.lab.sim.now - q[0].held_at >= self.T)
+
+    def pick_hot(self):
+        q = self.held[self.hot]
+        if not q:
+            return None
+        if self.A == 0 or self.lab.sim.now - q[0].held_at >= self.A:
+            return q[0]
+        return min(q, key=lambda r: r.tokens) if self.sjf else q[-1]
+
+    def hot_copies(self, besides):
+        return sum(1 for i in self.lab.fleet if i is not besides and self.hot in i.resident())
+
+    def choose(self, inst):
+        res = inst.resident()
+        now_model = res[0] if res else None
+        if now_model == self.hot:
+            # A rare batch may take this copy only while enough others stay hot.
+            if self.hot_copies(inst) >= self.hot_min:
+                rare = [m for m in self.held if m != self.hot and self.ripe(m)]
+                if rare and not any(m in i.resident() for i in self.lab.fleet for m in rare if i is not inst):
+                    return self.oldest(rare)
+            return self.pick_hot()
+        if now_model is not None and self.held[now_model]:
+            return self.held[now_model][0]          # finish the batch
+        # A rare model (or nothing) resident, no request of its own held.
+        rare = [m for m in self.held if m != self.hot and (self.ripe(m) or (self.chain and self.held[m]))
+                and not any(m in i.resident() for i in self.lab.fleet if i is not inst)]
+        if rare:
+            return self.oldest(rare)
+        if len(self.held[self.hot]) >= self.back or now_model is None:
+            return self.pick_hot()
+        return None
+
+
+POLICIES = {"lc": LeastConnections, "static": StaticMap, "noload": NoLoad, "greedy": Greedy, "hold": Hold}
+
+
+class Lab:
+    def __init__(self, scn, seed, seconds, policy, params=None, hop=0.0):
+        self.scn, self.seed, self.seconds, self.hop = scn, seed, seconds, hop
+        self.sim = Sim()
+        self.out = []
+        noload = policy == "noload"
+        self.fleet = [Instance(self.sim, s, seed, self.done, load_s=0.0 if noload else None)
+                      for s in scn.instances]
+        self.by_name = {i.name: i for i in self.fleet}
+        self.users = [random.Random(f"{seed}:{scn.key}:{u}") for u in range(scn.users)]
+        self.think = {}             # user -> the think time drawn with its current request
+        self.policy = POLICIES[policy](self, **(params or {}))
+
+    def every(self, dt, fn):
+        def tick():
+            fn()
+            if self.sim.now < self.seconds + 30:
+                self.sim.at(self.sim.now + dt, tick)
+        self.sim.at(dt, tick)
+
+    def send(self, req, inst):
+        inst.in_flight += 1         # counted by the proxy when it sends, as Olla counts
+        if self.hop:
+            self.sim.at(self.sim.now + self.hop, inst.submit, req)
+        else:
+            inst.submit(req)
+
+    def arrive(self, u):
+        if self.sim.now >= self.seconds:
+            return
+        rng = self.users[u]
+        model = rng.choices(self.scn.models, self.scn.weights)[0]
+        tokens = rng.randint(*self.scn.tokens)
+        req = Req(u, model, tokens, self.sim.now)
+        req.held_at = self.sim.now
+        self.think[u] = rng.expovariate(1.0 / self.scn.think_s)
+        self.policy.on_arrival(req)
+
+    def done(self, inst, req):
+        self.out.append(req)
+        self.sim.at(self.sim.now + self.think[req.user], self.arrive, req.user)
+        self.policy.on_done(inst, req)
+
+    def run(self):
+        for u in range(self.scn.users):
+            first = 0.0 if self.scn.burst else self.users[u].uniform(0, self.scn.think_s)
+            self.sim.at(first, self.arrive, u)
+        self.sim.run()
+        held = getattr(self.policy, "held", {})
+        return {"ttfc": [r.first - r.sent + 2 * self.hop for r in self.out],
+                "unserved": sum(len(q) for q in held.values()),
+                "models": [r.model for r in self.out],
+                "loads": sum(i.loads for i in self.fleet),
+                "served": {i.name: sum(1 for r in self.out if r.inst is i) for i in self.fleet}}
+
+
+def pct(xs, q):
+    """The bench's percentile (report.percentile): nearest rank on the sorted sample."""
+    xs = sorted(xs)
+    if not xs:
+        return float("nan")
+    k = max(0, min(len(xs) - 1, int(round(q / 100.0 * (len(xs) - 1)))))
+    return xs[k]
+
+
+def parse_policy(text):
+    name, *kv = text.split()
+    return name, dict(x.split("=", 1) for x in kv)
+
+
+def judge(scn, text, seeds, seconds=60.0, hop=0.0):
+    """One policy over `seeds`, pooled as the bench pools: p50, p99, loads per 3 seeds, and
+    each seed's p50 (for the spread)."""
+    name, params = parse_policy(text)
+    runs = [Lab(scn, s, seconds, name, params, hop).run() for s in seeds]
+    ttfc = [t for r in runs for t in r["ttfc"]]
+    hot = scn.models[0]
+    hot_t = [t for r in runs for t, m in zip(r["ttfc"], r["models"]) if m == hot]
+    rare_t = [t for r in runs for t, m in zip(r["ttfc"], r["models"]) if m != hot]
+    return {"policy": text, "n": len(ttfc), "mean": statistics.mean(ttfc), "unserved": sum(r["unserved"] for r in runs), "p50": pct(ttfc, 50), "p90": pct(ttfc, 90), "p99": pct(ttfc, 99),
+            "loads3": 3 * sum(r["loads"] for r in runs) / len(runs),
+            "seed_p50": [pct(r["ttfc"], 50) for r in runs],
+            "hot_p50": pct(hot_t, 50), "rare_p50": pct(rare_t, 50), "rare_max": max(rare_t) if rare_t else 0}
+
+
+def line(r):
+    sp = r["seed_p50"]
+    return (f"{r['policy']:<34} n {r['n']:>6}  mean {r['mean']:.2f}  p50 {r['p50']:.2f}  p90 {r['p90']:.2f}  p99 {r['p99']:.2f}  "
+            f"loads/3 seeds {r['loads3']:6.1f}  hot p50 {r['hot_p50']:.2f}  rare p50 {r['rare_p50']:.2f} "
+            f"max {r['rare_max']:.1f}  seed p50 {min(sp):.2f}-{max(sp):.2f}"
+            + (f"  NEVER SERVED {r['unserved']}" if r["unserved"] else ""))
+
+
+def seeds_arg(text):
+    if "-" in text:
+        a, b = text.split("-")
+        return list(range(int(a), int(b) + 1))
+    return [int(x) for x in text.split(",")]
+
+
+def search(scn, seeds, seconds, hop):
+    """The `hold` grid: T, N, hot copies kept, newest-first age bound A (0: FIFO), chain."""
+    rows = []
+    for T in (0, 1, 2, 3, 4):
+        for N in (1, 2, 3, 99):
+            for hot in (1, 2):
+                for A in (0, 2, 3):
+                    for chain in (0, 1):
+                        rows.append(judge(scn, f"hold T={T} N={N} hot={hot} A={A} chain={chain}", seeds, seconds, hop))
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("scenario")
+    ap.add_argument("policies", nargs="*", default=["lc", "static", "greedy", "noload"])
+    ap.add_argument("--seeds", default="1-20")
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--hop", type=float, default=0.0, help="one-way proxy/network delay, s")
+    ap.add_argument("--search", action="store_true")
+    ap.add_argument("--p99-max", type=float, default=None, help="--search: the p99 cap (default: lc's)")
+    a = ap.parse_args()
+    scn = scenarios()[a.scenario]
+    seeds = seeds_arg(a.seeds)
+    print(f"({a.scenario}) seeds {a.seeds}, {a.seconds:g} s each, pooled")
+    if a.search:
+        base = [judge(scn, p, seeds, a.seconds, a.hop) for p in ("lc", "greedy")]
+        for r in base:
+            print(line(r))
+        cap = a.p99_max if a.p99_max is not None else base[0]["p99"]
+        rows = [r for r in search(scn, seeds, a.seconds, a.hop) if not r["unserved"] and r["p99"] <= cap]
+        for title, keep in (("first come first served within each model (A=0)", lambda r: " A=0 " in r["policy"]),
+                            ("any", lambda r: True)):
+            print(f"best p50 with p99 <= {cap:.2f} s, {title}:")
+            for r in sorted(filter(keep, rows), key=lambda r: r["p50"])[:8]:
+                print(line(r))
+        return
+    for text in a.policies:
+        print(line(judge(scn, text, seeds, a.seconds, a.hop)))
+
+
+if __name__ == "__main__":
+    main()
