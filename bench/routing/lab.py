@@ -262,7 +262,28 @@ class Greedy(Held):
             if qs:
                 q = qs[0]
                 return q[0] if self.lab.sim.now - q[0].held_at >= self.A else q[-1]
-        return self.oldest(inst.resident()) or self.oldest(self.held, inst)
+        req = self.oldest(inst.resident()) or self.oldest(self.held, inst)
+        if req is not None and req.model not in inst.runners:
+            self.count_batch_rule(inst, req)
+        return req
+
+    def count_batch_rule(self, inst, req):
+        """Would rule (1) of docs/benchmarks.md ("What a policy can reach") defer this load? A
+        model resident nowhere, wanted at most 1/8 as much (arrivals over the last 60 s) as
+        the victim it evicts, while the victim has requests held. Counted, not acted on."""
+        self.lab.stats["loads"] += 1
+        if len(inst.runners) < inst.K:
+            return
+        victim = min(inst.runners.values(), key=lambda r: (r.ref > 0, r.last_used)).model
+        since = self.lab.sim.now - 60.0
+        wanted = lambda m: sum(1 for t, x in self.lab.arrivals if x == m and t >= since)  # noqa: E731
+        if 8 * wanted(req.model) > wanted(victim):
+            return
+        self.lab.stats["rare_vs_victim"] += 1          # the demand gate alone
+        if not any(req.model in i.runners for i in self.lab.fleet):
+            self.lab.stats["rare_resident_nowhere"] += 1
+            if self.held[victim]:
+                self.lab.stats["batch_rule"] += 1      # ... and the victim has requests held
 
 
 class Hold(Held):
@@ -338,6 +359,8 @@ class Lab:
         self.by_name = {i.name: i for i in self.fleet}
         self.users = [random.Random(f"{seed}:{scn.key}:{u}") for u in range(scn.users)]
         self.think = {}             # user -> the think time drawn with its current request
+        self.arrivals = []          # (time, model): demand as a policy could count it
+        self.stats = collections.Counter()
         self.policy = POLICIES[policy](self, **(params or {}))
 
     def every(self, dt, fn):
@@ -361,6 +384,7 @@ class Lab:
         model = rng.choices(self.scn.models, self.scn.weights)[0]
         tokens = rng.randint(*self.scn.tokens)
         req = Req(u, model, tokens, self.sim.now)
+        self.arrivals.append((self.sim.now, model))
         req.held_at = self.sim.now
         self.think[u] = rng.expovariate(1.0 / self.scn.think_s)
         self.policy.on_arrival(req)
@@ -380,7 +404,8 @@ class Lab:
                 "unserved": sum(len(q) for q in held.values()),
                 "models": [r.model for r in self.out],
                 "loads": sum(i.loads for i in self.fleet),
-                "served": {i.name: sum(1 for r in self.out if r.inst is i) for i in self.fleet}}
+                "served": {i.name: sum(1 for r in self.out if r.inst is i) for i in self.fleet},
+                "stats": dict(self.stats)}
 
 
 def pct(xs, q):
