@@ -431,7 +431,10 @@ def judge(scn, text, seeds, seconds=60.0, hop=0.0):
     hot = scn.models[0]
     hot_t = [t for r in runs for t, m in zip(r["ttfc"], r["models"]) if m == hot]
     rare_t = [t for r in runs for t, m in zip(r["ttfc"], r["models"]) if m != hot]
-    return {"policy": text, "n": len(ttfc), "mean": statistics.mean(ttfc), "unserved": sum(r["unserved"] for r in runs), "p50": pct(ttfc, 50), "p90": pct(ttfc, 90), "p99": pct(ttfc, 99),
+    stats = collections.Counter()
+    for r in runs:
+        stats.update(r["stats"])
+    return {"policy": text, "n": len(ttfc), "mean": statistics.mean(ttfc), "stats": dict(stats), "unserved": sum(r["unserved"] for r in runs), "p50": pct(ttfc, 50), "p90": pct(ttfc, 90), "p99": pct(ttfc, 99),
             "loads3": 3 * sum(r["loads"] for r in runs) / len(runs),
             "seed_p50": [pct(r["ttfc"], 50) for r in runs],
             "hot_p50": pct(hot_t, 50), "rare_p50": pct(rare_t, 50), "rare_max": max(rare_t) if rare_t else 0}
@@ -442,7 +445,9 @@ def line(r):
     return (f"{r['policy']:<34} n {r['n']:>6}  mean {r['mean']:.2f}  p50 {r['p50']:.2f}  p90 {r['p90']:.2f}  p99 {r['p99']:.2f}  "
             f"loads/3 seeds {r['loads3']:6.1f}  hot p50 {r['hot_p50']:.2f}  rare p50 {r['rare_p50']:.2f} "
             f"max {r['rare_max']:.1f}  seed p50 {min(sp):.2f}-{max(sp):.2f}"
-            + (f"  NEVER SERVED {r['unserved']}" if r["unserved"] else ""))
+            + (f"  NEVER SERVED {r['unserved']}" if r["unserved"] else "")
+            + (f"\n    loads (all seeds) {r['stats']['loads']}, of a model wanted <= 1/8 as much as its victim "
+               f"{r['stats'].get('rare_vs_victim', 0)}" if r.get("stats", {}).get("loads") else ""))
 
 
 def seeds_arg(text):
