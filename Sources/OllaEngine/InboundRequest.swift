@@ -12,8 +12,12 @@ public struct InboundHead: Sendable {
     public let headers: [HTTPHeader]
     /// The client's address as text (`127.0.0.1`, `::1`), for `X-Forwarded-For` and the log.
     public var peerAddress: String
-    /// The first `Content-Length` as a number (nil: none, or not a number), read once here:
-    /// the body limit, the state machine and `announcesBody` all ask.
+    /// How the body is framed (`RequestFraming.decide`), or why the head is refused: decided
+    /// once here, from one pass over the headers, for `RequestGate.refuseAmbiguousFraming`
+    /// and the two facts below (a second pass for those cost ~0.7 K instructions per request).
+    let framing: Result<RequestFraming, ProxyError>
+    /// The body's length from `Content-Length` (nil: none, or a head refused for its
+    /// framing): the body limit and the state machine ask.
     let declaredLength: Int64?
     /// Whether the client announced a body (a length above zero, or chunked framing).
     let announcesBody: Bool
@@ -25,13 +29,15 @@ public struct InboundHead: Sendable {
         self.httpVersion = httpVersion
         self.headers = headers
         self.peerAddress = peerAddress
-        let (length, coding) = HeaderRules.framingFields(in: headers)
-        let declared = length.flatMap { Int64($0.trimmingSpaces()) }
-        self.declaredLength = declared
-        if let coding, !coding.isEmpty {
-            self.announcesBody = true
-        } else {
-            self.announcesBody = declared.map { $0 > 0 } ?? false
+        self.framing = Result { () throws(ProxyError) in try RequestFraming.decide(httpVersion: httpVersion, headers: headers) }
+        switch framing {
+        case .success(.length(let length)):
+            (declaredLength, announcesBody) = (length, length > 0)
+        case .success(.chunked):
+            (declaredLength, announcesBody) = (nil, true)
+        case .success(.noBody), .failure:
+            // A refused head is answered before anything reads these.
+            (declaredLength, announcesBody) = (nil, false)
         }
     }
 }

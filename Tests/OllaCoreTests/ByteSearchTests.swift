@@ -23,6 +23,31 @@ import Testing
         }
     }
 
+    /// `contains(in:below:or:where:)` answers what `contains(where:)` over the bytes answers,
+    /// for HTTP's two control checks, every byte value at every position of every length up
+    /// to three words, over mostly plain bytes.
+    @Test func containsAgreesWithAByteLoop() {
+        func isControl(_ byte: UInt8) -> Bool { (byte < 0x20 && byte != 0x09) || byte == 0x7F }
+        func isControlOrSpace(_ byte: UInt8) -> Bool { byte <= 0x20 || byte == 0x7F }
+        var differing: [String] = []
+        for length in 0..<25 {
+            for position in 0..<max(length, 1) {
+                for special in 0...255 {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    if length > 0 { bytes[position] = UInt8(special) }
+                    bytes.withUnsafeBytes { buffer in
+                        if ByteSearch.contains(in: buffer, below: 0x20, or: 0x7F, where: isControl) != bytes.contains(where: isControl)
+                            || ByteSearch.contains(in: buffer, below: 0x21, or: 0x7F, where: isControlOrSpace)
+                                != bytes.contains(where: isControlOrSpace) {
+                            differing.append("length \(length), byte \(special) at \(position)")
+                        }
+                    }
+                }
+            }
+        }
+        #expect(differing.isEmpty, "\(differing.prefix(5))")
+    }
+
     /// The string skip stops at the first quote, backslash, control or non-ASCII byte of a
     /// whole word, and never stops early at a plain byte.
     @Test func skipPlainStringBytesStopsAtTheFirstSpecialByte() {

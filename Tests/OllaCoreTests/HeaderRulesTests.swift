@@ -72,6 +72,19 @@ import Testing
         }
     }
 
+    /// `outboundRule` gives each name of `outboundNames` its rule and each hop-by-hop name
+    /// `.dropped`, in any letter case, and keeps names of the same lengths one byte off.
+    @Test func outboundRulesFollowTheLists() {
+        let listed = HeaderRules.outboundNames.map { ($0.name.description, $0.rule) }
+            + HeaderRules.hopByHop.map { ($0.description, HeaderRules.Outbound.dropped) }
+        for (name, rule) in listed {
+            #expect(HeaderRules.outboundRule(name) == rule, "\(name)")
+            #expect(HeaderRules.outboundRule(name.uppercased()) == rule, "\(name)")
+            #expect(HeaderRules.outboundRule(String(name.dropLast()) + "x") == .kept, "\(name)")
+            #expect(HeaderRules.outboundRule("x" + name) == .kept, "\(name)")
+        }
+    }
+
     /// A name any `Connection` field lists is hop-by-hop, before or after that field, in
     /// either direction, whatever its case and the list's spacing; a prefix of it is not.
     @Test func namesAConnectionFieldListsAreDroppedBothWays() {

@@ -163,8 +163,10 @@ public enum RequestFraming: Sendable, Equatable {
             return ProxyError(.badRequest, "malformed header field name: \(quoted(header.name))")
         }
         let value = header.value.utf8
-        let hasControl = value.withContiguousStorageIfAvailable { $0.contains(where: isControlByte) }
-            ?? value.contains(where: isControlByte)
+        // Eight bytes per step (`ByteSearch.contains`): a value can be long (a token, a cookie).
+        let hasControl = value.withContiguousStorageIfAvailable {
+            ByteSearch.contains(in: UnsafeRawBufferPointer($0), below: 0x20, or: 0x7F, where: isControlByte)
+        } ?? value.contains(where: isControlByte)
         if hasControl {
             return ProxyError(.badRequest, "control character in the value of header \(header.name)")
         }

@@ -9,7 +9,10 @@ public enum RequestTarget {
     public static func check(_ raw: String) throws(ProxyError) {
         guard !raw.isEmpty else { throw ProxyError(.badRequest, "empty request target") }
         var bytes = raw  // read in place through `withUTF8`, not byte by byte through the view
-        if bytes.withUTF8({ $0.contains(where: { $0 <= 0x20 || $0 == 0x7F }) }) {
+        // Eight bytes per step (`ByteSearch.contains`): ~10 instructions a byte one at a time.
+        if bytes.withUTF8({
+            ByteSearch.contains(in: UnsafeRawBufferPointer($0), below: 0x21, or: 0x7F) { $0 <= 0x20 || $0 == 0x7F }
+        }) {
             throw ProxyError(.badRequest, "request target contains whitespace or a control character")
         }
     }

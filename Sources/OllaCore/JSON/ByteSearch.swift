@@ -60,6 +60,32 @@ enum ByteSearch {
         return index
     }
 
+    /// Whether a byte of `bytes` satisfies `isMatch`, where every byte that does is below
+    /// `limit` (at most 0x80) or equal to `other` (the control characters of HTTP's syntax):
+    /// words holding no such byte are passed eight bytes per step, the others decided byte by
+    /// byte by `isMatch` (a tab, below 0x20, may be allowed).
+    @inline(__always)
+    static func contains(in bytes: UnsafeRawBufferPointer, below limit: UInt8, or other: UInt8,
+                         where isMatch: (UInt8) -> Bool) -> Bool {
+        var index = 0
+        // (b & 0x7F) + (0x80 - limit) sets the high bit exactly when b & 0x7F >= limit; no carry
+        // leaves the byte. Without it, and without b's own high bit, b is below `limit`.
+        let raise = ones &* UInt64(0x80 &- limit)
+        while index + 8 <= bytes.count {
+            let value = word(bytes, at: index)
+            let below = ~(((value & lows) &+ raise) | value) & ~lows
+            if below | matches(value, other) != 0 {
+                for offset in index..<index + 8 where isMatch(bytes[offset]) { return true }
+            }
+            index += 8
+        }
+        while index < bytes.count {
+            if isMatch(bytes[index]) { return true }
+            index += 1
+        }
+        return false
+    }
+
     /// The last index in `range` holding `byte`, or nil.
     static func lastIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
         lastIndex(ofEither: byte, byte, in: bytes, range)

@@ -40,7 +40,7 @@ struct RequestGate {
     func refuseAmbiguousFraming() -> LocalResponse? {
         do {
             try RequestTarget.check(head.rawTarget)
-            _ = try RequestFraming.decide(httpVersion: head.httpVersion, headers: head.headers)
+            _ = try head.framing.get()  // decided with the head (`InboundHead.framing`)
             try RequestHost.check(httpVersion: head.httpVersion, headers: head.headers)
             return nil
         } catch {
