@@ -341,8 +341,20 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
         perform(event { (body(&$0), ()) }.0)
     }
 
-    /// Carries out what an event decided, after the lock is released.
+    /// Carries out what an event decided, after the lock is released. Most events (two per
+    /// forwarded chunk) leave nothing to do here: that check is inlined into each caller,
+    /// and only an action with work calls `carryOut`.
+    @inline(__always)
     func perform(_ action: Action) {
+        switch action {
+        case .none, .suspendClient, .resumeClient: return
+        default: carryOut(action)
+        }
+    }
+
+    /// The work of an action `perform` does not skip.
+    @inline(never)
+    private func carryOut(_ action: Action) {
         switch action {
         case .none, .suspendClient, .resumeClient:
             return

@@ -15,6 +15,7 @@ public struct SystemError: Error, CustomStringConvertible, Equatable {
 /// The raw Linux calls the worker loop makes, one Swift function per C call, each mapping its
 /// result to a value or a `SystemError` (as swift-nio's `System.swift` does). Nothing else in
 /// this module calls C.
+@usableFromInline
 enum System {
     static func epollCreate() throws(SystemError) -> Int32 {
         let fd = cepoll_create()
@@ -87,6 +88,7 @@ enum System {
     }
 
     /// The calling thread's id, never 0.
+    @inlinable
     static func currentThread() -> UInt {
         UInt(pthread_self())
     }

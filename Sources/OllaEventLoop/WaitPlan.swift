@@ -68,19 +68,28 @@ public enum WaitPlan {
 public struct Ticker: Sendable {
     /// The time between two ticks.
     public let interval: Duration
+    /// The next tick's distance from `origin`. A `Duration`, not the instant: a struct holding
+    /// a `ContinuousClock.Instant` (a resilient type) is copied through run-time value
+    /// witnesses, and the worker read this one every round.
+    private var nextSinceOrigin: Duration
+
+    /// Any fixed instant will do: the first one asked for.
+    private static let origin = ContinuousClock.now
+
     /// The earliest time of the next tick.
-    public private(set) var next: ContinuousClock.Instant
+    public var next: ContinuousClock.Instant { Self.origin.advanced(by: nextSinceOrigin) }
 
     /// A ticker whose first tick is one `interval` after `now`.
     public init(interval: Duration, now: ContinuousClock.Instant) {
         self.interval = interval
-        self.next = now + interval
+        self.nextSinceOrigin = Self.origin.duration(to: now) + interval
     }
 
     /// Whether a tick is due at `now`; if so, the next one is one interval later.
     public mutating func fire(now: ContinuousClock.Instant) -> Bool {
-        guard now >= next else { return false }
-        next = now + interval
+        let sinceOrigin = Self.origin.duration(to: now)
+        guard sinceOrigin >= nextSinceOrigin else { return false }
+        nextSinceOrigin = sinceOrigin + interval
         return true
     }
 }

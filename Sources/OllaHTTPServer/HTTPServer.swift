@@ -63,7 +63,9 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     @exclusivity(unchecked) private var daemonReady = true
     /// When libmicrohttpd's own timeouts next need a run (idle connections, or at once when
     /// it left work pending); nil: none pending. Set by `timeout(now:)`. Loop thread only.
-    @exclusivity(unchecked) private var daemonDeadline: ContinuousClock.Instant?
+    /// A `StoredInstant`: an optional `ContinuousClock.Instant` (a resilient type) was copied
+    /// and tested for nil through run-time value witnesses at each look, three per round.
+    @exclusivity(unchecked) private var daemonDeadline: StoredInstant?
     /// Client sockets watched for hang-up, and their requests. Loop thread only.
     @exclusivity(unchecked) private var hangUpWatch: [Int32: RequestContext] = [:]
     /// Client sockets in the worker's epoll set for hang-up. A socket is added at its
@@ -171,7 +173,7 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         if daemonReady {
             daemonReady = false
             MHD.run(daemon)
-        } else if wasResumed || daemonDeadline.map({ now >= $0 }) == true {
+        } else if wasResumed || daemonDeadline.map({ StoredInstant(now) >= $0 }) == true {
             MHD.runUnpolled(daemon)
         } else {
             return
@@ -179,7 +181,7 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         // Asked here, after every run, not only by `timeout(now:)`: the worker skips asking
         // for timeouts in rounds with work pending, and a run that left work (0) must not
         // wait for a round without any.
-        daemonDeadline = MHD.timeoutMilliseconds(daemon).map { now + .milliseconds($0) }
+        daemonDeadline = MHD.timeoutMilliseconds(daemon).map { StoredInstant(now + .milliseconds($0)) }
     }
 
     /// The daemon's epoll fd is ready: `eventsHandled` runs it. A watched client socket
@@ -245,7 +247,7 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
             return nil
         }
         let timeout = Duration.milliseconds(min(milliseconds, Self.maxTimeoutMilliseconds))
-        daemonDeadline = now + timeout
+        daemonDeadline = StoredInstant(now + timeout)
         return timeout
     }
 
@@ -255,7 +257,7 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     /// call per round.
     public func waitNeed(now: ContinuousClock.Instant) -> WaitNeed {
         WaitNeed(pendingWork: resumed.load(ordering: .relaxed), needsTicks: !stallWatch.isEmpty,
-                 timeout: daemonDeadline.map { $0 - now })
+                 timeout: daemonDeadline.map { $0.instant - now })
     }
 
     /// The loop ended: let go of the requests watched for hang-up and stall (the daemon
@@ -309,10 +311,14 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         stallWatch[ObjectIdentifier(context)] = nil
     }
 
-    /// A connection of this server was resumed (from any thread): run the loop again soon.
+    /// A connection of this server was resumed, on the loop thread (`RequestContext.resume`
+    /// posts a resume decided elsewhere to the loop first): the daemon runs in the round's
+    /// `eventsHandled` or next `process`, so the loop needs no wakeup (`Worker.wake` is a
+    /// no-op on the loop thread, but the call cost a retain and release of the worker, once
+    /// per forwarded chunk).
     func connectionResumed() {
+        worker.assertInLoop()
         resumed.store(true, ordering: .relaxed)
-        worker.wake()
     }
 
     /// Stops accepting new connections; connections already open keep being served.

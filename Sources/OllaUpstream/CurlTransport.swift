@@ -56,11 +56,13 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
 
     /// libcurl's timer as its callback set it. "At once" is kept apart from a deadline: a
     /// transfer started in a round sets it after the round's clock reading, and it must run
-    /// in that round, without a fresh clock reading every round to find out.
+    /// in that round, without a fresh clock reading every round to find out. The deadline is
+    /// a `StoredInstant`: an enum holding a `ContinuousClock.Instant` (a resilient type) was
+    /// copied and tested through run-time value witnesses at each of the three looks per round.
     enum CurlTimer {
         case unset
         case now
-        case at(ContinuousClock.Instant)
+        case at(StoredInstant)
     }
 
     /// Creates the multi handle and registers with `worker`. Throws when libcurl cannot be
@@ -188,7 +190,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         switch curlTimer {
         case .unset: nil
         case .now: .zero
-        case .at(let deadline): deadline - now
+        case .at(let deadline): deadline.instant - now
         }
     }
 
@@ -244,7 +246,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         switch milliseconds {
         case ..<0: curlTimer = .unset
         case 0: curlTimer = .now
-        default: curlTimer = .at(.now + .milliseconds(milliseconds))
+        default: curlTimer = .at(StoredInstant(.now + .milliseconds(milliseconds)))
         }
     }
 
@@ -320,7 +322,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         case .now: break
         case .at(let deadline):
             if checkedAtThisClock && curlTimerNotDue { return }
-            guard deadline <= now else {
+            guard deadline <= StoredInstant(now) else {
                 curlTimerNotDue = true
                 return
             }

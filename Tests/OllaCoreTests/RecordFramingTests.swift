@@ -13,6 +13,44 @@ import Testing
         #expect(RecordFraming(contentType: nil) == nil)
     }
 
+    /// An ASCII value is read as bytes; the media type must be the one the Character steps
+    /// make (`mediaType(ofUnicode:)`), and a value with any other character takes those steps.
+    @Test func asciiContentTypesReadAsBytesAgreeWithCharacters() {
+        let values = ["application/x-ndjson", "APPLICATION/X-NDJSON", " application/ndjson ; charset=utf-8",
+                      "application/jsonl", "application/jsonlines;", "text/event-stream", "Text/Event-Stream; charset=utf-8",
+                      "text/ event-\tstream", "text/event-stream2", "text/event-streamx; a=b", ";text/event-stream",
+                      ";;application/x-ndjson;x", " ;text/event-stream", ";;", "", " ", ";", "application/json", "application/json; charset=utf-8",
+                      "application/x-ndjson-but-much-longer-than-any-framing", "text/event-stream\r", "a;b;c"]
+        for value in values {
+            var copy = value
+            let bytes = copy.withUTF8 { RecordFraming.asciiMediaType($0) }
+            let characters = RecordFraming.mediaType(ofUnicode: value)
+            // Longer than any framing's media type: both are no match, the bytes say it early.
+            #expect(bytes == characters || (bytes == "" && characters.utf8.count > 24), "\(value)")
+        }
+        // Many short values over the characters that matter, from a fixed sequence.
+        let alphabet = Array("aT;; \t/-x")
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2_000 {
+            var value = ""
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            for step in 0..<Int(state >> 60) {
+                value.append(alphabet[Int((state >> UInt64(4 * step)) & 0xF) % alphabet.count])
+            }
+            var copy = value
+            #expect(copy.withUTF8 { RecordFraming.asciiMediaType($0) } == RecordFraming.mediaType(ofUnicode: value), "\(value)")
+        }
+        #expect(RecordFraming(contentType: "text/ event-\tstream") == .serverSentEvents)
+        #expect(RecordFraming(contentType: "application/x-ndjson-but-much-longer-than-any-framing") == nil)
+        // Not ASCII: the Character steps decide. A `;` carrying a combining mark is one
+        // Character, not a separator, so nothing matches; a non-ASCII letter matches nothing.
+        var combining = "text/event-stream;\u{301}charset=utf-8"
+        #expect(combining.withUTF8 { RecordFraming.asciiMediaType($0) } == nil)
+        #expect(RecordFraming(contentType: combining) == nil)
+        #expect(RecordFraming(contentType: "text/event-stream; charset=\u{E9}") == .serverSentEvents)
+        #expect(RecordFraming(contentType: "text/\u{E9}vent-stream") == nil)
+    }
+
     @Test func recordEnds() {
         #expect(end(.ndjson, "{}\n{}\n") == 3)
         #expect(end(.ndjson, "{}") == nil)
