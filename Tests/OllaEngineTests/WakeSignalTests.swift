@@ -42,6 +42,38 @@ import Testing
         #expect(ContinuousClock.now >= deadline)
     }
 
+    /// Each sleep's deadline is a timer that outlives it when a ring came first: firing
+    /// then, it must end nothing (neither a later sleep nor, as a ring would, the next one).
+    @Test func aDeadlineAfterItsSleepWasRungAwayEndsNothingLater() async {
+        let signal = WakeSignal()
+        let rung = Task { await signal.sleep(until: .now + .milliseconds(30)) }
+        while signal.sleeping == 0 { try? await Task.sleep(for: .milliseconds(1)) }
+        signal.ring()
+        await rung.value
+        // The first sleep's timer fires during this one.
+        let start = ContinuousClock.now
+        await signal.sleep(until: start + .milliseconds(150))
+        #expect(ContinuousClock.now >= start + .milliseconds(150))
+    }
+
+    /// Two sleepers with their own deadlines: the earlier deadline ends only its own sleep.
+    @Test func aDeadlineEndsOnlyItsOwnSleep() async {
+        let signal = WakeSignal()
+        let long = Task { await signal.sleep(until: .now + .seconds(3600)) }
+        while signal.sleeping == 0 { try? await Task.sleep(for: .milliseconds(1)) }
+        await signal.sleep(until: .now + .milliseconds(10))
+        #expect(signal.sleeping == 1)
+        signal.ring()
+        await long.value
+    }
+
+    @Test func aDelayInWholeNanosecondsRoundsUpAndSaturates() {
+        #expect(WakeSignal.nanoseconds(.seconds(2)) == 2_000_000_000)
+        #expect(WakeSignal.nanoseconds(.nanoseconds(1)) == 1)
+        #expect(WakeSignal.nanoseconds(Duration(secondsComponent: 0, attosecondsComponent: 1)) == 1)
+        #expect(WakeSignal.nanoseconds(.seconds(Int64.max)) == Int.max)
+    }
+
     @Test func cancellingTheSleeperEndsItsSleep() async {
         let signal = WakeSignal()
         let sleeper = Task { await signal.sleep(until: .now + .seconds(3600)) }

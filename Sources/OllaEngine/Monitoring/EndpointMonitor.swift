@@ -86,13 +86,17 @@ public final class EndpointMonitor: Sendable {
                     self.registry.wake.ring()  // its next probe is scheduled now
                 }
             }
-            for endpoint in registry.endpoints {
-                if discoveryDue(endpoint.name, now: now) {
+            // One snapshot for the round: each endpoint's routability is read from it in place
+            // (taking it and copying its view out per question cost ~2 K per endpoint a round).
+            let snapshot = registry.snapshot
+            for (slot, endpoint) in registry.endpoints.enumerated() {
+                let routable = Self.isRoutable(endpoint.name, slot: slot, in: snapshot)
+                if discoveryDue(endpoint.name, routable: routable, now: now) {
                     startReading(.models, endpoint)
-                } else if residencyDue(endpoint, now: now) {
-                    startReading(.loaded, endpoint)
+                } else if residencyDue(endpoint, routable: routable, now: now) {
+                    startReading(.loaded, endpoint, at: now)
                 }
-                if let due = nextRead(endpoint) { wake = min(wake, due) }
+                if let due = nextRead(endpoint, routable: routable, now: now) { wake = min(wake, due) }
             }
             // Held requests past their wait bound are refused, and the others reconsidered.
             registry.scheduler.pump(now: now)
@@ -173,16 +177,27 @@ public final class EndpointMonitor: Sendable {
 
     /// Starts `what` in its own task unless an inventory read of `endpoint` is in flight;
     /// a model listing that must wait is remembered and started once that read ends.
-    private func startReading(_ what: InventoryRead, _ endpoint: EndpointConfig) {
+    /// `now`: when the loop found an `/api/ps` poll due (else the clock is read here).
+    private func startReading(_ what: InventoryRead, _ endpoint: EndpointConfig, at now: ContinuousClock.Instant = .now) {
         guard what != .nothing else { return }
         guard reading.claim(endpoint.name) else {
             if what == .models { _ = discoveryPending.withLock { $0.insert(endpoint.name) } }
             return
         }
+        // A poll counts from when it was found due: the next one is due a whole interval
+        // later, when the loop, which never sleeps longer than that, wakes anyway.
+        if what == .loaded { lastResidencyPoll.withLock { $0[endpoint.name] = now } }
         Task {
             await self.read(what, endpoint)
             self.reading.release(endpoint.name)
-            self.registry.wake.ring()  // a listing that waited for this read may start
+            // The loop is woken only when it must act before it wakes by itself: for a listing
+            // that waited for this read, after a listing (what it found may be due sooner), or
+            // when this poll outlasted its interval (the next one is due now). Ringing after
+            // every poll of an instance in use cost a second round of the loop each second.
+            if what == .models || ContinuousClock.now - now >= Self.activeResidencyInterval
+                || self.discoveryPending.withLock({ $0.contains(endpoint.name) }) {
+                self.registry.wake.ring()
+            }
         }
     }
 
@@ -216,7 +231,6 @@ public final class EndpointMonitor: Sendable {
     }
 
     private func pollLoaded(_ endpoint: EndpointConfig) async {
-        lastResidencyPoll.withLock { $0[endpoint.name] = .now }
         if let loaded = await fetchLoaded(endpoint) {
             registry.updateInventory(endpoint.name, models: nil, loaded: loaded, version: nil)
             registry.scheduler.observed(loaded, on: endpoint.name)
@@ -260,10 +274,20 @@ public final class EndpointMonitor: Sendable {
 
     // MARK: Bookkeeping
 
+    /// Whether the endpoint called `name` is routable in `snapshot`: read at `slot` (its
+    /// position in the registry's endpoints, which the snapshot keeps) when the name is
+    /// there, else found by name.
+    private static func isRoutable(_ name: String, slot: Int, in snapshot: RoutingSnapshot) -> Bool {
+        if snapshot.endpoints.indices.contains(slot), snapshot.endpoints[slot].config.name == name {
+            return snapshot.endpoints[slot].isRoutable
+        }
+        return snapshot.view(name)?.isRoutable ?? false
+    }
+
     /// A listing is due when one is pending (a recovery while another read was in flight)
     /// or, with periodic discovery on, every `model_discovery.interval`; only while routable.
-    private func discoveryDue(_ name: String, now: ContinuousClock.Instant) -> Bool {
-        guard registry.snapshot.view(name)?.isRoutable == true, !reading.contains(name) else { return false }
+    private func discoveryDue(_ name: String, routable: Bool, now: ContinuousClock.Instant) -> Bool {
+        guard routable, !reading.contains(name) else { return false }
         if discoveryPending.withLock({ $0.contains(name) }) { return true }
         guard discovery.enabled else { return false }
         let last = lastDiscovery.withLock { $0[name] }
@@ -272,8 +296,8 @@ public final class EndpointMonitor: Sendable {
 
     /// Residency is read at least every second while the instance is in use, and otherwise
     /// only after probes (lazily).
-    private func residencyDue(_ endpoint: EndpointConfig, now: ContinuousClock.Instant) -> Bool {
-        guard endpoint.type == .ollama, registry.snapshot.view(endpoint.name)?.isRoutable == true,
+    private func residencyDue(_ endpoint: EndpointConfig, routable: Bool, now: ContinuousClock.Instant) -> Bool {
+        guard endpoint.type == .ollama, routable,
               !reading.contains(endpoint.name), registry.scheduler.isActive(endpoint.name) else { return false }
         let last = lastResidencyPoll.withLock { $0[endpoint.name] }
         return last.map { now - $0 >= Self.activeResidencyInterval } ?? true
@@ -281,15 +305,16 @@ public final class EndpointMonitor: Sendable {
 
     /// When the next inventory read of `endpoint` falls due (a periodic listing, or the
     /// `/api/ps` poll of an instance in use); nil when none is scheduled or one is in flight
-    /// (its end rings the wake signal).
-    private func nextRead(_ endpoint: EndpointConfig) -> ContinuousClock.Instant? {
-        guard registry.snapshot.view(endpoint.name)?.isRoutable == true, !reading.contains(endpoint.name) else { return nil }
+    /// (the loop wakes within `longestSleep` anyway, and a read that ends later than that
+    /// rings the wake signal: `startReading`).
+    private func nextRead(_ endpoint: EndpointConfig, routable: Bool, now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        guard routable, !reading.contains(endpoint.name) else { return nil }
         var due: ContinuousClock.Instant? = nil
         if discovery.enabled, let last = lastDiscovery.withLock({ $0[endpoint.name] }) {
             due = last + discovery.interval
         }
         if endpoint.type == .ollama, registry.scheduler.isActive(endpoint.name) {
-            let poll = lastResidencyPoll.withLock { $0[endpoint.name] }.map { $0 + Self.activeResidencyInterval } ?? .now
+            let poll = lastResidencyPoll.withLock { $0[endpoint.name] }.map { $0 + Self.activeResidencyInterval } ?? now
             due = min(due ?? poll, poll)
         }
         return due
