@@ -80,7 +80,7 @@ struct ConfigValidationTests {
         (#"{"proxy": {"scheduler": {"queue_timeout": "0"}}}"#, "config.json:1: proxy.scheduler.queue_timeout: must be greater than 0, found 0s"),
         (#"{"proxy": {"scheduler": {"tier_max_wait": "-1s"}}}"#, #"config.json:1: proxy.scheduler.tier_max_wait: invalid duration "-1s": negative durations are not allowed"#),
         (#"{"proxy": {"scheduler": {"unload_victims": "yes"}}}"#, #"config.json:1: proxy.scheduler.unload_victims: expected true or false, found string "yes""#),
-        (#"{"proxy": {"scheduler": {"queue_len": 5}}}"#, "config.json:1: proxy.scheduler.queue_len: unknown key (valid keys: default_load_time, queue_length, queue_timeout, tier_max_wait, unload_victims)"),
+        (#"{"proxy": {"scheduler": {"queue_len": 5}}}"#, "config.json:1: proxy.scheduler.queue_len: unknown key (valid keys: default_load_time, queue_length, queue_timeout, tier_max_wait, unload_victims, batch_max_wait)"),
     ])
     func proxyRules(_ text: String, _ expected: String) {
         #expect(failure(text) == expected)
@@ -109,6 +109,10 @@ struct ConfigValidationTests {
         #expect(config.proxy.scheduler == SchedulerSettings(
             defaultLoadTime: .milliseconds(1500), queueLength: 8, queueTimeout: .seconds(60), tierMaxWait: .zero,
             unloadVictims: false))
+        #expect(try parse(#"{"proxy": {"scheduler": {"batch_max_wait": "2500ms"}}}"#).proxy.scheduler.batchMaxWait
+            == .milliseconds(2500))
+        #expect(failure(#"{"proxy": {"scheduler": {"batch_max_wait": 3}}}"#)
+            == #"config.json:1: proxy.scheduler.batch_max_wait: expected a duration string such as "5s" or "500ms", found number 3"#)
         let endpoint = try #require(config.discovery.staticEndpoints.endpoints.first)
         #expect(endpoint.numParallel == 4 && endpoint.maxLoadedModels == 1)
         let base = #"{"discovery": {"static": {"endpoints": [{"name": "a", "url": "http://a", "type": "ollama", "#

@@ -72,6 +72,16 @@ public struct PlacementEstimate: Sendable, Equatable {
     /// An extra copy judged before the model's generation time was learned anywhere: the
     /// queue it would relieve is a guess, so it ranks after every other option in its tier.
     public var speculative = false
+    /// Seconds the oldest request held for this model must have waited before this load
+    /// evicts a model that has requests held (a queue of its own): the load waits to serve a
+    /// batch (see `ResidencyScheduler.weighBatch`). 0: nothing to wait for.
+    public var batchWait: Double = 0
+    /// Seconds the oldest request held for this model has waited (against `batchWait`).
+    public var oldestWaited: Double = 0
+    /// An extra copy that would evict the last copy of a model with requests held: those
+    /// requests start there first (the slot goes to the model resident there), so this
+    /// load is never made and ranks after every other option in its tier.
+    public var yieldsToQueue = false
     /// Whether Olla unloads `victim` itself (`keep_alive: 0`) before this load, instead of
     /// leaving the choice to Ollama, which would evict `spared` (see
     /// `ResidencyScheduler.choosingVictim`): the request waits for the unload's answer.
@@ -109,16 +119,20 @@ public struct PlacementEstimate: Sendable, Equatable {
     /// Waiting is "rent", evicting "buying"; paying rent up to the price before buying is
     /// never worse than twice the best choice made knowing the future (the ski-rental bound).
     public var awaitsPayment: Bool {
-        victim != nil && ((victimSaturated && uncoveredPenalty > 0) || lastCopyRent > penaltyCredit)
+        victim != nil && ((victimSaturated && uncoveredPenalty > 0) || lastCopyRent > penaltyCredit || awaitsBatch)
     }
+
+    /// Whether this load waits for its batch: the oldest request held for the model has not
+    /// yet waited `batchWait` (see `ResidencyScheduler.weighBatch`).
+    public var awaitsBatch: Bool { batchWait > oldestWaited }
 
     /// Whether the request is sent now: it can start, owes no rent, and waits for no unload
     /// of Olla's (`unloadsVictim`: the unload goes first, the request after its answer).
-    public var startsNow: Bool { canStartNow && !awaitsPayment && !unloadsVictim }
+    public var startsNow: Bool { canStartNow && !awaitsPayment && !unloadsVictim && !yieldsToQueue }
 
     /// Whether this estimate, first in a held placement, asks Olla to send the unload of
     /// `victim` now: the load could start but for that unload, and nothing else is owed.
-    public var ordersUnload: Bool { unloadsVictim && canStartNow && !awaitsPayment }
+    public var ordersUnload: Bool { unloadsVictim && canStartNow && !awaitsPayment && !yieldsToQueue }
 
     /// Seconds to the first token, as the client will see it.
     public var expectedWait: Double { queueWait + loadTime }
@@ -178,6 +192,9 @@ public enum Placement: Sendable, Equatable {
         switch self {
         case .dispatch: return parts
         case .hold:
+            if let first = estimates.first, first.awaitsBatch, let victim = first.victim {
+                return "held for a batch before evicting \(victim): " + parts
+            }
             if let first = estimates.first, first.awaitsPayment {
                 return "held until the wait pays for evicting \(first.victim ?? "a busy copy"): " + parts
             }

@@ -6,7 +6,8 @@ extension ResidencyScheduler {
     ///    penalty (`estimate`), with the victim Olla unloads itself when Ollama's would be
     ///    one the placement plan keeps (`choosingVictim`),
     ///    weighed for the last copies it would evict and the copies
-    ///    it would add (`weighLastCopy`). When no candidate holds the model, waiting cannot
+    ///    it would add (`weighLastCopy`), and for the queue of the model it would evict
+    ///    (`weighBatch`). When no candidate holds the model, waiting cannot
     ///    end by itself, and the time the model's held requests have waited (`heldWaiting`)
     ///    pays the penalty off.
     /// 2. Tiers: the highest `priority` tier whose best estimate is within
@@ -26,9 +27,12 @@ extension ResidencyScheduler {
     /// highest priority first, each by cost.
     ///
     /// `heldWaiting`, `queuedBehind`: seconds the requests held for this model have waited
-    /// in all, and how many of them are held behind this one (see `estimate`).
+    /// in all, and how many of them are held behind this one (see `estimate`);
+    /// `oldestWaiting`: seconds the oldest of them has waited (`weighBatch`; nil: `heldWaiting`,
+    /// which it is when one is held).
     public func decide(_ model: String, candidates: [SchedulingCandidate], now: ContinuousClock.Instant,
-                       heldWaiting: Double = 0, queuedBehind: Int = 0) -> Placement {
+                       heldWaiting: Double = 0, queuedBehind: Int = 0, oldestWaiting: Double? = nil) -> Placement {
+        let oldest = oldestWaiting ?? heldWaiting
         if candidates.count == 1 {
             // One candidate is one tier of one: the same steps without the grouping and sorts.
             var only = estimate(model, on: candidates[0], now: now, queuedBehind: queuedBehind)
@@ -37,6 +41,7 @@ extension ResidencyScheduler {
             let plan = only.victim == nil ? nil : plan(now: now)
             choosingVictim(&only, for: model, plan: plan, now: now)
             weighLastCopy(&only, for: model, heldNowhere: heldNowhere, plan: plan, now: now)
+            weighBatch(&only, for: model, heldNowhere: heldNowhere, oldestWaiting: oldest, held: queuedBehind + 1, now: now)
             return only.startsNow ? .dispatch([only]) : .hold([only])
         }
         var estimates = candidates.enumerated().map {
@@ -51,6 +56,8 @@ extension ResidencyScheduler {
         for i in estimates.indices {
             choosingVictim(&estimates[i].estimate, for: model, plan: plan, now: now)
             weighLastCopy(&estimates[i].estimate, for: model, heldNowhere: heldNowhere, plan: plan, now: now)
+            weighBatch(&estimates[i].estimate, for: model, heldNowhere: heldNowhere, oldestWaiting: oldest,
+                       held: queuedBehind + 1, now: now)
         }
         let tiers = Dictionary(grouping: estimates, by: \.estimate.candidate.priority)
             .sorted { $0.key > $1.key }
@@ -64,10 +71,11 @@ extension ResidencyScheduler {
         return ordered[0].startsNow ? .dispatch(ordered) : .hold(ordered)
     }
 
-    /// The within-tier order: speculative copies last, then cost (50 ms granularity), load
+    /// The within-tier order: speculative copies and copies that yield to a queue last, then cost (50 ms granularity), load
     /// per weight, state, position.
     static func better(_ a: (index: Int, estimate: PlacementEstimate), _ b: (index: Int, estimate: PlacementEstimate)) -> Bool {
-        if a.estimate.speculative != b.estimate.speculative { return b.estimate.speculative }
+        let (lastA, lastB) = (a.estimate.speculative || a.estimate.yieldsToQueue, b.estimate.speculative || b.estimate.yieldsToQueue)
+        if lastA != lastB { return lastB }
         let (costA, costB) = (Int((a.estimate.cost * 20).rounded()), Int((b.estimate.cost * 20).rounded()))
         if costA != costB { return costA < costB }
         let (x, y) = (a.estimate.candidate, b.estimate.candidate)

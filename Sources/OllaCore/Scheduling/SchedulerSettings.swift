@@ -18,6 +18,11 @@ public struct SchedulerSettings: Sendable, Equatable {
     /// (`keep_alive: 0`), waits for the answer, then sends the load
     /// (`ResidencyScheduler+Unload.swift`). Default true.
     public var unloadVictims: Bool
+    /// `batch_max_wait`: the longest the oldest request held for a model waits for others
+    /// of its model before Olla loads it over a model that has requests held: the bound of
+    /// the batch wait (`ResidencyScheduler.weighBatch`), which is otherwise learned (two
+    /// reloads of the model it evicts). `0` = never wait for a batch. Default 10s.
+    public var batchMaxWait: Duration
 
     /// The valid range of `queue_length`.
     public static let queueLengthRange = 1...100_000
@@ -43,12 +48,14 @@ public struct SchedulerSettings: Sendable, Equatable {
 
     /// Creates settings; every parameter defaults to the documented default.
     public init(defaultLoadTime: Duration = .seconds(5), queueLength: Int = 512,
-                queueTimeout: Duration = .seconds(300), tierMaxWait: Duration = .seconds(30), unloadVictims: Bool = true) {
+                queueTimeout: Duration = .seconds(300), tierMaxWait: Duration = .seconds(30), unloadVictims: Bool = true,
+                batchMaxWait: Duration = .seconds(10)) {
         self.defaultLoadTime = defaultLoadTime
         self.queueLength = queueLength
         self.queueTimeout = queueTimeout
         self.tierMaxWait = tierMaxWait
         self.unloadVictims = unloadVictims
+        self.batchMaxWait = batchMaxWait
     }
 
     /// The settings used when `proxy.scheduler` is absent.

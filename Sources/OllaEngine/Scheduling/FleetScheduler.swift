@@ -243,7 +243,8 @@ public final class FleetScheduler: Sendable {
                 state.core.held = state.holds.lengths
                 let placement = state.core.decide(model, candidates: candidates, now: now,
                                                   heldWaiting: state.holds.totalWait(model, now: now),
-                                                  queuedBehind: state.holds.count(model) - 1)
+                                                  queuedBehind: state.holds.count(model) - 1,
+                                                  oldestWaiting: (now - first.heldAt).schedulingSeconds)
                     .takingAFreeSlot().joiningQueue(model, state.core, now: now)
                 ordered = state.orderUnload(placement, for: model, now: now) || ordered
                 guard case .dispatch(let estimates) = placement else { stuck.insert(model); continue }
