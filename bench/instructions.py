@@ -332,17 +332,15 @@ class Conn:
 class Streams:
     """S concurrent streaming requests, read from one selector; counts records ("t":) and ends."""
 
-    def __init__(self, port, path, body, count, stagger=0.0):
-        """`stagger`: seconds between two streams' requests (0: all at once)."""
+    def __init__(self, port, path, body, count):
+        """`path`: the request target, or a function of the stream's index that gives it."""
         self.sel = selectors.DefaultSelector()
         self.bufs, self.socks = [], []
         self.coalesced_reads = self.reads_with_records = 0
-        req = (b"POST " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-               b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
-        first = time.monotonic()
         for i in range(count):
-            if stagger:
-                time.sleep(max(0.0, first + i * stagger - time.monotonic()))
+            target = path(i) if callable(path) else path
+            req = (b"POST " + target.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                   b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
             s = socket.create_connection(("127.0.0.1", port), timeout=60)
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             s.sendall(req)
@@ -394,9 +392,11 @@ def stream_path(kind, n, gap, hold=0):
     return f"{PREFIX}{path}&n={n}&gap={gap}" + (f"&hold={hold}" if hold else ""), body
 
 
-def run_streams(port, kind, n, gap, count, timeout=180, stagger=0.0):
+def run_streams(port, kind, n, gap, count, timeout=180, phased=False):
+    """`phased`: stream i's chunks at the times phase_i (mod gap), the phases spread evenly
+    over the gap (streamsrv's `phase`), so no two streams send at the same moment."""
     path, body = stream_path(kind, n, gap)
-    st = Streams(port, path, body, count, stagger)
+    st = Streams(port, (lambda i: f"{path}&phase={i * gap * 1000 // count}") if phased else path, body, count)
     st.pump(st.all_ended, timeout)
     st.close()
     return st
@@ -446,13 +446,13 @@ def measure_chunks(meter, port, idle, kind):
     reads = 0
     for n, gap in ((K, GAP_MS), (2 * K, GAP_2K_MS)):
         holder = {}
-        # The streams start gap / S_CHUNK apart, so that their chunks arrive spread over the
-        # gap, each in a loop round of its own: started together, their chunks came in bursts
-        # that one round read at once or not, as the timing fell (rounds per chunk 0.5-1.05
-        # between runs, ±1 K per chunk), and the figure is that of a chunk forwarded alone.
+        # The streams' chunks are spread evenly over the gap (streamsrv's phase: 10 ms apart in
+        # the K window, 5 ms in the 2K one), each read in a loop round of its own: the streams'
+        # chunks came in bursts that one round read at once or not, as the timing fell (loop
+        # rounds per chunk 0.5-1.05 between runs, ±1 K per chunk), and the figure is that of a
+        # chunk forwarded alone.
         out[n] = window(meter, f"chunks-{kind}-{n}", idle,
-                        lambda: holder.setdefault("st", run_streams(port, kind, n, gap, S_CHUNK,
-                                                                    stagger=gap / 1000 / S_CHUNK)))
+                        lambda: holder.setdefault("st", run_streams(port, kind, n, gap, S_CHUNK, phased=True)))
         coalesced += holder["st"].coalesced_reads
         reads += holder["st"].reads_with_records
     if coalesced > 0.02 * reads:

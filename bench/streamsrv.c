@@ -5,6 +5,9 @@
  *   n=K&gap=MS[&fmt=sse][&hold=MS][&id=X]  K chunks (NDJSON lines or SSE events), one write
  *        each, the k-th scheduled at start + k*gap; each carries "t":<CLOCK_MONOTONIC ns at
  *        the write> so the client can compare its arrival gaps with the backend's own.
+ *        phase=US puts the chunks after the first on a grid of the monotonic clock instead:
+ *        at the times t = phase (mod gap), microseconds, so that streams given different
+ *        phases never send at the same moment, whenever their requests arrived.
  *        hold=MS keeps the stream open and silent for MS after the last chunk (idle streams);
  *        hold=-1 keeps it so until the process gets SIGUSR1, which ends every such stream at
  *        once (bench/instructions.py measures stream ends in a window of their own).
@@ -50,7 +53,7 @@ typedef struct {
     long long body_left;          /* Content-Length body bytes left */
     int cstate; long long cleft;  /* chunked body decoder */
     int is_blob, path_kind;       /* path_kind: 1 /api/tags, 2 /api/ps, 3 /api/version */
-    long n, gap_ms, hold_ms, sent;
+    long n, gap_ms, hold_ms, sent, phase_us;
     long long big_left;
     uint64_t start_ns;
     char id[64];
@@ -218,10 +221,12 @@ static int process_input(int fd) {
             c->path_kind = strncmp(target, "/api/tags", 9) == 0 ? 1 : strncmp(target, "/api/ps", 7) == 0 ? 2
                          : strncmp(target, "/api/version", 12) == 0 ? 3 : 0;
             c->n = 0; c->gap_ms = 0; c->hold_ms = 0; c->big_left = 0; c->fmt = 0; c->sent = 0; c->usage = 0;
+            c->phase_us = -1;
             if (q) {
                 char fmt[16] = "", id[64] = "";
                 c->n = qparam(q + 1, "n", 0, NULL, 0);
                 c->gap_ms = qparam(q + 1, "gap", 0, NULL, 0);
+                c->phase_us = qparam(q + 1, "phase", -1, NULL, 0);
                 c->hold_ms = qparam(q + 1, "hold", 0, NULL, 0);
                 c->usage = qparam(q + 1, "usage", 0, NULL, 0) != 0;
                 c->big_left = qparam(q + 1, "big", 0, NULL, 0);
@@ -293,6 +298,12 @@ static int respond(int fd) {
                       c->fmt ? "text/event-stream" : "application/x-ndjson");
         c->state = S_STREAM;
         c->start_ns = now_ns();
+        if (c->phase_us >= 0 && c->gap_ms > 0) {
+            /* The grid point at or before now: chunk k (k >= 1) then falls in (now, now + k*gap]. */
+            uint64_t gap = (uint64_t)c->gap_ms * 1000000ull, phase = (uint64_t)c->phase_us * 1000ull % gap;
+            uint64_t base = c->start_ns - c->start_ns % gap + phase;
+            c->start_ns = base <= c->start_ns ? base : base - gap;
+        }
         if (send_bytes(fd, h, (size_t)hl) < 0) return -1;
         if (send_chunk(fd) < 0) return -1;
         if (c->sent >= c->n) {
