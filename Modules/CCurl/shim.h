@@ -47,6 +47,14 @@ static inline CURLMcode ccurl_multi_setopt_timerfunction(CURLM *multi, curl_mult
     return curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, value);
 }
 
+// Why: curl_easy_getinfo is variadic; CURLINFO_PRIVATE is the one Olla reads (the pointer
+// it stored with CURLOPT_PRIVATE, NULL when the call fails).
+static inline void *ccurl_easy_private(CURL *handle) {
+    char *value = NULL;
+    if (curl_easy_getinfo(handle, CURLINFO_PRIVATE, &value) != CURLE_OK) return NULL;
+    return value;
+}
+
 // Why: the result of a finished transfer sits in a union inside CURLMsg.
 static inline CURLcode ccurl_msg_result(const CURLMsg *message) {
     return message->data.result;

@@ -124,6 +124,11 @@ enum Curl {
         try check(ccurl_easy_setopt_callback(easy, option, callback), "curl_easy_setopt")
     }
 
+    /// The pointer stored with `CURLOPT_PRIVATE` (nil when none was).
+    static func privatePointer(_ easy: Easy) -> UnsafeMutableRawPointer? {
+        ccurl_easy_private(easy)
+    }
+
     /// Resumes a transfer paused in either direction.
     static func pauseContinue(_ easy: Easy) throws(CurlError) {
         try check(curl_easy_pause(easy, ccurl_pause_cont), "curl_easy_pause")

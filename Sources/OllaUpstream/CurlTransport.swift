@@ -51,8 +51,9 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     /// libcurl acted (a socket or timer action, a handle added or removed) since finished
     /// transfers were last collected: only then can `curl_multi_info_read` have news.
     @exclusivity(unchecked) private var curlActed = false
-    /// Transfers whose socket the worker could not watch, to end after the current callback.
-    @exclusivity(unchecked) private var unwatchable: [Curl.Easy: SystemError] = [:]
+    /// Transfers whose socket the worker could not watch, to end after the current callback
+    /// (each ended once, if it still runs then).
+    @exclusivity(unchecked) private var unwatchable: [(transfer: Transfer, error: SystemError)] = []
 
     /// libcurl's timer as its callback set it. "At once" is kept apart from a deadline: a
     /// transfer started in a round sets it after the round's clock reading, and it must run
@@ -236,7 +237,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         } catch {
             // The socket cannot be watched (out of kernel memory): without events its
             // transfer would hang until a timeout, so it ends after this callback.
-            if let easy { unwatchable[easy] = error }
+            if let easy, let transfer = transfers[easy] { unwatchable.append((transfer, error)) }
         }
     }
 
@@ -341,7 +342,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         curlActed = false
         while let (easy, code) = Curl.nextFinished(multi) {
             guard let transfer = transfers[easy] else { continue }
-            let failure = Transfer.failure(for: code, headDelivered: transfer.headDelivered)
+            let failure = transfer.failure(for: code)
             remove(transfer)
             if !transfer.abandoned { transfer.delegate.upstreamFinished(failure) }
         }
@@ -353,8 +354,9 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         guard !unwatchable.isEmpty else { return }
         let broken = unwatchable
         unwatchable.removeAll()
-        for (easy, error) in broken {
-            guard let transfer = transfers[easy] else { continue }
+        for (transfer, error) in broken {
+            // Still running (not ended meanwhile, nor listed twice).
+            guard transfers[transfer.transferID] === transfer else { continue }
             remove(transfer)
             if !transfer.abandoned {
                 transfer.delegate.upstreamFinished(.transferFailed("cannot watch the backend socket: \(error)"))

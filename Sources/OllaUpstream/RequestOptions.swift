@@ -129,16 +129,7 @@ enum RequestOptions {
     static let writeCallback: ccurl_data_callback = { buffer, size, count, context in
         let length = size * count
         guard let buffer, let context else { return length }
-        return withTransfer(context) { transfer in
-            transfer.noteActivity()
-            if transfer.abandoned { return length }
-            switch transfer.delegate.upstreamBodyReceived(UnsafeRawBufferPointer(start: buffer, count: length)) {
-            case .accepted:
-                return length
-            case .pause:
-                return Int(CURL_WRITEFUNC_PAUSE)
-            }
-        }
+        return withTransfer(context) { $0.bodyReceived(UnsafeRawBufferPointer(start: buffer, count: length)) }
     }
 
     /// CURLOPT_READFUNCTION: fills curl's buffer with the next piece of the request body.

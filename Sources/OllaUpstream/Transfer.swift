@@ -25,6 +25,10 @@ final class Transfer {
     /// transfer. Whether the transfer is paused is the delegate's to know
     /// (`TransferDelegate.holdsAnswerPaused`), not recorded here.
     @exclusivity(unchecked) var lastActivity: ContinuousClock.Instant
+    /// The pooled handle this transfer runs on, from `TransferTable.add` to `remove`: it keeps
+    /// the handle (and so `easy`) alive while the transfer runs. The handle points back
+    /// (`EasyHandle.transfer`); `TransferTable.remove` clears both.
+    @exclusivity(unchecked) var handle: EasyHandle?
     /// Body bytes arrived since the last tick: the tick moves `lastActivity` to its own time.
     /// A store per chunk instead of a clock read; idle time is then measured with the tick's
     /// precision (100 ms), plenty for a limit counted in seconds.
@@ -35,6 +39,13 @@ final class Transfer {
     /// The delegate turned this answer down (a 503 it retries elsewhere): the rest of the
     /// response is discarded and its end is not reported.
     @exclusivity(unchecked) private(set) var abandoned = false
+    /// Body bytes came before a head Olla could read: libcurl accepted a status line
+    /// `ResponseHeadParser` does not (two spaces or a tab before the code, which `sscanf`
+    /// skips), so no head was delivered. The transfer was stopped there (`bodyReceived`).
+    @exclusivity(unchecked) private(set) var headUnreadable = false
+
+    /// How a transfer whose head Olla could not read ends (a 502 before any byte went out).
+    static let unreadableHead = UpstreamFailure.transferFailed("unreadable response status line")
 
     init(request: UpstreamRequest, delegate: TransferDelegate, easy: Curl.Easy, now: ContinuousClock.Instant) {
         self.transferID = request.transferID
@@ -94,6 +105,26 @@ final class Transfer {
         activitySinceTick = true
     }
 
+    /// A piece of the response body (the write callback, once per chunk), handed to the
+    /// delegate; returns what the write callback returns: the length taken,
+    /// `CURL_WRITEFUNC_PAUSE`, or 0 to stop the transfer (libcurl ends it with
+    /// `CURLE_WRITE_ERROR`). The delegate hears of an answer only after its head: body bytes
+    /// without one (`headUnreadable`) stop the transfer instead of reaching it.
+    func bodyReceived(_ bytes: UnsafeRawBufferPointer) -> Int {
+        noteActivity()
+        if abandoned { return bytes.count }
+        guard headDelivered else {
+            headUnreadable = true
+            return 0
+        }
+        switch delegate.upstreamBodyReceived(bytes) {
+        case .accepted:
+            return bytes.count
+        case .pause:
+            return Int(CURL_WRITEFUNC_PAUSE)
+        }
+    }
+
     /// A deadline that has passed, if any. Silence after the head counts as idle unless the
     /// delegate paused the transfer (asked only once the idle clock ran out; a paused transfer
     /// restarts its clock, so the delegate is asked once per idle period, not per tick).
@@ -112,6 +143,13 @@ final class Transfer {
             return nil
         }
         return .idleTimedOut
+    }
+
+    /// What this finished transfer's result code means for its delegate (`failure(for:headDelivered:)`,
+    /// or `unreadableHead` when the transfer was stopped for want of a head).
+    func failure(for code: CURLcode) -> UpstreamFailure? {
+        if headUnreadable { return Self.unreadableHead }
+        return Self.failure(for: code, headDelivered: headDelivered)
     }
 
     /// What a finished transfer's result code means for its delegate: nil for a complete

@@ -5,8 +5,9 @@ import OllaEngine
 /// (~80 instructions per access; `isEmpty` is asked every loop round) are left out.
 final class TransferTable {
     @exclusivity(unchecked) private var byID: [UInt64: Transfer] = [:]
-    /// Each running transfer with the pooled handle it borrowed.
-    @exclusivity(unchecked) private var byHandle: [Curl.Easy: (transfer: Transfer, handle: EasyHandle)] = [:]
+    // By easy handle: each running transfer and the `EasyHandle` it borrowed point at each
+    // other (`Transfer.handle`, `EasyHandle.transfer`), and the easy handle leads to its
+    // `EasyHandle` through `CURLOPT_PRIVATE`: no table by handle to update and search.
     @exclusivity(unchecked) private var idleHandles: [EasyHandle] = []
     /// Idle handles kept for reuse; beyond this they are freed.
     static let poolLimit = 256
@@ -29,7 +30,7 @@ final class TransferTable {
 
     subscript(id: UInt64) -> Transfer? { byID[id] }
 
-    subscript(easy: Curl.Easy) -> Transfer? { byHandle[easy]?.transfer }
+    subscript(easy: Curl.Easy) -> Transfer? { EasyHandle.owning(easy)?.transfer }
 
     /// A handle from the pool, or a new one with the options every transfer shares
     /// (`RequestOptions.applyShared`). Pooled handles are not reset: `RequestOptions.apply`
@@ -49,13 +50,17 @@ final class TransferTable {
     /// Records `transfer`, running on `handle` (its `easy`).
     func add(_ transfer: Transfer, on handle: EasyHandle) {
         byID[transfer.transferID] = transfer
-        byHandle[transfer.easy] = (transfer, handle)
+        transfer.handle = handle
+        handle.transfer = transfer
     }
 
-    /// Forgets `transfer` (already out of the multi handle) and pools its handle.
+    /// Forgets `transfer` (already out of the multi handle) and pools its handle. Idempotent.
     func remove(_ transfer: Transfer) {
         if byID[transfer.transferID] === transfer { byID[transfer.transferID] = nil }
-        if let entry = byHandle.removeValue(forKey: transfer.easy) { giveBack(entry.handle) }
+        guard let handle = transfer.handle else { return }
+        transfer.handle = nil
+        handle.transfer = nil
+        giveBack(handle)
     }
 
     /// Frees idle handles beyond the `keeping` most recently used (all of them by default:

@@ -39,6 +39,19 @@ import Testing
         #expect(heads("HTTP/1.1 204\r\n\r\n").map(\.status) == [204])
     }
 
+    /// libcurl reads the code past any white space after the version (`sscanf`'s `%3d`):
+    /// so does the parser, or such an answer's body would come without a head.
+    @Test func blanksBeforeTheCodeAreSkippedAsLibcurlDoes() {
+        #expect(heads("HTTP/1.1  200 OK\r\n\r\n").map(\.status) == [200])
+        #expect(heads("HTTP/1.1 \t404 Not Found\r\n\r\n").map(\.status) == [404])
+        #expect(heads("HTTP/1.1 \t \t201\r\n\r\n").map(\.status) == [201])
+        #expect(heads("HTTP/1.1 200\tOK\r\n\r\n").map(\.status) == [200])
+        #expect(heads("HTTP/1.1 \u{0B}\u{0C}\r302 Found\r\n\r\n").map(\.status) == [302])
+        #expect(heads("HTTP/1.1   20\r\n\r\n").isEmpty)
+        #expect(heads("HTTP/1.1 \t\r\n\r\n").isEmpty)
+        #expect(heads("HTTP/1.1 +200 OK\r\n\r\n").isEmpty)
+    }
+
     @Test func malformedStatusLinesGiveNoHead() {
         #expect(heads("HTTP/1.1 2x0 OK\r\n\r\n").isEmpty)
         #expect(heads("HTTP/1.1 20\r\n\r\n").isEmpty)

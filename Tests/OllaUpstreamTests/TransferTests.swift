@@ -10,7 +10,9 @@ private final class RecordingDelegate: TransferDelegate, @unchecked Sendable {
     var heads: [UpstreamHead] = []
     var disposition = HeadDisposition.accept
     func upstreamHeadReceived(_ head: UpstreamHead) -> HeadDisposition { heads.append(head); return disposition }
-    func upstreamBodyReceived(_ bytes: UnsafeRawBufferPointer) -> BodyAcceptance { .accepted }
+    var bodies: [[UInt8]] = []
+    var acceptance = BodyAcceptance.accepted
+    func upstreamBodyReceived(_ bytes: UnsafeRawBufferPointer) -> BodyAcceptance { bodies.append(Array(bytes)); return acceptance }
     func upstreamFinished(_ failure: UpstreamFailure?) {}
     func readUpload(into destination: UnsafeMutableRawBufferPointer) -> UploadRead { .end }
     var paused = false
@@ -69,6 +71,43 @@ private final class Fixture {
         f.delegate.disposition = .abandon
         f.lines("HTTP/1.1 503 Busy\r\n", "\r\n")
         #expect(f.transfer.abandoned)
+    }
+}
+
+@Suite struct TransferBodyTests {
+    private func body(_ f: Fixture, _ text: String) -> Int {
+        Array(text.utf8).withUnsafeBytes { f.transfer.bodyReceived($0) }
+    }
+
+    @Test func bodyAfterTheHeadReachesTheDelegate() throws {
+        let f = try Fixture()
+        f.lines("HTTP/1.1 200 OK\r\n", "\r\n")
+        #expect(body(f, "{}\n") == 3)
+        f.delegate.acceptance = .pause
+        #expect(body(f, "[]") == Int(CURL_WRITEFUNC_PAUSE))
+        #expect(f.delegate.bodies == [Array("{}\n".utf8), Array("[]".utf8)])
+        #expect(f.transfer.failure(for: CURLE_OK) == nil)
+    }
+
+    /// A head Olla's parser cannot read (here its code) gives no head: the body must not
+    /// reach a delegate that never had one (libcurl took `HTTP/1.1  200 OK`, two spaces, as a
+    /// 200 before the parser skipped them as it does).
+    @Test func bodyWithoutAReadableHeadStopsTheTransfer() throws {
+        let f = try Fixture()
+        f.lines("HTTP/1.1 2x0 OK\r\n", "Content-Length: 2\r\n", "\r\n")
+        #expect(f.delegate.heads.isEmpty)
+        #expect(body(f, "{}") == 0, "0 makes libcurl end the transfer (CURLE_WRITE_ERROR)")
+        #expect(f.delegate.bodies.isEmpty)
+        #expect(f.transfer.headUnreadable)
+        #expect(f.transfer.failure(for: CURLE_WRITE_ERROR) == Transfer.unreadableHead)
+    }
+
+    @Test func bodyOfAnAbandonedAnswerIsDropped() throws {
+        let f = try Fixture()
+        f.delegate.disposition = .abandon
+        f.lines("HTTP/1.1 503 Busy\r\n", "\r\n")
+        #expect(body(f, "busy") == 4)
+        #expect(f.delegate.bodies.isEmpty)
     }
 }
 

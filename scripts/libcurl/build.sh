@@ -45,7 +45,12 @@
 # zero for every transfer (only curl_easy_reset did: Olla no longer resets its pooled
 # handles between transfers); 0013 allocates a transfer's connect buffer only when its
 # connection is new (a transfer on a reused HTTP connection read nothing into its 16 KiB,
-# allocated and freed per request). Each patch starts
+# allocated and freed per request); 0014 reads the usual HTTP/1.x status line by hand
+# instead of with sscanf (any other line still goes to sscanf); 0015 runs the only transfer
+# on a socket directly for an event on that socket, not through the timer tree (unless a
+# timer of its own is due); 0016 sums a chunk's hex size digit by digit instead of calling
+# strtoll; 0017 gives the request head's buffer 1 KiB at once instead of growing it from
+# its first line by five reallocs. Each patch starts
 # with what it does and why. See docs/security.md.
 #
 # What is compiled: HTTP and HTTPS (OpenSSL, linked dynamically against Debian's libssl3, so

@@ -65,13 +65,22 @@ public struct ResponseHeadParser: Sendable {
         return (status, headers)
     }
 
-    /// The three digits after the first space of a status line (`HTTP/1.1 200 OK`);
-    /// nil when they are not three digits.
+    /// The three digits after the first space of a status line (`HTTP/1.1 200 OK`), past
+    /// any more white space (space, tab, VT, FF, CR, LF: C's `isspace`); nil when they are
+    /// not three digits.
+    ///
+    /// Why the extra white space: libcurl reads the code with `sscanf`'s `%3d`, which skips it,
+    /// so it takes `HTTP/1.1  200 OK` (two spaces) as a 200 and goes on to the body. Read the
+    /// same way here, such an answer passes through as the backend meant it; a status line
+    /// libcurl takes and this does not read still ends its transfer as a 502
+    /// (`Transfer.bodyReceived` in OllaUpstream).
     static func parseStatus(_ line: UnsafeRawBufferPointer) -> Int? {
-        guard let space = line.firstIndex(of: UInt8(ascii: " ")), space + 3 < line.count else { return nil }
+        guard var index = line.firstIndex(of: UInt8(ascii: " ")) else { return nil }
+        index += 1
+        while index < line.count && (line[index] == 0x20 || (0x09...0x0D).contains(line[index])) { index += 1 }
+        guard index + 3 <= line.count else { return nil }
         var status = 0
-        for index in (space + 1)..<min(space + 4, line.count) {
-            let digit = line[index]
+        for digit in line[index..<(index + 3)] {
             guard digit >= UInt8(ascii: "0") && digit <= UInt8(ascii: "9") else { return nil }
             status = status * 10 + Int(digit - UInt8(ascii: "0"))
         }
