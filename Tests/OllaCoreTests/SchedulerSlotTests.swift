@@ -27,6 +27,24 @@ struct SchedulerSlotTests {
         #expect(s.instances.keys.sorted() == ["a", "b", "c"])
     }
 
+    /// A small fleet is searched by name, a large one looked up by hash: the same positions,
+    /// also for names spelled in their own storage and after a reload that repeats a name.
+    @Test func aNameIsFoundAlikeInSmallAndLargeFleets() {
+        for size in [1, 3, 8, 9, 20] {  // searched up to 8 instances, hashed beyond
+            let names = (0..<size).map { "instance-\($0)" }
+            var s = scheduler(names)
+            for (at, name) in names.enumerated() {
+                #expect(s.position(of: String(name.utf8.map { Character(UnicodeScalar($0)) })) == at)
+            }
+            #expect(s.position(of: "instance-") == nil)
+            #expect(s.position(of: "") == nil)
+            // Repeated and reordered: the last one of a name wins, at its first place.
+            s.configure((names.reversed() + [names[0]]).map { ResidencyScheduler.InstanceConfig(name: $0, numParallel: 1) })
+            #expect(s.position(of: names[0]) == size - 1)
+            #expect(s.fleet.count == size)
+        }
+    }
+
     @Test func decisionsAreTheSameWithAndWithoutSlots() {
         var s = scheduler(["a", "b", "c"])
         s.dispatched(1, model: llama, displayName: "llama3", to: "b", estimatedWait: 0, now: t0)

@@ -34,8 +34,18 @@ public struct ResidencyScheduler: Sendable, Equatable {
     /// found by name (a hash). A slot from an older configuration fails the name check.
     public func position(of name: String, slot: Int? = nil) -> Int? {
         if let slot, fleet.indices.contains(slot), fleet[slot].name == name { return slot }
+        // A small fleet is searched by name: the names a request carries share their storage
+        // with the configuration's, so each comparison is a pointer check (~15 instructions),
+        // where hashing the name cost ~310 (`learn`, on every scheduled request's path).
+        if fleet.count <= Self.searchedFleetSize {
+            for at in fleet.indices where fleet[at].name == name { return at }
+            return nil
+        }
         return positions[name]
     }
+
+    /// Up to this many instances, `position(of:)` compares names instead of hashing one.
+    static let searchedFleetSize = 8
 
     /// The instance called `name`, if configured (a copy).
     public func instance(named name: String) -> InstanceResidency? {
