@@ -29,14 +29,20 @@ public enum WaitPlan {
         for need in needs {
             if need.pendingWork { return 0 }
             ticking = ticking || need.needsTicks
-            if let timeout = need.timeout, shortest.map({ timeout < $0 }) ?? true { shortest = timeout }
+            // Compared as attoseconds: `Duration`'s own `<` is a call into the standard
+            // library (not inlined), two or three per round.
+            if let timeout = need.timeout, shortest.map({ timeout.attoseconds < $0.attoseconds }) ?? true {
+                shortest = timeout
+            }
         }
         guard ticking else {
             return shortest.map { min(idleMilliseconds, max(0, millisecondsRoundedUp($0))) } ?? idleMilliseconds
         }
         let untilTick = nextTick - now
         let wait = max(1, wholeMilliseconds(untilTick))
-        guard let shortest, !(untilTick > .zero && shortest >= untilTick) else { return wait }
+        guard let shortest, !(untilTick.attoseconds > 0 && shortest.attoseconds >= untilTick.attoseconds) else {
+            return wait
+        }
         return min(wait, max(0, millisecondsRoundedUp(shortest)))
     }
 
@@ -88,7 +94,8 @@ public struct Ticker: Sendable {
     /// Whether a tick is due at `now`; if so, the next one is one interval later.
     public mutating func fire(now: ContinuousClock.Instant) -> Bool {
         let sinceOrigin = Self.origin.duration(to: now)
-        guard sinceOrigin >= nextSinceOrigin else { return false }
+        // As attoseconds: `Duration`'s `>=` is a call into the standard library, every round.
+        guard sinceOrigin.attoseconds >= nextSinceOrigin.attoseconds else { return false }
         nextSinceOrigin = sinceOrigin + interval
         return true
     }
