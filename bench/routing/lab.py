@@ -44,6 +44,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import percentile  # noqa: E402
 from scenarios import scenarios  # noqa: E402
 
 
@@ -409,12 +410,9 @@ class Lab:
 
 
 def pct(xs, q):
-    """The bench's percentile (report.percentile): nearest rank on the sorted sample."""
-    xs = sorted(xs)
-    if not xs:
-        return float("nan")
-    k = max(0, min(len(xs) - 1, int(round(q / 100.0 * (len(xs) - 1)))))
-    return xs[k]
+    """The bench's percentile (report.percentile: nearest rank)."""
+    v = percentile(xs, q)
+    return float("nan") if v is None else v
 
 
 def parse_policy(text):
