@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-import requests
+import httpx
 
 from conftest import endpoint
 
@@ -29,12 +29,12 @@ def test_api_ps_is_polled_about_once_a_second_while_a_stream_runs(mock, olla_fac
     done = threading.Event()
 
     def stream():
-        r = requests.post(d.target.url("/api/chat"), stream=True, timeout=30,
+        with httpx.stream("POST", d.target.url("/api/chat"), timeout=30,
                           json={"model": model, "messages": [{"role": "user", "content": "hi"}], "stream": True},
-                          headers={"X-Mock-Chunks": str(CHUNKS), "X-Mock-Chunk-Delay-Ms": str(CHUNK_DELAY_MS)})
-        assert r.status_code == 200, r.text
-        for _ in r.iter_lines():
-            pass
+                          headers={"X-Mock-Chunks": str(CHUNKS), "X-Mock-Chunk-Delay-Ms": str(CHUNK_DELAY_MS)}) as r:
+            assert r.status_code == 200, r.read()
+            for _ in r.iter_lines():
+                pass
         done.set()
 
     t = threading.Thread(target=stream)
