@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Which API family a forwarded path belongs to. It decides the shape of the errors Olla
 /// makes itself (Ollama's `{"error":"..."}`, OpenAI's error object, Anthropic's
 /// `{"type":"error",...}`), the error event that ends a broken stream, and where the token
@@ -92,25 +90,7 @@ public enum ProxyRoute: Sendable, Equatable {
     private static let defaultModelKeys = ["model"]
 
     /// Classifies a raw request target such as `/olla/ollama/api/chat?x=1`.
-    ///
-    /// Clients send the same few targets again and again (`/olla/ollama/api/chat`, ...), and
-    /// classifying one cost ~2.3 K instructions per request (the prefixes, the route table,
-    /// the facts copied out of it): the last few answers are kept (`RecentRoutes`), and a
-    /// target seen again with the same method gets its answer back for ~0.3 K. The answer
-    /// depends on the method and the target's bytes alone, so a kept one is exactly what
-    /// classifying again gives (`ProxyRouteTests` checks).
     public static func classify(method: String, rawTarget: String) -> ProxyRoute {
-        if let known = recent.withLock({ $0.route(method: method, rawTarget: rawTarget) }) { return known }
-        let route = classifyAnew(method: method, rawTarget: rawTarget)
-        recent.withLock { $0.keep(route, method: method, rawTarget: rawTarget) }
-        return route
-    }
-
-    /// The routes of the last targets classified (`classify`), for all threads.
-    private static let recent = Mutex(RecentRoutes())
-
-    /// `classify` without looking among the recent answers.
-    static func classifyAnew(method: String, rawTarget: String) -> ProxyRoute {
         // The prefixes are compared byte by byte (`hasPrefix` cost ~180 instructions each) and
         // the path is found once, then handed on (`forward` and `Forward` each found it again).
         if rawTarget.hasASCIIPrefix(openAIV1Prefix) {
@@ -162,58 +142,6 @@ public enum ProxyRoute: Sendable, Equatable {
             return OllamaRouteTable.api(path: path.dropFirst(base.count))
         }
         return .native
-    }
-}
-
-/// The last few targets `ProxyRoute.classify` classified, with their methods and answers:
-/// eight, replaced in turn, and only targets up to 256 bytes (a long one is classified each
-/// time rather than kept). Targets and methods are compared byte for byte: two targets
-/// that `==` finds equal (canonically equivalent Unicode) may differ in bytes, and the
-/// target goes to the backend as its bytes.
-struct RecentRoutes {
-    private struct Entry {
-        let method: String
-        let rawTarget: String
-        let route: ProxyRoute
-    }
-
-    static let capacity = 8
-    static let longestTarget = 256
-    private var entries: [Entry] = []
-    private var next = 0
-
-    /// The kept answer for `method` and `rawTarget`, if there is one.
-    func route(method: String, rawTarget: String) -> ProxyRoute? {
-        for index in entries.indices
-        where Self.sameBytes(entries[index].rawTarget, rawTarget) && Self.sameBytes(entries[index].method, method) {
-            return entries[index].route
-        }
-        return nil
-    }
-
-    /// Keeps `route` as the answer for `method` and `rawTarget`, in place of the oldest kept one.
-    mutating func keep(_ route: ProxyRoute, method: String, rawTarget: String) {
-        guard rawTarget.utf8.count <= Self.longestTarget else { return }
-        let entry = Entry(method: method, rawTarget: rawTarget, route: route)
-        if entries.count < Self.capacity {
-            entries.append(entry)
-        } else {
-            entries[next] = entry
-            next = (next + 1) % Self.capacity
-        }
-    }
-
-    private static func sameBytes(_ a: String, _ b: String) -> Bool {
-        let (a, b) = (a.utf8, b.utf8)
-        guard a.count == b.count else { return false }
-        // In place (a String's `withUTF8` needs a copy of it to be mutable: a retain and a release each).
-        let inPlace = a.withContiguousStorageIfAvailable { a in
-            b.withContiguousStorageIfAvailable { b in
-                ByteSearch.hasPrefix(UnsafeRawBufferPointer(a), in: UnsafeRawBufferPointer(b), at: 0)
-            }
-        }
-        if let inPlace, let same = inPlace { return same }
-        return a.elementsEqual(b)
     }
 }
 
