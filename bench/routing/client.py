@@ -21,6 +21,8 @@ class Outcome:
     load_ns: int = 0
     reason: str = ""                  # X-Olla-Routing-Reason (BENCH_TRACE)
     ended: Optional[float] = None     # loop time the stream ended (BENCH_TRACE: when the slot freed)
+    user: int = -1                    # which user sent it, and its how-manieth request (BENCH_TRACE:
+    seq: int = -1                     # the same request under two policies, paired)
 
 
 async def read_body(reader, headers: dict, on_data) -> None:

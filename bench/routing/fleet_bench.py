@@ -19,8 +19,9 @@ p50/p90/p99, cold loads and evictions (the instances' own counters), failed requ
 cut, requests completed. PASS/FAIL lines follow the issue's targets.
 
 Environment: BENCH_SECONDS (per scenario, default 60), BENCH_QUICK=1 (15 s, a smoke check),
-BENCH_SCENARIOS (e.g. "a,e"), BENCH_SEEDS (default "1,2,3": each scenario runs once per seed and is
-judged on every seed's requests pooled; BENCH_SEED=N: one seed), OLLA_BIN (default .build/release/olla),
+BENCH_SCENARIOS (e.g. "a,e"), BENCH_SEEDS (default "1-10": each scenario runs once per seed and is
+judged on every seed's requests pooled; BENCH_SEED=N: one seed), BENCH_PARALLEL (seeds run at
+once, default 2), OLLA_BIN (default .build/release/olla),
 BENCH_OUT (JSON results, default .build-bench/routing-results.json), BENCH_CAPACITY=0 (endpoints
 do not state num_parallel / max_loaded_models), BENCH_EVICTION=ollama (instances evict in Ollama's
 order, not the least recently used).
@@ -213,12 +214,15 @@ async def run_policy(scn: Scenario, policy: str, seconds: float, seed: int, olla
             rng = random.Random(f"{seed}:{scn.key}:{u}")
             first = 0.0 if scn.burst else rng.uniform(0, scn.think_s)
             await asyncio.sleep(first)
+            seq = 0
             while loop.time() < t_end:
                 model = rng.choices(scn.models, scn.weights)[0]
                 tokens = rng.randint(*scn.tokens)
                 think = rng.expovariate(1.0 / scn.think_s)
                 host, port_, prefix = target(model)
                 o = await chat(host, port_, prefix, model, tokens, timeout=90)
+                o.user, o.seq = u, seq
+                seq += 1
                 outcomes.append(o)
                 if not o.ok:
                     think = max(think, 0.25)       # a failed user does not spin
@@ -263,9 +267,12 @@ async def run_policy(scn: Scenario, policy: str, seconds: float, seed: int, olla
                          for m in scn.models for v in [[o.ttfc for o in ok if o.model == m]]},
             # BENCH_TRACE=1: every request in order, to see what a balancer decided and why
             # (start, model, instance, TTFC, load s, reason, end; seconds from the run's start, to
-            # the millisecond: a slot's handover from one stream to the next is tens of ms).
-            **({"trace": [[round(o.started - t0, 3), o.model, o.endpoint, o.ttfc and round(o.ttfc, 3),
-                           round(o.load_ns / 1e9, 3), o.reason, o.ended and round(o.ended - t0, 3)] for o in sorted(outcomes, key=lambda o: o.started)]}
+            # the millisecond: a slot's handover from one stream to the next is tens of ms; then
+            # the user and its request's number, which pair one request across policies: every
+            # user draws the same sequence under each).
+            **({"trace": [[round(o.started - t0, 3), o.model, o.endpoint, o.ttfc and round(o.ttfc, 4),
+                           round(o.load_ns / 1e9, 3), o.reason, o.ended and round(o.ended - t0, 3), o.user, o.seq]
+                          for o in sorted(outcomes, key=lambda o: o.started)]}
                if os.environ.get("BENCH_TRACE") == "1" else {}),
         }
     finally:
@@ -289,37 +296,59 @@ async def run_policy(scn: Scenario, policy: str, seconds: float, seed: int, olla
 # ---------------------------------------------------------------------------------------
 
 
+def seed_list(text: str) -> list:
+    """"1,2,3" or "1-10" (or a mix: "1-5,9")."""
+    out = []
+    for part in (x.strip() for x in text.split(",")):
+        if "-" in part:
+            a, b = part.split("-", 1)
+            out += list(range(int(a), int(b) + 1))
+        elif part:
+            out.append(int(part))
+    return out
+
+
+DEFAULT_SEEDS = "1-10"
+# How many seeds run at once (each with every policy side by side): BENCH_PARALLEL, default 2.
+# Two halve the run's time; the simulator's event-loop lag p99 stays small (docs/benchmarks.md
+# "Measuring"), and every policy of a seed still shares the same moment and machine load.
+PARALLEL = max(1, int(os.environ.get("BENCH_PARALLEL", "2")))
+
+
 def bench_seeds(quick: bool) -> list:
-    """The seeds to run: BENCH_SEEDS ("1,2,3"), else BENCH_SEED (one), else 1, 2, 3 (1 with
-    BENCH_QUICK=1). One seed is one draw of every user's models, token counts and think times:
-    a median of ~130 requests moves by ±0.1 s between seeds, and between two runs of one
-    binary on one seed (docs/benchmarks.md, "Measuring"), so the targets are judged on the
-    requests of several seeds pooled."""
+    """The seeds to run: BENCH_SEEDS ("1-10", "1,2,3"), else BENCH_SEED (one), else 1-10 (1 with
+    BENCH_QUICK=1). One seed is one draw of every user's models, token counts and think times;
+    the targets are judged on the requests of every seed pooled. How many: docs/benchmarks.md
+    "Measuring" (from the lab's spread of a pooled p50 and p99 over the seeds drawn)."""
     if os.environ.get("BENCH_SEEDS"):
-        return [int(x) for x in os.environ["BENCH_SEEDS"].split(",") if x.strip()]
+        return seed_list(os.environ["BENCH_SEEDS"])
     if os.environ.get("BENCH_SEED"):
         return [int(os.environ["BENCH_SEED"])]
-    return [1] if quick else [1, 2, 3]
+    return [1] if quick else seed_list(DEFAULT_SEEDS)
 
 
-def run_side_by_side(key: str, policies: list, seconds: float, seed: int, olla_bin: str) -> list:
-    """Every policy on scenario `key` with `seed`, at the same time (one worker process each)."""
-    procs = [subprocess.Popen([sys.executable, "-u", __file__, "--worker", f"{key}:{p}", str(seconds),
-                               str(seed), olla_bin], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for p in policies]
-    results = []
-    for p, proc in zip(policies, procs):
-        try:
-            out, err = proc.communicate(timeout=seconds + 150)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate()
-        line = [ln for ln in out.splitlines() if ln.startswith("RESULT ")]
-        if line:
-            results.append(json.loads(line[-1][7:]))
-        else:
-            results.append({"policy": p, "unavailable": f"worker failed: {err.strip()[-300:]}"})
-    return results
+def run_side_by_side(key: str, policies: list, seconds: float, seeds: list, olla_bin: str) -> list:
+    """Every policy on scenario `key`, once per seed in `seeds`, all at the same time (one worker
+    process each). Returns one list of results (in `policies` order) per seed."""
+    procs = [[subprocess.Popen([sys.executable, "-u", __file__, "--worker", f"{key}:{p}", str(seconds),
+                                str(seed), olla_bin], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for p in policies] for seed in seeds]
+    out_all = []
+    for per_seed in procs:
+        results = []
+        for p, proc in zip(policies, per_seed):
+            try:
+                out, err = proc.communicate(timeout=seconds + 150)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+            line = [ln for ln in out.splitlines() if ln.startswith("RESULT ")]
+            if line:
+                results.append(json.loads(line[-1][7:]))
+            else:
+                results.append({"policy": p, "unavailable": f"worker failed: {err.strip()[-300:]}"})
+        out_all.append(results)
+    return out_all
 
 
 def pooled(runs: list) -> list:
@@ -344,6 +373,7 @@ def pooled(runs: list) -> list:
                     "p50": percentile(ttfc, 50), "p90": percentile(ttfc, 90), "p99": percentile(ttfc, 99),
                     "mean": sum(ttfc) / len(ttfc) if ttfc else None, "loads_per_min": total["cold_loads"] * 60.0 / wall,
                     "served": served, "p50_per_seed": [r["p50"] for r in each],
+                    "ttfc_by_seed": [r["ttfc"] for r in each],    # report.seed_noise's jackknife
                     "loop_lag_p99_ms": max(r["loop_lag_p99_ms"] for r in each)})
     return out
 
@@ -371,8 +401,9 @@ def main() -> int:
     out_path = Path(os.environ.get("BENCH_OUT", REPO / ".build-bench" / "routing-results.json"))
     policies = POLICIES + [BASELINE + label for label in baselines()]
     print(f"bench-routing: {len(keys)} scenarios x {len(policies)} policies side by side, {seconds:.0f} s each, "
-          f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}, eviction {EVICTION}, olla {olla_bin}")
-    report = {"seconds": seconds, "seeds": seeds, "eviction": EVICTION,
+          f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))} ({min(PARALLEL, len(seeds))} at a time), "
+          f"eviction {EVICTION}, olla {olla_bin}")
+    report = {"seconds": seconds, "seeds": seeds, "parallel": PARALLEL, "eviction": EVICTION,
               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "scenarios": {}}
     all_verdicts = []
@@ -380,21 +411,22 @@ def main() -> int:
         scn = all_scn[key]
         print(f"\n## ({key}) {scn.title}" + (f"\n{scn.note}" if scn.note else ""), flush=True)
         runs = []
-        for seed in seeds:
-            results = run_side_by_side(key, policies, seconds, seed, olla_bin)
-            runs.append({"seed": seed, "results": results})
-            if len(seeds) > 1:
-                print(f"\n### ({key}) seed {seed}")
-            print(table(scn, results))
-            lags = [r.get("loop_lag_p99_ms") for r in results if "loop_lag_p99_ms" in r]
-            if lags:
-                print(f"(simulator event-loop lag p99: {max(lags):.0f} ms)")
-            handovers = [f"{r['policy']} " + ", ".join(f"{k} {h['median_ms']:.0f} ms (n={h['n']})" for k, h in r["handover"].items())
-                         for r in results if r.get("handover")]
-            if handovers:
-                print("(slot handover, first chunk after the stream before it ended, median: " + "; ".join(handovers) + ")")
-            if len(seeds) > 1:
-                print("(this seed alone, not judged: " + "; ".join(verdicts(scn, results)) + ")", flush=True)
+        groups = [seeds[i:i + PARALLEL] for i in range(0, len(seeds), PARALLEL)]
+        for group in groups:
+            for seed, results in zip(group, run_side_by_side(key, policies, seconds, group, olla_bin)):
+                runs.append({"seed": seed, "results": results})
+                if len(seeds) > 1:
+                    print(f"\n### ({key}) seed {seed}")
+                print(table(scn, results))
+                lags = [r.get("loop_lag_p99_ms") for r in results if "loop_lag_p99_ms" in r]
+                if lags:
+                    print(f"(simulator event-loop lag p99: {max(lags):.0f} ms)")
+                handovers = [f"{r['policy']} " + ", ".join(f"{k} {h['median_ms']:.0f} ms (n={h['n']})" for k, h in r["handover"].items())
+                             for r in results if r.get("handover")]
+                if handovers:
+                    print("(slot handover, first chunk after the stream before it ended, median: " + "; ".join(handovers) + ")")
+                if len(seeds) > 1:
+                    print("(this seed alone, not judged: " + "; ".join(verdicts(scn, results)) + ")", flush=True)
         results = runs[0]["results"] if len(runs) == 1 else pooled(runs)
         if len(runs) > 1:
             print(f"\n### ({key}) seeds {', '.join(map(str, seeds))} pooled (judged)")
