@@ -3,8 +3,9 @@
 The lab is only worth its numbers while it stays true to what it stands for: bound.py's
 no-load closed loop, the bench's own fleet (Ollama's arrival-order admission on an instance),
 and the bench's measured baselines (least-connections and the static map on (b), seeds 1-3
-pooled, docs/benchmarks.md "Results"). Each check below fails if the lab drifts from one.
-The whole file runs in about a second.
+pooled, docs/benchmarks.md "Results"); and the numbers of (b)'s bound ("How far (b)'s median
+can go"). Each check below fails if the lab drifts from one.
+The whole file runs in about ten seconds (the bound judges policies on 20 seeds).
 """
 from __future__ import annotations
 
@@ -81,3 +82,40 @@ def test_users_draw_as_the_bench_does():
         want.append((rng.choices(scn.models, scn.weights)[0], rng.randint(*scn.tokens)))
         rng.expovariate(1.0 / scn.think_s)
     assert [(r.model, r.tokens) for r in run.out[:3]] == want
+
+
+def test_b_bound_numbers():
+    """docs/benchmarks.md "How far (b)'s median can go": the numbers of the argument, seeds
+    1-20. Half the requests must come within theta = 0.5 x least-connections' p50; a request
+    that waits for a load cannot (its first chunk is at least the load's floor plus prompt and
+    a token); a fleet that never loads serves too few within theta once the rare requests are
+    slower; the frontier's best policy with p99 <= least-connections' misses theta by a few
+    milliseconds, and the same policy with the hot model's way back free meets it easily."""
+    scn = scenarios()["b"]
+    b = lab.bound(scn, range(1, 21))
+    theta, cap = b["theta"], b["cap"]
+    assert 0.700 <= theta <= 0.712 and 5.40 <= cap <= 5.60, (theta, cap)
+    assert b["load_first"] > 2 * theta
+    assert abs(b["hot_share"] - 0.85) < 1e-9 and abs(b["q"] - 58.8) < 0.1
+    assert theta < b["noload_q"] <= 0.73, b["noload_q"]
+    best = b["best"]
+    assert best["p99"] <= cap and theta < best["p50"] <= theta + 0.01, best
+    assert best["rare_fast"] < 0.10, best
+    # Even with every hot request served as in a fleet that never loads, and the rare requests
+    # as fast as the best policy gets them, fewer than half come within theta.
+    assert b["hot_share"] * b["noload_fast"] + (1 - b["hot_share"]) * best["rare_fast"] < 0.5, b
+    assert b["freehot"]["p50"] < theta - 0.05, b["freehot"]
+
+
+def test_b_frontier_brackets_the_target():
+    """The other side of the frontier (seeds 1-20): holding the rare models until the hot
+    queue runs dry meets 0.5 x least-connections' p50 but breaks its p99; with a 3 ms hop the
+    frontier's best policy misses the median by more than the lab's noise."""
+    scn = scenarios()["b"]
+    lc = lab.judge(scn, "lc", range(1, 21))
+    dry = lab.judge(scn, "wide lull=0 hot=2 chain=1", range(1, 21))
+    assert dry["p50"] < lc["p50"] / 2 and dry["p99"] > lc["p99"] + 0.3, (dry, lc)
+    lc_hop = lab.judge(scn, "lc", range(1, 21), hop=0.003)
+    cap = lc_hop["p99"]
+    hop = lab.judge(scn, f"wide B={cap - 0.2:.2f} lull=0 hot=2 hotB=2 back=2 chain=1", range(1, 21), hop=0.003)
+    assert hop["p99"] <= cap and hop["p50"] > lc_hop["p50"] / 2 + 0.03, (hop, lc_hop)

@@ -23,11 +23,19 @@ first come first served: bound.py's closed loop), `greedy` (an approximation of 
 residency-aware scheduler today: held in the proxy, a freed instance takes the oldest request
 for its resident model, else the oldest held request of any model, loading it), `hold`
 (per-model holding with rare requests deferred and batched, fixed hot copies, newest-first
-with an age bound: the search space of docs/benchmarks.md "How far (b)'s median can go").
+with an age bound: the first search), `wide` (the widened search, first come first served within
+each model: a rare model's batch triggered by a deadline, a count, the hot queue running dry or
+its drain time; how many hot copies stay; chained rare batches; a rare copy kept; an empty
+reload of the hot model). Two relaxations, for the bound, apply to any policy: `floor=1` (every
+load at the jitter's floor) and `freehot=1` (the first model loads in no time).
 
     python3 bench/routing/lab.py b lc static greedy "hold T=2 N=2"     # pooled over seeds 1-20
-    python3 bench/routing/lab.py b --seeds 1-3 --seconds 60 lc
-    python3 bench/routing/lab.py b --search          # the grid behind docs/benchmarks.md's (b) numbers
+    python3 bench/routing/lab.py b lc --seeds 1-3 --seconds 60
+    python3 bench/routing/lab.py b --search          # the `hold` grid (docs/benchmarks.md, "What a policy can reach")
+    python3 bench/routing/lab.py b --search wide     # the `wide` grid and its p50/p99 frontier
+    python3 bench/routing/lab.py b --bound           # the numbers of "How far (b)'s median can go"
+
+(Options go after the policies.)
 
 Reported as the bench judges: TTFC p50/p99 over every seed's requests pooled, and cold loads
 per 3 seeds (the bench's pooled run is 3 seeds x 60 s).
@@ -49,13 +57,14 @@ from scenarios import scenarios  # noqa: E402
 
 
 class Req:
-    __slots__ = ("user", "model", "tokens", "sent", "first", "inst", "held_at", "load")
+    __slots__ = ("user", "model", "tokens", "sent", "first", "inst", "held_at", "load", "end")
 
     def __init__(self, user, model, tokens, sent):
         self.user, self.model, self.tokens, self.sent = user, model, tokens, sent
         self.first = None       # time of the first chunk
         self.inst = None        # the instance it was sent to
         self.load = False       # it waited for a load of its model
+        self.end = None         # when its stream ends (set when it starts)
 
 
 class Runner:
@@ -94,13 +103,39 @@ class Instance:
         self.loads = self.evictions = 0
         self.in_flight = 0      # sent and not finished (what least-connections counts)
         self.on_done = on_done
+        self.floor = False      # loads at the jitter's floor (load_s x 0.9): the bound's optimism
+        self.running = set()    # requests generating now (each knows its `end`)
+        self.free = ()          # models that load in no time (a relaxation of the bound)
+        self.preloading = False
 
     # What a policy may ask -------------------------------------------------------------
     def resident(self):
         return [m for m, r in self.runners.items() if not r.expiring]
 
     def idle(self):
-        return self.in_flight == 0
+        return self.in_flight == 0 and not self.preloading
+
+    def preload(self, model, on_ready):
+        """Load `model` with no request attached (Ollama's empty-prompt load), evicting idle
+        models as needed; `on_ready()` when it is resident. Only on an idle instance."""
+        while len(self.runners) >= self.K:
+            self.unload(min(self.runners.values(), key=lambda x: x.last_used))
+        r = Runner(model, self.sim.now)
+        r.ref = 0
+        self.runners[model] = r
+        self.loads += 1
+        self.preloading = True
+        seconds = max(0.0, self.load_s * (1 + 0.1 * self.rng.uniform(-1, 1)))
+        if self.floor:
+            seconds = self.load_s * 0.9
+        if model in self.free:
+            seconds = 0.0
+
+        def ready():
+            r.loading, r.last_used, self.preloading = False, self.sim.now, False
+            self.pump()
+            on_ready()
+        self.sim.at(self.sim.now + seconds, ready)
 
     # Ollama's scheduler ----------------------------------------------------------------
     def submit(self, req):
@@ -141,6 +176,10 @@ class Instance:
         self.loads += 1
         req.load = True
         seconds = max(0.0, self.load_s * (1 + 0.1 * self.rng.uniform(-1, 1)))
+        if self.floor:
+            seconds = self.load_s * 0.9
+        if req.model in self.free:
+            seconds = 0.0
         self.sim.at(self.sim.now + seconds, self.loaded, r, req)
 
     def loaded(self, r, req):
@@ -156,9 +195,12 @@ class Instance:
             req = r.slotq.popleft()
             r.busy += 1
             req.first = self.sim.now + s.prompt_eval_s + s.s_per_token
-            self.sim.at(self.sim.now + s.prompt_eval_s + req.tokens * s.s_per_token, self.done, r, req)
+            req.end = self.sim.now + s.prompt_eval_s + req.tokens * s.s_per_token
+            self.running.add(req)
+            self.sim.at(req.end, self.done, r, req)
 
     def done(self, r, req):
+        self.running.discard(req)
         r.busy -= 1
         self.start(r)
         r.ref -= 1
@@ -346,7 +388,120 @@ class Hold(Held):
         return None
 
 
-POLICIES = {"lc": LeastConnections, "static": StaticMap, "noload": NoLoad, "greedy": Greedy, "hold": Hold}
+class Wide(Hold):
+    """The widened search for (b) (docs/benchmarks.md "What a policy can reach"), first come
+    first served within every model. A rare model X (every model but the first) is *due* on a
+    freed instance when any trigger below holds; its held requests are then served there in
+    arrival order (a batch), and the instance goes back to the hot model (or on to the other
+    rare model: `chain`). Parameters (a trigger is off unless given):
+    B      deadline: due when X's oldest request would otherwise pass B s to its first chunk:
+           age + (time until another instance frees, which the lab knows) + load + first
+           chunk >= B.
+    N      due when N of X's requests are held.
+    lull   due when at most `lull` hot requests are held (the hot queue runs dry).
+    drain  due when the held hot requests, spread over the other hot copies, drain within
+           `drain` s (held x mean slot time / copies).
+    T      due when X's oldest request has waited T s.
+    hot    a rare batch may take this instance only while `hot` other hot copies stay
+           (`hotq=Q`: 2 while more than Q hot requests are held, else 1: copies by queue);
+           a due deadline only while `hotB` (default 1) stay.
+    keep   after a batch, the rare model stays resident up to `keep` s for more of its own
+           requests (served at once, no load) before the instance goes back.
+    pre    the way back to the hot model is an empty load (Ollama's empty-prompt load) with no
+           request attached: the oldest hot request goes to whichever copy frees first (1).
+    chain, back as `hold`. The victim is always the hot copy that frees first: dispatch runs
+    when an instance frees, and a due batch takes that instance.
+    """
+
+    def __init__(self, lab, **params):
+        Held.__init__(self, lab, **params)
+        g = lambda k, d: float(params.get(k, d))  # noqa: E731
+        inf = float("inf")
+        self.B, self.N, self.T = g("B", inf), g("N", inf), g("T", inf)
+        self.lull, self.drain = g("lull", -1), g("drain", -1)
+        self.hot_min, self.hotq, self.hotB = int(g("hot", 1)), g("hotq", -1), int(g("hotB", 1))
+        self.keep, self.back, self.chain = g("keep", 0), int(g("back", 1)), bool(int(g("chain", 0)))
+        self.pre = bool(int(g("pre", 0)))
+        self.A, self.sjf = 0.0, False
+        self.hot = lab.scn.models[0]
+        self.kept_since = {}
+        spec = lab.scn.instances[0]
+        self.gen = spec.prompt_eval_s + sum(lab.scn.tokens) / 2 * spec.s_per_token
+        self.first_chunk = spec.prompt_eval_s + spec.s_per_token
+        self.lab.every(g("tick", 0.05), self.dispatch)     # a deadline or `keep` can pass between events
+
+    def frees_in(self, inst):
+        """Seconds until `inst` has nothing running (the lab knows every stream's end)."""
+        if inst.idle():
+            return 0.0
+        ends = [r.end for r in inst.running]
+        if not ends or inst.pending or any(r.loading for r in inst.runners.values()):
+            return inst.load_s + self.gen       # loading: about a load and a stream away
+        return max(ends) - self.lab.sim.now
+
+    def due(self, m, inst, soft=True):
+        """Is X due on `inst`: the deadline (always), the soft triggers (if `soft`)."""
+        q = self.held[m]
+        if not q:
+            return False
+        now = self.lab.sim.now
+        age = now - q[0].held_at
+        if self.B < float("inf"):
+            others = [self.frees_in(i) for i in self.lab.fleet if i is not inst]
+            nxt = min(others) if others else 0.0
+            if age + nxt + inst.load_s + self.first_chunk >= self.B:
+                return True
+        if not soft:
+            return False
+        hot_held = len(self.held[self.hot])
+        if len(q) >= self.N or age >= self.T or (self.lull >= 0 and hot_held <= self.lull):
+            return True
+        if self.drain >= 0:
+            copies = max(1, self.hot_copies(inst))
+            if hot_held * self.gen / copies <= self.drain:
+                return True
+        return False
+
+    def free_rare(self, inst, want):
+        return [m for m in self.held if m != self.hot and want(m)
+                and not any(m in i.resident() for i in self.lab.fleet if i is not inst)]
+
+    def choose(self, inst):
+        res = inst.resident()
+        now_model = res[0] if res else None
+        now = self.lab.sim.now
+        if now_model == self.hot or now_model is None:
+            need = self.hot_min
+            if self.hotq >= 0:
+                need = 2 if len(self.held[self.hot]) > self.hotq else 1
+            copies = self.hot_copies(inst)
+            soft = now_model is None or copies >= need
+            if soft or copies >= self.hotB:     # a deadline may take a copy down to `hotB`
+                rare = self.free_rare(inst, lambda m: self.due(m, inst, soft))
+                if rare:
+                    return self.oldest(rare)
+            return self.pick_hot()
+        # A rare model resident here.
+        if self.held[now_model]:
+            self.kept_since.pop(inst.name, None)
+            return self.held[now_model][0]          # its batch, first come first served
+        rare = self.free_rare(inst, lambda m: m != now_model and self.held[m] and (self.chain or self.due(m, inst)))
+        if rare:
+            return self.oldest(rare)
+        if self.keep > 0:
+            since = self.kept_since.setdefault(inst.name, now)
+            if now - since < self.keep:
+                return None
+        self.kept_since.pop(inst.name, None)
+        if len(self.held[self.hot]) >= self.back:
+            if self.pre:                # reload the hot model empty; the oldest hot request
+                inst.preload(self.hot, self.dispatch)   # goes to whichever copy frees first
+                return None
+            return self.pick_hot()
+        return None
+
+
+POLICIES = {"lc": LeastConnections, "static": StaticMap, "noload": NoLoad, "greedy": Greedy, "hold": Hold, "wide": Wide}
 
 
 class Lab:
@@ -362,7 +517,14 @@ class Lab:
         self.think = {}             # user -> the think time drawn with its current request
         self.arrivals = []          # (time, model): demand as a policy could count it
         self.stats = collections.Counter()
-        self.policy = POLICIES[policy](self, **(params or {}))
+        params = dict(params or {})
+        # Relaxations (the bound, docs/benchmarks.md "How far (b)'s median can go"): every
+        # load at the jitter's floor (floor=1); the hot model's loads free (freehot=1).
+        floor, freehot = int(params.pop("floor", 0)), int(params.pop("freehot", 0))
+        for i in self.fleet:
+            i.floor = bool(floor)
+            i.free = (scn.models[0],) if freehot else ()
+        self.policy = POLICIES[policy](self, **params)
 
     def every(self, dt, fn):
         def tick():
@@ -420,9 +582,10 @@ def parse_policy(text):
     return name, dict(x.split("=", 1) for x in kv)
 
 
-def judge(scn, text, seeds, seconds=60.0, hop=0.0):
+def judge(scn, text, seeds, seconds=60.0, hop=0.0, theta=None):
     """One policy over `seeds`, pooled as the bench pools: p50, p99, loads per 3 seeds, and
-    each seed's p50 (for the spread)."""
+    each seed's p50 (for the spread); with `theta`, the shares of hot and of rare requests
+    whose first chunk came within theta s."""
     name, params = parse_policy(text)
     runs = [Lab(scn, s, seconds, name, params, hop).run() for s in seeds]
     ttfc = [t for r in runs for t in r["ttfc"]]
@@ -435,12 +598,14 @@ def judge(scn, text, seeds, seconds=60.0, hop=0.0):
     return {"policy": text, "n": len(ttfc), "mean": statistics.mean(ttfc), "stats": dict(stats), "unserved": sum(r["unserved"] for r in runs), "p50": pct(ttfc, 50), "p90": pct(ttfc, 90), "p99": pct(ttfc, 99),
             "loads3": 3 * sum(r["loads"] for r in runs) / len(runs),
             "seed_p50": [pct(r["ttfc"], 50) for r in runs],
-            "hot_p50": pct(hot_t, 50), "rare_p50": pct(rare_t, 50), "rare_max": max(rare_t) if rare_t else 0}
+            "hot_p50": pct(hot_t, 50), "rare_p50": pct(rare_t, 50), "rare_max": max(rare_t) if rare_t else 0,
+            **({"hot_fast": sum(t <= theta for t in hot_t) / len(hot_t),
+                "rare_fast": sum(t <= theta for t in rare_t) / max(1, len(rare_t))} if theta else {})}
 
 
 def line(r):
     sp = r["seed_p50"]
-    return (f"{r['policy']:<34} n {r['n']:>6}  mean {r['mean']:.2f}  p50 {r['p50']:.2f}  p90 {r['p90']:.2f}  p99 {r['p99']:.2f}  "
+    return (f"{r['policy']:<34} n {r['n']:>6}  mean {r['mean']:.2f}  p50 {r['p50']:.3f}  p90 {r['p90']:.2f}  p99 {r['p99']:.2f}  "
             f"loads/3 seeds {r['loads3']:6.1f}  hot p50 {r['hot_p50']:.2f}  rare p50 {r['rare_p50']:.2f} "
             f"max {r['rare_max']:.1f}  seed p50 {min(sp):.2f}-{max(sp):.2f}"
             + (f"  NEVER SERVED {r['unserved']}" if r["unserved"] else "")
@@ -467,6 +632,62 @@ def search(scn, seeds, seconds, hop):
     return rows
 
 
+def search_wide(scn, seeds, seconds, hop, cap):
+    """The `wide` grid, first come first served within each model throughout: a deadline at,
+    below and past `cap` (least-connections' p99), a count, the hot queue running dry, how many
+    hot copies a batch (or a due deadline) leaves; the other rare model chained after a batch;
+    then the other triggers and shapes one at a time (chain off, keep, drain, age)."""
+    texts = []
+    for B in (None, cap - 0.5, cap - 0.1, cap + 0.5):
+        for N in (2, 3, None):
+            for lull in (None, 0):
+                if B is None and N is None and lull is None:
+                    continue
+                for hot in ("hot=1", "hot=2", "hot=2 hotB=2", "hot=2 hotB=2 back=2"):
+                    kv = [f"B={B:.2f}" if B else "", f"N={N}" if N else "", "lull=0" if lull == 0 else "", hot, "chain=1"]
+                    texts.append("wide " + " ".join(x for x in kv if x))
+    for extra in ("lull=0 hot=2", "lull=1 hot=2 chain=1", "lull=0 hot=2 chain=1 keep=0.5", "lull=0 hot=2 chain=1 keep=1",
+                  "drain=0.3 hot=2 chain=1", "drain=0.7 hot=2 chain=1", f"B={cap:.2f} hot=2",
+                  f"B={cap:.2f} hot=2 chain=1 keep=0.5", f"B={cap:.2f} T=4 hot=2 chain=1", f"B={cap:.2f} N=5 hot=2 chain=1",
+                  f"B={cap - 0.1:.2f} lull=0 hot=2 hotB=2 chain=1 pre=1", "lull=0 hot=2 chain=1 pre=1", "T=3 N=2 hot=2 chain=1 pre=1"):
+        texts.append("wide " + extra)
+    return [judge(scn, t, seeds, seconds, hop) for t in texts]
+
+
+def frontier(rows, caps):
+    """The lowest pooled p50 among `rows` (every request served) with p99 <= each cap."""
+    out = []
+    for c in caps:
+        ok = [r for r in rows if not r["unserved"] and r["p99"] <= c]
+        out.append((c, min(ok, key=lambda r: r["p50"]) if ok else None))
+    return out
+
+
+def bound(scn, seeds, seconds=60.0, hop=0.0):
+    """What first come, first served within each model forces on (b)'s pooled median
+    (docs/benchmarks.md "How far (b)'s median can go"). Returns the numbers the argument uses:
+    theta (0.5 x least-connections' p50) and cap (its p99); the fastest first chunk a request
+    that needs a load can have (the jitter's floor plus prompt and a token); the hot model's
+    share of requests and so the percentile of the hot model's first chunks that *is* the pooled
+    median when every rare request is slower than theta; that percentile in the fleet that never
+    loads (`noload`, every user competing, FCFS); and the best policy with p99 <= cap, as
+    found, with its share of rare requests faster than theta, beside two relaxations of it."""
+    lc = judge(scn, "lc", seeds, seconds, hop)
+    theta, cap = lc["p50"] / 2, lc["p99"]
+    spec = min(scn.instances, key=lambda i: i.load_s)
+    first = spec.prompt_eval_s + spec.s_per_token
+    hot_share = scn.weights[0] / sum(scn.weights)
+    q = 50 / hot_share
+    nl = [Lab(scn, s, seconds, "noload", {}, hop).run() for s in seeds]
+    nl_t = [t for r in nl for t in r["ttfc"]]
+    best = f"wide B={cap - 0.1:.2f} lull=0 hot=2 hotB=2 back=2 chain=1"   # the frontier's best at p99 <= cap
+    rows = {k: judge(scn, best + extra, seeds, seconds, hop, theta=theta)
+            for k, extra in (("best", ""), ("floor", " floor=1"), ("freehot", " floor=1 freehot=1"))}
+    return {"theta": theta, "cap": cap, "lc": lc, "load_first": 0.9 * spec.load_s + first, "hot_share": hot_share,
+            "q": q, "noload_p50": pct(nl_t, 50), "noload_q": pct(nl_t, q), "noload_fast": sum(t <= theta for t in nl_t) / len(nl_t),
+            **rows}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("scenario")
@@ -474,12 +695,37 @@ def main():
     ap.add_argument("--seeds", default="1-20")
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--hop", type=float, default=0.0, help="one-way proxy/network delay, s")
-    ap.add_argument("--search", action="store_true")
+    ap.add_argument("--search", nargs="?", const="hold", choices=("hold", "wide"),
+                    help="the `hold` grid (default) or the `wide` one")
+    ap.add_argument("--bound", action="store_true", help="the numbers of (b)'s bound")
     ap.add_argument("--p99-max", type=float, default=None, help="--search: the p99 cap (default: lc's)")
     a = ap.parse_args()
     scn = scenarios()[a.scenario]
     seeds = seeds_arg(a.seeds)
     print(f"({a.scenario}) seeds {a.seeds}, {a.seconds:g} s each, pooled")
+    if a.bound:
+        b = bound(scn, seeds, a.seconds, a.hop)
+        print(f"least-connections p50 {b['lc']['p50']:.3f} s, p99 {b['cap']:.2f} s: theta = 0.5 x p50 = {b['theta']:.3f} s")
+        print(f"a request that waits for a load: first chunk >= {b['load_first']:.2f} s (> theta)")
+        print(f"hot share {b['hot_share']:.2f}: with every rare request slower than theta, the pooled p50 is the hot "
+              f"model's p{b['q']:.1f}")
+        print(f"no loads at all, FCFS, every user competing: p50 {b['noload_p50']:.3f} s, p{b['q']:.1f} {b['noload_q']:.3f} s, "
+              f"{100 * b['noload_fast']:.1f} % within theta")
+        for k in ("best", "floor", "freehot"):
+            r = b[k]
+            print(line(r) + f"\n    within theta: hot {100 * r['hot_fast']:.1f} %, rare {100 * r['rare_fast']:.1f} %")
+        return
+    if a.search == "wide":
+        cap = a.p99_max if a.p99_max is not None else judge(scn, "lc", seeds, a.seconds, a.hop)["p99"]
+        rows = search_wide(scn, seeds, a.seconds, a.hop, cap)
+        print(f"frontier (lowest p50 with p99 <= cap), least-connections' p99 {cap:.2f} s:")
+        for c, r in frontier(rows, [cap - 0.5, cap, cap + 0.25, cap + 0.5, cap + 1.0]):
+            print(f"  p99 <= {c:.2f}: " + (line(r) if r else "none"))
+        print(f"({len(rows)} policies)")
+        print("best p50 with p99 <= cap:")
+        for r in sorted((r for r in rows if not r["unserved"] and r["p99"] <= cap), key=lambda r: r["p50"])[:8]:
+            print(line(r))
+        return
     if a.search:
         base = [judge(scn, p, seeds, a.seconds, a.hop) for p in ("lc", "greedy")]
         for r in base:
