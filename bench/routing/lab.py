@@ -34,6 +34,8 @@ load at the jitter's floor) and `freehot=1` (the first model loads in no time).
     python3 bench/routing/lab.py b --search          # the `hold` grid (docs/benchmarks.md, "What a policy can reach")
     python3 bench/routing/lab.py b --search wide     # the `wide` grid and its p50/p99 frontier
     python3 bench/routing/lab.py b --bound           # the numbers of "How far (b)'s median can go"
+    python3 bench/routing/lab.py b "wide B=5.4 lull=0 hot=2 hotB=2 back=2 chain=1" --seeds 1-120 --draws 10
+                                                     # how often it passes on a 10-seed bench run
 
 (Options go after the policies.)
 
@@ -688,6 +690,28 @@ def bound(scn, seeds, seconds=60.0, hop=0.0):
             **rows}
 
 
+def draws(scn, text, pool, n, trials=600, seconds=60.0, hop=0.0):
+    """How often a policy meets (b)'s two time targets on a bench run of `n` seeds drawn from
+    `pool`: each seed of the pool run once for least-connections and the policy, then `trials`
+    random draws of n seeds pooled as the bench pools them. Returns the shares of draws whose
+    p50 <= 0.5 x least-connections', whose p99 <= least-connections', and both, and the median
+    ratio of the two p50s."""
+    name, params = parse_policy(text)
+    lc = {s: Lab(scn, s, seconds, "lc", {}, hop).run()["ttfc"] for s in pool}
+    it = {s: Lab(scn, s, seconds, name, params, hop).run()["ttfc"] for s in pool}
+    rng = random.Random(f"draws:{n}")
+    p50 = p99 = both = 0
+    ratios = []
+    for _ in range(trials):
+        seeds = rng.sample(list(pool), n)
+        a = [t for s in seeds for t in lc[s]]
+        b = [t for s in seeds for t in it[s]]
+        ok50, ok99 = pct(b, 50) <= pct(a, 50) / 2, pct(b, 99) <= pct(a, 99)
+        p50, p99, both = p50 + ok50, p99 + ok99, both + (ok50 and ok99)
+        ratios.append(pct(b, 50) / pct(a, 50))
+    return {"p50": p50 / trials, "p99": p99 / trials, "both": both / trials, "ratio": statistics.median(ratios)}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("scenario")
@@ -698,11 +722,19 @@ def main():
     ap.add_argument("--search", nargs="?", const="hold", choices=("hold", "wide"),
                     help="the `hold` grid (default) or the `wide` one")
     ap.add_argument("--bound", action="store_true", help="the numbers of (b)'s bound")
+    ap.add_argument("--draws", type=int, default=0, metavar="N",
+                    help="how often each policy meets (b)'s time targets on N seeds drawn from --seeds")
     ap.add_argument("--p99-max", type=float, default=None, help="--search: the p99 cap (default: lc's)")
     a = ap.parse_args()
     scn = scenarios()[a.scenario]
     seeds = seeds_arg(a.seeds)
     print(f"({a.scenario}) seeds {a.seeds}, {a.seconds:g} s each, pooled")
+    if a.draws:
+        for text in a.policies:
+            d = draws(scn, text, seeds, a.draws, seconds=a.seconds, hop=a.hop)
+            print(f"{text}: on {a.draws} seeds drawn from {a.seeds}: p50 <= 0.5 x lc {100 * d['p50']:.0f} %, "
+                  f"p99 <= lc {100 * d['p99']:.0f} %, both {100 * d['both']:.0f} %; median p50 ratio {d['ratio']:.3f}")
+        return
     if a.bound:
         b = bound(scn, seeds, a.seconds, a.hop)
         print(f"least-connections p50 {b['lc']['p50']:.3f} s, p99 {b['cap']:.2f} s: theta = 0.5 x p50 = {b['theta']:.3f} s")
