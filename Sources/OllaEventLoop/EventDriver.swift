@@ -6,29 +6,30 @@
 /// `descriptorReady(_:events:)`, then calls `eventsHandled(now:)` (a round with work pending
 /// may go on to the next round's `process` at once instead, never two rounds in a row); `tick(now:)` comes about
 /// every `Worker.tickInterval` while any driver `needsTicks`; `workerStopped()` comes once,
-/// last, when the loop ends. Every call is made on the worker's loop thread.
+/// last, when the loop ends. Every call is made on the worker's loop thread. `now` is the
+/// round's one reading of the loop's clock (`LoopTime`, read after the wait).
 public protocol EventDriver: AnyObject {
     /// The worker starts driving this driver. Register descriptors with `worker.watch`.
     func attached(to worker: Worker)
     /// Does all pending work without blocking (the top of each round, before the wait).
-    func process(now: ContinuousClock.Instant)
+    func process(now: LoopTime)
     /// A descriptor this driver watches is ready with `events`.
     func descriptorReady(_ fd: Int32, events: Worker.Events)
     /// The round's ready descriptors were all handled.
-    func eventsHandled(now: ContinuousClock.Instant)
+    func eventsHandled(now: LoopTime)
     /// Periodic check of the driver's own timeouts.
-    func tick(now: ContinuousClock.Instant)
+    func tick(now: LoopTime)
     /// Work the watched descriptors do not announce (the loop must not sleep).
     var hasPendingWork: Bool { get }
     /// Whether the driver has timeouts to check (`tick`) right now.
     var needsTicks: Bool { get }
     /// The longest the loop may sleep before this driver needs `process` (nil: no limit).
-    func timeout(now: ContinuousClock.Instant) -> Duration?
+    func timeout(now: LoopTime) -> Duration?
     /// `hasPendingWork`, `needsTicks` and `timeout(now:)` at once: what the worker asks each
     /// driver once per round before it waits (only when nothing else is pending). A driver
     /// that keeps its next deadline answers without asking its library; the default asks
     /// the three members above.
-    func waitNeed(now: ContinuousClock.Instant) -> WaitNeed
+    func waitNeed(now: LoopTime) -> WaitNeed
     /// The loop has ended: release what the driver holds for it (no more calls follow).
     func workerStopped()
 }
@@ -39,24 +40,23 @@ public struct WaitNeed: Sendable, Equatable {
     public var pendingWork: Bool
     /// The driver has timeouts to check (`tick`).
     public var needsTicks: Bool
-    /// The longest the loop may sleep before the driver needs `process` (nil: no limit). A
-    /// duration, not an instant: `Duration` has a fixed layout, `ContinuousClock.Instant` does
-    /// not (a resilient type of the concurrency library), so a need holding an instant was
-    /// copied through value witnesses, several times per round.
-    public var timeout: Duration?
+    /// When the driver next needs `process` (nil: no limit): the loop may sleep until then.
+    /// A time on the loop's clock, not a duration from the round's: a driver keeps its
+    /// deadline and hands it over without arithmetic, and the plan compares integers.
+    public var deadline: LoopTime?
 
     /// A need as stated.
-    public init(pendingWork: Bool, needsTicks: Bool, timeout: Duration?) {
+    public init(pendingWork: Bool, needsTicks: Bool, deadline: LoopTime?) {
         self.pendingWork = pendingWork
         self.needsTicks = needsTicks
-        self.timeout = timeout
+        self.deadline = deadline
     }
 }
 
 extension EventDriver {
     /// The need from `hasPendingWork`, `needsTicks` and `timeout(now:)`.
-    public func waitNeed(now: ContinuousClock.Instant) -> WaitNeed {
-        if hasPendingWork { return WaitNeed(pendingWork: true, needsTicks: needsTicks, timeout: nil) }
-        return WaitNeed(pendingWork: false, needsTicks: needsTicks, timeout: timeout(now: now))
+    public func waitNeed(now: LoopTime) -> WaitNeed {
+        if hasPendingWork { return WaitNeed(pendingWork: true, needsTicks: needsTicks, deadline: nil) }
+        return WaitNeed(pendingWork: false, needsTicks: needsTicks, deadline: timeout(now: now).map { now.advanced(by: $0) })
     }
 }

@@ -19,32 +19,37 @@ public enum WaitPlan {
 
     /// The same plan from the drivers' needs, as the worker asks them once per round: 0 when
     /// any has work pending; otherwise up to the next tick while any needs ticks (rounded
-    /// down, at least 1 ms), else up to a second, and no longer than the shortest timeout
-    /// (rounded up; a passed one gives 0). A timeout beyond a coming tick is not converted to
-    /// milliseconds (the loop's cost per round is paid per forwarded chunk).
-    public static func milliseconds(now: ContinuousClock.Instant, nextTick: ContinuousClock.Instant,
-                                    needs: some Sequence<WaitNeed>) -> Int {
+    /// down, at least 1 ms), else up to a second, and no longer than until the earliest
+    /// deadline (rounded up; a passed one gives 0). A deadline beyond a coming tick is not
+    /// converted to milliseconds (the loop's cost per round is paid per forwarded chunk). On
+    /// the loop's clock in integer nanoseconds: no `Duration` arithmetic (calls into the
+    /// standard library and 128-bit operations, several per round).
+    public static func milliseconds(now: LoopTime, nextTick: LoopTime, needs: some Sequence<WaitNeed>) -> Int {
         var ticking = false
-        var shortest: Duration?
+        var earliest: LoopTime?
         for need in needs {
             if need.pendingWork { return 0 }
             ticking = ticking || need.needsTicks
-            // Compared as attoseconds: `Duration`'s own `<` is a call into the standard
-            // library (not inlined), two or three per round.
-            if let timeout = need.timeout, shortest.map({ timeout.attoseconds < $0.attoseconds }) ?? true {
-                shortest = timeout
-            }
+            if let deadline = need.deadline, earliest.map({ deadline < $0 }) ?? true { earliest = deadline }
         }
         guard ticking else {
-            return shortest.map { min(idleMilliseconds, max(0, millisecondsRoundedUp($0))) } ?? idleMilliseconds
+            return earliest.map { min(idleMilliseconds, millisecondsRoundedUp(nanoseconds: now.nanoseconds(to: $0))) }
+                ?? idleMilliseconds
         }
-        let untilTick = nextTick - now
-        let wait = max(1, wholeMilliseconds(untilTick))
-        guard let shortest, !(untilTick.attoseconds > 0 && shortest.attoseconds >= untilTick.attoseconds) else {
-            return wait
-        }
-        return min(wait, max(0, millisecondsRoundedUp(shortest)))
+        let untilTick = now.nanoseconds(to: nextTick)
+        let wait = max(1, Int(untilTick / nanosecondsPerMillisecond))
+        guard let earliest, !(untilTick > 0 && now.nanoseconds(to: earliest) >= untilTick) else { return wait }
+        return min(wait, millisecondsRoundedUp(nanoseconds: now.nanoseconds(to: earliest)))
     }
+
+    /// `nanoseconds` in milliseconds, rounded up; 0 for a time already passed.
+    static func millisecondsRoundedUp(nanoseconds: Int64) -> Int {
+        guard nanoseconds > 0 else { return 0 }
+        let (milliseconds, rest) = nanoseconds.quotientAndRemainder(dividingBy: nanosecondsPerMillisecond)
+        return Int(clamping: milliseconds + (rest > 0 ? 1 : 0))
+    }
+
+    static let nanosecondsPerMillisecond: Int64 = 1_000_000
 
     /// `duration` in whole milliseconds, rounded towards zero.
     static func wholeMilliseconds(_ duration: Duration) -> Int {
@@ -70,33 +75,25 @@ public enum WaitPlan {
     static let attosecondsPerMillisecond: Int64 = 1_000_000_000_000_000
 }
 
-/// When the worker's periodic `tick` is due.
+/// When the worker's periodic `tick` is due, on the loop's clock.
 public struct Ticker: Sendable {
     /// The time between two ticks.
     public let interval: Duration
-    /// The next tick's distance from `origin`. A `Duration`, not the instant: a struct holding
-    /// a `ContinuousClock.Instant` (a resilient type) is copied through run-time value
-    /// witnesses, and the worker read this one every round.
-    private var nextSinceOrigin: Duration
-
-    /// Any fixed instant will do: the first one asked for.
-    private static let origin = ContinuousClock.now
-
+    private let intervalNanoseconds: Int64
     /// The earliest time of the next tick.
-    public var next: ContinuousClock.Instant { Self.origin.advanced(by: nextSinceOrigin) }
+    public private(set) var next: LoopTime
 
     /// A ticker whose first tick is one `interval` after `now`.
-    public init(interval: Duration, now: ContinuousClock.Instant) {
+    public init(interval: Duration, now: LoopTime) {
         self.interval = interval
-        self.nextSinceOrigin = Self.origin.duration(to: now) + interval
+        intervalNanoseconds = now.nanoseconds(to: now.advanced(by: interval))
+        next = now.advanced(byNanoseconds: intervalNanoseconds)
     }
 
     /// Whether a tick is due at `now`; if so, the next one is one interval later.
-    public mutating func fire(now: ContinuousClock.Instant) -> Bool {
-        let sinceOrigin = Self.origin.duration(to: now)
-        // As attoseconds: `Duration`'s `>=` is a call into the standard library, every round.
-        guard sinceOrigin.attoseconds >= nextSinceOrigin.attoseconds else { return false }
-        nextSinceOrigin = sinceOrigin + interval
+    public mutating func fire(now: LoopTime) -> Bool {
+        guard now >= next else { return false }
+        next = now.advanced(byNanoseconds: intervalNanoseconds)
         return true
     }
 }

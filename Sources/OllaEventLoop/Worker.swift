@@ -154,18 +154,16 @@ public final class Worker: @unchecked Sendable {
     }
 
     private func run() {
-        var ticker = Ticker(interval: Self.tickInterval, now: .now)
         // One clock read per round, after the wait: the events, the next round's processing,
         // its ticks and the length of its wait all use it. The wait is planned with the time
         // the round started, so a driver's timeout can fire up to one round's processing late
-        // (microseconds; timeouts here are milliseconds and more).
-        var now = ContinuousClock.now
+        // (microseconds; timeouts here are milliseconds and more). A `LoopTime`, not a
+        // `ContinuousClock.Instant`: the drivers compare it with their deadlines inline.
+        var now = LoopTime.now()
+        var ticker = Ticker(interval: Self.tickInterval, now: now)
         // Whether the last round went on without waiting (see below).
         var skippedWait = false
         while true {
-            // The round's clock reading as a constant: drivers get `ContinuousClock.Instant`s
-            // by address (a resilient type), and each call with the `var` copied it into a
-            // temporary through the type's value witnesses first.
             let roundStart = now
             for driver in drivers { driver.process(now: roundStart) }
             guard let ranWork = runInbox() else { break }
@@ -189,7 +187,7 @@ public final class Worker: @unchecked Sendable {
             poller.wait(timeoutMilliseconds: wait) { data, events in
                 drivers[Int(data >> 32)].descriptorReady(Int32(truncatingIfNeeded: data), events: Events(rawValue: events))
             }
-            now = ContinuousClock.now
+            now = LoopTime.now()
             let handledAt = now
             for driver in drivers { driver.eventsHandled(now: handledAt) }
         }
@@ -239,13 +237,13 @@ private struct Driver {
 
     init(_ slot: DriverSlot) { self.slot = .passUnretained(slot) }
 
-    func process(now: ContinuousClock.Instant) { slot._withUnsafeGuaranteedRef { $0.driver.process(now: now) } }
+    func process(now: LoopTime) { slot._withUnsafeGuaranteedRef { $0.driver.process(now: now) } }
     func descriptorReady(_ fd: Int32, events: Worker.Events) {
         slot._withUnsafeGuaranteedRef { $0.driver.descriptorReady(fd, events: events) }
     }
-    func eventsHandled(now: ContinuousClock.Instant) { slot._withUnsafeGuaranteedRef { $0.driver.eventsHandled(now: now) } }
-    func tick(now: ContinuousClock.Instant) { slot._withUnsafeGuaranteedRef { $0.driver.tick(now: now) } }
-    func waitNeed(now: ContinuousClock.Instant) -> WaitNeed { slot._withUnsafeGuaranteedRef { $0.driver.waitNeed(now: now) } }
+    func eventsHandled(now: LoopTime) { slot._withUnsafeGuaranteedRef { $0.driver.eventsHandled(now: now) } }
+    func tick(now: LoopTime) { slot._withUnsafeGuaranteedRef { $0.driver.tick(now: now) } }
+    func waitNeed(now: LoopTime) -> WaitNeed { slot._withUnsafeGuaranteedRef { $0.driver.waitNeed(now: now) } }
     func workerStopped() { slot._withUnsafeGuaranteedRef { $0.driver.workerStopped() } }
 }
 

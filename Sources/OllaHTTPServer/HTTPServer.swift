@@ -62,10 +62,11 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     /// or Olla changed its listening state). Loop thread only.
     @exclusivity(unchecked) private var daemonReady = true
     /// When libmicrohttpd's own timeouts next need a run (idle connections, or at once when
-    /// it left work pending); nil: none pending. Set by `timeout(now:)`. Loop thread only.
-    /// A `StoredInstant`: an optional `ContinuousClock.Instant` (a resilient type) was copied
-    /// and tested for nil through run-time value witnesses at each look, three per round.
-    @exclusivity(unchecked) private var daemonDeadline: StoredInstant?
+    /// it left work pending); nil: none pending. Set after each run and by `timeout(now:)`.
+    /// Loop thread only. A `LoopTime` (an integer), compared with the round's reading inline:
+    /// an optional `ContinuousClock.Instant` (a resilient type) was copied and tested through
+    /// run-time value witnesses and library calls at each look, three per round.
+    @exclusivity(unchecked) private var daemonDeadline: LoopTime?
     /// Client sockets watched for hang-up, and their requests. Loop thread only.
     @exclusivity(unchecked) private var hangUpWatch: [Int32: RequestContext] = [:]
     /// Client sockets in the worker's epoll set for hang-up. A socket is added at its
@@ -154,7 +155,7 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
 
     /// Runs the daemon if something happened since the round's events were handled (posted
     /// work or a tick resumed a connection; the first round).
-    public func process(now: ContinuousClock.Instant) {
+    public func process(now: LoopTime) {
         worker.assertInLoop()
         runDaemonIfDue(now: now)
     }
@@ -166,14 +167,14 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     /// events; otherwise the worker's wait just said that set holds none, and the daemon runs
     /// without its own `epoll_wait` (an event arriving meanwhile makes the fd ready for the
     /// next wait). Measured by `make bench-instructions`: about three syscalls per request.
-    private func runDaemonIfDue(now: ContinuousClock.Instant) {
+    private func runDaemonIfDue(now: LoopTime) {
         guard let daemon else { return }
         // A load first: the exchange (a locked instruction) only when a resume happened.
         let wasResumed = resumed.load(ordering: .relaxed) && resumed.exchange(false, ordering: .relaxed)
         if daemonReady {
             daemonReady = false
             MHD.run(daemon)
-        } else if wasResumed || daemonDeadline.map({ StoredInstant(now) >= $0 }) == true {
+        } else if wasResumed || daemonDeadline.map({ now >= $0 }) == true {
             MHD.runUnpolled(daemon)
         } else {
             return
@@ -181,7 +182,7 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
         // Asked here, after every run, not only by `timeout(now:)`: the worker skips asking
         // for timeouts in rounds with work pending, and a run that left work (0) must not
         // wait for a round without any.
-        daemonDeadline = MHD.timeoutMilliseconds(daemon).map { StoredInstant(now + .milliseconds($0)) }
+        daemonDeadline = MHD.timeoutMilliseconds(daemon).map { now.advanced(byMilliseconds: $0) }
     }
 
     /// The daemon's epoll fd is ready: `eventsHandled` runs it. A watched client socket
@@ -203,7 +204,7 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     /// its transfer's start to the transport, whose `process` at the top of the next round
     /// starts it at once; a resumed connection's answer goes out now. Either used to cost a
     /// round of its own (an `epoll_wait` with no wait) when the daemon ran only in `process`.
-    public func eventsHandled(now: ContinuousClock.Instant) {
+    public func eventsHandled(now: LoopTime) {
         worker.assertInLoop()
         runDaemonIfDue(now: now)
     }
@@ -214,10 +215,10 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
     /// stream's last buffered bytes suspends at once, and libmicrohttpd holds that suspension
     /// until the client took them (patch 0011), so the clock keeps running until then and
     /// is stopped here.)
-    public func tick(now: ContinuousClock.Instant) {
+    public func tick(now: LoopTime) {
         worker.assertInLoop()
         guard !stallWatch.isEmpty else { return }
-        let nanoseconds = ClientReadClock.nanoseconds(now - Self.clockOrigin) + 2
+        let nanoseconds = ClientReadClock.nanoseconds(now.instant - Self.clockOrigin) + 2
         let stalled = stallWatch.values.filter { context in
             guard let limit = context.stallTimeout,
                   context.readClock.hasStalled(now: nanoseconds, limit: limit) else { return false }
@@ -241,23 +242,22 @@ public final class HTTPServer: EventDriver, @unchecked Sendable {
 
     /// libmicrohttpd's own next timeout (idle connections; 0 while it has work pending), at
     /// most a minute; the daemon runs once it is due.
-    public func timeout(now: ContinuousClock.Instant) -> Duration? {
+    public func timeout(now: LoopTime) -> Duration? {
         guard let daemon, let milliseconds = MHD.timeoutMilliseconds(daemon) else {
             daemonDeadline = nil
             return nil
         }
-        let timeout = Duration.milliseconds(min(milliseconds, Self.maxTimeoutMilliseconds))
-        daemonDeadline = StoredInstant(now + timeout)
-        return timeout
+        let bounded = min(milliseconds, Self.maxTimeoutMilliseconds)
+        daemonDeadline = now.advanced(byMilliseconds: bounded)
+        return .milliseconds(bounded)
     }
 
     /// What the worker asks once per round: a resume pending, stall checks, and the time
     /// left until the daemon's deadline as read after its last run (`runDaemonIfDue`; only a
     /// run changes it, and a resume, which sets `resumed`, leads to one) — no libmicrohttpd
     /// call per round.
-    public func waitNeed(now: ContinuousClock.Instant) -> WaitNeed {
-        WaitNeed(pendingWork: resumed.load(ordering: .relaxed), needsTicks: !stallWatch.isEmpty,
-                 timeout: daemonDeadline.map { $0.instant - now })
+    public func waitNeed(now: LoopTime) -> WaitNeed {
+        WaitNeed(pendingWork: resumed.load(ordering: .relaxed), needsTicks: !stallWatch.isEmpty, deadline: daemonDeadline)
     }
 
     /// The loop ended: let go of the requests watched for hang-up and stall (the daemon

@@ -58,12 +58,12 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     /// libcurl's timer as its callback set it. "At once" is kept apart from a deadline: a
     /// transfer started in a round sets it after the round's clock reading, and it must run
     /// in that round, without a fresh clock reading every round to find out. The deadline is
-    /// a `StoredInstant`: an enum holding a `ContinuousClock.Instant` (a resilient type) was
-    /// copied and tested through run-time value witnesses at each of the three looks per round.
+    /// a `LoopTime` (an integer), compared with the round's reading inline at each of the
+    /// three looks per round.
     enum CurlTimer {
         case unset
         case now
-        case at(StoredInstant)
+        case at(LoopTime)
     }
 
     /// Creates the multi handle and registers with `worker`. Throws when libcurl cannot be
@@ -144,7 +144,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
 
     /// Starts, cancels and unpauses queued transfers, runs libcurl's timer when due and hands
     /// finished transfers to their delegates.
-    public func process(now: ContinuousClock.Instant) {
+    public func process(now: LoopTime) {
         worker.assertInLoop()
         drainCommands()
         // A transfer started just now set libcurl's timer to "at once" (`CurlTimer.now`): it
@@ -165,16 +165,16 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     }
 
     /// Runs libcurl's timer when due and hands finished transfers to their delegates.
-    public func eventsHandled(now: ContinuousClock.Instant) {
+    public func eventsHandled(now: LoopTime) {
         worker.assertInLoop()
         runCurlTimerIfDue(now: now, checkedAtThisClock: false)
         collectFinished()
     }
 
     /// First-byte and idle timeouts.
-    public func tick(now: ContinuousClock.Instant) {
+    public func tick(now: LoopTime) {
         worker.assertInLoop()
-        for (transfer, failure) in transfers.expired(now: now) {
+        for (transfer, failure) in transfers.expired(now: now.instant) {
             remove(transfer)
             transfer.delegate.upstreamFinished(failure)
         }
@@ -187,18 +187,24 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     public var needsTicks: Bool { !transfers.isEmpty }
 
     /// Until libcurl's own timer (connect timeouts, the start of a new transfer).
-    public func timeout(now: ContinuousClock.Instant) -> Duration? {
+    public func timeout(now: LoopTime) -> Duration? {
         switch curlTimer {
         case .unset: nil
         case .now: .zero
-        case .at(let deadline): deadline.instant - now
+        case .at(let deadline): now.duration(to: deadline)
         }
     }
 
-    /// The three members above at once, without the protocol's defaults between them.
-    public func waitNeed(now: ContinuousClock.Instant) -> WaitNeed {
-        if queued.load(ordering: .relaxed) { return WaitNeed(pendingWork: true, needsTicks: needsTicks, timeout: nil) }
-        return WaitNeed(pendingWork: false, needsTicks: needsTicks, timeout: timeout(now: now))
+    /// The three members above at once, without the protocol's defaults between them: the
+    /// timer's deadline as it is kept ("at once" is the round's own time).
+    public func waitNeed(now: LoopTime) -> WaitNeed {
+        if queued.load(ordering: .relaxed) { return WaitNeed(pendingWork: true, needsTicks: needsTicks, deadline: nil) }
+        let deadline: LoopTime? = switch curlTimer {
+        case .unset: nil
+        case .now: now
+        case .at(let deadline): deadline
+        }
+        return WaitNeed(pendingWork: false, needsTicks: needsTicks, deadline: deadline)
     }
 
     /// Ends every transfer (each delegate hears `stoppedFailure`), refuses what is still
@@ -247,7 +253,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         switch milliseconds {
         case ..<0: curlTimer = .unset
         case 0: curlTimer = .now
-        default: curlTimer = .at(StoredInstant(.now + .milliseconds(milliseconds)))
+        default: curlTimer = .at(LoopTime.now().advanced(byMilliseconds: milliseconds))
         }
     }
 
@@ -317,13 +323,13 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     /// Runs libcurl's timer when it is due at the round's `now` (a deadline that falls within
     /// the round is met by the next one: the wait was planned to end there).
     /// `checkedAtThisClock`: the last look may have used this same `now` (`curlTimerNotDue`).
-    private func runCurlTimerIfDue(now: ContinuousClock.Instant, checkedAtThisClock: Bool) {
+    private func runCurlTimerIfDue(now: LoopTime, checkedAtThisClock: Bool) {
         switch curlTimer {
         case .unset: return
         case .now: break
         case .at(let deadline):
             if checkedAtThisClock && curlTimerNotDue { return }
-            guard deadline <= StoredInstant(now) else {
+            guard deadline <= now else {
                 curlTimerNotDue = true
                 return
             }

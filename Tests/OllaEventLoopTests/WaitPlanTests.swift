@@ -51,38 +51,66 @@ import Testing
 
 @Suite struct TickerTests {
     @Test func firstTickComesOneIntervalAfterCreation() {
-        let start = ContinuousClock.now
+        let start = LoopTime.now()
         var ticker = Ticker(interval: .milliseconds(100), now: start)
         let atStart = ticker.fire(now: start)
-        let early = ticker.fire(now: start + .milliseconds(99))
-        let due = ticker.fire(now: start + .milliseconds(100))
+        let early = ticker.fire(now: start.advanced(byMilliseconds: 99))
+        let due = ticker.fire(now: start.advanced(byMilliseconds: 100))
         #expect(!atStart)
         #expect(!early)
         #expect(due)
     }
 
     @Test func nextTickCountsFromTheLateTick() {
-        let start = ContinuousClock.now
+        let start = LoopTime.now()
         var ticker = Ticker(interval: .milliseconds(100), now: start)
-        let late = ticker.fire(now: start + .milliseconds(350))
+        let late = ticker.fire(now: start.advanced(byMilliseconds: 350))
         #expect(late)
-        #expect(ticker.next == start + .milliseconds(450))
-        let catchUp = ticker.fire(now: start + .milliseconds(449))
+        #expect(ticker.next == start.advanced(byMilliseconds: 450))
+        let catchUp = ticker.fire(now: start.advanced(by: .microseconds(449_999)))
         #expect(!catchUp, "a late tick is not followed by catch-up ticks")
-        let next = ticker.fire(now: start + .milliseconds(450))
+        let next = ticker.fire(now: start.advanced(byMilliseconds: 450))
         #expect(next)
     }
 }
 
+@Suite struct LoopTimeTests {
+    /// The loop's clock is `ContinuousClock`: a reading converts to the instant read beside it.
+    @Test func readsTheContinuousClock() {
+        let before = ContinuousClock.now
+        let time = LoopTime.now()
+        let after = ContinuousClock.now
+        // The conversion's anchor is two reads taken back to back: allow it a millisecond.
+        #expect(time.instant >= before - .milliseconds(1))
+        #expect(time.instant <= after + .milliseconds(1))
+    }
+
+    @Test func convertsDurationsToWholeNanoseconds() {
+        let start = LoopTime(nanoseconds: 1_000)
+        #expect(start.advanced(by: .microseconds(3)).nanoseconds == 4_000)
+        #expect(start.advanced(by: .nanoseconds(-1_500)).nanoseconds == -500)
+        #expect(start.advanced(by: .seconds(3600)).nanoseconds == 3_600_000_001_000)
+        #expect(start.advanced(byMilliseconds: -2).nanoseconds == -1_999_000)
+        #expect(start.duration(to: LoopTime(nanoseconds: 3_000)) == .nanoseconds(2_000))
+        #expect(start.advanced(by: .seconds(Int64.max)).nanoseconds == .max, "clamped, not trapped")
+        #expect(LoopTime(nanoseconds: .max).advanced(byMilliseconds: 1).nanoseconds == .max)
+        #expect(LoopTime(nanoseconds: -1).advanced(byMilliseconds: .min).nanoseconds == .min)
+        #expect(LoopTime(nanoseconds: .min).nanoseconds(to: LoopTime(nanoseconds: .max)) == .max)
+        #expect(LoopTime(nanoseconds: .max).nanoseconds(to: LoopTime(nanoseconds: -1)) == .min)
+    }
+}
+
 @Suite struct WaitPlanFromNeedsTests {
-    let now = ContinuousClock.now
+    /// The round's reading, and the same time as an instant for the plan from timeouts.
+    let now = LoopTime.now()
+    var instant: ContinuousClock.Instant { now.instant }
 
     private func need(pending: Bool = false, ticks: Bool = false, in timeout: Duration? = nil) -> WaitNeed {
-        WaitNeed(pendingWork: pending, needsTicks: ticks, timeout: timeout)
+        WaitNeed(pendingWork: pending, needsTicks: ticks, deadline: timeout.map { now.advanced(by: $0) })
     }
 
     private func wait(tickIn: Duration = .milliseconds(100), _ needs: [WaitNeed]) -> Int {
-        WaitPlan.milliseconds(now: now, nextTick: now + tickIn, needs: needs)
+        WaitPlan.milliseconds(now: now, nextTick: now.advanced(by: tickIn), needs: needs)
     }
 
     @Test func anyPendingDriverMeansNoSleep() {
@@ -115,7 +143,7 @@ import Testing
                     for second in [nil] + offsets.map(Optional.some) {
                         let needs = [need(ticks: ticking, in: first), need(in: second)]
                         let expected = WaitPlan.milliseconds(
-                            now: now, nextTick: now + tickIn, ticking: ticking, pendingWork: false,
+                            now: instant, nextTick: instant + tickIn, ticking: ticking, pendingWork: false,
                             timeouts: [first, second].compactMap { $0 })
                         #expect(wait(tickIn: tickIn, needs) == expected, "tick \(tickIn), \(String(describing: first)), \(String(describing: second))")
                     }
@@ -127,7 +155,7 @@ import Testing
     /// A driver that only has the three separate members answers the same through the default.
     @Test func theDefaultNeedIsMadeOfTheSeparateMembers() {
         let driver = FixedDriver(pending: false, ticks: true, timeout: .milliseconds(7))
-        #expect(driver.waitNeed(now: now) == WaitNeed(pendingWork: false, needsTicks: true, timeout: .milliseconds(7)))
+        #expect(driver.waitNeed(now: now) == WaitNeed(pendingWork: false, needsTicks: true, deadline: now.advanced(byMilliseconds: 7)))
         #expect(FixedDriver(pending: true, ticks: false, timeout: nil).waitNeed(now: now).pendingWork)
     }
 }
@@ -136,13 +164,13 @@ private final class FixedDriver: EventDriver {
     let pending: Bool, ticks: Bool, fixedTimeout: Duration?
     init(pending: Bool, ticks: Bool, timeout: Duration?) { (self.pending, self.ticks, self.fixedTimeout) = (pending, ticks, timeout) }
     func attached(to worker: Worker) {}
-    func process(now: ContinuousClock.Instant) {}
+    func process(now: LoopTime) {}
     func descriptorReady(_ fd: Int32, events: Worker.Events) {}
-    func eventsHandled(now: ContinuousClock.Instant) {}
-    func tick(now: ContinuousClock.Instant) {}
+    func eventsHandled(now: LoopTime) {}
+    func tick(now: LoopTime) {}
     var hasPendingWork: Bool { pending }
     var needsTicks: Bool { ticks }
-    func timeout(now: ContinuousClock.Instant) -> Duration? { fixedTimeout }
+    func timeout(now: LoopTime) -> Duration? { fixedTimeout }
     func workerStopped() {}
 }
 

@@ -15,18 +15,18 @@ private final class RecordingDriver: EventDriver, @unchecked Sendable {
         log.withLock { $0.attached += 1 }
         if watched >= 0 { try! worker.watch(watched, events: .readable, for: self) }
     }
-    func process(now: ContinuousClock.Instant) { note(); log.withLock { $0.rounds += 1 } }
+    func process(now: LoopTime) { note(); log.withLock { $0.rounds += 1 } }
     func descriptorReady(_ fd: Int32, events: Worker.Events) {
         note()
         var byte: UInt8 = 0
         _ = read(fd, &byte, 1)
         log.withLock { $0.ready.append((fd, events)) }
     }
-    func eventsHandled(now: ContinuousClock.Instant) { note() }
-    func tick(now: ContinuousClock.Instant) { note() }
+    func eventsHandled(now: LoopTime) { note() }
+    func tick(now: LoopTime) { note() }
     var hasPendingWork: Bool { false }
     var needsTicks: Bool { false }
-    func timeout(now: ContinuousClock.Instant) -> Duration? { nil }
+    func timeout(now: LoopTime) -> Duration? { nil }
     func workerStopped() { note(); log.withLock { $0.stopped += 1 } }
 
     private func note() {
