@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROUTING))
 
 import fleet_bench  # noqa: E402
 import lab  # noqa: E402
-from report import at_most, noise_note, percentile, seed_noise  # noqa: E402
+from report import at_most, count_noise, noise_note, percentile, seed_noise  # noqa: E402
 from scenarios import scenarios  # noqa: E402
 
 
@@ -69,3 +69,12 @@ def test_noise_note_says_when_a_margin_is_decisive():
     assert noise_note(0.10, 0.04).endswith("decisive")          # 2.5 standard errors
     assert "within the seed noise" in noise_note(-0.02, 0.03)
     assert noise_note(0.5, None) == ""
+
+
+def test_count_noise_of_summed_loads():
+    """Loads are summed over the seeds: the noise of the difference of two totals is √n times
+    the spread of the per-seed differences (here 3, 5, 7: SD 2, n 3, so 2√3)."""
+    new, other = {"cold_loads_by_seed": [13, 15, 17]}, {"cold_loads_by_seed": [10, 10, 10]}
+    assert abs(count_noise(new, other) - 2 * 3 ** 0.5) < 1e-9
+    assert count_noise({"cold_loads_by_seed": [1, 2]}, {"cold_loads_by_seed": [1, 2]}) is None
+    assert noise_note(7, 10.0, "loads") == "; margin +7 loads, seed noise +-10: within the seed noise"

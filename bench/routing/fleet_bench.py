@@ -374,6 +374,7 @@ def pooled(runs: list) -> list:
                     "mean": sum(ttfc) / len(ttfc) if ttfc else None, "loads_per_min": total["cold_loads"] * 60.0 / wall,
                     "served": served, "p50_per_seed": [r["p50"] for r in each],
                     "ttfc_by_seed": [r["ttfc"] for r in each],    # report.seed_noise's jackknife
+                    "cold_loads_by_seed": [r["cold_loads"] for r in each],
                     "loop_lag_p99_ms": max(r["loop_lag_p99_ms"] for r in each)})
     return out
 

@@ -67,12 +67,26 @@ def seed_noise(results_by: dict, stat) -> Optional[float]:
     return ((n - 1) / n * sum((x - mean) ** 2 for x in thetas)) ** 0.5
 
 
-def noise_note(margin: float, se: Optional[float]) -> str:
+def count_noise(new: dict, other: dict, key: str = "cold_loads_by_seed") -> Optional[float]:
+    """The standard error, over the seeds drawn, of a difference of totals (cold loads summed
+    over the seeds): √n × the standard deviation of the per-seed differences. None with fewer
+    than three seeds."""
+    a, b = new.get(key), other.get(key)
+    if not a or not b or len(a) != len(b) or len(a) < 3:
+        return None
+    d = [x - y for x, y in zip(a, b)]
+    mean = sum(d) / len(d)
+    return (len(d) * sum((x - mean) ** 2 for x in d) / (len(d) - 1)) ** 0.5
+
+
+def noise_note(margin: float, se: Optional[float], unit: str = "s") -> str:
     """How far a line passes or fails (margin > 0: passes by it) against its seed noise."""
     if se is None:
         return ""
     word = "decisive" if abs(margin) >= 2 * se else "within the seed noise"
-    return f"; margin {margin:+.3f} s, seed noise +-{se:.3f} s: {word}"
+    if unit == "s":
+        return f"; margin {margin:+.3f} s, seed noise +-{se:.3f} s: {word}"
+    return f"; margin {margin:+.0f} {unit}, seed noise +-{se:.0f}: {word}"
 
 
 def verdicts(scn: Scenario, results: list) -> list:
@@ -110,8 +124,9 @@ def verdicts(scn: Scenario, results: list) -> list:
                  + (f" ({note[2:]})" if note else ""))
         if st:
             if not scn.cold_na:
+                note = noise_note(st["cold_loads"] - new["cold_loads"], count_noise(new, st), "loads")
                 line(new["cold_loads"] < st["cold_loads"],
-                     f"cold loads {new['cold_loads']} < static map {st['cold_loads']}")
+                     f"cold loads {new['cold_loads']} < static map {st['cold_loads']}" + (f" ({note[2:]})" if note else ""))
             else:
                 lines.append(f"n/a  ({scn.key}) cold loads {new['cold_loads']} vs static map {st['cold_loads']}: "
                              f"n/a because {scn.cold_na}")
