@@ -313,6 +313,8 @@ DEFAULT_SEEDS = "1-10"
 # Two halve the run's time; the simulator's event-loop lag p99 stays small (docs/benchmarks.md
 # "Measuring"), and every policy of a seed still shares the same moment and machine load.
 PARALLEL = max(1, int(os.environ.get("BENCH_PARALLEL", "2")))
+# Above this event-loop lag p99 (ms) in any run of a scenario, its timings are called disturbed.
+LAG_BUSY_MS = 50
 
 
 def bench_seeds(quick: bool) -> list:
@@ -434,6 +436,12 @@ def main() -> int:
             print(table(scn, results))
         v = verdicts(scn, results)
         print("\n".join(v), flush=True)
+        worst = max((r.get("loop_lag_p99_ms", 0) for run in runs for r in run["results"]), default=0)
+        if worst >= LAG_BUSY_MS:
+            # A simulator that wakes this late cannot keep its own times (and Olla's probes of it
+            # time out at 500 ms): the machine was busy, the timings above are disturbed.
+            print(f"(disturbed: the simulator's event-loop lag p99 reached {worst:.0f} ms in a run of this "
+                  f"scenario, >= {LAG_BUSY_MS} ms: the machine was busy; rerun on a quieter machine)", flush=True)
         all_verdicts += v
         report["scenarios"][key] = {"title": scn.title, "note": scn.note, "results": results, "verdicts": v,
                                     **({"runs": runs} if len(runs) > 1 else {})}
