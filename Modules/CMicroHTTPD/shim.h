@@ -16,10 +16,14 @@
 // ("undefined reference to olla_libmicrohttpd_patched": run `make build-deps`).
 // Patch 0011 exports the second: Olla's response reader suspends the connection in the call
 // that returns its last bytes, which only a build with that patch sends before suspending.
+// Patch 0013 exports the third: Olla sends a chunk itself to a stream whose client waits
+// idle (olla_MHD_send_chunk).
 extern const int olla_libmicrohttpd_patched;
 extern const int olla_libmicrohttpd_holds_reader_suspension;
+extern const int olla_libmicrohttpd_sends_chunks_directly;
 static inline int cmhd_patched_build(void) {
-    return olla_libmicrohttpd_patched && olla_libmicrohttpd_holds_reader_suspension;
+    return olla_libmicrohttpd_patched && olla_libmicrohttpd_holds_reader_suspension
+        && olla_libmicrohttpd_sends_chunks_directly;
 }
 
 // Why: MHD_SIZE_UNKNOWN is a ((uint64_t) -1LL) macro, which Swift does not import.

@@ -98,6 +98,15 @@ public struct ByteQueue: Sendable {
         }
     }
 
+    /// Drops the first `count` queued bytes (at most all of them), as `drain` does once it
+    /// copied them out: for bytes that were sent from where they lie (`withUnsafeBytes`).
+    public mutating func drop(_ count: Int) {
+        withPositions { p in
+            p.start += min(max(count, 0), p.end - p.start)
+            Self.compact(&p)
+        }
+    }
+
     /// Runs `body` on the queued bytes, front first, without consuming them.
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         let (base, start, end) = withPositions { ($0.base, $0.start, $0.end) }

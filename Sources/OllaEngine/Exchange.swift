@@ -251,9 +251,10 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
         return disposition
     }
 
-    /// A chunk of the backend's answer; `.pause` when the response queue is full.
+    /// A chunk of the backend's answer; `.pause` when the response queue is full. A chunk for
+    /// a client that waits idle goes to it at once (`ClientConnection.sendChunk`).
     public func upstreamBodyReceived(_ bytes: UnsafeRawBufferPointer) -> BodyAcceptance {
-        let (action, acceptance) = event { $0.upstreamBodyReceived(bytes) }
+        let (action, acceptance) = event { $0.upstreamBodyReceived(bytes, sendChunk: { client.sendChunk($0) }) }
         perform(action)
         return acceptance
     }

@@ -17,6 +17,23 @@ public protocol ClientConnection: AnyObject, Sendable {
     func suspend()
     /// Lets the server serve this connection again. Any thread.
     func resume()
+    /// Sends `bytes` at once as the next chunk of the streamed answer, when the connection
+    /// waits suspended and idle (nothing of the answer left with the server, a chunked
+    /// answer). Loop thread, under the exchange's lock, with the connection suspended.
+    func sendChunk(_ bytes: UnsafeRawBufferPointer) -> ChunkSend
+}
+
+/// What the connection did with a chunk the exchange offered it (`ClientConnection.sendChunk`).
+public enum ChunkSend: Sendable {
+    /// Not taken (the connection is not idle, or the answer is not sent chunked): the bytes
+    /// stay queued for the server's reader, and the exchange resumes the connection.
+    case notTaken
+    /// Sent whole: the connection stays suspended and idle.
+    case sent
+    /// Taken, but not all sent yet (the client reads slowly, or the send failed): the server
+    /// keeps the rest, and the exchange resumes the connection so it sends it (or sees the
+    /// failure) before it reads again.
+    case buffered
 }
 
 /// What the inbound side reports about its client to the exchange. Every method is called on

@@ -125,7 +125,17 @@ extension RequestStateMachine {
 
     /// A chunk of the backend's answer. A full queue pauses the transfer (`.pause`: curl keeps
     /// the chunk and offers it again after `unpauseTransfer`).
-    mutating func upstreamBodyReceived(_ bytes: UnsafeRawBufferPointer) -> (Action, BodyAcceptance) {
+    ///
+    /// A chunk that finds the client suspended with nothing queued before it (it took every
+    /// chunk so far, and the server's reader suspended it for want of more) is offered to
+    /// `sendChunk` (`ClientConnection.sendChunk`): sent at once, it leaves the client
+    /// suspended, with no resume, no run of the server and no reader call. The bytes still
+    /// pass through the queue (appended, then dropped once taken), so the answer's tail
+    /// (`AnswerTail`) and the error record's separator see them as before; what is not taken
+    /// goes the usual way (resume, reader).
+    mutating func upstreamBodyReceived(
+        _ bytes: UnsafeRawBufferPointer, sendChunk: (UnsafeRawBufferPointer) -> ChunkSend = { _ in .notTaken }
+    ) -> (Action, BodyAcceptance) {
         switch state {
         case .answering:
             // Once per chunk: the answer is changed in place (a reference). Moved out and back,
@@ -134,19 +144,45 @@ extension RequestStateMachine {
             guard case .answering(let answer, var client) = takeState() else { preconditionFailure() }
             defer { state = .answering(answer, client) }
             guard answer.transferRunning else { return (.none, .accepted) }  // cancelled: dropped
-            if answer.response.queue.count >= limits.highWater {
+            let queued = answer.response.queue.count
+            if queued >= limits.highWater {
                 answer.response.intake = .paused
                 return (.none, .pause)
             }
             answer.response.intake = .open
             answer.response.append(bytes)  // the tail too (`AnswerTail`)
             guard client == .suspended, answer.wakesSuspendedClient else { return (.none, .accepted) }
+            if queued == 0, answer.headQueued, sendQueued(answer, count: bytes.count, through: sendChunk) {
+                return (.none, .accepted)
+            }
             client = .flowing
             return (.resumeClient, .accepted)
         case .finished:
             return (.none, .accepted)
         default:
             impossible("upstreamBodyReceived")
+        }
+    }
+
+    /// Offers the queued bytes a suspended, idle client is owed (the first whole record, as the
+    /// reader would send it) to `sendChunk`; counts and drops what it took. True when it sent
+    /// them and nothing is left, so the client stays suspended; false when the client must be
+    /// resumed: nothing whole to send yet (a record still incomplete, a held final record),
+    /// not taken, not all sent, or more records queued behind the one sent.
+    /// `count`: the bytes queued (the chunk just appended to an empty queue).
+    private mutating func sendQueued(
+        _ answer: Answer, count: Int, through sendChunk: (UnsafeRawBufferPointer) -> ChunkSend
+    ) -> Bool {
+        // One in-place call on the answer's buffer: reading the queue through the answer
+        // once per step copied the buffer out (a retain and a release of its storage each).
+        let (n, sent) = answer.response.sendFirstRecord(
+            holdsFinalRecord: facts.changesHoldings, lowWater: limits.lowWater, through: sendChunk)
+        switch sent {
+        case .notTaken:
+            return false
+        case .sent, .buffered:
+            facts.bytesSent += Int64(n)
+            return sent == .sent && n == count
         }
     }
 

@@ -145,6 +145,12 @@ struct RequestStateMachine {
             return false
         }
 
+        /// Whether the server queued the head (`head` is nil), read without a copy of it.
+        var headQueued: Bool {
+            if case .none = head { return true }
+            return false
+        }
+
         /// Whether a client suspended while it waited may flow again: the answer is there,
         /// unless it waits for a streamed upload the transfer still takes (upload
         /// backpressure keeps it suspended until the upload completes or the transfer ends).

@@ -65,6 +65,22 @@ struct ResponseBuffer {
         }
     }
 
+    /// Offers the first whole record (what `sendableBytes` lets a reader send, however large)
+    /// to `send`, and drops it from the queue if `send` took it (`.sent`, `.buffered`): the
+    /// queue still keeps it for the tail (`ByteQueue.keepDrained`). Returns its length and
+    /// the outcome; `(0, .notTaken)`, without a call, when no record is whole yet or a held
+    /// final record stays back. For a running transfer whose client waits idle.
+    mutating func sendFirstRecord(
+        holdsFinalRecord: Bool, lowWater: Int, through send: (UnsafeRawBufferPointer) -> ChunkSend
+    ) -> (Int, ChunkSend) {
+        let n = sendableBytes(room: .max, running: true, holdsFinalRecord: holdsFinalRecord, lowWater: lowWater)
+        guard n > 0 else { return (0, .notTaken) }
+        let sent = queue.withUnsafeBytes { send(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+        if case .notTaken = sent { return (n, sent) }
+        queue.drop(n)
+        return (n, sent)
+    }
+
     /// Ends a chunked stream with `error` in the stream's own framing (an NDJSON line or an
     /// SSE error event), once. A body of known length gets nothing: it is cut instead.
     mutating func appendTrailer(_ error: ProxyError, facts: RequestFacts, flavor: APIFlavor) {

@@ -94,6 +94,17 @@ enum MHD {
         cmhd_connection_suspended(connection) != 0
     }
 
+    /// Sends `bytes` as the next chunk of the chunked answer on `connection` if it waits
+    /// suspended and idle (`olla_MHD_send_chunk`, patch 0013): `.sent` whole (it stays
+    /// suspended), `.buffered` (libmicrohttpd keeps the rest: resume it), `.notTaken`.
+    static func sendChunk(_ connection: OpaquePointer, _ bytes: UnsafeRawBufferPointer) -> ChunkSend {
+        switch olla_MHD_send_chunk(connection, bytes.baseAddress, bytes.count) {
+        case OLLA_MHD_CHUNK_SENT: .sent
+        case OLLA_MHD_CHUNK_BUFFERED: .buffered
+        default: .notTaken
+        }
+    }
+
     /// The connection's socket, or nil when libmicrohttpd has none to report.
     static func connectionFD(_ connection: OpaquePointer) -> Int32? {
         let fd = cmhd_connection_fd(connection)

@@ -46,6 +46,9 @@ final class RequestContext: ClientConnection, @unchecked Sendable {
     let readClock = ClientReadClock()
     /// How long the client may read nothing while response bytes wait (nil: no limit).
     private(set) var stallTimeout: Duration?
+    /// The answer goes out chunked through `ServerCallbacks.chunkedReader`: a chunk for the
+    /// idle client may be sent at once (`sendChunk`). Loop thread.
+    private(set) var sendsChunks = false
     /// Bytes the chunked reader read but kept back while libmicrohttpd grows the connection's
     /// buffer for a record longer than it (`ServerCallbacks.chunkedReader`); rarely set.
     private var keptRecordStart: [UInt8]?
@@ -109,8 +112,20 @@ final class RequestContext: ClientConnection, @unchecked Sendable {
         server.connectionResumed()
     }
 
-    /// A streamed response was queued: from now on the client must keep reading it.
-    func responseQueued(stallTimeout: Duration?) {
+    /// Sends `bytes` as the next chunk if the connection waits suspended and idle (patch
+    /// 0013): not while the chunked reader keeps the start of a record (it goes first), nor
+    /// for an answer not sent chunked. Loop thread, under the exchange's lock. A chunk sent
+    /// whole leaves the connection suspended (its read clock paused, as it was); one only
+    /// partly sent is finished by libmicrohttpd once the exchange resumes the connection.
+    func sendChunk(_ bytes: UnsafeRawBufferPointer) -> ChunkSend {
+        guard sendsChunks, keptRecordStart == nil else { return .notTaken }
+        return MHD.sendChunk(connection, bytes)
+    }
+
+    /// A streamed response was queued (`chunked`: through `ServerCallbacks.chunkedReader`):
+    /// from now on the client must keep reading it.
+    func responseQueued(stallTimeout: Duration?, chunked: Bool) {
+        sendsChunks = chunked
         guard let stallTimeout else { return }
         self.stallTimeout = stallTimeout
         readClock.restart()

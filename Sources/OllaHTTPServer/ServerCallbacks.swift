@@ -117,10 +117,11 @@ enum ServerCallbacks {
             return MHD.queue(response, on: context.connection)
         case .proxied(let status, let headers, let contentLength):
             context.phase = .answered
-            context.responseQueued(stallTimeout: exchange.clientStallTimeout)
             // Without a length, libmicrohttpd sends the body chunked to an HTTP/1.1 client
-            // (its reader may ask for a larger buffer) and close-delimited to HTTP/1.0.
+            // (its reader may ask for a larger buffer; a chunk for a client that waits idle is
+            // sent at once, `RequestContext.sendChunk`) and close-delimited to HTTP/1.0.
             let chunked = contentLength == nil && !http10
+            context.responseQueued(stallTimeout: exchange.clientStallTimeout, chunked: chunked)
             return MHD.queueStreaming(
                 status: status, headers: headers, contentLength: contentLength,
                 blockSize: readerBlockSize(contentLength: contentLength, http10: http10),

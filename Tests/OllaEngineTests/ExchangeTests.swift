@@ -12,6 +12,7 @@ import Testing
         let calls = Mutex<[String]>([])
         func suspend() { calls.withLock { $0.append("suspend") } }
         func resume() { calls.withLock { $0.append("resume") } }
+        func sendChunk(_ bytes: UnsafeRawBufferPointer) -> ChunkSend { .notTaken }
     }
 
     /// Records what the exchange asks of curl's loop.

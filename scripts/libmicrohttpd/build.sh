@@ -28,7 +28,11 @@
 # 0011 holds a suspension the content reader asks for while returning data until that data
 # is sent (one reader call per forwarded chunk instead of two) and exports the symbol
 # olla_libmicrohttpd_holds_reader_suspension, which Olla's shim refers to as well; 0012 lets
-# it build without threads (--with-threads=none below: no mutex pairs per forwarded chunk).
+# it build without threads (--with-threads=none below: no mutex pairs per forwarded chunk);
+# 0013 lets Olla send a chunk itself to a stream whose client waits idle (suspended between
+# chunks, nothing buffered): olla_MHD_send_chunk, one send() instead of a resume, a run, a
+# reader call and a suspension; it exports olla_libmicrohttpd_sends_chunks_directly, which
+# Olla's shim refers to as well.
 # Each patch starts with what it does. See docs/security.md.
 # Debian's only patch to this release fixes the PostProcessor, which is not compiled here.
 #
