@@ -12,8 +12,10 @@ final class EventPoller {
 
     let epollFD: Int32
     let wakeFD: Int32
-    /// What each watched descriptor is registered with (events, data), to skip no-op changes.
-    private var registered: [Int32: (events: UInt32, data: UInt64)] = [:]
+    /// What each watched descriptor is registered with (events, data), to skip no-op changes;
+    /// `parked`: left in the set while nobody wants its events (`park`), so the next `watch`
+    /// re-arms it with a syscall whatever it asks for.
+    private var registered: [Int32: (events: UInt32, data: UInt64, parked: Bool)] = [:]
     /// How many ready descriptors one wait returns at most.
     static let capacity = 256
     /// Where a wait's ready events land: raw buffers allocated once, so a wait (one per loop
@@ -47,14 +49,26 @@ final class EventPoller {
     /// Adds `fd` or changes what it is watched for. A descriptor number the set still holds
     /// from a closed socket (EEXIST), or one the kernel already dropped (ENOENT), is retried
     /// with the other operation, so a reused number is always watched.
+    /// A parked descriptor is always changed (MOD, or ADD when the kernel dropped it: its
+    /// socket was closed and the number reused meanwhile).
     func watch(_ fd: Int32, events: UInt32, data: UInt64) throws(SystemError) {
         if let current = registered[fd] {
-            guard current.events != events || current.data != data else { return }
+            guard current.parked || current.events != events || current.data != data else { return }
             try control(fd, first: cepoll_ctl_mod, fallback: cepoll_ctl_add, events: events, data: data)
         } else {
             try control(fd, first: cepoll_ctl_add, fallback: cepoll_ctl_mod, events: events, data: data)
         }
-        registered[fd] = (events, data)
+        registered[fd] = (events, data, false)
+    }
+
+    /// Leaves `fd` in the set without a syscall, for an owner that does not want its events
+    /// now but expects to watch it again soon: the next `watch` re-arms it with one `MOD`
+    /// where `forget` and `watch` made a `DEL` and an `ADD`. Until then its events still
+    /// arrive (the owner drops them, or forgets it), and a close of the descriptor removes it
+    /// from the kernel's set by itself (the next `watch` of the number then falls back to
+    /// `ADD`, `forget` to nothing). Idempotent; a descriptor not in the set stays out.
+    func park(_ fd: Int32) {
+        registered[fd]?.parked = true
     }
 
     private func control(_ fd: Int32, first: Int32, fallback: Int32, events: UInt32, data: UInt64) throws(SystemError) {

@@ -51,6 +51,16 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     /// libcurl acted (a socket or timer action, a handle added or removed) since finished
     /// transfers were last collected: only then can `curl_multi_info_read` have news.
     @exclusivity(unchecked) private var curlActed = false
+    /// Backend sockets libcurl stopped watching (`CURL_POLL_REMOVE`) that stay in the worker's
+    /// epoll set (`Worker.park`), by descriptor: a connection going back to libcurl's cache
+    /// at the end of a transfer is watched again by the next transfer on it, and a `MOD` then
+    /// re-arms it where a `DEL` now and an `ADD` then cost two syscalls per request (every
+    /// request whose answer was not there yet when libcurl polled right after sending it).
+    /// An event for a parked socket (the backend closed the idle connection) forgets it. A
+    /// flag may outlive its socket (libcurl closes cached connections without a callback):
+    /// the epoll set drops a closed socket by itself, and the next watch of the number falls
+    /// back to `ADD`.
+    @exclusivity(unchecked) private var parked: [Bool] = []
     /// Transfers whose socket the worker could not watch, to end after the current callback
     /// (each ended once, if it still runs then).
     @exclusivity(unchecked) private var unwatchable: [(transfer: Transfer, error: SystemError)] = []
@@ -156,6 +166,14 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     /// Lets libcurl act on one of its sockets.
     public func descriptorReady(_ fd: Int32, events: Worker.Events) {
         worker.assertInLoop()
+        if isParked(fd) {
+            // libcurl does not watch it: an idle cached connection the backend closed (or wrote
+            // to). Level-triggered, it would come back every round: out of the set. libcurl
+            // finds the connection dead when it next looks at it, as before.
+            parked[Int(fd)] = false
+            worker.forget(fd)
+            return
+        }
         var mask: Int32 = 0
         if events.contains(.readable) { mask |= CURL_CSELECT_IN }
         if events.contains(.writable) { mask |= CURL_CSELECT_OUT }
@@ -232,12 +250,15 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         let events: Worker.Events
         switch what {
         case CURL_POLL_REMOVE:
-            worker.forget(fd)
+            // Left in the set for the connection's next transfer (see `parked`).
+            worker.park(fd)
+            setParked(fd)
             return
         case CURL_POLL_IN: events = .readable
         case CURL_POLL_OUT: events = .writable
         default: events = [.readable, .writable]
         }
+        if isParked(fd) { parked[Int(fd)] = false }
         do {
             try worker.watch(fd, events: events, for: self)
         } catch {
@@ -255,6 +276,17 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         case 0: curlTimer = .now
         default: curlTimer = .at(LoopTime.now().advanced(byMilliseconds: milliseconds))
         }
+    }
+
+    private func isParked(_ fd: Int32) -> Bool {
+        fd >= 0 && Int(fd) < parked.count && parked[Int(fd)]
+    }
+
+    private func setParked(_ fd: Int32) {
+        guard fd >= 0 else { return }
+        let index = Int(fd)
+        if index >= parked.count { parked.append(contentsOf: repeatElement(false, count: index + 1 - parked.count)) }
+        parked[index] = true
     }
 
     // MARK: Commands

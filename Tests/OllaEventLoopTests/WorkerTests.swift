@@ -126,3 +126,62 @@ private final class RecordingDriver: EventDriver, @unchecked Sendable {
         #expect(data != EventPoller.wakeData)
     }
 }
+
+/// `EventPoller.park`: a descriptor left in the epoll set between two watches (libcurl's
+/// backend connections between transfers).
+@Suite struct EventPollerParkTests {
+    private let readable = Worker.Events.readable.rawValue
+
+    private func events(_ poller: EventPoller) -> [UInt64] {
+        var seen: [UInt64] = []
+        poller.wait(timeoutMilliseconds: 0) { data, _ in seen.append(data) }
+        return seen
+    }
+
+    private func makePipe() -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        precondition(pipe(&fds) == 0)
+        return (fds[0], fds[1])
+    }
+
+    private func send(_ fd: Int32) {
+        var byte: UInt8 = 1
+        precondition(write(fd, &byte, 1) == 1)
+    }
+
+    /// Parked, it stays in the set (its events still come); watched again with what it was
+    /// watched for before, it is re-armed, not skipped as unchanged.
+    @Test func aParkedDescriptorStaysInTheSetAndIsWatchedAgain() throws {
+        let poller = try EventPoller()
+        let pipe = makePipe()
+        defer { close(pipe.read); close(pipe.write) }
+        try poller.watch(pipe.read, events: readable, data: 7)
+        poller.park(pipe.read)
+        #expect(poller.isWatching(pipe.read))
+        send(pipe.write)
+        #expect(events(poller) == [7], "a parked descriptor's events still arrive: its owner drops them")
+        try poller.watch(pipe.read, events: readable, data: 7)
+        #expect(events(poller) == [7])
+        poller.forget(pipe.read)
+        #expect(events(poller).isEmpty)
+    }
+
+    /// A parked descriptor closed without `forget` (libcurl closes cached connections
+    /// without telling) leaves the kernel's set by itself; a new descriptor that gets the same
+    /// number and is watched for the same events with the same data must still be added —
+    /// skipping the watch as "unchanged" would leave it unwatched for good.
+    @Test func aParkedNumberClosedAndReusedIsWatchedAnew() throws {
+        let poller = try EventPoller()
+        let first = makePipe()
+        try poller.watch(first.read, events: readable, data: 9)
+        poller.park(first.read)
+        close(first.read)
+        close(first.write)
+        let second = makePipe()
+        defer { close(second.read); close(second.write) }
+        try #require(second.read == first.read, "the kernel gives the lowest free number")
+        try poller.watch(second.read, events: readable, data: 9)
+        send(second.write)
+        #expect(events(poller) == [9])
+    }
+}
