@@ -118,12 +118,14 @@ struct Daemon {
         return next
     }
 
-    /// Keys the running process cannot change: the listening socket and the logging setup.
+    /// Keys the running process cannot change: the listening sockets, the worker threads and
+    /// the logging setup.
     static func restartOnlyChanges(_ old: OllaConfig, _ new: OllaConfig) -> [String] {
         var keys: [String] = []
         if old.server.host != new.server.host { keys.append("server.host") }
         if old.server.port != new.server.port { keys.append("server.port") }
         if old.server.readTimeout != new.server.readTimeout { keys.append("server.read_timeout") }
+        if old.server.workers != new.server.workers { keys.append("server.workers") }
         if old.server.requestLimits.maxHeaderSize != new.server.requestLimits.maxHeaderSize {
             keys.append("server.request_limits.max_header_size (the per-connection buffer)")
         }
@@ -210,8 +212,9 @@ struct Daemon {
         if clean { for server in servers { server.stop() } }
     }
 
-    /// One worker per core, each with its curl transport registered, started; the inbound
-    /// servers join them once the endpoints were checked.
+    /// `count` workers (`server.workers`, by default one per core), each with its curl
+    /// transport registered, started; the inbound servers join them once the endpoints were
+    /// checked.
     static func startWorkers(count: Int) throws -> ([Worker], [CurlTransport]) {
         var workers: [Worker] = []
         var transports: [CurlTransport] = []

@@ -12,8 +12,9 @@ struct Wiring {
     let balancer: Balancer
     let routingStrategy: RoutingStrategyKind
     let pullTarget: Router.PullTarget
-    /// One event loop (inbound server + outbound curl) per core.
-    let workerCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// How many event loops (inbound server + outbound curl) run: `server.workers`, or one per
+    /// online core when it is 0.
+    let workerCount: Int
 
     struct SecretError: Error, CustomStringConvertible {
         let description: String
@@ -21,6 +22,7 @@ struct Wiring {
 
     init(config: OllaConfig) throws(SecretError) {
         endpoints = try Self.withCredentials(config.discovery.staticEndpoints.endpoints)
+        workerCount = Self.workerCount(configured: config.server.workers)
         let proxy = config.proxy
         balancer = Balancer(strategy: BalancerStrategy(proxy.loadBalancer) ?? .modelAware)
         routingStrategy = config.modelRegistry.routingStrategy.type
@@ -90,6 +92,11 @@ struct Wiring {
             router: Router(registry: registry, strategy: routingStrategy, balancer: balancer, pullTarget: pullTarget),
             policy: AccessPolicy(server: config.server, previous: previous, environment: Self.environment),
             requestLogging: config.server.requestLogging)
+    }
+
+    /// `server.workers` when set, else one worker per online core (at least one).
+    static func workerCount(configured: Int) -> Int {
+        configured > 0 ? configured : max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
 
     static func pullTarget(_ value: String) -> Router.PullTarget {

@@ -30,6 +30,7 @@ struct ConfigDefaultsTests {
         #expect(server.requestLogging)
         #expect(server.requestLimits.maxBodySize == 104_857_600)
         #expect(server.requestLimits.maxHeaderSize == 16_384)
+        #expect(server.workers == 0)
     }
 
     @Test func proxyDefaults() {

@@ -24,7 +24,7 @@ struct ConfigErrorReportingTests {
         #expect(error.line == 3)
         #expect(error.keyPath == "server.prot")
         #expect(error.description == "config.json:3: server.prot: unknown key; did you mean 'port'? "
-            + "(valid keys: host, port, read_timeout, write_timeout, shutdown_timeout, request_logging, request_limits, rate_limits, auth, cors, internal_allowed_cidrs)")
+            + "(valid keys: host, port, read_timeout, write_timeout, shutdown_timeout, request_logging, request_limits, rate_limits, auth, cors, internal_allowed_cidrs, workers)")
     }
 
     @Test func unknownTopLevelKey() {
@@ -41,7 +41,7 @@ struct ConfigErrorReportingTests {
     @Test func unknownKeyWithoutCloseMatchHasNoSuggestion() {
         // `tls` is not a setting here; it must not be silently ignored.
         #expect(failure(#"{"server": {"tls": {}}}"#)?.message == "unknown key "
-            + "(valid keys: host, port, read_timeout, write_timeout, shutdown_timeout, request_logging, request_limits, rate_limits, auth, cors, internal_allowed_cidrs)")
+            + "(valid keys: host, port, read_timeout, write_timeout, shutdown_timeout, request_logging, request_limits, rate_limits, auth, cors, internal_allowed_cidrs, workers)")
     }
 
     @Test func unknownKeysInsideEndpointsAndEmptyNestedSections() {
@@ -56,7 +56,7 @@ struct ConfigErrorReportingTests {
 
     @Test func unusualKeysAreQuotedInThePath() {
         #expect(failure(#"{"server": {"port ": 1}}"#)?.description
-            == #"config.json:1: server["port "]: unknown key; did you mean 'port'? (valid keys: host, port, read_timeout, write_timeout, shutdown_timeout, request_logging, request_limits, rate_limits, auth, cors, internal_allowed_cidrs)"#)
+            == #"config.json:1: server["port "]: unknown key; did you mean 'port'? (valid keys: host, port, read_timeout, write_timeout, shutdown_timeout, request_logging, request_limits, rate_limits, auth, cors, internal_allowed_cidrs, workers)"#)
     }
 
     @Test func duplicateKeysAreRejectedAtTheSecondOccurrence() {

@@ -12,7 +12,8 @@ extension ServerConfig {
             rateLimits: try reader.section("rate_limits", default: .defaults, RateLimitsConfig.init(from:)),
             auth: try reader.section("auth", default: .defaults, AuthConfig.init(from:)),
             cors: try reader.section("cors", default: .defaults, CORSConfig.init(from:)),
-            internalAllowedCIDRs: try reader.take("internal_allowed_cidrs")?.cidrList() ?? defaults.internalAllowedCIDRs
+            internalAllowedCIDRs: try reader.take("internal_allowed_cidrs")?.cidrList() ?? defaults.internalAllowedCIDRs,
+            workers: try reader.integer("workers", in: Self.workersRange, default: defaults.workers)
         )
     }
 }

@@ -25,9 +25,14 @@ public struct ServerConfig: Sendable, Equatable {
     /// `internal_allowed_cidrs`: client ranges allowed to call `/internal/*`; empty (the
     /// default) allows everyone.
     public var internalAllowedCIDRs: [CIDR]
+    /// `workers`: how many worker threads (each an event loop with its own listening socket
+    /// on the port) serve connections; 0 (the default) means one per online CPU core.
+    public var workers: Int
 
     /// The valid range of `port`.
     public static let portRange = 1...65_535
+    /// The valid range of `workers` (0: one per online core).
+    public static let workersRange = 0...1024
 
     /// Creates a server configuration; every parameter defaults to the documented default.
     public init(
@@ -41,7 +46,8 @@ public struct ServerConfig: Sendable, Equatable {
         rateLimits: RateLimitsConfig = .defaults,
         auth: AuthConfig = .defaults,
         cors: CORSConfig = .defaults,
-        internalAllowedCIDRs: [CIDR] = []
+        internalAllowedCIDRs: [CIDR] = [],
+        workers: Int = 0
     ) {
         self.host = host
         self.port = port
@@ -54,6 +60,7 @@ public struct ServerConfig: Sendable, Equatable {
         self.auth = auth
         self.cors = cors
         self.internalAllowedCIDRs = internalAllowedCIDRs
+        self.workers = workers
     }
 
     /// The configuration used when the `server` section is absent.
