@@ -131,20 +131,27 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
     }
 
     /// What the server gets for the machine's `poll`, with Olla's headers from `facts`.
-    private func answer(to poll: RequestStateMachine.Poll, facts: RequestFacts) -> Answer {
-        if case .wait = poll { return .wait }
-        let headers = OllaHeaders(requestID: requestID, startedAt: startedAt, extra: extraResponseHeaders, facts: facts)
+    /// A backend's answer's headers are read from `facts` in place (`OllaHeaders.backendAnswer(_:
+    /// requestID:startedAt:extra:facts:)`): an `OllaHeaders` copied the plan, model and endpoint
+    /// out of the facts and released them again on every request.
+    private func answer(to poll: RequestStateMachine.Poll, facts: borrowing RequestFacts) -> Answer {
         switch poll {
         case .wait:
             return .wait
         case .respondError(let error):
-            return .local(headers.errorResponse(error, flavor: route.flavor))
+            return .local(OllaHeaders(requestID: requestID, startedAt: startedAt, extra: extraResponseHeaders, facts: copy facts)
+                .errorResponse(error, flavor: route.flavor))
         case .respondLocal(let response):
-            return .local(headers.localResponse(response))
+            return .local(OllaHeaders(requestID: requestID, startedAt: startedAt, extra: extraResponseHeaders, facts: copy facts)
+                .localResponse(response))
         case .respondComplete(let head, let body):
-            return .local(LocalResponse(status: head.status, headers: headers.backendAnswer(head), body: body))
+            let headers = OllaHeaders.backendAnswer(head, requestID: requestID, startedAt: startedAt,
+                                                    extra: extraResponseHeaders, facts: facts)
+            return .local(LocalResponse(status: head.status, headers: headers, body: body))
         case .respond(let head):
-            return .proxied(status: head.status, headers: headers.backendAnswer(head), contentLength: head.contentLength)
+            let headers = OllaHeaders.backendAnswer(head, requestID: requestID, startedAt: startedAt,
+                                                    extra: extraResponseHeaders, facts: facts)
+            return .proxied(status: head.status, headers: headers, contentLength: head.contentLength)
         }
     }
 

@@ -26,6 +26,22 @@ import Testing
     /// `contains(in:below:or:where:)` answers what `contains(where:)` over the bytes answers,
     /// for HTTP's two control checks, every byte value at every position of every length up
     /// to three words, over mostly plain bytes.
+    /// `isASCII` reads eight bytes per step: a byte of 0x80 or more anywhere, in a whole word
+    /// or in the tail, is found.
+    @Test func isASCIIAgreesWithAByteLoop() {
+        for length in 0..<20 {
+            for position in 0..<max(length, 1) {
+                for special: UInt8 in [0x00, 0x7F, 0x80, 0xC3, 0xFF] {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    if length > 0 { bytes[position] = special }
+                    bytes.withUnsafeBytes { buffer in
+                        #expect(ByteSearch.isASCII(buffer) == bytes.allSatisfy { $0 < 0x80 }, "length \(length), \(special) at \(position)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func containsAgreesWithAByteLoop() {
         func isControl(_ byte: UInt8) -> Bool { (byte < 0x20 && byte != 0x09) || byte == 0x7F }
         func isControlOrSpace(_ byte: UInt8) -> Bool { byte <= 0x20 || byte == 0x7F }

@@ -107,4 +107,59 @@ import Testing
         #expect(openAI.upstreamTarget == "/v1/m\u{301}odels")
         #expect(openAI.flavor == .openAI)
     }
+
+    /// The route table is searched by path length and bytes: every path finds the row a scan
+    /// of the table in order finds (`OllamaRoute.matches`), and the forwarded route carries
+    /// that row's facts for each method — table paths, paths one byte off them, paths of the
+    /// same length, parameter paths and non-ASCII ones.
+    @Test func theRowFoundIsTheRowATableScanFinds() {
+        var paths: [String] = []
+        for route in OllamaRouteTable.routes {
+            switch route.match {
+            case .exact(let path):
+                paths += [path, String(path.dropLast()), path + "s", path + "/", String(path.dropLast()) + "X",
+                          String(path.dropLast()) + "\u{E9}", path.uppercased()]
+            case .parameter(let prefix):
+                paths += [prefix, prefix + "x", String(prefix.dropLast()), prefix + "a/b"]
+            }
+        }
+        paths += ["/", "/api", "/v1/", "/api/ch\u{E9}t", ""]
+        for path in paths {
+            let scanned = OllamaRouteTable.routes.firstIndex { $0.matches(path: Substring(path)) }
+            #expect(OllamaRouteTable.row(path: Substring(path)) == scanned, "\(path)")
+            for method in ["GET", "HEAD", "POST", "DELETE", "PUT"] {
+                guard let forwarded = forward(method, "/olla/ollama" + path + "?q=1") else { continue }
+                guard let scanned else {
+                    #expect(forwarded.handling == nil && forwarded.takesSlot && forwarded.modelKeys == ["model"])
+                    continue
+                }
+                let row = OllamaRouteTable.routes[scanned]
+                #expect(forwarded.flavor == row.api, "\(method) \(path)")
+                #expect(forwarded.takesSlot == row.takesSlot, "\(method) \(path)")
+                #expect(forwarded.metricsLabel == row.label, "\(method) \(path)")
+                #expect(forwarded.handling == (row.methods.contains(method) ? row.handling : nil), "\(method) \(path)")
+                #expect(forwarded.streamsUpload == (row.handling == .blob && (method == "POST" || method == "HEAD")))
+                if case .body(let keys) = row.model { #expect(forwarded.modelKeys == keys) } else {
+                    #expect(forwarded.modelKeys == ["model"])
+                }
+            }
+        }
+    }
+
+    /// The character after the prefix is read from its bytes: `/` or `?` alone forward (a
+    /// query on the bare prefix is the heartbeat), a non-ASCII letter after the `/` does
+    /// not join it, anything else is not Olla's.
+    @Test func theCharacterAfterThePrefixIsReadFromItsBytes() throws {
+        #expect(ProxyRoute.classify(method: "GET", rawTarget: "/olla/ollama?x=1") == .heartbeat)
+        #expect(ProxyRoute.classify(method: "GET", rawTarget: "/olla/ollama/?x=1") == .heartbeat)
+        #expect(forward("POST", "/olla/ollama?x=1")?.upstreamTarget == "/?x=1")
+        #expect(forward("GET", "/olla/ollama//")?.upstreamTarget == "//")
+        let accented = try #require(forward("GET", "/olla/ollama/\u{E9}"))
+        #expect(accented.upstreamTarget == "/\u{E9}")
+        for target in ["/olla/ollama\u{E9}", "/olla/ollamaX", "/olla/ollama#", "/olla/ollama\r\n", "/olla/ollama/\u{301}"] {
+            #expect(ProxyRoute.classify(method: "GET", rawTarget: target) == .notFound, "\(target)")
+        }
+        #expect(ProxyRoute.classify(method: "GET", rawTarget: "/olla/ollama?\u{301}x") == .notFound,
+                "`?` with a combining mark is not `?`")
+    }
 }

@@ -146,20 +146,67 @@ public enum OllamaRouteTable {
     /// The route whose path matches, whatever the method: its API family shapes the errors
     /// Olla makes even for a wrong method (Ollama answers those with 405 itself).
     public static func route(path: Substring) -> OllamaRoute? {
-        if let route = exactRoutes[path] { return route }
-        return parameterRoutes.first { $0.matches(path: path) }
+        row(path: path).map { routes[$0] }
     }
 
-    /// The rows with an exact path, by path: one hash lookup per request instead of a scan
-    /// of the table. No path matches two rows (`OllamaRouteTableTests` checks), so this finds
-    /// what a scan in table order would.
-    private static let exactRoutes: [Substring: OllamaRoute] = Dictionary(
-        uniqueKeysWithValues: routes.compactMap { route in
-            if case .exact(let path) = route.match { (Substring(path), route) } else { nil }
-        })
+    /// The position in `routes` of the row whose path matches `path`, whatever the method:
+    /// what a scan of the table in order finds (`OllamaRoute.matches`). An ASCII path is
+    /// looked up on its bytes (`row(asciiPath:)`); any other is compared as Characters.
+    public static func row(path: Substring) -> Int? {
+        var path = path
+        if let row = path.withUTF8({ bytes -> Int?? in
+            let raw = UnsafeRawBufferPointer(bytes)
+            return ByteSearch.isASCII(raw) ? .some(row(asciiPath: raw)) : nil
+        }) {
+            return row
+        }
+        return routes.indices.first { routes[$0].matches(path: path) }
+    }
 
-    /// The rows whose path continues with a parameter, in table order.
-    private static let parameterRoutes = routes.filter { if case .parameter = $0.match { true } else { false } }
+    /// `row(path:)` of a path whose bytes are all ASCII, where Characters and bytes compare
+    /// alike (no two ASCII strings are canonically equivalent, and the only cluster of
+    /// several ASCII scalars, CR LF, cannot straddle a table path's end, which is never CR).
+    /// The exact rows are found by the path's length and compared byte for byte (a
+    /// `Substring`-keyed table hashed the path and copied the whole row out per lookup; no
+    /// path matches two rows, `OllamaRouteTableTests` checks); the parameter rows are tried
+    /// after, in table order.
+    static func row(asciiPath bytes: UnsafeRawBufferPointer) -> Int? {
+        if bytes.count < exactRows.count {
+            for candidate in exactRows[bytes.count] {
+                let equal = candidate.path.withUnsafeBytes { ByteSearch.hasPrefix($0, in: bytes, at: 0) }
+                if equal { return candidate.row }
+            }
+        }
+        for candidate in parameterRows where bytes.count > candidate.path.count {
+            let starts = candidate.path.withUnsafeBytes { ByteSearch.hasPrefix($0, in: bytes, at: 0) }
+            if starts { return candidate.row }
+        }
+        return nil
+    }
+
+    /// A row's path (exact, or the prefix before its parameter) as bytes, and the row's
+    /// position in `routes`.
+    private struct PathRow {
+        let path: [UInt8]
+        let row: Int
+    }
+
+    /// The rows with an exact path, by the path's length in bytes (index: length).
+    private static let exactRows: [[PathRow]] = {
+        var byLength: [[PathRow]] = []
+        for (row, route) in routes.enumerated() {
+            guard case .exact(let path) = route.match else { continue }
+            let bytes = Array(path.utf8)
+            while byLength.count <= bytes.count { byLength.append([]) }
+            byLength[bytes.count].append(PathRow(path: bytes, row: row))
+        }
+        return byLength
+    }()
+
+    /// The rows whose path continues with a parameter, with their prefixes, in table order.
+    private static let parameterRows: [PathRow] = routes.enumerated().compactMap { row, route in
+        if case .parameter(let prefix) = route.match { PathRow(path: Array(prefix.utf8), row: row) } else { nil }
+    }
 
     /// The API family of a path: the table's, else OpenAI's under `/v1/`, else Ollama's.
     public static func api(path: Substring) -> APIFlavor {

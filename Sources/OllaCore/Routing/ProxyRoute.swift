@@ -91,11 +91,87 @@ public enum ProxyRoute: Sendable, Equatable {
 
     /// Classifies a raw request target such as `/olla/ollama/api/chat?x=1`.
     public static func classify(method: String, rawTarget: String) -> ProxyRoute {
+        // An ASCII target (any a client sends in practice: RFC 9112 targets are ASCII) is
+        // decided on its bytes in one pass — prefix, the byte after it, the query, the route
+        // table's row — and its upstream target made from them; String's Character-based
+        // operations cost ~1.3 K instructions here. Any other target is read as Characters.
+        var raw = rawTarget
+        let decided = raw.withUTF8 { bytes -> ASCIITarget? in
+            let bytes = UnsafeRawBufferPointer(bytes)
+            guard ByteSearch.isASCII(bytes) else { return nil }
+            return ASCIITarget(bytes, method: method)
+        }
+        guard let decided else { return classifyCharacters(method: method, rawTarget: rawTarget) }
+        switch decided {
+        case .notFound:
+            return .notFound
+        case .heartbeat:
+            return .heartbeat
+        case .forward(let upstreamTarget, let pathLength, let row):
+            let path = pathLength == upstreamTarget.utf8.count ? upstreamTarget[...]
+                : upstreamTarget[..<upstreamTarget.utf8.index(upstreamTarget.startIndex, offsetBy: pathLength)]
+            return .forward(forward(method: method, upstreamTarget: upstreamTarget, path: path, row: row))
+        }
+    }
+
+    /// What `classify` decides for an all-ASCII target, read on its bytes.
+    private enum ASCIITarget {
+        case notFound
+        case heartbeat
+        /// `pathLength`: the bytes of `upstreamTarget` before its `?`; `row`: the route
+        /// table's row of that path (`OllamaRouteTable.row(asciiPath:)`).
+        case forward(upstreamTarget: String, pathLength: Int, row: Int?)
+
+        init(_ bytes: UnsafeRawBufferPointer, method: String) {
+            // With `/olla/openai/v1/` the upstream target starts at `/v1/`; with `/olla/ollama`
+            // at the `/` that follows, or at a `/` put in front of a `?` or of nothing.
+            let start: Int, slash: Bool
+            if openAIV1Bytes.withUnsafeBytes({ ByteSearch.hasPrefix($0, in: bytes, at: 0) }) {
+                start = openAIPrefixCount
+                slash = false
+            } else if prefixBytes.withUnsafeBytes({ ByteSearch.hasPrefix($0, in: bytes, at: 0) }) {
+                start = prefixCount
+                guard start == bytes.count || bytes[start] == UInt8(ascii: "/") || bytes[start] == UInt8(ascii: "?") else {
+                    self = .notFound  // e.g. /olla/ollamax
+                    return
+                }
+                slash = start == bytes.count || bytes[start] == UInt8(ascii: "?")
+            } else {
+                self = .notFound
+                return
+            }
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
+            let added = slash ? 1 : 0
+            let pathEnd = ByteSearch.firstIndex(of: UInt8(ascii: "?"), in: rest, 0..<rest.count) ?? rest.count
+            let pathLength = pathEnd + added
+            if pathLength == 1 && (method == "GET" || method == "HEAD") {
+                self = .heartbeat  // the path is `/`
+                return
+            }
+            let row = slash ? nil : OllamaRouteTable.row(asciiPath: UnsafeRawBufferPointer(rebasing: rest[..<pathEnd]))
+            let upstreamTarget = String(unsafeUninitializedCapacity: rest.count + added) { output in
+                if slash { output[0] = UInt8(ascii: "/") }
+                UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(output)[added...]).copyMemory(from: rest)
+                return rest.count + added
+            }
+            self = .forward(upstreamTarget: upstreamTarget, pathLength: pathLength, row: row)
+        }
+    }
+
+    /// The prefixes' bytes, for `ASCIITarget`.
+    private static let prefixBytes = Array(prefix.utf8)
+    private static let openAIV1Bytes = Array(openAIV1Prefix.utf8)
+
+    /// `classify` of a target holding a non-ASCII byte: prefixes and the character after
+    /// them compared as Characters (a combining mark joins the Character before it).
+    private static func classifyCharacters(method: String, rawTarget: String) -> ProxyRoute {
         // The prefixes are compared byte by byte (`hasPrefix` cost ~180 instructions each) and
         // the path is found once, then handed on (`forward` and `Forward` each found it again).
         if rawTarget.hasASCIIPrefix(openAIV1Prefix) {
             let upstreamTarget = String(rawTarget.droppingASCIIPrefix(openAIPrefixCount))
-            return .forward(forward(method: method, upstreamTarget: upstreamTarget, path: upstreamTarget.pathBeforeQuery))
+            let path = upstreamTarget.pathBeforeQuery
+            return .forward(forward(method: method, upstreamTarget: upstreamTarget, path: path,
+                                    row: OllamaRouteTable.row(path: path)))
         }
         guard rawTarget.hasASCIIPrefix(prefix) else { return .notFound }
         let rest = rawTarget.droppingASCIIPrefix(prefixCount)
@@ -108,32 +184,55 @@ public enum ProxyRoute: Sendable, Equatable {
         if path == "/" && (method == "GET" || method == "HEAD") {
             return .heartbeat
         }
-        return .forward(forward(method: method, upstreamTarget: upstreamTarget, path: path))
+        return .forward(forward(method: method, upstreamTarget: upstreamTarget, path: path,
+                                row: OllamaRouteTable.row(path: path)))
     }
 
-    /// What `OllamaRouteTable` says about a forwarded target whose path is `path`. A route
-    /// Ollama does not list (a newer release's) still has its model read from the body's `model`.
-    private static func forward(method: String, upstreamTarget: String, path: Substring) -> Forward {
+    /// What `OllamaRouteTable` says about a forwarded target whose path is `path`, found in
+    /// the table's `row`. A route Ollama does not list (a newer release's) still has its
+    /// model read from the body's `model`.
+    private static func forward(method: String, upstreamTarget: String, path: Substring, row: Int?) -> Forward {
         // A known path with another method keeps its path's facts (Ollama answers 405), but
         // has no handling (`OllamaOperation.other`).
-        // The table's entry is unwrapped once (each `route?.` copied the whole entry out).
-        guard let route = OllamaRouteTable.route(path: path) else {
+        guard let row else {
             return Forward(upstreamTarget: upstreamTarget, path: path, flavor: OllamaRouteTable.api(path: path),
                            modelKeys: defaultModelKeys, streamsUpload: false, takesSlot: true, handling: nil,
                            metricsLabel: nil)
         }
-        var modelKeys = defaultModelKeys
-        if case .body(let keys) = route.model { modelKeys = keys }
-        return Forward(
-            upstreamTarget: upstreamTarget,
-            path: path,
-            flavor: route.api,
-            modelKeys: modelKeys,
-            streamsUpload: route.handling == .blob && (method == "POST" || method == "HEAD"),
-            takesSlot: route.takesSlot,
-            handling: route.methods.contains(method) ? route.handling : nil,
-            metricsLabel: route.label)
+        // Read in place: `rowFacts[row]` copied the row's facts out and released them again.
+        return rowFacts.withUnsafeBufferPointer { $0[row].forward(method: method, upstreamTarget: upstreamTarget, path: path) }
     }
+
+    /// What a forwarded request reads from one row of `OllamaRouteTable.routes`, taken out
+    /// of the table once: a lookup copied the whole row (its method list, match, model
+    /// source and label) out and released it again per request.
+    private struct RowFacts {
+        let methods: [String]
+        let flavor: APIFlavor
+        let modelKeys: [String]
+        let handling: OllamaRoute.Handling
+        let takesSlot: Bool
+        let label: String
+
+        init(_ route: OllamaRoute) {
+            methods = route.methods
+            flavor = route.api
+            if case .body(let keys) = route.model { modelKeys = keys } else { modelKeys = ProxyRoute.defaultModelKeys }
+            handling = route.handling
+            takesSlot = route.takesSlot
+            label = route.label
+        }
+
+        func forward(method: String, upstreamTarget: String, path: Substring) -> Forward {
+            Forward(upstreamTarget: upstreamTarget, path: path, flavor: flavor, modelKeys: modelKeys,
+                    streamsUpload: handling == .blob && (method == "POST" || method == "HEAD"),
+                    takesSlot: takesSlot, handling: methods.contains(method) ? handling : nil,
+                    metricsLabel: label)
+        }
+    }
+
+    /// `RowFacts` of every row of `OllamaRouteTable.routes`, in its order.
+    private static let rowFacts = OllamaRouteTable.routes.map(RowFacts.init)
 
     /// The API family of a raw request target, for errors Olla makes before classifying it.
     public static func flavor(rawTarget: String) -> APIFlavor {

@@ -184,23 +184,38 @@ public final class Router: Sendable {
     /// `key`: `ModelName.canonical(model)`; `holders`: indices in `snapshot.endpoints`
     /// (`RoutingSnapshot.routableHolders`).
     private func schedule(_ id: UInt64, model: String, key: String, holders: [Int], in snapshot: RoutingSnapshot) -> RoutingPlan {
-        let candidates = holders.map { schedulingCandidate(snapshot.endpoints, $0) }
+        // The views are read in place (a view is a large struct: `endpoints[i].config` copied
+        // the whole configuration out and released it again), and the arrays are made at
+        // their final size (`map`/`compactMap` grew theirs).
+        let candidates = snapshot.endpoints.withUnsafeBufferPointer { views in
+            var candidates: [SchedulingCandidate] = []
+            candidates.reserveCapacity(holders.count)
+            for index in holders {
+                let slot = views[index].target.slot
+                candidates.append(SchedulingCandidate(
+                    name: views[index].config.name, priority: views[index].config.priority,
+                    weight: views[index].config.weight, state: views[index].state,
+                    inFlight: registry.inFlightCount(views[index].config.name, slot: slot), slot: slot))
+            }
+            return candidates
+        }
         switch registry.scheduler.admit(id, model: model, key: key, candidates: candidates) {
         case .dispatch(let placement):
-            let targets = placement.estimates.compactMap { estimate in
-                holders.first { snapshot.endpoints[$0].config.name == estimate.candidate.name }.map { snapshot.endpoints[$0].target }
+            let targets = snapshot.endpoints.withUnsafeBufferPointer { views in
+                var targets: [EndpointTarget] = []
+                targets.reserveCapacity(placement.estimates.count)
+                for estimate in placement.estimates {
+                    if let index = holders.first(where: { views[$0].config.name == estimate.candidate.name }) {
+                        targets.append(views[index].target)
+                    }
+                }
+                return targets
             }
-            var routed = plan(.forward(targets), .routed, placement.reason)
-            routed.scheduled = true
-            routed.estimatedWait = placement.estimates.first?.expectedWait
-            routed.modelKey = key
-            return routed
+            return RoutingPlan(target: .forward(targets), strategy: strategy, decision: .routed, reason: placement.reason,
+                               scheduled: true, estimatedWait: placement.estimates.first?.expectedWait, modelKey: key)
         case .held(let placement):
-            var held = plan(.hold(model: model), .routed, placement.reason)
-            held.scheduled = true
-            held.estimatedWait = placement.estimates.first?.expectedWait
-            held.modelKey = key
-            return held
+            return RoutingPlan(target: .hold(model: model), strategy: strategy, decision: .routed, reason: placement.reason,
+                               scheduled: true, estimatedWait: placement.estimates.first?.expectedWait, modelKey: key)
         case .refused(let error, let retryAfter):
             return plan(.reject(error, retryAfterSeconds: retryAfter), .rejected, "hold queue for '\(model)' is full")
         }
@@ -220,11 +235,6 @@ public final class Router: Sendable {
         var released = plan(.forward(targets(estimates, among: registry.snapshot.endpoints)), .routed, reason)
         released.scheduled = true
         return released
-    }
-
-    /// The scheduler's view of `views[index]`, read in place (a view is a large struct: no copy).
-    private func schedulingCandidate(_ views: [RoutingSnapshot.EndpointView], _ index: Int) -> SchedulingCandidate {
-        schedulingCandidate(views[index].config, state: views[index].state, slot: views[index].target.slot)
     }
 
     private func schedulingCandidate(_ config: EndpointConfig, state: EndpointState,
