@@ -328,7 +328,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         let headerList = handle.headers.write(for: request)
         let transfer = Transfer(request: request, delegate: delegate, easy: handle.easy, now: .now)
         do {
-            try RequestOptions.apply(request, to: handle.easy, headerList: headerList,
+            try RequestOptions.apply(request, to: handle, headerList: headerList,
                                      context: Unmanaged.passUnretained(transfer).toOpaque())
             curlActed = true
             try Curl.add(multi, handle.easy)

@@ -1,9 +1,9 @@
 import CCurl
 
 /// An easy handle of a worker's pool, with what stays with it from one transfer to the next:
-/// the memory of its request header list. Freed (`curl_easy_cleanup`) with the object, which
-/// happens on the loop thread: only the transfer table and a running `Transfer`'s table
-/// entry hold it.
+/// the memory of its request header list and the options its last transfer set. Freed
+/// (`curl_easy_cleanup`) with the object, which happens on the loop thread: only the transfer
+/// table and a running `Transfer`'s table entry hold it.
 ///
 /// The easy handle points back at this object (`CURLOPT_PRIVATE`, set once), and this object
 /// holds the transfer running on it: a finished transfer's easy handle, as
@@ -14,6 +14,9 @@ final class EasyHandle {
     let easy: Curl.Easy
     /// Where the header list of the handle's current transfer is written.
     let headers = HeaderListBuffer()
+    /// The per-transfer options as the last `RequestOptions.apply` left them: the next sets
+    /// only those that differ.
+    let applied = AppliedOptions()
     /// The transfer running on this handle (which holds this handle: `Transfer.handle`); nil
     /// while the handle is idle in the pool. Loop thread only (no run-time exclusivity checks).
     @exclusivity(unchecked) var transfer: Transfer?

@@ -187,6 +187,8 @@ def test_every_kind_of_request_in_turn_on_pooled_handles(olla_factory):
         d = olla_factory.start(endpoints=[endpoint_ex("reuse", backend.url, **PATIENT_HEALTH)])
         big = bytes(range(256)) * (6 * 1024)  # 1.5 MiB: streamed through the read callback
         digest = hashlib.sha256(big).hexdigest()
+        other_big = bytes(range(255, -1, -1)) * (5 * 1024) + b"tail"  # another length
+        other_digest = hashlib.sha256(other_big).hexdigest()
         small = b'{"model":"reuse"}'
         kinds = {
             "post": ("POST", "/api/m/show", small),
@@ -195,11 +197,23 @@ def test_every_kind_of_request_in_turn_on_pooled_handles(olla_factory):
             "stream": ("POST", f"/api/blobs/sha256:{digest}", big),
             "delete-body": ("DELETE", "/api/m/delete", small),
             "delete": ("DELETE", "/api/m/gone", None),
+            # the same kinds again with other values (path, body, its length, method name)
+            "post-long": ("POST", "/api/m/show?long=1", b'{"model":"reuse","prompt":"' + b"x" * 300 + b'"}'),
+            "get-other": ("GET", "/api/m/other", None),
+            "head-other": ("HEAD", "/api/m/other", None),
+            "stream-other": ("POST", f"/api/blobs/sha256:{other_digest}", other_big),
+            "put-body": ("PUT", "/api/m/put", small),
+            "delete-other": ("DELETE", "/api/m/gone-too", None),
         }
-        # every kind after every other kind, on one client connection (one worker's pool)
+        # every kind after every other kind, on one client connection (one worker's pool); then
+        # each kind after itself with other values: Olla sets only the options that differ
+        # from the handle's last transfer (`AppliedOptions`)
         order = ["post", "get", "head", "stream", "delete-body", "delete", "get", "post", "stream",
                  "head", "delete", "post", "head", "get", "stream", "delete-body", "head", "post",
-                 "delete", "get", "delete-body", "post", "stream", "get", "delete", "stream"]
+                 "delete", "get", "delete-body", "post", "stream", "get", "delete", "stream",
+                 "post", "post-long", "post", "get", "get-other", "get", "head", "head-other",
+                 "head", "stream", "stream-other", "delete-body", "put-body", "delete-body",
+                 "delete", "delete-other", "delete", "post-long", "post-long", "get-other", "get-other"]
         with RawClient(d.target.host, d.target.port, timeout=30) as c:
             for i, kind in enumerate(order):
                 method, target, body = kinds[kind]

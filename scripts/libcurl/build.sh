@@ -50,7 +50,9 @@
 # on a socket directly for an event on that socket, not through the timer tree (unless a
 # timer of its own is due); 0016 sums a chunk's hex size digit by digit instead of calling
 # strtoll; 0017 gives the request head's buffer 1 KiB at once instead of growing it from
-# its first line by five reallocs. Each patch starts
+# its first line by five reallocs; 0018 compares a response line with a header name only
+# when the line's name has that name's length, and a custom request line with Host,
+# Authorization and Cookie only when its first letter is theirs. Each patch starts
 # with what it does and why. See docs/security.md.
 #
 # What is compiled: HTTP and HTTPS (OpenSSL, linked dynamically against Debian's libssl3, so
