@@ -52,7 +52,9 @@
 # strtoll; 0017 gives the request head's buffer 1 KiB at once instead of growing it from
 # its first line by five reallocs; 0018 compares a response line with a header name only
 # when the line's name has that name's length, and a custom request line with Host,
-# Authorization and Cookie only when its first letter is theirs. Each patch starts
+# Authorization and Cookie only when its first letter is theirs; 0019 keeps, with a URL
+# parse 0005 keeps, the scheme's protocol table entry and the port number it gave. Each
+# patch starts
 # with what it does and why. See docs/security.md.
 #
 # What is compiled: HTTP and HTTPS (OpenSSL, linked dynamically against Debian's libssl3, so
