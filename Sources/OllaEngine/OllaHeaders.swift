@@ -27,35 +27,21 @@ struct OllaHeaders {
     }
 
     /// A backend's answer: its headers as the client may see them (hop-by-hop and the
-    /// backend's own `X-Olla-*` removed), then Olla's.
-    func backendAnswer(_ head: UpstreamHead) -> [HTTPHeader] {
-        Self.backendAnswer(head, requestID: requestID, startedAt: startedAt, extra: extra, endpoint: endpoint,
-                           model: model, plan: plan, headAt: headAt)
-    }
-
-    /// `backendAnswer(_:)` of the headers made from `facts`, read in place: no `OllaHeaders`
-    /// is made, so the facts' plan, model and endpoint are not copied out and released again
-    /// (the exchange's answer to a poll, on every request's path).
+    /// backend's own `X-Olla-*` removed), then Olla's, made from `facts` read in place (no
+    /// `OllaHeaders` is made, so the facts' plan, model and endpoint are not copied out and
+    /// released again: the exchange's answer to a poll, on every request's path).
     static func backendAnswer(_ head: UpstreamHead, requestID: String, startedAt: ContinuousClock.Instant,
                               extra: [HTTPHeader], facts: borrowing RequestFacts) -> [HTTPHeader] {
-        backendAnswer(head, requestID: requestID, startedAt: startedAt, extra: extra, endpoint: facts.endpoint,
-                      model: facts.model, plan: facts.plan, headAt: facts.headAt)
-    }
-
-    private static func backendAnswer(
-        _ head: UpstreamHead, requestID: String, startedAt: ContinuousClock.Instant, extra: [HTTPHeader],
-        endpoint: EndpointTarget?, model: String?, plan: RoutingPlan?, headAt: ContinuousClock.Instant?
-    ) -> [HTTPHeader] {
         // One array, sized once: the backend's headers, then Olla's (at most 8), then the extras.
         var headers = HeaderRules.clientResponseHeaders(upstream: head.headers, reservingCapacity: 8 + extra.count)
         headers.append(HTTPHeader("X-Olla-Request-ID", requestID))
-        if let endpoint { headers.append(HTTPHeader("X-Olla-Endpoint", endpoint.name)) }
-        if let model { headers.append(HTTPHeader("X-Olla-Model", model)) }
-        if let endpoint { headers.append(HTTPHeader("X-Olla-Backend-Type", endpoint.type.rawValue)) }
-        if let headAt {
+        if let endpoint = facts.endpoint { headers.append(HTTPHeader("X-Olla-Endpoint", endpoint.name)) }
+        if let model = facts.model { headers.append(HTTPHeader("X-Olla-Model", model)) }
+        if let endpoint = facts.endpoint { headers.append(HTTPHeader("X-Olla-Backend-Type", endpoint.type.rawValue)) }
+        if let headAt = facts.headAt {
             headers.append(HTTPHeader("X-Olla-Response-Time", Self.millisecondsText((headAt - startedAt).wholeMilliseconds)))
         }
-        if let plan { plan.appendHeaders(to: &headers) }
+        if let plan = facts.plan { plan.appendHeaders(to: &headers) }
         headers.append(contentsOf: extra)
         return headers
     }

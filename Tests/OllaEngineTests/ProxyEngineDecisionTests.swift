@@ -107,9 +107,10 @@ import Testing
     }
 
     @Test func aBackendAnswerNamesRequestInstanceModelTypeAndTime() {
-        let headers = OllaHeaders(requestID: "r1", startedAt: start, extra: [HTTPHeader("Access-Control-Allow-Origin", "*")], facts: facts())
-            .backendAnswer(UpstreamHead(status: 200, headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("X-Olla-Endpoint", "spoofed"),
-                                                                HTTPHeader("Connection", "keep-alive")]))
+        let headers = OllaHeaders.backendAnswer(
+            UpstreamHead(status: 200, headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("X-Olla-Endpoint", "spoofed"),
+                                                HTTPHeader("Connection", "keep-alive")]),
+            requestID: "r1", startedAt: start, extra: [HTTPHeader("Access-Control-Allow-Origin", "*")], facts: facts())
         #expect(value("X-Olla-Request-ID", headers) == "r1")
         #expect(value("X-Olla-Endpoint", headers) == "a")
         #expect(value("X-Olla-Model", headers) == "llama3")
