@@ -53,8 +53,12 @@
 # its first line by five reallocs; 0018 compares a response line with a header name only
 # when the line's name has that name's length, and a custom request line with Host,
 # Authorization and Cookie only when its first letter is theirs; 0019 keeps, with a URL
-# parse 0005 keeps, the scheme's protocol table entry and the port number it gave. Each
-# patch starts
+# parse 0005 keeps, the scheme's protocol table entry and the port number it gave; 0020
+# folds case in curl_strequal / curl_strnequal only where the bytes differ; 0021 holds the
+# clock for the length of each curl_multi_* call that runs transfers (one clock reading per
+# call, not ~30 per transfer; timers still placed and compared on fresh readings); 0022 lets
+# a transfer that only reads, on a plain HTTP/1 socket, try its read where it polled the
+# socket first (the poll syscall right after each request was sent). Each patch starts
 # with what it does and why. See docs/security.md.
 #
 # What is compiled: HTTP and HTTPS (OpenSSL, linked dynamically against Debian's libssl3, so
