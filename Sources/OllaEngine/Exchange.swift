@@ -205,7 +205,7 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
             facts = machine.facts
             return action
         }
-        context.registry.scheduler.leave(id)
+        // The scheduler's `leave` comes with its lesson, in `scheduledRequestCompleted` (one lock).
         if let lastRun = attemptEnded(ended, scheduled: facts.plan?.scheduled ?? false) {
             facts.lastRunExpectedColdLoad = lastRun.expectedColdLoad
         }

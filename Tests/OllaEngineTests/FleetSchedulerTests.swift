@@ -91,6 +91,40 @@ struct FleetSchedulerTests {
         }
     }
 
+    /// `completed` is `leave` and `learn` in one step: the request leaves the hold queue (a
+    /// held one whose client gave up while its lesson came in) and the lesson is learned as
+    /// `learn` learns it.
+    @Test func aCompletedRequestLeavesAndTeachesInOneStep() {
+        let only: [SchedulingCandidate] = [.init(name: "a")]
+        let timings = GenerationTimings(loadDuration: .zero, totalDuration: .milliseconds(700))
+        let fleet = scheduler([("a", 100)]), twin = scheduler([("a", 100)])
+        var recorders: [Recorder] = []
+        for scheduler in [fleet, twin] {
+            scheduler.observed([loaded("llama3:latest")], on: "a", now: t0)
+            #expect(dispatchedTo(scheduler.admit(1, model: "llama3", candidates: only, now: t0)) == "a")
+            guard case .held = scheduler.admit(2, model: "llama3", candidates: only, now: at(0.1)) else {
+                Issue.record("expected the second request to be held"); return
+            }
+            recorders.append(Recorder(only))
+            scheduler.attach(2, model: "llama3", request: recorders.last!, now: at(0.1))
+            #expect(scheduler.holdsRequests)
+        }
+        fleet.completed(2, learning: "llama3", on: "a", timings: timings, observedSeconds: 0.6, expectedColdLoad: false,
+                        now: at(0.2))
+        twin.leave(2)
+        twin.learn("llama3", on: "a", timings: timings, observedSeconds: 0.6, expectedColdLoad: false, now: at(0.2))
+        for scheduler in [fleet, twin] {
+            #expect(!scheduler.holdsRequests)
+            #expect(scheduler.heldCounts.isEmpty)
+            scheduler.attemptEnded(1, now: at(0.9))
+        }
+        let key = ModelName.canonical("llama3")
+        #expect(fleet.snapshot.instances["a"]?.costs[key] != nil)
+        #expect(fleet.snapshot.instances["a"]?.costs == twin.snapshot.instances["a"]?.costs)
+        #expect(fleet.snapshot.generationTime(key, on: "a") == twin.snapshot.generationTime(key, on: "a"))
+        #expect(recorders.allSatisfy { $0.released.withLock { $0 }.isEmpty }, "a request that left is never released")
+    }
+
     @Test func aNewCopyGoesToTheHeldRequestWhoseTurnComesAfterItsLoad() {
         let fleet = scheduler([("a", 100), ("b", 100), ("c", 100)])
         let all: [SchedulingCandidate] = [.init(name: "a"), .init(name: "b"), .init(name: "c")]

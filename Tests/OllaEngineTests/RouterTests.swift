@@ -254,6 +254,62 @@ import Testing
         #expect(names(registry.snapshot.routableHolders(ofKey: llama, speaking: .openAI)) == ["b", "d"])
     }
 
+    /// The snapshot's lookup by the name as a request spells it gives what the canonical name
+    /// gives, for the spellings it keeps (listed, canonical, without `:latest`) and any other
+    /// (case, registry prefix, unknown models: made canonical per request), in both API
+    /// families and after a health change.
+    @Test func theSnapshotResolvesAModelAsTheRequestSpellsIt() throws {
+        let (registry, _) = try fixture()
+        registry.updateInventory("c", models: try Self.tags(["qwen2.5:0.5b", "library/phi3:mini", "hf.co/x/Y:Q4"]),
+                                 loaded: [], version: nil)
+        let spellings = ["llama3", "llama3:latest", "LLAMA3", "Llama3:Latest", "library/llama3", "llama3:",
+                         "registry.ollama.ai/library/llama3:latest", "qwen2.5:0.5b", "qwen2.5", "QWEN2.5:0.5B",
+                         "phi3:mini", "library/phi3:mini", "hf.co/x/Y:Q4", "hf.co/x/y:q4", "nope", "", "llama3@sha256:00"]
+        for down in [false, true] {
+            if down { registry.updateHealth("a") { $0.probeFailed(.timeout, now: .now) } }
+            let snapshot = registry.snapshot
+            for spelling in spellings {
+                for flavor in [APIFlavor.native, .openAI, .openAIResponses] {
+                    let key = ModelName.canonical(spelling)
+                    let found = snapshot.routableHolders(ofModel: spelling, speaking: flavor)
+                    #expect(found.key == key, "\(spelling)")
+                    #expect(found.holders == snapshot.routableHolders(ofKey: key, speaking: flavor), "\(spelling) \(flavor)")
+                }
+            }
+        }
+    }
+
+    /// A dispatch's reason taken from the views' "loaded on NAME, free" is the placement's own
+    /// reason, word for word; every other placement keeps `Placement.reason`.
+    @Test func theDispatchReasonIsThePlacementsReason() throws {
+        let (registry, _) = try fixture()
+        let snapshot = registry.snapshot
+        func candidate(_ index: Int) -> SchedulingCandidate {
+            SchedulingCandidate(name: snapshot.endpoints[index].config.name, slot: index)
+        }
+        func loaded(_ index: Int, queue: Double = 0) -> PlacementEstimate {
+            PlacementEstimate(candidate: candidate(index), residency: .loaded, queueWait: queue, loadTime: 0, canStartNow: true)
+        }
+        let cold = PlacementEstimate(candidate: candidate(2), residency: .cold, queueWait: 0, loadTime: 1.5,
+                                     victim: "phi3:latest", canStartNow: true)
+        let loading = PlacementEstimate(candidate: candidate(1), residency: .loading, queueWait: 0.7, loadTime: 0,
+                                        canStartNow: false)
+        var unknown = loaded(0)
+        unknown.candidate = SchedulingCandidate(name: "gone", slot: 0)
+        let placements: [Placement] = [
+            .dispatch([loaded(0)]), .dispatch([loaded(1), loaded(0)]), .dispatch([loaded(0), loaded(1, queue: 0.04)]),
+            .dispatch([loaded(0, queue: 0.05)]), .dispatch([loaded(0), loaded(1, queue: 2)]), .dispatch([cold]),
+            .dispatch([loaded(1), cold]), .dispatch([loading, loaded(0)]), .dispatch([unknown]), .dispatch([]),
+            .hold([loaded(0)]), .hold([cold, loaded(1)]),
+        ]
+        for placement in placements {
+            let reason = snapshot.endpoints.withUnsafeBufferPointer { views in
+                Router.dispatchReason(placement, placement.estimates, holders: [0, 1, 2], views: views)
+            }
+            #expect(reason == placement.reason)
+        }
+    }
+
     /// Each view's target is composed once, from its configuration.
     @Test func aViewCarriesItsTarget() throws {
         let (registry, _) = try fixture()

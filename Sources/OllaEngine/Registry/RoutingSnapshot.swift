@@ -10,8 +10,15 @@ public final class RoutingSnapshot: Sendable {
     public struct EndpointView: Sendable {
         /// The endpoint's configuration.
         public var config: EndpointConfig {
-            didSet { target = Self.target(of: config, slot: target.slot) }
+            didSet {
+                target = Self.target(of: config, slot: target.slot)
+                freeSummary = Self.freeSummary(config.name)
+            }
         }
+        /// The scheduler's summary of a request dispatched here to a loaded model with a free
+        /// slot, "loaded on NAME, free" (`PlacementEstimate.summary`), made once per snapshot:
+        /// the usual `X-Olla-Routing-Reason`, not built per request.
+        public private(set) var freeSummary: String
         /// Where a request routed here goes (name, base URL, headers, type), composed once
         /// per snapshot instead of once per request.
         public private(set) var target: EndpointTarget
@@ -36,10 +43,16 @@ public final class RoutingSnapshot: Sendable {
                     slot: Int? = nil) {
             self.config = config
             self.target = Self.target(of: config, slot: slot)
+            self.freeSummary = Self.freeSummary(config.name)
             self.state = state
             self.isRoutable = isRoutable
             self.inventory = inventory
             (modelKeys, loadedKeys) = Self.keys(of: inventory)
+        }
+
+        private static func freeSummary(_ name: String) -> String {
+            PlacementEstimate(candidate: SchedulingCandidate(name: name), residency: .loaded, queueWait: 0, loadTime: 0,
+                              canStartNow: true).summary
         }
 
         private static func target(of config: EndpointConfig, slot: Int?) -> EndpointTarget {
@@ -81,6 +94,19 @@ public final class RoutingSnapshot: Sendable {
     /// use), and the `ollama` ones only (the native and Anthropic APIs; `EndpointView.speaks`).
     private let routableHoldersByKey: [String: [Int]]
     private let routableOllamaHoldersByKey: [String: [Int]]
+    /// The same, by the spellings a request usually names a routable model with: each name an
+    /// inventory lists, the canonical name, and the canonical name without its `:latest`, each
+    /// only when `ModelName.canonical` of it is that canonical name. A request naming one is
+    /// routed with one hash of the name as it came (no canonical name made per request, and
+    /// no second hash of it).
+    private let routableHoldersBySpelling: [String: Spelled]
+
+    /// A model's canonical name and its routable holders (`routableHoldersBySpelling`).
+    private struct Spelled: Sendable {
+        var key: String
+        var all: [Int]
+        var ollama: [Int]
+    }
 
     init(endpoints: [EndpointView], inventories: [EndpointInventory]) {
         self.endpoints = endpoints
@@ -94,6 +120,19 @@ public final class RoutingSnapshot: Sendable {
         }
         self.routableHoldersByKey = holders
         self.routableOllamaHoldersByKey = ollamaHolders
+        var spellings: [String: Spelled] = [:]
+        func add(_ spelling: String, _ key: String) {
+            guard spellings[spelling] == nil, ModelName.canonical(spelling) == key else { return }
+            spellings[spelling] = Spelled(key: key, all: holders[key] ?? [], ollama: ollamaHolders[key] ?? [])
+        }
+        for view in endpoints where view.isRoutable {
+            for model in view.inventory?.models ?? [] { add(model.name, ModelName.canonical(model.name)) }
+        }
+        for key in holders.keys {
+            add(key, key)
+            if key.hasSuffix(":latest") { add(String(key.dropLast(":latest".count)), key) }
+        }
+        self.routableHoldersBySpelling = spellings
         self.catalogue = Catalogue(inventories)
         self.nativeCatalogue = inventories.allSatisfy { $0.kind == .ollama }
             ? catalogue : Catalogue(inventories.filter { $0.kind == .ollama })
@@ -125,6 +164,17 @@ public final class RoutingSnapshot: Sendable {
     /// computed per snapshot, not a scan of every endpoint per request.
     public func routableHolders(ofKey key: String, speaking flavor: APIFlavor) -> [Int] {
         (flavor.isOpenAIFamily ? routableHoldersByKey[key] : routableOllamaHoldersByKey[key]) ?? []
+    }
+
+    /// The canonical name of the model a request names as `model` (`ModelName.canonical`) and
+    /// `routableHolders(ofKey:speaking:)` of it: one hash for a usual spelling of a routable
+    /// model (`routableHoldersBySpelling`), else the canonical name made and looked up.
+    public func routableHolders(ofModel model: String, speaking flavor: APIFlavor) -> (key: String, holders: [Int]) {
+        if let spelled = routableHoldersBySpelling[model] {
+            return (spelled.key, flavor.isOpenAIFamily ? spelled.all : spelled.ollama)
+        }
+        let key = ModelName.canonical(model)
+        return (key, routableHolders(ofKey: key, speaking: flavor))
     }
 
     /// Endpoints that are down now but reported the model before, among those that serve
