@@ -397,6 +397,13 @@ class FleetOllama:
     def revive(self):
         self._call(self.revive_async())
 
+    def stall(self, seconds: float):
+        """Freeze the instance for ``seconds`` and return at once: its event loop is blocked,
+        as a process starved of CPU (the bench's simulator under others' builds). The kernel
+        still accepts connections into the listen backlog; nothing is read, answered or
+        streamed until the stall ends, then everything goes on where it stopped."""
+        self.loop.call_soon_threadsafe(time.sleep, seconds)
+
     def snapshot(self) -> dict:
         """Thread-safe view: ``stats`` and what is resident, from the instance's own loop."""
         async def snap():

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from helpers import jreq, wait_until
+from helpers import jreq, raw_request, wait_until
 
 pytestmark = pytest.mark.daemon_only
 
@@ -190,8 +190,12 @@ def test_hanging_instance_is_avoided_after_its_probe_times_out(cluster):
     ], overrides={"proxy": {"load_balancer": "priority", "response_timeout": "5s"}})
     assert jreq(cl.t, "POST", "/api/chat", CHAT).header("X-Olla-Endpoint") == "a"
     cl["a"].configure(hang=True)  # a is wedged: accepts connections, reads requests, never answers
-    # its next probe (<= 300 ms) outlasts check_timeout (200 ms): offline
-    time.sleep(1.0)
+    # Its next probe (<= 300 ms) outlasts check_timeout (200 ms): late (a answered just before),
+    # busy; the re-probe 300 ms later times out too: offline, about 1 s after the hang.
+    def a_offline():
+        r = raw_request(cl.t.host, cl.t.port, "GET", "/internal/status/endpoints", timeout=5)
+        return {e["name"]: e["status"] for e in r.json()["endpoints"]}["a"] == "offline"
+    assert wait_until(a_offline, 3.0, 0.05), "a hangs: offline at its second probe timeout in a row"
     for i in range(5):
         r = jreq(cl.t, "POST", "/api/chat", CHAT)
         assert r.status == 200 and r.header("X-Olla-Endpoint") == "b" and olla_ttfb(r) < 0.5, (

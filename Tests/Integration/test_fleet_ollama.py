@@ -227,3 +227,23 @@ def test_kill_cuts_streams_refuses_and_revives_empty():
         assert r.status == 200 and r.lines[-1]["load_duration"] >= LOAD * 1e9 * 0.9
         s = inst.snapshot()["stats"]
         assert s["cut"] == 1 and s["restarts"] == 1 and s["loads"] == 2
+
+
+def test_stall_freezes_the_instance_and_it_goes_on_after():
+    """stall(s): connections are accepted (the kernel's backlog) but nothing answers until the
+    stall ends; then the waiting request is answered as usual."""
+    with fleet() as inst:
+        assert get(inst, "/")[0] == 200
+        inst.stall(0.6)
+        time.sleep(0.05)  # the stall has begun on the instance's loop
+        t0 = time.monotonic()
+        with socket.create_connection((inst.host, inst.port), timeout=0.3) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            with pytest.raises(socket.timeout):
+                s.recv(100)          # accepted, read by nobody
+            s.settimeout(3)
+            assert s.recv(100).startswith(b"HTTP/1.1 200"), "answered once the stall ended"
+        waited = time.monotonic() - t0
+        assert 0.4 <= waited < 2.0, f"the answer came {waited:.2f} s after the request, stall 0.6 s"
+        r = chat(inst, "alpha", tokens=3)
+        assert r.status == 200 and r.lines[-1]["done"] is True

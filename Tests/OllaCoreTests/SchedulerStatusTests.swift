@@ -17,8 +17,11 @@ struct SchedulerStatusTests {
         #expect(health.consecutiveFailures == 0)  // the breaker never opened
         #expect(health.nextProbeAt == t0 + .seconds(45))
         #expect(health.lastError == "probe timed out while streaming 2 responses")
-        // The same timeouts with nothing streaming take it offline.
+        // The same timeouts with nothing streaming: the first after those streams is only
+        // late (`HealthLateProbeTests`), the second in a row takes it offline.
         health.probeFailed(.timeout, now: t0 + .seconds(50))
+        #expect(health.state == .busy)
+        health.probeFailed(.timeout, now: t0 + .seconds(51))
         #expect(health.state == .offline)
     }
 

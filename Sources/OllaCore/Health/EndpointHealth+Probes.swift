@@ -15,6 +15,7 @@ extension EndpointHealth {
             health.lastLatency = latency
             health.lastError = nil
             health.consecutiveProbeFailures = 0
+            health.lateProbesLeft = health.policy.lateProbesForgiven
             health.breaker.recordProbeSuccess(now: now)
             health.scheduleProbe(at: now + health.checkInterval, now: now)
         }
@@ -31,6 +32,7 @@ extension EndpointHealth {
             health.lastCheckedAt = now
             health.lastError = "probe timed out while streaming \(streams) response\(streams == 1 ? "" : "s")"
             health.consecutiveProbeFailures = 0
+            health.lateProbesLeft = health.policy.lateProbesForgiven
             health.scheduleProbe(at: now + health.checkInterval, now: now)
         }
     }
@@ -41,14 +43,20 @@ extension EndpointHealth {
     /// mean `unhealthy`. Every failure counts towards the breaker. Outages back off
     /// (`backoffDelay`); a busy answer does not, because the endpoint is up and we want
     /// to see promptly when it has capacity again.
+    ///
+    /// Except a *late* probe: a `.timeout` while `lateProbesLeft > 0` (the endpoint answered
+    /// since its last unforgiven failure) is taken as late, not down (`probeLate`).
     @discardableResult
     public mutating func probeFailed(_ failure: ProbeFailure, now: ContinuousClock.Instant) -> Transition? {
-        recordingTransition { health in
+        if failure == .timeout && lateProbesLeft > 0 { return probeLate(now: now) }
+        return recordingTransition { health in
             let observed = failure.observedState
             health.observedState = observed
             health.lastCheckedAt = now
             health.lastError = failure.description
             health.breaker.recordFailure(now: now, answered: failure.isAnswer)
+            // An answer, even an error, is a sign of life; an outage spends every late probe.
+            health.lateProbesLeft = failure.isAnswer ? health.policy.lateProbesForgiven : 0
             let delay: Duration
             if observed == .busy {
                 health.consecutiveProbeFailures = 0
@@ -58,6 +66,23 @@ extension EndpointHealth {
                 delay = health.backoffDelay(afterFailures: health.consecutiveProbeFailures)
             }
             health.scheduleProbe(at: now + delay, now: now)
+        }
+    }
+
+    /// A probe that timed out on an endpoint that answered since its last failure: one
+    /// late answer is weak evidence (a stalled event loop, a machine starved of CPU for a
+    /// moment), so the endpoint becomes `busy` and stays routable (an `unhealthy` one stays
+    /// unhealthy), and is re-probed within `quickReprobeDelay` to tell a stall from a hang. Counts towards
+    /// neither the breaker nor the backoff; spends one of `lateProbesLeft`.
+    private mutating func probeLate(now: ContinuousClock.Instant) -> Transition? {
+        recordingTransition { health in
+            health.lateProbesLeft -= 1
+            if health.observedState != .unhealthy { health.observedState = .busy }
+            health.lastCheckedAt = now
+            health.lastError = health.lateProbesLeft == 0
+                ? "probe timed out (late: it answered before; offline if the next probe times out too)"
+                : "probe timed out (late: it answered before; offline after \(health.lateProbesLeft + 1) more timeouts in a row)"
+            health.scheduleProbe(at: now + health.quickReprobeDelay, now: now)
         }
     }
 }

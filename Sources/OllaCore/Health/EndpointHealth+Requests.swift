@@ -13,7 +13,9 @@ extension EndpointHealth {
     ///   it fast again), and the failure counts towards the breaker.
     ///
     /// Request feedback never makes an unroutable endpoint look better: a request that
-    /// began before the endpoint went down may report long after.
+    /// began before the endpoint went down may report long after. An answer (5xx, busy)
+    /// to a routable endpoint's request is a sign of life: its next late probe is forgiven
+    /// (`lateProbesLeft`); a connect failure spends them all.
     @discardableResult
     public mutating func requestFailed(_ kind: RequestFailureKind, now: ContinuousClock.Instant) -> Transition? {
         recordingTransition { health in
@@ -22,12 +24,15 @@ extension EndpointHealth {
             case .connect:
                 if health.observedState != .offline { health.breaker.recordFailure(now: now, answered: false) }
                 health.observedState = .offline
+                health.lateProbesLeft = 0
                 health.scheduleProbe(at: min(health.nextProbeAt, now + health.quickReprobeDelay), now: now)
             case .serverError:
                 health.breaker.recordFailure(now: now)
+                health.answered()
                 health.scheduleProbe(at: health.nextProbeAt, now: now)
             case .busy:
                 health.breaker.recordFailure(now: now)
+                health.answered()
                 if health.observedState.isRoutable { health.observedState = .busy }
                 health.scheduleProbe(at: health.nextProbeAt, now: now)
             }
@@ -37,11 +42,19 @@ extension EndpointHealth {
     /// Records a real request that succeeded. Resets the failure count; after the
     /// breaker's cool-down it is the successful half-open trial and closes the breaker
     /// (which can make the endpoint routable again, hence the transition).
-    /// It does not change `observedState`: latency and busyness are the probes' call.
+    /// It does not change `observedState`: latency and busyness are the probes' call. It is
+    /// a sign of life, though: the next late probe of a routable endpoint is forgiven.
     @discardableResult
     public mutating func requestSucceeded(now: ContinuousClock.Instant) -> Transition? {
         recordingTransition { health in
             health.breaker.recordSuccess(now: now)
+            health.answered()
         }
+    }
+
+    /// A request of Olla's got an answer: while the endpoint is routable, late probes are
+    /// forgiven again (an offline endpoint is the probes' to bring back).
+    private mutating func answered() {
+        if observedState.isRoutable { lateProbesLeft = policy.lateProbesForgiven }
     }
 }

@@ -12,6 +12,13 @@
 ///   a half-open breaker). A request outcome can be stale (it began before the last probe),
 ///   so it must not overrule a probe that saw the endpoint down.
 ///
+/// Not all failures weigh the same. A refused or reset connection, or a connect that timed
+/// out, is strong evidence: `offline` at once. A probe that timed out on an accepted
+/// connection is weak when the instance answered since its last failure (a stalled loop, a
+/// machine briefly starved of CPU): it is *late*, `busy` and still routable, and re-probed
+/// within `quickReprobeDelay`; a second timeout in a row with no answer in between takes it
+/// offline (`HealthPolicy.lateProbesForgiven`).
+///
 /// A `CircuitBreaker` sits on top: after `HealthPolicy.breakerThreshold` consecutive
 /// failures of any kind the endpoint is unroutable for a cool-down, even if probes pass,
 /// because a probe of `/` can succeed while real requests fail with 5xx.
@@ -38,6 +45,11 @@ public struct EndpointHealth: Sendable, Equatable {
     /// Probes failed in a row; drives the backoff. Requests do not count here: backoff is
     /// about not hammering a dead machine with probes, not about request errors.
     public internal(set) var consecutiveProbeFailures = 0
+    /// Probe timeouts still to be taken as late rather than down (`probeFailed`): refilled to
+    /// `policy.lateProbesForgiven` by every answer (a probe's, a request's, a stream's bytes),
+    /// emptied by every unforgiven failure. 0 before the first answer, so an instance that
+    /// never answered is `offline` at its first timeout.
+    public internal(set) var lateProbesLeft = 0
 
     /// Creates the health of an endpoint that has not been probed yet (`unknown`).
     public init(

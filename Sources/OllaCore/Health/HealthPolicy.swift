@@ -20,6 +20,13 @@ public struct HealthPolicy: Sendable, Equatable {
     public var breakerCooldown: Duration
     /// The longest breaker cool-down.
     public var maxBreakerCooldown: Duration
+    /// Probe timeouts in a row taken as *late* (`busy`, still routable) rather than *down*
+    /// (`offline`) on an endpoint whose last evidence was an answer: a probe that waited on an
+    /// accepted connection is weak evidence when the instance answered just before (a stalled
+    /// event loop, a machine briefly starved of CPU). The next timeout in a row with no answer
+    /// in between takes it offline; a refused or reset connection, or a connect that timed
+    /// out, does at once. 0: every timeout means offline.
+    public var lateProbesForgiven: Int
 
     /// Creates a policy; the defaults are those `docs/configuration.md` lists for health checking.
     public init(
@@ -28,7 +35,8 @@ public struct HealthPolicy: Sendable, Equatable {
         quickReprobeDelay: Duration = .seconds(1),
         breakerThreshold: Int = 5,
         breakerCooldown: Duration = .seconds(30),
-        maxBreakerCooldown: Duration = .seconds(60)
+        maxBreakerCooldown: Duration = .seconds(60),
+        lateProbesForgiven: Int = 1
     ) {
         self.busyLatencyPercent = busyLatencyPercent
         self.maxBackoff = maxBackoff
@@ -36,9 +44,11 @@ public struct HealthPolicy: Sendable, Equatable {
         self.breakerThreshold = breakerThreshold
         self.breakerCooldown = breakerCooldown
         self.maxBreakerCooldown = maxBreakerCooldown
+        self.lateProbesForgiven = max(0, lateProbesForgiven)
     }
 
     /// Busy above 50% of the timeout; back off to at most 60 s; re-probe 1 s after a
-    /// failed connect; breaker opens after 5 failures for 30 s, then 60 s.
+    /// failed connect; breaker opens after 5 failures for 30 s, then 60 s; one late probe
+    /// forgiven after an answer.
     public static let `default` = HealthPolicy()
 }

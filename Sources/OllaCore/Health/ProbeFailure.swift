@@ -3,8 +3,12 @@ public enum ProbeFailure: Sendable, Equatable, CustomStringConvertible {
     /// The connection could not be made or broke: refused, unreachable, DNS, TLS.
     /// The string is the transport's own message, kept for status output.
     case transport(String)
-    /// No answer within `check_timeout`.
+    /// No answer within `check_timeout` (the connection was made, or nothing says it was
+    /// not): weak evidence on an endpoint that answered just before (`HealthPolicy.lateProbesForgiven`).
     case timeout
+    /// The connection itself was not made within `check_timeout` (no answer to the
+    /// connection request): the machine or its network is gone, as strong as a refusal.
+    case connectTimeout
     /// The endpoint answered with this non-2xx HTTP status.
     case status(Int)
 
@@ -14,7 +18,7 @@ public enum ProbeFailure: Sendable, Equatable, CustomStringConvertible {
     /// so they give `busy`, which stays routable; other statuses give `unhealthy`.
     public var observedState: EndpointState {
         switch self {
-        case .transport, .timeout: .offline
+        case .transport, .timeout, .connectTimeout: .offline
         case .status(let code): ProbeFailure.isBusyStatus(code) ? .busy : .unhealthy
         }
     }
@@ -34,6 +38,7 @@ public enum ProbeFailure: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .transport(let message): "probe failed: \(message)"
         case .timeout: "probe timed out"
+        case .connectTimeout: "probe could not connect within check_timeout"
         case .status(let code): "probe answered HTTP \(code)"
         }
     }

@@ -151,10 +151,9 @@ public final class EndpointMonitor: Sendable {
         case .success(let response):
             transition = registry.updateHealth(endpoint.name, now: now) { $0.probeFailed(.status(response.status), now: now) }
         case .failure(let failure):
-            let kind: ProbeFailure = failure == .connectTimedOut || failure == .firstByteTimedOut || failure == .idleTimedOut
-                ? .timeout : .transport(failure.message)
+            let kind = Self.probeFailure(failure)
             let streams = registry.streamingCount(endpoint.name)
-            if kind == .timeout && streams > 0 {
+            if (kind == .timeout || kind == .connectTimeout) && streams > 0 {
                 // Streaming bytes right now: alive, only too busy to answer the probe in time
                 // (llama.cpp's health route waits behind the running generation).
                 transition = registry.updateHealth(endpoint.name, now: now) {
@@ -171,6 +170,19 @@ public final class EndpointMonitor: Sendable {
             return .models
         }
         return endpoint.type == .ollama ? .loaded : .nothing
+    }
+
+    /// What a probe's transfer failure says about the endpoint. A connect that timed out
+    /// (libcurl's own connect timer) is kept apart from a timeout on an accepted connection:
+    /// the first is as strong as a refusal, the second is weak when the instance answered
+    /// just before (`EndpointHealth.probeFailed`). A connect timeout that Olla's first-byte
+    /// clock caught first reads as a plain timeout, the weaker kind.
+    static func probeFailure(_ failure: UpstreamFailure) -> ProbeFailure {
+        switch failure {
+        case .connectTimedOut: .connectTimeout
+        case .firstByteTimedOut, .idleTimedOut: .timeout
+        default: .transport(failure.message)
+        }
     }
 
     // MARK: Inventory reads
