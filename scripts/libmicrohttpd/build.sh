@@ -32,7 +32,11 @@
 # 0013 lets Olla send a chunk itself to a stream whose client waits idle (suspended between
 # chunks, nothing buffered): olla_MHD_send_chunk, one send() instead of a resume, a run, a
 # reader call and a suspension; it exports olla_libmicrohttpd_sends_chunks_directly, which
-# Olla's shim refers to as well.
+# Olla's shim refers to as well; 0014 has a resumed connection read its socket only when an
+# event said it may hold data (a connection that waited for the backend's answer read it
+# anyway and got EAGAIN: one recv() per proxied request); 0015 measures a response's header
+# block once and takes the backend's Date into it (it went through MHD_add_response_header:
+# an allocation and two strdup()s per response).
 # Each patch starts with what it does. See docs/security.md.
 # Debian's only patch to this release fixes the PostProcessor, which is not compiled here.
 #
