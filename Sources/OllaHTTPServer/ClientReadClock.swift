@@ -8,7 +8,10 @@ import Synchronization
 /// suspended: nothing waits for the client) only mark the state; the worker loop's periodic
 /// `hasStalled` turns a restart into a time stamp. Stalls are therefore measured with the
 /// tick's precision (100 ms), which is plenty for a limit counted in seconds.
-final class ClientReadClock: Sendable {
+///
+/// A noncopyable struct held in place by its `RequestContext`, not an object of its own: a
+/// class was one more allocation and release per request (`make bench-instructions`).
+struct ClientReadClock: ~Copyable, Sendable {
     /// Not counting: the connection is suspended, or its response ended.
     private static let paused: Int64 = 0
     /// The client just read (or was resumed): the next check starts the clock.

@@ -52,6 +52,8 @@ final class RequestContext: ClientConnection, @unchecked Sendable {
     /// Bytes the chunked reader read but kept back while libmicrohttpd grows the connection's
     /// buffer for a record longer than it (`ServerCallbacks.chunkedReader`); rarely set.
     private var keptRecordStart: [UInt8]?
+    /// The connection's socket once asked (`socketDescriptor`; -1: none). Loop thread.
+    private var knownSocket: Int32 = socketUnknown
 
     init(connection: OpaquePointer, rawTarget: String, server: HTTPServer) {
         self.connection = connection
@@ -144,5 +146,13 @@ final class RequestContext: ClientConnection, @unchecked Sendable {
         server.stopWatchingForStall(self)
     }
 
-    var socketDescriptor: Int32? { MHD.connectionFD(connection) }
+    /// The connection's socket (nil when libmicrohttpd reports none), asked of libmicrohttpd
+    /// once (a variadic info call) and kept: a request asks at its suspension and at its end.
+    var socketDescriptor: Int32? {
+        if knownSocket == Self.socketUnknown { knownSocket = MHD.connectionFD(connection) ?? -1 }
+        return knownSocket >= 0 ? knownSocket : nil
+    }
+
+    /// `knownSocket` before the first `socketDescriptor`.
+    private static let socketUnknown: Int32 = -2
 }
