@@ -32,6 +32,14 @@ static inline CURLcode ccurl_easy_setopt_callback(CURL *handle, CURLoption optio
     return curl_easy_setopt(handle, option, value);
 }
 
+// Why: curl_easy_setopt is variadic; the socket open and close callbacks have types of their own.
+static inline CURLcode ccurl_easy_setopt_opensocket(CURL *handle, curl_opensocket_callback value) {
+    return curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, value);
+}
+static inline CURLcode ccurl_easy_setopt_closesocket(CURL *handle, curl_closesocket_callback value) {
+    return curl_easy_setopt(handle, CURLOPT_CLOSESOCKETFUNCTION, value);
+}
+
 // Why: curl_multi_setopt is variadic; one typed wrapper per argument type.
 static inline CURLMcode ccurl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
     return curl_multi_setopt(multi, option, value);

@@ -124,6 +124,14 @@ enum Curl {
         try check(ccurl_easy_setopt_callback(easy, option, callback), "curl_easy_setopt")
     }
 
+    static func setOpenSocketFunction(_ easy: Easy, _ callback: curl_opensocket_callback) throws(CurlError) {
+        try check(ccurl_easy_setopt_opensocket(easy, callback), "curl_easy_setopt")
+    }
+
+    static func setCloseSocketFunction(_ easy: Easy, _ callback: curl_closesocket_callback) throws(CurlError) {
+        try check(ccurl_easy_setopt_closesocket(easy, callback), "curl_easy_setopt")
+    }
+
     /// The pointer stored with `CURLOPT_PRIVATE` (nil when none was).
     static func privatePointer(_ easy: Easy) -> UnsafeMutableRawPointer? {
         ccurl_easy_private(easy)

@@ -1,4 +1,5 @@
 import CCurl
+import Glibc
 import OllaCore
 import OllaEngine
 import OllaEventLoop
@@ -51,19 +52,43 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     /// libcurl acted (a socket or timer action, a handle added or removed) since finished
     /// transfers were last collected: only then can `curl_multi_info_read` have news.
     @exclusivity(unchecked) private var curlActed = false
-    /// Backend sockets libcurl stopped watching (`CURL_POLL_REMOVE`) that stay in the worker's
-    /// epoll set (`Worker.park`), by descriptor: a connection going back to libcurl's cache
-    /// at the end of a transfer is watched again by the next transfer on it, and a `MOD` then
-    /// re-arms it where a `DEL` now and an `ADD` then cost two syscalls per request (every
-    /// request whose answer was not there yet when libcurl polled right after sending it).
-    /// An event for a parked socket (the backend closed the idle connection) forgets it. A
-    /// flag may outlive its socket (libcurl closes cached connections without a callback):
-    /// the epoll set drops a closed socket by itself, and the next watch of the number falls
-    /// back to `ADD`.
-    @exclusivity(unchecked) private var parked: [Bool] = []
+    /// What the transport knows of libcurl's sockets, by descriptor (see `SocketState`).
+    @exclusivity(unchecked) private var sockets: [SocketState] = []
     /// Transfers whose socket the worker could not watch, to end after the current callback
     /// (each ended once, if it still runs then).
     @exclusivity(unchecked) private var unwatchable: [(transfer: Transfer, error: SystemError)] = []
+
+    /// One of libcurl's sockets as the transport knows it.
+    ///
+    /// Parked: libcurl stopped watching it (`CURL_POLL_REMOVE`) and it stays in the worker's
+    /// epoll set: a connection going back to libcurl's cache at the end of a transfer is
+    /// watched again by the next transfer on it, and a `DEL` now and an `ADD` then would cost
+    /// two syscalls per request. An event for a parked socket (the backend closed the idle
+    /// connection) forgets it.
+    ///
+    /// Open: libcurl opened it through `CurlSockets.openCallback` and has not closed it
+    /// through `CurlSockets.closeCallback` since, so the descriptor is still that socket and
+    /// its registration is still in the kernel's set, for `events`. Such a socket is parked
+    /// by this table alone, and the next transfer on the connection, which watches it for
+    /// what the last one did (readable: it waits for its answer), finds it armed: no
+    /// `epoll_ctl` and no call into the worker at all (`Worker.park` and the `MOD` after it
+    /// were ~1.5 K instructions and a syscall per request whose answer came a round later).
+    /// The close callback takes the socket out of the worker's set before closing it, and the
+    /// open callback drops whatever the worker still held for the number, so the worker's
+    /// record of a number is always this socket's. Sockets libcurl opens another way (the
+    /// threaded resolver's socket pair: libcurl closes them without a callback) are parked
+    /// with the worker (`Worker.park`), whose next watch re-arms them with a `MOD` (an `ADD`
+    /// when the number came back as another socket). A connect attempt that lost is closed
+    /// without the callback too, but it was only ever watched for writable: a socket on its
+    /// number is either opened through the callback (a fresh record) or watched for readable
+    /// (the resolver's pair), which differs from what the worker holds, so the worker's watch
+    /// re-arms it.
+    struct SocketState {
+        var parked = false
+        var open = false
+        /// `Worker.Events` raw value the worker has it watched for (0: nothing since opened).
+        var events: UInt32 = 0
+    }
 
     /// libcurl's timer as its callback set it. "At once" is kept apart from a deadline: a
     /// transfer started in a round sets it after the round's clock reading, and it must run
@@ -87,6 +112,7 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
             // The callbacks find this transport through an unretained pointer: the worker
             // holds it (registered below) until after the multi handle is cleaned up.
             let me = Unmanaged.passUnretained(self).toOpaque()
+            transfers.socketOwner = me
             try Curl.setSocketFunction(multi, CurlSockets.socketCallback)
             try Curl.set(multi, CURLMOPT_SOCKETDATA, pointer: me)
             try Curl.setTimerFunction(multi, CurlSockets.timerCallback)
@@ -170,7 +196,8 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
             // libcurl does not watch it: an idle cached connection the backend closed (or wrote
             // to). Level-triggered, it would come back every round: out of the set. libcurl
             // finds the connection dead when it next looks at it, as before.
-            parked[Int(fd)] = false
+            sockets[Int(fd)].parked = false
+            sockets[Int(fd)].events = 0
             worker.forget(fd)
             return
         }
@@ -250,17 +277,25 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         let events: Worker.Events
         switch what {
         case CURL_POLL_REMOVE:
-            // Left in the set for the connection's next transfer (see `parked`).
-            worker.park(fd)
+            // Left in the set for the connection's next transfer (see `SocketState`).
+            if !isOpen(fd) { worker.park(fd) }
             setParked(fd)
             return
         case CURL_POLL_IN: events = .readable
         case CURL_POLL_OUT: events = .writable
         default: events = [.readable, .writable]
         }
-        if isParked(fd) { parked[Int(fd)] = false }
+        if isParked(fd) {
+            sockets[Int(fd)].parked = false
+            // Still in the set for these events, and still the same socket (`SocketState`).
+            if sockets[Int(fd)].open && sockets[Int(fd)].events == events.rawValue { return }
+        }
         do {
             try worker.watch(fd, events: events, for: self)
+            if fd >= 0 {
+                grow(to: fd)
+                sockets[Int(fd)].events = events.rawValue
+            }
         } catch {
             // The socket cannot be watched (out of kernel memory): without events its
             // transfer would hang until a timeout, so it ends after this callback.
@@ -278,15 +313,45 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         }
     }
 
+    /// libcurl opened `fd` through `CurlSockets.openCallback`: a socket of its own, watched
+    /// for nothing yet.
+    /// The worker drops what it still held for the number (a socket closed without the
+    /// close callback; nothing when it held nothing).
+    fileprivate func curlOpenedSocket(_ fd: Int32) {
+        guard fd >= 0 else { return }
+        worker.forget(fd)
+        grow(to: fd)
+        sockets[Int(fd)] = SocketState(parked: false, open: true, events: 0)
+    }
+
+    /// libcurl is about to close `fd` (after its socket callback's `CURL_POLL_REMOVE`, if it
+    /// watched it): out of the worker's set while it is still this socket, since the number
+    /// may come back as another.
+    fileprivate func curlClosingSocket(_ fd: Int32) {
+        guard fd >= 0 else { return }
+        worker.forget(fd)
+        if Int(fd) < sockets.count { sockets[Int(fd)] = SocketState() }
+    }
+
+    private func isOpen(_ fd: Int32) -> Bool {
+        fd >= 0 && Int(fd) < sockets.count && sockets[Int(fd)].open
+    }
+
     private func isParked(_ fd: Int32) -> Bool {
-        fd >= 0 && Int(fd) < parked.count && parked[Int(fd)]
+        fd >= 0 && Int(fd) < sockets.count && sockets[Int(fd)].parked
     }
 
     private func setParked(_ fd: Int32) {
         guard fd >= 0 else { return }
+        grow(to: fd)
+        sockets[Int(fd)].parked = true
+    }
+
+    private func grow(to fd: Int32) {
         let index = Int(fd)
-        if index >= parked.count { parked.append(contentsOf: repeatElement(false, count: index + 1 - parked.count)) }
-        parked[index] = true
+        if index >= sockets.count {
+            sockets.append(contentsOf: repeatElement(SocketState(), count: index + 1 - sockets.count))
+        }
     }
 
     // MARK: Commands
@@ -428,5 +493,34 @@ enum CurlSockets {
         guard let userp else { return 0 }
         Unmanaged<CurlTransport>.fromOpaque(userp)._withUnsafeGuaranteedRef { $0.curlWantsTimer(timeout) }
         return 0
+    }
+
+    /// Opens a socket as libcurl would (`socket` with the address's family, type and
+    /// protocol; libcurl sets its options and connects it) and tells the transport.
+    static let openCallback: curl_opensocket_callback = { clientp, _, address in
+        guard let address else { return CURL_SOCKET_BAD }
+        let fd = socket(address.pointee.family, address.pointee.socktype, address.pointee.protocol)
+        if fd >= 0, let clientp {
+            Unmanaged<CurlTransport>.fromOpaque(clientp)._withUnsafeGuaranteedRef { $0.curlOpenedSocket(fd) }
+        }
+        return fd
+    }
+
+    /// Tells the transport, then closes the socket as libcurl would.
+    static let closeCallback: curl_closesocket_callback = { clientp, fd in
+        if let clientp {
+            Unmanaged<CurlTransport>.fromOpaque(clientp)._withUnsafeGuaranteedRef { $0.curlClosingSocket(fd) }
+        }
+        return close(fd)
+    }
+
+    /// Makes `easy`'s connections open and close their sockets through the callbacks above,
+    /// with `owner` (a `CurlTransport`, unretained: it outlives its multi handle and every
+    /// connection in it) as their user pointer.
+    static func install(on easy: Curl.Easy, owner: UnsafeMutableRawPointer) throws(CurlError) {
+        try Curl.setOpenSocketFunction(easy, openCallback)
+        try Curl.set(easy, CURLOPT_OPENSOCKETDATA, pointer: owner)
+        try Curl.setCloseSocketFunction(easy, closeCallback)
+        try Curl.set(easy, CURLOPT_CLOSESOCKETDATA, pointer: owner)
     }
 }

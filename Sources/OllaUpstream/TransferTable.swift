@@ -12,6 +12,11 @@ final class TransferTable {
     /// Idle handles kept for reuse; beyond this they are freed.
     static let poolLimit = 256
 
+    /// Set once by the transport that owns the table: every new handle opens and closes its
+    /// backend sockets through the transport's callbacks (`CurlSockets`), with this as their
+    /// user pointer. Nil (tests): libcurl opens and closes them itself.
+    var socketOwner: UnsafeMutableRawPointer?
+
     var isEmpty: Bool { byID.isEmpty }
 
     /// Every live transfer (a copy: the caller may remove while iterating).
@@ -39,6 +44,7 @@ final class TransferTable {
         if let handle = idleHandles.popLast() { return handle }
         let handle = try EasyHandle()
         try RequestOptions.applyShared(to: handle.easy)
+        if let socketOwner { try CurlSockets.install(on: handle.easy, owner: socketOwner) }
         return handle
     }
 

@@ -1,19 +1,22 @@
 """Scenario 72: a backend connection's socket stays in the worker's epoll set between two
 transfers, and what happens to it meanwhile costs no request and no CPU.
 
-When a backend's answer is not there yet as libcurl polls right after sending the request
-(every real Ollama: an answer takes milliseconds), libcurl asks Olla to watch the socket and,
-at the transfer's end, to stop. Olla leaves the socket in its epoll set then (`Worker.park`)
-and re-arms it with one `epoll_ctl` when the connection's next transfer watches it, where it
-removed and added it again (two). Here the backend answers 20 ms late, so every transfer's
-socket is watched and then parked, and:
+When a backend's answer is not there yet as libcurl first reads right after sending the
+request (every real Ollama: an answer takes milliseconds), libcurl asks Olla to watch the
+socket and, at the transfer's end, to stop. Olla leaves the socket in its epoll set then
+(parked), where it removed and added it again (two `epoll_ctl`s per request); since libcurl
+opens and closes its sockets through Olla's callbacks (`CurlSockets`), a parked socket that
+is still the same socket is found armed by the connection's next transfer (no `epoll_ctl`
+at all), and a closed one is taken out of the set before its number can come back. Here the
+backend answers 20 ms late, so every transfer's socket is watched and then parked, and:
 - a connection the backend closes while it sits idle in libcurl's cache (its parked socket
   turns readable for good) neither spins the worker (its CPU over a second stays near zero)
   nor fails the next requests;
-- connections the backend ends after each answer (`Connection: close`: libcurl closes its
-  socket, parked, without telling) come back with the same descriptor numbers, and each new
-  connection is watched anew: no request hangs;
-- a kept connection serves every request of a sequence."""
+- connections the backend ends after each answer (`Connection: close`: libcurl closes the
+  parked socket) come back with the same descriptor numbers, and each new connection is
+  watched anew: no request hangs;
+- a kept connection serves every request of a sequence (each transfer after the first finds
+  its socket armed)."""
 import json
 import os
 import time
