@@ -3,7 +3,7 @@ import OllaCore
 extension Exchange {
     /// One line of the access log, from the request's facts.
     func accessRecord(_ facts: RequestFacts) -> AccessRecord {
-        let now = ContinuousClock.now
+        let now = RequestTime.now
         // The kept tail is read where it lies (up to twice `tailSize`: its last `tailSize` bytes).
         var tokens = facts.tail.isEmpty ? nil : facts.tail.withUnsafeBytes { kept in
             TokenScanner.scan(UnsafeRawBufferPointer(rebasing: kept.suffix(RequestStateMachine.tailSize)), flavor: route.flavor)

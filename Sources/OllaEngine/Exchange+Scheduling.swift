@@ -31,21 +31,21 @@ extension Exchange: HeldRequest {
     /// The request completed: it leaves the scheduler's hold queue (if it is there), the
     /// scheduler learns from the final chunk, and how good its estimate was is recorded. The
     /// leave and the lesson take the scheduler's lock once (`FleetScheduler.completed`).
-    func scheduledRequestCompleted(_ record: AccessRecord, facts: RequestFacts) {
-        guard facts.plan?.scheduled ?? false, let endpoint = record.endpoint, let model = record.model else {
+    func scheduledRequestCompleted(_ record: AccessRecord, _ facts: Completion) {
+        guard facts.scheduled, let endpoint = record.endpoint, let model = record.model else {
             context.registry.scheduler.leave(id)
             return
         }
         let timings = record.tokens?.timings
         if let timings, (200..<300).contains(record.status) {
             let streamed = record.timeToFirstByte.map { (record.duration - $0).schedulingSeconds }
-            context.registry.scheduler.completed(id, learning: model, key: facts.plan?.modelKey, on: endpoint,
+            context.registry.scheduler.completed(id, learning: model, key: facts.modelKey, on: endpoint,
                                                  timings: timings, observedSeconds: streamed,
-                                                 expectedColdLoad: facts.lastRunExpectedColdLoad)
+                                                 expectedColdLoad: facts.expectedColdLoad)
         } else {
             context.registry.scheduler.leave(id)
         }
         context.scheduled(endpoint: endpoint, coldLoad: timings?.wasColdLoad ?? false,
-                          estimatedWait: facts.plan?.estimatedWait, timeToFirstByte: record.timeToFirstByte)
+                          estimatedWait: facts.estimatedWait, timeToFirstByte: record.timeToFirstByte)
     }
 }

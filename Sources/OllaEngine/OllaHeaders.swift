@@ -6,7 +6,7 @@ import OllaCore
 struct OllaHeaders {
     let requestID: String
     /// When the request head arrived.
-    let startedAt: ContinuousClock.Instant
+    let startedAt: RequestTime
     /// Headers every answer carries (CORS), after Olla's own.
     let extra: [HTTPHeader]
     /// The request's facts these headers report (only these four are copied out of the
@@ -14,9 +14,9 @@ struct OllaHeaders {
     let endpoint: EndpointTarget?
     let model: String?
     let plan: RoutingPlan?
-    let headAt: ContinuousClock.Instant?
+    let headAt: RequestTime?
 
-    init(requestID: String, startedAt: ContinuousClock.Instant, extra: [HTTPHeader], facts: RequestFacts) {
+    init(requestID: String, startedAt: RequestTime, extra: [HTTPHeader], facts: RequestFacts) {
         self.requestID = requestID
         self.startedAt = startedAt
         self.extra = extra
@@ -30,7 +30,7 @@ struct OllaHeaders {
     /// backend's own `X-Olla-*` removed), then Olla's, made from `facts` read in place (no
     /// `OllaHeaders` is made, so the facts' plan, model and endpoint are not copied out and
     /// released again: the exchange's answer to a poll, on every request's path).
-    static func backendAnswer(_ head: UpstreamHead, requestID: String, startedAt: ContinuousClock.Instant,
+    static func backendAnswer(_ head: UpstreamHead, requestID: String, startedAt: RequestTime,
                               extra: [HTTPHeader], facts: borrowing RequestFacts) -> [HTTPHeader] {
         // One array, sized once: the backend's headers, then Olla's (at most 8), then the extras.
         var headers = HeaderRules.clientResponseHeaders(upstream: head.headers, reservingCapacity: 8 + extra.count)
@@ -39,7 +39,7 @@ struct OllaHeaders {
         if let model = facts.model { headers.append(HTTPHeader("X-Olla-Model", model)) }
         if let endpoint = facts.endpoint { headers.append(HTTPHeader("X-Olla-Backend-Type", endpoint.type.rawValue)) }
         if let headAt = facts.headAt {
-            headers.append(HTTPHeader("X-Olla-Response-Time", Self.millisecondsText((headAt - startedAt).wholeMilliseconds)))
+            headers.append(HTTPHeader("X-Olla-Response-Time", Self.millisecondsText(headAt.wholeMilliseconds(since: startedAt))))
         }
         if let plan = facts.plan { plan.appendHeaders(to: &headers) }
         headers.append(contentsOf: extra)

@@ -124,21 +124,21 @@ public final class ProxyEngine: Sendable {
     public func begin(head: InboundHead, client: ClientConnection, transport: UpstreamTransport) -> Begin {
         let installed = current.withLock { $0! }
         var gate = RequestGate(head: head, policy: installed.generation.policy, metrics: metrics)
-        if let refusal = gate.refuseAmbiguousFraming() { return .respond(finishLocal(refusal, head, gate, installed)) }
-        if let answer = gate.preflightOrOversize() { return .respond(finishLocal(answer, head, gate, installed)) }
+        if let refusal = gate.refuseAmbiguousFraming(head) { return .respond(finishLocal(refusal, head, gate, installed)) }
+        if let answer = gate.preflightOrOversize(head) { return .respond(finishLocal(answer, head, gate, installed)) }
         switch Self.disposition(method: head.method, rawTarget: head.rawTarget) {
         case .internalRoute(let route):
-            let answer = gate.admitInternal(route) ?? InternalRoutes.answer(
+            let answer = gate.admitInternal(route, head) ?? InternalRoutes.answer(
                 route, registry: installed.generation.registry, metrics: metrics, activity: activity, startedAt: startedAt,
                 ifNoneMatch: HeaderRules.value(of: "if-none-match", in: head.headers))
             return .respond(finishLocal(answer, head, gate, installed))
         case .heartbeat:
-            let answer = gate.admit(scope: .health, needsKey: false) ?? Self.heartbeat
+            let answer = gate.admit(head, scope: .health, needsKey: false) ?? Self.heartbeat
             return .respond(finishLocal(answer, head, gate, installed))
         case .notFound(let error):
             return .respond(finishLocal(.error(error, flavor: .native), head, gate, installed))
         case .forward(let route):
-            if let refusal = gate.admit(scope: .proxy, needsKey: true, flavor: route.flavor) {
+            if let refusal = gate.admit(head, scope: .proxy, needsKey: true, flavor: route.flavor) {
                 return .respond(finishLocal(refusal, head, gate, installed))
             }
             return beginForward(head: head, route: route, client: client, transport: transport,

@@ -16,14 +16,10 @@ struct RequestFacts {
     /// unknown (a streamed upload without `Content-Length`, sent chunked).
     var bodyLength: Int64?
     /// When the latest backend head arrived (`X-Olla-Response-Time`, time to first byte).
-    var headAt: ContinuousClock.Instant? {
-        get { headStored?.instant }
-        set { headStored = newValue.map(StoredInstant.init) }
-    }
-    /// `headAt`, stored with a fixed layout (`StoredInstant`): with a stored
-    /// `ContinuousClock.Instant` these facts had a layout known only at run time, and every
-    /// copy, move and destroy of them (several per request) went through value-witness calls.
-    var headStored: StoredInstant?
+    /// A `RequestTime`, not a `ContinuousClock.Instant`: with a stored `Instant` these facts
+    /// had a layout known only at run time, and every copy, move and destroy of them (several
+    /// per request) went through value-witness calls.
+    var headAt: RequestTime?
     /// The status of the latest backend head.
     var upstreamStatus: Int?
     /// The request changes what an instance holds (pull, create, copy, delete, a load):

@@ -92,7 +92,7 @@ extension RequestStateMachine {
 
     /// The backend's head. A busy answer (`RetryPolicy.retries(status:)`) moves on to the next
     /// candidate while one is left (`.abandon`); any other head becomes the answer.
-    mutating func upstreamHeadReceived(_ head: UpstreamHead, at now: ContinuousClock.Instant) -> (Action, HeadDisposition) {
+    mutating func upstreamHeadReceived(_ head: UpstreamHead, at now: RequestTime) -> (Action, HeadDisposition) {
         switch state {
         case .connecting:
             // Every path below sets the next state: the attempt is moved out, not copied.

@@ -103,11 +103,14 @@ extension RequestStateMachine {
             guard let head = answer.head else { impossible("pollAnswer (the head was already queued)") }
             answer.head = nil
             return (.none, queue(head, answer))
-        case .held(let body, let client):
-            state = .held(body, .suspended)
-            return (client == .flowing ? .suspendClient : .none, .wait)
-        case .connecting(let attempt, let client):
-            state = .connecting(attempt, .suspended)
+        case .held(_, let client), .connecting(_, let client):
+            // The state is moved out and back, not bound by the `switch`: a binding copied
+            // the attempt (its candidates, its body) only to destroy the old state.
+            switch takeState() {
+            case .held(let body, _): state = .held(body, .suspended)
+            case .connecting(let attempt, _): state = .connecting(attempt, .suspended)
+            default: preconditionFailure()
+            }
             return (client == .flowing ? .suspendClient : .none, .wait)
         case .fanningOut(let client):
             state = .fanningOut(.suspended)

@@ -91,7 +91,7 @@ import Testing
 
 /// The `X-Olla-*` headers Olla adds to each kind of answer.
 @Suite struct OllaHeadersTests {
-    private let start = ContinuousClock.now
+    private let start = RequestTime(nanoseconds: 5_000_000_000)
     private func facts(model: String? = "llama3", endpoint: EndpointTarget? = RequestStateMachine.a,
                        plan: RoutingPlan? = .forward(RequestStateMachine.a)) -> RequestFacts {
         var facts = RequestFacts()
