@@ -24,6 +24,8 @@ public struct ByteQueue: Sendable {
         var end = 0
         /// How many drained bytes to keep when the bytes move (`keepDrained`); 0: none.
         var keptDrained = 0
+        /// `base` is the storage object's own tail (`init(inlineCapacity:)`): never freed alone.
+        var baseIsInline = false
 
         /// Where the bytes worth keeping begin: the unread ones, and up to `keptDrained` before them.
         var keepFrom: Int { keptDrained == 0 ? start : max(0, start - keptDrained) }
@@ -32,7 +34,7 @@ public struct ByteQueue: Sendable {
     /// The buffer, freed with the last copy of the queue.
     fileprivate final class Storage: ManagedBuffer<Positions, UInt8> {
         deinit {
-            _ = withUnsafeMutablePointerToHeader { $0.pointee.base?.deallocate() }
+            _ = withUnsafeMutablePointerToHeader { ByteQueue.freeBuffer(&$0.pointee) }
         }
     }
 
@@ -42,6 +44,27 @@ public struct ByteQueue: Sendable {
     /// An empty queue (nothing allocated for bytes until the first append).
     public init() {
         storage = unsafeDowncast(Storage.create(minimumCapacity: 0) { _ in Positions() }, to: Storage.self)
+    }
+
+    /// An empty queue whose first `inlineCapacity` bytes of room are allocated with it, in
+    /// one allocation (a backend's answer: its queue takes bytes at once, and the buffer
+    /// allocated on the first append was a second `malloc` and `free` per request). Bytes
+    /// that outgrow it move to a buffer of their own, as from any other.
+    public init(inlineCapacity: Int) {
+        let storage = unsafeDowncast(Storage.create(minimumCapacity: inlineCapacity) { _ in Positions() }, to: Storage.self)
+        storage.withUnsafeMutablePointers { positions, elements in
+            positions.pointee.base = UnsafeMutableRawPointer(elements)
+            positions.pointee.capacity = inlineCapacity
+            positions.pointee.baseIsInline = true
+        }
+        self.storage = storage
+    }
+
+    /// Frees the buffer unless it is the storage's own tail, leaving no buffer.
+    fileprivate static func freeBuffer(_ p: inout Positions) {
+        if !p.baseIsInline { p.base?.deallocate() }
+        p.base = nil
+        p.baseIsInline = false
     }
 
     /// Fully drained, a buffer larger than this is freed (a bulk answer's memory goes back).
@@ -139,10 +162,8 @@ public struct ByteQueue: Sendable {
         let from = p.keepFrom
         let kept = p.end - from
         let moved = capacity > 0 ? UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16) : nil
-        if let base = p.base {
-            if let moved { moved.copyMemory(from: base + from, byteCount: kept) }
-            base.deallocate()
-        }
+        if let base = p.base, let moved { moved.copyMemory(from: base + from, byteCount: kept) }
+        freeBuffer(&p)
         p.base = moved
         p.capacity = capacity
         p.start -= from
@@ -158,8 +179,7 @@ public struct ByteQueue: Sendable {
             p.start = 0
             p.end = 0
             if p.capacity > keptCapacity {
-                p.base?.deallocate()
-                p.base = nil
+                freeBuffer(&p)
                 p.capacity = 0
             }
         } else if p.start == p.end && p.capacity > keptCapacity {

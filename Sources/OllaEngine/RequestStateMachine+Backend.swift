@@ -105,7 +105,7 @@ extension RequestStateMachine {
             facts.responseChunked = head.contentLength == nil
             facts.responseContentType = HeaderRules.value(of: "content-type", in: head.headers)
             let framing = facts.responseChunked ? RecordFraming(contentType: facts.responseContentType) : nil
-            let response = ResponseBuffer(framing: framing)
+            let response = ResponseBuffer(backendAnswerFraming: framing)
             if limits.keepsTail { facts.tail = AnswerTail(following: response.queue, limit: 2 * Self.tailSize) }
             let answer = Answer(head: .backend(head), transfer: .running(attempt.upload), response: response)
             return (enterAnswering(answer, client: client), .accept)

@@ -130,8 +130,10 @@ extension RequestStateMachine {
                   length == UInt64(answer.response.queue.count) else {
                 return .respond(head)
             }
-            var body = [UInt8](repeating: 0, count: Int(length))
-            _ = body.withUnsafeMutableBytes { answer.response.queue.drain(into: $0) }
+            // Filled by the drain, not zeroed first.
+            let body = [UInt8](unsafeUninitializedCapacity: Int(length)) { buffer, count in
+                count = answer.response.queue.drain(into: UnsafeMutableRawBufferPointer(buffer))
+            }
             facts.bytesSent += Int64(length)
             return .respondComplete(head, body)
         case .error(let error):

@@ -2,8 +2,16 @@ import Testing
 @testable import OllaEngine
 
 /// `ByteQueue`'s buffer: bytes come out in order through growth, moves to the front and
-/// compaction, copies share the bytes, and memory follows what is unread.
+/// compaction, copies share the bytes, and memory follows what is unread. Each test runs on
+/// a queue without a buffer and on queues whose first buffer is inline (`init(inlineCapacity:)`,
+/// a backend answer's): smaller than one append, and as large as the smallest buffer.
 @Suite struct ByteQueueBufferTests {
+    static let inlineCapacities = [0, 16, ByteQueue.minimumCapacity]
+
+    private static func queue(_ inline: Int) -> ByteQueue {
+        inline == 0 ? ByteQueue() : ByteQueue(inlineCapacity: inline)
+    }
+
     private func append(_ queue: inout ByteQueue, _ bytes: [UInt8]) {
         bytes.withUnsafeBytes { queue.append($0) }
     }
@@ -18,8 +26,8 @@ import Testing
         (0..<count).map { UInt8(truncatingIfNeeded: start + $0) }
     }
 
-    @Test func interleavedAppendsAndDrainsKeepTheOrder() {
-        var queue = ByteQueue()
+    @Test(arguments: Self.inlineCapacities) func interleavedAppendsAndDrainsKeepTheOrder(inline: Int) {
+        var queue = Self.queue(inline)
         var expected: [UInt8] = [], got: [UInt8] = []
         var next = 0
         // Sizes that force growth, moves to the front and partial drains.
@@ -35,8 +43,8 @@ import Testing
         #expect(drain(&queue, max: 10).isEmpty)
     }
 
-    @Test func theUnreadBytesAreVisibleWithoutConsumingThem() {
-        var queue = ByteQueue()
+    @Test(arguments: Self.inlineCapacities) func theUnreadBytesAreVisibleWithoutConsumingThem(inline: Int) {
+        var queue = Self.queue(inline)
         queue.withUnsafeBytes { #expect($0.isEmpty) }
         append(&queue, Array("abcdef".utf8))
         _ = drain(&queue, max: 2)
@@ -46,8 +54,8 @@ import Testing
         queue.withUnsafeBytes { #expect(Array($0) == Array("cdefgh".utf8)) }
     }
 
-    @Test func copiesShareTheirBytes() {
-        var queue = ByteQueue()
+    @Test(arguments: Self.inlineCapacities) func copiesShareTheirBytes(inline: Int) {
+        var queue = Self.queue(inline)
         var copy = queue
         append(&copy, Array("xyz".utf8))
         #expect(queue.count == 3, "one queue, whoever holds it")
@@ -55,8 +63,8 @@ import Testing
         #expect(copy.count == 0)
     }
 
-    @Test func aLargeDrainedBufferIsGivenBackAndTheQueueStillWorks() {
-        var queue = ByteQueue()
+    @Test(arguments: Self.inlineCapacities) func aLargeDrainedBufferIsGivenBackAndTheQueueStillWorks(inline: Int) {
+        var queue = Self.queue(inline)
         append(&queue, pattern(3 << 20, from: 0))
         var total = 0
         while queue.count > 0 { total += drain(&queue, max: 64 * 1024).count }
@@ -65,8 +73,8 @@ import Testing
         #expect(drain(&queue, max: 16) == Array("again".utf8))
     }
 
-    @Test func aMostlyConsumedQueueMovesItsRestToTheFront() {
-        var queue = ByteQueue()
+    @Test(arguments: Self.inlineCapacities) func aMostlyConsumedQueueMovesItsRestToTheFront(inline: Int) {
+        var queue = Self.queue(inline)
         let bytes = pattern(200_000, from: 7)
         append(&queue, bytes)
         let first = drain(&queue, max: 150_000)
@@ -83,8 +91,8 @@ import Testing
         Array(appended.suffix(min(limit, unread + kept)))
     }
 
-    @Test func keptDrainedBytesStayReadableThroughMovesGrowthAndCompaction() {
-        var queue = ByteQueue()
+    @Test(arguments: Self.inlineCapacities) func keptDrainedBytesStayReadableThroughMovesGrowthAndCompaction(inline: Int) {
+        var queue = Self.queue(inline)
         let kept = 8192
         queue.keepDrained(kept)
         var appended: [UInt8] = [], got: [UInt8] = []
@@ -111,8 +119,8 @@ import Testing
         #expect(got == appended)
     }
 
-    @Test func aQueueThatKeepsNothingShowsOnlyItsUnreadBytes() {
-        var queue = ByteQueue()
+    @Test(arguments: Self.inlineCapacities) func aQueueThatKeepsNothingShowsOnlyItsUnreadBytes(inline: Int) {
+        var queue = Self.queue(inline)
         append(&queue, Array("abcdef".utf8))
         _ = drain(&queue, max: 4)
         queue.withLastBytes(100) { #expect(Array($0) == Array("ef".utf8)) }
@@ -120,8 +128,8 @@ import Testing
         queue.withLastBytes(100) { #expect($0.isEmpty) }
     }
 
-    @Test func keptBytesDoNotGrowTheBufferOfAShortStream() {
-        var queue = ByteQueue()
+    @Test(arguments: Self.inlineCapacities) func keptBytesDoNotGrowTheBufferOfAShortStream(inline: Int) {
+        var queue = Self.queue(inline)
         queue.keepDrained(8192)
         for i in 0..<100 {
             append(&queue, pattern(160, from: i))
