@@ -199,15 +199,19 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
         // the lock, from the facts in place: a copy of the whole facts handed out of it
         // (retains of the model, the plan, the endpoint and the tail, and their releases)
         // cost ~0.8 K instructions per request.
+        // Captured variables, not the event's result: a result tuple `(Action, AccessRecord)`
+        // was copied and destroyed through the runtime's generic tuple witnesses (~0.5 K).
         var completion = Completion()
         var ended: RequestFacts.InFlight?
-        let (action, record) = event { machine -> (Action, AccessRecord) in
+        var made: AccessRecord?
+        run { machine in
             let action = successfully ? machine.clientCompleted() : machine.clientLeft()
             ended = machine.takeInFlight()
-            completion = Completion(machine.facts)
-            return (action, accessRecord(machine.facts))
+            completion = Completion(machine.facts, operation: operation)
+            made = accessRecord(machine.facts)
+            return action
         }
-        perform(action)
+        guard let record = made else { preconditionFailure("the completion made no access record") }
         // The scheduler's `leave` comes with its lesson, in `scheduledRequestCompleted` (one lock).
         if let lastRun = attemptEnded(ended, scheduled: completion.scheduled) {
             completion.expectedColdLoad = lastRun.expectedColdLoad
@@ -237,15 +241,20 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
 
         init() {}
 
-        init(_ facts: borrowing RequestFacts) {
+        /// Read in place (a binding of the plan copied it whole). The endpoint's name is
+        /// needed only by the management calls `noteManagementOutcome` follows up.
+        init(_ facts: borrowing RequestFacts, operation: OllamaOperation) {
             status = facts.status
-            endpoint = facts.endpoint?.name
+            switch operation {
+            case .blobUpload, .pull, .copy, .delete, .create: endpoint = facts.endpoint?.name
+            default: break
+            }
             fannedOut = !facts.fanOutTargets.isEmpty
             changesHoldings = facts.changesHoldings
-            if let plan = facts.plan {
-                scheduled = plan.scheduled
-                modelKey = plan.modelKey
-                estimatedWait = plan.estimatedWait
+            scheduled = facts.plan?.scheduled ?? false
+            if scheduled {
+                modelKey = facts.plan?.modelKey
+                estimatedWait = facts.plan?.estimatedWait
             }
             expectedColdLoad = facts.lastRunExpectedColdLoad
         }

@@ -47,7 +47,8 @@ extension RequestStateMachine {
     /// streamed upload tells a transfer waiting for bytes that the end is here.
     mutating func clientBodyComplete() -> Action {
         switch state {
-        case .receivingBody(let builder):
+        case .receivingBody:
+            guard case .receivingBody(let builder) = takeState() else { preconditionFailure() }
             let body = builder.finish()
             if facts.bodyLength != nil || body.count > 0 { facts.bodyLength = Int64(body.count) }
             state = .routing(body)
