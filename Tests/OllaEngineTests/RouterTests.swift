@@ -352,6 +352,30 @@ import Testing
         #expect(registry.inFlightCount("c") == 0 && reloaded.inFlightCount("c", slot: 0) == 0)
     }
 
+    /// Each endpoint's live state is found by its name, in a fleet small enough to search and
+    /// in one large enough to need the table by name, and a reload that reorders the
+    /// endpoints keeps each unchanged one's health and models, at its new position.
+    @Test func liveStateIsFoundByNameAndCarriedOverInAnyOrder() throws {
+        for size in [3, 12] {
+            let endpoints = try (0..<size).map { try Self.endpoint("e\($0)") }
+            let registry = EndpointRegistry(endpoints: endpoints)
+            let last = "e\(size - 1)"
+            registry.updateInventory(last, models: try Self.tags(["llama3:latest"]), loaded: [], version: nil)
+            registry.updateHealth("e1") { $0.probeFailed(.timeout, now: .now) }
+            #expect(registry.snapshot.view("e1")?.isRoutable == false)
+            #expect(registry.snapshot.view("e0")?.isRoutable == true)
+            #expect(registry.healthSnapshot("e1") != nil && registry.healthSnapshot("nope") == nil)
+            #expect(registry.updateHealth("nope") { $0.probeFailed(.timeout, now: .now) } == nil)
+            let holders = registry.snapshot.routableHolders(ofKey: ModelName.canonical("llama3"), speaking: .native)
+            #expect(holders.map { registry.snapshot.endpoints[$0].config.name } == [last])
+            let reloaded = EndpointRegistry(endpoints: endpoints.reversed(), carryingOver: registry)
+            #expect(reloaded.snapshot.view("e1")?.isRoutable == false)
+            #expect(reloaded.snapshot.view("e0")?.isRoutable == true)
+            #expect(reloaded.snapshot.view(last)?.holds(ModelName.canonical("llama3")) == true)
+            #expect(reloaded.probeSchedule().map(\.endpoint.name) == endpoints.reversed().map(\.name))
+        }
+    }
+
     /// `/api/version` reports the lowest routable version, the last known one while every
     /// Ollama instance is down, and nothing (Olla says why) when none ever reported one.
     @Test func ollamaVersionIsTheLowestThenTheLastKnown() throws {

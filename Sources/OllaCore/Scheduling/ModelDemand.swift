@@ -39,8 +39,15 @@ public struct ModelDemand: Sendable, Equatable {
 
         /// Records `candidates` as the model's offers (kept as they are when unchanged).
         mutating func offer(_ candidates: [SchedulingCandidate]) {
-            if offers?.elementsEqual(candidates, by: { $0 == $1.name }) ?? false { return }
+            // Compared by index, each candidate's name read in place: `elementsEqual` over the
+            // candidates copied each one out (its name retained and released, ~0.3 K per request).
+            if let offers, offers.count == candidates.count, Self.sameNames(offers, candidates) { return }
             offers = candidates.map { $0.name }
+        }
+
+        private static func sameNames(_ names: [String], _ candidates: [SchedulingCandidate]) -> Bool {
+            for index in names.indices where names[index] != candidates[index].name { return false }
+            return true
         }
     }
 
