@@ -58,7 +58,9 @@
 # clock for the length of each curl_multi_* call that runs transfers (one clock reading per
 # call, not ~30 per transfer; timers still placed and compared on fresh readings); 0022 lets
 # a transfer that only reads, on a plain HTTP/1 socket, try its read where it polled the
-# socket first (the poll syscall right after each request was sent). Each patch starts
+# socket first (the poll syscall right after each request was sent); 0023 lets such a
+# transfer wait for its socket's event instead of that read (rarely anything there yet: a
+# read returning EAGAIN per request). Each patch starts
 # with what it does and why. See docs/security.md.
 #
 # What is compiled: HTTP and HTTPS (OpenSSL, linked dynamically against Debian's libssl3, so
