@@ -53,6 +53,46 @@ import Testing
         "{\"done\":true,\"eval_count\":1,\"s\":\"\u{FF}\"}",
         "[1,2]",
         "",
+        // The compact pass (`ollamaUsageCompact`): what it reads, and what it leaves.
+        #"{"model":"llama3.2","created_at":"2024-01-01T00:00:00Z","message":{"role":"assistant","content":"The sky is blue because of Rayleigh scattering."},"done_reason":"stop","done":true,"total_duration":1,"load_duration":1,"prompt_eval_count":1,"prompt_eval_duration":1,"eval_count":1,"eval_duration":1}"#,
+        #"{"model":"m","message":{"content":"\"eval_count\":5,\"done\":true"},"done":true,"eval_count":1}"#,
+        #"{"model":"m","message":{"content":"eval_count":5, "done":true"},"done":true,"prompt_eval_count":2}"#,
+        #"{"model":"m","message":{"content":"x","eval_count":9,"done":true},"done":false}"#,
+        #"{"message":{"eval_count":9},"done":true,"eval_count":3}"#,
+        #"{"message":{},"done":true,"eval_count":3}"#,
+        #"{"message":{"a":{"eval_count":9}},"done":true,"eval_count":3}"#,
+        #"{"message":{"a":1,},"done":true,"eval_count":3}"#,
+        #"{"message":{"a" :1},"done":true,"eval_count":3}"#,
+        #"{"done":true,"eval_count":3,"total_duration":5191566416,"load_duration":0}"#,
+        #"{"done":true,"eval_count":3,"prompt_eval_count":4}  "# + "\r\n",
+        #"{"done":true,"eval_count":3,"prompt_eval_count":4}}"#,
+        #"{"done":true,"eval_count":3,"prompt_eval_count":4"#,
+        #"{"done":true,"eval_count":3,"prompt_eval_count":4,"#,
+        #"{"done":true,"eval_count":3,"prompt_eval_count":"#,
+        #"{"done":true,"eval_count":3,"prompt_eval_count"#,
+        #"{"done":true,"eval_count":3,"prompt_eval_count":00}"#,
+        #"{"done":true,"eval_count":3,"prompt_eval_count":-5}"#,
+        #"{"done":true,"eval_count":3,"prompt_eval_count":-}"#,
+        #"{"done":true,"eval_count":3,"prompt_eval_count":123456789012345678}"#,
+        #"{"done":true,"eval_count":3,"prompt_eval_count":1234567890123456789}"#,
+        #"{"done":true,"eval_count":3,"prompt_eval_count":1.5}"#,
+        #"{"done":true,"eval_count":3,"prompt_eval_count":2e3}"#,
+        #"{"done":true,"eval_count":3,"prompt_eval_count":true}"#,
+        #"{"done":"true","eval_count":3}"#,
+        #"{"done":true,"eval_count":3,"done":null}"#,
+        #"{"done":true,"eval_count":3,"x":tru}"#,
+        #"{"done":true,"eval_count":3,"x":nul}"#,
+        #"{"done":true,"eval_count":3,"x":falsey}"#,
+        #"{"done":true,"eval_count":3,"x":"\#u{7F}"}"#,
+        #"{"done":true,"eval_count":3,"x":"é"}"#,
+        "{\"done\":true,\"eval_count\":3,\"x\":\"a\tb\"}",
+        "{\"done\":true,\"eval_count\":3}\n{\"done\":true,\"eval_count\":4}\n",
+        #"{"done":true,"eval_count":3,"x":"unterminated}"#,
+        #"{"done":true,"eval_count":3,"":1}"#,
+        #"{"done":true,"eval_count":3,"x":[1,2]}"#,
+        "{}",
+        "{",
+        "}",
     ]
 
     private func expectAgreement(_ line: [UInt8], _ label: @autoclosure () -> String) {
@@ -61,6 +101,48 @@ import Testing
             if let decided = TokenScanner.ollamaUsageInOnePass(bytes) {
                 #expect(decided == walked, "\(label()): \(String(decoding: line, as: UTF8.self))")
             }
+            if let decided = TokenScanner.ollamaUsageCompact(bytes) {
+                #expect(decided == walked, "compact, \(label()): \(String(decoding: line, as: UTF8.self))")
+            }
+        }
+    }
+
+    /// The compact pass decides the lines Ollama writes (the bench's fixed answer among
+    /// them), with the counts of the walk, and leaves what it does not read to the one pass.
+    @Test func ollamasCompactLinesAreDecidedByTheCompactPass() {
+        let benchAnswer = Self.lines.first { $0.contains("Rayleigh") }!
+        for line in [Self.final, Self.lines[2], Self.lines[3], benchAnswer, Self.final + "\n", Self.final + "\r\n"] {
+            let bytes = Array(line.utf8)
+            let (compact, walked) = bytes.withUnsafeBytes {
+                (TokenScanner.ollamaUsageCompact($0), TokenScanner.ollamaUsageWalking(TailObject(bytes: $0)))
+            }
+            #expect(compact == .some(walked), "\(line)")
+        }
+        #expect(Array(Self.final.utf8).withUnsafeBytes { TokenScanner.ollamaUsageCompact($0) } == .some(TokenUsage(
+            promptTokens: 26, completionTokens: 298, evalDuration: .nanoseconds(4_799_921_000),
+            loadDuration: .nanoseconds(2_154_458), totalDuration: .nanoseconds(5_191_566_416),
+            promptEvalDuration: .nanoseconds(383_809_000))))
+        // Keys inside a string, counts only inside the message, a count that is a string, a
+        // repeated key: read as the walk reads them, not by where the bytes are.
+        for (line, expected) in [
+            (#"{"message":{"content":"\"eval_count\":5"},"done":true,"eval_count":1}"#, TokenUsage(promptTokens: 0, completionTokens: 1)),
+            (#"{"message":{"content":"eval_count:5"},"done":true,"eval_count":1}"#, TokenUsage(promptTokens: 0, completionTokens: 1)),
+            (#"{"message":{"eval_count":9},"done":true}"#, nil),
+            (#"{"done":true,"eval_count":"3"}"#, nil),
+            (#"{"done":true,"eval_count":3,"eval_count":4}"#, TokenUsage(promptTokens: 0, completionTokens: 4)),
+            (#"{"eval_count":3,"done":false}"#, nil),
+        ] as [(String, TokenUsage?)] {
+            let bytes = Array(line.utf8)
+            let compact = bytes.withUnsafeBytes { TokenScanner.ollamaUsageCompact($0) }
+            // The first line holds backslashes: left to the one pass, which agrees.
+            if line.contains("\\") { #expect(compact == nil) } else { #expect(compact == .some(expected), "\(line)") }
+            #expect(TokenScanner.scanOllama(bytes) == expected, "\(line)")
+        }
+        // Whitespace between tokens, fractions, exponents, arrays, escapes, non-ASCII: undecided.
+        for line in [#"{ "done":true,"eval_count":3}"#, #"{"done": true,"eval_count":3}"#, #"{"done":true,"eval_count":3.0}"#,
+                     #"{"done":true,"eval_count":3e0}"#, #"{"done":true,"eval_count":3,"x":[]}"#, #"{"done":true,"x":"\u00e9","eval_count":3}"#,
+                     #"{"done":true,"x":"é","eval_count":3}"#, #"{"done":true,"eval_count":1234567890123456789}"#] {
+            #expect(Array(line.utf8).withUnsafeBytes { TokenScanner.ollamaUsageCompact($0) } == nil, "\(line)")
         }
     }
 

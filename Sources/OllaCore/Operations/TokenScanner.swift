@@ -44,6 +44,7 @@ public enum TokenScanner {
     }
 
     private static func ollamaUsage(_ record: TailObject) -> TokenUsage? {
+        if let decided = ollamaUsageCompact(record.bytes) { return decided }
         if let decided = ollamaUsageInOnePass(record.bytes) { return decided }
         return ollamaUsageWalking(record)
     }

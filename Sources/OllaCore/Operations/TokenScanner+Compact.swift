@@ -1,0 +1,275 @@
+/// Ollama's final line when it is written the way Ollama writes it: compact JSON in
+/// printable ASCII without escapes. One check of the whole line (sixteen bytes per step)
+/// makes every string in it plain, so a string ends at the next quote and the members are
+/// read with few tests per byte: ~1 K instructions for the 297-byte answer of a small chat
+/// request, where the general one pass (`ollamaUsageInOnePass`) takes ~4 K.
+extension TokenScanner {
+    /// What `ollamaUsageWalking` answers for `record`, when `record` is one compact object
+    /// (no whitespace but after it) of printable ASCII without a backslash, whose values
+    /// are strings, integers of up to 18 digits, literals and objects of such members.
+    /// Nil (undecided) for anything else — whitespace between tokens, a fraction or an
+    /// exponent, a leading zero, an array, deeper nesting, any malformed byte — and the
+    /// general one pass answers. Whatever it decides is what the walk decides
+    /// (`TokenScannerOnePassTests`).
+    static func ollamaUsageCompact(_ record: UnsafeRawBufferPointer) -> TokenUsage?? {
+        guard let base = record.baseAddress else { return nil }
+        var end = record.count
+        while end > 0, JSONByte.isWhitespace(base.load(fromByteOffset: end &- 1, as: UInt8.self)) { end &-= 1 }
+        guard end >= 2, base.load(as: UInt8.self) == JSONByte.openBrace,
+              CompactLine.isPlain(base, count: end) else { return nil }
+        var line = CompactLine(base: base, end: end)
+        var done = false
+        var prompt: Int?, completion: Int?, eval: Int?, load: Int?, total: Int?, promptEval: Int?
+        line.index = 1
+        if line.byte(at: 1) == JSONByte.closeBrace {
+            line.index = 2
+        } else {
+            while true {
+                guard let key = line.key() else { return nil }
+                var value = CompactLine.Value()
+                if line.byte(at: line.index) == JSONByte.openBrace {
+                    guard line.flatObject() else { return nil }
+                } else {
+                    guard let scalar = line.scalar() else { return nil }
+                    value = scalar
+                }
+                // Each assignment keeps the last member of a repeated key, as Go's decoder does.
+                switch key.length {
+                case 4: if line.keyIs("done", key) { done = value.isTrue }
+                case 10: if line.keyIs("eval_count", key) { completion = value.count }
+                case 13:
+                    if line.keyIs("eval_duration", key) { eval = value.count }
+                    else if line.keyIs("load_duration", key) { load = value.count }
+                case 14: if line.keyIs("total_duration", key) { total = value.count }
+                case 17: if line.keyIs("prompt_eval_count", key) { prompt = value.count }
+                case 20: if line.keyIs("prompt_eval_duration", key) { promptEval = value.count }
+                default: break
+                }
+                guard let more = line.separator() else { return nil }
+                if !more { break }
+            }
+        }
+        guard line.index == end else { return nil }
+        guard done, prompt != nil || completion != nil else { return .some(nil) }
+        return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0,
+                          evalDuration: eval.map { .nanoseconds($0) }, loadDuration: load.map { .nanoseconds($0) },
+                          totalDuration: total.map { .nanoseconds($0) },
+                          promptEvalDuration: promptEval.map { .nanoseconds($0) })
+    }
+}
+
+/// A cursor over a compact line already checked by `isPlain`: every byte before `end` is
+/// printable ASCII and none is a backslash, so a string literal is valid exactly when a
+/// closing quote follows. Every read is at an index below `end`.
+private struct CompactLine {
+    /// What the final line's fields need of a value (as `TailObject.Member` reads it).
+    struct Value {
+        /// The literal `true`.
+        var isTrue = false
+        /// A non-negative integer (`-0` is 0); nil for any other value.
+        var count: Int?
+    }
+
+    /// A key's content: where it starts and how long it is.
+    struct Key {
+        var start: Int
+        var length: Int
+    }
+
+    let base: UnsafeRawPointer
+    let end: Int
+    var index = 0
+
+    init(base: UnsafeRawPointer, end: Int) {
+        self.base = base
+        self.end = end
+    }
+
+    /// The byte at `at`, or 0 (no JSON token starts with it) at or past `end`.
+    @inline(__always)
+    func byte(at: Int) -> UInt8 {
+        at < end ? base.load(fromByteOffset: at, as: UInt8.self) : 0
+    }
+
+    /// Whether the `count` bytes at `base` are printable ASCII (0x20...0x7F) without a
+    /// backslash, sixty-four per test while that many remain (a stream's tail read as one
+    /// document stops at its first line feed).
+    static func isPlain(_ base: UnsafeRawPointer, count: Int) -> Bool {
+        let backslash = SIMD16<UInt8>(repeating: JSONByte.backslash)
+        let space = SIMD16<UInt8>(repeating: 0x20), highest = SIMD16<UInt8>(repeating: 0x7F - 0x20)
+        /// The lanes of the sixteen bytes at `offset` that are not plain.
+        @inline(__always)
+        func special(_ offset: Int) -> SIMDMask<SIMD16<Int8>> {
+            let bytes = base.loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt8>.self)
+            // Below 0x20 or above 0x7F wraps past `highest` once 0x20 is taken off.
+            return (bytes .== backslash) .| ((bytes &- space) .> highest)
+        }
+        @inline(__always)
+        func holdsAny(_ mask: SIMDMask<SIMD16<Int8>>) -> Bool {
+            let words = unsafeBitCast(mask, to: SIMD2<UInt64>.self)
+            return words[0] | words[1] != 0
+        }
+        var offset = 0
+        while offset &+ 64 <= count {
+            if holdsAny(special(offset) .| special(offset &+ 16) .| special(offset &+ 32) .| special(offset &+ 48)) {
+                return false
+            }
+            offset &+= 64
+        }
+        while offset &+ 16 <= count {
+            if holdsAny(special(offset)) { return false }
+            offset &+= 16
+        }
+        // The last few bytes with the sixteen that end the line (some checked twice).
+        if offset < count, count >= 16 { return !holdsAny(special(count &- 16)) }
+        while offset < count {
+            let byte = base.load(fromByteOffset: offset, as: UInt8.self)
+            if byte == JSONByte.backslash || byte &- 0x20 > 0x7F - 0x20 { return false }
+            offset &+= 1
+        }
+        return true
+    }
+
+    /// The index of the next quote at or after `from`, sixteen bytes per step (then eight);
+    /// nil when none is left before `end`.
+    @inline(__always)
+    func quote(from: Int) -> Int? {
+        var i = from
+        let quotes = SIMD16<UInt8>(repeating: JSONByte.quote)
+        while i &+ 16 <= end {
+            let lanes = base.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self) .== quotes
+            let words = unsafeBitCast(lanes, to: SIMD2<UInt64>.self)
+            // Lane k is byte k of the sixteen, whatever the host's byte order.
+            let low = UInt64(littleEndian: words[0]), high = UInt64(littleEndian: words[1])
+            if low != 0 { return i &+ low.trailingZeroBitCount / 8 }
+            if high != 0 { return i &+ 8 &+ high.trailingZeroBitCount / 8 }
+            i &+= 16
+        }
+        while i &+ 8 <= end {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            let found = ByteSearch.matches(word, JSONByte.quote)
+            if found != 0 { return i &+ found.trailingZeroBitCount / 8 }
+            i &+= 8
+        }
+        while i < end {
+            if base.load(fromByteOffset: i, as: UInt8.self) == JSONByte.quote { return i }
+            i &+= 1
+        }
+        return nil
+    }
+
+    /// `"key":` at `index` (no whitespace); nil when it is not there.
+    @inline(__always)
+    mutating func key() -> Key? {
+        guard byte(at: index) == JSONByte.quote, let close = quote(from: index &+ 1),
+              byte(at: close &+ 1) == JSONByte.colon else { return nil }
+        let key = Key(start: index &+ 1, length: close &- index &- 1)
+        index = close &+ 2
+        return key
+    }
+
+    /// Whether `key` is `name` (at least four bytes), compared a word at a time.
+    @inline(__always)
+    func keyIs(_ name: StaticString, _ key: Key) -> Bool {
+        let length = name.utf8CodeUnitCount
+        guard key.length == length else { return false }
+        let actual = base + key.start, expected = UnsafeRawPointer(name.utf8Start)
+        guard length >= 8 else {
+            return actual.loadUnaligned(as: UInt32.self) == expected.loadUnaligned(as: UInt32.self)
+                && actual.loadUnaligned(fromByteOffset: length - 4, as: UInt32.self)
+                    == expected.loadUnaligned(fromByteOffset: length - 4, as: UInt32.self)
+        }
+        var offset = 0
+        while offset + 8 < length {
+            guard actual.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                    == expected.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else { return false }
+            offset += 8
+        }
+        return actual.loadUnaligned(fromByteOffset: length - 8, as: UInt64.self)
+            == expected.loadUnaligned(fromByteOffset: length - 8, as: UInt64.self)
+    }
+
+    /// A string, an integer or a literal at `index`; nil for anything else.
+    @inline(__always)
+    mutating func scalar() -> Value? {
+        switch byte(at: index) {
+        case JSONByte.quote:
+            guard let close = quote(from: index &+ 1) else { return nil }
+            index = close &+ 1
+            return Value()
+        case JSONByte.minus, JSONByte.zero...JSONByte.nine:
+            return integer()
+        case UInt8(ascii: "t"):
+            return literal("true") ? Value(isTrue: true) : nil
+        case UInt8(ascii: "f"):
+            return literal("false") ? Value() : nil
+        case UInt8(ascii: "n"):
+            return literal("null") ? Value() : nil
+        default:
+            return nil
+        }
+    }
+
+    /// An integer of up to 18 digits (which cannot overflow) not followed by a fraction,
+    /// an exponent or another digit; nil for anything else, valid or not.
+    @inline(__always)
+    private mutating func integer() -> Value? {
+        var i = index
+        let negative = byte(at: i) == JSONByte.minus
+        if negative { i &+= 1 }
+        let first = i
+        var magnitude = 0
+        if byte(at: i) == JSONByte.zero {
+            i &+= 1
+        } else {
+            while true {
+                let digit = byte(at: i) &- JSONByte.zero
+                guard digit < 10 else { break }
+                magnitude = magnitude &* 10 &+ Int(digit)
+                i &+= 1
+            }
+        }
+        guard i > first, i &- first <= 18 else { return nil }
+        let next = byte(at: i)
+        guard next &- JSONByte.zero >= 10, next != JSONByte.dot, next != JSONByte.lowercaseE,
+              next != JSONByte.uppercaseE else { return nil }
+        index = i
+        return Value(count: negative && magnitude != 0 ? nil : magnitude)
+    }
+
+    @inline(__always)
+    private mutating func literal(_ word: StaticString) -> Bool {
+        let length = word.utf8CodeUnitCount
+        guard index &+ length <= end else { return false }
+        for offset in 0..<length where base.load(fromByteOffset: index &+ offset, as: UInt8.self) != word.utf8Start[offset] {
+            return false
+        }
+        index &+= length
+        return true
+    }
+
+    /// An object at `index` whose members are strings, integers or literals (the message);
+    /// false for anything else.
+    @inline(__always)
+    mutating func flatObject() -> Bool {
+        index &+= 1
+        if byte(at: index) == JSONByte.closeBrace {
+            index &+= 1
+            return true
+        }
+        while true {
+            guard key() != nil, scalar() != nil, let more = separator() else { return false }
+            if !more { return true }
+        }
+    }
+
+    /// `,` (true: another member follows) or `}` (false) at `index`; nil otherwise.
+    @inline(__always)
+    mutating func separator() -> Bool? {
+        let byte = byte(at: index)
+        index &+= 1
+        if byte == JSONByte.comma { return true }
+        if byte == JSONByte.closeBrace { return false }
+        return nil
+    }
+}
