@@ -39,7 +39,41 @@ import Testing
         #"{"model":"llama3","stream":false,"messages":[{"role":"user","content":"a \"quoted\" \\ text\nwith é and \ud83d\ude00"}],"keep_alive":"30m"}"#,
         "{\"model\" : \"llama3\" ,\r\n \"keep_alive\" :\t0 }\n",
         "",
+        // The bench's small chat, and keys of the three names' lengths that are not them.
+        #"{"model":"llama3.2","messages":[{"role":"user","content":"Why is the sky blue?"}],"stream":false}"#,
+        #"{"model":"m","prompts":"","messagex":[],"keep_alivf":0,"prompt_":"x"}"#,
+        #"{"model":"m","mess\u0061ges":[],"pr\u006fmpt":"","keep_aliv\u0065":0}"#,
+        #"{"model":"m","messages":[],"messages":[{"role":"user"}],"prompt":"x","prompt":""}"#,
+        #"{"model":"m","s":"short","t":"exactly8","u":"a string of more than sixteen bytes"}"#,
+        #"{"model":"m","s":"tab\tinside","t":"\"q\"","u":"é"}"#,
+        #"{"model":"m","s":"x"}"# + " ",
+        #"{"model":"m","s":"x"#,
+        #"{"model":"m","s":"ab"#,
     ]
+
+    /// Containers nested across the first 64 levels (kept in a word of their own by the
+    /// nesting stack) and past them: each closer must match its own opener at every depth.
+    @Test func nestingAroundTheSixtyFourthLevel() {
+        for depth in [62, 63, 64, 65, 66, 127, 128, 129, 200] {
+            // Levels alternate object and array: {"k":[{"k":[ ... .
+            let openers = (0..<depth).map { $0 % 2 == 0 ? #"{"k":"# : "[" }
+            let closers = (0..<depth).reversed().map { $0 % 2 == 0 ? "}" : "]" }
+            let valid = #"{"a":"# + openers.joined() + "1" + closers.joined() + #","model":"m"}"#
+            var bodies = [valid]
+            // One closer swapped for the other kind, at each depth in turn near the boundary.
+            for level in [0, 1, depth / 2, depth - 66, depth - 65, depth - 64, depth - 63, depth - 2, depth - 1] where level >= 0 {
+                var swapped = closers
+                swapped[level] = swapped[level] == "}" ? "]" : "}"
+                bodies.append(#"{"a":"# + openers.joined() + "1" + swapped.joined() + #","model":"m"}"#)
+            }
+            for body in bodies {
+                let bytes = Array(body.utf8)
+                let summary = bytes.withUnsafeBytes { JSONBodyScanner.summary(of: $0, modelKeys: ["model"]) }
+                #expect(summary == Self.reference(bytes, modelKeys: ["model"]), "depth \(depth): \(body)")
+            }
+            #expect(Array(valid.utf8).withUnsafeBytes { JSONBodyScanner.summary(of: $0, modelKeys: ["model"]) }.model == "m")
+        }
+    }
 
     @Test func agreesWithTheParser() {
         for body in Self.bodies {

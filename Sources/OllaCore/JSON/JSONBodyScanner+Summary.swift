@@ -15,12 +15,22 @@ extension JSONBodyScanner {
                model.map({ rank < $0.rank }) ?? true {
                 guard let text = decodeString(at: value.lowerBound, in: body) else { return false }
                 model = (rank, text)
-            } else if keepAlive == nil, member.key.matches("keep_alive", in: body) {
-                keepAlive = value
-            } else if prompt == nil, member.key.matches("prompt", in: body) {
-                prompt = value
-            } else if messages == nil, member.key.matches("messages", in: body) {
-                messages = value
+            } else if member.key.hasEscapes {
+                if keepAlive == nil, member.key.matches("keep_alive", in: body) {
+                    keepAlive = value
+                } else if prompt == nil, member.key.matches("prompt", in: body) {
+                    prompt = value
+                } else if messages == nil, member.key.matches("messages", in: body) {
+                    messages = value
+                }
+            } else {
+                // A plain key's length rules out all but one of the three names at once.
+                switch member.key.contentEnd - member.key.contentStart {
+                case 10: if keepAlive == nil, member.key.matches("keep_alive", in: body) { keepAlive = value }
+                case 6: if prompt == nil, member.key.matches("prompt", in: body) { prompt = value }
+                case 8: if messages == nil, member.key.matches("messages", in: body) { messages = value }
+                default: break
+                }
             }
             return true
         }

@@ -44,7 +44,7 @@ extension JSONTopLevelWalker {
         case JSONByte.openBracket:
             return openContainer(&stack, isObject: false, closer: JSONByte.closeBracket)
         case JSONByte.quote:
-            guard let extent = try? JSONStringLiteral.scan(bytes, from: index) else { return .invalid }
+            guard let extent = string(at: index) else { return .invalid }
             index = extent.end
             return .completed
         case JSONByte.minus, JSONByte.zero...JSONByte.nine:

@@ -53,12 +53,22 @@ struct JSONTopLevelWalker {
     /// Skips whitespace, a string key, whitespace and the colon; returns the key's extent.
     mutating func skipKeyAndColon() -> JSONStringLiteral.Extent? {
         skipWhitespace()
-        guard index < bytes.count, bytes[index] == JSONByte.quote,
-              let key = try? JSONStringLiteral.scan(bytes, from: index)
-        else { return nil }
+        guard index < bytes.count, bytes[index] == JSONByte.quote, let key = string(at: index) else { return nil }
         index = key.end
         skipWhitespace()
         return consume(JSONByte.colon) ? key : nil
+    }
+
+    /// The string literal whose opening quote is at `start`: plain text (ASCII without
+    /// escapes or control bytes, what keys and most values are) ends at a quote found a word
+    /// at a time, without a call; anything else is checked by `JSONStringLiteral.scan`.
+    @inline(__always)
+    func string(at start: Int) -> JSONStringLiteral.Extent? {
+        let plainEnd = ByteSearch.skipPlainStringBytes(in: bytes, from: start + 1)
+        if plainEnd < bytes.count, bytes[plainEnd] == JSONByte.quote {
+            return JSONStringLiteral.Extent(contentStart: start + 1, contentEnd: plainEnd, hasEscapes: false)
+        }
+        return try? JSONStringLiteral.scan(bytes, from: start)
     }
 
     // MARK: Cursor helpers
