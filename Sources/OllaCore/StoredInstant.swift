@@ -21,6 +21,10 @@ public struct StoredInstant: Sendable, Hashable, Comparable {
     /// The instant stored.
     public var instant: ContinuousClock.Instant { Self.reference.advanced(by: sinceReference) }
 
+    /// The time from `earlier` to this instant (negative when `earlier` is later), exactly
+    /// `instant - earlier.instant`, without the resilient instant's arithmetic.
+    public func since(_ earlier: StoredInstant) -> Duration { sinceReference - earlier.sinceReference }
+
     /// Earlier first, as the instants.
     public static func < (a: StoredInstant, b: StoredInstant) -> Bool { a.sinceReference < b.sinceReference }
 

@@ -9,8 +9,10 @@ extension Exchange {
             TokenScanner.scan(UnsafeRawBufferPointer(rebasing: kept.suffix(RequestStateMachine.tailSize)), flavor: route.flavor)
         }
         // Counts without timing (the OpenAI, Anthropic and Responses shapes): the stream's
-        // own length stands in. Checked in order of cost: most answers stop at the first test.
-        if tokens != nil, tokens?.evalDuration == nil, let headAt = facts.headAt, facts.respondedWithStream {
+        // own length stands in. Checked in order of cost: a whole answer (not chunked) stops at
+        // the first test (a look into the optional counts copies them, ~90 instructions each).
+        if facts.responseChunked, tokens != nil, tokens?.evalDuration == nil, let headAt = facts.headAt,
+           facts.respondedWithStream {
             tokens?.streamDuration = now - headAt
         }
         return AccessRecord(

@@ -38,7 +38,10 @@ public struct ActivityTimeline: Sendable {
     }
 
     /// The instant bucket 0 starts at.
-    public let origin: ContinuousClock.Instant
+    public var origin: ContinuousClock.Instant { originStored.instant }
+    /// `origin` with a fixed layout (`StoredInstant`), so the timeline (and the activity
+    /// record's state that holds it) is copied and changed without run-time value witnesses.
+    private let originStored: StoredInstant
     /// The time one bucket covers.
     public let bucketWidth: Duration
     /// How many buckets the ring keeps; older ones are dropped.
@@ -49,7 +52,7 @@ public struct ActivityTimeline: Sendable {
 
     /// An empty timeline of `bucketCount` buckets of `bucketWidth` (both at least 1 unit).
     public init(origin: ContinuousClock.Instant, bucketWidth: Duration = .seconds(2), bucketCount: Int = 300) {
-        self.origin = origin
+        originStored = StoredInstant(origin)
         self.bucketWidth = max(bucketWidth, .milliseconds(1))
         self.bucketCount = max(1, bucketCount)
         widthNanoseconds = Self.nanoseconds(self.bucketWidth)
@@ -58,7 +61,12 @@ public struct ActivityTimeline: Sendable {
 
     /// The number of the bucket `instant` falls in (instants before `origin` fall in 0).
     public func bucketNumber(at instant: ContinuousClock.Instant) -> Int {
-        bucketNumber(atOffset: Self.nanoseconds(instant - origin))
+        bucketNumber(atOffset: offset(of: instant))
+    }
+
+    /// Nanoseconds from `origin` to `instant`.
+    private func offset(of instant: ContinuousClock.Instant) -> Int64 {
+        Self.nanoseconds(StoredInstant(instant).since(originStored))
     }
 
     /// The bucket `offset` nanoseconds after `origin` falls in (0 for offsets before it).
@@ -70,13 +78,22 @@ public struct ActivityTimeline: Sendable {
     /// The timeline computes in these: `Duration`'s own `/` and `*` go through generic
     /// 128-bit arithmetic and a conversion to `Double`, ~2 K instructions per record.
     private static func nanoseconds(_ duration: Duration) -> Int64 {
-        let value = duration.attoseconds / 1_000_000_000
+        let attoseconds = duration.attoseconds
+        // A duration from zero to ~584 years (every offset and generation time): its count's
+        // high word is below the divisor, so one 128-by-64-bit division gives the quotient
+        // (`Int128`'s `/` is a runtime call).
+        let high = UInt64(truncatingIfNeeded: attoseconds >> 64)
+        if attoseconds >= 0, high < 1_000_000_000 {
+            let quotient = UInt64(1_000_000_000).dividingFullWidth((high: high, low: UInt64(truncatingIfNeeded: attoseconds))).quotient
+            return quotient > UInt64(Int64.max) ? .max : Int64(quotient)
+        }
+        let value = attoseconds / 1_000_000_000
         return value > Int128(Int64.max) ? .max : value < Int128(Int64.min) ? .min : Int64(value)
     }
 
     /// Counts `request`, which ended at `instant`.
     public mutating func record(_ request: RecentRequest, at instant: ContinuousClock.Instant) {
-        let offset = Self.nanoseconds(instant - origin)
+        let offset = offset(of: instant)
         let number = bucketNumber(atOffset: offset)
         update(number) { bucket in
             bucket.requests += 1

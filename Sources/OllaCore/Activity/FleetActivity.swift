@@ -12,9 +12,16 @@ public final class FleetActivity: Sendable {
         /// 1 for the first request recorded, then counting up: a page can tell new entries.
         public var sequence: Int
         /// When the request ended.
-        public var finishedAt: ContinuousClock.Instant
+        public var finishedAt: ContinuousClock.Instant {
+            get { finished.instant }
+            set { finished = StoredInstant(newValue) }
+        }
         /// What the list shows about it.
         public var request: RecentRequest
+        /// `finishedAt`, stored with a fixed layout (`StoredInstant`): an entry holding a
+        /// `ContinuousClock.Instant` was made, swapped into the ring and destroyed through
+        /// run-time value witnesses, for every request.
+        var finished: StoredInstant
     }
 
     /// A consistent copy, for rendering.
@@ -52,7 +59,7 @@ public final class FleetActivity: Sendable {
         let capacity = recentCapacity
         // The entry is made before the lock and swapped into its slot: no copy of its strings
         // (a retain and a release each), and the entry it replaces is freed after the lock.
-        var entry = Entry(sequence: 0, finishedAt: now, request: request)
+        var entry = Entry(sequence: 0, request: request, finished: StoredInstant(now))
         state.withLock { state in
             state.sequence += 1
             entry.sequence = state.sequence

@@ -31,15 +31,19 @@ public struct RecentRequest: Sendable, Equatable {
     public var reason: String?
 
     /// Creates a record; `model` is cut to `maxModelBytes` bytes (on a character boundary).
+    @inlinable
     public init(
         requestID: String?, method: String, route: String, model: String?, endpoint: String?, status: Int,
         timeToFirstByte: Duration?, duration: Duration, usage: TokenUsage? = nil,
         decision: String? = nil, reason: String? = nil
     ) {
+        // Inlined into the caller, which builds the record where it passes it (as a call, the
+        // record was built in a temporary, copied out whole and the temporary destroyed).
+        let kept = if let model, model.utf8.count > Self.maxModelBytes { Self.bounded(model) } else { model }
         self.requestID = requestID
         self.method = method
         self.route = route
-        self.model = model.map(Self.bounded)
+        self.model = kept
         self.endpoint = endpoint
         self.status = status
         self.timeToFirstByte = timeToFirstByte
@@ -62,8 +66,8 @@ public struct RecentRequest: Sendable, Equatable {
         return Double(usage.completionTokens) / eval.seconds
     }
 
-    private static func bounded(_ name: String) -> String {
-        guard name.utf8.count > maxModelBytes else { return name }
+    @usableFromInline
+    static func bounded(_ name: String) -> String {
         var cut = ""
         for character in name {
             guard cut.utf8.count + character.utf8.count <= maxModelBytes else { break }

@@ -68,8 +68,12 @@ extension Metrics {
         var requestSlots: [RequestLabels: RequestSlots] = [:]
         /// The last request's label set and its slots: under steady traffic the next request
         /// has the same labels, found by comparing them instead of hashing its three strings
-        /// (~1 K instructions per request). Slots never move, so this is never stale.
-        var lastRequest: (labels: RequestLabels, slots: RequestSlots)?
+        /// (~1 K instructions per request). Slots never move, so this is never stale. Kept
+        /// apart and not optional, so the labels are compared where they lie (an optional
+        /// tuple was copied out, its strings retained and released, to be compared).
+        var lastLabels = RequestLabels(endpoint: "", model: "", route: "", status: .min)
+        /// The slots of `lastLabels`; nil before the first request.
+        var lastSlots: RequestSlots?
         var inFlight = 0
         var totalRequests = 0
         var failedRequests = 0
@@ -94,23 +98,25 @@ extension Metrics {
             let failed = status < 100 || status >= 500
             totalRequests += 1
             if failed { failedRequests += 1 }
-            let labels = RequestLabels(endpoint: endpoint, model: model, route: route, status: status)
             // One hash of the labels for a label set seen before (none when it is the last
             // request's); the tables are then written through their slots.
             var slots: RequestSlots
-            if let last = lastRequest, last.labels == labels {
-                slots = last.slots
+            if let last = lastSlots, lastLabels.status == status, lastLabels.route == route,
+               lastLabels.endpoint == endpoint, lastLabels.model == model {
+                slots = last
             } else {
+                let labels = RequestLabels(endpoint: endpoint, model: model, route: route, status: status)
                 slots = requestSlots[labels] ?? resolveSlots(labels)
+                lastLabels = labels
             }
-            defer { lastRequest = (labels, slots) }
+            defer { lastSlots = slots }
             requests.update(slot: slots.requests) { $0 += 1 }
             if let ttfb {
                 let slot = slots.timeToFirstByte ?? timeToFirstByte.slot(
                     for: LabelPair(endpoint, route), initial: { Histogram(upperBounds: Histogram.ttfbBounds) }, fold: Self.foldRoute)
                 if slots.timeToFirstByte == nil {
                     slots.timeToFirstByte = slot
-                    remember(slots, for: labels)
+                    remember(slots, for: lastLabels)
                 }
                 timeToFirstByte.update(slot: slot) { $0.observe(ttfb.seconds) }
             }
@@ -130,7 +136,7 @@ extension Metrics {
             let slot = slots.tokens ?? tokens.slot(for: LabelPair(endpoint, model), initial: { TokenTotals() }, fold: Self.foldSecond)
             if slots.tokens == nil {
                 slots.tokens = slot
-                remember(slots, for: labels)
+                remember(slots, for: lastLabels)
             }
             tokens.update(slot: slot) {
                 $0.add(prompt: usage.promptTokens, completion: usage.completionTokens, evalDuration: usage.evalDuration ?? .zero)
