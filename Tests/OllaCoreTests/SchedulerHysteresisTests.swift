@@ -89,9 +89,11 @@ struct SchedulerHysteresisTests {
     @Test func aRareModelWaitsUntilItsWaitPaysForEvictingASaturatedCopy() {
         var scheduler = fleet(["a", "b", "c"], learnedOn: "a")
         for name in ["a", "b", "c"] { scheduler.observed([.init(model: llama, name: "llama3")], on: name, now: t0) }
-        // llama3 keeps three copies busy: five a second, 0.5 s each.
+        // llama3 keeps three copies busy: five a second, 0.5 s each. phi is wanted one
+        // request per five of llama3's: not rare beside it, so no batch rule applies
+        // (`SchedulerBatchTests`: a rare model loads when the queue runs dry).
         steady(&scheduler, llama, perSecond: 5, from: 0, to: 30)
-        scheduler.requested(phi, now: at(30))
+        steady(&scheduler, phi, perSecond: 1, from: 0, to: 30)
         scheduler.dispatched(1, model: llama, displayName: "llama3", to: "a", estimatedWait: 0, now: at(30))
         scheduler.dispatched(2, model: llama, displayName: "llama3", to: "b", estimatedWait: 0, now: at(30))
         let candidates: [SchedulingCandidate] = [.init(name: "c")]

@@ -233,19 +233,27 @@ struct SchedulerLastCopyTests {
 
     @Test func anIdleCopyStaysWhenItsModelIsBackBeforeTheCopyPays() throws {
         // qwen wanted once in 5 s, but it takes 4 s to reload: a copy of llama3 would serve
-        // 3.5 s before qwen is back, less than that reload. The floor and the cap stay.
-        let soon = queueBesideIdleCopy(qwenPerSecond: 0.2, qwenLoad: 4)
-        let placement = soon.decide(llama, candidates: besideQueue, now: at(90.1), queuedBehind: 2)
+        // 3.5 s before qwen is back, less than that reload. With one request for llama3 held
+        // the floor and the cap stay.
+        var soon = queueBesideIdleCopy(qwenPerSecond: 0.2, qwenLoad: 4)
+        soon.held = [llama: 1]
+        let placement = soon.decide(llama, candidates: besideQueue, now: at(90.1))
         let copy = try #require(placement.estimates.first { $0.candidate.name == "b" })
         #expect(abs(copy.evictionPenalty - 4.0) < 1e-9, "penalty \(copy.evictionPenalty)")
         #expect(placement.estimates.first?.candidate.name == "a")
+        // Two or more held (`backToAQueue`): b goes back to llama3's queue at once, however
+        // soon qwen is back.
+        soon.held = [llama: 3]
+        let back = soon.decide(llama, candidates: besideQueue, now: at(90.1), queuedBehind: 2)
+        guard case .dispatch(let order) = back else { Issue.record("expected a dispatch, got \(back)"); return }
+        #expect(order.first?.candidate.name == "b" && order.first?.victim == "qwen")
     }
 
     @Test func anIdleCopyStaysWhenItsModelIsNotRareBesideTheQueue() throws {
-        // qwen wanted once in 3.3 s, reloading in 1 s: a copy would serve 1.8 s before it is
-        // back, more than that reload; but qwen is wanted 0.15 times per request of llama3,
-        // more than one in eight: its users are too many to pay a reload each time.
-        let wanted = queueBesideIdleCopy(qwenPerSecond: 0.3, qwenLoad: 1)
+        // qwen wanted once in 2.5 s, reloading in 1 s: a copy would serve 1 s before it is
+        // back, as long as that reload; but qwen is wanted 0.2 times per request of llama3,
+        // more than one in six: its users are too many to pay a reload each time.
+        let wanted = queueBesideIdleCopy(qwenPerSecond: 0.4, qwenLoad: 1)
         let placement = wanted.decide(llama, candidates: besideQueue, now: at(90.1), queuedBehind: 2)
         let copy = try #require(placement.estimates.first { $0.candidate.name == "b" })
         #expect(abs(copy.evictionPenalty - 1.0) < 1e-9, "penalty \(copy.evictionPenalty)")

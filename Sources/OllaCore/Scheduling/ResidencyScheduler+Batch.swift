@@ -9,53 +9,94 @@ extension ResidencyScheduler {
     /// for their answers) a user whose request is held does not send another meanwhile, so
     /// the wait of the model that loads is not lost to the queue it would have joined. So:
     ///
-    /// - **A batch before a load over a queue** (`model` held nowhere and wanted at most
-    ///   `rareBesideAQueue` times as much as V, the load evicts V with requests held): the load
-    ///   waits until the oldest request held for `model` has waited `batchReloads` reloads of V
-    ///   (what the eviction costs V's users), at most `batch_max_wait`, or until `batchSize`
-    ///   requests for `model` are held, whichever comes first; the requests held meanwhile
-    ///   share the load. This wait replaces a busy copy's rent (`victimSaturated`), which
-    ///   prices the same eviction. And a queue loses one instance at a time: while another
-    ///   instance that offers V does not hold it (`offHomes`), the load waits for that one
-    ///   (`yieldsToQueue`), until the oldest has waited `batch_max_wait`.
+    /// - **A rare model's batch beside a queue that keeps other copies** (`model` held
+    ///   nowhere and wanted at most `rareBesideAQueue` times as much as V, the load evicts V,
+    ///   and V keeps a resident copy on another instance): the load is not made at once. It
+    ///   is *due* when V's queue runs dry (no request for V held: the slot would serve nobody
+    ///   else; then no busy copy's rent is owed either), or when the oldest request held for
+    ///   `model` would otherwise pass its **deadline**: its wait so far, plus the time until
+    ///   another instance frees (`nextChance`: the next instance a batch could take), plus
+    ///   its load, reaches `batchDeadline` — its own load and `batchReloads` reloads of V
+    ///   (what evicting a busy copy is priced at: the busy copy's rent this wait replaces).
+    ///   At most `batch_max_wait` of the oldest's wait. The requests held meanwhile share the load: each visit of a
+    ///   rare model to a queue's instance costs two loads (it in, V back), paid once per
+    ///   batch. And a queue loses one instance at a time: while another instance that offers
+    ///   V does not hold it (`offHomes`), the load waits for that one (`yieldsToQueue`),
+    ///   until the oldest has waited `batch_max_wait`.
+    /// - **A batch before a load over a last copy's queue** (the same, but V has no other
+    ///   resident copy, and requests for V are held): the load waits until the oldest request
+    ///   held for `model` has waited `batchReloads` reloads of V, at most `batch_max_wait`, or
+    ///   until `batchSize` requests for `model` are held, whichever comes first. Both waits
+    ///   replace a busy copy's rent (`victimSaturated`), which prices the same eviction.
     /// - **The queue of the model resident there first** (an extra copy of `model` that would
     ///   evict the last copy of V, V rare beside `model`, while requests for V are held): V's
     ///   requests start on that copy when its slot frees, so the copy is not made
     ///   (`yieldsToQueue`): a batch, once loaded, is served before the instance goes back.
+    ///   Once V's queue is empty the instance goes back to `model`'s queue
+    ///   (`givesWayToAQueue`, `weighLastCopy`).
     ///
     /// First come, first served within a model is kept; what changes is which model's queue a
     /// freed instance serves. `oldestWaiting`: seconds the oldest request held for `model`
-    /// has waited; `held`: how many are held for it, this one included.
+    /// has waited; `held`: how many are held for it, this one included; `nextChance`: seconds
+    /// until another candidate of the tier could start a load (nil: no other candidate; one
+    /// slot time of the victim is assumed).
     func weighBatch(_ estimate: inout PlacementEstimate, for model: String, heldNowhere: Bool,
-                    oldestWaiting: Double, held count: Int, now: ContinuousClock.Instant) {
+                    oldestWaiting: Double, held count: Int, nextChance: Double? = nil,
+                    now: ContinuousClock.Instant) {
         guard let shown = estimate.victim else { return }
         let victim = ModelName.canonical(shown)
-        guard held[victim, default: 0] > 0 else { return }
         let instance = estimate.candidate.name
         if heldNowhere {
-            // Only a model rare beside the one whose queue it would take waits: two models
+            // Only a model rare beside the one whose copy it would take waits: two models
             // wanted alike share the instances as the other rules weigh them.
             guard demand.level(model, now: now) <= Self.rareBesideAQueue * demand.level(victim, now: now) else { return }
+            let maxWait = settings.batchMaxWait.schedulingSeconds
+            guard maxWait > 0 else { return }
+            if copies(of: victim, except: instance) > 0 {
+                // The batch prices this eviction in place of a busy copy's rent.
+                estimate.victimSaturated = false
+                if offHomes(of: victim, except: instance) > 0, oldestWaiting < maxWait {
+                    estimate.yieldsToQueue = true
+                }
+                // The victim's queue ran dry: due now.
+                guard held[victim, default: 0] > 0 else { return }
+                let deadline = batchDeadline(model, over: victim, on: instance)
+                let next = nextChance ?? generationTime(victim, on: instance)
+                estimate.batchWait = min(maxWait, max(0, deadline - next - estimate.loadTime))
+                estimate.oldestWaited = max(0, oldestWaiting)
+                return
+            }
+            guard held[victim, default: 0] > 0 else { return }
             let reload = loadTime(victim, on: instance)
-            let wait = min(Self.batchReloads * reload, settings.batchMaxWait.schedulingSeconds)
-            guard wait > 0 else { return }
-            // The batch prices this eviction in place of a busy copy's rent (both wait two
-            // reloads of the victim; the rent counts every held request's wait, so a batch of
-            // two would still owe it).
+            let wait = min(Self.batchReloads * reload, maxWait)
             estimate.victimSaturated = false
-            if offHomes(of: victim, except: instance) > 0,
-               oldestWaiting < settings.batchMaxWait.schedulingSeconds {
+            if offHomes(of: victim, except: instance) > 0, oldestWaiting < maxWait {
                 estimate.yieldsToQueue = true
             }
             guard count < Self.batchSize else { return }
             estimate.batchWait = wait
             estimate.oldestWaited = max(0, oldestWaiting)
-        } else if estimate.residency == .cold, copies(of: victim, except: instance) == 0,
+        } else if held[victim, default: 0] > 0, estimate.residency == .cold, copies(of: victim, except: instance) == 0,
                   copies(of: model, except: instance) > 0,
                   demand.level(victim, now: now) <= Self.rareBesideAQueue * demand.level(model, now: now) {
             // A batch of a model rare beside this one: finished before the instance goes back.
             estimate.yieldsToQueue = true
         }
+    }
+
+    /// The deadline of a rare model's batch beside a queue with other copies, in seconds
+    /// from its oldest request's arrival to the start of its generation: its own load on
+    /// `instance` and `batchReloads` reloads of `victim` there — the price of evicting a busy
+    /// copy (the instance's time reloading it, its next user's wait), which the rare request
+    /// pays in waiting instead of the victim's users paying it in reloads. What the tail may
+    /// bear: least-connections sends a rare request at once into a queue, where it waits for
+    /// the requests ahead and its load, and the hot model then reloads behind it; on
+    /// bench-routing's (b) this deadline is 1.5 + 2 × 1.5 = 4.5 s, least-connections' p99
+    /// there 5.2–5.8 s (the policy lab's deadline `B`, docs/benchmarks.md "What a policy can
+    /// reach": 4.6 s gives a p99 below least-connections', 5.4 s a median 0.02 s lower and
+    /// a p99 at least-connections').
+    public func batchDeadline(_ model: String, over victim: String, on instance: String) -> Double {
+        loadTime(model, on: instance) + Self.batchReloads * loadTime(victim, on: instance)
     }
 
     /// Requests held for a model that make a batch at once: with a second one the load is

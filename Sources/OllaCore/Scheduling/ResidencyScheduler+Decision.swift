@@ -57,7 +57,8 @@ extension ResidencyScheduler {
             choosingVictim(&estimates[i].estimate, for: model, plan: plan, now: now)
             weighLastCopy(&estimates[i].estimate, for: model, heldNowhere: heldNowhere, plan: plan, now: now)
             weighBatch(&estimates[i].estimate, for: model, heldNowhere: heldNowhere, oldestWaiting: oldest,
-                       held: queuedBehind + 1, now: now)
+                       held: queuedBehind + 1, nextChance: heldNowhere ? Self.nextChance(besides: i, estimates) : nil,
+                       now: now)
         }
         let tiers = Dictionary(grouping: estimates, by: \.estimate.candidate.priority)
             .sorted { $0.key > $1.key }
@@ -69,6 +70,18 @@ extension ResidencyScheduler {
         let ordered = (tiers[chosen] + tiers.enumerated().filter { $0.offset != chosen }.flatMap(\.element))
             .map(\.estimate)
         return ordered[0].startsNow ? .dispatch(ordered) : .hold(ordered)
+    }
+
+    /// Seconds until a candidate of the same tier other than `estimates[index]` could start
+    /// a load (its `queueWait`): the next chance a deferred batch gets. Nil when there is none.
+    static func nextChance(besides index: Int, _ estimates: [(index: Int, estimate: PlacementEstimate)]) -> Double? {
+        let tier = estimates[index].estimate.candidate.priority
+        var soonest: Double?
+        for other in estimates.indices where other != index && estimates[other].estimate.candidate.priority == tier {
+            let wait = estimates[other].estimate.queueWait
+            soonest = min(soonest ?? wait, wait)
+        }
+        return soonest
     }
 
     /// The within-tier order: speculative copies and copies that yield to a queue last, then cost (50 ms granularity), load
