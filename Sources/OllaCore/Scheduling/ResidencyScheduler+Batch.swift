@@ -9,9 +9,10 @@ extension ResidencyScheduler {
     /// for their answers) a user whose request is held does not send another meanwhile, so
     /// the wait of the model that loads is not lost to the queue it would have joined. So:
     ///
-    /// - **A rare model's batch beside a queue that keeps other copies** (`model` held
-    ///   nowhere and wanted at most `rareBesideAQueue` times as much as V, the load evicts V,
-    ///   and V keeps a resident copy on another instance): the load is not made at once. It
+    /// - **A rare model's batch beside a queue that keeps other copies** (on an instance with
+    ///   room for one model, `holdsOneModel`: `model` held nowhere and wanted at most
+    ///   `rareBesideAQueue` times as much as V, the load evicts V, and V keeps a resident copy
+    ///   on another instance): the load is not made at once. It
     ///   is *due* when V's queue runs dry (no request for V held: the slot would serve nobody
     ///   else; then no busy copy's rent is owed either), or when the oldest request held for
     ///   `model` would otherwise pass its **deadline**: its wait so far, plus the time until
@@ -23,8 +24,10 @@ extension ResidencyScheduler {
     ///   batch. And a queue loses one instance at a time: while another instance that offers
     ///   V does not hold it (`offHomes`), the load waits for that one (`yieldsToQueue`),
     ///   until the oldest has waited `batch_max_wait`.
-    /// - **A batch before a load over a last copy's queue** (the same, but V has no other
-    ///   resident copy, and requests for V are held): the load waits until the oldest request
+    /// - **A batch before a load over a last copy's queue** (V has no other resident copy, or
+    ///   the instance has room for several models and `model` is wanted at most
+    ///   `rareBesideAQueueOfSeveral` times as much as V; and requests for V are held): the
+    ///   load waits until the oldest request
     ///   held for `model` has waited `batchReloads` reloads of V, at most `batch_max_wait`, or
     ///   until `batchSize` requests for `model` are held, whichever comes first. Both waits
     ///   replace a busy copy's rent (`victimSaturated`), which prices the same eviction.
@@ -46,13 +49,15 @@ extension ResidencyScheduler {
         guard let shown = estimate.victim else { return }
         let victim = ModelName.canonical(shown)
         let instance = estimate.candidate.name
+        let single = holdsOneModel(instance)
+        let rare = single ? Self.rareBesideAQueue : Self.rareBesideAQueueOfSeveral
         if heldNowhere {
             // Only a model rare beside the one whose copy it would take waits: two models
             // wanted alike share the instances as the other rules weigh them.
-            guard demand.level(model, now: now) <= Self.rareBesideAQueue * demand.level(victim, now: now) else { return }
+            guard demand.level(model, now: now) <= rare * demand.level(victim, now: now) else { return }
             let maxWait = settings.batchMaxWait.schedulingSeconds
             guard maxWait > 0 else { return }
-            if copies(of: victim, except: instance) > 0 {
+            if single, copies(of: victim, except: instance) > 0 {
                 // The batch prices this eviction in place of a busy copy's rent.
                 estimate.victimSaturated = false
                 if offHomes(of: victim, except: instance) > 0, oldestWaiting < maxWait {
@@ -78,10 +83,21 @@ extension ResidencyScheduler {
             estimate.oldestWaited = max(0, oldestWaiting)
         } else if held[victim, default: 0] > 0, estimate.residency == .cold, copies(of: victim, except: instance) == 0,
                   copies(of: model, except: instance) > 0,
-                  demand.level(victim, now: now) <= Self.rareBesideAQueue * demand.level(model, now: now) {
+                  demand.level(victim, now: now) <= rare * demand.level(model, now: now) {
             // A batch of a model rare beside this one: finished before the instance goes back.
             estimate.yieldsToQueue = true
         }
+    }
+
+    /// Whether `instance` has room for one model only (`max_loaded_models` 1, configured or
+    /// learned): there every visit of a rare model evicts the queue's copy outright and costs
+    /// two loads (it in, the queue's model back), and the rules for a rare model beside a
+    /// queue that keeps other copies (the deadline and the queue running dry, `weighBatch`;
+    /// one batch after another, `chainsBatches`; back to the queue, `givesWayToAQueue`) apply,
+    /// with `rareBesideAQueue`. Elsewhere the batch rule of a last copy's queue applies, with
+    /// `rareBesideAQueueOfSeveral`.
+    func holdsOneModel(_ instance: String) -> Bool {
+        position(of: instance).map { fleet[$0].maxLoadedModels == 1 } ?? false
     }
 
     /// The deadline of a rare model's batch beside a queue with other copies, in seconds
