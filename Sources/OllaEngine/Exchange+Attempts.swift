@@ -10,7 +10,9 @@ extension Exchange {
         let endpoint = start.endpoint
         attemptEnded(start.replacedInFlight, scheduled: start.scheduled)
         context.registry.requestStarted(on: endpoint.name, slot: endpoint.slot)
-        if start.scheduled, let model = start.model {
+        // A first attempt where `admit` or `pump` placed the request is counted there already:
+        // telling the scheduler again took its lock only to find it so.
+        if start.scheduled, !start.placed, let model = start.model {
             context.registry.scheduler.attemptStarted(id, model: model, endpoint: endpoint.name)
         }
         let settings = context.settings

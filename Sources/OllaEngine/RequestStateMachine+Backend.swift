@@ -352,7 +352,8 @@ extension RequestStateMachine {
         state = .connecting(attempt, client)
         return .startAttempt(Action.Start(
             index: index, endpoint: endpoint, body: body, replacedInFlight: replaced,
-            bodyLength: facts.bodyLength, model: facts.model, scheduled: facts.plan?.scheduled ?? false))
+            bodyLength: facts.bodyLength, model: facts.model, scheduled: facts.plan?.scheduled ?? false,
+            placed: index == 0 && facts.plan?.placedOn == endpoint.name))
     }
 
     /// Olla answers itself; no transfer runs.

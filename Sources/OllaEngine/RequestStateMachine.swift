@@ -203,9 +203,12 @@ struct RequestStateMachine {
             let model: String?
             /// The scheduler placed the request: it records the attempt too.
             let scheduled: Bool
+            /// The first attempt, on the instance the scheduler placed the request on
+            /// (`RoutingPlan.placedOn`): the scheduler counted it there already.
+            let placed: Bool
 
             init(index: Int, endpoint: EndpointTarget, body: RequestBody?, replacedInFlight: RequestFacts.InFlight? = nil,
-                 bodyLength: Int64? = nil, model: String? = nil, scheduled: Bool = false) {
+                 bodyLength: Int64? = nil, model: String? = nil, scheduled: Bool = false, placed: Bool = false) {
                 self.index = index
                 self.endpoint = endpoint
                 self.body = body
@@ -213,6 +216,7 @@ struct RequestStateMachine {
                 self.bodyLength = bodyLength
                 self.model = model
                 self.scheduled = scheduled
+                self.placed = placed
             }
 
             /// The same attempt: candidate, instance and body (the rest copies facts).

@@ -159,4 +159,25 @@ import Testing
         #expect(m.takeInFlight() == RequestFacts.InFlight(endpoint: "b"))
         #expect(m.takeInFlight() == nil)
     }
+
+    /// Only the first attempt, on the instance the scheduler placed the request on, is
+    /// `placed` (the scheduler counted it there already); a failover, a first attempt
+    /// elsewhere and an unscheduled plan tell the scheduler.
+    @Test func onlyTheFirstAttemptWhereTheSchedulerPlacedItIsPlaced() {
+        for (placedOn, expected) in [("a", true), ("b", false), (nil, false)] as [(String?, Bool)] {
+            var m = Machine.fixture(attempts: 2)
+            Machine.send(#"{"model":"m"}"#, to: &m)
+            _ = m.clientBodyComplete()
+            var plan = RoutingPlan.forward(a, b)
+            plan.scheduled = placedOn != nil
+            plan.placedOn = placedOn
+            guard case .startAttempt(let first) = m.routed(plan, model: "m", changesHoldings: false) else {
+                Issue.record("expected a start"); return
+            }
+            #expect(first.placed == expected)
+            guard case (.startAttempt(let second), .abandon) = m.upstreamHeadReceived(
+                UpstreamHead(status: 503, headers: []), at: .now) else { Issue.record("expected a retry"); return }
+            #expect(second.endpoint.name == "b" && !second.placed)
+        }
+    }
 }

@@ -216,7 +216,7 @@ public final class Router: Sendable {
             }
             return RoutingPlan(target: .forward(targets), strategy: strategy, decision: .routed, reason: reason,
                                scheduled: true, estimatedWait: estimates.isEmpty ? nil : estimates[0].expectedWait,
-                               modelKey: key)
+                               modelKey: key, placedOn: estimates.isEmpty ? nil : estimates[0].candidate.name)
         case .held(let placement):
             return RoutingPlan(target: .hold(model: model), strategy: strategy, decision: .routed, reason: placement.reason,
                                scheduled: true, estimatedWait: placement.estimates.first?.expectedWait, modelKey: key)
@@ -272,6 +272,7 @@ public final class Router: Sendable {
     public func releasedPlan(_ estimates: [PlacementEstimate], reason: String) -> RoutingPlan {
         var released = plan(.forward(targets(estimates, among: registry.snapshot.endpoints)), .routed, reason)
         released.scheduled = true
+        released.placedOn = estimates.isEmpty ? nil : estimates[0].candidate.name  // where `pump` counted it
         return released
     }
 

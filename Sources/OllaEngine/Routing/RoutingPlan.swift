@@ -38,6 +38,10 @@ public struct RoutingPlan: Sendable {
     /// The request's canonical model name (`ModelName.canonical`), when the router scheduled
     /// it: what the scheduler learns under at the end, not computed a second time.
     public var modelKey: String? = nil
+    /// The instance the scheduler counted the request on when it placed it (its first
+    /// estimate's): a first attempt there is recorded already, so it does not tell the
+    /// scheduler again (`Action.Start.placed`).
+    public var placedOn: String? = nil
 
     /// The `X-Olla-Routing-*` headers that explain the decision to the client.
     public var headers: [HTTPHeader] {
