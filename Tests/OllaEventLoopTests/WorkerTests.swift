@@ -169,18 +169,21 @@ private final class RecordingDriver: EventDriver, @unchecked Sendable {
     /// A parked descriptor closed without `forget` (libcurl closes cached connections
     /// without telling) leaves the kernel's set by itself; a new descriptor that gets the same
     /// number and is watched for the same events with the same data must still be added —
-    /// skipping the watch as "unchanged" would leave it unwatched for good.
+    /// skipping the watch as "unchanged" would leave it unwatched for good. The number is
+    /// reused with `dup2`, which closes the old file and takes its number in one step: tests
+    /// run in parallel in this process, so "the kernel gives the lowest free number" after a
+    /// `close` could hand that number to another test's descriptor first.
     @Test func aParkedNumberClosedAndReusedIsWatchedAnew() throws {
         let poller = try EventPoller()
         let first = makePipe()
+        defer { close(first.read); close(first.write) }
         try poller.watch(first.read, events: readable, data: 9)
         poller.park(first.read)
-        close(first.read)
-        close(first.write)
         let second = makePipe()
-        defer { close(second.read); close(second.write) }
-        try #require(second.read == first.read, "the kernel gives the lowest free number")
-        try poller.watch(second.read, events: readable, data: 9)
+        defer { close(second.write) }
+        try #require(dup2(second.read, first.read) == first.read)
+        close(second.read)
+        try poller.watch(first.read, events: readable, data: 9)
         send(second.write)
         #expect(events(poller) == [9])
     }

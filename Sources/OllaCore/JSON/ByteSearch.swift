@@ -142,6 +142,27 @@ enum ByteSearch {
         return true
     }
 
+    /// Whether the `name.utf8CodeUnitCount` bytes at `actual` are `name`'s, compared a word at a
+    /// time with overlapping loads (no byte loop). `name` must be at least four bytes long (the
+    /// token scanners' field names are) and `actual` must hold as many bytes.
+    @inline(__always)
+    static func equalsWordwise(_ actual: UnsafeRawPointer, _ name: StaticString) -> Bool {
+        let length = name.utf8CodeUnitCount, expected = UnsafeRawPointer(name.utf8Start)
+        guard length >= 8 else {
+            return actual.loadUnaligned(as: UInt32.self) == expected.loadUnaligned(as: UInt32.self)
+                && actual.loadUnaligned(fromByteOffset: length - 4, as: UInt32.self)
+                    == expected.loadUnaligned(fromByteOffset: length - 4, as: UInt32.self)
+        }
+        var offset = 0
+        while offset + 8 < length {
+            guard actual.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                    == expected.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else { return false }
+            offset += 8
+        }
+        return actual.loadUnaligned(fromByteOffset: length - 8, as: UInt64.self)
+            == expected.loadUnaligned(fromByteOffset: length - 8, as: UInt64.self)
+    }
+
     /// The last start index of `needle` whose bytes lie inside `range`, or nil. Candidates are
     /// found by the needle's byte at `anchor` (pick a rare one), then compared whole.
     static func lastIndex(of needle: UnsafeRawBufferPointer, anchor: Int, in bytes: UnsafeRawBufferPointer,

@@ -171,22 +171,7 @@ private struct CompactLine {
     /// Whether `key` is `name` (at least four bytes), compared a word at a time.
     @inline(__always)
     func keyIs(_ name: StaticString, _ key: Key) -> Bool {
-        let length = name.utf8CodeUnitCount
-        guard key.length == length else { return false }
-        let actual = base + key.start, expected = UnsafeRawPointer(name.utf8Start)
-        guard length >= 8 else {
-            return actual.loadUnaligned(as: UInt32.self) == expected.loadUnaligned(as: UInt32.self)
-                && actual.loadUnaligned(fromByteOffset: length - 4, as: UInt32.self)
-                    == expected.loadUnaligned(fromByteOffset: length - 4, as: UInt32.self)
-        }
-        var offset = 0
-        while offset + 8 < length {
-            guard actual.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                    == expected.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else { return false }
-            offset += 8
-        }
-        return actual.loadUnaligned(fromByteOffset: length - 8, as: UInt64.self)
-            == expected.loadUnaligned(fromByteOffset: length - 8, as: UInt64.self)
+        key.length == name.utf8CodeUnitCount && ByteSearch.equalsWordwise(base + key.start, name)
     }
 
     /// A string, an integer or a literal at `index`; nil for anything else.

@@ -129,26 +129,12 @@ private struct OnePassObject {
         return key
     }
 
-    /// Whether `key` (without escapes) is `name`, compared a word at a time.
+    /// Whether `key` (without escapes) is `name` (a field name, at least four bytes), compared a
+    /// word at a time.
     @inline(__always)
     func keyIs(_ name: StaticString, _ key: JSONStringLiteral.Extent) -> Bool {
-        let length = name.utf8CodeUnitCount
-        guard key.contentEnd - key.contentStart == length else { return false }
-        let actual = base + key.contentStart, expected = UnsafeRawPointer(name.utf8Start)
-        guard length >= 8 else {
-            // The field names are at least four bytes: two overlapping four-byte words.
-            return actual.loadUnaligned(as: UInt32.self) == expected.loadUnaligned(as: UInt32.self)
-                && actual.loadUnaligned(fromByteOffset: length - 4, as: UInt32.self)
-                    == expected.loadUnaligned(fromByteOffset: length - 4, as: UInt32.self)
-        }
-        var offset = 0
-        while offset + 8 < length {
-            guard actual.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                    == expected.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else { return false }
-            offset += 8
-        }
-        return actual.loadUnaligned(fromByteOffset: length - 8, as: UInt64.self)
-            == expected.loadUnaligned(fromByteOffset: length - 8, as: UInt64.self)
+        key.contentEnd - key.contentStart == name.utf8CodeUnitCount
+            && ByteSearch.equalsWordwise(base + key.contentStart, name)
     }
 
     /// One value of any kind, checked; nil when malformed.
