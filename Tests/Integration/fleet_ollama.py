@@ -279,6 +279,7 @@ class FleetOllama:
         self.load_log: list = []     # (monotonic time, model) of every cold load started
         self.evict_log: list = []    # (monotonic time, model evicted)
         self.unload_log: list = []   # (monotonic time, model) of every unload request (keep_alive 0)
+        self.ps_log: list = []       # monotonic time of every GET /api/ps
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self._server: Optional[asyncio.AbstractServer] = None
         self._thread: Optional[threading.Thread] = None
@@ -647,6 +648,7 @@ class FleetOllama:
         if method == "GET" and path == "/api/tags":
             return await self._send(conn, 200, {"models": list(self.models.values())}, keep)
         if method == "GET" and path == "/api/ps":
+            self.ps_log.append(time.monotonic())
             return await self._send(conn, 200, {"models": self._ps()}, keep)
         if method == "GET" and path == "/v1/models":
             data = [{"id": n, "object": "model", "created": 1740823200, "owned_by": "library"}

@@ -69,6 +69,36 @@ struct SchedulerResidencyTests {
         #expect(estimate.queueWait > 0)
     }
 
+    /// Ollama admits in arrival order, and only a request waiting on a load holds up the line:
+    /// the load's own request does not (server/sched.go), so a resident model beside another
+    /// model's load starts at once until a second request for the loading model is sent.
+    @Test func anotherModelsLoadHoldsUpAResidentModelOnlyWhileARequestWaitsOnIt() {
+        var scheduler = fleet(["a"], maxLoaded: 2)
+        scheduler.observed([.init(model: llama, name: "llama3")], on: "a", now: t0)
+        scheduler.dispatched(1, model: qwen, displayName: "qwen", to: "a", estimatedWait: 2, now: t0)
+        let beside = scheduler.estimate(llama, on: .init(name: "a"), now: at(0.5))
+        #expect(beside.residency == .loaded && beside.queueWait == 0 && beside.canStartNow)
+        // A third model still loads after qwen's load (one load at a time).
+        let cold = scheduler.estimate(phi, on: .init(name: "a"), now: at(0.5))
+        #expect(!cold.canStartNow && abs(cold.queueWait - 1.5) < 1e-6)
+        // A second qwen request waits on the load, and llama3's requests behind it.
+        scheduler.dispatched(2, model: qwen, displayName: "qwen", to: "a", estimatedWait: 1.5, now: at(0.5))
+        let behind = scheduler.estimate(llama, on: .init(name: "a"), now: at(1))
+        #expect(!behind.canStartNow && abs(behind.queueWait - 1) < 1e-6)
+        // The load ends (the first request's first byte): the line moves.
+        scheduler.firstByte(1, succeeded: true, now: at(1.9))
+        #expect(scheduler.estimate(llama, on: .init(name: "a"), now: at(1.9)).canStartNow)
+
+        // A load that must wait for room holds up the line with its own request alone: room for
+        // one model, llama3 busy (one of its two slots), qwen sent anyway.
+        var full = fleet(["b"], parallel: 2, maxLoaded: 1)
+        full.observed([.init(model: llama, name: "llama3")], on: "b", now: t0)
+        full.dispatched(1, model: llama, displayName: "llama3", to: "b", estimatedWait: 0, now: t0)
+        #expect(full.estimate(llama, on: .init(name: "b"), now: at(0.1)).canStartNow)
+        full.dispatched(2, model: qwen, displayName: "qwen", to: "b", estimatedWait: 2, now: at(0.1))
+        #expect(!full.estimate(llama, on: .init(name: "b"), now: at(0.2)).canStartNow)
+    }
+
     @Test func aHotModelEarnsASecondCopyWhenItsQueueCostsMoreThanALoad() {
         var scheduler = fleet(["a", "b"])
         // llama3 resident on a and learned: 1 s loads, 4 s generations; b holds a rarely used model.

@@ -212,4 +212,52 @@ struct FleetSchedulerTests {
         guard case .held(let placement) = third else { Issue.record("expected a hold, got \(third)"); return }
         #expect(Set(placement.estimates.map(\.residency)) == [.loading, .loaded])
     }
+
+    /// Bench (c), seed 5 (2026-12-01 14:16): a held llama3 request waited 1.4 s while `fast`'s
+    /// llama3 slot was free, because qwen was loading there and any load was taken to hold up
+    /// every request behind it. In Ollama (and FleetOllama) the request that causes a load does
+    /// not hold up the line; only a further request for the loading model does.
+    @Test func aFreedSlotBesideAnotherModelsLoadStartsTheHeldRequest() {
+        let endpoints = [("fast", 100), ("slow", 10)].map { name, priority -> EndpointConfig in
+            var endpoint = EndpointConfig(name: name, url: EndpointURL(scheme: .http, host: "127.0.0.1", port: 1),
+                                          priority: priority)
+            endpoint.numParallel = 1
+            endpoint.maxLoadedModels = 2
+            return endpoint
+        }
+        let fleet = FleetScheduler(settings: .init(defaultLoadTime: .seconds(1)), endpoints: endpoints)
+        let both: [SchedulingCandidate] = [.init(name: "fast", priority: 100), .init(name: "slow", priority: 10)]
+        fleet.observed([loaded("llama3:latest")], on: "fast", now: t0)
+        fleet.observed([], on: "slow", now: t0)
+        #expect(dispatchedTo(fleet.admit(1, model: "llama3", candidates: both, now: t0)) == "fast")
+        fleet.headReceived(1, endpoint: "fast", status: 200, now: at(0.07))
+        // The second llama3 request finds fast's one slot taken: held (slow would load for ~1 s).
+        guard case .held = fleet.admit(2, model: "llama3", candidates: both, now: at(0.1)) else {
+            Issue.record("expected the second llama3 request to be held"); return
+        }
+        let held = Recorder(both)
+        fleet.attach(2, model: "llama3", request: held, now: at(0.1))
+        // qwen is cold: it loads on fast (room for two models) from 0.2 s, ready ~1.2 s.
+        #expect(dispatchedTo(fleet.admit(3, model: "qwen", candidates: both, now: at(0.2))) == "fast")
+        #expect(held.released.withLock { $0 }.isEmpty)
+        // llama3's slot frees at 0.5 s, mid-load: nothing waits on qwen's load, so Ollama admits
+        // llama3 at once, and so must Olla.
+        fleet.attemptEnded(1, now: at(0.5))
+        #expect(held.released.withLock { $0 } == ["fast"])
+        // A second qwen request waits on the load, and everything behind it with it: the next
+        // llama3 request, with its slot free again, is held until the load ends.
+        fleet.attemptEnded(2, now: at(0.6))
+        #expect(dispatchedTo(fleet.admit(4, model: "qwen", candidates: [.init(name: "fast", priority: 100)],
+                                         now: at(0.7))) == "fast")
+        guard case .held = fleet.admit(5, model: "llama3", candidates: both, now: at(0.8)) else {
+            Issue.record("expected llama3 held behind the request waiting on qwen's load"); return
+        }
+        let behind = Recorder(both)
+        fleet.attach(5, model: "llama3", request: behind, now: at(0.8))
+        fleet.pump(now: at(1.0))
+        #expect(behind.released.withLock { $0 }.isEmpty)
+        // The load ends (qwen's first byte): the line moves, and the held request goes.
+        fleet.headReceived(3, endpoint: "fast", status: 200, now: at(1.25))
+        #expect(behind.released.withLock { $0 } == ["fast"])
+    }
 }

@@ -3,7 +3,8 @@ extension InstanceResidency {
     /// penalty (the fleet-wide part, added by `ResidencyScheduler`).
     ///
     /// - loaded or loading with a free slot: the rest of the load, or of another model's
-    ///   load that Ollama handles first;
+    ///   load while a request waits on it (`secondsAdmissionHeldUp`: Ollama admits in
+    ///   arrival order);
     /// - all slots taken: until the oldest request frees one, plus a generation per round of
     ///   requests still ahead;
     /// - cold: a load (`loadTime`), after any load in progress, and after a running model
@@ -14,11 +15,12 @@ extension InstanceResidency {
     func estimate(_ model: String, candidate: SchedulingCandidate, loadTime: () -> Double, generationTime: () -> Double,
                   now: ContinuousClock.Instant) -> PlacementEstimate {
         let busy = busyUntil.map { max(0, ($0 - now).schedulingSeconds) } ?? 0
-        let blocked = secondsUntilLoadsEnd(now: now, except: model)
         // The model's entry is found once (a String hash) and read where it lies (`holds`, then
         // `models[model]`, hashed twice and copied the entry out).
         let resident = models.index(forKey: model)
         if !reportsResidency || resident != nil {  // `holds(model)`
+            // Another model's load holds up a resident model only when a request waits on it.
+            let blocked = secondsAdmissionHeldUp(now: now, except: model)
             let ready = resident.map { models.values[$0].secondsUntilReady(now: now) } ?? 0
             let residency: PlacementEstimate.Residency = ready > 0 ? .loading : .loaded
             let count = runningCount(model)
@@ -40,6 +42,8 @@ extension InstanceResidency {
             return PlacementEstimate(candidate: candidate, residency: residency, queueWait: wait, loadTime: 0,
                                      canStartNow: false)
         }
+        // A new load starts after any load in progress.
+        let blocked = secondsUntilLoadsEnd(now: now, except: model)
         let idleVictim = predictedVictim(now: now, sparing: model)
         let full = reportsResidency && models.count >= maxLoadedModels && idleVictim == nil
         let waitForRoom = full ? secondsUntilAnySlotFrees(generationTime: generationTime(), now: now) : 0

@@ -105,8 +105,9 @@ public struct InstanceResidency: Sendable, Equatable {
             .min { ($0.value.lastUsed, $0.key) < ($1.value.lastUsed, $1.key) }?.key
     }
 
-    /// A load of another model in progress at `now`: Ollama admits requests in arrival order,
-    /// so one that needs a load holds up the requests behind it (server/sched.go).
+    /// A load of another model in progress at `now`: a new load here starts after it (Ollama
+    /// loads one model at a time on a device, server/sched.go). Requests for resident models
+    /// are held up by less: `secondsAdmissionHeldUp`.
     public func secondsUntilLoadsEnd(now: ContinuousClock.Instant, except model: String) -> Double {
         // A loop, not filter/map/max: no dictionary and array built per estimate.
         var latest: Double? = nil
@@ -115,6 +116,30 @@ public struct InstanceResidency: Sendable, Equatable {
             if latest.map({ seconds > $0 }) ?? true { latest = seconds }
         }
         return latest ?? 0
+    }
+
+    /// Seconds until Ollama admits a request for a resident `model` at `now`, held up by
+    /// another model's load. Ollama takes pending requests one at a time in arrival order
+    /// (server/sched.go `processPending`): the request whose load it is does not hold the
+    /// line (the load runs beside the scheduler), but a further request for the loading model
+    /// waits for the load (`useLoadedRunner` takes the loading runner's lock), and every
+    /// request behind it waits too; so does everything behind a load that must wait for room
+    /// (a busy model to go idle and be unloaded). So another model's load holds up this
+    /// model's requests only while one of Olla's requests for the loading model, other than
+    /// the one that caused the load, is sent and has no first byte, or while more models are
+    /// resident and loading than fit; a load seen only in `/api/ps`, or one with just its own
+    /// request and room, holds up nothing.
+    public func secondsAdmissionHeldUp(now: ContinuousClock.Instant, except model: String) -> Double {
+        let waitsForRoom = reportsResidency && models.count > maxLoadedModels
+        var latest = 0.0
+        for (key, resident) in models where key != model {
+            let seconds = resident.secondsUntilReady(now: now)
+            guard seconds > latest else { continue }
+            if waitsForRoom || running.values.contains(where: { $0.model == key && !$0.expectedColdLoad && !$0.hasFirstByte }) {
+                latest = seconds
+            }
+        }
+        return latest
     }
 
     /// The learned costs of `model` here, if any.
