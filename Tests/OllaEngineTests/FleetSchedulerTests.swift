@@ -125,6 +125,44 @@ struct FleetSchedulerTests {
         #expect(recorders.allSatisfy { $0.released.withLock { $0 }.isEmpty }, "a request that left is never released")
     }
 
+    /// `leave` skips the lock when nothing is held (`anyHeld`): the flag follows the queue
+    /// through every change, so a request held after the queue ran dry still leaves it.
+    @Test func aRequestHeldAfterTheQueueRanDryStillLeavesIt() {
+        let only: [SchedulingCandidate] = [.init(name: "a")]
+        let fleet = scheduler([("a", 100)])
+        fleet.observed([loaded("llama3:latest")], on: "a", now: t0)
+        #expect(dispatchedTo(fleet.admit(1, model: "llama3", candidates: only, now: t0)) == "a")
+        fleet.leave(1)  // never held: nothing to remove
+        guard case .held = fleet.admit(2, model: "llama3", candidates: only, now: at(0.1)) else {
+            Issue.record("expected the second request to be held"); return
+        }
+        let first = Recorder(only)
+        fleet.attach(2, model: "llama3", request: first, now: at(0.1))
+        // The slot frees: the pump releases request 2 and the queue runs dry.
+        fleet.attemptEnded(1, now: at(0.5))
+        #expect(first.released.withLock { $0 } == ["a"])
+        #expect(!fleet.holdsRequests)
+        fleet.leave(2)
+        // Request 3 is held behind 2 and leaves before it is attached (its client hung up).
+        guard case .held = fleet.admit(3, model: "llama3", candidates: only, now: at(0.6)) else {
+            Issue.record("expected the third request to be held"); return
+        }
+        #expect(fleet.heldCounts == [ModelName.canonical("llama3"): 1])
+        fleet.leave(3)
+        #expect(fleet.heldCounts.isEmpty)
+        // Request 4 is held, attached, and leaves before a slot frees.
+        guard case .held = fleet.admit(4, model: "llama3", candidates: only, now: at(0.7)) else {
+            Issue.record("expected the fourth request to be held"); return
+        }
+        let second = Recorder(only)
+        fleet.attach(4, model: "llama3", request: second, now: at(0.7))
+        fleet.leave(4)
+        #expect(fleet.heldCounts.isEmpty)
+        #expect(!fleet.holdsRequests)
+        fleet.attemptEnded(2, now: at(0.9))
+        #expect(second.released.withLock { $0 }.isEmpty, "a request that left is never released")
+    }
+
     @Test func aNewCopyGoesToTheHeldRequestWhoseTurnComesAfterItsLoad() {
         let fleet = scheduler([("a", 100), ("b", 100), ("c", 100)])
         let all: [SchedulingCandidate] = [.init(name: "a"), .init(name: "b"), .init(name: "c")]

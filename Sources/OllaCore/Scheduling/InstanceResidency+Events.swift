@@ -7,8 +7,16 @@ extension InstanceResidency {
     @discardableResult
     public mutating func dispatched(_ id: UInt64, model: String, displayName: String, loadTime: Double,
                                     estimatedWait: Double, now: ContinuousClock.Instant) -> String? {
+        dispatched(id, model: model, displayName: displayName, loadTime: loadTime, estimatedWait: estimatedWait,
+                   now: now, resident: models.index(forKey: model))
+    }
+
+    /// `dispatched` with the model's entry in `models` already found by the caller
+    /// (`resident`, nil: not resident), so its name is hashed once per dispatch, not twice.
+    mutating func dispatched(_ id: UInt64, model: String, displayName: String, loadTime: Double,
+                             estimatedWait: Double, now: ContinuousClock.Instant,
+                             resident: [String: ResidentModel].Index?) -> String? {
         // The model's entry is found once (a String hash): `holds` and the update below looked it up twice.
-        let resident = models.index(forKey: model)
         let cold = reportsResidency && resident == nil  // `!holds(model)`
         var evicted: String? = nil
         if cold {
@@ -27,7 +35,9 @@ extension InstanceResidency {
             models.values[index].lastUsed = now
             models.values[index].keepUntilAtLeast(now + SchedulerSettings.ollamaKeepAlive)
         }
-        if !cold, let slots = slotsPerModel, runningCount(model) >= slots, maySendSlotProbe(model) {
+        // The probe's cheap condition first: `runningCount` scans every running request (all
+        // models), and with slots configured or confirmed there is never a probe to send.
+        if !cold, maySendSlotProbe(model), let slots = slotsPerModel, runningCount(model) >= slots {
             slotProbe = (id, false)
         }
         running[id] = RunningRequest(model: model, dispatchedAt: now, expectedColdLoad: cold && reportsResidency,
@@ -49,7 +59,9 @@ extension InstanceResidency {
             models.values[resident].lastUsed = now
         }
         if configuredParallel == nil {
-            let streaming = running.values.filter { $0.model == model && $0.firstByteAt != nil }.count
+            // Counted in place (`filter` built an array of the matching requests per answer).
+            var streaming = 0
+            for request in running.values where request.hasFirstByte && request.model == model { streaming += 1 }
             if let probe = slotProbe, probe.id == id {
                 // The probe had to wait for another request to end: the learned slots are the bound.
                 if streaming <= learnedParallel && probe.sawEnd { parallelConfirmed = true }

@@ -30,10 +30,13 @@ extension ResidencyScheduler {
         // `holds(model)` spelled out on the two fields it reads: called on `fleet[at]` inside
         // this mutating method, it copied the whole `InstanceResidency` out (each of its
         // tables retained, then released: ~0.55 K per request).
-        let resident = !fleet[at].reportsResidency || fleet[at].models.index(forKey: model) != nil
+        // The model's entry is found here once and handed down (`InstanceResidency.dispatched`
+        // looked it up again: a second hash of its name per request).
+        let entry = fleet[at].models.index(forKey: model)
+        let resident = !fleet[at].reportsResidency || entry != nil
         let load = resident ? 0 : loadTime(model, on: instance)
         return fleet[at].dispatched(id, model: model, displayName: displayName, loadTime: load,
-                                    estimatedWait: estimatedWait, now: now)
+                                    estimatedWait: estimatedWait, now: now, resident: entry)
     }
 
     /// The response head of request `id` arrived (`succeeded`: a 2xx status).

@@ -22,7 +22,10 @@ public final class EndpointRegistry: Sendable {
     /// `EndpointTarget` from this registry's snapshot carries its endpoint's position there
     /// (`slot`), so the request path counts without hashing the name.
     private let counters: [String: EndpointCounters]
-    private let countersBySlot: [EndpointCounters]
+    /// The same counters by position, unretained (`counters` keeps them alive as long as this
+    /// registry): both workers count every request here, and a retain and a release of a
+    /// shared object are two more atomic writes to a cache line the other worker writes too.
+    private let countersBySlot: [Unmanaged<EndpointCounters>]
     private let blobs: BlobPlacement
     /// The `residency-aware` balancer's state: what each instance holds, learned costs, the
     /// hold queue. Carried over on reload.
@@ -59,7 +62,7 @@ public final class EndpointRegistry: Sendable {
         self.positions = positions
         self.live = Mutex(endpoints.map { states[$0.name]! })
         self.counters = counters
-        self.countersBySlot = endpoints.map { counters[$0.name]! }
+        self.countersBySlot = endpoints.map { Unmanaged.passUnretained(counters[$0.name]!) }
         self.blobs = previous?.blobs ?? BlobPlacement()
         self.wake = previous?.wake ?? WakeSignal()
         if let kept = previous?.scheduler {
@@ -98,42 +101,45 @@ public final class EndpointRegistry: Sendable {
     // Each takes the endpoint's name and, when the caller has it, its target's `slot`: then
     // no String is hashed (five lookups per request before).
 
-    /// The counters of `endpoint`: at `slot` when that is its position here (a target from
-    /// this registry's snapshot: the names share their storage, so the check is one compare),
-    /// else by name.
-    private func counters(_ endpoint: String, slot: Int?) -> EndpointCounters? {
-        if let slot, countersBySlot.indices.contains(slot), endpoints[slot].name == endpoint { return countersBySlot[slot] }
-        return counters[endpoint]
+    /// Runs `body` on the counters of `endpoint`: at `slot` when that is its position here (a
+    /// target from this registry's snapshot: the names share their storage, so the check is
+    /// one compare), without a retain; else found by name. Nil for an unknown endpoint.
+    @inline(__always)
+    private func withCounters<T>(_ endpoint: String, slot: Int?, _ body: (EndpointCounters) -> T) -> T? {
+        if let slot, countersBySlot.indices.contains(slot), endpoints[slot].name == endpoint {
+            return countersBySlot[slot]._withUnsafeGuaranteedRef(body)
+        }
+        return counters[endpoint].map(body)
     }
 
     /// Counts a request sent to `endpoint` (the least-connections balancer and the status page read it).
     public func requestStarted(on endpoint: String, slot: Int? = nil) {
-        counters(endpoint, slot: slot)?.inFlight.add(1)
+        withCounters(endpoint, slot: slot) { $0.inFlight.wrappingAdd(1, ordering: .relaxed) }
     }
 
     /// Counts a request to `endpoint` as ended.
     public func requestEnded(on endpoint: String, slot: Int? = nil) {
-        counters(endpoint, slot: slot)?.inFlight.add(-1)
+        withCounters(endpoint, slot: slot) { $0.inFlight.wrappingSubtract(1, ordering: .relaxed) }
     }
 
     /// Requests in flight to `endpoint` now; 0 for an unknown name.
     public func inFlightCount(_ endpoint: String, slot: Int? = nil) -> Int {
-        counters(endpoint, slot: slot)?.inFlight.value ?? 0
+        withCounters(endpoint, slot: slot) { $0.inFlight.load(ordering: .relaxed) } ?? 0
     }
 
     /// A response from `endpoint` started streaming to a client (its head arrived).
     public func streamStarted(on endpoint: String, slot: Int? = nil) {
-        counters(endpoint, slot: slot)?.streaming.add(1)
+        withCounters(endpoint, slot: slot) { $0.streaming.wrappingAdd(1, ordering: .relaxed) }
     }
 
     /// That response ended.
     public func streamEnded(on endpoint: String, slot: Int? = nil) {
-        counters(endpoint, slot: slot)?.streaming.add(-1)
+        withCounters(endpoint, slot: slot) { $0.streaming.wrappingSubtract(1, ordering: .relaxed) }
     }
 
     /// Responses `endpoint` is streaming now: evidence that it is alive whatever a probe says.
     public func streamingCount(_ endpoint: String) -> Int {
-        counters[endpoint]?.streaming.value ?? 0
+        counters[endpoint]?.streaming.load(ordering: .relaxed) ?? 0
     }
 
     // MARK: Health feedback
@@ -233,21 +239,15 @@ public final class EndpointRegistry: Sendable {
 }
 
 /// One endpoint's live request counts, updated on the request path without a lock; carried
-/// over on reload while the endpoint's configuration is unchanged.
+/// over on reload while the endpoint's configuration is unchanged. The counts lie in the
+/// object itself (each was an object of its own: one more retained reference per update).
 final class EndpointCounters: Sendable {
     /// Requests in flight to the endpoint.
-    let inFlight = InFlightCounter()
+    let inFlight = Atomic<Int>(0)
     /// Answers the endpoint is streaming to clients now.
-    let streaming = InFlightCounter()
+    let streaming = Atomic<Int>(0)
 
     init() {}
-}
-
-/// A count updated without a lock.
-final class InFlightCounter: Sendable {
-    private let count = Atomic<Int>(0)
-    func add(_ delta: Int) { count.wrappingAdd(delta, ordering: .relaxed) }
-    var value: Int { count.load(ordering: .relaxed) }
 }
 
 /// Which endpoint received which blob, bounded so a long-running daemon does not grow.

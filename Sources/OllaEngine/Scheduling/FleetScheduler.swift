@@ -13,6 +13,12 @@ public final class FleetScheduler: Sendable {
     /// Rung when a request is held: the endpoint monitor then reconsiders held requests
     /// every `EndpointMonitor.tick` (their wait bounds, rents that ran out).
     let wake: WakeSignal
+    /// Whether any request is held or attached (the hold queue or `waiters` not empty),
+    /// rewritten under the lock wherever either changes (`State.noteHeld`). `leave`, on
+    /// every request's path, reads it without taking the lock: a request is put on hold
+    /// (`admit`, `attach`) by its own exchange, whose later `leave` cannot read a value
+    /// older than that write; a later `false` was written with both empty, so after it left.
+    let anyHeld = Atomic<Bool>(false)
 
     struct State {
         var core: ResidencyScheduler
@@ -94,6 +100,7 @@ public final class FleetScheduler: Sendable {
             }
             do {
                 try state.holds.hold(id, model: model, now: now)
+                state.noteHeld(anyHeld)
             } catch {
                 let error = ProxyError(.serviceUnavailable,
                                        "too many requests waiting for model '\(displayName)' (\(state.holds.maxLength)); try again")
@@ -108,6 +115,7 @@ public final class FleetScheduler: Sendable {
         let known = state.withLock { state -> Bool in
             guard state.holds.contains(id) else { return false }
             state.waiters[id] = Waiter(request: request, model: ModelName.canonical(displayName), displayName: displayName)
+            state.noteHeld(anyHeld)
             return true
         }
         guard known else { return }
@@ -117,13 +125,15 @@ public final class FleetScheduler: Sendable {
 
     /// Request `id` left (its client hung up, or it completed): it is no longer held.
     func leave(_ id: UInt64) {
+        // Every request leaves, and almost none was held: with nothing held there is nothing
+        // to remove (a waiter is only ever attached to a held id), and that is known without
+        // the lock (`anyHeld`), which both workers would otherwise take for every request.
+        guard anyHeld.load(ordering: .acquiring) else { return }
         state.withLock { state in
-            // Every request leaves, and almost none was held: with nothing held there is
-            // nothing to remove (a waiter is only ever attached to a held id), and the search
-            // of the hold queue cost ~1 K instructions per request.
             guard !state.holds.isEmpty || !state.waiters.isEmpty else { return }
             state.holds.remove(id)
             state.waiters[id] = nil
+            state.noteHeld(anyHeld)
         }
     }
 
@@ -186,6 +196,7 @@ public final class FleetScheduler: Sendable {
             if !state.holds.isEmpty || !state.waiters.isEmpty {
                 state.holds.remove(id)
                 state.waiters[id] = nil
+                state.noteHeld(anyHeld)
             }
             state.core.learn(model, displayName: displayName, on: endpoint, timings: timings,
                              observedSeconds: observedSeconds, expectedColdLoad: expectedColdLoad, now: now)
@@ -240,6 +251,7 @@ public final class FleetScheduler: Sendable {
         var ordered = false
         state.withLock { state in
             guard !state.holds.isEmpty else { return }
+            defer { state.noteHeld(anyHeld) }
             for id in state.holds.expire(now: now) {
                 guard let waiter = state.waiters.removeValue(forKey: id) else { continue }
                 let error = ProxyError(.serviceUnavailable,
@@ -306,6 +318,16 @@ public final class FleetScheduler: Sendable {
     static func retryAfter(_ placement: Placement) -> Int {
         let best = placement.estimates.first?.expectedWait ?? 5
         return Int(min(60, max(1, best.rounded(.up))))
+    }
+}
+
+extension FleetScheduler.State {
+    /// Writes whether anything is held or attached now to `anyHeld` (under the lock, after
+    /// the hold queue or `waiters` changed), only when that changed: a write to a line both
+    /// workers read on every request's path would move it between their caches.
+    func noteHeld(_ anyHeld: borrowing Atomic<Bool>) {
+        let held = !holds.isEmpty || !waiters.isEmpty
+        if anyHeld.load(ordering: .relaxed) != held { anyHeld.store(held, ordering: .releasing) }
     }
 }
 
