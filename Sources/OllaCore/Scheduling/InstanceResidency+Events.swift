@@ -55,6 +55,10 @@ extension InstanceResidency {
         else { return }
         guard succeeded else { return }
         if let resident = models.index(forKey: model) {
+            if !models.values[resident].answered {
+                models.values[resident].answered = true
+                learnLoadAtFirstAnswer(model, now: now)
+            }
             models.values[resident].markLoaded()
             models.values[resident].lastUsed = now
         }
@@ -69,6 +73,26 @@ extension InstanceResidency {
             }
             learnedParallel = max(learnedParallel, streaming)
         }
+    }
+
+    /// The first answer of a copy of `model` that Olla sent a request to load
+    /// (`expectedColdLoad`, sent only when the load could start at once): the time since that
+    /// request was sent is the load plus prompt evaluation and a first token, an upper bound
+    /// of the load known long before the final chunk's `load_duration`. Kept as
+    /// `firstAnswerLoadTime` while no `load_duration` was learned here: before it every
+    /// estimate used `default_load_time` (5 s), so at start-up an empty instance stayed idle
+    /// beside a queue, and requests joined a loaded copy's queue as if a load took 5 s. Under
+    /// `coldLoadThreshold` the model was already resident (a stale belief): nothing is learned.
+    private mutating func learnLoadAtFirstAnswer(_ model: String, now: ContinuousClock.Instant) {
+        guard costs[model]?.loadTime.value == nil else { return }
+        var sent: ContinuousClock.Instant?
+        for request in running.values where request.model == model && request.expectedColdLoad {
+            sent = min(sent ?? request.dispatchedAt, request.dispatchedAt)
+        }
+        guard let sent else { return }
+        let seconds = (now - sent).schedulingSeconds
+        guard seconds >= SchedulerSettings.coldLoadThreshold.schedulingSeconds else { return }
+        costs[model, default: LearnedCosts()].firstAnswerLoadTime = seconds
     }
 
     /// Stamps `request`'s first byte at `now` in place; its model, or nil when it had one already.

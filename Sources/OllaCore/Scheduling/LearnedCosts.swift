@@ -3,6 +3,12 @@
 public struct LearnedCosts: Sendable, Equatable {
     /// Seconds a cold load took (`load_duration` of responses that loaded the model).
     public var loadTime = DecayingAverage()
+    /// Seconds from sending the request that loaded the model to the first answer of that
+    /// copy (its load, then prompt evaluation and a first token), measured at the first byte
+    /// before any final chunk reported a `load_duration`: a load's cost is known seconds
+    /// earlier than from the stream's end, and far better than `default_load_time`. Only
+    /// stands in while `loadTime` has no observation (`expectedLoadTime`).
+    public var firstAnswerLoadTime: Double?
     /// Seconds one request occupies a slot once the model is resident
     /// (`prompt_eval_duration + eval_duration`; else `total_duration - load_duration`, which
     /// includes any wait for a busy slot; else the observed stream).
@@ -12,6 +18,10 @@ public struct LearnedCosts: Sendable, Equatable {
 
     /// No observations yet.
     public init() {}
+
+    /// The load time to expect: learned from `load_duration`, else measured at the first
+    /// answer (`firstAnswerLoadTime`); nil before either.
+    public var expectedLoadTime: Double? { loadTime.value ?? firstAnswerLoadTime }
 }
 
 /// The timings an Ollama final chunk reports (all nanoseconds in the JSON; Ollama's

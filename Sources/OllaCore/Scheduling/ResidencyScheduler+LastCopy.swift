@@ -43,12 +43,15 @@ extension ResidencyScheduler {
     ///
     /// And an extra copy judged before `model`'s generation time was learned anywhere is
     /// `speculative`: the queue it would relieve is a guess (start-up defaults), so the
-    /// copies that hold `model` serve first, and the guess is replaced by what they show.
+    /// copies that hold `model` serve first, and the guess is replaced by what they show —
+    /// unless it goes into free room on an idle instance while a queue is held
+    /// (`fillsIdleRoom`): then it evicts nothing and delays no one, and a guess that was wrong
+    /// costs only a load nobody waited for.
     func weighLastCopy(_ estimate: inout PlacementEstimate, for model: String, heldNowhere: Bool,
                        plan: PlacementPlan? = nil, now: ContinuousClock.Instant) {
         let instance = estimate.candidate.name
         let extraCopy = !heldNowhere && estimate.residency == .cold && copies(of: model, except: instance) > 0
-        if extraCopy, !generationLearned(model) {
+        if extraCopy, !generationLearned(model), !fillsIdleRoom(estimate, for: model) {
             estimate.speculative = true
             return
         }
@@ -177,6 +180,18 @@ extension ResidencyScheduler {
     public func outgrowsCopies(_ model: String, except instance: String) -> Bool {
         let slots = otherCopies(model, except: instance).slots
         return slots > 0 && demand.queueFound(model) >= Double(slots)
+    }
+
+    /// Whether a load of `model` on `estimate`'s instance fills free room on an idle
+    /// instance for a queue: it can start now, evicts nothing, nothing of Olla's runs there,
+    /// and `batchSize` or more requests for `model` are held. At start-up, before any request
+    /// has ended, a queue of several (users starting together, bench-routing's (b)) otherwise
+    /// waited for one copy while empty instances idled, until the first generation was learned
+    /// (~2.5 s there): the users' first requests were the tail.
+    func fillsIdleRoom(_ estimate: PlacementEstimate, for model: String) -> Bool {
+        guard estimate.victim == nil, estimate.canStartNow, held[model, default: 0] >= Self.batchSize,
+              let at = position(of: estimate.candidate.name, slot: estimate.candidate.slot) else { return false }
+        return fleet[at].running.isEmpty && fleet[at].reportsResidency
     }
 
     /// Whether one request of `model` has been seen to end anywhere (its slot time is learned).

@@ -22,7 +22,7 @@ extension ResidencyScheduler {
         var sum = 0.0, count = 0
         for instance in fleet {
             for costs in instance.costs.values {
-                if let load = costs.loadTime.value { sum += load; count += 1 }
+                if let load = costs.expectedLoadTime { sum += load; count += 1 }
             }
         }
         return count > 0 ? sum / Double(count) : settings.defaultLoadTime.schedulingSeconds

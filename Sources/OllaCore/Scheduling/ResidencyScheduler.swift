@@ -113,10 +113,11 @@ public struct ResidencyScheduler: Sendable, Equatable {
     // MARK: Costs
 
     /// Seconds to load `model` on `instance`: learned there, else the mean learned on other
-    /// instances, else `default_load_time`.
+    /// instances, else `default_load_time`. Learned: from `load_duration`, or before the
+    /// first final chunk from the first answer of a copy (`LearnedCosts.expectedLoadTime`).
     public func loadTime(_ model: String, on instance: String) -> Double {
-        if let own = position(of: instance).flatMap({ fleet[$0].costs[model]?.loadTime.value }) { return own }
-        let elsewhere = fleet.compactMap { $0.costs[model]?.loadTime.value }
+        if let own = position(of: instance).flatMap({ fleet[$0].costs[model]?.expectedLoadTime }) { return own }
+        let elsewhere = fleet.compactMap { $0.costs[model]?.expectedLoadTime }
         if !elsewhere.isEmpty { return elsewhere.reduce(0, +) / Double(elsewhere.count) }
         return settings.defaultLoadTime.schedulingSeconds
     }
@@ -252,9 +253,13 @@ extension ResidencyScheduler {
         return rivals.allSatisfy { best.expectedWait < earliestStart(model, $0, now: now) }
     }
 
-    /// Whether the request Olla sent to load `model` on `instance` has no answer yet.
+    /// Whether the request Olla sent to load `model` on `instance` has no answer yet, and no
+    /// other request has had one from that copy: the first byte of any request of the model
+    /// there says the load is over (two requests sent at once to a loading instance may reach
+    /// it in either order; the one sent to load may be the second to start).
     static func isLoading(_ model: String, on instance: InstanceResidency) -> Bool {
-        instance.running.values.contains { $0.model == model && $0.expectedColdLoad && $0.firstByteAt == nil }
+        if let resident = instance.models.index(forKey: model), instance.models.values[resident].answered { return false }
+        return instance.running.values.contains { $0.model == model && $0.expectedColdLoad && $0.firstByteAt == nil }
     }
 
     /// The soonest `estimate`'s instance could surely not beat: after a load when it lacks

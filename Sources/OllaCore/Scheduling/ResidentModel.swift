@@ -31,6 +31,9 @@ public struct ResidentModel: Sendable, Equatable {
     public var sizeVRAM: Int?
     /// Whether `/api/ps` listed it at least once (else it is only Olla's prediction).
     public var confirmed: Bool
+    /// Whether a request Olla sent has had its first byte from this copy: its load is over,
+    /// whatever the request sent to load it shows (`ResidencyScheduler.isLoading`).
+    public var answered = false
 
     // The instants above, stored with a fixed layout (`StoredInstant`): this record is copied
     // several times per request (read out of its instance's table), and with instants stored
