@@ -411,6 +411,11 @@ class Wide(Hold):
            requests (served at once, no load) before the instance goes back.
     pre    the way back to the hot model is an empty load (Ollama's empty-prompt load) with no
            request attached: the oldest hot request goes to whichever copy frees first (1).
+    startup  until `startup` s, an empty instance takes no hot request while another instance
+           has or is loading the hot model (a proxy that knows nothing yet: Olla's start-up before
+           it learned a generation, ~2.4 s on (b) before 2026-12-01 16:30, ~0 after).
+    est    the deadline's next chance from a mean slot time less the running request's age
+           (what Olla knows) instead of the exact end of the stream (1).
     chain, back as `hold`. The victim is always the hot copy that frees first: dispatch runs
     when an instance frees, and a due batch takes that instance.
     """
@@ -424,6 +429,7 @@ class Wide(Hold):
         self.hot_min, self.hotq, self.hotB = int(g("hot", 1)), g("hotq", -1), int(g("hotB", 1))
         self.keep, self.back, self.chain = g("keep", 0), int(g("back", 1)), bool(int(g("chain", 0)))
         self.pre = bool(int(g("pre", 0)))
+        self.startup, self.est = g("startup", 0), bool(int(g("est", 0)))
         self.A, self.sjf = 0.0, False
         self.hot = lab.scn.models[0]
         self.kept_since = {}
@@ -439,6 +445,10 @@ class Wide(Hold):
         ends = [r.end for r in inst.running]
         if not ends or inst.pending or any(r.loading for r in inst.runners.values()):
             return inst.load_s + self.gen       # loading: about a load and a stream away
+        if self.est:                            # a mean slot time less the age, as Olla estimates
+            spec = inst.spec
+            started = min(r.end - spec.prompt_eval_s - r.tokens * spec.s_per_token for r in inst.running)
+            return max(0.1 * self.gen, self.gen - (self.lab.sim.now - started))
         return max(ends) - self.lab.sim.now
 
     def due(self, m, inst, soft=True):
@@ -472,6 +482,10 @@ class Wide(Hold):
         res = inst.resident()
         now_model = res[0] if res else None
         now = self.lab.sim.now
+        if now_model is None and now < self.startup and any(
+                self.hot in i.runners or not i.idle() for i in self.lab.fleet if i is not inst):
+            rare = self.free_rare(inst, lambda m: self.due(m, inst, True))
+            return self.oldest(rare) if rare else None
         if now_model == self.hot or now_model is None:
             need = self.hot_min
             if self.hotq >= 0:
