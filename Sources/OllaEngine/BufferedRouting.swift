@@ -15,12 +15,14 @@ struct BufferedRouting {
     /// Reads the body in place, in one pass (`JSONBodyScanner.summary`: the model and what
     /// makes the call a load or an unload; an audio upload names its model in a form field),
     /// and asks `router` for a plan. Nothing is copied: a small body is handed to the router
-    /// as the same array (a create request's blobs are read from it).
+    /// as the same array (a create request's blobs are read from it). `contentType` is asked
+    /// for only when the JSON scan found no model (a form upload may name it; a JSON body's
+    /// request paid a header lookup for nothing).
     static func decide(body: RequestBody, method: String, route: ProxyRoute.Forward, operation: OllamaOperation,
-                       id: UInt64, contentType: String?, router: Router) -> BufferedRouting {
+                       id: UInt64, contentType: () -> String?, router: Router) -> BufferedRouting {
         let (summary, model) = body.bytes.withUnsafeBytes { bytes in
             let summary = JSONBodyScanner.summary(of: bytes, modelKeys: route.modelKeys)
-            return (summary, summary.model ?? MultipartFormScanner.field("model", in: bytes, contentType: contentType))
+            return (summary, summary.model ?? MultipartFormScanner.field("model", in: bytes, contentType: contentType()))
         }
         let small = body.count <= inspectedBodyLimit ? body.bytes : nil
         let plan = router.plan(RoutingRequest(

@@ -40,6 +40,9 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
     /// locked while it is held but libmicrohttpd's suspend/resume (see "Lock order" in
     /// docs/architecture.md).
     let machine: Mutex<RequestStateMachine>
+    /// This exchange's position in the engine's table of exchanges in flight, -1 when not in
+    /// it. Read and written only under that table's lock (`ProxyEngine`'s `live`).
+    nonisolated(unsafe) var livePosition = -1
 
     typealias Action = RequestStateMachine.Action
 
@@ -420,7 +423,7 @@ public final class Exchange: TransferDelegate, ClientConnectionDelegate, Sendabl
         case .route(let body):
             let routing = BufferedRouting.decide(
                 body: body, method: method, route: route, operation: operation, id: id,
-                contentType: HeaderRules.value(of: "content-type", in: requestHeaders), router: context.router)
+                contentType: { HeaderRules.value(of: "content-type", in: requestHeaders) }, router: context.router)
             run { $0.routed(routing.plan, model: routing.model, changesHoldings: routing.changesHoldings) }
         case .startFanOut(let targets, let body):
             runFanOut(targets, body: body)

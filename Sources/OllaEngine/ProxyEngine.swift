@@ -71,6 +71,8 @@ public final class ProxyEngine: Sendable {
     private let accessLogWriter: (any AccessLogWriter)?
     let startedAt = ContinuousClock.now
     private let current: Mutex<Installed?> = Mutex(nil)
+    /// The exchanges in flight. Also the in-flight gauge of `/internal/metrics` (no
+    /// `Metrics.inFlight` per request: that was its lock taken twice more).
     private let live = Mutex<LiveExchanges>(LiveExchanges())
     private let refreshInventory: @Sendable (String) async -> Void
 
@@ -130,7 +132,7 @@ public final class ProxyEngine: Sendable {
         case .internalRoute(let route):
             let answer = gate.admitInternal(route, head) ?? InternalRoutes.answer(
                 route, registry: installed.generation.registry, metrics: metrics, activity: activity, startedAt: startedAt,
-                ifNoneMatch: HeaderRules.value(of: "if-none-match", in: head.headers))
+                inFlight: { [self] in liveCount }, ifNoneMatch: HeaderRules.value(of: "if-none-match", in: head.headers))
             return .respond(finishLocal(answer, head, gate, installed))
         case .heartbeat:
             let answer = gate.admit(head, scope: .health, needsKey: false) ?? Self.heartbeat
@@ -165,7 +167,6 @@ public final class ProxyEngine: Sendable {
                                     operation: operation, client: client, transport: transport, context: installed.context,
                                     extraResponseHeaders: gate.responseHeaders)
             live.withLock { $0.add(exchange) }
-            metrics.inFlight(1)
             return .proxy(exchange)
         }
     }
@@ -194,8 +195,7 @@ public final class ProxyEngine: Sendable {
     }
 
     private func exchangeFinished(_ exchange: Exchange, _ record: AccessRecord) {
-        live.withLock { _ = $0.byID.removeValue(forKey: exchange.id) }
-        metrics.inFlight(-1)
+        live.withLock { $0.remove(exchange) }
         let route = exchange.route.metricsLabel
         metrics.requestCompleted(endpoint: record.endpoint, model: record.model, route: route, status: record.status,
                                  bytesOut: record.bytesSent, timeToFirstByte: record.timeToFirstByte, duration: record.duration,
@@ -210,21 +210,21 @@ public final class ProxyEngine: Sendable {
     }
 
     /// Requests still in flight.
-    public var liveCount: Int { live.withLock { $0.byID.count } }
+    public var liveCount: Int { live.withLock { $0.exchanges.count } }
 
     /// The most requests in flight at once since the last call (at least those in flight
     /// now). The heap trim samples once a second, and a burst that begins and ends between
     /// two samples would go unseen by `liveCount` (its memory then stayed resident).
     public func takeLivePeak() -> Int {
         live.withLock { live in
-            defer { live.peak = live.byID.count }
-            return max(live.peak, live.byID.count)
+            defer { live.peak = live.exchanges.count }
+            return max(live.peak, live.exchanges.count)
         }
     }
 
     /// Ends every stream still running (shutdown deadline): each gets an error trailer.
     public func terminateAll(reason: String) {
-        let exchanges = live.withLock { Array($0.byID.values) }
+        let exchanges = live.withLock { $0.exchanges }
         for exchange in exchanges { exchange.terminate(reason: reason) }
     }
 
@@ -248,14 +248,28 @@ extension UpstreamFailure {
     }
 }
 
-/// The exchanges in flight by id, and the most there were at once since
-/// `ProxyEngine.takeLivePeak()` last asked.
+/// The exchanges in flight, each knowing its position (`Exchange.livePosition`): added at
+/// the end, removed by moving the last one into its place. A dictionary by id cost a hash and
+/// a probe on each side of every request (~0.3 K instructions).
 private struct LiveExchanges {
-    var byID: [UInt64: Exchange] = [:]
+    var exchanges: [Exchange] = []
+    /// The most there were at once since `ProxyEngine.takeLivePeak()` last asked.
     var peak = 0
 
     mutating func add(_ exchange: Exchange) {
-        byID[exchange.id] = exchange
-        peak = max(peak, byID.count)
+        exchange.livePosition = exchanges.count
+        exchanges.append(exchange)
+        peak = max(peak, exchanges.count)
+    }
+
+    mutating func remove(_ exchange: Exchange) {
+        let at = exchange.livePosition
+        guard exchanges.indices.contains(at), exchanges[at] === exchange else { return }
+        let last = exchanges.removeLast()
+        if at < exchanges.count {
+            exchanges[at] = last
+            last.livePosition = at
+        }
+        exchange.livePosition = -1
     }
 }

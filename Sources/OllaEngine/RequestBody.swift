@@ -5,8 +5,12 @@
 /// and never again by Olla: the router scans them in place, curl sends them from here
 /// (`UpstreamRequest.inlineBody`, `CURLOPT_POSTFIELDS`) or reads them through the upload
 /// callback on a replay. The storage never changes after `Builder.finish()`, so an address
-/// taken from it stays valid for as long as the object lives.
-public final class RequestBody: Sendable {
+/// taken from it stays valid for as long as any copy of the body lives.
+///
+/// A value holding the array, not an object around it: copies share the one array buffer
+/// (never written after `finish()`), and a body costs one allocation, not two. Whether two
+/// bodies are the same body is `isSame(as:)`, the identity of that buffer.
+public struct RequestBody: Sendable {
     /// The body as the client sent it.
     public let bytes: [UInt8]
 
@@ -17,6 +21,16 @@ public final class RequestBody: Sendable {
 
     /// The body's length in bytes.
     public var count: Int { bytes.count }
+
+    /// Whether both are the same body: the same bytes in the same storage (what `===` said of
+    /// the object this was). Two empty bodies are the same.
+    func isSame(as other: RequestBody) -> Bool {
+        bytes.withUnsafeBufferPointer { mine in
+            other.bytes.withUnsafeBufferPointer { theirs in
+                mine.baseAddress == theirs.baseAddress && mine.count == theirs.count
+            }
+        }
+    }
 
     /// Collects a body as it arrives, with room for the announced length reserved up front so
     /// a body of known length is never moved while it grows.

@@ -221,7 +221,12 @@ struct RequestStateMachine {
 
             /// The same attempt: candidate, instance and body (the rest copies facts).
             static func == (a: Start, b: Start) -> Bool {
-                a.index == b.index && a.endpoint == b.endpoint && a.body === b.body
+                guard a.index == b.index && a.endpoint == b.endpoint else { return false }
+                switch (a.body, b.body) {
+                case (nil, nil): return true
+                case (let x?, let y?): return x.isSame(as: y)
+                default: return false
+                }
             }
         }
 
@@ -232,8 +237,8 @@ struct RequestStateMachine {
                  (.cancelTransfer, .cancelTransfer), (.cancelTransferAndResumeClient, .cancelTransferAndResumeClient):
                 true
             case (.startAttempt(let x), .startAttempt(let y)): x == y
-            case (.route(let x), .route(let y)): x === y
-            case (.startFanOut(let t, let x), .startFanOut(let u, let y)): t == u && x === y
+            case (.route(let x), .route(let y)): x.isSame(as: y)
+            case (.startFanOut(let t, let x), .startFanOut(let u, let y)): t == u && x.isSame(as: y)
             case (.hold(let x), .hold(let y)): x == y
             default: false
             }

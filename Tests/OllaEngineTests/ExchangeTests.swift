@@ -102,6 +102,68 @@ import Testing
         for name in ["a", "b"] { #expect(engine.generation.registry.inFlightCount(name) == 0) }
     }
 
+    /// The in-flight gauge of `/internal/metrics`, read from the engine's table of live exchanges.
+    private func inFlightGauge(_ engine: ProxyEngine) -> String? {
+        let get = InboundHead(method: "GET", rawTarget: "/internal/metrics", httpVersion: "HTTP/1.1",
+                              headers: [HTTPHeader("Host", "olla")], peerAddress: "127.0.0.1")
+        guard case .respond(let response) = engine.begin(head: get, client: Client(), transport: Transport()) else { return nil }
+        let line = String(decoding: response.body, as: UTF8.self).split(separator: "\n")
+            .first { $0.hasPrefix("olla_requests_in_flight ") }
+        return line.map { String($0.dropFirst("olla_requests_in_flight ".count)) }
+    }
+
+    /// Exchanges leave the live table in any order (each is found at its position and the last
+    /// one moved into its place): the count, the in-flight gauge and the peak follow, and a
+    /// shutdown reaches every exchange still in it, each once.
+    @Test func liveExchangesAreCountedAndReachedWhateverOrderTheyFinishIn() throws {
+        let engine = try engine()
+        let transport = Transport()
+        var exchanges: [Exchange] = []
+        for _ in 0..<7 {
+            guard case .proxy(let exchange) = engine.begin(head: head(), client: Client(), transport: transport) else {
+                Issue.record("expected an exchange"); return
+            }
+            _ = body.withUnsafeBytes { exchange.clientBodyReceived($0) }
+            guard case .wait = exchange.pollAnswer() else { Issue.record("expected to wait"); return }
+            exchanges.append(exchange)
+        }
+        #expect(engine.liveCount == 7)
+        #expect(inFlightGauge(engine) == "7")
+        #expect(engine.takeLivePeak() == 7)
+        // The first, the last, one in the middle, and one finishing twice.
+        for at in [0, 6, 3, 3] {
+            exchanges[at].clientHungUp()
+            exchanges[at].clientCompleted(successfully: false)
+        }
+        #expect(engine.liveCount == 4)
+        #expect(inFlightGauge(engine) == "4")
+        #expect(engine.takeLivePeak() == 7)
+        #expect(engine.takeLivePeak() == 4)
+        transport.commands.withLock { $0.removeAll() }
+        engine.terminateAll(reason: "test")
+        // Each remaining exchange's transfer is cancelled once; the finished ones are left alone.
+        #expect(transport.commands.withLock { $0 } == Array(repeating: "cancel", count: 4))
+        for at in [1, 2, 4, 5] { exchanges[at].clientCompleted(successfully: false) }
+        #expect(engine.liveCount == 0)
+        #expect(inFlightGauge(engine) == "0")
+    }
+
+    /// An attempt's URL is the endpoint's base URL followed by the upstream target, byte for
+    /// byte (`Exchange.url`, which builds it without `+`).
+    @Test func anAttemptsURLIsTheBaseFollowedByTheTarget() {
+        let cases: [(String, String)] = [
+            ("http://127.0.0.1:11434", "/api/chat"), ("http://a.local:11434/base", "/v1/chat/completions?x=1&y=%20"),
+            ("", "/api/tags"), ("http://h", ""), ("", ""), ("http://höst.example:1", "/api/show?name=ünï"),
+            ("http://" + String(repeating: "x", count: 300), "/" + String(repeating: "y", count: 5000)),
+            (String("xhttp://sub.string".dropFirst()), String("/api/ps?".dropLast())),
+        ]
+        for (base, target) in cases {
+            let url = Exchange.url(base, target)
+            #expect(url == base + target)
+            #expect(Array(url.utf8) == Array(base.utf8) + Array(target.utf8))
+        }
+    }
+
     @Test func aClientLeavingWhileWaitingCancelsTheTransfer() throws {
         let engine = try engine()
         let client = Client(), transport = Transport()

@@ -330,7 +330,7 @@ import Testing
               case .startAttempt(let second) = m.upstreamFinished(.connectFailed("x")) else {
             Issue.record("expected two attempts"); return
         }
-        #expect(first.body === body && second.body === body)
+        #expect(first.body?.isSame(as: body) == true && second.body?.isSame(as: body) == true)
     }
 
     @Test func anEmptyBodyWithoutAnnouncementHasNoLength() {

@@ -49,9 +49,11 @@ enum InternalRoutes {
         }
     }
 
-    /// `ifNoneMatch` is the request's `If-None-Match` header, for the page's files.
+    /// `ifNoneMatch` is the request's `If-None-Match` header, for the page's files. `inFlight`
+    /// counts the requests in flight (the engine's live exchanges): the gauge of `/internal/metrics`
+    /// and `/internal/status`, read when one of them is asked for.
     static func answer(_ route: Route, registry: EndpointRegistry, metrics: Metrics, activity: FleetActivity,
-                       startedAt: ContinuousClock.Instant, ifNoneMatch: String? = nil) -> LocalResponse {
+                       startedAt: ContinuousClock.Instant, inFlight: () -> Int, ifNoneMatch: String? = nil) -> LocalResponse {
         switch route {
         case .page(let asset): return FleetPage.response(asset, ifNoneMatch: ifNoneMatch)
         case .pageRedirect: return FleetPage.redirect()
@@ -61,17 +63,24 @@ enum InternalRoutes {
         case .status:
             let snapshot = registry.snapshot
             return json(StatusRenderer.status(
-                uptime: .now - startedAt, endpoints: rows(registry, metrics), metrics: metrics.snapshot(),
+                uptime: .now - startedAt, endpoints: rows(registry, metrics), metrics: metricsSnapshot(metrics, inFlight: inFlight()),
                 modelCount: snapshot.catalogue.models.count))
         case .endpoints: return json(StatusRenderer.endpoints(rows(registry, metrics)))
         case .models:
             return json(StatusRenderer.models(registry.snapshot.catalogue, scheduler: registry.scheduler.snapshot,
                                               held: registry.scheduler.heldCounts, now: .now))
         case .metrics:
-            let text = PrometheusRenderer.render(metrics: metrics.snapshot(), endpoints: rows(registry, metrics),
+            let text = PrometheusRenderer.render(metrics: metricsSnapshot(metrics, inFlight: inFlight()), endpoints: rows(registry, metrics),
                                                  unloads: registry.scheduler.unloadsSent)
             return LocalResponse(status: 200, headers: [HTTPHeader("Content-Type", PrometheusRenderer.contentType)], body: Array(text.utf8))
         }
+    }
+
+    /// The metrics with the in-flight gauge the engine counts.
+    private static func metricsSnapshot(_ metrics: Metrics, inFlight: Int) -> MetricsSnapshot {
+        var snapshot = metrics.snapshot()
+        snapshot.inFlight = inFlight
+        return snapshot
     }
 
     static func rows(_ registry: EndpointRegistry, _ metrics: Metrics) -> [EndpointStatusRow] {
