@@ -60,7 +60,12 @@
 # a transfer that only reads, on a plain HTTP/1 socket, try its read where it polled the
 # socket first (the poll syscall right after each request was sent); 0023 lets such a
 # transfer wait for its socket's event instead of that read (rarely anything there yet: a
-# read returning EAGAIN per request). Each patch starts
+# read returning EAGAIN per request); 0024 finds a cached connection for a plain-HTTP
+# transfer without a proxy or credentials by comparing the handle's scheme, host name and
+# port with the cached connections, not through a needle connection struct built and freed
+# per transfer (every check ConnectionExists makes kept); 0025 skips the progress update after each step of a transfer's state machine when
+# neither a progress meter or callback nor a low speed check can see it; 0026 appends a
+# custom request header line and its CRLF in one step. Each patch starts
 # with what it does and why. See docs/security.md.
 #
 # What is compiled: HTTP and HTTPS (OpenSSL, linked dynamically against Debian's libssl3, so
