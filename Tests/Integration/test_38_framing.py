@@ -141,6 +141,32 @@ def test_unambiguous_shapes_are_served_and_the_next_request_follows(olla, mock, 
     assert len(chats) == 1 and chats[0].body == BODY, chats
 
 
+LINE_ENDS = [
+    ("bare LF after every line", b"\n", b"\n"),
+    ("bare LF after the request line only", b"\n", b"\r\n"),
+    ("bare LF after the header lines only", b"\r\n", b"\n"),
+]
+
+
+@pytest.mark.parametrize("first,rest", [pytest.param(f, r, id=i) for i, f, r in LINE_ENDS])
+def test_request_heads_with_bare_lf_line_ends_are_served_whole(olla, mock, first, rest):
+    """libmicrohttpd ends a head line at an LF with or without a CR before it (patch 0016
+    finds the LF with memchr()): every header of such a head must arrive whole, none cut at
+    a CR or merged with the next, and the request after it must be read as one."""
+    mock.clear_log()
+    head = (b"POST " + CHAT.encode() + b" HTTP/1.1" + first + b"Host: olla" + rest
+            + b"Content-Type: application/json" + rest + b"X-Note: a\tb c" + rest
+            + b"Content-Length: %d" % len(BODY) + rest + rest)
+    raw, _ = exchange(olla.port, head + BODY + SECOND.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
+    responses = split_responses(raw)
+    assert [status for status, _, _ in responses] == [200, 200], raw[:600]
+    assert json.loads(responses[0][2])["done"] is True
+    chats = [r for r in client_requests(mock) if r.path == "/api/chat"]
+    assert len(chats) == 1 and chats[0].body == BODY, chats
+    assert chats[0].header("Content-Type") == "application/json"
+    assert chats[0].header("X-Note") == "a\tb c"
+
+
 def test_refusals_are_counted(olla, mock):
     def bad_framing() -> float:
         raw, _ = exchange(olla.port, b"GET /internal/metrics HTTP/1.1\r\nHost: olla\r\nConnection: close\r\n\r\n")

@@ -36,7 +36,10 @@
 # event said it may hold data (a connection that waited for the backend's answer read it
 # anyway and got EAGAIN: one recv() per proxied request); 0015 measures a response's header
 # block once and takes the backend's Date into it (it went through MHD_add_response_header:
-# an allocation and two strdup()s per response).
+# an allocation and two strdup()s per response); 0016 replaces four byte-at-a-time loops over
+# a request and its answer by memchr()/strcspn() or a shorter one: the end of each head line,
+# the target's unescaping up to its first '%', the response headers' CR/LF check (once per
+# block) and the Content-Length digits.
 # Each patch starts with what it does. See docs/security.md.
 # Debian's only patch to this release fixes the PostProcessor, which is not compiled here.
 #
