@@ -200,10 +200,11 @@ public final class ProxyEngine: Sendable {
         metrics.requestCompleted(endpoint: record.endpoint, model: record.model, route: route, status: record.status,
                                  bytesOut: record.bytesSent, timeToFirstByte: record.timeToFirstByte, duration: record.duration,
                                  tokens: record.tokens)
-        activity.record(RecentRequest(
+        // The fields themselves: a `RecentRequest` built here was copied and destroyed whole.
+        activity.record(
             requestID: record.requestID, method: record.method, route: route, model: record.model,
             endpoint: record.endpoint, status: record.status, timeToFirstByte: record.timeToFirstByte,
-            duration: record.duration, usage: record.tokens, decision: record.routingDecision, reason: record.routingReason))
+            duration: record.duration, usage: record.tokens, decision: record.routingDecision, reason: record.routingReason)
         // The line is built only when it is written (level info or below).
         guard exchange.context.requestLogging, logger.logLevel <= .info else { return }
         logger.access(record.logLine, writer: accessLogWriter)

@@ -79,6 +79,47 @@ import Testing
         #expect(recent.map(\.request.model) == ["m5", "m4", "m3"])
     }
 
+    /// `record(requestID:…)` (the engine's, which overwrites the oldest entry in place once
+    /// the list is full) keeps exactly what `record(RecentRequest(…))` keeps: entries, their
+    /// order and every bucket, through more requests than the list holds, with every kind of
+    /// field (nil and set, failures, cold loads, tokens spread over buckets, long model names).
+    @Test func recordingFieldsKeepsWhatRecordingARequestKeeps() {
+        let byRecord = FleetActivity(origin: origin, recentCapacity: 4, bucketWidth: .seconds(2), bucketCount: 8)
+        let byFields = FleetActivity(origin: origin, recentCapacity: 4, bucketWidth: .seconds(2), bucketCount: 8)
+        let long = String(repeating: "é", count: 150)
+        for index in 0..<11 {
+            let usage: TokenUsage? = switch index % 4 {
+            case 0: nil
+            case 1: TokenUsage(promptTokens: index, completionTokens: 10 * index, evalDuration: .seconds(3))
+            case 2: TokenUsage(promptTokens: 2, completionTokens: 5, loadDuration: .seconds(2))
+            default: TokenUsage(promptTokens: 1, completionTokens: 0, loadDuration: .milliseconds(5))
+            }
+            let request = RecentRequest(
+                requestID: index % 3 == 0 ? nil : "req-\(index)-\(String(repeating: "x", count: 20))",
+                method: index % 2 == 0 ? "POST" : "GET", route: "/api/chat",
+                model: index == 9 ? long : index % 5 == 0 ? nil : "model-\(index)",
+                endpoint: index % 4 == 3 ? nil : "gpu-\(index % 2)",
+                status: [200, 502, 0, 429, 503][index % 5],
+                timeToFirstByte: index % 2 == 0 ? .milliseconds(10 * index) : nil,
+                duration: .milliseconds(100 * index + 1), usage: usage,
+                decision: index % 3 == 1 ? nil : "routed", reason: index % 3 == 2 ? nil : "reason \(index)")
+            let now = origin + .milliseconds(700 * index)
+            byRecord.record(request, now: now)
+            byFields.record(
+                requestID: request.requestID, method: request.method, route: request.route,
+                model: index == 9 ? long : request.model, endpoint: request.endpoint, status: request.status,
+                timeToFirstByte: request.timeToFirstByte, duration: request.duration, usage: request.usage,
+                decision: request.decision, reason: request.reason, now: now)
+        }
+        let expected = byRecord.snapshot(), got = byFields.snapshot()
+        #expect(got.recent.count == 4)
+        #expect(got.recent == expected.recent)
+        #expect(got.recent.contains { $0.request.model == String(repeating: "é", count: 100) })
+        let last = expected.timeline.bucketNumber(at: origin + .milliseconds(700 * 10))
+        #expect(got.timeline.buckets(endingWith: last, count: 8) == expected.timeline.buckets(endingWith: last, count: 8))
+        #expect(expected.timeline.buckets(endingWith: last, count: 8).contains { $0.coldLoads > 0 && $0.errors > 0 })
+    }
+
     @Test func longModelNamesAreCutOnACharacterBoundary() {
         let name = String(repeating: "é", count: 150)  // 300 bytes
         let cut = request(model: name).model!

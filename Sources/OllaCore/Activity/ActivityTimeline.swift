@@ -93,15 +93,24 @@ public struct ActivityTimeline: Sendable {
 
     /// Counts `request`, which ended at `instant`.
     public mutating func record(_ request: RecentRequest, at instant: ContinuousClock.Instant) {
+        record(status: request.status, timeToFirstByte: request.timeToFirstByte, usage: request.usage, at: instant)
+    }
+
+    /// Counts a request with `status`, `timeToFirstByte` and `usage` (as a `RecentRequest`
+    /// holds them), which ended at `instant`.
+    mutating func record(status: Int, timeToFirstByte: Duration?, usage: TokenUsage?, at instant: ContinuousClock.Instant) {
         let offset = offset(of: instant)
         let number = bucketNumber(atOffset: offset)
+        // As `RecentRequest.failed` and `.coldLoad` count them.
+        let failed = status < 100 || status >= 500
+        let coldLoad = usage?.timings?.wasColdLoad ?? false
         update(number) { bucket in
             bucket.requests += 1
-            if request.failed { bucket.errors += 1 }
-            if request.coldLoad { bucket.coldLoads += 1 }
-            if let ttfb = request.timeToFirstByte { bucket.sample(ttfb) }
+            if failed { bucket.errors += 1 }
+            if coldLoad { bucket.coldLoads += 1 }
+            if let timeToFirstByte { bucket.sample(timeToFirstByte) }
         }
-        guard let usage = request.usage, usage.completionTokens > 0 else { return }
+        guard let usage, usage.completionTokens > 0 else { return }
         spread(Double(usage.completionTokens), over: Self.nanoseconds(usage.evalDuration ?? .zero), endingAt: offset,
                inBucket: number)
     }
