@@ -52,9 +52,8 @@ extension TokenScanner {
         guard line.index == end else { return nil }
         guard done, prompt != nil || completion != nil else { return .some(nil) }
         return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0,
-                          evalDuration: eval.map { .nanoseconds($0) }, loadDuration: load.map { .nanoseconds($0) },
-                          totalDuration: total.map { .nanoseconds($0) },
-                          promptEvalDuration: promptEval.map { .nanoseconds($0) })
+                          evalNanoseconds: eval, loadNanoseconds: load, totalNanoseconds: total,
+                          promptEvalNanoseconds: promptEval)
     }
 }
 

@@ -81,9 +81,8 @@ public enum TokenScanner {
         }
         guard valid, done, prompt != nil || completion != nil else { return nil }
         return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0,
-                          evalDuration: eval.map { .nanoseconds($0) }, loadDuration: load.map { .nanoseconds($0) },
-                          totalDuration: total.map { .nanoseconds($0) },
-                          promptEvalDuration: promptEval.map { .nanoseconds($0) })
+                          evalNanoseconds: eval, loadNanoseconds: load, totalNanoseconds: total,
+                          promptEvalNanoseconds: promptEval)
     }
 
     /// OpenAI-compatible responses: a `usage` object with `prompt_tokens` and
