@@ -55,7 +55,7 @@ public struct ActivityTimeline: Sendable {
         originStored = StoredInstant(origin)
         self.bucketWidth = max(bucketWidth, .milliseconds(1))
         self.bucketCount = max(1, bucketCount)
-        widthNanoseconds = Self.nanoseconds(self.bucketWidth)
+        widthNanoseconds = self.bucketWidth.saturatedNanoseconds
         ring = (0..<self.bucketCount).map { _ in Bucket(number: -1) }
     }
 
@@ -66,29 +66,12 @@ public struct ActivityTimeline: Sendable {
 
     /// Nanoseconds from `origin` to `instant`.
     private func offset(of instant: ContinuousClock.Instant) -> Int64 {
-        Self.nanoseconds(StoredInstant(instant).since(originStored))
+        StoredInstant(instant).since(originStored).saturatedNanoseconds
     }
 
     /// The bucket `offset` nanoseconds after `origin` falls in (0 for offsets before it).
     private func bucketNumber(atOffset offset: Int64) -> Int {
         offset > 0 ? Int(offset / widthNanoseconds) : 0
-    }
-
-    /// `duration` in whole nanoseconds (ContinuousClock's resolution, and Ollama's), saturated.
-    /// The timeline computes in these: `Duration`'s own `/` and `*` go through generic
-    /// 128-bit arithmetic and a conversion to `Double`, ~2 K instructions per record.
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        let attoseconds = duration.attoseconds
-        // A duration from zero to ~584 years (every offset and generation time): its count's
-        // high word is below the divisor, so one 128-by-64-bit division gives the quotient
-        // (`Int128`'s `/` is a runtime call).
-        let high = UInt64(truncatingIfNeeded: attoseconds >> 64)
-        if attoseconds >= 0, high < 1_000_000_000 {
-            let quotient = UInt64(1_000_000_000).dividingFullWidth((high: high, low: UInt64(truncatingIfNeeded: attoseconds))).quotient
-            return quotient > UInt64(Int64.max) ? .max : Int64(quotient)
-        }
-        let value = attoseconds / 1_000_000_000
-        return value > Int128(Int64.max) ? .max : value < Int128(Int64.min) ? .min : Int64(value)
     }
 
     /// Counts `request`, which ended at `instant`.
@@ -111,7 +94,7 @@ public struct ActivityTimeline: Sendable {
             if let timeToFirstByte { bucket.sample(timeToFirstByte) }
         }
         guard let usage, usage.completionTokens > 0 else { return }
-        spread(Double(usage.completionTokens), over: Self.nanoseconds(usage.evalDuration ?? .zero), endingAt: offset,
+        spread(Double(usage.completionTokens), over: (usage.evalDuration ?? .zero).saturatedNanoseconds, endingAt: offset,
                inBucket: number)
     }
 

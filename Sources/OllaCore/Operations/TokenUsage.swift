@@ -89,19 +89,12 @@ public struct TokenUsage: Sendable, Equatable {
         return nanoseconds == Int.min ? absent &+ 1 : Int64(nanoseconds)
     }
 
-    /// `duration` in whole nanoseconds (toward zero), saturated; `absent` for nil.
+    /// `duration` in whole nanoseconds (toward zero), saturated one above `absent`; `absent`
+    /// for nil.
     private static func stored(_ duration: Duration?) -> Int64 {
         guard let duration else { return absent }
-        let attoseconds = duration.attoseconds
-        // Zero to ~584 years (every timing a backend reports): the count's high word is
-        // below the divisor, so one 128-by-64-bit division gives the quotient.
-        let high = UInt64(truncatingIfNeeded: attoseconds >> 64)
-        if attoseconds >= 0, high < 1_000_000_000 {
-            let quotient = UInt64(1_000_000_000).dividingFullWidth((high: high, low: UInt64(truncatingIfNeeded: attoseconds))).quotient
-            return quotient > UInt64(Int64.max) ? .max : Int64(quotient)
-        }
-        let value = attoseconds / 1_000_000_000
-        return value > Int128(Int64.max) ? .max : value <= Int128(absent) ? absent &+ 1 : Int64(value)
+        let nanoseconds = duration.saturatedNanoseconds
+        return nanoseconds == absent ? absent &+ 1 : nanoseconds
     }
 
     /// The timings the scheduler learns from; nil when the answer reported none. A streamed
