@@ -18,8 +18,7 @@ extension TokenScanner {
         guard end >= 2, base.load(as: UInt8.self) == JSONByte.openBrace,
               CompactLine.isPlain(base, count: end) else { return nil }
         var line = CompactLine(base: base, end: end)
-        var done = false
-        var prompt: Int?, completion: Int?, eval: Int?, load: Int?, total: Int?, promptEval: Int?
+        var fields = OllamaFinalLineFields()
         line.index = 1
         if line.byte(at: 1) == JSONByte.closeBrace {
             line.index = 2
@@ -33,27 +32,13 @@ extension TokenScanner {
                     guard let scalar = line.scalar() else { return nil }
                     value = scalar
                 }
-                // Each assignment keeps the last member of a repeated key, as Go's decoder does.
-                switch key.length {
-                case 4: if line.keyIs("done", key) { done = value.isTrue }
-                case 10: if line.keyIs("eval_count", key) { completion = value.count }
-                case 13:
-                    if line.keyIs("eval_duration", key) { eval = value.count }
-                    else if line.keyIs("load_duration", key) { load = value.count }
-                case 14: if line.keyIs("total_duration", key) { total = value.count }
-                case 17: if line.keyIs("prompt_eval_count", key) { prompt = value.count }
-                case 20: if line.keyIs("prompt_eval_duration", key) { promptEval = value.count }
-                default: break
-                }
+                fields.take(keyLength: key.length, isTrue: value.isTrue, count: value.count) { line.keyIs($0, key) }
                 guard let more = line.separator() else { return nil }
                 if !more { break }
             }
         }
         guard line.index == end else { return nil }
-        guard done, prompt != nil || completion != nil else { return .some(nil) }
-        return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0,
-                          evalNanoseconds: eval, loadNanoseconds: load, totalNanoseconds: total,
-                          promptEvalNanoseconds: promptEval)
+        return .some(fields.usage)
     }
 }
 

@@ -14,33 +14,18 @@ extension TokenScanner {
     static func ollamaUsageInOnePass(_ record: UnsafeRawBufferPointer) -> TokenUsage?? {
         guard let base = record.baseAddress else { return nil }
         var line = OnePassObject(bytes: record, base: base)
-        var done = false
-        var prompt: Int?, completion: Int?, eval: Int?, load: Int?, total: Int?, promptEval: Int?
+        var fields = OllamaFinalLineFields()
         guard line.opens() else { return nil }
         if !line.closesAtOnce() {
             while true {
                 guard let key = line.key(), let value = line.value() else { return nil }
-                // Each assignment keeps the last member of a repeated key, as Go's decoder does.
-                switch key.contentEnd - key.contentStart {
-                case 4: if line.keyIs("done", key) { done = value.isTrue }
-                case 10: if line.keyIs("eval_count", key) { completion = value.count }
-                case 13:
-                    if line.keyIs("eval_duration", key) { eval = value.count }
-                    else if line.keyIs("load_duration", key) { load = value.count }
-                case 14: if line.keyIs("total_duration", key) { total = value.count }
-                case 17: if line.keyIs("prompt_eval_count", key) { prompt = value.count }
-                case 20: if line.keyIs("prompt_eval_duration", key) { promptEval = value.count }
-                default: break
-                }
+                fields.take(keyLength: key.contentEnd - key.contentStart, isTrue: value.isTrue, count: value.count) { line.keyIs($0, key) }
                 guard let more = line.separator() else { return nil }
                 if !more { break }
             }
         }
         guard line.endsHere() else { return nil }
-        guard done, prompt != nil || completion != nil else { return .some(nil) }
-        return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0,
-                          evalNanoseconds: eval, loadNanoseconds: load, totalNanoseconds: total,
-                          promptEvalNanoseconds: promptEval)
+        return .some(fields.usage)
     }
 
     /// What `openAIUsageWalking` answers for `record` (an OpenAI chunk or body: the last
