@@ -31,13 +31,29 @@ server does with a request before its first token. The rules follow Ollama's sch
   for this request, as routes.go measures it: ~0 when resident and the queue was empty),
   ``prompt_eval_count``, ``prompt_eval_duration``, ``eval_count``, ``eval_duration`` (ns).
   As with Ollama, the response head is written together with the first chunk.
+* **A load runs beside the scheduler.** The request that loads a model no longer holds the line
+  once its load has started (server/sched.go ``load`` waits for the runner in a goroutine), so
+  requests for resident models behind it are admitted while it loads; a further request for the
+  loading model waits for it (``useLoadedRunner`` takes the loading runner's lock), and so does
+  a request that needs another load (one load at a time: ``updateFreeSpace`` takes every
+  runner's lock first), and everything behind either. The load waits for the runner with its request's context
+  (``WaitUntilRunning(req.ctx)``): a client that leaves during the load aborts it and the model
+  is unloaded (``aborted_loads``).
+* ``/api/ps`` lists a model from the start of its load, as Ollama up to 0.32.3 does
+  (``load`` puts the runner in ``loaded`` before it runs; ``PsHandler`` lists ``loaded``), with
+  ``expires_at`` now plus its keep-alive while it has never been idle (loading, or on its first
+  requests), and the expiry set when it last went idle while later requests use it (Ollama sets
+  ``expiresAt`` only when a runner goes idle). ``ps_waits_for_loads=True`` answers as Ollama from
+  0.32.4 does instead (``loadedModels`` takes each runner's lock, which a load holds until the
+  runner runs): not before every load in progress has ended.
 * ``/api/ps`` (``expires_at``, ``size_vram``), ``/api/tags``, ``/api/version``, ``/api/show``,
   ``GET /`` and ``HEAD /``; ``/api/generate``, ``/api/chat``; ``/v1/chat/completions``
   (SSE when streaming).
 
 Counters (``instance.stats``): ``loads`` (cold loads started), ``evictions`` (unloads to make
 room), ``expirations`` (keep-alive ran out), ``unloads`` (keep_alive 0), ``rejected`` (503s),
-``requests``, ``completed``, ``cut`` (streams broken by ``kill()``), ``restarts``.
+``requests``, ``completed``, ``cut`` (streams broken by ``kill()``), ``restarts``,
+``aborted_loads`` (loads whose client left before they ended).
 
 Use it in-process, on a running asyncio loop::
 
@@ -145,6 +161,7 @@ class Stats:
     cut: int = 0
     restarts: int = 0
     max_pending: int = 0
+    aborted_loads: int = 0
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -263,11 +280,13 @@ class FleetOllama:
                  max_queue: int = 512, keep_alive_s: float = 300.0, load_s: float = 1.5,
                  load_jitter: float = 0.1, s_per_token: float = 0.02, prompt_eval_s: float = 0.05,
                  default_tokens: int = 32, size_vram: int = 4_000_000_000, seed: int = 1,
-                 host: str = "127.0.0.1", port: int = 0, eviction: str = "lru"):
+                 host: str = "127.0.0.1", port: int = 0, eviction: str = "lru",
+                 ps_waits_for_loads: bool = False):
         if eviction not in ("lru", "ollama"):
             raise ValueError(f"eviction must be 'lru' or 'ollama', not {eviction!r}")
         self.name = name
         self.eviction = eviction
+        self.ps_waits_for_loads = ps_waits_for_loads
         self.models = {normalize_model(m): model_entry(m) for m in models}
         self.max_loaded, self.num_parallel, self.max_queue = max_loaded, num_parallel, max_queue
         self.keep_alive_s, self.load_s, self.load_jitter = keep_alive_s, load_s, load_jitter
@@ -467,6 +486,13 @@ class FleetOllama:
                         self._unload(victim, "evicted")
                     await ev.wait()          # every request behind this one waits too
                     continue
+                busy = next((x for x in self.runners.values() if x.loading), None)
+                if busy is not None:
+                    # One load at a time: Ollama's updateFreeSpace takes every runner's lock
+                    # before a load, and a loading runner holds its own until it runs; every
+                    # request behind this one waits too.
+                    await busy.ready.wait()
+                    continue
                 self._load(req)
                 break
 
@@ -505,14 +531,19 @@ class FleetOllama:
         seconds = max(0.0, self.load_s * (1 + self.load_jitter * self.rng.uniform(-1, 1)))
 
         async def finish():
-            await asyncio.sleep(seconds)
+            # Ollama waits for the runner with the request's context (WaitUntilRunning(req.ctx)):
+            # a client that leaves during the load aborts it, and the runner is unloaded.
+            loaded = asyncio.ensure_future(asyncio.sleep(seconds))
+            await asyncio.wait({loaded, req.future}, return_when=asyncio.FIRST_COMPLETED)
+            if req.future.done():
+                loaded.cancel()
+                r.ready.set()         # the runner's lock is released (its waiters find it gone)
+                self._unload(r, "aborted")
+                return
             r.loading = False
             r.last_used = time.monotonic()
             r.ready.set()
-            if req.future.done():     # its client left during the load: the model stays
-                self._release(r)
-            else:
-                req.future.set_result(r)
+            req.future.set_result(r)
         self._spawn(finish())
 
     def _release(self, r: Runner):
@@ -543,6 +574,8 @@ class FleetOllama:
             self.evict_log.append((time.monotonic(), r.model))
         elif reason == "expired":
             self.stats.expirations += 1
+        elif reason == "aborted":
+            self.stats.aborted_loads += 1
         else:
             self.stats.unloads += 1
         ev, self._unloaded = self._unloaded, asyncio.Event()
@@ -649,6 +682,10 @@ class FleetOllama:
             return await self._send(conn, 200, {"models": list(self.models.values())}, keep)
         if method == "GET" and path == "/api/ps":
             self.ps_log.append(time.monotonic())
+            if self.ps_waits_for_loads:
+                # Ollama from 0.32.4: loadedModels takes each runner's lock, held by a load until it runs.
+                while (loading := next((r for r in self.runners.values() if r.loading), None)) is not None:
+                    await loading.ready.wait()
             return await self._send(conn, 200, {"models": self._ps()}, keep)
         if method == "GET" and path == "/v1/models":
             data = [{"id": n, "object": "model", "created": 1740823200, "owned_by": "library"}
@@ -673,7 +710,7 @@ class FleetOllama:
             e = dict(self.models[m])
             if r.session_s < 0:
                 exp = now + 10 * 365 * 86400
-            elif r.ref_count > 0 or r.expires_at is None:
+            elif r.expires_at is None:     # never idle yet: loading, or on its first requests
                 exp = now + max(r.session_s, 0)
             else:
                 exp = r.expires_at

@@ -247,3 +247,108 @@ def test_stall_freezes_the_instance_and_it_goes_on_after():
         assert 0.4 <= waited < 2.0, f"the answer came {waited:.2f} s after the request, stall 0.6 s"
         r = chat(inst, "alpha", tokens=3)
         assert r.status == 200 and r.lines[-1]["done"] is True
+
+
+def ps_models(inst) -> dict:
+    return {m["name"]: m for m in json.loads(get(inst, "/api/ps")[2])["models"]}
+
+
+def expires_in(entry: dict) -> float:
+    """Seconds from now to the entry's `expires_at` (RFC 3339, UTC)."""
+    import datetime
+    stamp = entry["expires_at"].replace("Z", "+00:00")
+    return datetime.datetime.fromisoformat(stamp).timestamp() - time.time()
+
+
+def test_ps_lists_a_model_from_the_start_of_its_load_as_ollama_up_to_0_32_3():
+    # server/sched.go load() puts the runner in `loaded` before it runs; PsHandler lists
+    # `loaded`, with expires_at now + keep-alive while the runner has never been idle.
+    with fleet(load_s=1.0, keep_alive_s=300) as inst:
+        t, box = in_thread(chat, inst, "alpha", 1)
+        time.sleep(0.3)
+        listed = ps_models(inst)
+        assert list(listed) == ["alpha:latest"] and inst.snapshot()["loading"] == ["alpha:latest"]
+        assert 299 <= expires_in(listed["alpha:latest"]) <= 301
+        assert listed["alpha:latest"]["size_vram"] > 0
+        t.join(10)
+        assert box["r"].status == 200 and box["r"].first >= 1.0
+
+
+def test_a_busy_model_keeps_the_expiry_it_got_when_it_last_went_idle():
+    # Ollama sets expiresAt only when a runner goes idle (processCompleted); a later request
+    # stops the timer and leaves expiresAt as it was.
+    with fleet(keep_alive_s=300) as inst:
+        assert chat(inst, "alpha", tokens=1).status == 200
+        idle_expiry = expires_in(ps_models(inst)["alpha:latest"])
+        time.sleep(0.6)
+        t, box = in_thread(chat, inst, "alpha", 200)     # ~1 s of generation
+        time.sleep(0.3)
+        busy_expiry = expires_in(ps_models(inst)["alpha:latest"])
+        assert abs((idle_expiry - 0.9) - busy_expiry) < 0.25, (idle_expiry, busy_expiry)
+        t.join(10)
+        assert box["r"].status == 200
+        assert 299 <= expires_in(ps_models(inst)["alpha:latest"]) <= 301, "idle again: a fresh keep-alive"
+
+
+def test_ps_waits_for_loads_answers_once_the_load_is_over_as_ollama_from_0_32_4():
+    # From 0.32.4 loadedModels() takes each runner's lock, which load() holds until it runs.
+    with fleet(load_s=1.0, ps_waits_for_loads=True) as inst:
+        assert ps_names(inst) == []
+        t, box = in_thread(chat, inst, "alpha", 1)
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        listed = ps_models(inst)
+        waited = time.monotonic() - t0
+        assert 0.5 <= waited <= 1.2, f"/api/ps answered after {waited:.2f} s"
+        assert list(listed) == ["alpha:latest"] and inst.snapshot()["loading"] == []
+        t.join(10)
+        assert box["r"].status == 200
+
+
+def test_resident_models_are_served_while_another_loads():
+    # A load runs beside the scheduler: a request for a resident model admitted behind the
+    # request that started a load is not held up by it.
+    with fleet(max_loaded=2, load_s=1.0) as inst:
+        assert chat(inst, "alpha", tokens=1).status == 200
+        t_b, b = in_thread(chat, inst, "beta", 1)
+        time.sleep(0.2)
+        a = chat(inst, "alpha", tokens=1)
+        t_b.join(10)
+        assert a.status == 200 and a.first < 0.2, f"alpha waited {a.first:.2f} s behind beta's load"
+        assert b["r"].status == 200 and b["r"].first >= 1.0
+
+
+def test_a_client_leaving_during_the_load_aborts_it():
+    # Ollama waits for the runner with the request's context (WaitUntilRunning(req.ctx)).
+    with fleet(load_s=1.0) as inst:
+        c = socket.create_connection((inst.host, inst.port))
+        body = json.dumps({"model": "alpha", "messages": [{"role": "user", "content": "hi"}]}).encode()
+        c.sendall(b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        time.sleep(0.3)
+        assert inst.snapshot()["loading"] == ["alpha:latest"]
+        c.close()
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline and inst.snapshot()["stats"]["aborted_loads"] == 0:
+            time.sleep(0.02)
+        assert inst.snapshot()["stats"]["aborted_loads"] == 1
+        assert ps_names(inst) == [] and inst.snapshot()["loading"] == []
+
+
+def test_one_load_at_a_time_and_the_queue_behind_a_waiting_load_waits():
+    # server/sched.go: before a load, updateFreeSpace takes every runner's lock, and a loading
+    # runner holds its own until it runs; processPending takes one request at a time.
+    with fleet(max_loaded=3, load_s=0.6) as inst:
+        assert chat(inst, "gamma", tokens=1).status == 200          # gamma resident
+        t_a, a = in_thread(chat, inst, "alpha", 1)
+        time.sleep(0.1)
+        t_b, b = in_thread(chat, inst, "beta", 1)                   # waits for alpha's load
+        time.sleep(0.1)
+        g = chat(inst, "gamma", tokens=1)                           # behind beta: waits too
+        for t in (t_a, t_b):
+            t.join(10)
+        a, b = a["r"], b["r"]
+        assert a.status == b.status == g.status == 200
+        assert b.first >= 0.5 + 0.6 - 0.05, f"beta's load started before alpha's ended ({b.first:.2f} s)"
+        assert 0.3 <= g.first <= 0.6, f"gamma waited {g.first:.2f} s (until alpha loaded, beta's load began)"
+        assert inst.snapshot()["stats"]["loads"] == 3
