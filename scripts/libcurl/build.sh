@@ -65,7 +65,10 @@
 # port with the cached connections, not through a needle connection struct built and freed
 # per transfer (every check ConnectionExists makes kept); 0025 skips the progress update after each step of a transfer's state machine when
 # neither a progress meter or callback nor a low speed check can see it; 0026 appends a
-# custom request header line and its CRLF in one step. Each patch starts
+# custom request header line and its CRLF in one step; 0027 keeps a socket's transfers in a
+# table of one slot where no protocol shares a socket between transfers (no HTTP/2 or /3
+# built); 0028 keeps a socket's entry in the multi handle's socket hash between a kept
+# connection's transfers instead of freeing it and building it again. Each patch starts
 # with what it does and why. See docs/security.md.
 #
 # What is compiled: HTTP and HTTPS (OpenSSL, linked dynamically against Debian's libssl3, so
