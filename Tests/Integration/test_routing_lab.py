@@ -68,6 +68,27 @@ def test_instance_admits_in_arrival_order():
     assert [r.user for r in done] == [0, 1, 2]
 
 
+def test_instance_loads_one_model_at_a_time():
+    """One instance, K=2, P=1, load 1 s: `beta` sent while `alpha` loads waits for that load
+    to end before its own starts (Ollama loads one model at a time per instance, and so does
+    fleet_ollama.py), holding the line meanwhile; a second `alpha` sent behind it starts once
+    beta's load has started (1.0 s) and alpha's slot is free, without waiting for that load."""
+    spec = Instance("duo", ["alpha", "beta", "gamma"], max_loaded=2, load_s=1.0, prompt_eval_s=0.05,
+                    s_per_token=0.01)
+    sim = lab.Sim()
+    inst = lab.Instance(sim, spec, seed=0, on_done=lambda i, r: None)
+    inst.rng.uniform = lambda a, b: 0.0            # no jitter: exact times below
+    reqs = [lab.Req(0, "alpha", 10, 0.0), lab.Req(1, "beta", 10, 0.1), lab.Req(2, "alpha", 10, 0.2)]
+    for r in reqs:
+        sim.at(r.sent, inst.submit, r)
+    sim.run()
+    a1, b, a2 = reqs
+    assert abs(a1.first - (1.0 + 0.06)) < 1e-9          # load, prompt, one token
+    assert abs(b.first - (2.0 + 0.06)) < 1e-9           # its load starts when alpha's ends (1.0 s)
+    assert abs(a2.first - (1.15 + 0.06)) < 1e-9         # after alpha's first stream (1.15 s), beside beta's load
+    assert inst.loads == 2 and inst.evictions == 0
+
+
 def test_users_draw_as_the_bench_does():
     """A user's requests follow the bench's seeded draws (fleet_bench.py's `user`): model,
     tokens, think, in that order, from random.Random(f"{seed}:{key}:{user}")."""

@@ -163,6 +163,11 @@ class Instance:
                     self.unload(victim)
                     continue
                 return
+            if any(x.loading for x in self.runners.values()):
+                # One load at a time (Ollama's updateFreeSpace takes every runner's lock before
+                # a load; a loading runner holds its own until it runs): the head waits for the
+                # load in progress, and everything behind it too. Resumed by `loaded`.
+                return
             self.pending.popleft()
             self.load(req)
 
