@@ -39,4 +39,28 @@ import Testing
         #expect(Self.holds(filler + Array("_tokens".utf8)))
         #expect(Self.holds(Array("_tokens".utf8) + filler))
     }
+
+    /// Where the last marker or `\u` starts, as a plain search from the end finds it: with
+    /// several candidates and near misses in one block of sixteen, at every offset.
+    @Test func theLastCandidateIsFoundWhereItStarts() {
+        var random = SplitMix64(seed: 23)
+        let alphabet = Array("_tokens\\uxx".utf8)
+        let marker = Array("_tokens".utf8)
+        for length in [2, 7, 15, 16, 17, 31, 32, 33, 64, 65, 100, 200] {
+            for _ in 0..<300 {
+                var text = (0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
+                // Whole markers at random places, sometimes two in one block.
+                for _ in 0..<Int(random.next() % 3) where length >= marker.count {
+                    let at = Int(random.next() % UInt64(length - marker.count + 1))
+                    text.replaceSubrange(at..<(at + marker.count), with: marker)
+                }
+                let expected = text.indices.reversed().first { index in
+                    (text[index] == UInt8(ascii: "\\") && index + 1 < text.count && text[index + 1] == UInt8(ascii: "u"))
+                        || (index + marker.count <= text.count && Array(text[index..<(index + marker.count)]) == marker)
+                }
+                let found = text.withUnsafeBytes { TokenScanner.lastMarker("_tokens", in: $0) }
+                #expect(found == expected, "\(String(decoding: text, as: UTF8.self))")
+            }
+        }
+    }
 }

@@ -68,4 +68,27 @@ import Testing
         streamed.streamDuration = .seconds(2)
         #expect(streamed.timings == GenerationTimings(evalCount: 8, evalDuration: .seconds(2)))
     }
+
+    /// The fleet page's timeline reads a cold load and the generation time as stored; they
+    /// are what `timings?.wasColdLoad` and `evalDuration` say, around the threshold and at
+    /// the extremes.
+    @Test func coldLoadAndGenerationTimeReadAsStored() {
+        let threshold = SchedulerSettings.coldLoadThreshold
+        var usages: [TokenUsage] = [TokenUsage(promptTokens: 1, completionTokens: 9)]
+        for load in [nil, .zero, threshold - .nanoseconds(1), threshold, threshold + .nanoseconds(1), .seconds(-1),
+                     .seconds(Int64.max), .zero - .seconds(Int64.max)] as [Duration?] {
+            for eval in [nil, .zero, .nanoseconds(1), .seconds(3), .seconds(-2)] as [Duration?] {
+                usages.append(TokenUsage(promptTokens: 1, completionTokens: 9, evalDuration: eval, loadDuration: load))
+                var streamed = TokenUsage(promptTokens: 1, completionTokens: 9, evalDuration: eval, loadDuration: load)
+                streamed.streamDuration = .seconds(5)
+                usages.append(streamed)
+            }
+        }
+        for usage in usages {
+            #expect(usage.wasColdLoad == (usage.timings?.wasColdLoad ?? false), "\(usage)")
+            #expect(usage.evalNanosecondsOrZero == (usage.evalDuration ?? .zero).saturatedNanoseconds, "\(usage)")
+        }
+        #expect(TokenUsage(promptTokens: 1, completionTokens: 9, loadDuration: threshold).wasColdLoad)
+        #expect(!TokenUsage(promptTokens: 1, completionTokens: 9, loadDuration: threshold - .nanoseconds(1)).wasColdLoad)
+    }
 }

@@ -86,7 +86,7 @@ public struct ActivityTimeline: Sendable {
         let number = bucketNumber(atOffset: offset)
         // As `RecentRequest.failed` and `.coldLoad` count them.
         let failed = status < 100 || status >= 500
-        let coldLoad = usage?.timings?.wasColdLoad ?? false
+        let coldLoad = usage?.wasColdLoad ?? false
         update(number) { bucket in
             bucket.requests += 1
             if failed { bucket.errors += 1 }
@@ -94,7 +94,7 @@ public struct ActivityTimeline: Sendable {
             if let timeToFirstByte { bucket.sample(timeToFirstByte) }
         }
         guard let usage, usage.completionTokens > 0 else { return }
-        spread(Double(usage.completionTokens), over: (usage.evalDuration ?? .zero).saturatedNanoseconds, endingAt: offset,
+        spread(Double(usage.completionTokens), over: usage.evalNanosecondsOrZero, endingAt: offset,
                inBucket: number)
     }
 

@@ -4,8 +4,16 @@ extension JSONBodyScanner {
     /// string (and a `keep_alive` string) is decoded.
     ///
     /// `modelKeys` rank as in `topLevelString(forKeys:in:)`. Agrees with `JSONParser` on
-    /// every body it accepts (checked by `BodyScannerFuzz`).
+    /// every body it accepts (checked by `BodyScannerFuzz`). A body of printable ASCII
+    /// without a backslash (what clients send, as a rule) is read by `plainSummary` first;
+    /// what it leaves undecided, the walk reads.
     public static func summary(of body: UnsafeRawBufferPointer, modelKeys: [String]) -> RequestBodySummary {
+        plainSummary(of: body, modelKeys: modelKeys) ?? walkedSummary(of: body, modelKeys: modelKeys)
+    }
+
+    /// The summary by a walk of the top-level members (`JSONTopLevelWalker`), whatever the
+    /// body holds: the reference of `plainSummary` in the tests.
+    static func walkedSummary(of body: UnsafeRawBufferPointer, modelKeys: [String]) -> RequestBodySummary {
         var model: (rank: Int, value: String)?
         var keepAlive: Range<Int>?, prompt: Range<Int>?, messages: Range<Int>?
         var walker = JSONTopLevelWalker(bytes: body)
@@ -35,8 +43,16 @@ extension JSONBodyScanner {
             return true
         }
         guard isWellFormed else { return RequestBodySummary() }
-        return RequestBodySummary(
-            model: model?.value, isObject: true,
+        return summary(model: model?.value, keepAlive: keepAlive, prompt: prompt, messages: messages, in: body)
+    }
+
+    /// The summary of a well-formed body from what its members held: the model, and where
+    /// the first `keep_alive`, `prompt` and `messages` values are.
+    @inline(__always)
+    static func summary(model: String?, keepAlive: Range<Int>?, prompt: Range<Int>?, messages: Range<Int>?,
+                        in body: UnsafeRawBufferPointer) -> RequestBodySummary {
+        RequestBodySummary(
+            model: model, isObject: true,
             keepAliveIsZero: keepAlive.map { isZeroDuration($0, in: body) } ?? false,
             promptIsEmpty: prompt.map { isEmpty($0, in: body) } ?? true,
             messagesIsEmpty: messages.map { isEmpty($0, in: body) } ?? true)

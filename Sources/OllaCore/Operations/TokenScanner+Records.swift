@@ -151,7 +151,14 @@ private struct MarkerSearch {
                                        .| candidates(at: end - 48) .| candidates(at: end - 64)) {
                 end -= 64
             }
-            while end >= 16, !holdsAny(candidates(at: end - 16)) {
+            // The block that holds the last candidate gives its position from the mask (the
+            // highest lane set), without a byte loop back to it.
+            while end >= 16 {
+                let words = unsafeBitCast(candidates(at: end - 16), to: SIMD2<UInt64>.self)
+                // Lane k is byte k of the sixteen, whatever the host's byte order.
+                let low = UInt64(littleEndian: words[0]), high = UInt64(littleEndian: words[1])
+                if high != 0 { return end - 16 + 8 + (63 - high.leadingZeroBitCount) / 8 }
+                if low != 0 { return end - 16 + (63 - low.leadingZeroBitCount) / 8 }
                 end -= 16
             }
         }

@@ -97,6 +97,21 @@ public struct TokenUsage: Sendable, Equatable {
         return nanoseconds == absent ? absent &+ 1 : nanoseconds
     }
 
+    /// `timings?.wasColdLoad ?? false` read from the stored load time, without building the
+    /// timings: the fleet page's timeline asks it of every finished request.
+    var wasColdLoad: Bool {
+        // `absent` is below any threshold: no load time reported is no cold load.
+        loadNanoseconds >= Self.coldLoadNanoseconds
+    }
+
+    /// `SchedulerSettings.coldLoadThreshold` in nanoseconds.
+    private static let coldLoadNanoseconds = SchedulerSettings.coldLoadThreshold.saturatedNanoseconds
+
+    /// `(evalDuration ?? .zero).saturatedNanoseconds`, read as stored.
+    var evalNanosecondsOrZero: Int64 {
+        evalNanoseconds == Self.absent ? 0 : evalNanoseconds
+    }
+
     /// The timings the scheduler learns from; nil when the answer reported none. A streamed
     /// answer that reports only counts (Anthropic, OpenAI shapes) offers its output tokens over
     /// its `streamDuration` as the generation speed.
