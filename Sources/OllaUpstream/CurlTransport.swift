@@ -40,6 +40,12 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
     /// forwarded chunk).
     private let queued = Atomic<Bool>(false)
     private let transfers = TransferTable()
+    /// The commands `drainCommands` is running, moved out of `commands` by a swap with this
+    /// array (empty, its storage kept), which the queue then fills: neither the queue nor
+    /// this one allocates per round. Copying the queue out and emptying it in place
+    /// allocated new storage for the queue at every drain (the copy shared the old one).
+    /// Loop thread only (the swap happens under the queue's lock, on the loop thread).
+    @exclusivity(unchecked) private var draining: [Command] = []
     /// libcurl's timer (its timer callback): when it wants
     /// `curl_multi_socket_action(CURL_SOCKET_TIMEOUT)`. Loop thread only, like every field
     /// below, so their run-time exclusivity checks (~80 instructions per access, several per
@@ -153,14 +159,17 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         }
     }
 
-    private func post(_ command: Command) {
-        let accepted = commands.withLock { commands -> Bool in
-            guard !commands.stopped else { return false }
-            commands.queue.append(command)
-            return true
+    private func post(_ command: consuming Command) {
+        // Moved into the queue (`take`), not copied: a start command holds the whole request,
+        // and a copy retained its strings and arrays once more (released with the original).
+        var pending: Command? = consume command
+        commands.withLock { commands in
+            guard !commands.stopped else { return }
+            // Unwrapped in place: a `let` bound to it was a copy.
+            commands.queue.append(pending.take()!)
         }
-        guard accepted else {
-            Self.refuseAfterStop(command)
+        if let refused = pending.take() {
+            Self.refuseAfterStop(refused)
             return
         }
         queued.store(true, ordering: .releasing)
@@ -360,17 +369,16 @@ public final class CurlTransport: UpstreamTransport, EventDriver, @unchecked Sen
         // An exchange, not a load and a store: a command queued between the two would wait
         // unseen (the round after it would sleep).
         guard queued.load(ordering: .relaxed), queued.exchange(false, ordering: .acquiring) else { return }
-        var pending = commands.withLock { commands -> [Command] in
-            // Taking the shared array and clearing it in place allocates: not when it is empty.
-            if commands.queue.isEmpty { return [] }
-            let taken = commands.queue
-            commands.queue.removeAll(keepingCapacity: true)
-            return taken
+        // The queue's storage and `draining`'s (empty) change places: nothing is copied or
+        // allocated, and the queue keeps a buffer for the next posts.
+        commands.withLock { commands in
+            if !commands.queue.isEmpty { swap(&commands.queue, &draining) }
         }
         // Each command is moved out of the array (`popLast`, in queue order once reversed):
-        // `for command in pending` copied each one, a start command with its whole request.
-        pending.reverse()
-        while let command = pending.popLast() {
+        // `for command in draining` copied each one, a start command with its whole request.
+        // `draining` is left empty with its storage for the next swap.
+        draining.reverse()
+        while let command = draining.popLast() {
             switch command {
             case .start(let request, let delegate): begin(request, delegate)
             case .cancel(let id): if let transfer = transfers[id] { remove(transfer) }

@@ -43,34 +43,37 @@ final class HeaderListBuffer {
     /// Writes the lines for `request` over the previous ones and returns the head of the
     /// list, valid until the next `write` (never nil: `Expect:` is always there).
     func write(for request: UpstreamRequest) -> Curl.HeaderList {
+        // The headers are read in place, by index: `for header in` copied each one out (a
+        // retain and a release of its name and its value, twice per header).
+        let headers = request.headers
         var length = 0
         var sawAccept = false
         var sawContentType = false
-        for header in request.headers {
+        for index in headers.indices {
             // `Name: value\0`, or `Name;\0` (shorter) when the value is empty.
-            length += header.name.utf8.count + header.value.utf8.count + 3
-            if HTTPHeaderName.matches(header.name, "accept") { sawAccept = true }
-            if HTTPHeaderName.matches(header.name, "content-type") { sawContentType = true }
+            length += headers[index].name.utf8.count + headers[index].value.utf8.count + 3
+            if HTTPHeaderName.matches(headers[index].name, "accept") { sawAccept = true }
+            if HTTPHeaderName.matches(headers[index].name, "content-type") { sawContentType = true }
         }
         let addAccept = !sawAccept
         let addContentType = !sawContentType && request.bodyLength != nil
         length += Self.expect.utf8CodeUnitCount + 1
         if addAccept { length += Self.accept.utf8CodeUnitCount + 1 }
         if addContentType { length += Self.contentType.utf8CodeUnitCount + 1 }
-        reserve(textBytes: length, lines: request.headers.count + 3)
+        reserve(textBytes: length, lines: headers.count + 3)
 
         // Nodes point into `text`, which no longer moves once reserved.
         var end = 0
         count = 0
-        for header in request.headers {
+        for index in headers.indices {
             let start = end
-            end = append(header.name, at: end)
-            if header.value.isEmpty {
+            end = append(headers[index].name, at: end)
+            if headers[index].value.isEmpty {
                 end = append(byte: UInt8(ascii: ";"), at: end)
             } else {
                 end = append(byte: UInt8(ascii: ":"), at: end)
                 end = append(byte: UInt8(ascii: " "), at: end)
-                end = append(header.value, at: end)
+                end = append(headers[index].value, at: end)
             }
             end = append(byte: 0, at: end)
             link(lineAt: start)

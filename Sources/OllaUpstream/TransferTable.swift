@@ -4,7 +4,7 @@ import OllaEngine
 /// handles they borrow. Loop thread only: the run-time exclusivity checks of its fields
 /// (~80 instructions per access; `isEmpty` is asked every loop round) are left out.
 final class TransferTable {
-    @exclusivity(unchecked) private var byID: [UInt64: Transfer] = [:]
+    @exclusivity(unchecked) private var byID = TransfersByID()
     // By easy handle: each running transfer and the `EasyHandle` it borrowed point at each
     // other (`Transfer.handle`, `EasyHandle.transfer`), and the easy handle leads to its
     // `EasyHandle` through `CURLOPT_PRIVATE`: no table by handle to update and search.
@@ -20,14 +20,14 @@ final class TransferTable {
     var isEmpty: Bool { byID.isEmpty }
 
     /// Every live transfer (a copy: the caller may remove while iterating).
-    var all: [Transfer] { Array(byID.values) }
+    var all: [Transfer] { byID.all }
 
     /// The live transfers whose first-byte or idle limit ran out at `now`, each with the
     /// failure it ends with (`Transfer.expiredTimeout`). The tick's question: no copy of the
     /// table, and nothing allocated while none ran out.
     func expired(now: ContinuousClock.Instant) -> [(transfer: Transfer, failure: UpstreamFailure)] {
         var expired: [(transfer: Transfer, failure: UpstreamFailure)] = []
-        for transfer in byID.values {
+        byID.forEach { transfer in
             if let failure = transfer.expiredTimeout(now: now) { expired.append((transfer, failure)) }
         }
         return expired
@@ -55,14 +55,14 @@ final class TransferTable {
 
     /// Records `transfer`, running on `handle` (its `easy`).
     func add(_ transfer: Transfer, on handle: EasyHandle) {
-        byID[transfer.transferID] = transfer
+        byID.insert(transfer)
         transfer.handle = handle
         handle.transfer = transfer
     }
 
     /// Forgets `transfer` (already out of the multi handle) and pools its handle. Idempotent.
     func remove(_ transfer: Transfer) {
-        if byID[transfer.transferID] === transfer { byID[transfer.transferID] = nil }
+        byID.remove(transfer)
         guard let handle = transfer.handle else { return }
         transfer.handle = nil
         handle.transfer = nil

@@ -102,3 +102,102 @@ private final class SilentDelegate: TransferDelegate, @unchecked Sendable {
         #expect(table.idleHandleCount == 1 && table.isEmpty)
     }
 }
+
+/// `TransfersByID` (the table by id) against a dictionary: every transfer found by its id after
+/// any sequence of inserts, replacements and removals, through growth and through runs of ids
+/// that share slots (removal moves the rest of a run back).
+@Suite struct TransfersByIDTests {
+    /// The easy handle the transfers name (never started: the table only reads their ids).
+    private let handle: EasyHandle
+
+    init() throws { handle = try EasyHandle() }
+
+    private func transfer(_ id: UInt64) -> Transfer {
+        let request = UpstreamRequest(transferID: id, url: "http://127.0.0.1:1/", method: "GET", headers: [],
+                                      bodyLength: nil, connectTimeout: .seconds(1), firstByteTimeout: nil, idleTimeout: nil)
+        return Transfer(request: request, delegate: SilentDelegate(), easy: handle.easy, now: .now)
+    }
+
+    private func expectSame(_ table: TransfersByID, _ reference: [UInt64: Transfer], ids: ClosedRange<UInt64>) {
+        #expect(table.count == reference.count)
+        #expect(table.isEmpty == reference.isEmpty)
+        for id in ids { #expect(table[id] === reference[id], "id \(id)") }
+        #expect(Set(table.all.map(ObjectIdentifier.init)) == Set(reference.values.map(ObjectIdentifier.init)))
+        var visited = 0
+        table.forEach { transfer in
+            visited += 1
+            #expect(reference[transfer.transferID] === transfer)
+        }
+        #expect(visited == reference.count)
+    }
+
+    @Test func agreesWithADictionaryThroughRandomInsertsAndRemovals() throws {
+        var generator = SplitMix(seed: 0x5EED)
+        for round in 0..<20 {
+            // Few distinct ids in a small table early on: long runs and many wrap-arounds.
+            let idRange: ClosedRange<UInt64> = 0...UInt64(8 + round * 12)
+            var table = TransfersByID(capacity: 8)
+            var reference: [UInt64: Transfer] = [:]
+            for _ in 0..<400 {
+                let id = generator.next() % (idRange.upperBound + 1)
+                if generator.next() % 3 == 0, let present = reference[id] {
+                    table.remove(present)
+                    reference[id] = nil
+                } else {
+                    let added = transfer(id)
+                    table.insert(added)
+                    reference[id] = added
+                }
+            }
+            expectSame(table, reference, ids: idRange)
+            for id in idRange.shuffled(using: &generator) {
+                if let present = reference[id] {
+                    table.remove(present)
+                    reference[id] = nil
+                    expectSame(table, reference, ids: idRange)
+                }
+            }
+            #expect(table.isEmpty)
+        }
+    }
+
+    @Test func removingAnotherTransferWithTheSameIdLeavesTheTableAlone() throws {
+        var table = TransfersByID()
+        let kept = transfer(7), stranger = transfer(7)
+        table.insert(kept)
+        table.remove(stranger)
+        #expect(table[7] === kept && table.count == 1)
+        table.remove(kept)
+        table.remove(kept)
+        #expect(table[7] == nil && table.isEmpty)
+    }
+
+    @Test func aTransferWithAPresentIdReplacesIt() throws {
+        var table = TransfersByID()
+        let first = transfer(3), retry = transfer(3)
+        table.insert(first)
+        table.insert(retry)
+        #expect(table[3] === retry && table.count == 1)
+    }
+
+    @Test func growsPastHalfFullAndKeepsEveryTransfer() throws {
+        var table = TransfersByID(capacity: 8)
+        let transfers = (1...1000).map { transfer(UInt64($0) << 32) }
+        for transfer in transfers { table.insert(transfer) }
+        #expect(table.count == 1000)
+        for transfer in transfers { #expect(table[transfer.transferID] === transfer) }
+    }
+}
+
+/// A small seeded generator (SplitMix64): the same sequence on every run.
+private struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -68,7 +68,10 @@
 # custom request header line and its CRLF in one step; 0027 keeps a socket's transfers in a
 # table of one slot where no protocol shares a socket between transfers (no HTTP/2 or /3
 # built); 0028 keeps a socket's entry in the multi handle's socket hash between a kept
-# connection's transfers instead of freeing it and building it again. Each patch starts
+# connection's transfers instead of freeing it and building it again; 0029 searches a header
+# value for a word (Connection: close) only where its first byte can match; 0030 keeps a
+# handle's Host: line and first host name while they stay the same instead of copying them
+# per transfer. Each patch starts
 # with what it does and why. See docs/security.md.
 #
 # What is compiled: HTTP and HTTPS (OpenSSL, linked dynamically against Debian's libssl3, so
