@@ -6,7 +6,8 @@ alternates direct, nginx, olla, direct, nginx, olla ... and reports medians over
 Prints a table with the ratios Olla/nginx and Olla/direct, then PASS/FAIL per target.
 
 Environment: OLLA_BIN (required), BENCH_BIN (dir with streamsrv/streamcli), BENCH_ROUNDS
-(default 3), BENCH_OUT (directory for results.json and table.txt; default the temp dir).
+(default 3), BENCH_OUT (directory for results.json and table.txt; default the temp dir),
+BENCH_OLLA_WORKERS (Olla's `server.workers`; default unset: one worker per online core).
 """
 import hashlib
 import json
@@ -36,6 +37,8 @@ OUT = os.environ.get("BENCH_OUT", TMP)
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TICK = os.sysconf("SC_CLK_TCK")
 PREFIX = "/olla/ollama"
+# Olla's `server.workers` (0 or unset: its default, one worker per online core).
+OLLA_WORKERS = int(os.environ.get("BENCH_OLLA_WORKERS") or 0)
 T_START = time.monotonic()
 
 procs = []          # (name, Popen) started by us; stopped in reverse order
@@ -92,7 +95,8 @@ def nginx(name, template, port, **subst):
 
 def olla(name, port, backend_port, balancer=None):
     cfg = {
-        "server": {"host": "127.0.0.1", "port": port, "request_logging": False},
+        "server": {"host": "127.0.0.1", "port": port, "request_logging": False,
+                   **({"workers": OLLA_WORKERS} if OLLA_WORKERS else {})},
         "proxy": {"read_timeout": "0s", **({"load_balancer": balancer} if balancer else {})},
         "discovery": {"static": {"endpoints": [
             # The bench backends run any number of requests at once; without num_parallel the
@@ -503,6 +507,7 @@ def main():
         "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
         "nginx": subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip(),
         "olla": subprocess.run([OLLA, "--version"], capture_output=True, text=True).stdout.strip(),
+        "olla_workers": OLLA_WORKERS or f"default ({os.cpu_count()} online cores)",
         "nofile": nofile,
     }
     log(f"temp dir {TMP}; {facts}")

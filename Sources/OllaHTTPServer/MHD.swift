@@ -131,7 +131,7 @@ enum MHD {
         headers.reserveCapacity(Int(max(0, MHD_get_connection_values(connection, .HEADER_KIND, nil, nil))))
         withUnsafeMutablePointer(to: &headers) { pointer in
             // Returns the number of headers, which the array already holds.
-            _ = MHD_get_connection_values(connection, .HEADER_KIND, collectHeader, pointer)
+            _ = MHD_get_connection_values_n(connection, .HEADER_KIND, collectHeader, pointer)
         }
         return headers
     }
@@ -165,18 +165,17 @@ enum MHD {
         MHD_lookup_connection_value(connection, .HEADER_KIND, name).map { String(cString: $0) }
     }
 
-    private static let collectHeader: MHD_KeyValueIterator = { cls, _, key, value in
+    /// With the lengths libmicrohttpd keeps (`MHD_get_connection_values_n`), no `strlen` of
+    /// each name and value: the same bytes, as libmicrohttpd refuses a head line holding a NUL
+    /// (patch 0003's check), so a name or value ends where its NUL is. Common names and values
+    /// (`Host`, `Content-Type`, `application/json`...) come back as literals (`HeaderText`).
+    private static let collectHeader: MHD_KeyValueIteratorN = { cls, _, key, keySize, value, valueSize in
         guard let cls, let key else { return MHD_Result.YES }
         let headers = cls.assumingMemoryBound(to: [HTTPHeader].self)
-        // Up to the NUL, as `String(cString:)` read them; common names and values
-        // (`Host`, `Content-Type`, `application/json`...) come back as literals (`HeaderText`).
-        headers.pointee.append(HTTPHeader(cText(key), value.map(cText) ?? ""))
+        let name = HeaderText.decode(UnsafeRawBufferPointer(start: key, count: keySize))
+        let text = value.map { HeaderText.decode(UnsafeRawBufferPointer(start: $0, count: valueSize)) } ?? ""
+        headers.pointee.append(HTTPHeader(name, text))
         return MHD_Result.YES
-    }
-
-    /// A NUL-terminated name or value as a String (`HeaderText.decode`).
-    private static func cText(_ text: UnsafePointer<CChar>) -> String {
-        HeaderText.decode(UnsafeRawBufferPointer(start: text, count: strlen(text)))
     }
 
     // MARK: Responses
@@ -220,9 +219,12 @@ enum MHD {
         return result
     }
 
-    /// Adds every header in one call (`olla_MHD_add_response_headers`, patch 0008): names
-    /// and values written back to back into one buffer, each ended by a NUL, which
-    /// libmicrohttpd copies into one allocation per response. One at a time
+    /// Adds every header in one call. Usually as the head's lines, written here
+    /// (`ResponseHeaderLines`, `olla_MHD_add_response_header_lines`, patch 0017): libmicrohttpd
+    /// copies them once into its allocation and once into the reply. A list with a header
+    /// libmicrohttpd has rules for goes as names and values back to back, each ended by a NUL
+    /// (`olla_MHD_add_response_headers`, patch 0008), which libmicrohttpd splits, checks and
+    /// copies into one allocation per response. One at a time
     /// (`MHD_add_response_header`) it cost a `calloc` and two `strdup`s per header, and three
     /// `free`s when the response was destroyed: ~1.4 K instructions per header, 11 headers
     /// on a small answer (`make bench-instructions`).
@@ -239,9 +241,16 @@ enum MHD {
         // its Strings), twice over, ~1.4 K instructions per small answer (`make
         // bench-instructions`).
         headers.withUnsafeBufferPointer { list in
-            var capacity = 0
-            for i in list.indices { capacity += list[i].name.utf8.count + list[i].value.utf8.count + 2 }
+            // Room for the lines (4 bytes besides each name and value), which is also room
+            // for the pairs (2).
+            let capacity = ResponseHeaderLines.capacity(of: list)
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+                if let lines = ResponseHeaderLines.write(list, into: buffer) {
+                    buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: lines.count) { text in
+                        _ = olla_MHD_add_response_header_lines(response, text, lines.count, lines.hasDate ? 1 : 0)
+                    }
+                    return
+                }
                 var end = 0
                 for i in list.indices {
                     end = appendCString(list[i].name, to: buffer, at: end)

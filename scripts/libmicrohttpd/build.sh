@@ -39,7 +39,10 @@
 # an allocation and two strdup()s per response); 0016 replaces four byte-at-a-time loops over
 # a request and its answer by memchr()/strcspn() or a shorter one: the end of each head line,
 # the target's unescaping up to its first '%', the response headers' CR/LF check (once per
-# block) and the Content-Length digits.
+# block) and the Content-Length digits; 0017 adds olla_MHD_add_response_header_lines: a
+# response's headers handed over already written as head lines ("Name: value\r\n"), which
+# the application has checked, copied once into the response and once into the reply's head
+# (0008's block was measured, split, checked and copied header by header).
 # Each patch starts with what it does. See docs/security.md.
 # Debian's only patch to this release fixes the PostProcessor, which is not compiled here.
 #
