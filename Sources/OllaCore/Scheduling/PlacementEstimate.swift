@@ -91,18 +91,6 @@ public struct PlacementEstimate: Sendable, Equatable {
     /// The model Olla unloaded on this instance to make room for this load (for the reason).
     public var afterUnloading: String?
 
-    /// Creates an estimate.
-    public init(candidate: SchedulingCandidate, residency: Residency, queueWait: Double, loadTime: Double,
-                evictionPenalty: Double = 0, victim: String? = nil, canStartNow: Bool) {
-        self.candidate = candidate
-        self.residency = residency
-        self.queueWait = queueWait
-        self.loadTime = loadTime
-        self.evictionPenalty = evictionPenalty
-        self.victim = victim
-        self.canStartNow = canStartNow
-    }
-
     /// The eviction penalty not yet paid for by the model's waiting (`penaltyCredit`).
     public var uncoveredPenalty: Double { max(0, evictionPenalty - penaltyCredit) }
 
@@ -165,6 +153,22 @@ public struct PlacementEstimate: Sendable, Equatable {
     public static func seconds(_ value: Double) -> String {
         let tenths = Int((max(0, min(value, 1e6)) * 10).rounded())
         return "\(tenths / 10).\(tenths % 10)"
+    }
+}
+
+extension PlacementEstimate {
+    /// Creates an estimate.
+    ///
+    /// (Through the memberwise initializer, which is kept because this one is declared in an
+    /// extension: assigning the fields one by one in the struct's own initializer built the
+    /// estimate twice on the stack, copied one into the result and destroyed the other, a
+    /// copy of every string in it on each estimate, every scheduled request.)
+    public init(candidate: SchedulingCandidate, residency: Residency, queueWait: Double, loadTime: Double,
+                evictionPenalty: Double = 0, victim: String? = nil, canStartNow: Bool) {
+        self.init(candidate: candidate, residency: residency, queueWait: queueWait, loadTime: loadTime,
+                  evictionPenalty: evictionPenalty, victim: victim, victimSaturated: false, penaltyCredit: 0,
+                  canStartNow: canStartNow, queueRelief: 0, lastCopyRent: 0, speculative: false, batchWait: 0,
+                  oldestWaited: 0, yieldsToQueue: false, unloadsVictim: false, spared: nil, afterUnloading: nil)
     }
 }
 

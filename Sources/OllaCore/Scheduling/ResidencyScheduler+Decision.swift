@@ -42,7 +42,9 @@ extension ResidencyScheduler {
             choosingVictim(&only, for: model, plan: plan, now: now)
             weighLastCopy(&only, for: model, heldNowhere: heldNowhere, plan: plan, now: now)
             weighBatch(&only, for: model, heldNowhere: heldNowhere, oldestWaiting: oldest, held: queuedBehind + 1, now: now)
-            return only.startsNow ? .dispatch([only]) : .hold([only])
+            // Moved into the array (`[only]` copied it and destroyed the local: ~0.24 K).
+            if only.startsNow { return .dispatch([consume only]) }
+            return .hold([consume only])
         }
         var estimates = candidates.enumerated().map {
             (index: $0.offset, estimate: estimate(model, on: $0.element, now: now, queuedBehind: queuedBehind))

@@ -206,24 +206,32 @@ public struct ResidencyScheduler: Sendable, Equatable {
         var estimate = fleet[at].estimate(
             model, candidate: candidate, loadTime: { loadTime(model, on: candidate.name) },
             generationTime: { generationTime(model, on: candidate.name) }, now: now)
+        weighFleet(&estimate, of: model, at: at, queuedBehind: queuedBehind, now: now)
+        return estimate
+    }
+
+    /// `estimate`'s fleet-wide parts: the eviction penalty of its victim, and the queue an
+    /// extra copy would relieve (changed in place: built and returned in one function, the
+    /// estimate was copied out and destroyed once more).
+    private func weighFleet(_ estimate: inout PlacementEstimate, of model: String, at: Int, queuedBehind: Int,
+                            now: ContinuousClock.Instant) {
+        let instance = fleet[at].name
         if let victim = estimate.victim {
-            estimate.evictionPenalty = evictionPenalty(victim, on: candidate.name, for: model, now: now)
-            estimate.victimSaturated = (remainingUtilisation(victim, except: candidate.name, now: now) ?? 0) >= 1
+            estimate.evictionPenalty = evictionPenalty(victim, on: instance, for: model, now: now)
+            estimate.victimSaturated = (remainingUtilisation(victim, except: instance, now: now) ?? 0) >= 1
             estimate.victim = fleet[at].models[victim]?.name ?? victim
         }
         // Only a cold estimate needs the other copies (a scan of every instance).
-        if estimate.residency == .cold, fleet[at].reportsResidency {
-            let others = otherCopies(model, except: candidate.name)
-            guard others.slots > 0 else { return estimate }
-            // An extra copy takes work off the other copies' queue: the requests held behind
-            // this one, and the demand they cannot keep up with while it loads. Each would
-            // otherwise wait one more generation (theirs) per slot there. Demand they can serve is
-            // not counted, so a burst they absorb does not buy a copy.
-            let excess = max(0, demand.rate(model, now: now, minWindow: estimate.loadTime) - others.capacity)
-            let relieved = Double(queuedBehind) + excess * estimate.loadTime
-            estimate.queueRelief = relieved / max(0.001, others.capacity)
-        }
-        return estimate
+        guard estimate.residency == .cold, fleet[at].reportsResidency else { return }
+        let others = otherCopies(model, except: instance)
+        guard others.slots > 0 else { return }
+        // An extra copy takes work off the other copies' queue: the requests held behind
+        // this one, and the demand they cannot keep up with while it loads. Each would
+        // otherwise wait one more generation (theirs) per slot there. Demand they can serve is
+        // not counted, so a burst they absorb does not buy a copy.
+        let excess = max(0, demand.rate(model, now: now, minWindow: estimate.loadTime) - others.capacity)
+        let relieved = Double(queuedBehind) + excess * estimate.loadTime
+        estimate.queueRelief = relieved / max(0.001, others.capacity)
     }
 }
 

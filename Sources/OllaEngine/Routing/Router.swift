@@ -214,9 +214,13 @@ public final class Router: Sendable {
                 }
                 return (targets, Self.dispatchReason(placement, estimates, holders: holders, views: views))
             }
+            // The first estimate read in place too: `estimates[0].expectedWait` and
+            // `estimates[0].candidate.name` copied it out of the array (~0.24 K).
+            let (wait, placedOn) = estimates.withUnsafeBufferPointer { first -> (Double?, String?) in
+                first.isEmpty ? (nil, nil) : (first[0].expectedWait, first[0].candidate.name)
+            }
             return RoutingPlan(target: .forward(targets), strategy: strategy, decision: .routed, reason: reason,
-                               scheduled: true, estimatedWait: estimates.isEmpty ? nil : estimates[0].expectedWait,
-                               modelKey: key, placedOn: estimates.isEmpty ? nil : estimates[0].candidate.name)
+                               scheduled: true, estimatedWait: wait, modelKey: key, placedOn: placedOn)
         case .held(let placement):
             return RoutingPlan(target: .hold(model: model), strategy: strategy, decision: .routed, reason: placement.reason,
                                scheduled: true, estimatedWait: placement.estimates.first?.expectedWait, modelKey: key)
