@@ -18,8 +18,9 @@ public struct ResidencyScheduler: Sendable, Equatable {
     private(set) var positions: [String: Int] = [:]
     /// Recent demand per model (canonical name).
     public internal(set) var demand = ModelDemand()
-    /// Which instance (its position in `fleet`) runs each dispatched request.
-    var placements: [UInt64: Int] = [:]
+    /// Which instance (its position in `fleet`) runs each dispatched request (a table by
+    /// request id without SipHash: `RequestPlacements`).
+    var placements = RequestPlacements()
     /// Requests Olla holds per model (canonical) while no instance can start them, as the
     /// owner of the hold queue last reported them: work already waiting for a model's copies.
     public var held: [String: Int] = [:]
