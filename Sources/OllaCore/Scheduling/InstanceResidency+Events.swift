@@ -40,8 +40,11 @@ extension InstanceResidency {
         if !cold, maySendSlotProbe(model), let slots = slotsPerModel, runningCount(model) >= slots {
             slotProbe = (id, false)
         }
-        running[id] = RunningRequest(model: model, dispatchedAt: now, expectedColdLoad: cold && reportsResidency,
-                                     estimatedWait: estimatedWait)
+        let replaced = running.updateValue(
+            RunningRequest(model: model, dispatchedAt: now, expectedColdLoad: cold && reportsResidency,
+                           estimatedWait: estimatedWait), forKey: id)
+        if let replaced { Self.uncount(&runningPerModel, replaced) }
+        Self.countRunning(&runningPerModel, model, 1)
         return evicted
     }
 
@@ -54,13 +57,11 @@ extension InstanceResidency {
         guard let index = running.index(forKey: id), let model = Self.markFirstByte(&running.values[index], at: now)
         else { return }
         guard succeeded else { return }
-        if let resident = models.index(forKey: model) {
-            if !models.values[resident].answered {
-                models.values[resident].answered = true
-                learnLoadAtFirstAnswer(model, now: now)
-            }
-            models.values[resident].markLoaded()
-            models.values[resident].lastUsed = now
+        // Changed in one call where it lies (reading `answered` through `models.values[resident]`
+        // copied the whole record out). `learnLoadAtFirstAnswer` reads no model record, so the
+        // record may change before it.
+        if let resident = models.index(forKey: model), models.values[resident].answer(at: now) {
+            learnLoadAtFirstAnswer(model, now: now)
         }
         if configuredParallel == nil {
             // Counted in place (`filter` built an array of the matching requests per answer).
@@ -98,7 +99,7 @@ extension InstanceResidency {
     /// Stamps `request`'s first byte at `now` in place; its model, or nil when it had one already.
     private static func markFirstByte(_ request: inout RunningRequest, at now: ContinuousClock.Instant) -> String? {
         guard !request.hasFirstByte else { return nil }
-        request.firstByteAt = now
+        request.stampFirstByte(at: now)
         return request.model
     }
 
@@ -107,6 +108,7 @@ extension InstanceResidency {
     @discardableResult
     public mutating func ended(_ id: UInt64, now: ContinuousClock.Instant) -> RunningRequest? {
         guard let request = running.removeValue(forKey: id) else { return nil }
+        Self.uncount(&runningPerModel, request)
         if let probe = slotProbe {
             if probe.id == id {
                 slotProbe = nil

@@ -31,10 +31,13 @@ public struct ModelDemand: Sendable, Equatable {
 
         /// Decays the record to `now` and counts one request that found `found` held.
         mutating func count(found: Double, now: ContinuousClock.Instant, halfLife: Double) {
-            let decay = ModelDemand.halving(max(0, (now - at.instant).schedulingSeconds) / halfLife)
+            // `now` stored once and the elapsed time taken between stored instants (exactly
+            // `now - at.instant`): the resilient instant's arithmetic is two calls more.
+            let stamp = StoredInstant(now)
+            let decay = ModelDemand.halving(max(0, stamp.since(at).schedulingSeconds) / halfLife)
             value = value * decay + 1
             queued = queued * decay + found
-            at = StoredInstant(now)
+            at = stamp
         }
 
         /// Records `candidates` as the model's offers (kept as they are when unchanged).

@@ -69,6 +69,16 @@ public struct ResidentModel: Sendable, Equatable {
         readyAt = nil
     }
 
+    /// A request's successful first byte from this copy at `now`: answered, loaded, used now.
+    /// - Returns: whether it is the copy's first answer (`answered` was false).
+    mutating func answer(at now: ContinuousClock.Instant) -> Bool {
+        let first = !answered
+        answered = true
+        readyAt = nil
+        lastUse = StoredInstant(now)
+        return first
+    }
+
     /// Extends its expiry to at least `expiry` (`expiresAt = max(expiresAt, expiry)`), compared as stored.
     public mutating func keepUntilAtLeast(_ expiry: ContinuousClock.Instant) {
         self.expiry = max(self.expiry, StoredInstant(expiry))
@@ -100,6 +110,12 @@ public struct RunningRequest: Sendable, Equatable {
     // the running requests' table is read and changed at every event of every request.
     private var dispatched: StoredInstant
     private var firstByte: StoredInstant?
+
+    /// Stamps its first byte at `now`, stored as it lies (`firstByteAt = now` went through an
+    /// optional `ContinuousClock.Instant`, whose layout is known only at run time).
+    mutating func stampFirstByte(at now: ContinuousClock.Instant) {
+        firstByte = StoredInstant(now)
+    }
 
     /// Creates a record.
     public init(model: String, dispatchedAt: ContinuousClock.Instant, expectedColdLoad: Bool, estimatedWait: Double) {
