@@ -9,11 +9,11 @@ extension Exchange {
     func startAttempt(_ start: Action.Start) {
         let endpoint = start.endpoint
         attemptEnded(start.replacedInFlight, scheduled: start.scheduled)
-        context.registry.requestStarted(on: endpoint.name, slot: endpoint.slot)
+        context.withRegistry { $0.requestStarted(on: endpoint.name, slot: endpoint.slot) }
         // A first attempt where `admit` or `pump` placed the request is counted there already:
         // telling the scheduler again took its lock only to find it so.
         if start.scheduled, !start.placed, let model = start.model {
-            context.registry.scheduler.attemptStarted(id, model: model, endpoint: endpoint.name)
+            context.withScheduler { $0.attemptStarted(id, model: model, endpoint: endpoint.name) }
         }
         let settings = context.settings
         var request = UpstreamRequest(
@@ -34,17 +34,13 @@ extension Exchange {
 
     /// `base` followed by `target`, made at its length with two copies: `+` went through
     /// `String.append` (growing the copy of `base` it made, ~0.55 K instructions for a 30-byte URL).
+    /// Both are read where they lie (their UTF-8 views copy out with `memcpy`): `withUTF8` on
+    /// copies of them retained and released both.
     static func url(_ base: String, _ target: String) -> String {
-        var base = base, target = target
-        return base.withUTF8 { head in
-            target.withUTF8 { tail in
-                String(unsafeUninitializedCapacity: head.count + tail.count) { buffer in
-                    guard let to = buffer.baseAddress else { return 0 }
-                    if let from = head.baseAddress { to.update(from: from, count: head.count) }
-                    if let from = tail.baseAddress { (to + head.count).update(from: from, count: tail.count) }
-                    return head.count + tail.count
-                }
-            }
+        String(unsafeUninitializedCapacity: base.utf8.count + target.utf8.count) { buffer in
+            let (_, head) = buffer.initialize(from: base.utf8)
+            let (_, tail) = UnsafeMutableBufferPointer(rebasing: buffer[head...]).initialize(from: target.utf8)
+            return head + tail
         }
     }
 
@@ -57,9 +53,11 @@ extension Exchange {
     @discardableResult
     func attemptEnded(_ inFlight: RequestFacts.InFlight?, scheduled: Bool) -> RunningRequest? {
         guard let inFlight else { return nil }
-        if inFlight.streaming { context.registry.streamEnded(on: inFlight.endpoint, slot: inFlight.slot) }
-        context.registry.requestEnded(on: inFlight.endpoint, slot: inFlight.slot)
-        guard scheduled, let ended = context.registry.scheduler.attemptEnded(id) else { return nil }
+        context.withRegistry { registry in
+            if inFlight.streaming { registry.streamEnded(on: inFlight.endpoint, slot: inFlight.slot) }
+            registry.requestEnded(on: inFlight.endpoint, slot: inFlight.slot)
+        }
+        guard scheduled, let ended = context.withScheduler({ $0.attemptEnded(id) }) else { return nil }
         return ended.request
     }
 }

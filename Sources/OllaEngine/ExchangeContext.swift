@@ -38,17 +38,44 @@ final class ExchangeContext: Sendable {
     let registry: EndpointRegistry
     let requestLogging: Bool
     private let hooks: ProxyEngine.Hooks
+    /// The engine that made this context, told of every finished exchange. Weak: the engine
+    /// holds the context; a `weak let` is read without the run-time exclusivity check a
+    /// closure's captured `weak var` cost (and without the closure's call) on every request.
+    private weak let engine: ProxyEngine?
 
     init(settings: ProxySettings, router: Router, registry: EndpointRegistry, requestLogging: Bool,
-         hooks: ProxyEngine.Hooks) {
+         hooks: ProxyEngine.Hooks, engine: ProxyEngine) {
         self.settings = settings
         self.requestLogging = requestLogging
         self.router = router
         self.registry = registry
         self.hooks = hooks
+        self.engine = engine
+        unretainedRegistry = Unmanaged.passUnretained(registry)
+        unretainedScheduler = Unmanaged.passUnretained(registry.scheduler)
     }
 
-    func finished(_ exchange: Exchange, record: AccessRecord) { hooks.finished(exchange, record) }
+    /// `registry` and its scheduler without a reference count: `registry` (a `let`, held for
+    /// the context's life) keeps both alive, so the calls every request makes on them (its
+    /// in-flight and stream counts, the scheduler's attempt records) borrow them
+    /// (`_withUnsafeGuaranteedRef`). Called through `registry` and `registry.scheduler`, each
+    /// call retained and released the object around it (~40 instructions a call).
+    private let unretainedRegistry: Unmanaged<EndpointRegistry>
+    private let unretainedScheduler: Unmanaged<FleetScheduler>
+
+    /// Runs `body` with `registry`, borrowed.
+    @inline(__always)
+    func withRegistry<R>(_ body: (EndpointRegistry) -> R) -> R {
+        unretainedRegistry._withUnsafeGuaranteedRef(body)
+    }
+
+    /// Runs `body` with `registry.scheduler`, borrowed.
+    @inline(__always)
+    func withScheduler<R>(_ body: (FleetScheduler) -> R) -> R {
+        unretainedScheduler._withUnsafeGuaranteedRef(body)
+    }
+
+    func finished(_ exchange: Exchange, record: AccessRecord) { engine?.exchangeFinished(exchange, record) }
 
     /// A scheduled request completed: metrics for cold loads and estimate error.
     func scheduled(endpoint: String, coldLoad: Bool, estimatedWait: Double?, timeToFirstByte: Duration?) {
@@ -62,13 +89,13 @@ final class ExchangeContext: Sendable {
     /// Real traffic is evidence about an endpoint's health, as good as a probe.
     func reportOutcome(endpoint: String, status: Int) {
         let now = ContinuousClock.now
-        let transition = registry.updateHealth(endpoint, now: now) { health in
+        let transition = withRegistry { registry in registry.updateHealth(endpoint, now: now) { health in
             switch status {
             case 429, 503: health.requestFailed(.busy, now: now)
             case 500...599: health.requestFailed(.serverError(status), now: now)
             default: health.requestSucceeded(now: now)
             }
-        }
+        } }
         if let transition { hooks.healthChanged(endpoint, transition) }
     }
 

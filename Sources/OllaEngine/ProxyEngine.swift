@@ -55,7 +55,6 @@ public final class ProxyEngine: Sendable {
 
     /// Callbacks from exchanges back to the engine and the monitor.
     struct Hooks: Sendable {
-        var finished: @Sendable (Exchange, AccessRecord) -> Void
         var attemptFailed: @Sendable (Exchange, String, UpstreamFailure) -> Void
         var healthChanged: @Sendable (String, EndpointHealth.Transition) -> Void
         var refreshInventory: @Sendable (String) async -> Void
@@ -89,7 +88,7 @@ public final class ProxyEngine: Sendable {
     public func install(_ generation: Generation) {
         let context = ExchangeContext(settings: generation.settings, router: generation.router,
                                       registry: generation.registry, requestLogging: generation.requestLogging,
-                                      hooks: hooks())
+                                      hooks: hooks(), engine: self)
         let installed = Installed(generation: generation, context: context)
         current.withLock { $0 = installed }
     }
@@ -101,7 +100,6 @@ public final class ProxyEngine: Sendable {
         let logger = self.logger
         let metrics = self.metrics
         return Hooks(
-            finished: { [weak self] exchange, record in self?.exchangeFinished(exchange, record) },
             attemptFailed: { exchange, endpoint, failure in
                 metrics.failover(from: endpoint, reason: failure.metricReason)
                 logger.warning("backend attempt failed", metadata: [
@@ -148,8 +146,9 @@ public final class ProxyEngine: Sendable {
         }
     }
 
+    /// `route` is taken (moved into the exchange, not copied there).
     private func beginForward(
-        head: InboundHead, route: ProxyRoute.Forward, client: ClientConnection, transport: UpstreamTransport,
+        head: InboundHead, route: consuming ProxyRoute.Forward, client: ClientConnection, transport: UpstreamTransport,
         installed: Installed, gate: RequestGate
     ) -> Begin {
         let requestID = RequestID.resolve(inbound: HeaderRules.value(of: "x-request-id", in: head.headers))
@@ -194,7 +193,9 @@ public final class ProxyEngine: Sendable {
         return response
     }
 
-    private func exchangeFinished(_ exchange: Exchange, _ record: AccessRecord) {
+    /// An exchange finished (`ExchangeContext.finished`): out of the table, into metrics, the
+    /// fleet page's list and the access log.
+    func exchangeFinished(_ exchange: Exchange, _ record: AccessRecord) {
         live.withLock { $0.remove(exchange) }
         let route = exchange.route.metricsLabel
         metrics.requestCompleted(endpoint: record.endpoint, model: record.model, route: route, status: record.status,

@@ -131,10 +131,13 @@ extension RequestStateMachine {
                   length == UInt64(answer.response.queue.count) else {
                 return .respond(head)
             }
-            // Filled by the drain, not zeroed first.
-            let body = [UInt8](unsafeUninitializedCapacity: Int(length)) { buffer, count in
-                count = answer.response.queue.drain(into: UnsafeMutableRawBufferPointer(buffer))
-            }
+            // Reserved and appended to, not zeroed first. Not `init(unsafeUninitializedCapacity:)`:
+            // that goes through the standard library's unspecialised allocation, which asks the
+            // runtime for the storage's type on every call (~0.36 K instructions per answer).
+            var body: [UInt8] = []
+            body.reserveCapacity(Int(length))
+            answer.response.queue.withUnsafeBytes { body.append(contentsOf: $0) }
+            answer.response.queue.drop(body.count)
             facts.bytesSent += Int64(length)
             return .respondComplete(head, body)
         case .error(let error):

@@ -99,6 +99,22 @@ import Testing
         #expect(m.facts.bytesSent == 2)
     }
 
+    /// A whole answer larger than the queue's inline room, in three chunks: the one buffer
+    /// holds every byte in order, and the tail still reads the answer's last bytes after it.
+    @Test func aLargerCompleteAnswerGoesOutWholeAndKeepsItsTail() {
+        var m = forwarded(highWater: 1 << 20, keepsTail: true)
+        let text = (0..<500).map { "line \($0);" }.joined()
+        _ = m.upstreamHeadReceived(UpstreamHead(status: 200, headers: [HTTPHeader("Content-Length", "\(text.utf8.count)")]),
+                                   at: .now)
+        let bytes = Array(text.utf8)
+        for part in [bytes[..<7], bytes[7..<2000], bytes[2000...]] { _ = receive(&m, String(decoding: part, as: UTF8.self)) }
+        _ = m.upstreamFinished(nil)
+        guard case .respondComplete(_, let body) = m.pollAnswer().1 else { Issue.record("expected whole answer"); return }
+        #expect(body == bytes)
+        #expect(m.facts.bytesSent == Int64(bytes.count))
+        #expect(m.facts.tailBytes(size: 12) == Array(bytes.suffix(12)))
+    }
+
     @Test func fullBufferPausesTheBackendAndDrainingResumesIt() {
         var m = forwarded(highWater: 8)
         _ = m.upstreamHeadReceived(head, at: .now)
