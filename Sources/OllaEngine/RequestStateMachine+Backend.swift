@@ -37,12 +37,12 @@ extension RequestStateMachine {
                 return startFirstAttempt(candidates, upload: .buffered(body, taken: 0), client: .flowing)
             case .fanOut(let targets):
                 facts.fanOutTargets = targets
-                state = .fanningOut(.flowing)
+                putState(.fanningOut(.flowing))
                 return .startFanOut(targets, body)
             case .reject(let error, _):
                 return answer(.error(error), client: .flowing)
             case .hold(let model):
-                state = .held(body, .flowing)
+                putState(.held(body, .flowing))
                 return .hold(model: model)
             }
         case .finished:
@@ -145,7 +145,7 @@ extension RequestStateMachine {
             // not bound by the `switch`: a binding copies the payload (a retain and a release
             // of the answer, and outlined copies of the state, per chunk).
             guard case .answering(let answer, var client) = takeState() else { preconditionFailure() }
-            defer { state = .answering(answer, client) }
+            defer { putState(.answering(answer, client)) }
             guard answer.transferRunning else { return (.none, .accepted) }  // cancelled: dropped
             let queued = answer.response.queue.count
             if queued >= limits.highWater {
@@ -213,7 +213,7 @@ extension RequestStateMachine {
             // Moved out and back, not bound by the `switch` (a copy of the state each way).
             guard case .answering(let answer, let client) = takeState() else { preconditionFailure() }
             guard answer.transferRunning else {
-                state = .answering(answer, client)
+                putState(.answering(answer, client))
                 return .none
             }
             if let failure {
@@ -239,7 +239,7 @@ extension RequestStateMachine {
         case .connecting(var attempt, let client):
             state = .modifying
             let (action, read) = take(from: &attempt.upload, into: destination, client: client)
-            state = .connecting(attempt, action.client ?? client)
+            putState(.connecting(attempt, action.client ?? client))
             return (action, read)
         case .answering(let answer, let client):
             guard let (action, read) = answer.withRunningUpload({ take(from: &$0, into: destination, client: client) }) else {

@@ -19,14 +19,14 @@ extension RequestStateMachine {
             }
             state = .modifying
             builder.append(bytes)
-            state = .receivingBody(builder)
+            putState(.receivingBody(builder))
             return (.none, nil)
         case .connecting(var attempt, let client):
             state = .modifying
             guard let action = attempt.upload.withStreamed({ queueUpload(bytes, into: &$0, client: client) }) else {
                 impossible("clientBodyReceived (buffered body after it completed)")
             }
-            state = .connecting(attempt, action.client ?? client)
+            putState(.connecting(attempt, action.client ?? client))
             return (action, nil)
         case .answering(let answer, let client):
             guard limits.streamsUpload else { impossible("clientBodyReceived (buffered body after it completed)") }
@@ -51,14 +51,14 @@ extension RequestStateMachine {
             guard case .receivingBody(let builder) = takeState() else { preconditionFailure() }
             let body = builder.finish()
             if facts.bodyLength != nil || body.count > 0 { facts.bodyLength = Int64(body.count) }
-            state = .routing(body)
+            putState(.routing(body))
             return .route(body)
         case .connecting(var attempt, let client):
             state = .modifying
             guard let action = attempt.upload.withStreamed({ Self.completeUpload(&$0) }) else {
                 impossible("clientBodyComplete (buffered body completed twice)")
             }
-            state = .connecting(attempt, client)
+            putState(.connecting(attempt, client))
             return action
         case .answering(let answer, let client):
             guard limits.streamsUpload else { impossible("clientBodyComplete (buffered body completed twice)") }
@@ -108,8 +108,8 @@ extension RequestStateMachine {
             // The state is moved out and back, not bound by the `switch`: a binding copied
             // the attempt (its candidates, its body) only to destroy the old state.
             switch takeState() {
-            case .held(let body, _): state = .held(body, .suspended)
-            case .connecting(let attempt, _): state = .connecting(attempt, .suspended)
+            case .held(let body, _): putState(.held(body, .suspended))
+            case .connecting(let attempt, _): putState(.connecting(attempt, .suspended))
             default: preconditionFailure()
             }
             return (client == .flowing ? .suspendClient : .none, .wait)
@@ -165,10 +165,10 @@ extension RequestStateMachine {
             // and back, not bound by the `switch` (see `upstreamBodyReceived`).
             guard case .answering(let answer, var client) = takeState() else { preconditionFailure() }
             guard answer.head == nil else {
-                state = .answering(answer, client)
+                putState(.answering(answer, client))
                 impossible("readResponse (before the head was queued)")
             }
-            defer { state = .answering(answer, client) }
+            defer { putState(.answering(answer, client)) }
             let running: Bool
             switch answer.transfer {
             case .none, .running: running = true

@@ -364,6 +364,16 @@ struct RequestStateMachine {
         return taken
     }
 
+    /// Puts a state back where `takeState()` (or `state = .modifying`) left the placeholder:
+    /// initialized over it, as `.modifying` holds nothing to destroy. An assignment destroyed
+    /// the placeholder first, through the enum's outlined destroy (~20 instructions; twice
+    /// per forwarded chunk).
+    @inline(__always)
+    mutating func putState(_ new: __owned State) {
+        assert(state.isModifying, "putState over a state that holds something: \(state.name)")
+        withUnsafeMutablePointer(to: &state) { $0.initialize(to: new) }
+    }
+
     /// Stops the process: `event` cannot happen in the current state, so the caller is wrong.
     func impossible(_ event: String) -> Never {
         preconditionFailure("request state machine: \(event) in state \(state.name)")
@@ -371,6 +381,12 @@ struct RequestStateMachine {
 }
 
 extension RequestStateMachine.State {
+    /// Whether this is the transient placeholder (`putState` initializes over it).
+    var isModifying: Bool {
+        if case .modifying = self { return true }
+        return false
+    }
+
     /// The case's name, for failure messages and tests.
     var name: String {
         switch self {
