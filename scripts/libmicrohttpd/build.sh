@@ -42,7 +42,8 @@
 # block) and the Content-Length digits; 0017 adds olla_MHD_add_response_header_lines: a
 # response's headers handed over already written as head lines ("Name: value\r\n"), which
 # the application has checked, copied once into the response and once into the reply's head
-# (0008's block was measured, split, checked and copied header by header).
+# (0008's block was measured, split, checked and copied header by header); 0018 checks a
+# request line's bytes after the method for control bytes eight at a time.
 # Each patch starts with what it does. See docs/security.md.
 # Debian's only patch to this release fixes the PostProcessor, which is not compiled here.
 #
