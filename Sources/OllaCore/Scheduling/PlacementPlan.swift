@@ -10,8 +10,10 @@
 /// rotation costs: its loads per second, R − Σ r² ÷ R for rotating models wanted at rates r
 /// summing to R (each request finds its model gone with the chance that another rotating
 /// model was used last), times a load's seconds, plus the wait of the kept models'
-/// requests that arrive during a load (Ollama admits in arrival order: a load holds up the
-/// whole instance), r_kept × load ÷ 2 each. Moving a model away from the instance that holds
+/// requests that arrive during a load, r_kept × load ÷ 2 each. That wait is an upper bound:
+/// Ollama loads one model at a time and admits in arrival order, so a kept model's request
+/// waits only when it queues behind a request for the loading model; the kept models go on
+/// serving beside a load nobody waits on (server/sched.go). Moving a model away from the instance that holds
 /// it costs its reload, counted as one load per demand half-life, so the plan does not
 /// churn on small changes of demand; and, ordering an instance's models for its kept slots,
 /// a resident model counts `residentWeight` times its demand, so two near-equal models do not
