@@ -46,10 +46,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "OllaCoreTests", dependencies: ["OllaCore"]),
+        // A seeded generator and such, shared by the unit test targets (not shipped).
+        .target(name: "OllaTestSupport", path: "Tests/OllaTestSupport"),
+        .testTarget(name: "OllaCoreTests", dependencies: ["OllaCore", "OllaTestSupport"]),
         .testTarget(name: "OllaEngineTests", dependencies: ["OllaEngine", "OllaCore"]),
         .testTarget(name: "OllaEventLoopTests", dependencies: ["OllaEventLoop"]),
-        .testTarget(name: "OllaUpstreamTests", dependencies: ["OllaUpstream", "OllaEngine", "OllaCore", "CCurl"]),
-        .testTarget(name: "OllaHTTPServerTests", dependencies: ["OllaHTTPServer"]),
+        .testTarget(name: "OllaUpstreamTests", dependencies: ["OllaUpstream", "OllaEngine", "OllaCore", "CCurl", "OllaTestSupport"]),
+        .testTarget(name: "OllaHTTPServerTests", dependencies: ["OllaHTTPServer", "OllaTestSupport"]),
     ]
 )

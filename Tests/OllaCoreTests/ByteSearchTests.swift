@@ -1,5 +1,6 @@
 import Testing
 @testable import OllaCore
+import OllaTestSupport
 
 /// The word-at-a-time searches find exactly what a byte-by-byte loop finds, at every
 /// alignment and length, including matches in the last partial word.

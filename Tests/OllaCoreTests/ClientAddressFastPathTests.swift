@@ -1,5 +1,6 @@
 import Testing
 @testable import OllaCore
+import OllaTestSupport
 
 /// The per-request address and id work done on bytes gives what the String-built forms gave.
 @Suite struct ClientAddressFastPathTests {

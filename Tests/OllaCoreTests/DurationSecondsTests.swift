@@ -1,5 +1,6 @@
 import Testing
 @testable import OllaCore
+import OllaTestSupport
 
 /// `Duration.secondsAndAttoseconds` (one 64-bit division for durations from zero to 18.4 s)
 /// gives `components`' values for every duration, at and around the fast path's bounds.

@@ -1,5 +1,6 @@
 import Testing
 @testable import OllaCore
+import OllaTestSupport
 
 /// The one-pass body summary agrees with reading the body through `JSONParser` (first
 /// member of each key, Ollama's zero `keep_alive`, empty prompt and messages).

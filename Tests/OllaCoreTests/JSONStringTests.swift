@@ -1,5 +1,6 @@
 import Testing
 @testable import OllaCore
+import OllaTestSupport
 
 /// The one JSON string escaper against the bytes Go's `encoding/json` writes (`encode.go`
 /// `appendString`), and against RFC 8259 by parsing its output back.

@@ -1,3 +1,5 @@
+import OllaTestSupport
+
 /// Variants of a JSON record for tests that compare two scanners on it: every cut of it and
 /// seeded mutations, so a fast path is checked against its reference on broken input too.
 enum JSONVariants {

@@ -1,5 +1,6 @@
 import Testing
 @testable import OllaCore
+import OllaTestSupport
 
 /// `Metrics` writes a label set it has seen through remembered table slots; what it
 /// records must be what one lookup per table would record, folding included.

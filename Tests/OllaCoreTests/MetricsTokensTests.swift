@@ -1,5 +1,6 @@
 import Testing
 @testable import OllaCore
+import OllaTestSupport
 
 /// `requestCompleted(…, tokens:)` records an answer's token counts as a separate
 /// `tokens(endpoint:…)` call after it did: the same tables, folded the same way.

@@ -1,5 +1,6 @@
 import Testing
 @testable import OllaCore
+import OllaTestSupport
 
 /// The one-pass ASCII folding of `ModelName.canonical` gives exactly what the `String`
 /// operations give, on names built from the characters that matter (`/`, `:`, `@`, case,

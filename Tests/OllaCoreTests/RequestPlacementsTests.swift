@@ -1,23 +1,12 @@
 import Testing
 @testable import OllaCore
+import OllaTestSupport
 
 /// The scheduler's table of placements by request id (`RequestPlacements`, open addressing
 /// with backward-shift deletion) holds exactly what a `Dictionary` would, through growth,
 /// removals inside probe chains and ids that collide.
 @Suite("Scheduler: placements table")
 struct RequestPlacementsTests {
-    /// A deterministic generator (SplitMix64), so a failure repeats.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func expectSame(_ table: RequestPlacements, _ model: [UInt64: Int], _ ids: some Sequence<UInt64>) {
         #expect(table.count == model.count)
         #expect(table.isEmpty == model.isEmpty)
@@ -27,7 +16,7 @@ struct RequestPlacementsTests {
 
     @Test(arguments: [1, 2, 3])
     func randomOperationsMatchADictionary(seed: UInt64) {
-        var random = SplitMix(state: seed)
+        var random = SplitMix64(seed: seed)
         var table = RequestPlacements()
         var model: [UInt64: Int] = [:]
         // Sequential ids (as the engine makes them), a few far apart, and ids that share

@@ -1,5 +1,6 @@
 import Testing
 @testable import OllaCore
+import OllaTestSupport
 
 /// An instance's running requests per model (`InstanceResidency.runningCount`) are kept as
 /// counts beside the running table (`runningPerModel`), changed by `dispatched` and `ended`:
@@ -30,7 +31,7 @@ struct SchedulerRunningCountTests {
 
     @Test(arguments: [1, 2, 3])
     func countsFollowTheRunningTable(seed: UInt64) {
-        var random = RequestPlacementsTests.SplitMix(state: seed)
+        var random = SplitMix64(seed: seed)
         var scheduler = ResidencyScheduler(settings: .init(defaultLoadTime: .seconds(2)),
                                            instances: [.init(name: "a", numParallel: 2), .init(name: "b"),
                                                        .init(name: "c", reportsResidency: false)])

@@ -1,5 +1,6 @@
 import Testing
 @testable import OllaCore
+import OllaTestSupport
 
 /// `TokenScanner` (a targeted scan of the records that can hold usage) gives exactly the
 /// answers of `TokenScannerReference` (every line parsed by `JSONParser`), for every API
@@ -174,18 +175,5 @@ import Testing
         bytes.indices.dropLast(2).contains { index in
             bytes[index] == UInt8(ascii: "\\") && bytes[index + 1] == UInt8(ascii: "u") && (bytes[index + 2] | 0x20) == UInt8(ascii: "d")
         }
-    }
-}
-
-/// A small seeded generator, so a failing mutation is the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import Testing
 @testable import OllaCore
+import OllaTestSupport
 
 /// The marker search behind `TokenScanner.mayHold` (sixty-four positions per test, then
 /// sixteen, then one): a marker or a `\u` is found wherever it lies relative to those

@@ -1,5 +1,6 @@
 import Testing
 @testable import OllaCore
+import OllaTestSupport
 
 /// `TokenScanner.openAIUsageInOnePass` (an OpenAI chunk's or body's usage read in one pass)
 /// decides the records Ollama's OpenAI-compatible API writes, and whatever it decides is what

@@ -1,5 +1,6 @@
 import Testing
 @testable import OllaCore
+import OllaTestSupport
 
 /// `TokenScanner.ollamaUsageInOnePass` (Ollama's final line read in one pass) decides the
 /// lines Ollama writes, and whatever it decides is what the walk of the members

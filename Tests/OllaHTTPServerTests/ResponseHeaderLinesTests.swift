@@ -1,6 +1,7 @@
 import OllaCore
 import Testing
 @testable import OllaHTTPServer
+import OllaTestSupport
 
 @Suite struct ResponseHeaderLinesTests {
     /// What `write` must produce, by the rules written out plainly: the lines of a list
@@ -80,7 +81,7 @@ import Testing
     }
 
     @Test func randomListsMatchTheRules() {
-        var rng = SplitMix(seed: 17)
+        var rng = SplitMix64(seed: 17)
         let pieces = ["a", "Z", "-", " ", "\t", "\r", "\n", "\0", ":", "é", "date", "Date", "connection",
                       "Content-Length", "transfer-encoding", "x-olla-model", "0123456789abcdef"]
         for _ in 0..<3000 {
@@ -94,18 +95,5 @@ import Testing
             let got = Self.written(headers), want = Self.reference(headers)
             #expect(got?.bytes == want?.bytes && got?.hasDate == want?.hasDate, "\(headers)")
         }
-    }
-}
-
-/// A small seeded generator, so a failure repeats.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -2,6 +2,7 @@ import Testing
 @testable import OllaUpstream
 @testable import OllaEngine
 import OllaCore
+import OllaTestSupport
 
 /// The pool of idle easy handles (real, never started libcurl handles: no socket is opened).
 @Suite struct TransferTableTests {
@@ -132,7 +133,7 @@ private final class SilentDelegate: TransferDelegate, @unchecked Sendable {
     }
 
     @Test func agreesWithADictionaryThroughRandomInsertsAndRemovals() throws {
-        var generator = SplitMix(seed: 0x5EED)
+        var generator = SplitMix64(seed: 0x5EED)
         for round in 0..<20 {
             // Few distinct ids in a small table early on: long runs and many wrap-arounds.
             let idRange: ClosedRange<UInt64> = 0...UInt64(8 + round * 12)
@@ -186,18 +187,5 @@ private final class SilentDelegate: TransferDelegate, @unchecked Sendable {
         for transfer in transfers { table.insert(transfer) }
         #expect(table.count == 1000)
         for transfer in transfers { #expect(table[transfer.transferID] === transfer) }
-    }
-}
-
-/// A small seeded generator (SplitMix64): the same sequence on every run.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
