@@ -59,7 +59,7 @@ extension JSONBodyScanner {
 /// exactly when a closing quote follows, and the only whitespace is the space. Every read is
 /// at an index below `end`. The grammar is the walk's (`JSONTopLevelWalker`), restricted to
 /// such text; anything it does not accept is left to the walk.
-private struct PlainText {
+private struct PlainText: JSONNumberCursor {
     /// A key's content: from `start` up to its closing quote at `end`.
     struct Key {
         var start: Int
@@ -160,28 +160,15 @@ private struct PlainText {
         }
     }
 
-    /// A number following the RFC 8259 grammar (`JSONTopLevelWalker.skipNumber`).
+    /// Whether the next byte is an ASCII digit; false at the end.
     @inline(__always)
-    private mutating func skipNumber() -> Bool {
-        _ = consume(JSONByte.minus)
-        if consume(JSONByte.zero) {
-            if JSONByte.isDigit(byte(at: index)) { return false }
-        } else if !skipDigits() {
-            return false
-        }
-        if consume(JSONByte.dot), !skipDigits() {
-            return false
-        }
-        if consume(JSONByte.lowercaseE) || consume(JSONByte.uppercaseE) {
-            if !consume(JSONByte.plus) { _ = consume(JSONByte.minus) }
-            return skipDigits()
-        }
-        return true
+    func nextIsDigit() -> Bool {
+        JSONByte.isDigit(byte(at: index))
     }
 
     /// One or more digits; false if there is none.
     @inline(__always)
-    private mutating func skipDigits() -> Bool {
+    mutating func skipDigits() -> Bool {
         let start = index
         while JSONByte.isDigit(byte(at: index)) { index &+= 1 }
         return index > start

@@ -93,26 +93,13 @@ extension JSONTopLevelWalker {
         return .done
     }
 
-    /// Skips a number following the RFC 8259 grammar.
-    private mutating func skipNumber() -> Bool {
-        _ = consume(JSONByte.minus)
-        if consume(JSONByte.zero) {
-            if index < bytes.count, JSONByte.isDigit(bytes[index]) { return false }
-        } else if !skipDigits() {
-            return false
-        }
-        if consume(JSONByte.dot), !skipDigits() {
-            return false
-        }
-        if consume(JSONByte.lowercaseE) || consume(JSONByte.uppercaseE) {
-            if !consume(JSONByte.plus) { _ = consume(JSONByte.minus) }
-            return skipDigits()
-        }
-        return true
+    /// Whether the next byte is an ASCII digit; false at the end.
+    func nextIsDigit() -> Bool {
+        index < bytes.count && JSONByte.isDigit(bytes[index])
     }
 
     /// Skips one or more digits; false if there is none.
-    private mutating func skipDigits() -> Bool {
+    mutating func skipDigits() -> Bool {
         let start = index
         while index < bytes.count, JSONByte.isDigit(bytes[index]) {
             index += 1

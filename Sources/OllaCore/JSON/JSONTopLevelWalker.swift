@@ -3,7 +3,7 @@
 /// Values are skipped with a syntax check but never built; only the caller decides
 /// which (few) values to decode. Any malformed, truncated or non-object input makes the
 /// walk fail rather than trap, because this runs on untrusted request bodies.
-struct JSONTopLevelWalker {
+struct JSONTopLevelWalker: JSONNumberCursor {
     /// One member of the top-level object as byte ranges into the buffer.
     struct Member {
         let key: JSONStringLiteral.Extent
