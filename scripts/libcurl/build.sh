@@ -71,7 +71,8 @@
 # connection's transfers instead of freeing it and building it again; 0029 searches a header
 # value for a word (Connection: close) only where its first byte can match; 0030 keeps a
 # handle's Host: line and first host name while they stay the same instead of copying them
-# per transfer. Each patch starts
+# per transfer; 0031 lets singlesocket treat an idle kept entry (0028) as no entry, as the
+# rest of multi.c does. Each patch starts
 # with what it does and why. See docs/security.md.
 #
 # What is compiled: HTTP and HTTPS (OpenSSL, linked dynamically against Debian's libssl3, so
