@@ -47,20 +47,27 @@ def test_baselines_land_near_the_bench():
     assert static["p50"] > lc["p50"] > lab.judge(scn, "noload", [1, 2, 3])["p50"]
 
 
+def run_alpha_beta_alpha(spec):
+    """One lab instance of `spec`, without jitter (exact times), given `alpha` at 0 s, `beta` at
+    0.1 s and `alpha` again at 0.2 s, 10 tokens each, run to the end: the instance, the three
+    requests in sending order and the requests in the order they finished."""
+    sim = lab.Sim()
+    done = []
+    inst = lab.Instance(sim, spec, seed=0, on_done=lambda i, r: done.append(r))
+    inst.rng.uniform = lambda a, b: 0.0
+    reqs = [lab.Req(0, "alpha", 10, 0.0), lab.Req(1, "beta", 10, 0.1), lab.Req(2, "alpha", 10, 0.2)]
+    for r in reqs:
+        sim.at(r.sent, inst.submit, r)
+    sim.run()
+    return inst, reqs, done
+
+
 def test_instance_admits_in_arrival_order():
     """One instance, K=1, P=1, load 1 s: a request for `beta` behind a running `alpha` waits
     for it, evicts it and loads; an `alpha` request sent after `beta` waits behind beta's load
     and generation, then reloads `alpha` (fleet_ollama.py's and Ollama's head-of-line rule)."""
     spec = Instance("solo", ["alpha", "beta"], load_s=1.0, prompt_eval_s=0.05, s_per_token=0.01)
-    sim = lab.Sim()
-    done = []
-    inst = lab.Instance(sim, spec, seed=0, on_done=lambda i, r: done.append(r))
-    inst.rng.uniform = lambda a, b: 0.0            # no jitter: exact times below
-    reqs = [lab.Req(0, "alpha", 10, 0.0), lab.Req(1, "beta", 10, 0.1), lab.Req(2, "alpha", 10, 0.2)]
-    for r in reqs:
-        sim.at(r.sent, inst.submit, r)
-    sim.run()
-    a1, b, a2 = reqs
+    inst, (a1, b, a2), done = run_alpha_beta_alpha(spec)
     assert abs(a1.first - (1.0 + 0.06)) < 1e-9          # load, prompt, one token
     assert abs(b.first - (1.15 + 1.0 + 0.06)) < 1e-9     # after alpha's stream ends (1.15 s)
     assert abs(a2.first - (2.30 + 1.0 + 0.06)) < 1e-9    # after beta's (2.30 s), a reload
@@ -75,14 +82,7 @@ def test_instance_loads_one_model_at_a_time():
     beta's load has started (1.0 s) and alpha's slot is free, without waiting for that load."""
     spec = Instance("duo", ["alpha", "beta", "gamma"], max_loaded=2, load_s=1.0, prompt_eval_s=0.05,
                     s_per_token=0.01)
-    sim = lab.Sim()
-    inst = lab.Instance(sim, spec, seed=0, on_done=lambda i, r: None)
-    inst.rng.uniform = lambda a, b: 0.0            # no jitter: exact times below
-    reqs = [lab.Req(0, "alpha", 10, 0.0), lab.Req(1, "beta", 10, 0.1), lab.Req(2, "alpha", 10, 0.2)]
-    for r in reqs:
-        sim.at(r.sent, inst.submit, r)
-    sim.run()
-    a1, b, a2 = reqs
+    inst, (a1, b, a2), _ = run_alpha_beta_alpha(spec)
     assert abs(a1.first - (1.0 + 0.06)) < 1e-9          # load, prompt, one token
     assert abs(b.first - (2.0 + 0.06)) < 1e-9           # its load starts when alpha's ends (1.0 s)
     assert abs(a2.first - (1.15 + 0.06)) < 1e-9         # after alpha's first stream (1.15 s), beside beta's load
